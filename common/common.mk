@@ -1,0 +1,20 @@
+# common/: the static library every program links.
+COMMON_SRCS := \
+	common/audit.c \
+	common/config.c \
+	common/http.c \
+	common/json.c \
+	common/log.c \
+	common/netaddr.c \
+	common/seal.c \
+	common/sk.c \
+	common/tls.c \
+	common/util.c
+
+COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
+COMMON_LIB := $(BUILD)/lib/libsekisho-common.a
+
+$(COMMON_LIB): $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^

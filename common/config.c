@@ -1,0 +1,903 @@
+/*
+ * config.c: loading and validating the site and local configurations.
+ *
+ * Every error is reported with file, line and a plain message. The site file
+ * is read into memory once, hashed (its digest is logged at start-up, R54)
+ * and parsed from that same copy, so the digest describes what was parsed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "log.h"
+#include "sk.h"
+
+#define CONFIG_FILE_MAX (16u << 20)	/* 16 MiB: far beyond any real site */
+
+struct cfg_ctx {
+	const char *name;		/* file name for messages */
+	char dir[PATH_MAX];		/* base for relative paths */
+	struct config_error *err;
+};
+
+static int __attribute__((format(printf, 3, 4)))
+cfg_fail(struct cfg_ctx *cx, const config_setting_t *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cx->err != NULL) {
+		snprintf(cx->err->file, sizeof(cx->err->file), "%s", cx->name);
+		cx->err->line = at != NULL ? config_setting_source_line(at) : 0;
+		va_start(ap, fmt);
+		vsnprintf(cx->err->message, sizeof(cx->err->message), fmt, ap);
+		va_end(ap);
+	}
+	return SK_ECONFIG;
+}
+
+/* Reads a string member. Missing and optional: leaves buf empty. */
+static int
+cfg_string(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
+    char *buf, size_t cap, int required)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	const char *v;
+
+	buf[0] = '\0';
+	if (s == NULL) {
+		if (required)
+			return cfg_fail(cx, group, "missing setting '%s'", name);
+		return 0;
+	}
+	if ((v = config_setting_get_string(s)) == NULL)
+		return cfg_fail(cx, s, "'%s' must be a string", name);
+	if (v[0] == '\0' && required)
+		return cfg_fail(cx, s, "'%s' must not be empty", name);
+	if (strlen(v) >= cap)
+		return cfg_fail(cx, s, "'%s' is longer than %zu bytes", name,
+		    cap - 1);
+	memcpy(buf, v, strlen(v) + 1);
+	return 0;
+}
+
+/* Reads a path member and makes it absolute relative to the file's folder. */
+static int
+cfg_path(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
+    char *buf, size_t cap, int required)
+{
+	char tmp[PATH_MAX];
+	int r, n;
+
+	if ((r = cfg_string(cx, group, name, tmp, sizeof(tmp), required)) != 0)
+		return r;
+	if (tmp[0] == '\0' || tmp[0] == '/') {
+		n = snprintf(buf, cap, "%s", tmp);
+	} else
+		n = snprintf(buf, cap, "%s/%s", cx->dir, tmp);
+	if (n < 0 || (size_t)n >= cap)
+		return cfg_fail(cx, config_setting_get_member(group, name),
+		    "path '%s' is too long", name);
+	return 0;
+}
+
+static int
+cfg_uint64(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
+    uint64_t min, uint64_t max, uint64_t dflt, uint64_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	long long v;
+
+	if (s == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return cfg_fail(cx, s, "'%s' must be an integer", name);
+	v = config_setting_get_int64(s);
+	if (v < 0 || (uint64_t)v < min || (uint64_t)v > max)
+		return cfg_fail(cx, s, "'%s' must be between %llu and %llu",
+		    name, (unsigned long long)min, (unsigned long long)max);
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int
+cfg_unsigned(struct cfg_ctx *cx, const config_setting_t *group,
+    const char *name, unsigned min, unsigned max, unsigned dflt, unsigned *out)
+{
+	uint64_t v;
+	int r;
+
+	if ((r = cfg_uint64(cx, group, name, min, max, dflt, &v)) != 0)
+		return r;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+cfg_bool(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
+    int dflt, int *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+
+	if (s == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return cfg_fail(cx, s, "'%s' must be true or false", name);
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
+static const config_setting_t *
+cfg_group(struct cfg_ctx *cx, const config_setting_t *parent, const char *name,
+    int *r)
+{
+	const config_setting_t *s = config_setting_get_member(parent, name);
+
+	*r = 0;
+	if (s == NULL)
+		*r = cfg_fail(cx, parent, "missing group '%s'", name);
+	else if (!config_setting_is_group(s)) {
+		*r = cfg_fail(cx, s, "'%s' must be a group { ... }", name);
+		s = NULL;
+	}
+	return s;
+}
+
+/* Ids of datasets, recipients and operators: letters, digits, . _ - */
+static int
+valid_id(const char *s)
+{
+	size_t i;
+
+	if (s[0] == '\0' || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
+		    s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/*
+ * A local government code (全国地方公共団体コード) is five digits and a
+ * check digit: the last digit of 11 minus the weighted sum (6,5,4,3,2) mod 11.
+ */
+static int
+valid_lg_code(const char *s)
+{
+	static const int weight[5] = { 6, 5, 4, 3, 2 };
+	int i, sum = 0;
+
+	if (strlen(s) != 6)
+		return 0;
+	for (i = 0; i < 6; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	for (i = 0; i < 5; i++)
+		sum += (s[i] - '0') * weight[i];
+	return (11 - sum % 11) % 10 == s[5] - '0';
+}
+
+static int
+load_listener(struct cfg_ctx *cx, const config_setting_t *host,
+    const char *name, const char *default_ca, const char *default_crl,
+    struct config_listener *l)
+{
+	const config_setting_t *g;
+	struct netaddr na;
+	unsigned port;
+	int r;
+
+	if ((g = cfg_group(cx, host, name, &r)) == NULL)
+		return r;
+	if ((r = cfg_string(cx, g, "address", l->address, sizeof(l->address),
+	    1)) != 0)
+		return r;
+	if (netaddr_parse(l->address, &na) != 0 ||
+	    na.prefixlen != (na.family == AF_INET ? 32u : 128u))
+		return cfg_fail(cx, config_setting_get_member(g, "address"),
+		    "'address' must be an IPv4 or IPv6 address");
+	if ((r = cfg_unsigned(cx, g, "port", 1, 65535, 0, &port)) != 0)
+		return r;
+	if (port == 0)
+		return cfg_fail(cx, g, "missing setting 'port'");
+	l->port = (uint16_t)port;
+	if ((r = cfg_string(cx, g, "interface", l->interface,
+	    sizeof(l->interface), 0)) != 0)
+		return r;
+	if ((r = cfg_path(cx, g, "ca", l->ca_file, sizeof(l->ca_file), 0)) != 0)
+		return r;
+	if (l->ca_file[0] == '\0')
+		snprintf(l->ca_file, sizeof(l->ca_file), "%s", default_ca);
+	if ((r = cfg_path(cx, g, "crl", l->crl_file, sizeof(l->crl_file),
+	    0)) != 0)
+		return r;
+	if (l->crl_file[0] == '\0')
+		snprintf(l->crl_file, sizeof(l->crl_file), "%s", default_crl);
+	return 0;
+}
+
+struct site_cas {
+	char muni[PATH_MAX], muni_crl[PATH_MAX];
+	char recip[PATH_MAX], recip_crl[PATH_MAX];
+	char internal[PATH_MAX], internal_crl[PATH_MAX];
+};
+
+static int
+load_cas(struct cfg_ctx *cx, const config_setting_t *root, struct site_cas *ca)
+{
+	const config_setting_t *g;
+	int r;
+
+	if ((g = cfg_group(cx, root, "ca", &r)) == NULL)
+		return r;
+	if ((r = cfg_path(cx, g, "municipalities", ca->muni, PATH_MAX, 1)) ||
+	    (r = cfg_path(cx, g, "municipalities_crl", ca->muni_crl, PATH_MAX,
+	    0)) ||
+	    (r = cfg_path(cx, g, "recipients", ca->recip, PATH_MAX, 1)) ||
+	    (r = cfg_path(cx, g, "recipients_crl", ca->recip_crl, PATH_MAX,
+	    0)) ||
+	    (r = cfg_path(cx, g, "internal", ca->internal, PATH_MAX, 1)) ||
+	    (r = cfg_path(cx, g, "internal_crl", ca->internal_crl, PATH_MAX, 0)))
+		return r;
+	/* One CA for both sides would let a recipient reach the receiver. */
+	if (strcmp(ca->muni, ca->recip) == 0 ||
+	    strcmp(ca->muni, ca->internal) == 0 ||
+	    strcmp(ca->recip, ca->internal) == 0)
+		return cfg_fail(cx, g, "the municipalities, recipients and "
+		    "internal CAs must be three different files");
+	return 0;
+}
+
+static int
+load_hosts(struct cfg_ctx *cx, const config_setting_t *root,
+    const struct site_cas *ca, struct site_config *site)
+{
+	const config_setting_t *hosts, *g;
+	struct netaddr na;
+	int r;
+
+	if ((hosts = cfg_group(cx, root, "hosts", &r)) == NULL)
+		return r;
+	if ((g = cfg_group(cx, hosts, "receiver", &r)) == NULL ||
+	    (r = cfg_string(cx, g, "identity", site->receiver.identity,
+	    CONFIG_IDENTITY_MAX, 1)) ||
+	    (r = load_listener(cx, g, "external", ca->muni, ca->muni_crl,
+	    &site->receiver.external)) ||
+	    (r = load_listener(cx, g, "internal", ca->internal,
+	    ca->internal_crl, &site->receiver.internal)))
+		return r;
+	if ((g = cfg_group(cx, hosts, "sender", &r)) == NULL ||
+	    (r = cfg_string(cx, g, "identity", site->sender.identity,
+	    CONFIG_IDENTITY_MAX, 1)) ||
+	    (r = load_listener(cx, g, "external", ca->recip, ca->recip_crl,
+	    &site->sender.external)) ||
+	    (r = load_listener(cx, g, "internal", ca->internal,
+	    ca->internal_crl, &site->sender.internal)))
+		return r;
+	if ((g = cfg_group(cx, hosts, "vault", &r)) == NULL ||
+	    (r = cfg_string(cx, g, "identity", site->vault.identity,
+	    CONFIG_IDENTITY_MAX, 1)) ||
+	    (r = cfg_string(cx, g, "address", site->vault.address,
+	    sizeof(site->vault.address), 1)))
+		return r;
+	if (netaddr_parse(site->vault.address, &na) != 0)
+		return cfg_fail(cx, config_setting_get_member(g, "address"),
+		    "'address' must be an IPv4 or IPv6 address");
+	return 0;
+}
+
+static int
+load_networks(struct cfg_ctx *cx, const config_setting_t *peer,
+    struct netaddr *nets, size_t *count)
+{
+	const config_setting_t *list = config_setting_get_member(peer,
+	    "networks");
+	const char *v;
+	int i, n;
+
+	if (list == NULL)
+		return cfg_fail(cx, peer, "missing setting 'networks'");
+	if (!config_setting_is_array(list) && !config_setting_is_list(list))
+		return cfg_fail(cx, list, "'networks' must be a list of "
+		    "\"address/prefix\" strings");
+	n = config_setting_length(list);
+	if (n < 1 || n > CONFIG_NETWORKS_MAX)
+		return cfg_fail(cx, list, "'networks' must have 1 to %d entries",
+		    CONFIG_NETWORKS_MAX);
+	for (i = 0; i < n; i++) {
+		v = config_setting_get_string_elem(list, i);
+		if (v == NULL || netaddr_parse(v, &nets[i]) != 0)
+			return cfg_fail(cx, list, "network %d is not an address "
+			    "or address/prefix with zero host bits", i + 1);
+	}
+	*count = (size_t)n;
+	return 0;
+}
+
+/* Returns the list setting with at most max entries, or NULL and *r set. */
+static const config_setting_t *
+cfg_list(struct cfg_ctx *cx, const config_setting_t *root, const char *name,
+    int required, int *r)
+{
+	const config_setting_t *s = config_setting_get_member(root, name);
+
+	*r = 0;
+	if (s == NULL) {
+		if (required)
+			*r = cfg_fail(cx, root, "missing list '%s'", name);
+		return NULL;
+	}
+	if (!config_setting_is_list(s)) {
+		*r = cfg_fail(cx, s, "'%s' must be a list ( { ... }, ... )", name);
+		return NULL;
+	}
+	if (config_setting_length(s) > CONFIG_PEERS_MAX) {
+		*r = cfg_fail(cx, s, "'%s' has more than %d entries", name,
+		    CONFIG_PEERS_MAX);
+		return NULL;
+	}
+	return s;
+}
+
+static int
+load_datasets(struct cfg_ctx *cx, const config_setting_t *root,
+    struct site_config *site)
+{
+	const config_setting_t *list, *e;
+	struct config_dataset *d;
+	size_t i, j, n;
+	int r;
+
+	if ((list = cfg_list(cx, root, "datasets", 1, &r)) == NULL)
+		return r;
+	n = (size_t)config_setting_length(list);
+	if ((site->datasets = calloc(n + 1, sizeof(*d))) == NULL)
+		return SK_ENOMEM;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned)i);
+		d = &site->datasets[i];
+		if (!config_setting_is_group(e))
+			return cfg_fail(cx, e, "each dataset must be a group");
+		if ((r = cfg_string(cx, e, "id", d->id, sizeof(d->id), 1)) != 0)
+			return r;
+		if (!valid_id(d->id))
+			return cfg_fail(cx, e, "dataset id '%s' may hold only "
+			    "letters, digits, '.', '_' and '-'", d->id);
+		for (j = 0; j < i; j++)
+			if (strcmp(site->datasets[j].id, d->id) == 0)
+				return cfg_fail(cx, e, "dataset '%s' is defined "
+				    "twice", d->id);
+		if ((r = cfg_uint64(cx, e, "max_bytes", 1, UINT64_C(1) << 40,
+		    UINT64_C(1) << 30, &d->max_bytes)) ||
+		    (r = cfg_unsigned(cx, e, "retention_days", 1, 36500, 30,
+		    &d->retention_days)))
+			return r;
+		if ((r = cfg_bool(cx, e, "envelope", 0, &d->envelope)) ||
+		    (r = cfg_path(cx, e, "policy", d->policy, sizeof(d->policy),
+		    0)))
+			return r;
+		site->ndatasets++;
+	}
+	return 0;
+}
+
+static int
+load_dataset_refs(struct cfg_ctx *cx, const config_setting_t *e,
+    const struct site_config *site, struct config_municipality *m)
+{
+	const config_setting_t *list = config_setting_get_member(e, "datasets");
+	const char *v;
+	int i, n;
+
+	if (list == NULL)
+		return cfg_fail(cx, e, "missing setting 'datasets'");
+	n = config_setting_length(list);
+	if ((!config_setting_is_array(list) && !config_setting_is_list(list)) ||
+	    n > CONFIG_DATASETS_MAX)
+		return cfg_fail(cx, list, "'datasets' must be a list of at most "
+		    "%d dataset ids", CONFIG_DATASETS_MAX);
+	for (i = 0; i < n; i++) {
+		v = config_setting_get_string_elem(list, i);
+		if (v == NULL || site_find_dataset(site, v) == NULL)
+			return cfg_fail(cx, list, "dataset %d of municipality %s "
+			    "is not defined in 'datasets'", i + 1, m->id);
+		snprintf(m->datasets[i], CONFIG_ID_MAX, "%s", v);
+	}
+	m->ndatasets = (size_t)n;
+	return 0;
+}
+
+/* Identities are unique across municipalities and recipients. */
+static int
+identity_taken(const struct site_config *site, const char *identity)
+{
+	size_t i;
+
+	for (i = 0; i < site->nmunicipalities; i++)
+		if (strcmp(site->municipalities[i].identity, identity) == 0)
+			return 1;
+	for (i = 0; i < site->nrecipients; i++)
+		if (strcmp(site->recipients[i].identity, identity) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+load_municipalities(struct cfg_ctx *cx, const config_setting_t *root,
+    struct site_config *site)
+{
+	const config_setting_t *list, *e;
+	struct config_municipality *m;
+	char code[16];
+	size_t i, n;
+	int r;
+
+	if ((list = cfg_list(cx, root, "municipalities", 1, &r)) == NULL)
+		return r;
+	n = (size_t)config_setting_length(list);
+	if ((site->municipalities = calloc(n + 1, sizeof(*m))) == NULL)
+		return SK_ENOMEM;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned)i);
+		m = &site->municipalities[i];
+		if (!config_setting_is_group(e))
+			return cfg_fail(cx, e, "each municipality must be a group");
+		if ((r = cfg_string(cx, e, "id", code, sizeof(code), 1)))
+			return r;
+		if (!valid_lg_code(code))
+			return cfg_fail(cx, e, "municipality id '%s' is not a "
+			    "6-digit local government code with a valid check "
+			    "digit", code);
+		memcpy(m->id, code, sizeof(m->id));
+		if ((r = cfg_string(cx, e, "name", m->name, sizeof(m->name), 0)) ||
+		    (r = cfg_string(cx, e, "identity", m->identity,
+		    sizeof(m->identity), 1)))
+			return r;
+		if (identity_taken(site, m->identity))
+			return cfg_fail(cx, e, "identity '%s' is used twice",
+			    m->identity);
+		if ((r = load_networks(cx, e, m->networks, &m->nnetworks)) ||
+		    (r = load_dataset_refs(cx, e, site, m)))
+			return r;
+		site->nmunicipalities++;
+	}
+	return 0;
+}
+
+static int
+load_recipients(struct cfg_ctx *cx, const config_setting_t *root,
+    struct site_config *site)
+{
+	const config_setting_t *list, *e;
+	struct config_recipient *p;
+	size_t i, n;
+	int r;
+
+	if ((list = cfg_list(cx, root, "recipients", 0, &r)) == NULL && r != 0)
+		return r;
+	n = list != NULL ? (size_t)config_setting_length(list) : 0;
+	if ((site->recipients = calloc(n + 1, sizeof(*p))) == NULL)
+		return SK_ENOMEM;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned)i);
+		p = &site->recipients[i];
+		if (!config_setting_is_group(e))
+			return cfg_fail(cx, e, "each recipient must be a group");
+		if ((r = cfg_string(cx, e, "id", p->id, sizeof(p->id), 1)) ||
+		    (r = cfg_string(cx, e, "name", p->name, sizeof(p->name), 0)) ||
+		    (r = cfg_string(cx, e, "identity", p->identity,
+		    sizeof(p->identity), 1)))
+			return r;
+		if (!valid_id(p->id))
+			return cfg_fail(cx, e, "recipient id '%s' may hold only "
+			    "letters, digits, '.', '_' and '-'", p->id);
+		if (identity_taken(site, p->identity))
+			return cfg_fail(cx, e, "identity '%s' is used twice",
+			    p->identity);
+		if ((r = load_networks(cx, e, p->networks, &p->nnetworks)) != 0)
+			return r;
+		site->nrecipients++;
+	}
+	return 0;
+}
+
+/* Parses "YYYY-MM-DD" as 00:00 UTC of that day. */
+static int
+parse_date(const char *s, time_t *out)
+{
+	struct tm tm;
+	char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (end == NULL || *end != '\0' || strlen(s) != 10)
+		return SK_EFORMAT;
+	*out = timegm(&tm);
+	return 0;
+}
+
+static int
+load_operators(struct cfg_ctx *cx, const config_setting_t *root,
+    struct site_config *site)
+{
+	const config_setting_t *list, *e;
+	struct config_operator *o;
+	char from[32], until[32];
+	size_t i, j, n;
+	int r;
+
+	if ((list = cfg_list(cx, root, "operators", 0, &r)) == NULL && r != 0)
+		return r;
+	n = list != NULL ? (size_t)config_setting_length(list) : 0;
+	if ((site->operators = calloc(n + 1, sizeof(*o))) == NULL)
+		return SK_ENOMEM;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned)i);
+		o = &site->operators[i];
+		if (!config_setting_is_group(e))
+			return cfg_fail(cx, e, "each operator must be a group");
+		if ((r = cfg_string(cx, e, "id", o->id, sizeof(o->id), 1)) ||
+		    (r = cfg_string(cx, e, "name", o->name, sizeof(o->name), 0)) ||
+		    (r = cfg_path(cx, e, "public_key", o->public_key,
+		    sizeof(o->public_key), 1)) ||
+		    (r = cfg_string(cx, e, "valid_from", from, sizeof(from), 1)) ||
+		    (r = cfg_string(cx, e, "valid_until", until, sizeof(until), 1)))
+			return r;
+		if (!valid_id(o->id))
+			return cfg_fail(cx, e, "operator id '%s' may hold only "
+			    "letters, digits, '.', '_' and '-'", o->id);
+		for (j = 0; j < i; j++)
+			if (strcmp(site->operators[j].id, o->id) == 0)
+				return cfg_fail(cx, e, "operator '%s' is listed "
+				    "twice", o->id);
+		if (parse_date(from, &o->valid_from) != 0 ||
+		    parse_date(until, &o->valid_until) != 0)
+			return cfg_fail(cx, e, "'valid_from' and 'valid_until' "
+			    "must be dates written YYYY-MM-DD");
+		o->valid_until += 86400;
+		if (o->valid_until <= o->valid_from)
+			return cfg_fail(cx, e, "'valid_until' is before "
+			    "'valid_from'");
+		site->noperators++;
+	}
+	return 0;
+}
+
+static int
+site_parse(config_t *cfg, struct cfg_ctx *cx, struct site_config *site)
+{
+	const config_setting_t *root = config_root_setting(cfg), *g;
+	struct site_cas ca;
+	int r;
+
+	if ((g = cfg_group(cx, root, "site", &r)) == NULL ||
+	    (r = cfg_string(cx, g, "name", site->name, sizeof(site->name), 1)))
+		return r;
+	memset(&ca, 0, sizeof(ca));
+	if ((r = load_cas(cx, root, &ca)) ||
+	    (r = load_hosts(cx, root, &ca, site)) ||
+	    (r = load_datasets(cx, root, site)) ||
+	    (r = load_municipalities(cx, root, site)) ||
+	    (r = load_recipients(cx, root, site)) ||
+	    (r = load_operators(cx, root, site)))
+		return r;
+	return 0;
+}
+
+/* Parses text (NUL-terminated) into a fresh site configuration. */
+static int
+site_load_text(const char *text, size_t len, struct cfg_ctx *cx,
+    struct site_config **out)
+{
+	struct site_config *site;
+	uint8_t md[32];
+	unsigned mdlen = 0;
+	config_t cfg;
+	int r;
+
+	if ((site = calloc(1, sizeof(*site))) == NULL)
+		return SK_ENOMEM;
+	snprintf(site->file, sizeof(site->file), "%s", cx->name);
+	if (!EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL)) {
+		site_config_free(site);
+		return SK_ECRYPTO;
+	}
+	sk_hex(md, sizeof(md), site->digest);
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		r = cfg_fail(cx, NULL, "%s", config_error_text(&cfg));
+		if (cx->err != NULL)
+			cx->err->line = config_error_line(&cfg);
+	} else
+		r = site_parse(&cfg, cx, site);
+	config_destroy(&cfg);
+	if (r != 0) {
+		site_config_free(site);
+		return r;
+	}
+	*out = site;
+	return 0;
+}
+
+static void
+set_base_dir(struct cfg_ctx *cx, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(cx->dir, sizeof(cx->dir), ".");
+	else if (slash == path)
+		snprintf(cx->dir, sizeof(cx->dir), "/");
+	else
+		snprintf(cx->dir, sizeof(cx->dir), "%.*s", (int)(slash - path),
+		    path);
+}
+
+/* Reads a whole configuration file (bounded) into a NUL-terminated buffer. */
+static int
+read_config_file(struct cfg_ctx *cx, const char *path, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return cfg_fail(cx, NULL, "cannot open: %s", strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > CONFIG_FILE_MAX) {
+		close(fd);
+		return cfg_fail(cx, NULL, "not a regular file of at most 16 MiB");
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return SK_ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got != (size_t)st.st_size) {
+		free(buf);
+		return cfg_fail(cx, NULL, "read error");
+	}
+	buf[got] = '\0';
+	if (strlen(buf) != got) {
+		free(buf);
+		return cfg_fail(cx, NULL, "the file contains a NUL byte");
+	}
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+int
+site_config_load(const char *path, struct site_config **out,
+    struct config_error *err)
+{
+	struct cfg_ctx cx = { .name = path, .err = err };
+	char *text;
+	size_t len;
+	int r;
+
+	set_base_dir(&cx, path);
+	if ((r = read_config_file(&cx, path, &text, &len)) != 0)
+		return r;
+	r = site_load_text(text, len, &cx, out);
+	free(text);
+	return r;
+}
+
+int
+site_config_load_string(const char *text, const char *name,
+    struct site_config **out, struct config_error *err)
+{
+	struct cfg_ctx cx = { .name = name, .err = err };
+
+	set_base_dir(&cx, name);
+	return site_load_text(text, strlen(text), &cx, out);
+}
+
+void
+site_config_free(struct site_config *site)
+{
+	if (site == NULL)
+		return;
+	free(site->municipalities);
+	free(site->recipients);
+	free(site->operators);
+	free(site->datasets);
+	free(site);
+}
+
+static int
+local_parse_limits(struct cfg_ctx *cx, const config_setting_t *root,
+    struct local_config *lc)
+{
+	const config_setting_t *g = config_setting_get_member(root, "limits");
+	int r;
+
+	/* Every limit has a default; an absent group means all defaults. */
+	if (g != NULL && !config_setting_is_group(g))
+		return cfg_fail(cx, g, "'limits' must be a group");
+	if (g == NULL)
+		g = root;
+	if ((r = cfg_unsigned(cx, g, "max_connections", 1, 4096, 64,
+	    &lc->max_connections)) ||
+	    (r = cfg_unsigned(cx, g, "read_timeout", 1, 3600, 30,
+	    &lc->read_timeout)) ||
+	    (r = cfg_unsigned(cx, g, "min_rate", 0, 1u << 30, 1024,
+	    &lc->min_rate)) ||
+	    (r = cfg_unsigned(cx, g, "min_rate_grace", 0, 3600, 10,
+	    &lc->min_rate_grace)) ||
+	    (r = cfg_uint64(cx, g, "disk_reserve", 0, UINT64_MAX >> 1,
+	    UINT64_C(1) << 30, &lc->disk_reserve)))
+		return r;
+	return 0;
+}
+
+static int
+local_parse(config_t *cfg, struct cfg_ctx *cx, struct local_config *lc)
+{
+	const config_setting_t *root = config_root_setting(cfg), *g;
+	char role[32], level[16];
+	int r, n;
+
+	if ((r = cfg_string(cx, root, "role", role, sizeof(role), 1)) != 0)
+		return r;
+	if (strcmp(role, "receiver") == 0)
+		lc->role = ROLE_RECEIVER;
+	else if (strcmp(role, "vault") == 0)
+		lc->role = ROLE_VAULT;
+	else if (strcmp(role, "sender") == 0)
+		lc->role = ROLE_SENDER;
+	else
+		return cfg_fail(cx, config_setting_get_member(root, "role"),
+		    "'role' must be \"receiver\", \"vault\" or \"sender\"");
+	if ((r = cfg_path(cx, root, "site", lc->site_file, PATH_MAX, 1)) ||
+	    (r = cfg_path(cx, root, "data_dir", lc->data_dir, PATH_MAX, 1)) ||
+	    (r = cfg_path(cx, root, "certificate", lc->certificate, PATH_MAX,
+	    1)) ||
+	    (r = cfg_path(cx, root, "key", lc->key, PATH_MAX, 1)) ||
+	    (r = cfg_path(cx, root, "master_key", lc->master_key, PATH_MAX,
+	    1)) ||
+	    (r = cfg_bool(cx, root, "require_firewall", 1,
+	    &lc->require_firewall)))
+		return r;
+	n = 0;
+	if ((g = config_setting_get_member(root, "audit")) != NULL) {
+		if (!config_setting_is_group(g))
+			return cfg_fail(cx, g, "'audit' must be a group");
+		if ((r = cfg_path(cx, g, "log", lc->audit_log, PATH_MAX, 0)) ||
+		    (r = cfg_path(cx, g, "key", lc->audit_key, PATH_MAX, 0)))
+			return r;
+	}
+	if (lc->audit_log[0] == '\0')
+		n = snprintf(lc->audit_log, PATH_MAX, "%s/audit.log",
+		    lc->data_dir);
+	if (n < 0 || n >= PATH_MAX)
+		return cfg_fail(cx, root, "data_dir is too long");
+	if (lc->audit_key[0] == '\0')
+		n = snprintf(lc->audit_key, PATH_MAX, "%s.key0", lc->audit_log);
+	if (n < 0 || n >= PATH_MAX)
+		return cfg_fail(cx, root, "audit log path is too long");
+	lc->use_syslog = 0;
+	lc->log_level = LOG_LEVEL_INFO;
+	if ((g = config_setting_get_member(root, "log")) != NULL) {
+		if ((r = cfg_bool(cx, g, "syslog", 0, &lc->use_syslog)) ||
+		    (r = cfg_string(cx, g, "level", level, sizeof(level), 0)))
+			return r;
+		if (strcmp(level, "debug") == 0)
+			lc->log_level = LOG_LEVEL_DEBUG;
+		else if (strcmp(level, "warning") == 0)
+			lc->log_level = LOG_LEVEL_WARN;
+		else if (level[0] != '\0' && strcmp(level, "info") != 0)
+			return cfg_fail(cx, g, "'level' must be \"debug\", "
+			    "\"info\" or \"warning\"");
+	}
+	return local_parse_limits(cx, root, lc);
+}
+
+int
+local_config_load(const char *path, struct local_config *out,
+    struct config_error *err)
+{
+	struct cfg_ctx cx = { .name = path, .err = err };
+	struct local_config *lc;
+	config_t cfg;
+	char *text;
+	size_t len;
+	int r;
+
+	set_base_dir(&cx, path);
+	if ((r = read_config_file(&cx, path, &text, &len)) != 0)
+		return r;
+	if ((lc = calloc(1, sizeof(*lc))) == NULL) {
+		free(text);
+		return SK_ENOMEM;
+	}
+	snprintf(lc->file, sizeof(lc->file), "%s", path);
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		r = cfg_fail(&cx, NULL, "%s", config_error_text(&cfg));
+		if (err != NULL)
+			err->line = config_error_line(&cfg);
+	} else
+		r = local_parse(&cfg, &cx, lc);
+	config_destroy(&cfg);
+	free(text);
+	if (r == 0)
+		*out = *lc;
+	free(lc);
+	return r;
+}
+
+const struct config_municipality *
+site_find_municipality_by_identity(const struct site_config *site,
+    const char *identity)
+{
+	size_t i;
+
+	for (i = 0; i < site->nmunicipalities; i++)
+		if (strcmp(site->municipalities[i].identity, identity) == 0)
+			return &site->municipalities[i];
+	return NULL;
+}
+
+const struct config_dataset *
+site_find_dataset(const struct site_config *site, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < site->ndatasets; i++)
+		if (strcmp(site->datasets[i].id, id) == 0)
+			return &site->datasets[i];
+	return NULL;
+}
+
+int
+site_municipality_allows(const struct config_municipality *muni,
+    const char *dataset)
+{
+	size_t i;
+
+	for (i = 0; i < muni->ndatasets; i++)
+		if (strcmp(muni->datasets[i], dataset) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+config_role_name(enum config_role role)
+{
+	switch (role) {
+	case ROLE_RECEIVER:
+		return "receiver";
+	case ROLE_VAULT:
+		return "vault";
+	case ROLE_SENDER:
+		return "sender";
+	}
+	return "?";
+}

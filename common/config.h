@@ -1,0 +1,142 @@
+/*
+ * config.h: the site configuration (one file, the same on every host) and
+ * the small local configuration of each host. Both are libconfig files.
+ *
+ * Loading validates everything; an error names file, line and what is wrong
+ * in struct config_error. Relative paths are taken relative to the file that
+ * names them.
+ */
+#ifndef SK_CONFIG_H
+#define SK_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "netaddr.h"
+
+#define CONFIG_ID_MAX 64	/* dataset, recipient, operator ids */
+#define CONFIG_IDENTITY_MAX 256	/* certificate identity (SAN URI or CN) */
+#define CONFIG_NAME_MAX 256	/* human-readable names */
+#define CONFIG_NETWORKS_MAX 64	/* networks per peer */
+#define CONFIG_DATASETS_MAX 64	/* datasets a municipality may upload */
+#define CONFIG_PEERS_MAX 4096	/* municipalities, recipients, operators */
+
+struct config_error {
+	char file[PATH_MAX];
+	int line;
+	char message[512];
+};
+
+struct config_listener {
+	char address[64];	/* the address to bind */
+	uint16_t port;
+	char interface[32];	/* the interface it faces (for the firewall) */
+	char ca_file[PATH_MAX];	/* CA of the peers accepted here */
+	char crl_file[PATH_MAX]; /* optional CRL; empty when none */
+};
+
+struct config_host {
+	char identity[CONFIG_IDENTITY_MAX];
+	char address[64];	/* vault: the address it connects from */
+	struct config_listener external;
+	struct config_listener internal;
+};
+
+struct config_municipality {
+	char id[7];		/* 6-digit local government code */
+	char name[CONFIG_NAME_MAX];
+	char identity[CONFIG_IDENTITY_MAX];
+	struct netaddr networks[CONFIG_NETWORKS_MAX];
+	size_t nnetworks;
+	char datasets[CONFIG_DATASETS_MAX][CONFIG_ID_MAX];
+	size_t ndatasets;
+};
+
+struct config_recipient {
+	char id[CONFIG_ID_MAX];
+	char name[CONFIG_NAME_MAX];
+	char identity[CONFIG_IDENTITY_MAX];
+	struct netaddr networks[CONFIG_NETWORKS_MAX];
+	size_t nnetworks;
+};
+
+struct config_operator {
+	char id[CONFIG_ID_MAX];
+	char name[CONFIG_NAME_MAX];
+	char public_key[PATH_MAX];
+	time_t valid_from;	/* inclusive, 00:00 UTC */
+	time_t valid_until;	/* exclusive, 00:00 UTC of the day after */
+};
+
+struct config_dataset {
+	char id[CONFIG_ID_MAX];
+	uint64_t max_bytes;	/* largest accepted upload */
+	unsigned retention_days;
+	int envelope;		/* uploads must be CMS enveloped */
+	char policy[PATH_MAX];	/* the vault's processing policy; optional */
+};
+
+struct site_config {
+	char file[PATH_MAX];
+	char digest[65];	/* sha-256 of the file as read (R54) */
+	char name[CONFIG_NAME_MAX];
+	struct config_host receiver, vault, sender;
+	struct config_municipality *municipalities;
+	size_t nmunicipalities;
+	struct config_recipient *recipients;
+	size_t nrecipients;
+	struct config_operator *operators;
+	size_t noperators;
+	struct config_dataset *datasets;
+	size_t ndatasets;
+};
+
+enum config_role { ROLE_RECEIVER, ROLE_VAULT, ROLE_SENDER };
+
+struct local_config {
+	char file[PATH_MAX];
+	enum config_role role;
+	char site_file[PATH_MAX];
+	char data_dir[PATH_MAX];
+	char certificate[PATH_MAX];
+	char key[PATH_MAX];
+	char master_key[PATH_MAX];
+	char audit_log[PATH_MAX];
+	char audit_key[PATH_MAX];	/* the chain's first key (auditor's) */
+	int require_firewall;
+	int use_syslog;
+	int log_level;			/* enum log_level */
+	unsigned max_connections;	/* concurrent connections served */
+	unsigned read_timeout;		/* seconds without any byte */
+	unsigned min_rate;		/* bytes per second, body transfer */
+	unsigned min_rate_grace;	/* seconds before min_rate applies */
+	uint64_t disk_reserve;		/* bytes kept free on the data disk */
+};
+
+/* Loads and validates a site file. The caller frees with site_config_free. */
+int site_config_load(const char *path, struct site_config **out,
+    struct config_error *err);
+
+/* The same from text in memory; name is used in error messages. */
+int site_config_load_string(const char *text, const char *name,
+    struct site_config **out, struct config_error *err);
+
+void site_config_free(struct site_config *site);
+
+/* Loads and validates a host's local file into *out. */
+int local_config_load(const char *path, struct local_config *out,
+    struct config_error *err);
+
+const struct config_municipality *site_find_municipality_by_identity(
+    const struct site_config *site, const char *identity);
+const struct config_dataset *site_find_dataset(const struct site_config *site,
+    const char *id);
+/* Returns 1 if the municipality may upload the dataset. */
+int site_municipality_allows(const struct config_municipality *muni,
+    const char *dataset);
+
+const char *config_role_name(enum config_role role);
+
+#endif

@@ -1,0 +1,605 @@
+/*
+ * seal.c: chunked AES-256-GCM objects with per-object keys (see seal.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "seal.h"
+#include "sk.h"
+#include "util.h"
+
+#define SEAL_MAGIC "SKSEAL\0\1"
+#define SEAL_TAG_LEN 16
+#define SEAL_CHUNK_MAX (1u << 24)
+#define SEAL_FLAG_MIDDLE 0
+#define SEAL_FLAG_FINAL 1
+#define SEAL_FLAG_META 2
+#define SEAL_WRITEBACK_BYTES (8u << 20)	/* start writeback every 8 MiB */
+
+struct seal_writer {
+	int fd;
+	int tmpdirfd;
+	char tmpname[256];
+	int committed;
+	int finished;
+	size_t chunk_size;
+	uint8_t header[SEAL_HEADER_LEN];
+	uint8_t key[SEAL_KEY_LEN];
+	uint32_t index;
+	uint8_t *plain;		/* one chunk of plaintext being collected */
+	size_t plain_len;
+	uint8_t *cipher;	/* chunk_size + tag */
+	uint64_t size;
+	uint64_t file_off;
+	uint64_t synced_off;
+	EVP_CIPHER_CTX *ctx;
+};
+
+struct seal_reader {
+	int fd;
+	size_t chunk_size;
+	uint8_t header[SEAL_HEADER_LEN];
+	uint8_t key[SEAL_KEY_LEN];
+	uint64_t data_len;	/* bytes of chunk records */
+	uint64_t nchunks;
+	uint64_t size;		/* plaintext bytes */
+	uint32_t meta_len;
+	uint64_t pos;		/* plaintext read position */
+	uint8_t *plain;		/* the decrypted current chunk */
+	uint8_t *cipher;
+	uint64_t cur_chunk;	/* index held in plain, or UINT64_MAX */
+	size_t cur_len;
+	EVP_CIPHER_CTX *ctx;
+};
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* AES-256-GCM in one call; used for chunks, metadata and key wrapping. */
+static int
+gcm(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *key, const uint8_t iv[12],
+    const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t len,
+    uint8_t *out, uint8_t tag[SEAL_TAG_LEN])
+{
+	int n;
+
+	if (len > INT32_MAX || aadlen > INT32_MAX)
+		return SK_EINVAL;
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv, enc) != 1)
+		return SK_ECRYPTO;
+	if (aadlen > 0 &&
+	    EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)
+		return SK_ECRYPTO;
+	if (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)
+		return SK_ECRYPTO;
+	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN,
+	    tag) != 1)
+		return SK_ECRYPTO;
+	if (EVP_CipherFinal_ex(ctx, out + len, &n) != 1)
+		return enc ? SK_ECRYPTO : SK_EAUTH;
+	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN,
+	    tag) != 1)
+		return SK_ECRYPTO;
+	return 0;
+}
+
+static void
+chunk_nonce(const uint8_t *header, uint32_t index, uint8_t flag,
+    uint8_t nonce[12])
+{
+	memcpy(nonce, header + 20, 7);
+	put_u32(nonce + 7, index);
+	nonce[11] = flag;
+}
+
+int
+seal_master_load(const char *path, struct seal_master *out)
+{
+	uint8_t md[32];
+	unsigned mdlen = 0;
+	int r;
+
+	if ((r = util_read_secret(path, out->key, SEAL_KEY_LEN)) != 0)
+		return r;
+	if (!EVP_Digest(out->key, SEAL_KEY_LEN, md, &mdlen, EVP_sha256(),
+	    NULL)) {
+		seal_master_wipe(out);
+		return SK_ECRYPTO;
+	}
+	memcpy(out->key_id, md, sizeof(out->key_id));
+	return 0;
+}
+
+int
+seal_master_create(const char *path)
+{
+	uint8_t key[SEAL_KEY_LEN];
+	int fd, r;
+
+	if ((r = util_random(key, sizeof(key))) != 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		sk_wipe(key, sizeof(key));
+		return errno == EEXIST ? SK_EEXIST : SK_ESYS;
+	}
+	r = util_write_all(fd, key, sizeof(key));
+	sk_wipe(key, sizeof(key));
+	if (r == 0 && fsync(fd) == -1)
+		r = SK_ESYS;
+	close(fd);
+	if (r != 0)
+		unlink(path);
+	return r;
+}
+
+void
+seal_master_wipe(struct seal_master *m)
+{
+	sk_wipe(m, sizeof(*m));
+}
+
+static int
+writer_header(struct seal_writer *w, const struct seal_master *m)
+{
+	uint8_t iv[12], tag[SEAL_TAG_LEN];
+	int r;
+
+	memset(w->header, 0, sizeof(w->header));
+	memcpy(w->header, SEAL_MAGIC, 8);
+	put_u32(w->header + 8, (uint32_t)w->chunk_size);
+	memcpy(w->header + 12, m->key_id, 8);
+	if ((r = util_random(w->header + 20, 7)) != 0 ||
+	    (r = util_random(w->key, sizeof(w->key))) != 0 ||
+	    (r = util_random(iv, sizeof(iv))) != 0)
+		return r;
+	memcpy(w->header + 27, iv, sizeof(iv));
+	/* The wrap is bound to the header fields before it. */
+	if ((r = gcm(w->ctx, 1, m->key, iv, w->header, 27, w->key, SEAL_KEY_LEN,
+	    w->header + 39, tag)) != 0)
+		return r;
+	memcpy(w->header + 71, tag, sizeof(tag));
+	return 0;
+}
+
+int
+seal_writer_open(const struct seal_master *m, int dirfd, const char *tmpname,
+    size_t chunk_size, struct seal_writer **out)
+{
+	struct seal_writer *w;
+	int r;
+
+	if (chunk_size == 0)
+		chunk_size = SEAL_CHUNK_DEFAULT;
+	if (chunk_size > SEAL_CHUNK_MAX || strlen(tmpname) >= 256)
+		return SK_EINVAL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return SK_ENOMEM;
+	w->fd = -1;
+	w->tmpdirfd = dirfd;
+	w->chunk_size = chunk_size;
+	snprintf(w->tmpname, sizeof(w->tmpname), "%s", tmpname);
+	if ((w->plain = malloc(chunk_size)) == NULL ||
+	    (w->cipher = malloc(chunk_size + SEAL_TAG_LEN)) == NULL ||
+	    (w->ctx = EVP_CIPHER_CTX_new()) == NULL) {
+		r = SK_ENOMEM;
+		goto fail;
+	}
+	if ((r = writer_header(w, m)) != 0)
+		goto fail;
+	w->fd = openat(dirfd, tmpname, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (w->fd == -1) {
+		r = SK_ESYS;
+		goto fail;
+	}
+	if ((r = util_write_all(w->fd, w->header, sizeof(w->header))) != 0)
+		goto fail;
+	w->file_off = sizeof(w->header);
+	*out = w;
+	return 0;
+fail:
+	seal_writer_free(w);
+	return r;
+}
+
+static int
+writer_flush_chunk(struct seal_writer *w, uint8_t flag)
+{
+	uint8_t nonce[12];
+	int r;
+
+	if (w->index == UINT32_MAX)
+		return SK_ETOOBIG;
+	chunk_nonce(w->header, w->index, flag, nonce);
+	if ((r = gcm(w->ctx, 1, w->key, nonce, w->header, sizeof(w->header),
+	    w->plain, w->plain_len, w->cipher, w->cipher + w->plain_len)) != 0)
+		return r;
+	if ((r = util_write_all(w->fd, w->cipher,
+	    w->plain_len + SEAL_TAG_LEN)) != 0)
+		return r;
+	w->file_off += w->plain_len + SEAL_TAG_LEN;
+	w->index++;
+	w->plain_len = 0;
+	/* Keep dirty pages flowing so the final fsync is short. */
+	if (w->file_off - w->synced_off >= SEAL_WRITEBACK_BYTES) {
+		sync_file_range(w->fd, (off_t)w->synced_off,
+		    (off_t)(w->file_off - w->synced_off), SYNC_FILE_RANGE_WRITE);
+		w->synced_off = w->file_off;
+	}
+	return 0;
+}
+
+int
+seal_writer_write(struct seal_writer *w, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t n;
+	int r;
+
+	if (w->finished)
+		return SK_EINVAL;
+	while (len > 0) {
+		/* A full chunk is flushed only once more data follows it, so
+		 * the last chunk can carry the final flag. */
+		if (w->plain_len == w->chunk_size &&
+		    (r = writer_flush_chunk(w, SEAL_FLAG_MIDDLE)) != 0)
+			return r;
+		n = w->chunk_size - w->plain_len;
+		if (n > len)
+			n = len;
+		memcpy(w->plain + w->plain_len, p, n);
+		w->plain_len += n;
+		w->size += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+seal_writer_finish(struct seal_writer *w, const void *meta, size_t metalen)
+{
+	uint8_t nonce[12], *rec;
+	size_t reclen;
+	int r;
+
+	if (w->finished || metalen > SEAL_META_MAX)
+		return SK_EINVAL;
+	if ((r = writer_flush_chunk(w, SEAL_FLAG_FINAL)) != 0)
+		return r;
+	reclen = metalen + SEAL_TAG_LEN + 4;
+	if ((rec = malloc(reclen)) == NULL)
+		return SK_ENOMEM;
+	chunk_nonce(w->header, UINT32_MAX, SEAL_FLAG_META, nonce);
+	r = gcm(w->ctx, 1, w->key, nonce, w->header, sizeof(w->header), meta,
+	    metalen, rec, rec + metalen);
+	put_u32(rec + metalen + SEAL_TAG_LEN, (uint32_t)metalen);
+	if (r == 0)
+		r = util_write_all(w->fd, rec, reclen);
+	free(rec);
+	if (r == 0 && fdatasync(w->fd) == -1)
+		r = errno == ENOSPC ? SK_ENOSPACE : SK_ESYS;
+	if (r == 0)
+		w->finished = 1;
+	return r;
+}
+
+int
+seal_writer_commit(struct seal_writer *w, int tmpdirfd, int dstdirfd,
+    const char *name)
+{
+	if (!w->finished || w->committed)
+		return SK_EINVAL;
+	if (renameat2(tmpdirfd, w->tmpname, dstdirfd, name,
+	    RENAME_NOREPLACE) == -1)
+		return errno == EEXIST ? SK_EEXIST : SK_ESYS;
+	w->committed = 1;
+	if (fsync(dstdirfd) == -1 || fsync(tmpdirfd) == -1)
+		return SK_ESYS;
+	return 0;
+}
+
+uint64_t
+seal_writer_size(const struct seal_writer *w)
+{
+	return w->size;
+}
+
+void
+seal_writer_free(struct seal_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd != -1) {
+		close(w->fd);
+		if (!w->committed)
+			unlinkat(w->tmpdirfd, w->tmpname, 0);
+	}
+	sk_wipe(w->key, sizeof(w->key));
+	if (w->plain != NULL)
+		sk_wipe(w->plain, w->chunk_size);
+	free(w->plain);
+	free(w->cipher);
+	EVP_CIPHER_CTX_free(w->ctx);
+	free(w);
+}
+
+static int
+reader_layout(struct seal_reader *r, uint64_t file_size)
+{
+	uint8_t lenbuf[4];
+	uint64_t rec = r->chunk_size + SEAL_TAG_LEN;
+	int e;
+
+	if (file_size < SEAL_HEADER_LEN + SEAL_TAG_LEN + SEAL_TAG_LEN + 4)
+		return SK_EAUTH;
+	if ((e = util_pread_full(r->fd, lenbuf, 4, file_size - 4)) != 0)
+		return e;
+	r->meta_len = get_u32(lenbuf);
+	if (r->meta_len > SEAL_META_MAX || file_size < SEAL_HEADER_LEN +
+	    SEAL_TAG_LEN + (uint64_t)r->meta_len + SEAL_TAG_LEN + 4)
+		return SK_EAUTH;
+	r->data_len = file_size - SEAL_HEADER_LEN - r->meta_len -
+	    SEAL_TAG_LEN - 4;
+	r->nchunks = (r->data_len + rec - 1) / rec;
+	if (r->nchunks > UINT32_MAX)
+		return SK_EAUTH;
+	r->size = r->data_len - r->nchunks * SEAL_TAG_LEN;
+	return 0;
+}
+
+static int
+reader_unwrap(struct seal_reader *r, const struct seal_master *m)
+{
+	uint8_t tag[SEAL_TAG_LEN];
+
+	if (memcmp(r->header, SEAL_MAGIC, 8) != 0)
+		return SK_EFORMAT;
+	if (memcmp(r->header + 12, m->key_id, 8) != 0)
+		return SK_EAUTH;	/* sealed under another master key */
+	r->chunk_size = get_u32(r->header + 8);
+	if (r->chunk_size == 0 || r->chunk_size > SEAL_CHUNK_MAX)
+		return SK_EFORMAT;
+	memcpy(tag, r->header + 71, sizeof(tag));
+	return gcm(r->ctx, 0, m->key, r->header + 27, r->header, 27,
+	    r->header + 39, SEAL_KEY_LEN, r->key, tag);
+}
+
+int
+seal_reader_open(const struct seal_master *m, int dirfd, const char *name,
+    struct seal_reader **out)
+{
+	struct seal_reader *r;
+	struct stat st;
+	int e;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return SK_ENOMEM;
+	r->cur_chunk = UINT64_MAX;
+	if ((r->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		e = errno == ENOENT ? SK_ENOTFOUND : SK_ESYS;
+		free(r);
+		return e;
+	}
+	if ((r->ctx = EVP_CIPHER_CTX_new()) == NULL) {
+		e = SK_ENOMEM;
+		goto fail;
+	}
+	if (fstat(r->fd, &st) == -1) {
+		e = SK_ESYS;
+		goto fail;
+	}
+	if ((e = util_pread_full(r->fd, r->header, SEAL_HEADER_LEN, 0)) != 0) {
+		e = e == SK_ETRUNCATED ? SK_EAUTH : e;
+		goto fail;
+	}
+	if ((e = reader_unwrap(r, m)) != 0 ||
+	    (e = reader_layout(r, (uint64_t)st.st_size)) != 0)
+		goto fail;
+	if ((r->plain = malloc(r->chunk_size)) == NULL ||
+	    (r->cipher = malloc(r->chunk_size + SEAL_TAG_LEN)) == NULL) {
+		e = SK_ENOMEM;
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	seal_reader_free(r);
+	return e;
+}
+
+uint64_t
+seal_reader_size(const struct seal_reader *r)
+{
+	return r->size;
+}
+
+int
+seal_reader_meta(struct seal_reader *r, uint8_t *buf, size_t cap, size_t *len)
+{
+	uint8_t nonce[12], tag[SEAL_TAG_LEN], *ct;
+	uint64_t off = SEAL_HEADER_LEN + r->data_len;
+	int e;
+
+	if (r->meta_len > cap)
+		return SK_ETOOBIG;
+	if ((ct = malloc(r->meta_len + (size_t)SEAL_TAG_LEN)) == NULL)
+		return SK_ENOMEM;
+	if ((e = util_pread_full(r->fd, ct, r->meta_len + SEAL_TAG_LEN,
+	    off)) == 0) {
+		memcpy(tag, ct + r->meta_len, SEAL_TAG_LEN);
+		chunk_nonce(r->header, UINT32_MAX, SEAL_FLAG_META, nonce);
+		e = gcm(r->ctx, 0, r->key, nonce, r->header, SEAL_HEADER_LEN, ct,
+		    r->meta_len, buf, tag);
+	}
+	free(ct);
+	if (e != 0)
+		return e == SK_ETRUNCATED ? SK_EAUTH : e;
+	*len = r->meta_len;
+	return 0;
+}
+
+static int
+reader_load_chunk(struct seal_reader *r, uint64_t index)
+{
+	uint64_t rec = r->chunk_size + SEAL_TAG_LEN;
+	uint64_t off = SEAL_HEADER_LEN + index * rec;
+	uint8_t nonce[12], tag[SEAL_TAG_LEN];
+	size_t clen;
+	int e, final = index + 1 == r->nchunks;
+
+	clen = final ? (size_t)(r->data_len - index * rec) : (size_t)rec;
+	if (clen < SEAL_TAG_LEN)
+		return SK_EAUTH;
+	if ((e = util_pread_full(r->fd, r->cipher, clen, off)) != 0)
+		return e == SK_ETRUNCATED ? SK_EAUTH : e;
+	clen -= SEAL_TAG_LEN;
+	memcpy(tag, r->cipher + clen, SEAL_TAG_LEN);
+	chunk_nonce(r->header, (uint32_t)index,
+	    final ? SEAL_FLAG_FINAL : SEAL_FLAG_MIDDLE, nonce);
+	if ((e = gcm(r->ctx, 0, r->key, nonce, r->header, SEAL_HEADER_LEN,
+	    r->cipher, clen, r->plain, tag)) != 0) {
+		r->cur_chunk = UINT64_MAX;
+		sk_wipe(r->plain, r->chunk_size);
+		return e;
+	}
+	r->cur_chunk = index;
+	r->cur_len = clen;
+	return 0;
+}
+
+int
+seal_reader_seek(struct seal_reader *r, uint64_t offset)
+{
+	if (offset > r->size)
+		return SK_EINVAL;
+	r->pos = offset;
+	return 0;
+}
+
+int
+seal_reader_read(struct seal_reader *r, uint8_t *buf, size_t cap, size_t *got)
+{
+	uint64_t index;
+	size_t off, n, done = 0;
+	int e;
+
+	/* An empty object still has its final chunk, which must verify. */
+	if (r->size == 0 && r->cur_chunk == UINT64_MAX &&
+	    (e = reader_load_chunk(r, 0)) != 0)
+		return e;
+	while (done < cap && r->pos < r->size) {
+		index = r->pos / r->chunk_size;
+		if (index != r->cur_chunk &&
+		    (e = reader_load_chunk(r, index)) != 0)
+			return e;
+		off = (size_t)(r->pos % r->chunk_size);
+		n = r->cur_len - off;
+		if (n > cap - done)
+			n = cap - done;
+		memcpy(buf + done, r->plain + off, n);
+		done += n;
+		r->pos += n;
+	}
+	*got = done;
+	return 0;
+}
+
+void
+seal_reader_free(struct seal_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fd != -1)
+		close(r->fd);
+	sk_wipe(r->key, sizeof(r->key));
+	if (r->plain != NULL)
+		sk_wipe(r->plain, r->chunk_size);
+	free(r->plain);
+	free(r->cipher);
+	EVP_CIPHER_CTX_free(r->ctx);
+	free(r);
+}
+
+int
+seal_dispose(int dirfd, const char *name, struct seal_disposal *out)
+{
+	uint8_t noise[SEAL_HEADER_LEN];
+	struct stat st;
+	int fd, e = 0;
+
+	fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return errno == ENOENT ? SK_ENOTFOUND : SK_ESYS;
+	if (fstat(fd, &st) == -1)
+		e = SK_ESYS;
+	if (e == 0)
+		e = util_random(noise, sizeof(noise));
+	if (e == 0 && pwrite(fd, noise, sizeof(noise), 0) !=
+	    (ssize_t)sizeof(noise))
+		e = SK_ESYS;
+	if (e == 0 && fdatasync(fd) == -1)
+		e = SK_ESYS;
+	close(fd);
+	if (e != 0)
+		return e;
+	if (unlinkat(dirfd, name, 0) == -1 || fsync(dirfd) == -1)
+		return SK_ESYS;
+	out->file_bytes = (uint64_t)st.st_size;
+	out->key_destroyed = 1;
+	return 0;
+}
+
+int
+seal_cleanup_dir(int dirfd, unsigned *removed)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, e = 0;
+	unsigned n = 0;
+
+	if ((fd = dup(dirfd)) == -1)
+		return SK_ESYS;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return SK_ESYS;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_type != DT_REG)
+			continue;
+		if (unlinkat(dirfd, de->d_name, 0) == -1)
+			e = SK_ESYS;
+		else
+			n++;
+	}
+	closedir(d);
+	if (n > 0 && fsync(dirfd) == -1)
+		e = SK_ESYS;
+	*removed = n;
+	return e;
+}

@@ -1,0 +1,262 @@
+/*
+ * tls.c: OpenSSL set-up for Sekisho's TLS 1.3 mutual authentication.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "sk.h"
+#include "tls.h"
+#include "util.h"
+
+static void
+why_openssl(char *why, size_t whycap, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char buf[256];
+
+	ERR_error_string_n(e, buf, sizeof(buf));
+	snprintf(why, whycap, "%s: %s", what, e != 0 ? buf : "unknown error");
+	ERR_clear_error();
+}
+
+static int
+load_private_key(SSL_CTX *ctx, const char *key_file, char *why, size_t whycap)
+{
+	EVP_PKEY *pkey = NULL;
+	FILE *fp;
+	int fd, r;
+
+	if ((r = util_open_secret(key_file, &fd)) != 0) {
+		snprintf(why, whycap, "key %s: %s", key_file, r == SK_EPERM ?
+		    "readable by group or others, or not ours (chmod 600)" :
+		    strerror(errno));
+		return r;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		snprintf(why, whycap, "key %s: %s", key_file, strerror(errno));
+		return SK_ESYS;
+	}
+	pkey = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if (pkey == NULL) {
+		why_openssl(why, whycap, "cannot read private key");
+		return SK_ECRYPTO;
+	}
+	r = SSL_CTX_use_PrivateKey(ctx, pkey) == 1 &&
+	    SSL_CTX_check_private_key(ctx) == 1 ? 0 : SK_ECRYPTO;
+	EVP_PKEY_free(pkey);
+	if (r != 0)
+		why_openssl(why, whycap, "key does not match the certificate");
+	return r;
+}
+
+static int
+load_crl(SSL_CTX *ctx, const char *crl_file, char *why, size_t whycap)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	X509_LOOKUP *lookup;
+
+	lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+	if (lookup == NULL ||
+	    X509_load_crl_file(lookup, crl_file, X509_FILETYPE_PEM) < 1) {
+		why_openssl(why, whycap, "cannot load CRL");
+		return SK_ECRYPTO;
+	}
+	/* Every certificate in the chain must be checked: fail closed. */
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
+	    X509_V_FLAG_CRL_CHECK_ALL);
+	return 0;
+}
+
+int
+tls_server_new(const char *cert_file, const char *key_file,
+    const char *ca_file, const char *crl_file, SSL_CTX **out, char *why,
+    size_t whycap)
+{
+	STACK_OF(X509_NAME) *names;
+	SSL_CTX *ctx;
+	int r = SK_ECRYPTO;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		why_openssl(why, whycap, "SSL_CTX_new");
+		return SK_ECRYPTO;
+	}
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
+		why_openssl(why, whycap, "cannot restrict to TLS 1.3");
+		goto out;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+		why_openssl(why, whycap, "cannot load certificate");
+		goto out;
+	}
+	if ((r = load_private_key(ctx, key_file, why, whycap)) != 0)
+		goto out;
+	r = SK_ECRYPTO;
+	if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+		why_openssl(why, whycap, "cannot load CA");
+		goto out;
+	}
+	/* Tell clients which CA we accept, so they pick the right cert. */
+	if ((names = SSL_load_client_CA_file(ca_file)) != NULL)
+		SSL_CTX_set_client_CA_list(ctx, names);
+	if (crl_file != NULL && crl_file[0] != '\0' &&
+	    (r = load_crl(ctx, crl_file, why, whycap)) != 0)
+		goto out;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE, NULL);
+	SSL_CTX_set_verify_depth(ctx, 4);
+	*out = ctx;
+	return 0;
+out:
+	SSL_CTX_free(ctx);
+	return r;
+}
+
+int
+tls_accept(SSL_CTX *ctx, int fd, SSL **out, char *why, size_t whycap)
+{
+	SSL *ssl;
+	long vr;
+
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		why_openssl(why, whycap, "SSL_new");
+		return SK_ECRYPTO;
+	}
+	if (SSL_set_fd(ssl, fd) != 1) {
+		why_openssl(why, whycap, "SSL_set_fd");
+		SSL_free(ssl);
+		return SK_ECRYPTO;
+	}
+	if (SSL_accept(ssl) != 1) {
+		vr = SSL_get_verify_result(ssl);
+		if (vr != X509_V_OK)
+			snprintf(why, whycap, "certificate refused: %s",
+			    X509_verify_cert_error_string(vr));
+		else
+			why_openssl(why, whycap, "handshake failed");
+		ERR_clear_error();
+		SSL_free(ssl);
+		return SK_EAUTH;
+	}
+	*out = ssl;
+	return 0;
+}
+
+static int
+identity_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			return 0;
+	return len > 0;
+}
+
+int
+tls_peer_identity(SSL *ssl, char *out, size_t outcap)
+{
+	GENERAL_NAMES *names;
+	X509 *cert;
+	char cn[TLS_IDENTITY_MAX];
+	int i, n, r = SK_ENOTFOUND;
+
+	if ((cert = SSL_get0_peer_certificate(ssl)) == NULL)
+		return SK_ENOTFOUND;
+	names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+		const char *uri;
+		int len;
+
+		if (gn->type != GEN_URI)
+			continue;
+		uri = (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
+		len = ASN1_STRING_length(gn->d.uniformResourceIdentifier);
+		if (len <= 0 || (size_t)len >= outcap ||
+		    strncmp(uri, TLS_IDENTITY_PREFIX,
+		    strlen(TLS_IDENTITY_PREFIX)) != 0 ||
+		    !identity_ok(uri, (size_t)len))
+			continue;
+		memcpy(out, uri, (size_t)len);
+		out[len] = '\0';
+		r = 0;
+		break;
+	}
+	GENERAL_NAMES_free(names);
+	if (r == 0)
+		return 0;
+	n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+	    NID_commonName, cn, sizeof(cn));
+	if (n <= 0 || (size_t)n >= outcap || !identity_ok(cn, (size_t)n))
+		return SK_ENOTFOUND;
+	memcpy(out, cn, (size_t)n + 1);
+	return 0;
+}
+
+int
+tls_read(SSL *ssl, void *buf, size_t cap, size_t *got)
+{
+	size_t n = 0;
+	int e, eof;
+
+	if (cap == 0) {
+		*got = 0;
+		return 0;
+	}
+	errno = 0;
+	if (SSL_read_ex(ssl, buf, cap, &n) == 1) {
+		*got = n;
+		return 0;
+	}
+	e = SSL_get_error(ssl, 0);
+	eof = (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) ==
+	    SSL_R_UNEXPECTED_EOF_WHILE_READING) ||
+	    (e == SSL_ERROR_SYSCALL && errno == 0);
+	ERR_clear_error();
+	if (e == SSL_ERROR_ZERO_RETURN) {
+		*got = 0;
+		return 0;
+	}
+	return eof ? SK_ETRUNCATED : SK_ESYS;
+}
+
+int
+tls_write_all(SSL *ssl, const void *buf, size_t len)
+{
+	size_t n;
+
+	while (len > 0) {
+		if (SSL_write_ex(ssl, buf, len, &n) != 1) {
+			ERR_clear_error();
+			return SK_ESYS;
+		}
+		buf = (const uint8_t *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+void
+tls_close(SSL *ssl)
+{
+	if (ssl == NULL)
+		return;
+	SSL_shutdown(ssl);
+	ERR_clear_error();
+	SSL_free(ssl);
+}

@@ -1,0 +1,55 @@
+/*
+ * tls.h: mutually authenticated TLS 1.3 for every Sekisho link.
+ *
+ * A server context accepts TLS 1.3 only, demands a client certificate and
+ * refuses a missing or untrusted one in the handshake, checks the CRL when
+ * one is configured (and refuses to start when it cannot be read), and
+ * never issues session tickets or resumes a session.
+ */
+#ifndef SK_TLS_H
+#define SK_TLS_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#define TLS_IDENTITY_MAX 256
+#define TLS_IDENTITY_PREFIX "urn:sekisho:"
+
+/*
+ * Builds a server context from the host's certificate chain and key, the CA
+ * whose certificates are accepted from peers, and an optional CRL (NULL or
+ * ""). The key file must be owned by us and unreadable to group and others.
+ * On failure why says what went wrong.
+ */
+int tls_server_new(const char *cert_file, const char *key_file,
+    const char *ca_file, const char *crl_file, SSL_CTX **out, char *why,
+    size_t whycap);
+
+/*
+ * Runs the server handshake on a connected socket (its receive timeout bounds
+ * the handshake). Returns 0 with the session, or SK_EAUTH with a short
+ * reason in why (untrusted, missing certificate, wrong version, ...).
+ */
+int tls_accept(SSL_CTX *ctx, int fd, SSL **out, char *why, size_t whycap);
+
+/*
+ * The peer's identity from its verified certificate: the first SAN URI that
+ * starts with "urn:sekisho:", else the subject CN. Returns 0 or SK_ENOTFOUND.
+ */
+int tls_peer_identity(SSL *ssl, char *out, size_t outcap);
+
+/*
+ * Reads up to cap bytes. Returns 0 with *got > 0, or *got == 0 at a clean
+ * end of stream; SK_ETRUNCATED when the peer vanished without close_notify;
+ * SK_ESYS on a timeout or socket error.
+ */
+int tls_read(SSL *ssl, void *buf, size_t cap, size_t *got);
+
+/* Writes all of buf. Returns 0 or SK_ESYS. */
+int tls_write_all(SSL *ssl, const void *buf, size_t len);
+
+/* Sends close_notify (best effort) and frees the session. */
+void tls_close(SSL *ssl);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * util.c: careful file and system helpers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "sk.h"
+#include "util.h"
+
+int
+util_open_secret(const char *path, int *fd)
+{
+	struct stat st;
+	int f;
+
+	if ((f = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return SK_ESYS;
+	if (fstat(f, &st) == -1) {
+		close(f);
+		return SK_ESYS;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		close(f);
+		errno = EPERM;
+		return SK_EPERM;
+	}
+	*fd = f;
+	return 0;
+}
+
+int
+util_read_secret(const char *path, uint8_t *buf, size_t len)
+{
+	struct stat st;
+	int fd, r;
+
+	if ((r = util_open_secret(path, &fd)) != 0)
+		return r;
+	if (fstat(fd, &st) == -1 || (size_t)st.st_size != len) {
+		close(fd);
+		return SK_EFORMAT;
+	}
+	r = util_pread_full(fd, buf, len, 0);
+	close(fd);
+	return r;
+}
+
+int
+util_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return errno == ENOSPC || errno == EDQUOT ?
+			    SK_ENOSPACE : SK_ESYS;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+util_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, p, len, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return SK_ESYS;
+		if (n == 0)
+			return SK_ETRUNCATED;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+util_fsync_dir_path(const char *path)
+{
+	int fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return SK_ESYS;
+	if (fsync(fd) == -1)
+		r = SK_ESYS;
+	close(fd);
+	return r;
+}
+
+int
+util_random(void *buf, size_t len)
+{
+	if (len > INT32_MAX || RAND_bytes(buf, (int)len) != 1)
+		return SK_ECRYPTO;
+	return 0;
+}
+
+int
+util_mkdir(const char *path, unsigned mode)
+{
+	struct stat st;
+
+	if (mkdir(path, (mode_t)mode) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return SK_ESYS;
+	if (lstat(path, &st) == -1)
+		return SK_ESYS;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return SK_ESYS;
+	}
+	return 0;
+}
+
+int
+util_disk_free(const char *path, uint64_t *out)
+{
+	struct statvfs sv;
+
+	if (statvfs(path, &sv) == -1)
+		return SK_ESYS;
+	*out = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	return 0;
+}
+
+uint64_t
+util_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+util_hmac_sha256(const uint8_t *key, size_t keylen, const struct iovec *parts,
+    int n, uint8_t out[32])
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+	OSSL_PARAM params[2];
+	size_t outl = 0;
+	int i, ok;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	ok = ctx != NULL && EVP_MAC_init(ctx, key, keylen, params) == 1;
+	for (i = 0; ok && i < n; i++)
+		ok = EVP_MAC_update(ctx, parts[i].iov_base,
+		    parts[i].iov_len) == 1;
+	ok = ok && EVP_MAC_final(ctx, out, &outl, 32) == 1 && outl == 32;
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return ok ? 0 : SK_ECRYPTO;
+}

@@ -1,0 +1,14 @@
+# receiver/: sekisho-receiver, the receive-only DMZ server.
+RECEIVER_SRCS := \
+	receiver/receiver.c \
+	receiver/upload.c
+
+RECEIVER_OBJS := $(RECEIVER_SRCS:%.c=$(BUILD)/obj/%.o)
+RECEIVER_BIN := $(BUILD)/bin/sekisho-receiver
+PROGRAMS += $(RECEIVER_BIN)
+
+$(RECEIVER_BIN): $(RECEIVER_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(RECEIVER_OBJS) $(COMMON_LIB) \
+		$(LIBS_CONFIG) $(LIBS_CRYPTO)

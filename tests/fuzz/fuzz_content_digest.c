@@ -1,0 +1,34 @@
+/*
+ * fuzz_content_digest.c: libFuzzer target for the RFC 9530 Content-Digest
+ * parser and the base64 decoder under it.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "sk.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t digest[32], out[64];
+	char *s;
+	size_t n;
+
+	if ((s = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	http_content_digest_sha256(s, digest);
+	if (sk_base64_decode(s, strlen(s), out, sizeof(out), &n) == 0 &&
+	    n > sizeof(out))
+		__builtin_trap();
+	sk_utf8_printable(s, strlen(s));
+	sk_filename_valid(s);
+	free(s);
+	return 0;
+}

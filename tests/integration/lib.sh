@@ -1,0 +1,164 @@
+# lib.sh: shared helpers for Sekisho's integration tests (sourced).
+#
+# Every test creates its own PKI, configuration and data under a temporary
+# directory, drives the real daemons with real clients (curl, openssl), and
+# removes what it started by its own process ids when it ends, pass or fail.
+
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN=${SEKISHO_BIN:-$TOP/build/san/bin}
+PKI="$TOP/deploy/pki.sh"
+PASSED=0
+FAILED=0
+PIDS=()
+T=$(mktemp -d /tmp/sekisho-it.XXXXXX)
+
+# ASan/UBSan findings in the daemons must fail the run, not scroll by.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+
+# check NAME COMMAND...: passes when the command succeeds.
+check() {
+	local name=$1; shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+summary() {
+	echo "$(basename "$0" .sh): $PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+free_port() {
+	python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+# make_pki: CAs for municipalities, recipients, internal links, and a rogue
+# CA nobody trusts; the receiver's certificate; municipalities' client
+# certificates (one of them revoked).
+make_pki() {
+	local p=$T/pki
+	mkdir -p "$p"
+	"$PKI" "$p" init-ca muni-ca "Sekisho test municipalities CA"
+	"$PKI" "$p" init-ca recip-ca "Sekisho test recipients CA"
+	"$PKI" "$p" init-ca internal-ca "Sekisho test internal CA"
+	"$PKI" "$p" init-ca rogue-ca "Someone else's CA"
+	"$PKI" "$p" issue internal-ca receiver --server \
+		--uri urn:sekisho:host:receiver --ip 127.0.0.1 --dns localhost
+	"$PKI" "$p" issue muni-ca 131156 --uri urn:sekisho:muni:131156
+	"$PKI" "$p" issue muni-ca 011002 --uri urn:sekisho:muni:011002
+	"$PKI" "$p" issue muni-ca 131016 --uri urn:sekisho:muni:131016
+	"$PKI" "$p" issue muni-ca 141003 --uri urn:sekisho:muni:141003
+	"$PKI" "$p" issue recip-ca univ-a --uri urn:sekisho:recip:univ-a
+	"$PKI" "$p" issue rogue-ca 131156 --uri urn:sekisho:muni:131156
+	"$PKI" "$p" revoke muni-ca 131016
+}
+
+# write_site PORT [EXTRA]: a site with three municipalities on loopback.
+write_site() {
+	local port=$1 nets=${2:-127.0.0.0/8}
+	cat > "$T/site.conf" <<CONF
+site: { name = "Sekisho integration test"; };
+ca: {
+  municipalities = "pki/muni-ca/ca.crt";
+  municipalities_crl = "pki/muni-ca/crl.pem";
+  recipients = "pki/recip-ca/ca.crt";
+  internal = "pki/internal-ca/ca.crt";
+};
+hosts: {
+  receiver: {
+    identity = "urn:sekisho:host:receiver";
+    external: { address = "127.0.0.1"; port = $port; interface = "lo"; };
+    internal: { address = "127.0.0.1"; port = $((port + 1)); interface = "lo"; };
+  };
+  vault: { identity = "urn:sekisho:host:vault"; address = "127.0.0.1"; };
+  sender: {
+    identity = "urn:sekisho:host:sender";
+    external: { address = "127.0.0.1"; port = $((port + 2)); };
+    internal: { address = "127.0.0.1"; port = $((port + 3)); };
+  };
+};
+datasets = (
+  { id = "health-checkup"; max_bytes = 2147483648L; retention_days = 30; },
+  { id = "resident-register"; max_bytes = 1024; retention_days = 30; }
+);
+municipalities = (
+  { id = "131156"; name = "Nakano"; identity = "urn:sekisho:muni:131156";
+    networks = [ "$nets" ]; datasets = [ "health-checkup", "resident-register" ]; },
+  { id = "011002"; name = "Sapporo"; identity = "urn:sekisho:muni:011002";
+    networks = [ "192.0.2.0/24" ]; datasets = [ "health-checkup" ]; },
+  { id = "131016"; name = "Chiyoda"; identity = "urn:sekisho:muni:131016";
+    networks = [ "127.0.0.0/8" ]; datasets = [ "health-checkup" ]; },
+  { id = "141003"; name = "Yokohama"; identity = "urn:sekisho:muni:141003";
+    networks = [ "127.0.0.0/8" ]; datasets = [ "resident-register" ]; }
+);
+recipients = (
+  { id = "univ-a"; identity = "urn:sekisho:recip:univ-a"; networks = [ "127.0.0.0/8" ]; }
+);
+CONF
+}
+
+# write_local NAME [LIMITS]: the receiver's local configuration.
+write_local() {
+	local limits=${1:-disk_reserve = 0L;}
+	cat > "$T/receiver.conf" <<CONF
+role = "receiver";
+site = "site.conf";
+data_dir = "data";
+certificate = "pki/internal-ca/issued/receiver.crt";
+key = "pki/internal-ca/issued/receiver.key";
+master_key = "data/master.key";
+require_firewall = false;
+limits: { $limits };
+CONF
+}
+
+# start_receiver: runs it in the background and waits for the port.
+start_receiver() {
+	local port=$1 i
+	"$BIN/sekisho-receiver" -c "$T/receiver.conf" run \
+		>>"$T/receiver.log" 2>&1 &
+	RECEIVER_PID=$!
+	PIDS+=("$RECEIVER_PID")
+	for i in $(seq 1 100); do
+		if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$RECEIVER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "receiver did not start:" >&2
+	tail -20 "$T/receiver.log" >&2
+	return 1
+}
+
+stop_receiver() {
+	kill -TERM "$RECEIVER_PID" 2>/dev/null
+	wait "$RECEIVER_PID" 2>/dev/null
+}
+
+# curl_as MUNI ARGS...: curl with a municipality's certificate.
+curl_as() {
+	local who=$1; shift
+	curl -sS --cacert "$T/pki/internal-ca/ca.crt" \
+		--cert "$T/pki/muni-ca/issued/$who.crt" \
+		--key "$T/pki/muni-ca/issued/$who.key" "$@"
+}

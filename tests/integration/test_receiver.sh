@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# test_receiver.sh: sekisho-receiver on loopback with real certificates,
+# driven by real curl and openssl s_client. Test names carry the
+# requirement IDs they prove.
+. "$(dirname "$0")/lib.sh"
+
+URL=
+PORT=
+
+upload() {	# upload MUNI DATASET NAME FILE [curl args...] -> prints code
+	local who=$1 ds=$2 name=$3 file=$4; shift 4
+	curl_as "$who" -o "$T/body" -w '%{http_code}' -T "$file" "$@" \
+		"$URL/v1/uploads/$ds/$name" 2>/dev/null
+}
+
+objects() { find "$T/data/objects" -type f | wc -l; }
+tmpfiles() { find "$T/data/tmp" -type f | wc -l; }
+json_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$T/body" "$1"; }
+
+setup() {
+	make_pki >/dev/null
+	PORT=$(free_port)
+	URL="https://127.0.0.1:$PORT"
+	write_site "$PORT"
+	write_local "disk_reserve = 0L; min_rate = 1024; min_rate_grace = 2; read_timeout = 5;"
+	"$BIN/sekisho-receiver" -c "$T/receiver.conf" init >/dev/null
+	start_receiver "$PORT" || return 1
+	printf 'id,name,age\r\n1,"Yamada, Taro",40\r\n2,"Line\nbreak",41\r\n' > "$T/a.csv"
+}
+
+test_r51_upload_gets_durable_receipt() {
+	local code sum
+	code=$(upload 131156 health-checkup kenshin.csv "$T/a.csv")
+	sum=$(sha256sum "$T/a.csv" | cut -d' ' -f1)
+	[ "$code" = 201 ] && [ "$(json_field sha256)" = "$sum" ] &&
+	[ "$(json_field size)" = "$(stat -c %s "$T/a.csv")" ] &&
+	[ "$(json_field rows)" = 3 ] && [ "$(json_field municipality)" = 131156 ] &&
+	[ "$(json_field filename)" = kenshin.csv ] && [ "$(objects)" = 1 ]
+}
+
+test_r51_repeat_is_idempotent() {
+	local first second code
+	upload 131156 health-checkup same.csv "$T/a.csv" >/dev/null
+	first=$(cat "$T/body")
+	code=$(upload 131156 health-checkup same.csv "$T/a.csv")
+	second=$(cat "$T/body")
+	[ "$code" = 200 ] && [ "$first" = "$second" ]
+}
+
+test_r12_new_content_same_name_is_new_upload() {
+	local id1 id2 code
+	printf 'id\n1\n' > "$T/v1.csv"; printf 'id\n2\n' > "$T/v2.csv"
+	upload 131156 health-checkup fix.csv "$T/v1.csv" >/dev/null; id1=$(json_field id)
+	code=$(upload 131156 health-checkup fix.csv "$T/v2.csv"); id2=$(json_field id)
+	[ "$code" = 201 ] && [ "$id1" != "$id2" ]
+}
+
+test_r51_content_digest_verified() {
+	local good bad before code1 code2
+	good=$(openssl dgst -sha256 -binary "$T/a.csv" | base64)
+	bad=$(printf 'other' | openssl dgst -sha256 -binary | base64)
+	before=$(objects)
+	code1=$(upload 131156 health-checkup d1.csv "$T/a.csv" \
+		-H "Content-Digest: sha-256=:$bad:")
+	[ "$code1" = 400 ] && [ "$(objects)" = "$before" ] || return 1
+	code2=$(upload 131156 health-checkup d1.csv "$T/a.csv" \
+		-H "Content-Digest: sha-256=:$good:")
+	[ "$code2" = 201 ]
+}
+
+# A refusal in the handshake: curl gets no HTTP status at all, and the
+# receiver logs why. $1 is a pattern the log line must show.
+refused_in_handshake() {
+	local code before
+	before=$(grep -c 'TLS handshake refused' "$T/receiver.log")
+	code=$(curl -sS -o /dev/null -w '%{http_code}' -T "$T/a.csv" "${@:2}" \
+		"$URL/v1/uploads/health-checkup/h.csv" 2>/dev/null)
+	sleep 0.2
+	[ "$code" = 000 ] &&
+	[ "$(grep -c 'TLS handshake refused' "$T/receiver.log")" -gt "$before" ] &&
+	tail -3 "$T/receiver.log" | grep -q "$1"
+}
+
+test_r34_no_client_certificate_refused() {
+	refused_in_handshake 'certificate' --cacert "$T/pki/internal-ca/ca.crt"
+}
+
+test_r34_other_ca_refused() {
+	refused_in_handshake 'unable to get local issuer' \
+		--cacert "$T/pki/internal-ca/ca.crt" \
+		--cert "$T/pki/rogue-ca/issued/131156.crt" \
+		--key "$T/pki/rogue-ca/issued/131156.key"
+}
+
+test_r34_revoked_certificate_refused() {
+	refused_in_handshake 'revoked' --cacert "$T/pki/internal-ca/ca.crt" \
+		--cert "$T/pki/muni-ca/issued/131016.crt" \
+		--key "$T/pki/muni-ca/issued/131016.key"
+}
+
+test_r10_recipient_certificate_refused_at_receiver() {
+	refused_in_handshake 'unable to get local issuer' \
+		--cacert "$T/pki/internal-ca/ca.crt" \
+		--cert "$T/pki/recip-ca/issued/univ-a.crt" \
+		--key "$T/pki/recip-ca/issued/univ-a.key"
+}
+
+test_r04_tls12_client_refused() {
+	local out
+	refused_in_handshake 'handshake failed' --tls-max 1.2 \
+		--cacert "$T/pki/internal-ca/ca.crt" \
+		--cert "$T/pki/muni-ca/issued/131156.crt" \
+		--key "$T/pki/muni-ca/issued/131156.key" || return 1
+	out=$(echo | openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 \
+		-cert "$T/pki/muni-ca/issued/131156.crt" \
+		-key "$T/pki/muni-ca/issued/131156.key" 2>&1)
+	! echo "$out" | grep -q 'Cipher is ECDHE'
+}
+
+test_r04_no_session_tickets() {
+	local out
+	# Stay connected for a second: tickets would arrive after the handshake.
+	out=$(sleep 1 | openssl s_client -connect "127.0.0.1:$PORT" -tls1_3 \
+		-CAfile "$T/pki/internal-ca/ca.crt" \
+		-cert "$T/pki/muni-ca/issued/131156.crt" \
+		-key "$T/pki/muni-ca/issued/131156.key" 2>&1)
+	echo "$out" | grep -q 'New, TLSv1.3' &&
+	echo "$out" | grep -q 'Verification: OK' &&
+	! echo "$out" | grep -qi 'session ticket'
+}
+
+test_r10_dataset_not_allowed_403() {
+	[ "$(upload 141003 health-checkup a.csv "$T/a.csv")" = 403 ] &&
+	grep -q 'may not upload' "$T/body"
+}
+
+test_r01_source_outside_networks_403() {
+	[ "$(upload 011002 health-checkup a.csv "$T/a.csv")" = 403 ] &&
+	grep -q 'networks' "$T/body"
+}
+
+test_unknown_dataset_404() {
+	[ "$(upload 131156 no-such-dataset a.csv "$T/a.csv")" = 404 ]
+}
+
+test_methods_and_paths_405() {
+	local c1 c2 c3
+	c1=$(curl_as 131156 -o /dev/null -w '%{http_code}' \
+		"$URL/v1/uploads/health-checkup/a.csv" 2>/dev/null)
+	c2=$(curl_as 131156 -o /dev/null -w '%{http_code}' -X POST --data x \
+		"$URL/v1/uploads/health-checkup/a.csv" 2>/dev/null)
+	c3=$(curl_as 131156 -o /dev/null -w '%{http_code}' -T "$T/a.csv" \
+		"$URL/v1/other/health-checkup/a.csv" 2>/dev/null)
+	[ "$c1" = 405 ] && [ "$c2" = 405 ] && [ "$c3" = 405 ]
+}
+
+test_r56_bad_filenames_400() {
+	local n
+	for n in '%2E%2E' 'a%2Fb' 'a%5Cb' 'a%0Ab' "$(printf 'x%.0s' $(seq 256))"; do
+		[ "$(upload 131156 health-checkup "$n" "$T/a.csv")" = 400 ] || return 1
+	done
+	# A Japanese file name is fine (percent-encoded UTF-8).
+	[ "$(upload 131156 health-checkup '%E5%81%A5%E8%A8%BA.csv' "$T/a.csv")" = 201 ] &&
+	[ "$(json_field filename)" = '健診.csv' ]
+}
+
+test_length_required_411() {
+	[ "$(curl_as 131156 -o "$T/body" -w '%{http_code}' -X PUT \
+		"$URL/v1/uploads/health-checkup/a.csv" 2>/dev/null)" = 411 ]
+}
+
+test_chunked_upload_501() {
+	[ "$(curl_as 131156 -o "$T/body" -w '%{http_code}' -T - \
+		"$URL/v1/uploads/health-checkup/a.csv" < "$T/a.csv" 2>/dev/null)" = 501 ] &&
+	grep -q 'Content-Length' "$T/body"
+}
+
+test_r56_over_size_limit_413_nothing_kept() {
+	local before=$(objects)
+	head -c 2000 /dev/zero > "$T/big"
+	head -c 1024 /dev/zero > "$T/limit"
+	[ "$(upload 131156 resident-register big "$T/big")" = 413 ] &&
+	[ "$(objects)" = "$before" ] &&
+	[ "$(upload 131156 resident-register limit "$T/limit")" = 201 ]
+}
+
+test_r56_long_request_line_414() {
+	local long
+	long=$(printf 'a%.0s' $(seq 2100))
+	[ "$(upload 131156 health-checkup "$long" "$T/a.csv")" = 414 ]
+}
+
+test_r56_large_headers_431() {
+	local big
+	big=$(head -c 9000 /dev/zero | tr '\0' 'h')
+	[ "$(upload 131156 health-checkup a.csv "$T/a.csv" -H "X-Big: $big")" = 431 ]
+}
+
+test_r51_no_plaintext_or_names_at_rest() {
+	local marker=SEKISHO-PLAINTEXT-MARKER-7f3a91
+	printf 'id,note\n1,%s\n' "$marker" > "$T/marker.csv"
+	[ "$(upload 131156 health-checkup "NAME-$marker.csv" "$T/marker.csv")" = 201 ] &&
+	! grep -r -q "$marker" "$T/data" &&
+	! grep -q "$marker" "$T/receiver.log"
+}
+
+test_r15_audit_log_verifies_and_detects_edits() {
+	local log=$T/data/audit.log
+	"$BIN/sekisho-receiver" audit verify "$log" >/dev/null || return 1
+	grep -q '"event":"upload.stored"' "$log" &&
+	grep -q '"event":"tls.refused"' "$log" &&
+	grep -q '"event":"upload.refused"' "$log" || return 1
+	# Copy, change one byte, verify the copy with the same key.
+	cp "$log" "$T/edited.log"
+	sed -i '0,/"upload.stored"/s/"upload.stored"/"upload.stoned"/' "$T/edited.log"
+	cmp -s "$log" "$T/edited.log" && return 1
+	! "$BIN/sekisho-receiver" audit verify "$T/edited.log" --key "$log.key0" \
+		>/dev/null
+}
+
+test_r50_concurrent_64_uploads() {
+	local i ok=0 pids=()
+	head -c 300000 /dev/urandom > "$T/c.bin"
+	for i in $(seq 1 64); do
+		curl_as 131156 -o /dev/null -w '%{http_code}\n' -T "$T/c.bin" \
+			"$URL/v1/uploads/health-checkup/c$i.bin" > "$T/c$i.code" 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for i in $(seq 1 64); do
+		grep -q '^201' "$T/c$i.code" && ok=$((ok + 1))
+	done
+	[ "$ok" = 64 ]
+}
+
+test_slow_client_cut_off_nothing_kept() {
+	local before=$(objects) code
+	head -c 2000000 /dev/urandom > "$T/slow.bin"
+	code=$(upload 131156 health-checkup slow.bin "$T/slow.bin" \
+		--limit-rate 500 --max-time 20)
+	[ "$code" != 201 ] && [ "$(objects)" = "$before" ] && [ "$(tmpfiles)" = 0 ]
+}
+
+test_disk_reserve_507() {
+	stop_receiver
+	write_local "disk_reserve = 4611686018427387903L;"
+	start_receiver "$PORT" || return 1
+	local code
+	code=$(upload 131156 health-checkup r.csv "$T/a.csv")
+	stop_receiver
+	write_local
+	start_receiver "$PORT" && [ "$code" = 507 ]
+}
+
+test_connection_cap_503() {
+	stop_receiver
+	write_local "disk_reserve = 0L; max_connections = 2; read_timeout = 20;"
+	start_receiver "$PORT" || return 1
+	local idle=() i code
+	# Two clients that complete the handshake and then say nothing.
+	for i in 1 2; do
+		sleep 30 | openssl s_client -quiet -connect "127.0.0.1:$PORT" \
+			-CAfile "$T/pki/internal-ca/ca.crt" \
+			-cert "$T/pki/muni-ca/issued/131156.crt" \
+			-key "$T/pki/muni-ca/issued/131156.key" >/dev/null 2>&1 &
+		idle+=($!)
+	done
+	sleep 1
+	code=$(upload 131156 health-checkup cap.csv "$T/a.csv")
+	kill "${idle[@]}" 2>/dev/null; pkill -P $$ -f 'sleep 30' 2>/dev/null
+	wait "${idle[@]}" 2>/dev/null
+	stop_receiver
+	write_local
+	start_receiver "$PORT" && [ "$code" = 503 ]
+}
+
+# kill -9 in the middle of a 1 GiB upload: after restart there is neither
+# an object nor a temporary file, and a retry succeeds.
+test_r50_kill9_mid_upload_keeps_nothing_then_retry() {
+	local before=$(objects) cpid found=0 i code
+	truncate -s 1G "$T/huge"
+	upload 131156 health-checkup huge.bin "$T/huge" --limit-rate 50M >/dev/null &
+	cpid=$!
+	for i in $(seq 1 50); do
+		[ "$(tmpfiles)" -gt 0 ] && [ "$(du -sm "$T/data/tmp" | cut -f1)" -gt 20 ] && {
+			found=1; break; }
+		sleep 0.1
+	done
+	kill -9 "$RECEIVER_PID"
+	wait "$RECEIVER_PID" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+	[ "$found" = 1 ] || { echo "no temporary file seen mid-upload"; return 1; }
+	start_receiver "$PORT" || return 1
+	[ "$(tmpfiles)" = 0 ] && [ "$(objects)" = "$before" ] || return 1
+	grep -q 'leftover' "$T/receiver.log" || return 1
+	code=$(upload 131156 health-checkup huge.bin "$T/huge")
+	[ "$code" = 201 ] &&
+	[ "$(json_field sha256)" = "$(sha256sum "$T/huge" | cut -d' ' -f1)" ] &&
+	[ "$(objects)" = $((before + 1)) ] && [ "$(tmpfiles)" = 0 ]
+}
+
+# R50: when the audit log cannot be written the receiver refuses work.
+# The log lives on a tiny tmpfs in a private mount namespace, then fills up:
+# uploads go on until the log's last page is full, then every upload gets
+# 503 and nothing is stored, even once space is freed again (fail closed),
+# and the log holds no torn entry.
+test_r50_audit_unwritable_503_fail_closed() {
+	stop_receiver
+	mkdir -p "$T/auditfs"
+	echo 'audit: { log = "auditfs/audit.log"; key = "auditfs/audit.key0"; };' \
+		>> "$T/receiver.conf"
+	unshare -m --propagation private sh -c \
+		"mount -t tmpfs -o size=256k tmpfs '$T/auditfs' && exec '$BIN/sekisho-receiver' -c '$T/receiver.conf' run" \
+		>>"$T/receiver.log" 2>&1 &
+	RECEIVER_PID=$!
+	PIDS+=("$RECEIVER_PID")
+	local i code first before got503=0
+	for i in $(seq 1 50); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break
+		sleep 0.1
+	done
+	first=$(upload 131156 health-checkup ok.csv "$T/a.csv")
+	nsenter -t "$RECEIVER_PID" -m dd if=/dev/zero of="$T/auditfs/fill" \
+		bs=4k 2>/dev/null
+	for i in $(seq 1 40); do
+		before=$(objects)
+		printf 'row %s\n' "$i" > "$T/f.csv"
+		code=$(upload 131156 health-checkup "f$i.csv" "$T/f.csv")
+		[ "$code" = 503 ] && { got503=1; break; }
+		[ "$code" = 201 ] || { echo "unexpected $code"; return 1; }
+	done
+	[ "$got503" = 1 ] && [ "$(objects)" = "$before" ] || return 1
+	nsenter -t "$RECEIVER_PID" -m rm -f "$T/auditfs/fill"
+	printf 'later\n' > "$T/g.csv"
+	code=$(upload 131156 health-checkup g.csv "$T/g.csv")
+	[ "$code" = 503 ] && [ "$(objects)" = "$before" ] || return 1
+	nsenter -t "$RECEIVER_PID" -m "$BIN/sekisho-receiver" audit verify \
+		"$T/auditfs/audit.log" --key "$T/auditfs/audit.key0" || return 1
+	stop_receiver
+	[ "$first" = 201 ] && grep -q 'R50' "$T/receiver.log"
+}
+
+setup || { echo "setup failed"; exit 1; }
+# Tests run in the order they are written.
+for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
+	check "$t" "$t"
+done
+# The daemons ran under ASan/UBSan: any report in the log is a failure.
+check sanitizers_found_nothing \
+	bash -c "! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' '$T/receiver.log'"
+summary

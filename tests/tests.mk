@@ -1,0 +1,32 @@
+# tests/: cmocka unit tests (one per module) and libFuzzer targets.
+UNIT_TESTS := sk http config netaddr seal audit json
+
+# Syscalls a test fakes with -Wl,--wrap to reach failure paths.
+UNIT_WRAP_seal := -Wl,--wrap=fdatasync -Wl,--wrap=renameat2
+UNIT_WRAP_audit := -Wl,--wrap=fdatasync
+
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+TEST_PROGRAMS += $(UNIT_BINS)
+
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) $(UNIT_WRAP_$*) -o $@ $< $(COMMON_LIB) \
+		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO)
+
+tests-bin: $(TEST_PROGRAMS)
+
+# libFuzzer targets, built with clang, ASan and UBSan, from the sources.
+FUZZ_TARGETS := http config content_digest
+FUZZ_CC := clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRCS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS) \
+		$(LIBS_CONFIG) $(LIBS_CRYPTO) -lpthread
+
+fuzz-bin: $(FUZZ_BINS)

@@ -1,0 +1,325 @@
+/*
+ * test_audit.c: the chained audit log (R15, R50): every edit, deletion,
+ * reordering or truncation is detected; a failed write fails closed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "audit.h"
+#include "sk.h"
+
+static int fail_fdatasync;
+
+int __real_fdatasync(int fd);
+int __wrap_fdatasync(int fd);
+
+int
+__wrap_fdatasync(int fd)
+{
+	if (fail_fdatasync) {
+		errno = EIO;
+		return -1;
+	}
+	return __real_fdatasync(fd);
+}
+
+static char dir[64], logp[128], key0[160], statep[160];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/sekisho-test-audit.XXXXXX");
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A fresh log with n entries. */
+static void
+fresh_log(const char *name, int n)
+{
+	struct audit_log *a;
+	struct audit_event ev = { .event = "upload.stored", .actor =
+	    "muni:131156", .has_size = 1, .sha256 = "ab\"c" };
+	char obj[32];
+	int i;
+
+	snprintf(logp, sizeof(logp), "%s/%s.log", dir, name);
+	snprintf(key0, sizeof(key0), "%s.key0", logp);
+	snprintf(statep, sizeof(statep), "%s.state", logp);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(obj, sizeof(obj), "obj%d", i);
+		ev.object = obj;
+		ev.size = (uint64_t)i * 1000;
+		assert_int_equal(audit_append(a, &ev), 0);
+	}
+	audit_close(a);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = malloc(1 << 16);
+
+	assert_non_null(fp);
+	assert_non_null(buf);
+	*len = fread(buf, 1, (1 << 16) - 1, fp);
+	buf[*len] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static void
+spew(const char *path, const char *buf, size_t len)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(buf, 1, len, fp), len);
+	fclose(fp);
+}
+
+static uint64_t
+verify(const char *state_path)
+{
+	struct audit_verify_result res;
+	int r = audit_verify(logp, key0, state_path, &res);
+
+	return r == 0 ? 0 : res.bad_line;
+}
+
+static void
+test_good_log_verifies(void **state)
+{
+	struct audit_verify_result res;
+	struct stat st;
+	size_t len;
+	char *text;
+
+	(void)state;
+	fresh_log("good", 5);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	assert_int_equal(res.entries, 5);
+	text = slurp(logp, &len);
+	assert_int_equal(strncmp(text, "{\"seq\":1,\"time\":\"", 17), 0);
+	assert_non_null(strstr(text, "\"sha256\":\"ab\\\"c\""));
+	free(text);
+	/* The first key is the auditor's: owner-only. */
+	assert_int_equal(stat(key0, &st), 0);
+	assert_int_equal(st.st_mode & 077, 0);
+}
+
+/* Changing any single byte of the log is detected. */
+static void
+test_every_byte_edit_detected(void **state)
+{
+	size_t len, i;
+	char *orig, *copy;
+
+	(void)state;
+	fresh_log("edit", 3);
+	orig = slurp(logp, &len);
+	copy = malloc(len);
+	assert_non_null(copy);
+	for (i = 0; i < len; i++) {
+		memcpy(copy, orig, len);
+		copy[i] = copy[i] == 'x' ? 'y' : 'x';
+		spew(logp, copy, len);
+		if (verify(NULL) == 0)
+			fail_msg("changing byte %zu went unnoticed", i);
+	}
+	spew(logp, orig, len);
+	assert_int_equal(verify(statep), 0);
+	free(orig);
+	free(copy);
+}
+
+static void
+test_delete_reorder_truncate(void **state)
+{
+	size_t len;
+	char *text, *l2, *l3, buf[1 << 16];
+
+	(void)state;
+	fresh_log("order", 4);
+	text = slurp(logp, &len);
+	l2 = strchr(text, '\n') + 1;
+	l3 = strchr(l2, '\n') + 1;
+	/* Line 2 deleted: line 2 now carries seq 3. */
+	snprintf(buf, sizeof(buf), "%.*s%s", (int)(l2 - text), text, l3);
+	spew(logp, buf, strlen(buf));
+	assert_int_equal(verify(NULL), 2);
+	/* Lines 2 and 3 swapped. */
+	{
+		char *l4 = strchr(l3, '\n') + 1;
+
+		snprintf(buf, sizeof(buf), "%.*s%.*s%.*s%s", (int)(l2 - text),
+		    text, (int)(l4 - l3), l3, (int)(l3 - l2), l2, l4);
+		spew(logp, buf, strlen(buf));
+		assert_int_equal(verify(NULL), 2);
+	}
+	/* The last entry removed: only the state can tell. */
+	{
+		char *last = text + len - 1;
+
+		while (last[-1] != '\n')
+			last--;
+		spew(logp, text, (size_t)(last - text));
+		assert_int_equal(verify(NULL), 0);
+		assert_int_equal(verify(statep), 4);
+	}
+	/* A cut-off last line. */
+	spew(logp, text, len - 5);
+	assert_int_equal(verify(NULL), 4);
+	/* An entry appended that was not written by the chain. */
+	snprintf(buf, sizeof(buf), "%s%.*s", text, (int)(l3 - l2), l2);
+	spew(logp, buf, strlen(buf));
+	assert_int_equal(verify(NULL), 5);
+	free(text);
+}
+
+static void
+test_wrong_key_fails(void **state)
+{
+	struct audit_verify_result res;
+	char other[160];
+
+	(void)state;
+	fresh_log("k1", 2);
+	snprintf(other, sizeof(other), "%s", key0);
+	fresh_log("k2", 2);
+	assert_int_equal(audit_verify(logp, other, NULL, &res), SK_EAUTH);
+	assert_int_equal(res.bad_line, 1);
+}
+
+static void
+test_reopen_continues_chain(void **state)
+{
+	struct audit_log *a;
+	struct audit_event ev = { .event = "receiver.start" };
+
+	(void)state;
+	fresh_log("reopen", 3);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	assert_int_equal(verify(statep), 0);
+}
+
+/* A crash after the append and before the state update is recovered. */
+static void
+test_crash_between_append_and_state(void **state)
+{
+	struct audit_log *a;
+	struct audit_event ev = { .event = "x" };
+	size_t len;
+	char *saved;
+
+	(void)state;
+	fresh_log("crash", 2);
+	saved = slurp(statep, &len);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	spew(statep, saved, len);	/* the state update "never happened" */
+	free(saved);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	assert_int_equal(verify(statep), 0);
+}
+
+static void
+test_truncated_log_refused_on_open(void **state)
+{
+	struct audit_log *a;
+	size_t len;
+	char *text, *last;
+
+	(void)state;
+	fresh_log("trunc", 3);
+	text = slurp(logp, &len);
+	last = text + len - 1;
+	while (last[-1] != '\n')
+		last--;
+	spew(logp, text, (size_t)(last - text));
+	assert_int_equal(audit_open(logp, key0, &a), SK_EAUTH);
+	/* A log whose state file is gone is refused too. */
+	spew(logp, text, len);
+	assert_int_equal(unlink(statep), 0);
+	assert_int_equal(audit_open(logp, key0, &a), SK_EAUTH);
+	free(text);
+}
+
+static void
+test_failed_write_fails_closed(void **state)
+{
+	struct audit_log *a;
+	struct audit_event ev = { .event = "x" };
+
+	(void)state;
+	fresh_log("closed", 1);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	assert_false(audit_broken(a));
+	fail_fdatasync = 1;
+	assert_int_not_equal(audit_append(a, &ev), 0);
+	fail_fdatasync = 0;
+	assert_true(audit_broken(a));
+	/* Broken stays broken: no silent gap in the record. */
+	assert_int_not_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+}
+
+static void
+test_oversized_entry_refused(void **state)
+{
+	struct audit_log *a;
+	char big[AUDIT_LINE_MAX];
+	struct audit_event ev = { .event = "x", .detail = big };
+
+	(void)state;
+	memset(big, 'd', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	fresh_log("big", 0);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	assert_int_equal(audit_append(a, &ev), SK_ETOOBIG);
+	audit_close(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_log_verifies),
+		cmocka_unit_test(test_every_byte_edit_detected),
+		cmocka_unit_test(test_delete_reorder_truncate),
+		cmocka_unit_test(test_wrong_key_fails),
+		cmocka_unit_test(test_reopen_continues_chain),
+		cmocka_unit_test(test_crash_between_append_and_state),
+		cmocka_unit_test(test_truncated_log_refused_on_open),
+		cmocka_unit_test(test_failed_write_fails_closed),
+		cmocka_unit_test(test_oversized_entry_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,268 @@
+/*
+ * test_config.c: site and local configuration, and that every error names
+ * the file, the line and what is wrong.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "sk.h"
+
+static const char base_site[] =
+    "site: { name = \"Test Prefecture\"; };\n"				/* 1 */
+    "ca: {\n"								/* 2 */
+    "  municipalities = \"muni-ca.crt\";\n"				/* 3 */
+    "  recipients = \"recip-ca.crt\";\n"				/* 4 */
+    "  internal = \"/etc/sekisho/internal-ca.crt\";\n"			/* 5 */
+    "};\n"								/* 6 */
+    "hosts: {\n"							/* 7 */
+    "  receiver: {\n"							/* 8 */
+    "    identity = \"urn:sekisho:host:receiver\";\n"			/* 9 */
+    "    external: { address = \"192.0.2.10\"; port = 8443; };\n"	/* 10 */
+    "    internal: { address = \"198.51.100.1\"; port = 9443; };\n"	/* 11 */
+    "  };\n"								/* 12 */
+    "  vault: { identity = \"urn:sekisho:host:vault\";\n"		/* 13 */
+    "    address = \"198.51.100.2\"; };\n"				/* 14 */
+    "  sender: {\n"							/* 15 */
+    "    identity = \"urn:sekisho:host:sender\";\n"			/* 16 */
+    "    external: { address = \"203.0.113.10\"; port = 8443; };\n"	/* 17 */
+    "    internal: { address = \"198.51.100.3\"; port = 9443; };\n"	/* 18 */
+    "  };\n"								/* 19 */
+    "};\n"								/* 20 */
+    "datasets = (\n"							/* 21 */
+    "  { id = \"health\"; max_bytes = 1000; },\n"			/* 22 */
+    "  { id = \"register\"; envelope = true; retention_days = 7; }\n"	/* 23 */
+    ");\n"								/* 24 */
+    "municipalities = (\n"						/* 25 */
+    "  { id = \"131156\"; identity = \"urn:sekisho:muni:131156\";\n"	/* 26 */
+    "    networks = [ \"192.0.2.0/26\", \"2001:db8::/48\" ];\n"	/* 27 */
+    "    datasets = [ \"health\" ]; }\n"				/* 28 */
+    ");\n"								/* 29 */
+    "recipients = (\n"							/* 30 */
+    "  { id = \"univ-a\"; identity = \"urn:sekisho:recip:univ-a\";\n"	/* 31 */
+    "    networks = [ \"203.0.113.0/24\" ]; }\n"			/* 32 */
+    ");\n"								/* 33 */
+    "operators = (\n"							/* 34 */
+    "  { id = \"op1\"; public_key = \"op1.pub\";\n"			/* 35 */
+    "    valid_from = \"2026-04-01\"; valid_until = \"2027-03-31\"; }\n" /* 36 */
+    ");\n";								/* 37 */
+
+static struct config_error err;
+
+/* Loads base_site with the first `from` replaced by `to`. */
+static int
+load_with(const char *from, const char *to, struct site_config **out)
+{
+	char text[8192];
+	const char *at = strstr(base_site, from);
+	int r;
+
+	assert_non_null(at);
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - base_site),
+	    base_site, to, at + strlen(from));
+	memset(&err, 0, sizeof(err));
+	r = site_config_load_string(text, "/etc/sekisho/site.conf", out, &err);
+	return r;
+}
+
+static void
+expect_error(const char *from, const char *to, int line, const char *words)
+{
+	struct site_config *site = NULL;
+
+	if (load_with(from, to, &site) != SK_ECONFIG)
+		fail_msg("replacing '%s' with '%s' was accepted", from, to);
+	assert_null(site);
+	assert_string_equal(err.file, "/etc/sekisho/site.conf");
+	if (line != err.line || strstr(err.message, words) == NULL)
+		fail_msg("line %d '%s', wanted line %d with '%s'", err.line,
+		    err.message, line, words);
+}
+
+static void
+test_good_site(void **state)
+{
+	struct site_config *site = NULL;
+	const struct config_municipality *m;
+
+	(void)state;
+	assert_int_equal(load_with("", "", &site), 0);
+	assert_string_equal(site->name, "Test Prefecture");
+	assert_int_equal(strlen(site->digest), 64);
+	assert_int_equal(site->receiver.external.port, 8443);
+	/* Relative paths are taken from the file's folder; CAs default. */
+	assert_string_equal(site->receiver.external.ca_file,
+	    "/etc/sekisho/muni-ca.crt");
+	assert_string_equal(site->sender.external.ca_file,
+	    "/etc/sekisho/recip-ca.crt");
+	assert_string_equal(site->receiver.internal.ca_file,
+	    "/etc/sekisho/internal-ca.crt");
+	assert_int_equal(site->ndatasets, 2);
+	assert_int_equal(site->datasets[0].max_bytes, 1000);
+	assert_int_equal(site->datasets[1].retention_days, 7);
+	assert_true(site->datasets[1].envelope);
+	m = site_find_municipality_by_identity(site, "urn:sekisho:muni:131156");
+	assert_non_null(m);
+	assert_string_equal(m->id, "131156");
+	assert_int_equal(m->nnetworks, 2);
+	assert_true(site_municipality_allows(m, "health"));
+	assert_false(site_municipality_allows(m, "register"));
+	assert_null(site_find_municipality_by_identity(site,
+	    "urn:sekisho:recip:univ-a"));
+	assert_int_equal(site->noperators, 1);
+	assert_int_equal(site->operators[0].valid_from, 1775001600);
+	assert_int_equal(site->operators[0].valid_until, 1806537600);
+	site_config_free(site);
+}
+
+static void
+test_digest_changes_with_text(void **state)
+{
+	struct site_config *a = NULL, *b = NULL;
+
+	(void)state;
+	assert_int_equal(load_with("", "", &a), 0);
+	assert_int_equal(load_with("Test Prefecture", "Test Prefecture ", &b),
+	    0);
+	assert_string_not_equal(a->digest, b->digest);
+	site_config_free(a);
+	site_config_free(b);
+}
+
+static void
+test_errors_name_the_line(void **state)
+{
+	(void)state;
+	expect_error("port = 8443; };\n    internal",
+	    "port = 70000; };\n    internal", 10, "between 1 and 65535");
+	expect_error("\"192.0.2.10\"", "\"192.0.2.300\"", 10, "IPv4 or IPv6");
+	expect_error("\"192.0.2.0/26\"", "\"192.0.2.1/26\"", 27,
+	    "zero host bits");
+	expect_error("\"131156\"", "\"131155\"", 26, "check digit");
+	expect_error("\"131156\"", "\"13115\"", 26, "6-digit");
+	expect_error("[ \"health\" ]", "[ \"nothing\" ]", 28, "not defined");
+	expect_error("\"register\"", "\"health\"", 23, "defined twice");
+	expect_error("\"register\"", "\"bad/id\"", 23, "may hold only");
+	expect_error("\"recip-ca.crt\"", "\"muni-ca.crt\"", 2,
+	    "three different files");
+	expect_error("\"urn:sekisho:recip:univ-a\"", "\"urn:sekisho:muni:131156\"",
+	    31, "used twice");
+	expect_error("\"2027-03-31\"", "\"2027-13-31\"", 35, "YYYY-MM-DD");
+	expect_error("\"2027-03-31\"", "\"2026-03-31\"", 35, "before");
+	expect_error("max_bytes = 1000", "max_bytes = \"big\"", 22,
+	    "must be an integer");
+	expect_error("envelope = true", "envelope = 1", 23, "true or false");
+	expect_error("    identity = \"urn:sekisho:host:sender\";\n", "", 15,
+	    "missing setting 'identity'");
+	expect_error("networks = [ \"203.0.113.0/24\" ]", "networks = [ ]", 32,
+	    "1 to 64");
+	/* A syntax error: libconfig's own message, with the line. */
+	expect_error("max_bytes = 1000; },", "max_bytes = = 1000; },", 22,
+	    "syntax error");
+}
+
+static char tmpdir[64];
+
+static int
+make_tmpdir(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sekisho-test-config.XXXXXX");
+	return mkdtemp(tmpdir) == NULL ? -1 : 0;
+}
+
+static int
+remove_tmpdir(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int
+write_file(const char *name, const char *text, char *path, size_t cap)
+{
+	FILE *fp;
+
+	snprintf(path, cap, "%s/%s", tmpdir, name);
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	fputs(text, fp);
+	return fclose(fp);
+}
+
+static void
+test_local_config(void **state)
+{
+	struct local_config lc;
+	char path[256];
+
+	(void)state;
+	assert_int_equal(write_file("receiver.conf",
+	    "role = \"receiver\";\n"
+	    "site = \"site.conf\";\n"
+	    "data_dir = \"/var/lib/sekisho\";\n"
+	    "certificate = \"pki/receiver.crt\";\n"
+	    "key = \"pki/receiver.key\";\n"
+	    "master_key = \"/var/lib/sekisho/master.key\";\n"
+	    "limits: { max_connections = 128; disk_reserve = 5000000000L; };\n",
+	    path, sizeof(path)), 0);
+	assert_int_equal(local_config_load(path, &lc, &err), 0);
+	assert_int_equal(lc.role, ROLE_RECEIVER);
+	assert_non_null(strstr(lc.site_file, "/site.conf"));
+	assert_int_equal(strncmp(lc.site_file, tmpdir, strlen(tmpdir)), 0);
+	assert_string_equal(lc.audit_log, "/var/lib/sekisho/audit.log");
+	assert_string_equal(lc.audit_key, "/var/lib/sekisho/audit.log.key0");
+	assert_true(lc.require_firewall);	/* on unless said otherwise */
+	assert_int_equal(lc.max_connections, 128);
+	assert_int_equal(lc.read_timeout, 30);
+	assert_int_equal(lc.disk_reserve, UINT64_C(5000000000));
+}
+
+static void
+test_local_config_errors(void **state)
+{
+	struct local_config lc;
+	char path[256];
+
+	(void)state;
+	assert_int_equal(write_file("bad.conf",
+	    "site = \"site.conf\";\n"
+	    "role = \"router\";\n", path, sizeof(path)), 0);
+	assert_int_equal(local_config_load(path, &lc, &err), SK_ECONFIG);
+	assert_string_equal(err.file, path);
+	assert_int_equal(err.line, 2);
+	assert_non_null(strstr(err.message, "\"receiver\", \"vault\""));
+	assert_int_equal(write_file("bad2.conf",
+	    "role = \"vault\";\nsite = \"s\";\ndata_dir = \"d\";\n"
+	    "certificate = \"c\";\nkey = \"k\";\nmaster_key = \"m\";\n"
+	    "limits: {\n  max_connections = 0;\n};\n", path, sizeof(path)), 0);
+	assert_int_equal(local_config_load(path, &lc, &err), SK_ECONFIG);
+	assert_int_equal(err.line, 8);
+	snprintf(path, sizeof(path), "%s/missing.conf", tmpdir);
+	assert_int_equal(local_config_load(path, &lc, &err), SK_ECONFIG);
+	assert_non_null(strstr(err.message, "cannot open"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_site),
+		cmocka_unit_test(test_digest_changes_with_text),
+		cmocka_unit_test(test_errors_name_the_line),
+		cmocka_unit_test(test_local_config),
+		cmocka_unit_test(test_local_config_errors),
+	};
+
+	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}

@@ -1,0 +1,129 @@
+/*
+ * test_sk.c: encodings, UTF-8 and file name checks.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sk.h"
+
+static void
+test_base64_round_trip_all_lengths(void **state)
+{
+	uint8_t in[64], out[64];
+	char enc[100];
+	size_t len, n;
+
+	(void)state;
+	for (len = 0; len < sizeof(in); len++)
+		in[len] = (uint8_t)(len * 37 + 11);
+	for (len = 1; len <= sizeof(in); len++) {
+		sk_base64_encode(in, len, enc);
+		assert_int_equal(strlen(enc), (len + 2) / 3 * 4);
+		assert_int_equal(sk_base64_decode(enc, strlen(enc), out,
+		    sizeof(out), &n), 0);
+		assert_int_equal(n, len);
+		assert_memory_equal(in, out, len);
+		/* One byte too little room. */
+		assert_int_equal(sk_base64_decode(enc, strlen(enc), out, len - 1,
+		    &n), SK_ETOOBIG);
+	}
+}
+
+static void
+test_base64_rejects(void **state)
+{
+	uint8_t out[16];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(sk_base64_decode("", 0, out, 16, &n), SK_EFORMAT);
+	assert_int_equal(sk_base64_decode("abc", 3, out, 16, &n), SK_EFORMAT);
+	assert_int_equal(sk_base64_decode("ab!d", 4, out, 16, &n), SK_EFORMAT);
+	assert_int_equal(sk_base64_decode("a=bc", 4, out, 16, &n), SK_EFORMAT);
+	assert_int_equal(sk_base64_decode("ab\0d", 4, out, 16, &n), SK_EFORMAT);
+	/* Non-canonical: bits after the padding must be zero. */
+	assert_int_equal(sk_base64_decode("QR==", 4, out, 16, &n), SK_EFORMAT);
+	assert_int_equal(sk_base64_decode("QQ==", 4, out, 16, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0], 'A');
+}
+
+static void
+test_utf8(void **state)
+{
+	(void)state;
+	assert_true(sk_utf8_printable("abc", 3));
+	assert_true(sk_utf8_printable("\xe5\x81\xa5\xe8\xa8\xba", 6));
+	assert_true(sk_utf8_printable("\xf0\x9f\x98\x80", 4));
+	assert_true(sk_utf8_printable("", 0));
+	assert_false(sk_utf8_printable("a\nb", 3));
+	assert_false(sk_utf8_printable("a\x7f", 2));
+	assert_false(sk_utf8_printable("\xc2\x85", 2));		/* C1 NEL */
+	assert_false(sk_utf8_printable("\xc0\xaf", 2));		/* overlong */
+	assert_false(sk_utf8_printable("\xe0\x80\xaf", 3));	/* overlong */
+	assert_false(sk_utf8_printable("\xed\xa0\x80", 3));	/* surrogate */
+	assert_false(sk_utf8_printable("\xf4\x90\x80\x80", 4)); /* > 10FFFF */
+	assert_false(sk_utf8_printable("\xe5\x81", 2));		/* cut off */
+	assert_false(sk_utf8_printable("\x93\xfa", 2));		/* CP932 */
+}
+
+static void
+test_filename(void **state)
+{
+	char name[300];
+
+	(void)state;
+	assert_true(sk_filename_valid("kenshin_2026.csv"));
+	assert_true(sk_filename_valid("\xe5\x81\xa5\xe8\xa8\xba.csv"));
+	assert_true(sk_filename_valid(".hidden"));
+	assert_false(sk_filename_valid(""));
+	assert_false(sk_filename_valid("."));
+	assert_false(sk_filename_valid(".."));
+	assert_false(sk_filename_valid("a/b"));
+	assert_false(sk_filename_valid("a\\b"));
+	assert_false(sk_filename_valid("a..b"));
+	assert_false(sk_filename_valid("a\tb"));
+	assert_false(sk_filename_valid("a\x1b[31m"));
+	memset(name, 'x', 255);
+	name[255] = '\0';
+	assert_true(sk_filename_valid(name));
+	name[255] = 'x';
+	name[256] = '\0';
+	assert_false(sk_filename_valid(name));
+}
+
+static void
+test_hex_time_errors(void **state)
+{
+	uint8_t b[3] = { 0x00, 0xab, 0xff };
+	char hex[7], t[32];
+
+	(void)state;
+	sk_hex(b, 3, hex);
+	assert_string_equal(hex, "00abff");
+	assert_int_equal(sk_time_format(0, t, sizeof(t)), 0);
+	assert_string_equal(t, "1970-01-01T00:00:00Z");
+	assert_int_equal(sk_time_format(1767225600, t, sizeof(t)), 0);
+	assert_string_equal(t, "2026-01-01T00:00:00Z");
+	assert_int_equal(sk_time_format(0, t, 10), SK_ETOOBIG);
+	assert_string_equal(sk_strerror(SK_EAUTH), "authentication failed");
+	assert_string_equal(sk_strerror(12345), "unknown error");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base64_round_trip_all_lengths),
+		cmocka_unit_test(test_base64_rejects),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_filename),
+		cmocka_unit_test(test_hex_time_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
