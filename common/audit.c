@@ -149,9 +149,12 @@ line_split(const char *line, size_t len, size_t *bodylen, uint8_t mac[32],
 	return 0;
 }
 
-/* Reads the last line of the log (without newline) into buf. */
+/*
+ * Reads the tail of the log into buf and finds its last line; *line points
+ * into buf at its start, NUL-terminated, without the newline.
+ */
 static int
-read_last_line(int fd, char *buf, size_t cap, size_t *len)
+read_last_line(int fd, char *buf, size_t cap, char **line, size_t *len)
 {
 	struct stat st;
 	uint64_t size, start;
@@ -161,7 +164,6 @@ read_last_line(int fd, char *buf, size_t cap, size_t *len)
 	if (fstat(fd, &st) == -1)
 		return SK_ESYS;
 	size = (uint64_t)st.st_size;
-	*len = 0;
 	if (size == 0)
 		return SK_ENOTFOUND;
 	n = size < cap ? (size_t)size : cap;
@@ -174,9 +176,9 @@ read_last_line(int fd, char *buf, size_t cap, size_t *len)
 		;
 	if (i == 0 && start != 0)
 		return SK_ETOOBIG;
-	memmove(buf, buf + i, n - 1 - i);
+	buf[n - 1] = '\0';
+	*line = buf + i;
 	*len = n - 1 - i;
-	buf[*len] = '\0';
 	return 0;
 }
 
@@ -187,13 +189,13 @@ read_last_line(int fd, char *buf, size_t cap, size_t *len)
 static int
 reconcile(struct audit_log *a)
 {
-	char line[AUDIT_TAIL_READ + 1];
+	char tail[AUDIT_TAIL_READ + 1], *line = NULL;
 	uint8_t mac[32], want[32];
 	uint64_t seq;
-	size_t len, bodylen;
+	size_t len = 0, bodylen;
 	int r;
 
-	r = read_last_line(a->fd, line, AUDIT_TAIL_READ, &len);
+	r = read_last_line(a->fd, tail, AUDIT_TAIL_READ, &line, &len);
 	if (r == SK_ENOTFOUND)
 		return a->next_seq == 1 ? 0 : SK_EAUTH;
 	if (r != 0)

@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential libssl-dev libnftnl-dev libmnl-dev libconfig-dev
 libcmocka-dev curl openssl nftables iproute2 nginx-light clang valgrind
-python3 procps e2fsprogs util-linux"
+python3 procps e2fsprogs util-linux bc"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

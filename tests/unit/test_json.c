@@ -16,6 +16,7 @@ test_escaping(void **state)
 {
 	char buf[256];
 	struct json j;
+	int n;
 
 	(void)state;
 	json_begin(&j, buf, sizeof(buf));
@@ -23,7 +24,8 @@ test_escaping(void **state)
 	json_u64(&j, "n", UINT64_MAX);
 	json_bool(&j, "t", 1);
 	json_strn(&j, "u", "\xe5\x81\xa5x", 3);
-	assert_int_equal(json_end(&j), (int)strlen(buf));
+	n = json_end(&j);
+	assert_int_equal(n, (int)strlen(buf));
 	assert_string_equal(buf, "{\"a\":\"q\\\"b\\\\s\\u000a\\u0001\","
 	    "\"n\":18446744073709551615,\"t\":true,\"u\":\"\xe5\x81\xa5\"}");
 }
