@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,23 @@
 #define SEAL_FLAG_META 2
 #define SEAL_WRITEBACK_BYTES (8u << 20)	/* start writeback every 8 MiB */
 
+/* Buffers handed from the producer to the sealing thread (see
+ * seal_writer_async). The producer fills slot (tail + count) % N. */
+#define SEAL_ASYNC_BUFS 3
+struct seal_async {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint8_t *buf[SEAL_ASYNC_BUFS];
+	size_t len[SEAL_ASYNC_BUFS];
+	size_t bufsize;
+	unsigned tail, count;
+	int done;		/* no more buffers will come */
+	int error;		/* first error of the sealing thread */
+};
+
 struct seal_writer {
+	struct seal_async *async;
 	int fd;
 	int tmpdirfd;
 	char tmpname[256];
@@ -225,8 +242,11 @@ fail:
 	return r;
 }
 
+/* Seals one chunk of plaintext from src (the chunk buffer, or the caller's
+ * data when a whole chunk is available there) and writes it. */
 static int
-writer_flush_chunk(struct seal_writer *w, uint8_t flag)
+writer_seal_chunk(struct seal_writer *w, const uint8_t *src, size_t len,
+    uint8_t flag)
 {
 	uint8_t nonce[12];
 	int r;
@@ -235,14 +255,12 @@ writer_flush_chunk(struct seal_writer *w, uint8_t flag)
 		return SK_ETOOBIG;
 	chunk_nonce(w->header, w->index, flag, nonce);
 	if ((r = gcm(w->ctx, 1, w->key, nonce, w->header, sizeof(w->header),
-	    w->plain, w->plain_len, w->cipher, w->cipher + w->plain_len)) != 0)
+	    src, len, w->cipher, w->cipher + len)) != 0)
 		return r;
-	if ((r = util_write_all(w->fd, w->cipher,
-	    w->plain_len + SEAL_TAG_LEN)) != 0)
+	if ((r = util_write_all(w->fd, w->cipher, len + SEAL_TAG_LEN)) != 0)
 		return r;
-	w->file_off += w->plain_len + SEAL_TAG_LEN;
+	w->file_off += len + SEAL_TAG_LEN;
 	w->index++;
-	w->plain_len = 0;
 	/* Keep dirty pages flowing so the final fsync is short. */
 	if (w->file_off - w->synced_off >= SEAL_WRITEBACK_BYTES) {
 		sync_file_range(w->fd, (off_t)w->synced_off,
@@ -252,31 +270,195 @@ writer_flush_chunk(struct seal_writer *w, uint8_t flag)
 	return 0;
 }
 
-int
-seal_writer_write(struct seal_writer *w, const void *buf, size_t len)
+static int
+writer_flush_chunk(struct seal_writer *w, uint8_t flag)
+{
+	int r = writer_seal_chunk(w, w->plain, w->plain_len, flag);
+
+	if (r == 0)
+		w->plain_len = 0;
+	return r;
+}
+
+static int
+writer_append(struct seal_writer *w, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	size_t n;
 	int r;
 
-	if (w->finished)
-		return SK_EINVAL;
 	while (len > 0) {
 		/* A full chunk is flushed only once more data follows it, so
 		 * the last chunk can carry the final flag. */
 		if (w->plain_len == w->chunk_size &&
 		    (r = writer_flush_chunk(w, SEAL_FLAG_MIDDLE)) != 0)
 			return r;
+		/* More than a whole chunk at hand: seal it in place. */
+		if (w->plain_len == 0 && len > w->chunk_size) {
+			if ((r = writer_seal_chunk(w, p, w->chunk_size,
+			    SEAL_FLAG_MIDDLE)) != 0)
+				return r;
+			p += w->chunk_size;
+			len -= w->chunk_size;
+			continue;
+		}
 		n = w->chunk_size - w->plain_len;
 		if (n > len)
 			n = len;
 		memcpy(w->plain + w->plain_len, p, n);
 		w->plain_len += n;
-		w->size += n;
 		p += n;
 		len -= n;
 	}
 	return 0;
+}
+
+static void *
+async_main(void *arg)
+{
+	struct seal_writer *w = arg;
+	struct seal_async *a = w->async;
+	unsigned slot;
+	int r, skip;
+
+	pthread_mutex_lock(&a->lock);
+	for (;;) {
+		while (a->count == 0 && !a->done)
+			pthread_cond_wait(&a->cond, &a->lock);
+		if (a->count == 0)
+			break;
+		slot = a->tail;
+		skip = a->error != 0;
+		pthread_mutex_unlock(&a->lock);
+		/* Not wiped per use: the slot is reused for the same object and
+		 * wiped when the writer is freed. */
+		r = skip ? 0 : writer_append(w, a->buf[slot], a->len[slot]);
+		pthread_mutex_lock(&a->lock);
+		if (r != 0 && a->error == 0)
+			a->error = r;
+		a->tail = (a->tail + 1) % SEAL_ASYNC_BUFS;
+		a->count--;
+		pthread_cond_broadcast(&a->cond);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+static void
+async_free(struct seal_async *a)
+{
+	unsigned i;
+
+	for (i = 0; i < SEAL_ASYNC_BUFS; i++) {
+		if (a->buf[i] != NULL)
+			sk_wipe(a->buf[i], a->bufsize);
+		free(a->buf[i]);
+	}
+	pthread_cond_destroy(&a->cond);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+int
+seal_writer_async(struct seal_writer *w, size_t bufsize)
+{
+	struct seal_async *a;
+	unsigned i;
+
+	if (w->async != NULL || w->size != 0 || bufsize == 0)
+		return SK_EINVAL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return SK_ENOMEM;
+	a->bufsize = bufsize;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	for (i = 0; i < SEAL_ASYNC_BUFS; i++)
+		if ((a->buf[i] = malloc(bufsize)) == NULL) {
+			async_free(a);
+			return SK_ENOMEM;
+		}
+	w->async = a;
+	if (pthread_create(&a->thread, NULL, async_main, w) != 0) {
+		w->async = NULL;
+		async_free(a);
+		return SK_ESYS;
+	}
+	return 0;
+}
+
+/* Queues the filling slot for the sealing thread; waits for a free one. */
+static int
+async_queue(struct seal_async *a)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	a->count++;
+	pthread_cond_broadcast(&a->cond);
+	while (a->count == SEAL_ASYNC_BUFS && a->error == 0)
+		pthread_cond_wait(&a->cond, &a->lock);
+	r = a->error;
+	if (r == 0)
+		a->len[(a->tail + a->count) % SEAL_ASYNC_BUFS] = 0;
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+/* Stops the sealing thread after it has sealed what was queued. */
+static int
+async_stop(struct seal_writer *w)
+{
+	struct seal_async *a = w->async;
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	a->done = 1;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	r = a->error;
+	w->async = NULL;
+	async_free(a);
+	return r;
+}
+
+static int
+async_write(struct seal_writer *w, const uint8_t *p, size_t len)
+{
+	struct seal_async *a = w->async;
+	unsigned slot;
+	size_t n;
+	int r;
+
+	while (len > 0) {
+		/* Only the producer touches the filling slot's length. */
+		slot = (a->tail + a->count) % SEAL_ASYNC_BUFS;
+		n = a->bufsize - a->len[slot];
+		if (n > len)
+			n = len;
+		memcpy(a->buf[slot] + a->len[slot], p, n);
+		a->len[slot] += n;
+		p += n;
+		len -= n;
+		if (a->len[slot] == a->bufsize && (r = async_queue(a)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+seal_writer_write(struct seal_writer *w, const void *buf, size_t len)
+{
+	int r;
+
+	if (w->finished)
+		return SK_EINVAL;
+	/* The size is the caller's count, never the sealing thread's. */
+	r = w->async != NULL ? async_write(w, buf, len) :
+	    writer_append(w, buf, len);
+	if (r == 0)
+		w->size += len;
+	return r;
 }
 
 int
@@ -288,6 +470,18 @@ seal_writer_finish(struct seal_writer *w, const void *meta, size_t metalen)
 
 	if (w->finished || metalen > SEAL_META_MAX)
 		return SK_EINVAL;
+	if (w->async != NULL) {
+		struct seal_async *a = w->async;
+		unsigned slot = (a->tail + a->count) % SEAL_ASYNC_BUFS;
+
+		if (a->len[slot] > 0) {
+			pthread_mutex_lock(&a->lock);
+			a->count++;	/* the last, partly filled buffer */
+			pthread_mutex_unlock(&a->lock);
+		}
+		if ((r = async_stop(w)) != 0)
+			return r;
+	}
 	if ((r = writer_flush_chunk(w, SEAL_FLAG_FINAL)) != 0)
 		return r;
 	reclen = metalen + SEAL_TAG_LEN + 4;
@@ -333,6 +527,12 @@ seal_writer_free(struct seal_writer *w)
 {
 	if (w == NULL)
 		return;
+	if (w->async != NULL) {
+		pthread_mutex_lock(&w->async->lock);
+		w->async->error = SK_EINVAL;	/* discard what is queued */
+		pthread_mutex_unlock(&w->async->lock);
+		async_stop(w);
+	}
 	if (w->fd != -1) {
 		close(w->fd);
 		if (!w->committed)

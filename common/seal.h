@@ -56,6 +56,14 @@ struct seal_writer;
 int seal_writer_open(const struct seal_master *m, int dirfd,
     const char *tmpname, size_t chunk_size, struct seal_writer **out);
 
+/*
+ * Moves encryption and writing to a thread of the writer's own, so that the
+ * caller's thread only copies into one of three bufsize-byte buffers (memory:
+ * 3 * bufsize). Call before the first write. Errors of that thread surface
+ * from a later seal_writer_write or from seal_writer_finish.
+ */
+int seal_writer_async(struct seal_writer *w, size_t bufsize);
+
 /* Encrypts and appends plaintext. SK_ENOSPACE when the disk is full. */
 int seal_writer_write(struct seal_writer *w, const void *buf, size_t len);
 

@@ -28,6 +28,7 @@
 
 #define UPLOAD_ID_BYTES 16
 #define UPLOAD_ID_HEX (2 * UPLOAD_ID_BYTES + 1)
+#define UPLOAD_ASYNC_BUF (256u << 10)	/* x3 per upload in flight */
 
 struct upload {
 	struct conn *c;
@@ -46,6 +47,8 @@ struct upload {
 	uint8_t last_byte;
 	char receipt[SEAL_META_MAX];
 	int receipt_len;
+	uint64_t body_ms;		/* receiving the body */
+	uint64_t sync_ms;		/* sealing the tail and fsync */
 };
 
 /*
@@ -56,16 +59,31 @@ struct upload {
 static void
 upload_count_rows(struct upload *u, const uint8_t *p, size_t n)
 {
-	size_t i;
+	const uint8_t *end = p + n, *q, *nl;
 
-	for (i = 0; i < n; i++) {
-		if (p[i] == '"')
-			u->in_quotes = !u->in_quotes;
-		else if (p[i] == '\n' && !u->in_quotes)
-			u->rows++;
-	}
 	if (n > 0)
 		u->last_byte = p[n - 1];
+	/* memchr jumps instead of a byte loop: this runs on every byte. */
+	while (p < end) {
+		q = memchr(p, '"', (size_t)(end - p));
+		if (u->in_quotes) {
+			if (q == NULL)
+				return;
+			u->in_quotes = 0;
+			p = q + 1;
+			continue;
+		}
+		if (q == NULL)
+			q = end;
+		while ((nl = memchr(p, '\n', (size_t)(q - p))) != NULL) {
+			u->rows++;
+			p = nl + 1;
+		}
+		if (q == end)
+			return;
+		u->in_quotes = 1;
+		p = q + 1;
+	}
 }
 
 static int
@@ -157,8 +175,11 @@ upload_start(struct upload *u)
 	if ((u->md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1)
 		return SK_ECRYPTO;
-	return seal_writer_open(&u->c->rcv->master, u->c->rcv->tmp_fd, tmpname,
-	    0, &u->writer);
+	if ((r = seal_writer_open(&u->c->rcv->master, u->c->rcv->tmp_fd,
+	    tmpname, 0, &u->writer)) != 0)
+		return r;
+	/* Hash here, seal and write on the writer's thread: two cores. */
+	return seal_writer_async(u->writer, UPLOAD_ASYNC_BUF);
 }
 
 /* Streams the body; returns 0 or the HTTP status to answer (0 = none). */
@@ -305,6 +326,8 @@ upload_store(struct upload *u)
 	struct conn *c = u->c;
 	int r;
 
+	uint64_t t0 = util_now_ms();
+
 	if ((r = upload_make_receipt(u)) != 0 ||
 	    (r = seal_writer_finish(u->writer, u->receipt,
 	    (size_t)u->receipt_len)) != 0) {
@@ -312,6 +335,7 @@ upload_store(struct upload *u)
 		    r == SK_ENOSPACE ? "disk full" : "could not store");
 		return;
 	}
+	u->sync_ms = util_now_ms() - t0;
 	/* Audit first: a stored object that the log does not know is worse
 	 * than a refused upload the client will retry (R50). */
 	if (conn_audit(c, "upload.stored", u->id, 1, u->length, u->sha256_hex,
@@ -332,9 +356,10 @@ upload_store(struct upload *u)
 		conn_error(c, 500, NULL, "could not store");
 		return;
 	}
-	log_info("object %s: stored (%s, dataset %s, %llu bytes, sha256 %s)",
-	    u->id, c->actor, u->dataset->id, (unsigned long long)u->length,
-	    u->sha256_hex);
+	log_info("object %s: stored (%s, dataset %s, %llu bytes, sha256 %s, "
+	    "body %llu ms, seal and sync %llu ms)", u->id, c->actor,
+	    u->dataset->id, (unsigned long long)u->length, u->sha256_hex,
+	    (unsigned long long)u->body_ms, (unsigned long long)u->sync_ms);
 	conn_respond(c, 201, u->receipt, NULL);
 }
 
@@ -352,7 +377,10 @@ upload_run(struct upload *u)
 	if (c->req.expect_continue &&
 	    tls_write_all(c->ssl, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
 		return;
-	if ((r = upload_body(u, &status)) != 0) {
+	u->body_ms = util_now_ms();
+	r = upload_body(u, &status);
+	u->body_ms = util_now_ms() - u->body_ms;
+	if (r != 0) {
 		if (status == 0) {
 			log_warnx("peer %s (%s): upload cut off after part of "
 			    "the body; nothing kept", c->peer_str, c->actor);

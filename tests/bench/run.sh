@@ -8,7 +8,7 @@
 # fsyncs) and to nginx from Debian as a WebDAV PUT server (which only writes),
 # interleaved, ROUNDS times each; the median of each side is reported, and
 # the receiver's peak RSS.
-set -euo pipefail
+set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/integration/lib.sh"
 BIN=$TOP/build/bin
@@ -57,16 +57,26 @@ http {
 }
 CONF
 	nginx -c "$d/nginx.conf" &
-	PIDS+=($!)
+	NGINX_PID=$!
 	local i
 	for i in $(seq 1 50); do
 		(exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0
 		sleep 0.1
 	done
+	stop_nginx
 	echo "nginx did not start" >&2
 	cat "$d/error.log" >&2
 	return 1
 }
+
+# TERM lets the master stop its workers (KILL would orphan them).
+stop_nginx() {
+	[ -n "${NGINX_PID:-}" ] || return 0
+	kill -TERM "$NGINX_PID" 2>/dev/null
+	wait "$NGINX_PID" 2>/dev/null
+	NGINX_PID=
+}
+trap 'stop_nginx; cleanup' EXIT
 
 bench_upload() {
 	local rport nport ours=() peer=() i t o p rss
@@ -94,7 +104,10 @@ bench_upload() {
 		"$(echo "$SIZE_MB / $o" | bc -l)" "$(echo "$SIZE_MB / $p" | bc -l)" \
 		"$(echo "$p / $o" | bc -l)" "$ROUNDS"
 	printf 'bench: upload_1g receiver_peak_rss=%d KiB (goal < 65536)\n' "$rss"
+	printf 'bench: upload_1g receiver split of the last upload: %s\n' \
+		"$(grep -o 'body [0-9]* ms, seal and sync [0-9]* ms' "$T/receiver.log" | tail -1)"
 	stop_receiver
+	stop_nginx
 }
 
 command -v bc >/dev/null || { echo "bench needs bc (apt-get install bc)" >&2; exit 1; }

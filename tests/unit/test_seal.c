@@ -428,6 +428,53 @@ test_commit_never_replaces(void **state)
 	unlinkat(dirfd_, "x", 0);
 }
 
+/* The threaded writer gives the same bytes, and aborts cleanly. */
+static void
+test_async_writer(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 99, 100, 101, 1000, 5000 };
+	uint8_t *data = pattern(5000), *back;
+	struct seal_writer *w;
+	size_t i, off, len, piece;
+
+	(void)state;
+	for (i = 0; i < SK_ARRAY_LEN(sizes); i++) {
+		assert_int_equal(seal_writer_open(&master, dirfd_, "a.tmp", 64,
+		    &w), 0);
+		assert_int_equal(seal_writer_async(w, 100), 0);
+		assert_int_equal(seal_writer_async(w, 100), SK_EINVAL);
+		for (off = 0, piece = 7; off < sizes[i]; off += piece)
+			assert_int_equal(seal_writer_write(w, data + off,
+			    piece < sizes[i] - off ? piece : sizes[i] - off), 0);
+		assert_int_equal(seal_writer_size(w), sizes[i]);
+		assert_int_equal(seal_writer_finish(w, "m", 1), 0);
+		assert_int_equal(seal_writer_commit(w, dirfd_, dirfd_, "a"), 0);
+		seal_writer_free(w);
+		assert_int_equal(load("a", &back, &len), 0);
+		assert_int_equal(len, sizes[i]);
+		assert_memory_equal(back, data, len);
+		free(back);
+		unlinkat(dirfd_, "a", 0);
+	}
+	/* Freed mid-stream: the thread stops, nothing is left behind. */
+	assert_int_equal(seal_writer_open(&master, dirfd_, "b.tmp", 64, &w), 0);
+	assert_int_equal(seal_writer_async(w, 100), 0);
+	assert_int_equal(seal_writer_write(w, data, 5000), 0);
+	seal_writer_free(w);
+	assert_int_equal(faccessat(dirfd_, "b.tmp", F_OK, 0), -1);
+	/* A failure after the thread's writes still fails the finish. */
+	fdatasync_calls = 0;
+	fail_fdatasync_at = 1;
+	assert_int_equal(seal_writer_open(&master, dirfd_, "c.tmp", 64, &w), 0);
+	assert_int_equal(seal_writer_async(w, 100), 0);
+	assert_int_equal(seal_writer_write(w, data, 5000), 0);
+	assert_int_equal(seal_writer_finish(w, NULL, 0), SK_ESYS);
+	seal_writer_free(w);
+	fail_fdatasync_at = 0;
+	assert_int_equal(faccessat(dirfd_, "c.tmp", F_OK, 0), -1);
+	free(data);
+}
+
 static void
 test_cleanup_and_limits(void **state)
 {
@@ -487,6 +534,7 @@ main(void)
 		cmocka_unit_test(test_failing_fdatasync_keeps_nothing),
 		cmocka_unit_test(test_failing_rename_keeps_nothing),
 		cmocka_unit_test(test_commit_never_replaces),
+		cmocka_unit_test(test_async_writer),
 		cmocka_unit_test(test_cleanup_and_limits),
 	};
 
