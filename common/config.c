@@ -23,14 +23,8 @@
 
 #define CONFIG_FILE_MAX (16u << 20)	/* 16 MiB: far beyond any real site */
 
-struct cfg_ctx {
-	const char *name;		/* file name for messages */
-	char dir[PATH_MAX];		/* base for relative paths */
-	struct config_error *err;
-};
-
-static int __attribute__((format(printf, 3, 4)))
-cfg_fail(struct cfg_ctx *cx, const config_setting_t *at, const char *fmt, ...)
+int
+config_fail(struct config_ctx *cx, const config_setting_t *at, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,8 +39,8 @@ cfg_fail(struct cfg_ctx *cx, const config_setting_t *at, const char *fmt, ...)
 }
 
 /* Reads a string member. Missing and optional: leaves buf empty. */
-static int
-cfg_string(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
+int
+config_string(struct config_ctx *cx, const config_setting_t *group, const char *name,
     char *buf, size_t cap, int required)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
@@ -55,42 +49,42 @@ cfg_string(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
 	buf[0] = '\0';
 	if (s == NULL) {
 		if (required)
-			return cfg_fail(cx, group, "missing setting '%s'", name);
+			return config_fail(cx, group, "missing setting '%s'", name);
 		return 0;
 	}
 	if ((v = config_setting_get_string(s)) == NULL)
-		return cfg_fail(cx, s, "'%s' must be a string", name);
+		return config_fail(cx, s, "'%s' must be a string", name);
 	if (v[0] == '\0' && required)
-		return cfg_fail(cx, s, "'%s' must not be empty", name);
+		return config_fail(cx, s, "'%s' must not be empty", name);
 	if (strlen(v) >= cap)
-		return cfg_fail(cx, s, "'%s' is longer than %zu bytes", name,
+		return config_fail(cx, s, "'%s' is longer than %zu bytes", name,
 		    cap - 1);
 	memcpy(buf, v, strlen(v) + 1);
 	return 0;
 }
 
 /* Reads a path member and makes it absolute relative to the file's folder. */
-static int
-cfg_path(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
+int
+config_path(struct config_ctx *cx, const config_setting_t *group, const char *name,
     char *buf, size_t cap, int required)
 {
 	char tmp[PATH_MAX];
 	int r, n;
 
-	if ((r = cfg_string(cx, group, name, tmp, sizeof(tmp), required)) != 0)
+	if ((r = config_string(cx, group, name, tmp, sizeof(tmp), required)) != 0)
 		return r;
 	if (tmp[0] == '\0' || tmp[0] == '/') {
 		n = snprintf(buf, cap, "%s", tmp);
 	} else
 		n = snprintf(buf, cap, "%s/%s", cx->dir, tmp);
 	if (n < 0 || (size_t)n >= cap)
-		return cfg_fail(cx, config_setting_get_member(group, name),
+		return config_fail(cx, config_setting_get_member(group, name),
 		    "path '%s' is too long", name);
 	return 0;
 }
 
-static int
-cfg_uint64(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
+int
+config_uint64(struct config_ctx *cx, const config_setting_t *group, const char *name,
     uint64_t min, uint64_t max, uint64_t dflt, uint64_t *out)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
@@ -102,30 +96,30 @@ cfg_uint64(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		return cfg_fail(cx, s, "'%s' must be an integer", name);
+		return config_fail(cx, s, "'%s' must be an integer", name);
 	v = config_setting_get_int64(s);
 	if (v < 0 || (uint64_t)v < min || (uint64_t)v > max)
-		return cfg_fail(cx, s, "'%s' must be between %llu and %llu",
+		return config_fail(cx, s, "'%s' must be between %llu and %llu",
 		    name, (unsigned long long)min, (unsigned long long)max);
 	*out = (uint64_t)v;
 	return 0;
 }
 
-static int
-cfg_unsigned(struct cfg_ctx *cx, const config_setting_t *group,
+int
+config_unsigned(struct config_ctx *cx, const config_setting_t *group,
     const char *name, unsigned min, unsigned max, unsigned dflt, unsigned *out)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int r;
 
-	if ((r = cfg_uint64(cx, group, name, min, max, dflt, &v)) != 0)
+	if ((r = config_uint64(cx, group, name, min, max, dflt, &v)) != 0)
 		return r;
 	*out = (unsigned)v;
 	return 0;
 }
 
-static int
-cfg_bool(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
+int
+config_bool(struct config_ctx *cx, const config_setting_t *group, const char *name,
     int dflt, int *out)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
@@ -135,22 +129,22 @@ cfg_bool(struct cfg_ctx *cx, const config_setting_t *group, const char *name,
 		return 0;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return cfg_fail(cx, s, "'%s' must be true or false", name);
+		return config_fail(cx, s, "'%s' must be true or false", name);
 	*out = config_setting_get_bool(s);
 	return 0;
 }
 
-static const config_setting_t *
-cfg_group(struct cfg_ctx *cx, const config_setting_t *parent, const char *name,
+const config_setting_t *
+config_group(struct config_ctx *cx, const config_setting_t *parent, const char *name,
     int *r)
 {
 	const config_setting_t *s = config_setting_get_member(parent, name);
 
 	*r = 0;
 	if (s == NULL)
-		*r = cfg_fail(cx, parent, "missing group '%s'", name);
+		*r = config_fail(cx, parent, "missing group '%s'", name);
 	else if (!config_setting_is_group(s)) {
-		*r = cfg_fail(cx, s, "'%s' must be a group { ... }", name);
+		*r = config_fail(cx, s, "'%s' must be a group { ... }", name);
 		s = NULL;
 	}
 	return s;
@@ -193,7 +187,7 @@ valid_lg_code(const char *s)
 }
 
 static int
-load_listener(struct cfg_ctx *cx, const config_setting_t *host,
+load_listener(struct config_ctx *cx, const config_setting_t *host,
     const char *name, const char *default_ca, const char *default_crl,
     struct config_listener *l)
 {
@@ -202,28 +196,28 @@ load_listener(struct cfg_ctx *cx, const config_setting_t *host,
 	unsigned port;
 	int r;
 
-	if ((g = cfg_group(cx, host, name, &r)) == NULL)
+	if ((g = config_group(cx, host, name, &r)) == NULL)
 		return r;
-	if ((r = cfg_string(cx, g, "address", l->address, sizeof(l->address),
+	if ((r = config_string(cx, g, "address", l->address, sizeof(l->address),
 	    1)) != 0)
 		return r;
 	if (netaddr_parse(l->address, &na) != 0 ||
 	    na.prefixlen != (na.family == AF_INET ? 32u : 128u))
-		return cfg_fail(cx, config_setting_get_member(g, "address"),
+		return config_fail(cx, config_setting_get_member(g, "address"),
 		    "'address' must be an IPv4 or IPv6 address");
-	if ((r = cfg_unsigned(cx, g, "port", 1, 65535, 0, &port)) != 0)
+	if ((r = config_unsigned(cx, g, "port", 1, 65535, 0, &port)) != 0)
 		return r;
 	if (port == 0)
-		return cfg_fail(cx, g, "missing setting 'port'");
+		return config_fail(cx, g, "missing setting 'port'");
 	l->port = (uint16_t)port;
-	if ((r = cfg_string(cx, g, "interface", l->interface,
+	if ((r = config_string(cx, g, "interface", l->interface,
 	    sizeof(l->interface), 0)) != 0)
 		return r;
-	if ((r = cfg_path(cx, g, "ca", l->ca_file, sizeof(l->ca_file), 0)) != 0)
+	if ((r = config_path(cx, g, "ca", l->ca_file, sizeof(l->ca_file), 0)) != 0)
 		return r;
 	if (l->ca_file[0] == '\0')
 		snprintf(l->ca_file, sizeof(l->ca_file), "%s", default_ca);
-	if ((r = cfg_path(cx, g, "crl", l->crl_file, sizeof(l->crl_file),
+	if ((r = config_path(cx, g, "crl", l->crl_file, sizeof(l->crl_file),
 	    0)) != 0)
 		return r;
 	if (l->crl_file[0] == '\0')
@@ -238,71 +232,71 @@ struct site_cas {
 };
 
 static int
-load_cas(struct cfg_ctx *cx, const config_setting_t *root, struct site_cas *ca)
+load_cas(struct config_ctx *cx, const config_setting_t *root, struct site_cas *ca)
 {
 	const config_setting_t *g;
 	int r;
 
-	if ((g = cfg_group(cx, root, "ca", &r)) == NULL)
+	if ((g = config_group(cx, root, "ca", &r)) == NULL)
 		return r;
-	if ((r = cfg_path(cx, g, "municipalities", ca->muni, PATH_MAX, 1)) ||
-	    (r = cfg_path(cx, g, "municipalities_crl", ca->muni_crl, PATH_MAX,
+	if ((r = config_path(cx, g, "municipalities", ca->muni, PATH_MAX, 1)) ||
+	    (r = config_path(cx, g, "municipalities_crl", ca->muni_crl, PATH_MAX,
 	    0)) ||
-	    (r = cfg_path(cx, g, "recipients", ca->recip, PATH_MAX, 1)) ||
-	    (r = cfg_path(cx, g, "recipients_crl", ca->recip_crl, PATH_MAX,
+	    (r = config_path(cx, g, "recipients", ca->recip, PATH_MAX, 1)) ||
+	    (r = config_path(cx, g, "recipients_crl", ca->recip_crl, PATH_MAX,
 	    0)) ||
-	    (r = cfg_path(cx, g, "internal", ca->internal, PATH_MAX, 1)) ||
-	    (r = cfg_path(cx, g, "internal_crl", ca->internal_crl, PATH_MAX, 0)))
+	    (r = config_path(cx, g, "internal", ca->internal, PATH_MAX, 1)) ||
+	    (r = config_path(cx, g, "internal_crl", ca->internal_crl, PATH_MAX, 0)))
 		return r;
 	/* One CA for both sides would let a recipient reach the receiver. */
 	if (strcmp(ca->muni, ca->recip) == 0 ||
 	    strcmp(ca->muni, ca->internal) == 0 ||
 	    strcmp(ca->recip, ca->internal) == 0)
-		return cfg_fail(cx, g, "the municipalities, recipients and "
+		return config_fail(cx, g, "the municipalities, recipients and "
 		    "internal CAs must be three different files");
 	return 0;
 }
 
 static int
-load_hosts(struct cfg_ctx *cx, const config_setting_t *root,
+load_hosts(struct config_ctx *cx, const config_setting_t *root,
     const struct site_cas *ca, struct site_config *site)
 {
 	const config_setting_t *hosts, *g;
 	struct netaddr na;
 	int r;
 
-	if ((hosts = cfg_group(cx, root, "hosts", &r)) == NULL)
+	if ((hosts = config_group(cx, root, "hosts", &r)) == NULL)
 		return r;
-	if ((g = cfg_group(cx, hosts, "receiver", &r)) == NULL ||
-	    (r = cfg_string(cx, g, "identity", site->receiver.identity,
+	if ((g = config_group(cx, hosts, "receiver", &r)) == NULL ||
+	    (r = config_string(cx, g, "identity", site->receiver.identity,
 	    CONFIG_IDENTITY_MAX, 1)) ||
 	    (r = load_listener(cx, g, "external", ca->muni, ca->muni_crl,
 	    &site->receiver.external)) ||
 	    (r = load_listener(cx, g, "internal", ca->internal,
 	    ca->internal_crl, &site->receiver.internal)))
 		return r;
-	if ((g = cfg_group(cx, hosts, "sender", &r)) == NULL ||
-	    (r = cfg_string(cx, g, "identity", site->sender.identity,
+	if ((g = config_group(cx, hosts, "sender", &r)) == NULL ||
+	    (r = config_string(cx, g, "identity", site->sender.identity,
 	    CONFIG_IDENTITY_MAX, 1)) ||
 	    (r = load_listener(cx, g, "external", ca->recip, ca->recip_crl,
 	    &site->sender.external)) ||
 	    (r = load_listener(cx, g, "internal", ca->internal,
 	    ca->internal_crl, &site->sender.internal)))
 		return r;
-	if ((g = cfg_group(cx, hosts, "vault", &r)) == NULL ||
-	    (r = cfg_string(cx, g, "identity", site->vault.identity,
+	if ((g = config_group(cx, hosts, "vault", &r)) == NULL ||
+	    (r = config_string(cx, g, "identity", site->vault.identity,
 	    CONFIG_IDENTITY_MAX, 1)) ||
-	    (r = cfg_string(cx, g, "address", site->vault.address,
+	    (r = config_string(cx, g, "address", site->vault.address,
 	    sizeof(site->vault.address), 1)))
 		return r;
 	if (netaddr_parse(site->vault.address, &na) != 0)
-		return cfg_fail(cx, config_setting_get_member(g, "address"),
+		return config_fail(cx, config_setting_get_member(g, "address"),
 		    "'address' must be an IPv4 or IPv6 address");
 	return 0;
 }
 
 static int
-load_networks(struct cfg_ctx *cx, const config_setting_t *peer,
+load_networks(struct config_ctx *cx, const config_setting_t *peer,
     struct netaddr *nets, size_t *count)
 {
 	const config_setting_t *list = config_setting_get_member(peer,
@@ -311,18 +305,18 @@ load_networks(struct cfg_ctx *cx, const config_setting_t *peer,
 	int i, n;
 
 	if (list == NULL)
-		return cfg_fail(cx, peer, "missing setting 'networks'");
+		return config_fail(cx, peer, "missing setting 'networks'");
 	if (!config_setting_is_array(list) && !config_setting_is_list(list))
-		return cfg_fail(cx, list, "'networks' must be a list of "
+		return config_fail(cx, list, "'networks' must be a list of "
 		    "\"address/prefix\" strings");
 	n = config_setting_length(list);
 	if (n < 1 || n > CONFIG_NETWORKS_MAX)
-		return cfg_fail(cx, list, "'networks' must have 1 to %d entries",
+		return config_fail(cx, list, "'networks' must have 1 to %d entries",
 		    CONFIG_NETWORKS_MAX);
 	for (i = 0; i < n; i++) {
 		v = config_setting_get_string_elem(list, i);
 		if (v == NULL || netaddr_parse(v, &nets[i]) != 0)
-			return cfg_fail(cx, list, "network %d is not an address "
+			return config_fail(cx, list, "network %d is not an address "
 			    "or address/prefix with zero host bits", i + 1);
 	}
 	*count = (size_t)n;
@@ -330,8 +324,8 @@ load_networks(struct cfg_ctx *cx, const config_setting_t *peer,
 }
 
 /* Returns the list setting with at most max entries, or NULL and *r set. */
-static const config_setting_t *
-cfg_list(struct cfg_ctx *cx, const config_setting_t *root, const char *name,
+const config_setting_t *
+config_list(struct config_ctx *cx, const config_setting_t *root, const char *name,
     int required, int *r)
 {
 	const config_setting_t *s = config_setting_get_member(root, name);
@@ -339,15 +333,15 @@ cfg_list(struct cfg_ctx *cx, const config_setting_t *root, const char *name,
 	*r = 0;
 	if (s == NULL) {
 		if (required)
-			*r = cfg_fail(cx, root, "missing list '%s'", name);
+			*r = config_fail(cx, root, "missing list '%s'", name);
 		return NULL;
 	}
 	if (!config_setting_is_list(s)) {
-		*r = cfg_fail(cx, s, "'%s' must be a list ( { ... }, ... )", name);
+		*r = config_fail(cx, s, "'%s' must be a list ( { ... }, ... )", name);
 		return NULL;
 	}
 	if (config_setting_length(s) > CONFIG_PEERS_MAX) {
-		*r = cfg_fail(cx, s, "'%s' has more than %d entries", name,
+		*r = config_fail(cx, s, "'%s' has more than %d entries", name,
 		    CONFIG_PEERS_MAX);
 		return NULL;
 	}
@@ -355,7 +349,7 @@ cfg_list(struct cfg_ctx *cx, const config_setting_t *root, const char *name,
 }
 
 static int
-load_datasets(struct cfg_ctx *cx, const config_setting_t *root,
+load_datasets(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
 {
 	const config_setting_t *list, *e;
@@ -363,7 +357,7 @@ load_datasets(struct cfg_ctx *cx, const config_setting_t *root,
 	size_t i, j, n;
 	int r;
 
-	if ((list = cfg_list(cx, root, "datasets", 1, &r)) == NULL)
+	if ((list = config_list(cx, root, "datasets", 1, &r)) == NULL)
 		return r;
 	n = (size_t)config_setting_length(list);
 	if ((site->datasets = calloc(n + 1, sizeof(*d))) == NULL)
@@ -372,23 +366,23 @@ load_datasets(struct cfg_ctx *cx, const config_setting_t *root,
 		e = config_setting_get_elem(list, (unsigned)i);
 		d = &site->datasets[i];
 		if (!config_setting_is_group(e))
-			return cfg_fail(cx, e, "each dataset must be a group");
-		if ((r = cfg_string(cx, e, "id", d->id, sizeof(d->id), 1)) != 0)
+			return config_fail(cx, e, "each dataset must be a group");
+		if ((r = config_string(cx, e, "id", d->id, sizeof(d->id), 1)) != 0)
 			return r;
 		if (!valid_id(d->id))
-			return cfg_fail(cx, e, "dataset id '%s' may hold only "
+			return config_fail(cx, e, "dataset id '%s' may hold only "
 			    "letters, digits, '.', '_' and '-'", d->id);
 		for (j = 0; j < i; j++)
 			if (strcmp(site->datasets[j].id, d->id) == 0)
-				return cfg_fail(cx, e, "dataset '%s' is defined "
+				return config_fail(cx, e, "dataset '%s' is defined "
 				    "twice", d->id);
-		if ((r = cfg_uint64(cx, e, "max_bytes", 1, UINT64_C(1) << 40,
+		if ((r = config_uint64(cx, e, "max_bytes", 1, UINT64_C(1) << 40,
 		    UINT64_C(1) << 30, &d->max_bytes)) ||
-		    (r = cfg_unsigned(cx, e, "retention_days", 1, 36500, 30,
+		    (r = config_unsigned(cx, e, "retention_days", 1, 36500, 30,
 		    &d->retention_days)))
 			return r;
-		if ((r = cfg_bool(cx, e, "envelope", 0, &d->envelope)) ||
-		    (r = cfg_path(cx, e, "policy", d->policy, sizeof(d->policy),
+		if ((r = config_bool(cx, e, "envelope", 0, &d->envelope)) ||
+		    (r = config_path(cx, e, "policy", d->policy, sizeof(d->policy),
 		    0)))
 			return r;
 		site->ndatasets++;
@@ -397,7 +391,7 @@ load_datasets(struct cfg_ctx *cx, const config_setting_t *root,
 }
 
 static int
-load_dataset_refs(struct cfg_ctx *cx, const config_setting_t *e,
+load_dataset_refs(struct config_ctx *cx, const config_setting_t *e,
     const struct site_config *site, struct config_municipality *m)
 {
 	const config_setting_t *list = config_setting_get_member(e, "datasets");
@@ -405,16 +399,16 @@ load_dataset_refs(struct cfg_ctx *cx, const config_setting_t *e,
 	int i, n;
 
 	if (list == NULL)
-		return cfg_fail(cx, e, "missing setting 'datasets'");
+		return config_fail(cx, e, "missing setting 'datasets'");
 	n = config_setting_length(list);
 	if ((!config_setting_is_array(list) && !config_setting_is_list(list)) ||
 	    n > CONFIG_DATASETS_MAX)
-		return cfg_fail(cx, list, "'datasets' must be a list of at most "
+		return config_fail(cx, list, "'datasets' must be a list of at most "
 		    "%d dataset ids", CONFIG_DATASETS_MAX);
 	for (i = 0; i < n; i++) {
 		v = config_setting_get_string_elem(list, i);
 		if (v == NULL || site_find_dataset(site, v) == NULL)
-			return cfg_fail(cx, list, "dataset %d of municipality %s "
+			return config_fail(cx, list, "dataset %d of municipality %s "
 			    "is not defined in 'datasets'", i + 1, m->id);
 		snprintf(m->datasets[i], CONFIG_ID_MAX, "%s", v);
 	}
@@ -438,7 +432,7 @@ identity_taken(const struct site_config *site, const char *identity)
 }
 
 static int
-load_municipalities(struct cfg_ctx *cx, const config_setting_t *root,
+load_municipalities(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
 {
 	const config_setting_t *list, *e;
@@ -447,7 +441,7 @@ load_municipalities(struct cfg_ctx *cx, const config_setting_t *root,
 	size_t i, n;
 	int r;
 
-	if ((list = cfg_list(cx, root, "municipalities", 1, &r)) == NULL)
+	if ((list = config_list(cx, root, "municipalities", 1, &r)) == NULL)
 		return r;
 	n = (size_t)config_setting_length(list);
 	if ((site->municipalities = calloc(n + 1, sizeof(*m))) == NULL)
@@ -456,20 +450,20 @@ load_municipalities(struct cfg_ctx *cx, const config_setting_t *root,
 		e = config_setting_get_elem(list, (unsigned)i);
 		m = &site->municipalities[i];
 		if (!config_setting_is_group(e))
-			return cfg_fail(cx, e, "each municipality must be a group");
-		if ((r = cfg_string(cx, e, "id", code, sizeof(code), 1)))
+			return config_fail(cx, e, "each municipality must be a group");
+		if ((r = config_string(cx, e, "id", code, sizeof(code), 1)))
 			return r;
 		if (!valid_lg_code(code))
-			return cfg_fail(cx, e, "municipality id '%s' is not a "
+			return config_fail(cx, e, "municipality id '%s' is not a "
 			    "6-digit local government code with a valid check "
 			    "digit", code);
 		memcpy(m->id, code, sizeof(m->id));
-		if ((r = cfg_string(cx, e, "name", m->name, sizeof(m->name), 0)) ||
-		    (r = cfg_string(cx, e, "identity", m->identity,
+		if ((r = config_string(cx, e, "name", m->name, sizeof(m->name), 0)) ||
+		    (r = config_string(cx, e, "identity", m->identity,
 		    sizeof(m->identity), 1)))
 			return r;
 		if (identity_taken(site, m->identity))
-			return cfg_fail(cx, e, "identity '%s' is used twice",
+			return config_fail(cx, e, "identity '%s' is used twice",
 			    m->identity);
 		if ((r = load_networks(cx, e, m->networks, &m->nnetworks)) ||
 		    (r = load_dataset_refs(cx, e, site, m)))
@@ -480,7 +474,7 @@ load_municipalities(struct cfg_ctx *cx, const config_setting_t *root,
 }
 
 static int
-load_recipients(struct cfg_ctx *cx, const config_setting_t *root,
+load_recipients(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
 {
 	const config_setting_t *list, *e;
@@ -488,7 +482,7 @@ load_recipients(struct cfg_ctx *cx, const config_setting_t *root,
 	size_t i, n;
 	int r;
 
-	if ((list = cfg_list(cx, root, "recipients", 0, &r)) == NULL && r != 0)
+	if ((list = config_list(cx, root, "recipients", 0, &r)) == NULL && r != 0)
 		return r;
 	n = list != NULL ? (size_t)config_setting_length(list) : 0;
 	if ((site->recipients = calloc(n + 1, sizeof(*p))) == NULL)
@@ -497,17 +491,17 @@ load_recipients(struct cfg_ctx *cx, const config_setting_t *root,
 		e = config_setting_get_elem(list, (unsigned)i);
 		p = &site->recipients[i];
 		if (!config_setting_is_group(e))
-			return cfg_fail(cx, e, "each recipient must be a group");
-		if ((r = cfg_string(cx, e, "id", p->id, sizeof(p->id), 1)) ||
-		    (r = cfg_string(cx, e, "name", p->name, sizeof(p->name), 0)) ||
-		    (r = cfg_string(cx, e, "identity", p->identity,
+			return config_fail(cx, e, "each recipient must be a group");
+		if ((r = config_string(cx, e, "id", p->id, sizeof(p->id), 1)) ||
+		    (r = config_string(cx, e, "name", p->name, sizeof(p->name), 0)) ||
+		    (r = config_string(cx, e, "identity", p->identity,
 		    sizeof(p->identity), 1)))
 			return r;
 		if (!valid_id(p->id))
-			return cfg_fail(cx, e, "recipient id '%s' may hold only "
+			return config_fail(cx, e, "recipient id '%s' may hold only "
 			    "letters, digits, '.', '_' and '-'", p->id);
 		if (identity_taken(site, p->identity))
-			return cfg_fail(cx, e, "identity '%s' is used twice",
+			return config_fail(cx, e, "identity '%s' is used twice",
 			    p->identity);
 		if ((r = load_networks(cx, e, p->networks, &p->nnetworks)) != 0)
 			return r;
@@ -532,7 +526,7 @@ parse_date(const char *s, time_t *out)
 }
 
 static int
-load_operators(struct cfg_ctx *cx, const config_setting_t *root,
+load_operators(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
 {
 	const config_setting_t *list, *e;
@@ -541,7 +535,7 @@ load_operators(struct cfg_ctx *cx, const config_setting_t *root,
 	size_t i, j, n;
 	int r;
 
-	if ((list = cfg_list(cx, root, "operators", 0, &r)) == NULL && r != 0)
+	if ((list = config_list(cx, root, "operators", 0, &r)) == NULL && r != 0)
 		return r;
 	n = list != NULL ? (size_t)config_setting_length(list) : 0;
 	if ((site->operators = calloc(n + 1, sizeof(*o))) == NULL)
@@ -550,28 +544,28 @@ load_operators(struct cfg_ctx *cx, const config_setting_t *root,
 		e = config_setting_get_elem(list, (unsigned)i);
 		o = &site->operators[i];
 		if (!config_setting_is_group(e))
-			return cfg_fail(cx, e, "each operator must be a group");
-		if ((r = cfg_string(cx, e, "id", o->id, sizeof(o->id), 1)) ||
-		    (r = cfg_string(cx, e, "name", o->name, sizeof(o->name), 0)) ||
-		    (r = cfg_path(cx, e, "public_key", o->public_key,
+			return config_fail(cx, e, "each operator must be a group");
+		if ((r = config_string(cx, e, "id", o->id, sizeof(o->id), 1)) ||
+		    (r = config_string(cx, e, "name", o->name, sizeof(o->name), 0)) ||
+		    (r = config_path(cx, e, "public_key", o->public_key,
 		    sizeof(o->public_key), 1)) ||
-		    (r = cfg_string(cx, e, "valid_from", from, sizeof(from), 1)) ||
-		    (r = cfg_string(cx, e, "valid_until", until, sizeof(until), 1)))
+		    (r = config_string(cx, e, "valid_from", from, sizeof(from), 1)) ||
+		    (r = config_string(cx, e, "valid_until", until, sizeof(until), 1)))
 			return r;
 		if (!valid_id(o->id))
-			return cfg_fail(cx, e, "operator id '%s' may hold only "
+			return config_fail(cx, e, "operator id '%s' may hold only "
 			    "letters, digits, '.', '_' and '-'", o->id);
 		for (j = 0; j < i; j++)
 			if (strcmp(site->operators[j].id, o->id) == 0)
-				return cfg_fail(cx, e, "operator '%s' is listed "
+				return config_fail(cx, e, "operator '%s' is listed "
 				    "twice", o->id);
 		if (parse_date(from, &o->valid_from) != 0 ||
 		    parse_date(until, &o->valid_until) != 0)
-			return cfg_fail(cx, e, "'valid_from' and 'valid_until' "
+			return config_fail(cx, e, "'valid_from' and 'valid_until' "
 			    "must be dates written YYYY-MM-DD");
 		o->valid_until += 86400;
 		if (o->valid_until <= o->valid_from)
-			return cfg_fail(cx, e, "'valid_until' is before "
+			return config_fail(cx, e, "'valid_until' is before "
 			    "'valid_from'");
 		site->noperators++;
 	}
@@ -579,14 +573,14 @@ load_operators(struct cfg_ctx *cx, const config_setting_t *root,
 }
 
 static int
-site_parse(config_t *cfg, struct cfg_ctx *cx, struct site_config *site)
+site_parse(config_t *cfg, struct config_ctx *cx, struct site_config *site)
 {
 	const config_setting_t *root = config_root_setting(cfg), *g;
 	struct site_cas ca;
 	int r;
 
-	if ((g = cfg_group(cx, root, "site", &r)) == NULL ||
-	    (r = cfg_string(cx, g, "name", site->name, sizeof(site->name), 1)))
+	if ((g = config_group(cx, root, "site", &r)) == NULL ||
+	    (r = config_string(cx, g, "name", site->name, sizeof(site->name), 1)))
 		return r;
 	memset(&ca, 0, sizeof(ca));
 	if ((r = load_cas(cx, root, &ca)) ||
@@ -601,7 +595,7 @@ site_parse(config_t *cfg, struct cfg_ctx *cx, struct site_config *site)
 
 /* Parses text (NUL-terminated) into a fresh site configuration. */
 static int
-site_load_text(const char *text, size_t len, struct cfg_ctx *cx,
+site_load_text(const char *text, size_t len, struct config_ctx *cx,
     struct site_config **out)
 {
 	struct site_config *site;
@@ -620,7 +614,7 @@ site_load_text(const char *text, size_t len, struct cfg_ctx *cx,
 	sk_hex(md, sizeof(md), site->digest);
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		r = cfg_fail(cx, NULL, "%s", config_error_text(&cfg));
+		r = config_fail(cx, NULL, "%s", config_error_text(&cfg));
 		if (cx->err != NULL)
 			cx->err->line = config_error_line(&cfg);
 	} else
@@ -634,8 +628,8 @@ site_load_text(const char *text, size_t len, struct cfg_ctx *cx,
 	return 0;
 }
 
-static void
-set_base_dir(struct cfg_ctx *cx, const char *path)
+void
+config_ctx_dir(struct config_ctx *cx, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -649,8 +643,8 @@ set_base_dir(struct cfg_ctx *cx, const char *path)
 }
 
 /* Reads a whole configuration file (bounded) into a NUL-terminated buffer. */
-static int
-read_config_file(struct cfg_ctx *cx, const char *path, char **out, size_t *len)
+int
+config_read_text(struct config_ctx *cx, const char *path, char **out, size_t *len)
 {
 	struct stat st;
 	char *buf;
@@ -659,11 +653,11 @@ read_config_file(struct cfg_ctx *cx, const char *path, char **out, size_t *len)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return cfg_fail(cx, NULL, "cannot open: %s", strerror(errno));
+		return config_fail(cx, NULL, "cannot open: %s", strerror(errno));
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > CONFIG_FILE_MAX) {
 		close(fd);
-		return cfg_fail(cx, NULL, "not a regular file of at most 16 MiB");
+		return config_fail(cx, NULL, "not a regular file of at most 16 MiB");
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
 		close(fd);
@@ -680,12 +674,12 @@ read_config_file(struct cfg_ctx *cx, const char *path, char **out, size_t *len)
 	close(fd);
 	if (got != (size_t)st.st_size) {
 		free(buf);
-		return cfg_fail(cx, NULL, "read error");
+		return config_fail(cx, NULL, "read error");
 	}
 	buf[got] = '\0';
 	if (strlen(buf) != got) {
 		free(buf);
-		return cfg_fail(cx, NULL, "the file contains a NUL byte");
+		return config_fail(cx, NULL, "the file contains a NUL byte");
 	}
 	*out = buf;
 	*len = got;
@@ -696,13 +690,13 @@ int
 site_config_load(const char *path, struct site_config **out,
     struct config_error *err)
 {
-	struct cfg_ctx cx = { .name = path, .err = err };
+	struct config_ctx cx = { .name = path, .err = err };
 	char *text;
 	size_t len;
 	int r;
 
-	set_base_dir(&cx, path);
-	if ((r = read_config_file(&cx, path, &text, &len)) != 0)
+	config_ctx_dir(&cx, path);
+	if ((r = config_read_text(&cx, path, &text, &len)) != 0)
 		return r;
 	r = site_load_text(text, len, &cx, out);
 	free(text);
@@ -713,9 +707,9 @@ int
 site_config_load_string(const char *text, const char *name,
     struct site_config **out, struct config_error *err)
 {
-	struct cfg_ctx cx = { .name = name, .err = err };
+	struct config_ctx cx = { .name = name, .err = err };
 
-	set_base_dir(&cx, name);
+	config_ctx_dir(&cx, name);
 	return site_load_text(text, strlen(text), &cx, out);
 }
 
@@ -732,7 +726,7 @@ site_config_free(struct site_config *site)
 }
 
 static int
-local_parse_limits(struct cfg_ctx *cx, const config_setting_t *root,
+local_parse_limits(struct config_ctx *cx, const config_setting_t *root,
     struct local_config *lc)
 {
 	const config_setting_t *g = config_setting_get_member(root, "limits");
@@ -740,31 +734,31 @@ local_parse_limits(struct cfg_ctx *cx, const config_setting_t *root,
 
 	/* Every limit has a default; an absent group means all defaults. */
 	if (g != NULL && !config_setting_is_group(g))
-		return cfg_fail(cx, g, "'limits' must be a group");
+		return config_fail(cx, g, "'limits' must be a group");
 	if (g == NULL)
 		g = root;
-	if ((r = cfg_unsigned(cx, g, "max_connections", 1, 4096, 64,
+	if ((r = config_unsigned(cx, g, "max_connections", 1, 4096, 64,
 	    &lc->max_connections)) ||
-	    (r = cfg_unsigned(cx, g, "read_timeout", 1, 3600, 30,
+	    (r = config_unsigned(cx, g, "read_timeout", 1, 3600, 30,
 	    &lc->read_timeout)) ||
-	    (r = cfg_unsigned(cx, g, "min_rate", 0, 1u << 30, 1024,
+	    (r = config_unsigned(cx, g, "min_rate", 0, 1u << 30, 1024,
 	    &lc->min_rate)) ||
-	    (r = cfg_unsigned(cx, g, "min_rate_grace", 0, 3600, 10,
+	    (r = config_unsigned(cx, g, "min_rate_grace", 0, 3600, 10,
 	    &lc->min_rate_grace)) ||
-	    (r = cfg_uint64(cx, g, "disk_reserve", 0, UINT64_MAX >> 1,
+	    (r = config_uint64(cx, g, "disk_reserve", 0, UINT64_MAX >> 1,
 	    UINT64_C(1) << 30, &lc->disk_reserve)))
 		return r;
 	return 0;
 }
 
 static int
-local_parse(config_t *cfg, struct cfg_ctx *cx, struct local_config *lc)
+local_parse(config_t *cfg, struct config_ctx *cx, struct local_config *lc)
 {
 	const config_setting_t *root = config_root_setting(cfg), *g;
 	char role[32], level[16];
 	int r, n;
 
-	if ((r = cfg_string(cx, root, "role", role, sizeof(role), 1)) != 0)
+	if ((r = config_string(cx, root, "role", role, sizeof(role), 1)) != 0)
 		return r;
 	if (strcmp(role, "receiver") == 0)
 		lc->role = ROLE_RECEIVER;
@@ -773,47 +767,47 @@ local_parse(config_t *cfg, struct cfg_ctx *cx, struct local_config *lc)
 	else if (strcmp(role, "sender") == 0)
 		lc->role = ROLE_SENDER;
 	else
-		return cfg_fail(cx, config_setting_get_member(root, "role"),
+		return config_fail(cx, config_setting_get_member(root, "role"),
 		    "'role' must be \"receiver\", \"vault\" or \"sender\"");
-	if ((r = cfg_path(cx, root, "site", lc->site_file, PATH_MAX, 1)) ||
-	    (r = cfg_path(cx, root, "data_dir", lc->data_dir, PATH_MAX, 1)) ||
-	    (r = cfg_path(cx, root, "certificate", lc->certificate, PATH_MAX,
+	if ((r = config_path(cx, root, "site", lc->site_file, PATH_MAX, 1)) ||
+	    (r = config_path(cx, root, "data_dir", lc->data_dir, PATH_MAX, 1)) ||
+	    (r = config_path(cx, root, "certificate", lc->certificate, PATH_MAX,
 	    1)) ||
-	    (r = cfg_path(cx, root, "key", lc->key, PATH_MAX, 1)) ||
-	    (r = cfg_path(cx, root, "master_key", lc->master_key, PATH_MAX,
+	    (r = config_path(cx, root, "key", lc->key, PATH_MAX, 1)) ||
+	    (r = config_path(cx, root, "master_key", lc->master_key, PATH_MAX,
 	    1)) ||
-	    (r = cfg_bool(cx, root, "require_firewall", 1,
+	    (r = config_bool(cx, root, "require_firewall", 1,
 	    &lc->require_firewall)))
 		return r;
 	n = 0;
 	if ((g = config_setting_get_member(root, "audit")) != NULL) {
 		if (!config_setting_is_group(g))
-			return cfg_fail(cx, g, "'audit' must be a group");
-		if ((r = cfg_path(cx, g, "log", lc->audit_log, PATH_MAX, 0)) ||
-		    (r = cfg_path(cx, g, "key", lc->audit_key, PATH_MAX, 0)))
+			return config_fail(cx, g, "'audit' must be a group");
+		if ((r = config_path(cx, g, "log", lc->audit_log, PATH_MAX, 0)) ||
+		    (r = config_path(cx, g, "key", lc->audit_key, PATH_MAX, 0)))
 			return r;
 	}
 	if (lc->audit_log[0] == '\0')
 		n = snprintf(lc->audit_log, PATH_MAX, "%s/audit.log",
 		    lc->data_dir);
 	if (n < 0 || n >= PATH_MAX)
-		return cfg_fail(cx, root, "data_dir is too long");
+		return config_fail(cx, root, "data_dir is too long");
 	if (lc->audit_key[0] == '\0')
 		n = snprintf(lc->audit_key, PATH_MAX, "%s.key0", lc->audit_log);
 	if (n < 0 || n >= PATH_MAX)
-		return cfg_fail(cx, root, "audit log path is too long");
+		return config_fail(cx, root, "audit log path is too long");
 	lc->use_syslog = 0;
 	lc->log_level = LOG_LEVEL_INFO;
 	if ((g = config_setting_get_member(root, "log")) != NULL) {
-		if ((r = cfg_bool(cx, g, "syslog", 0, &lc->use_syslog)) ||
-		    (r = cfg_string(cx, g, "level", level, sizeof(level), 0)))
+		if ((r = config_bool(cx, g, "syslog", 0, &lc->use_syslog)) ||
+		    (r = config_string(cx, g, "level", level, sizeof(level), 0)))
 			return r;
 		if (strcmp(level, "debug") == 0)
 			lc->log_level = LOG_LEVEL_DEBUG;
 		else if (strcmp(level, "warning") == 0)
 			lc->log_level = LOG_LEVEL_WARN;
 		else if (level[0] != '\0' && strcmp(level, "info") != 0)
-			return cfg_fail(cx, g, "'level' must be \"debug\", "
+			return config_fail(cx, g, "'level' must be \"debug\", "
 			    "\"info\" or \"warning\"");
 	}
 	return local_parse_limits(cx, root, lc);
@@ -823,15 +817,15 @@ int
 local_config_load(const char *path, struct local_config *out,
     struct config_error *err)
 {
-	struct cfg_ctx cx = { .name = path, .err = err };
+	struct config_ctx cx = { .name = path, .err = err };
 	struct local_config *lc;
 	config_t cfg;
 	char *text;
 	size_t len;
 	int r;
 
-	set_base_dir(&cx, path);
-	if ((r = read_config_file(&cx, path, &text, &len)) != 0)
+	config_ctx_dir(&cx, path);
+	if ((r = config_read_text(&cx, path, &text, &len)) != 0)
 		return r;
 	if ((lc = calloc(1, sizeof(*lc))) == NULL) {
 		free(text);
@@ -840,7 +834,7 @@ local_config_load(const char *path, struct local_config *out,
 	snprintf(lc->file, sizeof(lc->file), "%s", path);
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		r = cfg_fail(&cx, NULL, "%s", config_error_text(&cfg));
+		r = config_fail(&cx, NULL, "%s", config_error_text(&cfg));
 		if (err != NULL)
 			err->line = config_error_line(&cfg);
 	} else

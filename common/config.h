@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <libconfig.h>
+
 #include "netaddr.h"
 
 #define CONFIG_ID_MAX 64	/* dataset, recipient, operator ids */
@@ -138,5 +140,45 @@ int site_municipality_allows(const struct config_municipality *muni,
     const char *dataset);
 
 const char *config_role_name(enum config_role role);
+
+/*
+ * Helpers for reading any libconfig file with the same error reporting
+ * (the vault's policy files use them). A context names the file for
+ * messages and the folder that relative paths are taken from.
+ */
+struct config_ctx {
+	const char *name;		/* file name for messages */
+	char dir[PATH_MAX];		/* base for relative paths */
+	struct config_error *err;
+};
+
+/* Sets cx->dir to the folder of path. */
+void config_ctx_dir(struct config_ctx *cx, const char *path);
+
+/* Reads a whole file (at most 16 MiB, no NUL) into a new buffer. */
+int config_read_text(struct config_ctx *cx, const char *path, char **out,
+    size_t *len);
+
+/* Records "file:line: message" (line of at, or 0) and returns SK_ECONFIG. */
+int config_fail(struct config_ctx *cx, const config_setting_t *at,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Typed getters: missing optional settings leave defaults / empty. */
+int config_string(struct config_ctx *cx, const config_setting_t *group,
+    const char *name, char *buf, size_t cap, int required);
+int config_path(struct config_ctx *cx, const config_setting_t *group,
+    const char *name, char *buf, size_t cap, int required);
+int config_uint64(struct config_ctx *cx, const config_setting_t *group,
+    const char *name, uint64_t min, uint64_t max, uint64_t dflt,
+    uint64_t *out);
+int config_unsigned(struct config_ctx *cx, const config_setting_t *group,
+    const char *name, unsigned min, unsigned max, unsigned dflt,
+    unsigned *out);
+int config_bool(struct config_ctx *cx, const config_setting_t *group,
+    const char *name, int dflt, int *out);
+const config_setting_t *config_group(struct config_ctx *cx,
+    const config_setting_t *parent, const char *name, int *r);
+const config_setting_t *config_list(struct config_ctx *cx,
+    const config_setting_t *root, const char *name, int required, int *r);
 
 #endif

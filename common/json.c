@@ -94,6 +94,23 @@ json_bool(struct json *j, const char *key, int value)
 	json_put(j, value ? "true" : "false", value ? 4 : 5);
 }
 
+void
+json_double(struct json *j, const char *key, double value)
+{
+	char num[32];
+
+	json_key(j, key);
+	snprintf(num, sizeof(num), "%.6g", value);
+	json_put(j, num, strlen(num));
+}
+
+void
+json_raw(struct json *j, const char *key, const char *value)
+{
+	json_key(j, key);
+	json_put(j, value, strlen(value));
+}
+
 int
 json_end(struct json *j)
 {

@@ -545,6 +545,14 @@ cmd_run(struct receiver *rcv)
 	for (i = 0; i < 100 && atomic_load(&rcv->active) > 0; i++)
 		usleep(100000);
 	audit_append(rcv->audit, &ev);
+	if (atomic_load(&rcv->active) > 0) {
+		/* Their threads still use what main() would free: leave now.
+		 * Unfinished uploads were never acknowledged; their temporary
+		 * files are removed at the next start. */
+		log_warnx("stopped with %u upload(s) unfinished",
+		    atomic_load(&rcv->active));
+		_exit(0);
+	}
 	log_info("stopped");
 	return 0;
 }

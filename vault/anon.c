@@ -1,0 +1,602 @@
+/*
+ * anon.c: the anonymization engine (see anon.h).
+ *
+ * Pass 1 reads the CSV once. Each released cell becomes the id of its output
+ * value in that column's dictionary; an action runs once per distinct input
+ * value (memoised), and each new output value is scanned once. The ids of
+ * the quasi-identifier cells form the row's equivalence class.
+ * Pass 2 works on the ids only: suppress the rows of classes below k (or l),
+ * check the limit, refuse values the scan flagged, shuffle, write.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "action.h"
+#include "anon.h"
+#include "csv.h"
+#include "dict.h"
+#include "json.h"
+#include "sk.h"
+#include "util.h"
+
+#define NO_ID UINT32_MAX
+#define REJECTS_LISTED 10
+
+struct outcol {
+	const struct policy_column *pc;
+	size_t in_idx;			/* its field in the input */
+	struct dict *memo;		/* input values seen (not for keep) */
+	uint32_t *memo_out;		/* memo id -> output id or NO_ID */
+	size_t memo_cap;
+	struct dict *out;		/* output values */
+	uint8_t *flagged;		/* output id -> the scan refused it */
+	const char **flag_why;
+	size_t out_cap;
+};
+
+struct job {
+	const struct policy *p;
+	struct anon_result *res;
+	uint8_t key[32];		/* pseudonymization key, this job only */
+	struct csv_reader *rd;
+	size_t ninput;
+	struct outcol *cols;
+	size_t ncols;
+	size_t qi[CSV_FIELDS_MAX], nqi;	/* output columns that are QIs */
+	long sens;			/* output column for l-diversity or -1 */
+	uint32_t *cells;		/* rows x ncols output ids */
+	uint32_t *row_class;
+	uint32_t *row_line;
+	size_t nrows, rows_cap;
+	struct dict *classes;		/* QI id tuples */
+	uint32_t *class_size, *class_distinct;
+	size_t class_cap;
+	struct dict *pairs;		/* (class, sensitive id) seen */
+	uint64_t rejected_lines[REJECTS_LISTED];
+	const char *rejected_why[REJECTS_LISTED];
+};
+
+static int __attribute__((format(printf, 2, 3)))
+job_fail(struct job *jb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(jb->res->error, sizeof(jb->res->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Grows an array of elem-byte items to hold index i. */
+static int
+ensure(void **arr, size_t *cap, size_t i, size_t elem)
+{
+	size_t n = *cap ? *cap : 1024;
+	void *p;
+
+	if (i < *cap)
+		return 0;
+	while (n <= i)
+		n *= 2;
+	if ((p = reallocarray(*arr, n, elem)) == NULL)
+		return SK_ENOMEM;
+	memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+/* Maps the header (or the policy order) to input fields. */
+static int
+map_columns(struct job *jb)
+{
+	const struct policy *p = jb->p;
+	char **f;
+	uint32_t *lens;
+	size_t n = p->ncols, i, j, o = 0;
+	size_t in_of[CSV_FIELDS_MAX];
+	int r;
+
+	if (p->header) {
+		if ((r = csv_read(jb->rd, &f, &lens, &n)) != 1)
+			return job_fail(jb, "no header row: %s",
+			    r == 0 ? "the file is empty" :
+			    csv_reader_error(jb->rd));
+		for (j = 0; j < p->ncols; j++)
+			in_of[j] = SIZE_MAX;
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < p->ncols; j++)
+				if (strcmp(f[i], p->cols[j].name) == 0)
+					break;
+			/* A new column could be an identifier: refuse. */
+			if (j == p->ncols)
+				return job_fail(jb, "input column %zu is not "
+				    "named in the policy", i + 1);
+			if (in_of[j] != SIZE_MAX)
+				return job_fail(jb, "column \"%s\" appears twice",
+				    p->cols[j].name);
+			in_of[j] = i;
+		}
+		for (j = 0; j < p->ncols; j++)
+			if (in_of[j] == SIZE_MAX)
+				return job_fail(jb, "column \"%s\" of the policy "
+				    "is missing from the input",
+				    p->cols[j].name);
+	} else
+		for (j = 0; j < p->ncols; j++)
+			in_of[j] = j;
+	jb->ninput = n;
+	if ((jb->cols = calloc(p->ncols, sizeof(*jb->cols))) == NULL)
+		return SK_ENOMEM;
+	jb->sens = -1;
+	for (j = 0; j < p->ncols; j++) {
+		if (p->cols[j].action == ACT_DROP)
+			continue;
+		jb->cols[o].pc = &p->cols[j];
+		jb->cols[o].in_idx = in_of[j];
+		if ((r = dict_new(&jb->cols[o].out)) != 0 ||
+		    (p->cols[j].action != ACT_KEEP &&
+		    (r = dict_new(&jb->cols[o].memo)) != 0))
+			return r;
+		if (p->cols[j].role == COL_QUASI)
+			jb->qi[jb->nqi++] = o;
+		if (p->cols[j].role == COL_SENSITIVE && p->l > 1)
+			jb->sens = (long)o;
+		o++;
+	}
+	jb->ncols = o;
+	if (o == 0)
+		return job_fail(jb, "the policy releases no column");
+	return 0;
+}
+
+/* Interns an output value, scanning it the first time it is seen. */
+static int
+intern_out(struct job *jb, struct outcol *c, const char *v, uint32_t len,
+    uint32_t *oid)
+{
+	int added, r;
+
+	if ((r = dict_intern(c->out, v, len, oid, &added)) != 0)
+		return r;
+	if (!added)
+		return 0;
+	if ((r = ensure((void **)&c->flagged, &c->out_cap, *oid, 1)) != 0)
+		return r;
+	c->flag_why = reallocarray(c->flag_why, c->out_cap,
+	    sizeof(*c->flag_why));
+	if (c->flag_why == NULL)
+		return SK_ENOMEM;
+	v = dict_key(c->out, *oid, &len);	/* NUL-terminated copy */
+	c->flag_why[*oid] = action_scan(jb->p, v, len);
+	c->flagged[*oid] = c->flag_why[*oid] != NULL;
+	return 0;
+}
+
+/* The output id of one cell; NO_ID with *why if the value is refused. */
+static int
+cell(struct job *jb, struct outcol *c, const char *v, uint32_t len,
+    uint32_t *oid, const char **why)
+{
+	char out[ACTION_OUT_MAX];
+	uint32_t mid;
+	int added, r, n;
+
+	if (c->pc->action == ACT_KEEP) {
+		if (len >= ACTION_OUT_MAX) {
+			*why = "a value longer than 511 bytes";
+			*oid = NO_ID;
+			return 0;
+		}
+		return intern_out(jb, c, v, len, oid);
+	}
+	if ((r = dict_intern(c->memo, v, len, &mid, &added)) != 0)
+		return r;
+	if ((r = ensure((void **)&c->memo_out, &c->memo_cap, mid,
+	    sizeof(*c->memo_out))) != 0)
+		return r;
+	if (!added) {
+		*oid = c->memo_out[mid];
+		*why = "invalid value";
+		return 0;
+	}
+	n = action_apply(c->pc, jb->key, v, len, out, why);
+	if (n < 0) {
+		if (n != SK_EFORMAT && n != SK_ETOOBIG)
+			return n;
+		c->memo_out[mid] = *oid = NO_ID;
+		return 0;
+	}
+	if ((r = intern_out(jb, c, out, (uint32_t)n, oid)) != 0)
+		return r;
+	c->memo_out[mid] = *oid;
+	sk_wipe(out, sizeof(out));
+	return 0;
+}
+
+static int
+reject(struct job *jb, const char *why)
+{
+	uint64_t line = csv_reader_line(jb->rd);
+
+	if (!jb->p->reject_bad_rows)
+		return job_fail(jb, "line %llu: %s (on_error = \"fail\")",
+		    (unsigned long long)line, why);
+	if (jb->res->rows_rejected < REJECTS_LISTED) {
+		jb->rejected_lines[jb->res->rows_rejected] = line;
+		jb->rejected_why[jb->res->rows_rejected] = why;
+	}
+	jb->res->rows_rejected++;
+	return 0;
+}
+
+/* Puts the row's QI tuple in its class, and counts l-diversity. */
+static int
+classify(struct job *jb, const uint32_t *ids)
+{
+	uint32_t tuple[CSV_FIELDS_MAX], cid, pair[2], pid;
+	size_t i;
+	int added, r;
+
+	for (i = 0; i < jb->nqi; i++)
+		tuple[i] = ids[jb->qi[i]];
+	if ((r = dict_intern(jb->classes, tuple,
+	    (uint32_t)(jb->nqi * sizeof(uint32_t)), &cid, &added)) != 0)
+		return r;
+	if ((r = ensure((void **)&jb->class_size, &jb->class_cap, cid,
+	    sizeof(uint32_t))) != 0)
+		return r;
+	if (added) {
+		size_t cap = jb->class_cap;
+
+		jb->class_distinct = reallocarray(jb->class_distinct, cap,
+		    sizeof(uint32_t));
+		if (jb->class_distinct == NULL)
+			return SK_ENOMEM;
+		jb->class_distinct[cid] = 0;
+	}
+	jb->class_size[cid]++;
+	jb->row_class[jb->nrows] = cid;
+	if (jb->sens >= 0) {
+		pair[0] = cid;
+		pair[1] = ids[jb->sens];
+		if ((r = dict_intern(jb->pairs, pair, sizeof(pair), &pid,
+		    &added)) != 0)
+			return r;
+		if (added)
+			jb->class_distinct[cid]++;
+	}
+	return 0;
+}
+
+static int
+read_rows(struct job *jb)
+{
+	char **f;
+	uint32_t *lens, *ids;
+	const char *why;
+	size_t n, j, cap_cells = 0, cap_lines = 0;
+	int r;
+
+	while ((r = csv_read(jb->rd, &f, &lens, &n)) == 1) {
+		jb->res->rows_in++;
+		if (n != jb->ninput) {
+			if (reject(jb, "wrong number of fields") != 0)
+				return -1;
+			continue;
+		}
+		if ((r = ensure((void **)&jb->cells, &cap_cells,
+		    (jb->nrows + 1) * jb->ncols, sizeof(uint32_t))) != 0 ||
+		    (r = ensure((void **)&jb->row_line, &cap_lines, jb->nrows,
+		    sizeof(uint32_t))) != 0 ||
+		    (r = ensure((void **)&jb->row_class, &jb->rows_cap,
+		    jb->nrows, sizeof(uint32_t))) != 0)
+			return job_fail(jb, "out of memory");
+		ids = jb->cells + jb->nrows * jb->ncols;
+		for (j = 0; j < jb->ncols; j++) {
+			struct outcol *c = &jb->cols[j];
+
+			if ((r = cell(jb, c, f[c->in_idx], lens[c->in_idx],
+			    &ids[j], &why)) != 0)
+				return job_fail(jb, "out of memory");
+			if (ids[j] == NO_ID)
+				break;
+		}
+		if (j < jb->ncols) {
+			if (reject(jb, why) != 0)
+				return job_fail(jb, "line %llu, column \"%.64s\": "
+				    "%s (on_error = \"fail\")",
+				    (unsigned long long)csv_reader_line(jb->rd),
+				    jb->cols[j].pc->name, why);
+			continue;
+		}
+		jb->row_line[jb->nrows] = (uint32_t)csv_reader_line(jb->rd);
+		if (classify(jb, ids) != 0)
+			return job_fail(jb, "out of memory");
+		jb->nrows++;
+	}
+	if (r < 0)
+		return job_fail(jb, "%s", csv_reader_error(jb->rd));
+	csv_reader_digest(jb->rd, jb->res->in_sha256);
+	return 0;
+}
+
+static int
+keeps(const struct job *jb, uint32_t cid)
+{
+	return jb->class_size[cid] >= jb->p->k &&
+	    (jb->sens < 0 || jb->class_distinct[cid] >= jb->p->l);
+}
+
+/* Decides suppression and checks every released value was cleared. */
+static int
+suppress(struct job *jb, uint32_t **order)
+{
+	struct anon_result *res = jb->res;
+	uint64_t limit, kept = 0, smallest = UINT64_MAX;
+	size_t i, j, o = 0;
+	uint32_t cid, id;
+
+	for (i = 0; i < jb->nrows; i++) {
+		cid = jb->row_class[i];
+		if (jb->class_size[cid] < jb->p->k)
+			res->rows_suppressed_k++;
+		else if (!keeps(jb, cid))
+			res->rows_suppressed_l++;
+	}
+	limit = (uint64_t)(jb->p->max_suppression * (double)jb->nrows);
+	if (res->rows_suppressed_k + res->rows_suppressed_l > limit)
+		return job_fail(jb, "k-anonymity (k=%u%s) would suppress %llu of "
+		    "%zu rows, more than max_suppression allows (%llu); "
+		    "generalize the quasi-identifiers further", jb->p->k,
+		    jb->sens >= 0 ? " with l-diversity" : "",
+		    (unsigned long long)(res->rows_suppressed_k +
+		    res->rows_suppressed_l), jb->nrows,
+		    (unsigned long long)limit);
+	if ((*order = calloc(jb->nrows + 1, sizeof(**order))) == NULL)
+		return job_fail(jb, "out of memory");
+	for (i = 0; i < jb->nrows; i++) {
+		if (!keeps(jb, jb->row_class[i]))
+			continue;
+		for (j = 0; j < jb->ncols; j++) {
+			id = jb->cells[i * jb->ncols + j];
+			if (jb->cols[j].flagged[id])
+				return job_fail(jb, "line %u, column \"%s\": a "
+				    "value that looks like %s would be "
+				    "released; nothing was written",
+				    jb->row_line[i], jb->cols[j].pc->name,
+				    jb->cols[j].flag_why[id]);
+		}
+		(*order)[o++] = (uint32_t)i;
+	}
+	res->rows_out = o;
+	if (o == 0)
+		return job_fail(jb, "no rows left to release");
+	for (i = 0; i < dict_count(jb->classes); i++)
+		if (keeps(jb, (uint32_t)i)) {
+			kept++;
+			if (jb->class_size[i] < smallest)
+				smallest = jb->class_size[i];
+		}
+	res->classes = kept;
+	res->smallest_class = smallest;
+	res->risk_max = 1.0 / (double)smallest;
+	res->risk_avg = (double)kept / (double)o;
+	return 0;
+}
+
+/* Fisher-Yates with a CSPRNG: row order must reveal nothing. */
+static int
+shuffle(uint32_t *order, size_t n)
+{
+	uint64_t rnd[512];
+	size_t i, k = SK_ARRAY_LEN(rnd), j;
+	uint32_t t;
+
+	for (i = n; i > 1; i--) {
+		if (k == SK_ARRAY_LEN(rnd)) {
+			if (RAND_bytes((uint8_t *)rnd, sizeof(rnd)) != 1)
+				return SK_ECRYPTO;
+			k = 0;
+		}
+		j = (size_t)(rnd[k++] % i);	/* bias below i / 2^64 */
+		t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+	return 0;
+}
+
+static int
+write_rows(struct job *jb, int out_fd, const uint32_t *order)
+{
+	const char *fields[CSV_FIELDS_MAX];
+	uint32_t lens[CSV_FIELDS_MAX];
+	struct csv_writer *w;
+	size_t i, j;
+	int r;
+
+	if ((r = csv_writer_new(out_fd, jb->p->out_enc, ',', jb->p->crlf,
+	    &w)) != 0)
+		return job_fail(jb, "out of memory");
+	for (j = 0; j < jb->ncols; j++) {
+		fields[j] = jb->cols[j].pc->name;
+		lens[j] = (uint32_t)strlen(fields[j]);
+	}
+	r = csv_write(w, fields, lens, jb->ncols);
+	for (i = 0; r == 0 && i < jb->res->rows_out; i++) {
+		const uint32_t *ids = jb->cells + (size_t)order[i] * jb->ncols;
+
+		for (j = 0; j < jb->ncols; j++)
+			fields[j] = dict_key(jb->cols[j].out, ids[j], &lens[j]);
+		r = csv_write(w, fields, lens, jb->ncols);
+	}
+	if (r == 0)
+		r = csv_writer_finish(w, jb->res->out_sha256);
+	csv_writer_free(w);
+	if (r == SK_EFORMAT)
+		return job_fail(jb, "a released value cannot be written in "
+		    "the output encoding (row %zu)", i);
+	if (r != 0)
+		return job_fail(jb, "cannot write the output: %s",
+		    sk_strerror(r));
+	return 0;
+}
+
+static size_t
+job_memory(const struct job *jb)
+{
+	size_t m = jb->rows_cap * 8 + jb->nrows * jb->ncols * 4 +
+	    jb->class_cap * 8, j;
+
+	m += dict_bytes(jb->classes) + (jb->pairs ? dict_bytes(jb->pairs) : 0);
+	for (j = 0; j < jb->ncols; j++)
+		m += dict_bytes(jb->cols[j].out) + (jb->cols[j].memo ?
+		    dict_bytes(jb->cols[j].memo) : 0) + jb->cols[j].memo_cap * 4;
+	return m;
+}
+
+static char *
+make_report(struct job *jb)
+{
+	const struct anon_result *res = jb->res;
+	size_t cap = 8192 + jb->p->ncols * 512, i, o = 0;
+	char *buf = malloc(cap), *cols = malloc(cap), hex[65], *rej;
+	struct json j, c;
+
+	rej = malloc(2048);
+	if (buf == NULL || cols == NULL || rej == NULL)
+		goto fail;
+	/* Per-column summary: names and actions, never values. */
+	cols[o++] = '[';
+	for (i = 0; i < jb->p->ncols; i++) {
+		const struct policy_column *pc = &jb->p->cols[i];
+		size_t k;
+		int n;
+
+		json_begin(&c, cols + o, cap - o - 2);
+		json_str(&c, "name", pc->name);
+		json_str(&c, "role", policy_role_name(pc->role));
+		json_str(&c, "action", policy_action_name(pc->action));
+		for (k = 0; k < jb->ncols; k++)
+			if (jb->cols[k].pc == pc)
+				json_u64(&c, "distinct_values_out",
+				    dict_count(jb->cols[k].out));
+		if ((n = json_end(&c)) < 0)
+			goto fail;
+		o += (size_t)n;
+		cols[o++] = i + 1 < jb->p->ncols ? ',' : ']';
+	}
+	cols[o] = '\0';
+	o = (size_t)snprintf(rej, 2048, "[");
+	for (i = 0; i < res->rows_rejected && i < REJECTS_LISTED; i++)
+		o += (size_t)snprintf(rej + o, 2048 - o, "%s{\"line\":%llu,"
+		    "\"why\":\"%s\"}", i ? "," : "",
+		    (unsigned long long)jb->rejected_lines[i],
+		    jb->rejected_why[i]);
+	snprintf(rej + o, 2048 - o, "]");
+	json_begin(&j, buf, cap);
+	json_str(&j, "policy", jb->p->file);
+	json_str(&j, "policy_sha256", jb->p->digest);
+	sk_hex(res->in_sha256, 32, hex);
+	json_str(&j, "input_sha256", hex);
+	sk_hex(res->out_sha256, 32, hex);
+	json_str(&j, "output_sha256", hex);
+	json_u64(&j, "rows_in", res->rows_in);
+	json_u64(&j, "rows_rejected", res->rows_rejected);
+	json_raw(&j, "rejected_examples", rej);
+	json_u64(&j, "rows_suppressed", res->rows_suppressed_k +
+	    res->rows_suppressed_l);
+	json_u64(&j, "rows_suppressed_k", res->rows_suppressed_k);
+	json_u64(&j, "rows_suppressed_l", res->rows_suppressed_l);
+	json_u64(&j, "rows_out", res->rows_out);
+	json_u64(&j, "k", jb->p->k);
+	json_u64(&j, "l_diversity", jb->p->l);
+	json_double(&j, "max_suppression", jb->p->max_suppression);
+	json_u64(&j, "equivalence_classes", res->classes);
+	json_u64(&j, "smallest_class", res->smallest_class);
+	json_double(&j, "risk_highest", res->risk_max);
+	json_double(&j, "risk_average", res->risk_avg);
+	json_bool(&j, "shuffled", jb->p->shuffle);
+	json_raw(&j, "columns", cols);
+	if (json_end(&j) < 0)
+		goto fail;
+	free(cols);
+	free(rej);
+	return buf;
+fail:
+	free(buf);
+	free(cols);
+	free(rej);
+	return NULL;
+}
+
+static void
+job_free(struct job *jb)
+{
+	size_t j;
+
+	for (j = 0; jb->cols != NULL && j < jb->ncols; j++) {
+		dict_free(jb->cols[j].memo);
+		dict_free(jb->cols[j].out);
+		free(jb->cols[j].memo_out);
+		free(jb->cols[j].flagged);
+		free(jb->cols[j].flag_why);
+	}
+	free(jb->cols);
+	free(jb->cells);
+	free(jb->row_class);
+	free(jb->row_line);
+	free(jb->class_size);
+	free(jb->class_distinct);
+	dict_free(jb->classes);
+	dict_free(jb->pairs);
+	csv_reader_free(jb->rd);
+	sk_wipe(jb->key, sizeof(jb->key));
+}
+
+int
+anon_run(const struct policy *p, int in_fd, int out_fd,
+    struct anon_result *res, char **report)
+{
+	struct job jb;
+	uint32_t *order = NULL;
+	int r = -1;
+
+	memset(&jb, 0, sizeof(jb));
+	memset(res, 0, sizeof(*res));
+	jb.p = p;
+	jb.res = res;
+	if (util_random(jb.key, sizeof(jb.key)) != 0 ||
+	    csv_reader_new(in_fd, p->in_enc, p->delim, &jb.rd) != 0 ||
+	    dict_new(&jb.classes) != 0 || dict_new(&jb.pairs) != 0) {
+		job_fail(&jb, "cannot start the job (out of memory?)");
+		goto out;
+	}
+	if (map_columns(&jb) != 0 || read_rows(&jb) != 0) {
+		if (res->error[0] == '\0')
+			job_fail(&jb, "out of memory");
+		goto out;
+	}
+	res->memory_bytes = job_memory(&jb);
+	/* The key can go as soon as every value has been transformed. */
+	sk_wipe(jb.key, sizeof(jb.key));
+	if (suppress(&jb, &order) != 0 ||
+	    (p->shuffle && shuffle(order, res->rows_out) != 0) ||
+	    write_rows(&jb, out_fd, order) != 0)
+		goto out;
+	if ((*report = make_report(&jb)) == NULL) {
+		job_fail(&jb, "cannot build the report");
+		goto out;
+	}
+	r = 0;
+out:
+	free(order);
+	job_free(&jb);
+	return r;
+}

@@ -1,0 +1,460 @@
+/*
+ * policy.c: reading and checking an anonymization policy (see policy.h).
+ */
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+#include <openssl/evp.h>
+
+#include "csv.h"
+#include "dict.h"
+#include "policy.h"
+#include "sk.h"
+
+static const char *const action_names[] = {
+	[ACT_DROP] = "drop", [ACT_KEEP] = "keep",
+	[ACT_PSEUDONYMIZE] = "pseudonymize", [ACT_TRUNCATE] = "truncate",
+	[ACT_BAND] = "band", [ACT_DATE] = "date", [ACT_AGE_BAND] = "age_band",
+	[ACT_MAP] = "map", [ACT_HIERARCHY] = "hierarchy",
+};
+
+static const char *const role_names[] = {
+	[COL_IDENTIFIER] = "identifier", [COL_QUASI] = "quasi",
+	[COL_SENSITIVE] = "sensitive", [COL_OTHER] = "other",
+};
+
+const char *
+policy_action_name(enum col_action a)
+{
+	return action_names[a];
+}
+
+const char *
+policy_role_name(enum col_role r)
+{
+	return role_names[r];
+}
+
+static int
+pick(struct config_ctx *cx, const config_setting_t *g, const char *name,
+    const char *const *names, size_t n, int *out)
+{
+	char v[64];
+	size_t i;
+	int r;
+
+	if ((r = config_string(cx, g, name, v, sizeof(v), 1)) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(v, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	return config_fail(cx, config_setting_get_member(g, name),
+	    "unknown %s \"%s\"", name, v);
+}
+
+static int
+get_double(struct config_ctx *cx, const config_setting_t *g, const char *name,
+    int required, double *out, int *has)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+
+	if (has != NULL)
+		*has = s != NULL;
+	if (s == NULL)
+		return required ? config_fail(cx, g, "missing setting '%s'",
+		    name) : 0;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		*out = (double)config_setting_get_int64(s);
+		return 0;
+	case CONFIG_TYPE_FLOAT:
+		*out = config_setting_get_float(s);
+		if (isfinite(*out))
+			return 0;
+		break;
+	}
+	return config_fail(cx, s, "'%s' must be a number", name);
+}
+
+/* Loads a lookup table: rows of (from, ..., to at column `to_col`). */
+static int
+load_table(struct config_ctx *cx, const config_setting_t *at,
+    const char *path, char delim, unsigned to_col, struct policy_column *c)
+{
+	struct csv_reader *rd = NULL;
+	char **f;
+	uint32_t *lens, from, to;
+	size_t n, cap = 0;
+	int fd, r, added;
+	void *p;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return config_fail(cx, at, "cannot open table %s", path);
+	if ((r = dict_new(&c->from)) != 0 || (r = dict_new(&c->to)) != 0 ||
+	    (r = csv_reader_new(fd, CSV_UTF8, delim, &rd)) != 0)
+		goto out;
+	while ((r = csv_read(rd, &f, &lens, &n)) == 1) {
+		if (n <= to_col) {
+			r = config_fail(cx, at, "%s, line %llu: needs at least "
+			    "%u columns", path,
+			    (unsigned long long)csv_reader_line(rd), to_col + 1);
+			goto out;
+		}
+		if ((r = dict_intern(c->from, f[0], lens[0], &from,
+		    &added)) != 0)
+			goto out;
+		if (!added) {
+			r = config_fail(cx, at, "%s, line %llu: a value is "
+			    "listed twice", path,
+			    (unsigned long long)csv_reader_line(rd));
+			goto out;
+		}
+		if ((r = dict_intern(c->to, f[to_col], lens[to_col], &to,
+		    &added)) != 0)
+			goto out;
+		if (from >= cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((p = reallocarray(c->to_id, cap,
+			    sizeof(*c->to_id))) == NULL) {
+				r = SK_ENOMEM;
+				goto out;
+			}
+			c->to_id = p;
+		}
+		c->to_id[from] = to;
+	}
+	if (r < 0)
+		r = config_fail(cx, at, "%s: %s", path, csv_reader_error(rd));
+	else if (dict_count(c->from) == 0)
+		r = config_fail(cx, at, "%s is empty", path);
+	else
+		r = 0;
+out:
+	csv_reader_free(rd);
+	close(fd);
+	return r;
+}
+
+static int
+parse_ref_date(const char *s, struct policy_column *c)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
+	char tail;
+
+	if (sscanf(s, "%4d-%2d-%2d%c", &c->ref_y, &c->ref_m, &c->ref_d,
+	    &tail) != 3 || strlen(s) != 10 || c->ref_m < 1 || c->ref_m > 12 ||
+	    c->ref_d < 1 || c->ref_d > mdays[c->ref_m - 1])
+		return SK_EFORMAT;
+	return 0;
+}
+
+static int
+column_params(struct config_ctx *cx, const config_setting_t *e,
+    struct policy_column *c)
+{
+	char v[PATH_MAX];
+	unsigned level;
+	int r;
+
+	switch (c->action) {
+	case ACT_TRUNCATE:
+		if ((r = config_unsigned(cx, e, "keep", 1, 1000, 0,
+		    &c->keep)) != 0)
+			return r;
+		if (c->keep == 0)
+			return config_fail(cx, e, "truncate needs 'keep' (the "
+			    "characters to keep)");
+		return 0;
+	case ACT_AGE_BAND:
+		if ((r = config_string(cx, e, "reference_date", v, sizeof(v),
+		    1)) != 0)
+			return r;
+		if (parse_ref_date(v, c) != 0)
+			return config_fail(cx, e, "'reference_date' must be a "
+			    "date written YYYY-MM-DD");
+		/* FALLTHROUGH */
+	case ACT_BAND:
+		if ((r = get_double(cx, e, "width", 1, &c->width, NULL)) ||
+		    (r = get_double(cx, e, "top", 0, &c->top, &c->has_top)) ||
+		    (r = get_double(cx, e, "bottom", 0, &c->bottom,
+		    &c->has_bottom)))
+			return r;
+		if (c->width <= 0)
+			return config_fail(cx, e, "'width' must be above zero");
+		if (c->has_top && c->has_bottom && c->top <= c->bottom)
+			return config_fail(cx, e, "'top' must be above "
+			    "'bottom'");
+		return 0;
+	case ACT_DATE:
+		if ((r = config_string(cx, e, "granularity", v, sizeof(v), 1)))
+			return r;
+		if (strcmp(v, "year") != 0 && strcmp(v, "month") != 0)
+			return config_fail(cx, e, "'granularity' must be "
+			    "\"year\" or \"month\"");
+		c->month = strcmp(v, "month") == 0;
+		return 0;
+	case ACT_MAP:
+		if ((r = config_path(cx, e, "file", v, sizeof(v), 1)) ||
+		    (r = config_string(cx, e, "default", c->default_value,
+		    sizeof(c->default_value), 0)))
+			return r;
+		c->has_default = config_setting_get_member(e, "default") !=
+		    NULL;
+		return load_table(cx, e, v, ',', 1, c);
+	case ACT_HIERARCHY:
+		if ((r = config_path(cx, e, "file", v, sizeof(v), 1)) ||
+		    (r = config_unsigned(cx, e, "level", 0, 64, 0, &level)))
+			return r;
+		return load_table(cx, e, v, ';', level, c);
+	default:
+		return 0;
+	}
+}
+
+static int
+load_columns(struct config_ctx *cx, const config_setting_t *root,
+    struct policy *p)
+{
+	const config_setting_t *list, *e;
+	struct policy_column *c;
+	size_t i, j, n;
+	int r, v = 0;
+
+	if ((list = config_list(cx, root, "columns", 1, &r)) == NULL)
+		return r;
+	n = (size_t)config_setting_length(list);
+	if (n == 0 || n > CSV_FIELDS_MAX)
+		return config_fail(cx, list, "'columns' must list 1 to %d "
+		    "columns", CSV_FIELDS_MAX);
+	if ((p->cols = calloc(n, sizeof(*p->cols))) == NULL)
+		return SK_ENOMEM;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned)i);
+		c = &p->cols[i];
+		p->ncols++;
+		if (!config_setting_is_group(e))
+			return config_fail(cx, e, "each column must be a group");
+		if ((r = config_string(cx, e, "name", c->name, sizeof(c->name),
+		    1)) != 0)
+			return r;
+		for (j = 0; j < i; j++)
+			if (strcmp(p->cols[j].name, c->name) == 0)
+				return config_fail(cx, e, "column \"%s\" is "
+				    "listed twice", c->name);
+		if ((r = pick(cx, e, "role", role_names,
+		    SK_ARRAY_LEN(role_names), &v)) != 0)
+			return r;
+		c->role = (enum col_role)v;
+		if ((r = pick(cx, e, "action", action_names,
+		    SK_ARRAY_LEN(action_names), &v)) != 0)
+			return r;
+		c->action = (enum col_action)v;
+		if (c->role == COL_IDENTIFIER && c->action != ACT_DROP &&
+		    c->action != ACT_PSEUDONYMIZE)
+			return config_fail(cx, e, "identifier column \"%s\" may "
+			    "only be dropped or pseudonymized", c->name);
+		if ((r = column_params(cx, e, c)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+load_privacy(struct config_ctx *cx, const config_setting_t *root,
+    struct policy *p)
+{
+	const config_setting_t *g;
+	size_t i, nq = 0, ns = 0;
+	int r, has;
+
+	if ((g = config_group(cx, root, "privacy", &r)) == NULL)
+		return r;
+	if ((r = config_unsigned(cx, g, "k", 1, 1000000, 0, &p->k)) ||
+	    (r = config_unsigned(cx, g, "l_diversity", 0, 1000, 0, &p->l)) ||
+	    (r = get_double(cx, g, "max_suppression", 0, &p->max_suppression,
+	    &has)))
+		return r;
+	if (p->k == 0)
+		return config_fail(cx, g, "missing setting 'k'");
+	if (!has)
+		p->max_suppression = 0.0;
+	if (p->max_suppression < 0 || p->max_suppression > 1)
+		return config_fail(cx, g, "'max_suppression' must be between "
+		    "0 and 1 (a fraction of the rows)");
+	for (i = 0; i < p->ncols; i++) {
+		if (p->cols[i].role == COL_QUASI &&
+		    p->cols[i].action != ACT_DROP)
+			nq++;
+		if (p->cols[i].role == COL_SENSITIVE &&
+		    p->cols[i].action != ACT_DROP)
+			ns++;
+	}
+	if (p->k > 1 && nq == 0)
+		return config_fail(cx, g, "k-anonymity needs at least one "
+		    "quasi-identifier column that is released");
+	if (p->l > 1 && ns != 1)
+		return config_fail(cx, g, "l_diversity needs exactly one "
+		    "released sensitive column (found %zu)", ns);
+	return 0;
+}
+
+static int
+load_encoding(struct config_ctx *cx, const config_setting_t *g,
+    enum csv_encoding *out)
+{
+	char v[32];
+	int r;
+
+	if ((r = config_string(cx, g, "encoding", v, sizeof(v), 0)) != 0)
+		return r;
+	if (v[0] == '\0' || strcmp(v, "utf-8") == 0)
+		*out = CSV_UTF8;
+	else if (strcmp(v, "cp932") == 0 || strcmp(v, "shift_jis") == 0)
+		*out = CSV_CP932;
+	else
+		return config_fail(cx, config_setting_get_member(g,
+		    "encoding"), "'encoding' must be \"utf-8\" or \"cp932\"");
+	return 0;
+}
+
+static int
+load_io(struct config_ctx *cx, const config_setting_t *root, struct policy *p)
+{
+	const config_setting_t *in, *out;
+	char v[16];
+	int r;
+
+	if ((in = config_group(cx, root, "input", &r)) == NULL ||
+	    (r = load_encoding(cx, in, &p->in_enc)) ||
+	    (r = config_string(cx, in, "delimiter", v, sizeof(v), 0)))
+		return r;
+	if (v[0] != '\0' && (strlen(v) != 1 || strchr(",;\t|", v[0]) == NULL))
+		return config_fail(cx, in, "'delimiter' must be one of , ; | "
+		    "or a tab");
+	p->delim = v[0] != '\0' ? v[0] : ',';
+	if ((r = config_bool(cx, in, "header", 1, &p->header)) ||
+	    (r = config_string(cx, in, "on_error", v, sizeof(v), 0)))
+		return r;
+	if (v[0] != '\0' && strcmp(v, "fail") != 0 && strcmp(v, "reject") != 0)
+		return config_fail(cx, in, "'on_error' must be \"fail\" or "
+		    "\"reject\"");
+	p->reject_bad_rows = strcmp(v, "reject") == 0;
+	p->out_enc = CSV_UTF8;
+	p->shuffle = 1;
+	if ((out = config_setting_get_member(root, "output")) == NULL)
+		return 0;
+	if ((r = load_encoding(cx, out, &p->out_enc)) ||
+	    (r = config_bool(cx, out, "shuffle", 1, &p->shuffle)) ||
+	    (r = config_string(cx, out, "line_end", v, sizeof(v), 0)))
+		return r;
+	if (v[0] != '\0' && strcmp(v, "lf") != 0 && strcmp(v, "crlf") != 0)
+		return config_fail(cx, out, "'line_end' must be \"lf\" or "
+		    "\"crlf\"");
+	/* Windows tools expect CRLF with CP932. */
+	p->crlf = v[0] != '\0' ? strcmp(v, "crlf") == 0 :
+	    p->out_enc == CSV_CP932;
+	return 0;
+}
+
+static int
+load_scan(struct config_ctx *cx, const config_setting_t *root,
+    struct policy *p)
+{
+	const config_setting_t *g, *list, *e;
+	char re[1024];
+	size_t i, n;
+	int r;
+
+	if ((g = config_setting_get_member(root, "scan")) == NULL)
+		return 0;
+	if ((list = config_list(cx, g, "patterns", 0, &r)) == NULL)
+		return r;
+	n = (size_t)config_setting_length(list);
+	if ((p->patterns = calloc(n + 1, sizeof(*p->patterns))) == NULL)
+		return SK_ENOMEM;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned)i);
+		if ((r = config_string(cx, e, "name", p->patterns[i].name,
+		    sizeof(p->patterns[i].name), 1)) ||
+		    (r = config_string(cx, e, "regex", re, sizeof(re), 1)))
+			return r;
+		if (regcomp(&p->patterns[i].re, re, REG_EXTENDED | REG_NOSUB) != 0)
+			return config_fail(cx, e, "'regex' is not a valid POSIX "
+			    "extended regular expression");
+		p->npatterns++;
+	}
+	return 0;
+}
+
+int
+policy_load(const char *path, struct policy **out, struct config_error *err)
+{
+	struct config_ctx cx = { .name = path, .err = err };
+	const config_setting_t *root;
+	struct policy *p;
+	uint8_t md[32];
+	unsigned mdlen = 0;
+	config_t cfg;
+	char *text;
+	size_t len;
+	int r;
+
+	config_ctx_dir(&cx, path);
+	if ((r = config_read_text(&cx, path, &text, &len)) != 0)
+		return r;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		free(text);
+		return SK_ENOMEM;
+	}
+	snprintf(p->file, sizeof(p->file), "%s", path);
+	EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
+	sk_hex(md, sizeof(md), p->digest);
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		r = config_fail(&cx, NULL, "%s", config_error_text(&cfg));
+		if (err != NULL)
+			err->line = config_error_line(&cfg);
+	} else {
+		root = config_root_setting(&cfg);
+		if ((r = load_io(&cx, root, p)) == 0 &&
+		    (r = load_columns(&cx, root, p)) == 0 &&
+		    (r = load_privacy(&cx, root, p)) == 0)
+			r = load_scan(&cx, root, p);
+	}
+	config_destroy(&cfg);
+	free(text);
+	if (r != 0) {
+		policy_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+void
+policy_free(struct policy *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->ncols; i++) {
+		dict_free(p->cols[i].from);
+		dict_free(p->cols[i].to);
+		free(p->cols[i].to_id);
+	}
+	for (i = 0; i < p->npatterns; i++)
+		regfree(&p->patterns[i].re);
+	free(p->patterns);
+	free(p->cols);
+	free(p);
+}

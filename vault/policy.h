@@ -1,0 +1,86 @@
+/*
+ * policy.h: a dataset's anonymization policy, read from its libconfig file.
+ *
+ *   input:   { encoding = "cp932"; delimiter = ","; header = true;
+ *              on_error = "fail"; };          # or "reject": count and skip
+ *   columns = ( { name = "氏名"; role = "identifier"; action = "drop"; }, ... );
+ *   privacy: { k = 5; max_suppression = 0.05; l_diversity = 2; };
+ *   output:  { encoding = "utf-8"; shuffle = true; line_end = "lf"; };
+ *   scan:    { patterns = ( { name = "phone"; regex = "0[0-9]{1,4}-..." } ); };
+ *
+ * Roles: identifier (drop or pseudonymize only), quasi, sensitive, other.
+ * Actions and their settings:
+ *   drop, keep, pseudonymize
+ *   truncate  keep = N                    first N characters
+ *   band      width [, top] [, bottom]    numbers into bands, top/bottom coded
+ *   date      granularity = "year" | "month"
+ *   age_band  reference_date = "YYYY-MM-DD", width [, top]
+ *   map       file = "lookup.csv" [, default = "..."]   two columns: from,to
+ *   hierarchy file = "h.csv", level = N   ';'-separated generalization rows
+ */
+#ifndef VAULT_POLICY_H
+#define VAULT_POLICY_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "csv.h"
+
+enum col_role { COL_IDENTIFIER, COL_QUASI, COL_SENSITIVE, COL_OTHER };
+
+enum col_action { ACT_DROP, ACT_KEEP, ACT_PSEUDONYMIZE, ACT_TRUNCATE,
+	ACT_BAND, ACT_DATE, ACT_AGE_BAND, ACT_MAP, ACT_HIERARCHY };
+
+struct dict;
+
+struct policy_column {
+	char name[256];
+	enum col_role role;
+	enum col_action action;
+	unsigned keep;			/* truncate */
+	double width, top, bottom;	/* band, age_band */
+	int has_top, has_bottom;
+	int month;			/* date: year-month instead of year */
+	int ref_y, ref_m, ref_d;	/* age_band */
+	struct dict *from;		/* map, hierarchy: the original values */
+	struct dict *to;		/* ... and what each becomes */
+	uint32_t *to_id;		/* from id -> to id */
+	int has_default;
+	char default_value[256];
+};
+
+struct policy_pattern {
+	char name[64];
+	regex_t re;
+};
+
+struct policy {
+	char file[PATH_MAX];
+	char digest[65];		/* sha-256 of the policy file */
+	enum csv_encoding in_enc, out_enc;
+	char delim;
+	int header;
+	int reject_bad_rows;		/* on_error = "reject" */
+	struct policy_column *cols;
+	size_t ncols;
+	unsigned k;
+	double max_suppression;
+	unsigned l;			/* 0: no l-diversity */
+	int shuffle;
+	int crlf;
+	struct policy_pattern *patterns;
+	size_t npatterns;
+};
+
+/* Loads and checks a policy. Errors name file, line and the problem. */
+int policy_load(const char *path, struct policy **out,
+    struct config_error *err);
+
+void policy_free(struct policy *p);
+
+const char *policy_action_name(enum col_action a);
+const char *policy_role_name(enum col_role r);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * sekisho-vault: the isolated processing host (R05, R06, R07).
+ *
+ * What it does (so far): `anonymize` runs the anonymization engine on a
+ * file under a dataset's policy, the same library the daemon will call, so
+ * that operators can try a policy on sample data. The release and its report
+ * are written under temporary names and renamed into place only when the
+ * job succeeded; a failed job leaves no output file.
+ *
+ * What it must never do: listen. There is no bind(2), listen(2) or
+ * accept(2) in this program. The pseudonymization key lives only in memory
+ * for one job and is wiped; no mapping table is ever written (R07).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "anon.h"
+#include "config.h"
+#include "log.h"
+#include "policy.h"
+#include "sk.h"
+#include "util.h"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sekisho-vault anonymize --policy FILE --in IN.csv "
+	    "--out OUT.csv --report REPORT.json\n");
+	exit(2);
+}
+
+/* Opens a fresh temporary file next to path. */
+static int
+open_temp(const char *path, char *tmp, size_t cap)
+{
+	int fd;
+
+	if (snprintf(tmp, cap, "%s.tmp-XXXXXX", path) >= (int)cap)
+		return -1;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return -1;
+	fchmod(fd, 0600);
+	return fd;
+}
+
+static int
+commit(int fd, const char *tmp, const char *path)
+{
+	if (fsync(fd) == -1 || close(fd) == -1 || rename(tmp, path) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+cmd_anonymize(int argc, char **argv)
+{
+	const char *policy_path = NULL, *in = NULL, *out = NULL, *rep = NULL;
+	char out_tmp[PATH_MAX], rep_tmp[PATH_MAX], *report = NULL;
+	struct config_error err;
+	struct anon_result res;
+	struct policy *p;
+	int i, in_fd, out_fd, rep_fd, r;
+
+	for (i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--policy") == 0)
+			policy_path = argv[i + 1];
+		else if (strcmp(argv[i], "--in") == 0)
+			in = argv[i + 1];
+		else if (strcmp(argv[i], "--out") == 0)
+			out = argv[i + 1];
+		else if (strcmp(argv[i], "--report") == 0)
+			rep = argv[i + 1];
+		else
+			usage();
+	}
+	if (i != argc || policy_path == NULL || in == NULL || out == NULL ||
+	    rep == NULL)
+		usage();
+	memset(&err, 0, sizeof(err));
+	if (policy_load(policy_path, &p, &err) != 0)
+		fatalx("%s:%d: %s", err.file, err.line, err.message);
+	if ((in_fd = open(in, O_RDONLY | O_CLOEXEC)) == -1)
+		fatalx("%s: %s", in, strerror(errno));
+	if ((out_fd = open_temp(out, out_tmp, sizeof(out_tmp))) == -1)
+		fatalx("%s: cannot create: %s", out, strerror(errno));
+	r = anon_run(p, in_fd, out_fd, &res, &report);
+	close(in_fd);
+	if (r != 0) {
+		close(out_fd);
+		unlink(out_tmp);
+		policy_free(p);
+		fprintf(stderr, "sekisho-vault: anonymize: %s\n", res.error);
+		fprintf(stderr, "sekisho-vault: nothing was released\n");
+		return 1;
+	}
+	if ((rep_fd = open_temp(rep, rep_tmp, sizeof(rep_tmp))) == -1 ||
+	    util_write_all(rep_fd, report, strlen(report)) != 0 ||
+	    util_write_all(rep_fd, "\n", 1) != 0 ||
+	    commit(rep_fd, rep_tmp, rep) != 0 ||
+	    commit(out_fd, out_tmp, out) != 0) {
+		unlink(rep_tmp);
+		unlink(out_tmp);
+		fatalx("cannot write %s or %s: %s", out, rep, strerror(errno));
+	}
+	printf("released %llu of %llu rows (%llu suppressed, %llu rejected) "
+	    "in %llu classes, smallest %llu; report %s\n",
+	    (unsigned long long)res.rows_out, (unsigned long long)res.rows_in,
+	    (unsigned long long)(res.rows_suppressed_k + res.rows_suppressed_l),
+	    (unsigned long long)res.rows_rejected,
+	    (unsigned long long)res.classes,
+	    (unsigned long long)res.smallest_class, rep);
+	free(report);
+	policy_free(p);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init("sekisho-vault", 0, LOG_LEVEL_INFO);
+	if (argc >= 2 && strcmp(argv[1], "anonymize") == 0)
+		return cmd_anonymize(argc - 2, argv + 2);
+	usage();
+}

@@ -1,0 +1,20 @@
+# vault/: sekisho-vault, the isolated processing host.
+# The engine (everything but vault.c) is pure and shared with the tests.
+VAULT_CORE_SRCS := \
+	vault/action.c \
+	vault/anon.c \
+	vault/cp932.c \
+	vault/csv.c \
+	vault/dict.c \
+	vault/policy.c
+
+VAULT_CORE_OBJS := $(VAULT_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
+VAULT_OBJS := $(BUILD)/obj/vault/vault.o $(VAULT_CORE_OBJS)
+VAULT_BIN := $(BUILD)/bin/sekisho-vault
+PROGRAMS += $(VAULT_BIN)
+
+$(VAULT_BIN): $(VAULT_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(VAULT_OBJS) $(COMMON_LIB) \
+		$(LIBS_CONFIG) $(LIBS_CRYPTO) -lm
