@@ -8,6 +8,18 @@ UNIT_WRAP_audit := -Wl,--wrap=fdatasync
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TEST_PROGRAMS += $(UNIT_BINS)
 
+# The vault engine's modules, linked with its pure core.
+VAULT_UNIT_TESTS := csv action policy
+VAULT_UNIT_BINS := $(VAULT_UNIT_TESTS:%=$(BUILD)/tests/test_%)
+TEST_PROGRAMS += $(VAULT_UNIT_BINS)
+
+$(VAULT_UNIT_BINS): $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
+		$(VAULT_CORE_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(VAULT_CORE_OBJS) $(COMMON_LIB) \
+		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO) -lm
+
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -17,16 +29,16 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(COMMON_LIB)
 tests-bin: $(TEST_PROGRAMS)
 
 # libFuzzer targets, built with clang, ASan and UBSan, from the sources.
-FUZZ_TARGETS := http config content_digest
+FUZZ_TARGETS := http config content_digest csv
 FUZZ_CC := clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon \
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Ivault \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRCS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRCS) $(VAULT_CORE_SRCS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS) \
-		$(LIBS_CONFIG) $(LIBS_CRYPTO) -lpthread
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS) $(VAULT_CORE_SRCS) \
+		$(LIBS_CONFIG) $(LIBS_CRYPTO) -lpthread -lm
 
 fuzz-bin: $(FUZZ_BINS)

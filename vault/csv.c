@@ -36,6 +36,7 @@ struct csv_reader {
 	size_t nfields;
 	char err[192];
 	EVP_MD_CTX *md;
+	size_t raw_used, buf_used, rec_used;	/* high-water marks, to wipe */
 };
 
 static int __attribute__((format(printf, 3, 4)))
@@ -177,6 +178,8 @@ decode_block(struct csv_reader *r)
 	memmove(r->raw, r->raw + used, r->raw_len - used);
 	r->raw_len -= used;
 	r->buf_len = (size_t)n;
+	if (r->buf_len > r->buf_used)
+		r->buf_used = r->buf_len;
 	r->buf_pos = 0;
 	return 0;
 }
@@ -205,6 +208,8 @@ fill(struct csv_reader *r)
 			    (size_t)n) != 1)
 				return SK_ECRYPTO;
 			r->raw_len += (size_t)n;
+			if (r->raw_len > r->raw_used)
+				r->raw_used = r->raw_len;
 		}
 		if ((e = decode_block(r)) != 0)
 			return e;
@@ -243,6 +248,8 @@ finish_record(struct csv_reader *r, char ***fields, uint32_t **lens,
 {
 	size_t i;
 
+	if (r->rec_len > r->rec_used)
+		r->rec_used = r->rec_len;
 	for (i = 0; i < r->nfields; i++)
 		r->fields[i] = r->rec + r->offs[i];
 	*fields = r->fields;
@@ -390,12 +397,16 @@ csv_reader_free(struct csv_reader *r)
 {
 	if (r == NULL)
 		return;
+	/* Only what was ever filled can hold plaintext. A record that
+	 * failed midway may have gone past rec_used: wipe its length too. */
+	if (r->rec_len > r->rec_used)
+		r->rec_used = r->rec_len;
 	if (r->raw != NULL)
-		sk_wipe(r->raw, CSV_BLOCK);
+		sk_wipe(r->raw, r->raw_used);
 	if (r->buf != NULL)
-		sk_wipe(r->buf, 3 * (size_t)CSV_BLOCK);
+		sk_wipe(r->buf, r->buf_used);
 	if (r->rec != NULL)
-		sk_wipe(r->rec, CSV_RECORD_MAX + CSV_FIELDS_MAX);
+		sk_wipe(r->rec, r->rec_used);
 	free(r->raw);
 	free(r->buf);
 	free(r->rec);
@@ -417,6 +428,7 @@ struct csv_writer {
 	size_t out_len;
 	EVP_MD_CTX *md;
 	int error;
+	size_t rec_used, out_used;	/* high-water marks, to wipe */
 };
 
 #define CSV_OUT_BUF (1u << 20)
@@ -499,6 +511,8 @@ csv_write(struct csv_writer *w, const char *const *fields,
 	if (w->crlf)
 		w->rec[len++] = '\r';
 	w->rec[len++] = '\n';
+	if (len > w->rec_used)
+		w->rec_used = len;
 	if (w->enc == CSV_UTF8) {
 		memcpy(w->out + w->out_len, w->rec, len);
 		w->out_len += len;
@@ -508,6 +522,8 @@ csv_write(struct csv_writer *w, const char *const *fields,
 			return SK_EFORMAT;	/* not representable in CP932 */
 		w->out_len += (size_t)m;
 	}
+	if (w->out_len > w->out_used)
+		w->out_used = w->out_len;
 	if (w->out_len >= CSV_OUT_BUF && (e = writer_flush(w)) != 0)
 		return w->error = e;
 	return 0;
@@ -534,9 +550,9 @@ csv_writer_free(struct csv_writer *w)
 	if (w == NULL)
 		return;
 	if (w->rec != NULL)
-		sk_wipe(w->rec, w->rec_cap);
+		sk_wipe(w->rec, w->rec_used);
 	if (w->out != NULL)
-		sk_wipe(w->out, CSV_OUT_BUF + w->rec_cap);
+		sk_wipe(w->out, w->out_used);
 	free(w->rec);
 	free(w->out);
 	EVP_MD_CTX_free(w->md);

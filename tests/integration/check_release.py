@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""An independent check of a release, written apart from the C engine.
+
+usage: check_release.py OUT.csv REPORT.json --k K [--l L --sensitive COL]
+       --qi COL,COL... [--absent COL,COL...] [--encoding utf-8]
+
+Recounts the equivalence classes over the quasi-identifier columns and
+fails (exit 1, saying why) unless every class has at least k rows and, with
+--l, at least l distinct sensitive values; unless the dropped columns are
+absent; and unless the report's counts match the file.
+"""
+import argparse
+import collections
+import csv
+import json
+import sys
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("report")
+    ap.add_argument("--k", type=int, required=True)
+    ap.add_argument("--l", type=int, default=0)
+    ap.add_argument("--sensitive")
+    ap.add_argument("--qi", required=True)
+    ap.add_argument("--absent", default="")
+    ap.add_argument("--encoding", default="utf-8")
+    a = ap.parse_args()
+    with open(a.out, encoding=a.encoding, newline="") as f:
+        rows = list(csv.reader(f))
+    head, data = rows[0], rows[1:]
+    qi = [head.index(c) for c in a.qi.split(",")]
+    problems = []
+    for c in filter(None, a.absent.split(",")):
+        if c in head:
+            problems.append("dropped column %s is in the release" % c)
+    classes = collections.Counter(tuple(r[i] for i in qi) for r in data)
+    small = [n for n in classes.values() if n < a.k]
+    if small:
+        problems.append("%d classes smaller than k=%d" % (len(small), a.k))
+    if a.l:
+        s = head.index(a.sensitive)
+        values = collections.defaultdict(set)
+        for r in data:
+            values[tuple(r[i] for i in qi)].add(r[s])
+        poor = [c for c, v in values.items() if len(v) < a.l]
+        if poor:
+            problems.append("%d classes with fewer than l=%d values" %
+                            (len(poor), a.l))
+    rep = json.load(open(a.report))
+    if rep["rows_out"] != len(data):
+        problems.append("report says %d rows, file has %d" %
+                        (rep["rows_out"], len(data)))
+    if rep["equivalence_classes"] != len(classes):
+        problems.append("report says %d classes, file has %d" %
+                        (rep["equivalence_classes"], len(classes)))
+    if data and rep["smallest_class"] != min(classes.values()):
+        problems.append("report says smallest class %d, file has %d" %
+                        (rep["smallest_class"], min(classes.values())))
+    if rep["rows_in"] != (rep["rows_out"] + rep["rows_suppressed"] +
+                          rep["rows_rejected"]):
+        problems.append("report rows do not add up")
+    for p in problems:
+        print("check_release: " + p)
+    if not problems:
+        print("check_release: %d rows in %d classes, smallest %d: k=%d%s "
+              "holds" % (len(data), len(classes), min(classes.values()),
+                         a.k, " l=%d" % a.l if a.l else ""))
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# test_vault_anonymize.sh: `sekisho-vault anonymize` on generated CP932
+# health check-up files and on the UCI Adult benchmark, each release
+# re-checked by an independent counter (check_release.py).
+. "$(dirname "$0")/lib.sh"
+
+GEN="$TOP/tests/data/gen_checkup.py"
+CHECK="$TOP/tests/integration/check_release.py"
+VAULT="$BIN/sekisho-vault"
+
+# policy FILE [EXTRA_COLUMN_LINES] [PRIVACY]: the issue's example policy.
+policy() {
+	local extra=${2:-} privacy=${3:-"k = 5; max_suppression = 0.05; l_diversity = 2;"}
+	cat > "$1" <<CONF
+input:  { encoding = "cp932"; delimiter = ","; header = true; };
+columns = (
+  { name = "宛名番号"; role = "identifier"; action = "drop"; },
+  { name = "個人番号"; role = "identifier"; action = "drop"; },
+  { name = "氏名";     role = "identifier"; action = "pseudonymize"; },
+  { name = "生年月日"; role = "quasi"; action = "age_band";
+    reference_date = "2026-04-01"; width = 5; top = 90; },
+  { name = "性別";     role = "quasi"; action = "keep"; },
+  { name = "郵便番号"; role = "quasi"; action = "truncate"; keep = 3; },
+  { name = "住所";     role = "identifier"; action = "drop"; },
+  { name = "身長";     role = "other"; action = "band"; width = 5; },
+  { name = "診断名";   role = "sensitive"; action = "keep"; }$extra
+);
+privacy: { $privacy };
+output:  { encoding = "utf-8"; shuffle = true; };
+CONF
+}
+
+anonymize() {	# anonymize POLICY IN OUT REPORT
+	"$VAULT" anonymize --policy "$1" --in "$2" --out "$3" --report "$4" \
+		>"$T/stdout" 2>"$T/stderr"
+}
+
+test_r07_release_meets_k_and_l_independently_checked() {
+	python3 "$GEN" 20000 7 "$T/in.csv"
+	policy "$T/p.conf"
+	anonymize "$T/p.conf" "$T/in.csv" "$T/out.csv" "$T/rep.json" &&
+	python3 "$CHECK" "$T/out.csv" "$T/rep.json" --k 5 --l 2 \
+		--sensitive 診断名 --qi 生年月日,性別,郵便番号 \
+		--absent 宛名番号,個人番号,住所
+}
+
+test_r07_no_identifier_or_my_number_in_release() {
+	# Every My Number and every name of the input is absent from the output.
+	python3 - "$T/in.csv" "$T/out.csv" <<'PY'
+import csv, sys
+src = list(csv.reader(open(sys.argv[1], encoding="cp932", newline="")))[1:]
+out = open(sys.argv[2], encoding="utf-8").read()
+leaks = [r for r in src if r[1] in out or r[2] in out or r[6] in out]
+sys.exit(1 if leaks else 0)
+PY
+}
+
+test_r07_rows_are_shuffled() {
+	# The generator writes birth years at random, so the input order of
+	# pseudonyms cannot survive a shuffle; compare the first 50 rows' order
+	# in two releases of the same input.
+	anonymize "$T/p.conf" "$T/in.csv" "$T/out2.csv" "$T/rep2.json" &&
+	[ "$(sed -n 2,51p "$T/out.csv" | cut -d, -f3)" != \
+	  "$(sed -n 2,51p "$T/out2.csv" | cut -d, -f3)" ]
+}
+
+test_r07_pseudonyms_differ_between_runs() {
+	cut -d, -f1 "$T/out.csv" | sed 1d | sort -u > "$T/ps1"
+	cut -d, -f1 "$T/out2.csv" | sed 1d | sort -u > "$T/ps2"
+	# The generator draws names from 140 combinations.
+	[ "$(wc -l < "$T/ps1")" -gt 100 ] &&
+	[ -z "$(comm -12 "$T/ps1" "$T/ps2")" ]
+}
+
+test_suppression_over_limit_fails_and_writes_nothing() {
+	policy "$T/strict.conf" "" "k = 2000; max_suppression = 0.01;"
+	! anonymize "$T/strict.conf" "$T/in.csv" "$T/none.csv" "$T/none.json" &&
+	grep -q 'more than max_suppression' "$T/stderr" &&
+	[ ! -e "$T/none.csv" ] && [ ! -e "$T/none.json" ] &&
+	[ -z "$(ls "$T" | grep 'none.csv.tmp')" ]
+}
+
+test_r07_my_number_in_kept_free_text_fails_naming_column_not_value() {
+	python3 "$GEN" 3000 8 "$T/note.csv" --extra "連絡先 1234-5678-9018 まで"
+	policy "$T/note.conf" ',
+  { name = "備考"; role = "other"; action = "keep"; }' \
+		"k = 2; max_suppression = 0.5;"
+	! anonymize "$T/note.conf" "$T/note.csv" "$T/n.csv" "$T/n.json" &&
+	grep -q 'line 8, column "備考": a value that looks like My Number' \
+		"$T/stderr" &&
+	! grep -q '1234' "$T/stderr" && [ ! -e "$T/n.csv" ]
+}
+
+test_unknown_or_missing_column_fails() {
+	python3 "$GEN" 100 9 "$T/extra.csv" --extra "x"
+	! anonymize "$T/p.conf" "$T/extra.csv" "$T/e.csv" "$T/e.json" &&
+	grep -q 'input column 10 is not named in the policy' "$T/stderr" &&
+	cut -d, -f1-8 "$T/in.csv" > "$T/missing.csv" &&
+	! anonymize "$T/p.conf" "$T/missing.csv" "$T/m.csv" "$T/m.json" &&
+	grep -q '"診断名" of the policy is missing' "$T/stderr"
+}
+
+test_bad_row_fails_with_line_or_is_rejected_and_counted() {
+	{ cat "$T/in.csv"; printf '99999999,000000000000,"x",1990-02-30,男,164-0001,"y",170.0,貧血\r\n' |
+		iconv -f UTF-8 -t CP932; } > "$T/bad.csv"
+	! anonymize "$T/p.conf" "$T/bad.csv" "$T/b.csv" "$T/b.json" &&
+	grep -q 'line 20002, column "生年月日": not a date' "$T/stderr" || return 1
+	sed 's/header = true; };/header = true; on_error = "reject"; };/' \
+		"$T/p.conf" > "$T/reject.conf"
+	anonymize "$T/reject.conf" "$T/bad.csv" "$T/b.csv" "$T/b.json" &&
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r["rows_rejected"]==1 and r["rejected_examples"][0]["line"]==20002 else 1)' "$T/b.json"
+}
+
+test_report_has_counts_and_digests_but_no_values() {
+	local sum
+	sum=$(sha256sum "$T/in.csv" | cut -d' ' -f1)
+	grep -q "\"input_sha256\":\"$sum\"" "$T/rep.json" &&
+	grep -q "\"output_sha256\":\"$(sha256sum "$T/out.csv" | cut -d' ' -f1)\"" "$T/rep.json" &&
+	grep -q '"risk_highest":' "$T/rep.json" &&
+	! grep -q '異常なし\|要精密検査\|164-' "$T/rep.json"
+}
+
+test_cp932_release() {
+	sed 's/output:  { encoding = "utf-8"/output:  { encoding = "cp932"/' \
+		"$T/p.conf" > "$T/sj.conf"
+	anonymize "$T/sj.conf" "$T/in.csv" "$T/sj.csv" "$T/sj.json" &&
+	iconv -f CP932 -t UTF-8 "$T/sj.csv" > /dev/null &&
+	head -c 200 "$T/sj.csv" | grep -q $'\r$' &&
+	python3 "$CHECK" "$T/sj.csv" "$T/sj.json" --encoding cp932 --k 5 \
+		--qi 生年月日,性別,郵便番号 >/dev/null
+}
+
+test_adult_benchmark_k5() {
+	local adult="$TOP/../shared/datasets/adult/adult.csv"
+	[ -f "$adult" ] || { echo "no $adult"; return 1; }
+	anonymize "$TOP/tests/bench/adult/adult-k5.policy" "$adult" \
+		"$T/adult.csv" "$T/adult.json" &&
+	python3 "$CHECK" "$T/adult.csv" "$T/adult.json" --k 5 \
+		--qi sex,age,race,marital-status,education,native-country,workclass,occupation
+}
+
+for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
+	check "$t" "$t"
+done
+summary
