@@ -8,6 +8,7 @@
  * Pass 2 works on the ids only: suppress the rows of classes below k (or l),
  * check the limit, refuse values the scan flagged, shuffle, write.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +56,9 @@ struct job {
 	size_t nrows, rows_cap;
 	struct dict *classes;		/* QI id tuples */
 	uint32_t *class_size, *class_distinct;
+	uint64_t *class_seen;		/* sensitive ids < 64 seen, per class */
 	size_t class_cap;
-	struct dict *pairs;		/* (class, sensitive id) seen */
+	struct dict *pairs;		/* (class, sensitive id >= 64) seen */
 	uint64_t rejected_lines[REJECTS_LISTED];
 	const char *rejected_why[REJECTS_LISTED];
 };
@@ -220,10 +222,8 @@ cell(struct job *jb, struct outcol *c, const char *v, uint32_t len,
 }
 
 static int
-reject(struct job *jb, const char *why)
+reject(struct job *jb, uint64_t line, const char *why)
 {
-	uint64_t line = csv_reader_line(jb->rd);
-
 	if (!jb->p->reject_bad_rows)
 		return job_fail(jb, "line %llu: %s (on_error = \"fail\")",
 		    (unsigned long long)line, why);
@@ -256,72 +256,289 @@ classify(struct job *jb, const uint32_t *ids)
 
 		jb->class_distinct = reallocarray(jb->class_distinct, cap,
 		    sizeof(uint32_t));
-		if (jb->class_distinct == NULL)
+		jb->class_seen = reallocarray(jb->class_seen, cap,
+		    sizeof(uint64_t));
+		if (jb->class_distinct == NULL || jb->class_seen == NULL)
 			return SK_ENOMEM;
 		jb->class_distinct[cid] = 0;
+		jb->class_seen[cid] = 0;
 	}
 	jb->class_size[cid]++;
 	jb->row_class[jb->nrows] = cid;
-	if (jb->sens >= 0) {
-		pair[0] = cid;
-		pair[1] = ids[jb->sens];
-		if ((r = dict_intern(jb->pairs, pair, sizeof(pair), &pid,
-		    &added)) != 0)
-			return r;
-		if (added)
+	if (jb->sens < 0)
+		return 0;
+	/* Distinct sensitive values per class: a bitmask for the first 64
+	 * values (most sensitive columns have few), a set beyond. */
+	pair[0] = cid;
+	pair[1] = ids[jb->sens];
+	if (pair[1] < 64) {
+		if ((jb->class_seen[cid] & (UINT64_C(1) << pair[1])) == 0) {
+			jb->class_seen[cid] |= UINT64_C(1) << pair[1];
 			jb->class_distinct[cid]++;
+		}
+		return 0;
 	}
+	if ((r = dict_intern(jb->pairs, pair, sizeof(pair), &pid,
+	    &added)) != 0)
+		return r;
+	if (added)
+		jb->class_distinct[cid]++;
+	return 0;
+}
+
+/*
+ * The feeder: a thread that reads, decodes and parses records into one of
+ * two batches while the job's thread transforms the other. A batch holds
+ * copies of its records' fields (BATCH_BYTES at most, wiped when freed).
+ */
+#define BATCH_ROWS 4096
+#define BATCH_BYTES (CSV_RECORD_MAX + CSV_FIELDS_MAX + (2u << 20))
+
+struct batch {
+	char *data;
+	size_t used, data_used;		/* bytes now, bytes ever (to wipe) */
+	char **fields;
+	uint32_t *lens;
+	size_t nfields, fields_cap;
+	uint32_t rec_first[BATCH_ROWS], rec_n[BATCH_ROWS];
+	uint64_t rec_line[BATCH_ROWS];
+	size_t nrec;
+	int full;
+	int status;			/* 0: more to come; 1: end; <0: error */
+};
+
+struct feeder {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct csv_reader *rd;
+	struct batch b[2];
+	int stop;
+};
+
+static int
+batch_add(struct batch *b, char **f, const uint32_t *lens, size_t n,
+    uint64_t line)
+{
+	size_t i, need = 0;
+	void *p;
+
+	for (i = 0; i < n; i++)
+		need += lens[i] + 1;
+	if (b->nrec == BATCH_ROWS || b->used + need > BATCH_BYTES)
+		return 1;		/* full: the record goes in the next */
+	if (b->nfields + n > b->fields_cap) {
+		size_t cap = (b->nfields + n) * 2;
+
+		if ((p = reallocarray(b->fields, cap, sizeof(*b->fields))) == NULL)
+			return SK_ENOMEM;
+		b->fields = p;
+		if ((p = reallocarray(b->lens, cap, sizeof(*b->lens))) == NULL)
+			return SK_ENOMEM;
+		b->lens = p;
+		b->fields_cap = cap;
+	}
+	b->rec_first[b->nrec] = (uint32_t)b->nfields;
+	b->rec_n[b->nrec] = (uint32_t)n;
+	b->rec_line[b->nrec++] = line;
+	for (i = 0; i < n; i++) {
+		memcpy(b->data + b->used, f[i], lens[i] + 1);
+		b->fields[b->nfields] = b->data + b->used;
+		b->lens[b->nfields++] = lens[i];
+		b->used += lens[i] + 1;
+	}
+	if (b->used > b->data_used)
+		b->data_used = b->used;
+	return 0;
+}
+
+/* Waits for batch i to be empty (or the job to stop). */
+static int
+feeder_wait_empty(struct feeder *fd, struct batch *b)
+{
+	int stop;
+
+	pthread_mutex_lock(&fd->lock);
+	while (b->full && !fd->stop)
+		pthread_cond_wait(&fd->cond, &fd->lock);
+	stop = fd->stop;
+	pthread_mutex_unlock(&fd->lock);
+	b->used = b->nfields = b->nrec = 0;
+	return stop;
+}
+
+static void
+feeder_hand_over(struct feeder *fd, struct batch *b, int status)
+{
+	pthread_mutex_lock(&fd->lock);
+	b->status = status;
+	b->full = 1;
+	pthread_cond_broadcast(&fd->cond);
+	pthread_mutex_unlock(&fd->lock);
+}
+
+static void *
+feeder_main(void *arg)
+{
+	struct feeder *fd = arg;
+	char **f;
+	uint32_t *lens;
+	size_t n;
+	int i = 0, r, e;
+
+	if (feeder_wait_empty(fd, &fd->b[0]))
+		return NULL;
+	for (;;) {
+		r = csv_read(fd->rd, &f, &lens, &n);
+		if (r == 1 && (e = batch_add(&fd->b[i], f, lens, n,
+		    csv_reader_line(fd->rd))) == 0)
+			continue;
+		if (r == 1 && e < 0)
+			r = e;
+		feeder_hand_over(fd, &fd->b[i], r == 1 ? 0 : r == 0 ? 1 : r);
+		if (r != 1)
+			return NULL;
+		i ^= 1;
+		if (feeder_wait_empty(fd, &fd->b[i]))
+			return NULL;
+		/* The record that did not fit starts the new batch. */
+		if ((e = batch_add(&fd->b[i], f, lens, n,
+		    csv_reader_line(fd->rd))) != 0) {
+			feeder_hand_over(fd, &fd->b[i], e < 0 ? e : SK_ETOOBIG);
+			return NULL;
+		}
+	}
+}
+
+static int
+feeder_start(struct feeder *fd, struct csv_reader *rd)
+{
+	int i;
+
+	memset(fd, 0, sizeof(*fd));
+	fd->rd = rd;
+	for (i = 0; i < 2; i++)
+		if ((fd->b[i].data = malloc(BATCH_BYTES)) == NULL)
+			return SK_ENOMEM;
+	pthread_mutex_init(&fd->lock, NULL);
+	pthread_cond_init(&fd->cond, NULL);
+	if (pthread_create(&fd->thread, NULL, feeder_main, fd) != 0) {
+		pthread_mutex_destroy(&fd->lock);
+		pthread_cond_destroy(&fd->cond);
+		return SK_ESYS;
+	}
+	return 0;
+}
+
+/* Takes batch i once the feeder has filled it. */
+static struct batch *
+feeder_take(struct feeder *fd, int i)
+{
+	pthread_mutex_lock(&fd->lock);
+	while (!fd->b[i].full)
+		pthread_cond_wait(&fd->cond, &fd->lock);
+	pthread_mutex_unlock(&fd->lock);
+	return &fd->b[i];
+}
+
+static void
+feeder_give_back(struct feeder *fd, struct batch *b)
+{
+	pthread_mutex_lock(&fd->lock);
+	b->full = 0;
+	pthread_cond_broadcast(&fd->cond);
+	pthread_mutex_unlock(&fd->lock);
+}
+
+static void
+feeder_stop(struct feeder *fd)
+{
+	int i;
+
+	pthread_mutex_lock(&fd->lock);
+	fd->stop = 1;
+	pthread_cond_broadcast(&fd->cond);
+	pthread_mutex_unlock(&fd->lock);
+	pthread_join(fd->thread, NULL);
+	pthread_mutex_destroy(&fd->lock);
+	pthread_cond_destroy(&fd->cond);
+	for (i = 0; i < 2; i++) {
+		if (fd->b[i].data != NULL)
+			sk_wipe(fd->b[i].data, fd->b[i].data_used);
+		free(fd->b[i].data);
+		free(fd->b[i].fields);
+		free(fd->b[i].lens);
+	}
+}
+
+/* Transforms, encodes and classifies one record. */
+static int
+take_row(struct job *jb, char **f, const uint32_t *lens, size_t n,
+    uint64_t line, size_t *cap_cells, size_t *cap_lines)
+{
+	uint32_t *ids;
+	const char *why;
+	size_t j;
+	int r;
+
+	jb->res->rows_in++;
+	if (n != jb->ninput)
+		return reject(jb, line, "wrong number of fields");
+	if ((r = ensure((void **)&jb->cells, cap_cells,
+	    (jb->nrows + 1) * jb->ncols, sizeof(uint32_t))) != 0 ||
+	    (r = ensure((void **)&jb->row_line, cap_lines, jb->nrows,
+	    sizeof(uint32_t))) != 0 ||
+	    (r = ensure((void **)&jb->row_class, &jb->rows_cap,
+	    jb->nrows, sizeof(uint32_t))) != 0)
+		return job_fail(jb, "out of memory");
+	ids = jb->cells + jb->nrows * jb->ncols;
+	for (j = 0; j < jb->ncols; j++) {
+		struct outcol *c = &jb->cols[j];
+
+		if ((r = cell(jb, c, f[c->in_idx], lens[c->in_idx], &ids[j],
+		    &why)) != 0)
+			return job_fail(jb, "out of memory");
+		if (ids[j] == NO_ID) {
+			if (reject(jb, line, why) != 0)
+				return job_fail(jb, "line %llu, column "
+				    "\"%.64s\": %s (on_error = \"fail\")",
+				    (unsigned long long)line, c->pc->name, why);
+			return 0;
+		}
+	}
+	jb->row_line[jb->nrows] = (uint32_t)line;
+	if (classify(jb, ids) != 0)
+		return job_fail(jb, "out of memory");
+	jb->nrows++;
 	return 0;
 }
 
 static int
 read_rows(struct job *jb)
 {
-	char **f;
-	uint32_t *lens, *ids;
-	const char *why;
-	size_t n, j, cap_cells = 0, cap_lines = 0;
-	int r;
+	struct feeder fd;
+	struct batch *b;
+	size_t cap_cells = 0, cap_lines = 0, k;
+	int i = 0, status, r = 0;
 
-	while ((r = csv_read(jb->rd, &f, &lens, &n)) == 1) {
-		jb->res->rows_in++;
-		if (n != jb->ninput) {
-			if (reject(jb, "wrong number of fields") != 0)
-				return -1;
-			continue;
-		}
-		if ((r = ensure((void **)&jb->cells, &cap_cells,
-		    (jb->nrows + 1) * jb->ncols, sizeof(uint32_t))) != 0 ||
-		    (r = ensure((void **)&jb->row_line, &cap_lines, jb->nrows,
-		    sizeof(uint32_t))) != 0 ||
-		    (r = ensure((void **)&jb->row_class, &jb->rows_cap,
-		    jb->nrows, sizeof(uint32_t))) != 0)
-			return job_fail(jb, "out of memory");
-		ids = jb->cells + jb->nrows * jb->ncols;
-		for (j = 0; j < jb->ncols; j++) {
-			struct outcol *c = &jb->cols[j];
-
-			if ((r = cell(jb, c, f[c->in_idx], lens[c->in_idx],
-			    &ids[j], &why)) != 0)
-				return job_fail(jb, "out of memory");
-			if (ids[j] == NO_ID)
-				break;
-		}
-		if (j < jb->ncols) {
-			if (reject(jb, why) != 0)
-				return job_fail(jb, "line %llu, column \"%.64s\": "
-				    "%s (on_error = \"fail\")",
-				    (unsigned long long)csv_reader_line(jb->rd),
-				    jb->cols[j].pc->name, why);
-			continue;
-		}
-		jb->row_line[jb->nrows] = (uint32_t)csv_reader_line(jb->rd);
-		if (classify(jb, ids) != 0)
-			return job_fail(jb, "out of memory");
-		jb->nrows++;
-	}
-	if (r < 0)
-		return job_fail(jb, "%s", csv_reader_error(jb->rd));
+	if (feeder_start(&fd, jb->rd) != 0)
+		return job_fail(jb, "cannot start reading");
+	do {
+		b = feeder_take(&fd, i);
+		status = b->status;
+		for (k = 0; r == 0 && k < b->nrec; k++)
+			r = take_row(jb, b->fields + b->rec_first[k],
+			    b->lens + b->rec_first[k], b->rec_n[k],
+			    b->rec_line[k], &cap_cells, &cap_lines);
+		feeder_give_back(&fd, b);
+		i ^= 1;
+	} while (r == 0 && status == 0);
+	feeder_stop(&fd);
+	if (r != 0)
+		return -1;
+	if (status < 0)
+		return job_fail(jb, "%s", csv_reader_error(jb->rd)[0] ?
+		    csv_reader_error(jb->rd) : sk_strerror(status));
 	csv_reader_digest(jb->rd, jb->res->in_sha256);
 	return 0;
 }
@@ -554,6 +771,7 @@ job_free(struct job *jb)
 	free(jb->row_line);
 	free(jb->class_size);
 	free(jb->class_distinct);
+	free(jb->class_seen);
 	dict_free(jb->classes);
 	dict_free(jb->pairs);
 	csv_reader_free(jb->rd);

@@ -37,6 +37,8 @@ struct csv_reader {
 	char err[192];
 	EVP_MD_CTX *md;
 	size_t raw_used, buf_used, rec_used;	/* high-water marks, to wipe */
+	uint8_t special[256];		/* bytes that end an unquoted run */
+	uint8_t special_q[256];		/* ... and a quoted run */
 };
 
 static int __attribute__((format(printf, 3, 4)))
@@ -67,6 +69,9 @@ csv_reader_new(int fd, enum csv_encoding enc, char delim,
 	r->enc = enc;
 	r->delim = delim;
 	r->line = 1;
+	r->special[(uint8_t)delim] = r->special['"'] = r->special['\r'] =
+	    r->special['\n'] = r->special[0] = 1;
+	r->special_q['"'] = r->special_q['\n'] = r->special_q[0] = 1;
 	r->raw = malloc(CSV_BLOCK);
 	r->buf = malloc(3 * (size_t)CSV_BLOCK);
 	r->rec = malloc(CSV_RECORD_MAX + CSV_FIELDS_MAX);
@@ -267,6 +272,8 @@ step(struct csv_reader *r, int *state, uint8_t c)
 	if (r->rec_len + 1 >= CSV_RECORD_MAX)
 		return rfail(r, SK_ETOOBIG, "record longer than %u bytes",
 		    CSV_RECORD_MAX);
+	if (c == 0)
+		return rfail(r, SK_EFORMAT, "a NUL byte");
 	switch (*state) {
 	case ST_CR:
 		if (c != '\n')
@@ -325,6 +332,37 @@ step(struct csv_reader *r, int *state, uint8_t c)
 	return 0;
 }
 
+/*
+ * Copies a run of ordinary bytes at once (most of any CSV file). Returns 1
+ * if it consumed something; the state machine handles the byte after it.
+ */
+static int
+skip_run(struct csv_reader *r, int *state)
+{
+	const uint8_t *p = r->buf + r->buf_pos, *q = p;
+	const uint8_t *end = r->buf + r->buf_len;
+	const uint8_t *table;
+	size_t n;
+
+	if (*state == ST_QUOTED)
+		table = r->special_q;
+	else if (*state == ST_START || *state == ST_UNQUOTED)
+		table = r->special;
+	else
+		return 0;
+	while (q < end && !table[*q])
+		q++;
+	n = (size_t)(q - p);
+	if (n == 0 || r->rec_len + n + 1 >= CSV_RECORD_MAX)
+		return 0;	/* the state machine reports the overflow */
+	memcpy(r->rec + r->rec_len, p, n);
+	r->rec_len += n;
+	r->buf_pos += n;
+	if (*state == ST_START)
+		*state = ST_UNQUOTED;
+	return 1;
+}
+
 int
 csv_read(struct csv_reader *r, char ***fields, uint32_t **lens, size_t *n)
 {
@@ -343,6 +381,8 @@ csv_read(struct csv_reader *r, char ***fields, uint32_t **lens, size_t *n)
 				if (e == 0)
 					break;
 			}
+			if (skip_run(r, &state))
+				continue;
 			e = step(r, &state, r->buf[r->buf_pos++]);
 			if (e < 0)
 				return e;
@@ -429,6 +469,7 @@ struct csv_writer {
 	EVP_MD_CTX *md;
 	int error;
 	size_t rec_used, out_used;	/* high-water marks, to wipe */
+	uint8_t special[256];		/* bytes that need quoting */
 };
 
 #define CSV_OUT_BUF (1u << 20)
@@ -447,6 +488,8 @@ csv_writer_new(int fd, enum csv_encoding enc, char delim, int crlf,
 	w->enc = enc;
 	w->delim = delim;
 	w->crlf = crlf;
+	w->special[(uint8_t)delim] = w->special['"'] = w->special['\r'] =
+	    w->special['\n'] = 1;
 	w->rec_cap = 2 * (size_t)CSV_RECORD_MAX + 2 * CSV_FIELDS_MAX + 2;
 	w->rec = malloc(w->rec_cap);
 	w->out = malloc(CSV_OUT_BUF + w->rec_cap);
@@ -491,10 +534,8 @@ csv_write(struct csv_writer *w, const char *const *fields,
 			return SK_ETOOBIG;
 		if (i > 0)
 			w->rec[len++] = (uint8_t)w->delim;
-		quote = memchr(fields[i], w->delim, lens[i]) != NULL ||
-		    memchr(fields[i], '"', lens[i]) != NULL ||
-		    memchr(fields[i], '\n', lens[i]) != NULL ||
-		    memchr(fields[i], '\r', lens[i]) != NULL;
+		for (j = 0, quote = 0; j < lens[i] && !quote; j++)
+			quote = w->special[(uint8_t)fields[i][j]];
 		if (!quote) {
 			memcpy(w->rec + len, fields[i], lens[i]);
 			len += lens[i];

@@ -37,9 +37,11 @@ hash(uint64_t seed, const uint8_t *p, uint32_t len)
 {
 	uint64_t h = seed ^ ((uint64_t)len * UINT64_C(0x9e3779b97f4a7c15)), w;
 
+	/* One multiply per word; the final mix spreads the bits. */
 	while (len >= 8) {
 		memcpy(&w, p, 8);
-		h = mix(h ^ w) + UINT64_C(0x9e3779b97f4a7c15);
+		h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+		h = h << 29 | h >> 35;
 		p += 8;
 		len -= 8;
 	}
