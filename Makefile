@@ -81,8 +81,11 @@ demo:
 	@echo "see README.md, 'Try the receiver'."
 	@exit 1
 
-bench: deps all
-	tests/bench/run.sh
+# `make bench`: each case against a peer measured in the same run (nginx,
+# pandas); BENCH=upload or BENCH=anonymize runs one group.
+bench: all
+	@tests/deps.sh bench
+	tests/bench/run.sh $(BENCH)
 
 clean:
 	rm -rf build

@@ -1,10 +1,14 @@
 #!/bin/sh
-# deps.sh: installs the Debian packages Sekisho builds and tests with, when
-# any is missing. Needs root to install; without root it only reports.
+# deps.sh [bench]: installs the Debian packages Sekisho builds and tests
+# with (and, with "bench", the benchmarks' peers), when any is missing.
+# Needs root to install; without root it only reports.
 set -eu
 PKGS="build-essential libssl-dev libnftnl-dev libmnl-dev libconfig-dev
 libcmocka-dev curl openssl nftables iproute2 nginx-light clang valgrind
 python3 procps e2fsprogs util-linux bc"
+if [ "${1:-}" = bench ]; then
+	PKGS="$PKGS python3-pandas time"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

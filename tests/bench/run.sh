@@ -110,5 +110,58 @@ bench_upload() {
 	stop_nginx
 }
 
+# seconds for one command (wall clock)
+timed() {
+	local start end
+	start=$(date +%s.%N)
+	"$@" >/dev/null || { echo "failed: $*" >&2; return 1; }
+	end=$(date +%s.%N)
+	echo "$end - $start" | bc -l
+}
+
+# The vault engine against the same job in pandas: UCI Adult at k = 5, and
+# a generated 1,000,000-row CP932 check-up file under the example policy.
+bench_anonymize() {
+	local adult=$TOP/../shared/datasets/adult hier o p i name rows rss
+	local py=/usr/bin/python3 ours=() peer=()
+	[ -x "$py" ] && "$py" -c 'import pandas' 2>/dev/null ||
+		{ echo "bench: anonymize needs python3-pandas from Debian" >&2; return 1; }
+	python3 "$TOP/tests/data/gen_checkup.py" "${ROWS:-1000000}" 42 "$T/checkup.csv"
+	for name in adult_k5 checkup_1m; do
+		ours=(); peer=()
+		for i in $(seq 1 "$ROUNDS"); do
+			if [ $name = adult_k5 ]; then
+				ours+=("$(timed "$BIN/sekisho-vault" anonymize \
+					--policy "$TOP/tests/bench/adult/adult-k5.policy" \
+					--in "$adult/adult.csv" --out "$T/a.out" --report "$T/a.json")")
+				peer+=("$(timed "$py" "$TOP/tests/bench/anon_pandas.py" \
+					adult "$adult/adult.csv" "$adult" "$T/pa.out")")
+				rows=$(wc -l < "$adult/adult.csv")
+			else
+				ours+=("$(timed "$BIN/sekisho-vault" anonymize \
+					--policy "$TOP/tests/bench/checkup/checkup.policy" \
+					--in "$T/checkup.csv" --out "$T/c.out" --report "$T/c.json")")
+				peer+=("$(timed "$py" "$TOP/tests/bench/anon_pandas.py" \
+					checkup "$T/checkup.csv" "$T/pc.out")")
+				rows=$((${ROWS:-1000000}))
+			fi
+		done
+		o=$(printf '%s\n' "${ours[@]}" | median)
+		p=$(printf '%s\n' "${peer[@]}" | median)
+		printf 'bench: anonymize_%s ours=%.0f rows/s peer=%.0f rows/s ratio=%.1f (median of %d, pandas peer)\n' \
+			"$name" "$(echo "$rows / $o" | bc -l)" "$(echo "$rows / $p" | bc -l)" \
+			"$(echo "$p / $o" | bc -l)" "$ROUNDS"
+	done
+	rss=$( { /usr/bin/time -f '%M' "$BIN/sekisho-vault" anonymize \
+		--policy "$TOP/tests/bench/checkup/checkup.policy" --in "$T/checkup.csv" \
+		--out "$T/c.out" --report "$T/c.json" >/dev/null; } 2>&1 | tail -1)
+	printf 'bench: anonymize_checkup_1m vault_peak_rss=%d KiB (goal < 524288)\n' "$rss"
+}
+
 command -v bc >/dev/null || { echo "bench needs bc (apt-get install bc)" >&2; exit 1; }
-bench_upload
+case "${1:-all}" in
+upload) bench_upload ;;
+anonymize) bench_anonymize ;;
+all) bench_upload; bench_anonymize ;;
+*) echo "usage: run.sh [upload|anonymize|all]" >&2; exit 2 ;;
+esac
