@@ -45,6 +45,9 @@ done
 # Construction check (R02): the receiver has no outbound-connection code.
 suite "R02 receiver imports no connect()" \
 	sh -c '! nm -D --undefined-only build/bin/sekisho-receiver | grep -qwE "connect|connectat"'
+# R05: the vault has no listening code at all.
+suite "R05 vault imports no bind/listen/accept" \
+	sh -c '! nm -D --undefined-only build/bin/sekisho-vault | grep -qwE "bind|listen|accept|accept4"'
 # Integration tests with the sanitizer builds of the daemons.
 for t in tests/integration/test_*.sh; do
 	suite "integration $(basename "$t")" "$t"

@@ -3,9 +3,14 @@
 # documented curl example keeps working.
 . "$(dirname "$0")/lib.sh"
 
+# block NAME: the shell block between <!-- NAME:begin --> and its end.
+block() {
+	sed -n "/<!-- $1:begin -->/,/<!-- $1:end -->/p" "$TOP/README.md" |
+		sed '1,2d;$d' | sed '$d'
+}
 script=$T/trial.sh
-sed -n '/<!-- trial:begin -->/,/<!-- trial:end -->/p' "$TOP/README.md" |
-	sed '1,2d;$d' | sed '$d' > "$script"
+block trial > "$script"
+block anonymize > "$T/anonymize.sh"
 
 run_trial() {
 	# The trial copies its site to /tmp/sekisho-trial and uses port 8443.
@@ -17,6 +22,12 @@ check readme_trial_script_extracted grep -q 'curl --fail-with-body' "$script"
 check readme_trial_runs_as_written run_trial
 check readme_trial_returns_receipt grep -q '"municipality":"131156"' "$T/out"
 check readme_trial_audit_verifies grep -q 'data/audit.log: OK' "$T/out"
+check readme_anonymize_script_extracted grep -q 'sekisho-vault anonymize' "$T/anonymize.sh"
+check readme_anonymize_runs_as_written \
+	bash -c "cd '$TOP' && bash -e '$T/anonymize.sh' > '$T/anon.out' 2>&1"
+check readme_anonymize_releases_with_header \
+	grep -q '^生年月日,性別,郵便番号,身長,診断名' "$T/anon.out"
+rm -f /tmp/kenshin.csv /tmp/release.csv /tmp/report.json
 [ "$FAILED" -eq 0 ] || cat "$T/out"
 rm -rf /tmp/sekisho-trial
 summary

@@ -6,10 +6,12 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "action.h"
+#include "dict.h"
 #include "policy.h"
 #include "sk.h"
 
@@ -117,6 +119,39 @@ test_date_truncate_keep(void **state)
 	assert_string_equal(apply(&k, "as is"), "as is");
 }
 
+/* map and hierarchy: a table of from -> to; unlisted values fail unless
+ * the map has a default. */
+static void
+test_lookup_tables(void **state)
+{
+	struct policy_column c = { .action = ACT_MAP };
+	uint32_t from, to;
+	int added;
+
+	(void)state;
+	assert_int_equal(dict_new(&c.from), 0);
+	assert_int_equal(dict_new(&c.to), 0);
+	c.to_id = calloc(4, sizeof(*c.to_id));
+	assert_non_null(c.to_id);
+	assert_int_equal(dict_intern(c.from, "中野区中央", strlen("中野区中央"),
+	    &from, &added), 0);
+	assert_int_equal(dict_intern(c.to, "中野区", strlen("中野区"), &to,
+	    &added), 0);
+	c.to_id[from] = to;
+	assert_string_equal(apply(&c, "中野区中央"), "中野区");
+	assert_null(apply(&c, "新宿区"));
+	assert_null(apply(&c, ""));	/* empty is a value a map must list */
+	c.has_default = 1;
+	strcpy(c.default_value, "その他");
+	assert_string_equal(apply(&c, "新宿区"), "その他");
+	c.action = ACT_HIERARCHY;	/* a hierarchy has no default */
+	assert_null(apply(&c, "新宿区"));
+	assert_string_equal(apply(&c, "中野区中央"), "中野区");
+	dict_free(c.from);
+	dict_free(c.to);
+	free(c.to_id);
+}
+
 static void
 test_pseudonyms(void **state)
 {
@@ -193,6 +228,7 @@ main(void)
 		cmocka_unit_test(test_band_edges),
 		cmocka_unit_test(test_age_band_and_leap_days),
 		cmocka_unit_test(test_date_truncate_keep),
+		cmocka_unit_test(test_lookup_tables),
 		cmocka_unit_test(test_pseudonyms),
 		cmocka_unit_test(test_mynumber_check_digit),
 		cmocka_unit_test(test_scan_finds_hidden_numbers),
