@@ -572,9 +572,35 @@ load_operators(struct config_ctx *cx, const config_setting_t *root,
 	return 0;
 }
 
-static int
-site_parse(config_t *cfg, struct config_ctx *cx, struct site_config *site)
+int
+config_parse_text(struct config_ctx *cx, const char *text, size_t len,
+    char digest[65], config_parse_fn parse, void *arg)
 {
+	uint8_t md[32];
+	unsigned mdlen = 0;
+	config_t cfg;
+	int r;
+
+	if (digest != NULL) {
+		if (!EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL))
+			return SK_ECRYPTO;
+		sk_hex(md, sizeof(md), digest);
+	}
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		r = config_fail(cx, NULL, "%s", config_error_text(&cfg));
+		if (cx->err != NULL)
+			cx->err->line = config_error_line(&cfg);
+	} else
+		r = parse(&cfg, cx, arg);
+	config_destroy(&cfg);
+	return r;
+}
+
+static int
+site_parse(config_t *cfg, struct config_ctx *cx, void *arg)
+{
+	struct site_config *site = arg;
 	const config_setting_t *root = config_root_setting(cfg), *g;
 	struct site_cas ca;
 	int r;
@@ -599,28 +625,13 @@ site_load_text(const char *text, size_t len, struct config_ctx *cx,
     struct site_config **out)
 {
 	struct site_config *site;
-	uint8_t md[32];
-	unsigned mdlen = 0;
-	config_t cfg;
 	int r;
 
 	if ((site = calloc(1, sizeof(*site))) == NULL)
 		return SK_ENOMEM;
 	snprintf(site->file, sizeof(site->file), "%s", cx->name);
-	if (!EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL)) {
-		site_config_free(site);
-		return SK_ECRYPTO;
-	}
-	sk_hex(md, sizeof(md), site->digest);
-	config_init(&cfg);
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		r = config_fail(cx, NULL, "%s", config_error_text(&cfg));
-		if (cx->err != NULL)
-			cx->err->line = config_error_line(&cfg);
-	} else
-		r = site_parse(&cfg, cx, site);
-	config_destroy(&cfg);
-	if (r != 0) {
+	if ((r = config_parse_text(cx, text, len, site->digest, site_parse,
+	    site)) != 0) {
 		site_config_free(site);
 		return r;
 	}
@@ -752,8 +763,9 @@ local_parse_limits(struct config_ctx *cx, const config_setting_t *root,
 }
 
 static int
-local_parse(config_t *cfg, struct config_ctx *cx, struct local_config *lc)
+local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 {
+	struct local_config *lc = arg;
 	const config_setting_t *root = config_root_setting(cfg), *g;
 	char role[32], level[16];
 	int r, n;
@@ -819,7 +831,6 @@ local_config_load(const char *path, struct local_config *out,
 {
 	struct config_ctx cx = { .name = path, .err = err };
 	struct local_config *lc;
-	config_t cfg;
 	char *text;
 	size_t len;
 	int r;
@@ -832,14 +843,7 @@ local_config_load(const char *path, struct local_config *out,
 		return SK_ENOMEM;
 	}
 	snprintf(lc->file, sizeof(lc->file), "%s", path);
-	config_init(&cfg);
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		r = config_fail(&cx, NULL, "%s", config_error_text(&cfg));
-		if (err != NULL)
-			err->line = config_error_line(&cfg);
-	} else
-		r = local_parse(&cfg, &cx, lc);
-	config_destroy(&cfg);
+	r = config_parse_text(&cx, text, len, NULL, local_parse, lc);
 	free(text);
 	if (r == 0)
 		*out = *lc;

@@ -159,6 +159,17 @@ void config_ctx_dir(struct config_ctx *cx, const char *path);
 int config_read_text(struct config_ctx *cx, const char *path, char **out,
     size_t *len);
 
+typedef int (*config_parse_fn)(config_t *cfg, struct config_ctx *cx,
+    void *arg);
+
+/*
+ * Parses text (len bytes, NUL-terminated) as libconfig and hands the result
+ * to parse. A syntax error is reported with its line. If digest is not
+ * NULL it gets the hex SHA-256 of the text, the digest logged at load (R54).
+ */
+int config_parse_text(struct config_ctx *cx, const char *text, size_t len,
+    char digest[65], config_parse_fn parse, void *arg);
+
 /* Records "file:line: message" (line of at, or 0) and returns SK_ECONFIG. */
 int config_fail(struct config_ctx *cx, const config_setting_t *at,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));

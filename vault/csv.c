@@ -350,11 +350,17 @@ skip_run(struct csv_reader *r, int *state)
 		table = r->special;
 	else
 		return 0;
+	/* Never look further than the record can still grow, so a huge
+	 * line costs linear time, and the state machine reports it. */
+	if (r->rec_len + 2 >= CSV_RECORD_MAX)
+		return 0;
+	if ((size_t)(end - p) > CSV_RECORD_MAX - r->rec_len - 2)
+		end = p + (CSV_RECORD_MAX - r->rec_len - 2);
 	while (q < end && !table[*q])
 		q++;
 	n = (size_t)(q - p);
-	if (n == 0 || r->rec_len + n + 1 >= CSV_RECORD_MAX)
-		return 0;	/* the state machine reports the overflow */
+	if (n == 0)
+		return 0;
 	memcpy(r->rec + r->rec_len, p, n);
 	r->rec_len += n;
 	r->buf_pos += n;

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <libconfig.h>
-#include <openssl/evp.h>
 
 #include "csv.h"
 #include "dict.h"
@@ -395,15 +394,25 @@ load_scan(struct config_ctx *cx, const config_setting_t *root,
 	return 0;
 }
 
+static int
+policy_parse(config_t *cfg, struct config_ctx *cx, void *arg)
+{
+	const config_setting_t *root = config_root_setting(cfg);
+	struct policy *p = arg;
+	int r;
+
+	if ((r = load_io(cx, root, p)) != 0 ||
+	    (r = load_columns(cx, root, p)) != 0 ||
+	    (r = load_privacy(cx, root, p)) != 0)
+		return r;
+	return load_scan(cx, root, p);
+}
+
 int
 policy_load(const char *path, struct policy **out, struct config_error *err)
 {
 	struct config_ctx cx = { .name = path, .err = err };
-	const config_setting_t *root;
 	struct policy *p;
-	uint8_t md[32];
-	unsigned mdlen = 0;
-	config_t cfg;
 	char *text;
 	size_t len;
 	int r;
@@ -416,21 +425,7 @@ policy_load(const char *path, struct policy **out, struct config_error *err)
 		return SK_ENOMEM;
 	}
 	snprintf(p->file, sizeof(p->file), "%s", path);
-	EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL);
-	sk_hex(md, sizeof(md), p->digest);
-	config_init(&cfg);
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		r = config_fail(&cx, NULL, "%s", config_error_text(&cfg));
-		if (err != NULL)
-			err->line = config_error_line(&cfg);
-	} else {
-		root = config_root_setting(&cfg);
-		if ((r = load_io(&cx, root, p)) == 0 &&
-		    (r = load_columns(&cx, root, p)) == 0 &&
-		    (r = load_privacy(&cx, root, p)) == 0)
-			r = load_scan(&cx, root, p);
-	}
-	config_destroy(&cfg);
+	r = config_parse_text(&cx, text, len, p->digest, policy_parse, p);
 	free(text);
 	if (r != 0) {
 		policy_free(p);
