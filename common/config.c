@@ -292,6 +292,18 @@ load_hosts(struct config_ctx *cx, const config_setting_t *root,
 	if (netaddr_parse(site->vault.address, &na) != 0)
 		return config_fail(cx, config_setting_get_member(g, "address"),
 		    "'address' must be an IPv4 or IPv6 address");
+	/* A vault with a link of its own to each server has two addresses. */
+	if ((r = config_string(cx, g, "sender_address",
+	    site->vault.sender_address, sizeof(site->vault.sender_address),
+	    0)) != 0)
+		return r;
+	if (site->vault.sender_address[0] == '\0')
+		memcpy(site->vault.sender_address, site->vault.address,
+		    sizeof(site->vault.address));
+	else if (netaddr_parse(site->vault.sender_address, &na) != 0)
+		return config_fail(cx, config_setting_get_member(g,
+		    "sender_address"), "'sender_address' must be an IPv4 or "
+		    "IPv6 address");
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct config_listener {
 struct config_host {
 	char identity[CONFIG_IDENTITY_MAX];
 	char address[64];	/* vault: the address it connects from */
+	char sender_address[64]; /* vault: ... to the sender, if another */
 	struct config_listener external;
 	struct config_listener internal;
 };

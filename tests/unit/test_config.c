@@ -104,6 +104,8 @@ test_good_site(void **state)
 	    "/etc/sekisho/recip-ca.crt");
 	assert_string_equal(site->receiver.internal.ca_file,
 	    "/etc/sekisho/internal-ca.crt");
+	/* One vault address unless it has a second link to the sender. */
+	assert_string_equal(site->vault.sender_address, "198.51.100.2");
 	assert_int_equal(site->ndatasets, 2);
 	assert_int_equal(site->datasets[0].max_bytes, 1000);
 	assert_int_equal(site->datasets[1].retention_days, 7);
@@ -163,6 +165,9 @@ test_errors_name_the_line(void **state)
 	    "missing setting 'identity'");
 	expect_error("networks = [ \"203.0.113.0/24\" ]", "networks = [ ]", 32,
 	    "1 to 64");
+	expect_error("address = \"198.51.100.2\"; };",
+	    "address = \"198.51.100.2\"; sender_address = \"x\"; };", 14,
+	    "'sender_address' must be");
 	/* A syntax error: libconfig's own message, with the line. */
 	expect_error("max_bytes = 1000; },", "max_bytes = = 1000; },", 22,
 	    "syntax error");

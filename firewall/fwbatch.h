@@ -1,0 +1,60 @@
+/*
+ * fwbatch.h: libnftnl objects and the netlink batch (pure), and the
+ * netlink calls (fwkernel.c).
+ */
+#ifndef FW_BATCH_H
+#define FW_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fw.h"
+
+struct nftnl_rule;
+struct nftnl_chain;
+struct nftnl_table;
+
+struct fw_batch {
+	char *buf;
+	size_t len;
+	uint32_t first_seq, last_seq;
+	unsigned nacks;		/* messages that ask for an acknowledgement */
+};
+
+/* fwbatch.c */
+
+/* Builds the one batch that replaces `inet sekisho` with rs; tag is the
+ * table's userdata (generator version and digest). */
+int fw_batch_build(const struct fw_ruleset *rs, const char *tag,
+    struct fw_batch *out);
+void fw_batch_free(struct fw_batch *b);
+
+struct nftnl_rule *fw_rule_object(const struct fw_rule *r);
+struct nftnl_chain *fw_chain_object(enum fw_chain c);
+struct nftnl_table *fw_table_object(const char *tag);
+
+/* The text verify compares: a rule without handle or position. */
+int fw_rule_canonical(struct nftnl_rule *nr, char *out, size_t cap);
+/* The same for an expected rule, taken through netlink bytes and back. */
+int fw_rule_expected_canonical(const struct fw_rule *r, char *out,
+    size_t cap);
+
+/* fwkernel.c */
+
+/* Sends the batch and reads every acknowledgement. why says what failed. */
+int fw_kernel_apply(const struct fw_batch *b, char *why, size_t whycap);
+
+struct fw_live {
+	int table_found;
+	char tag[256];			/* the table's userdata */
+	int chains_ok[FW_NCHAINS];	/* hook, priority, policy as ours */
+	unsigned extra_chains;
+	char **rules[FW_NCHAINS];	/* canonical text, in order */
+	size_t nrules[FW_NCHAINS];
+};
+
+/* Reads `inet sekisho` back from the kernel. */
+int fw_kernel_read(struct fw_live *live, char *why, size_t whycap);
+void fw_live_free(struct fw_live *live);
+
+#endif

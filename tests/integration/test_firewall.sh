@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# test_firewall.sh: each role's generated ruleset applied in its own network
+# namespace, and real sockets trying the allowed and the forbidden paths.
+#
+#   muni 192.0.2.10 ── 192.0.2.1 recv 198.51.100.1 ── 198.51.100.2 vault
+#   (and 2001:db8:1::10 ── 2001:db8:1::1)               198.51.100.5 ── 198.51.100.6 send
+#                                                  recip 203.0.113.10 ── 203.0.113.1 send
+#
+# Only connected routes exist: no namespace has a route to the outside. The
+# namespaces, links and processes are this test's own and removed at exit.
+. "$(dirname "$0")/lib.sh"
+
+FW="$BIN/sekisho-firewall"
+PROBE="$TOP/tests/integration/netprobe.py"
+P="skfw$$"		# namespace prefix, unique to this run
+NS=(muni recv vault send recip)
+
+ns() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
+
+teardown() {
+	local n
+	for n in "${NS[@]}"; do ip netns del "$P-$n" 2>/dev/null; done
+}
+trap 'teardown; cleanup' EXIT
+
+link() {	# link NS1 ADDR1 NS2 ADDR2 (veth pair named after the ends)
+	ip link add "$1$3" netns "$P-$1" type veth peer name "$3$1" netns "$P-$3"
+	ns "$1" ip addr add "$2" dev "$1$3"
+	ns "$3" ip addr add "$4" dev "$3$1"
+	ns "$1" ip link set "$1$3" up
+	ns "$3" ip link set "$3$1" up
+}
+
+setup_bed() {
+	local n
+	for n in "${NS[@]}"; do
+		ip netns add "$P-$n" || return 1
+		ns "$n" ip link set lo up
+	done
+	link muni 192.0.2.10/24 recv 192.0.2.1/24
+	ns muni ip addr add 2001:db8:1::10/64 dev munirecv nodad
+	ns recv ip addr add 2001:db8:1::1/64 dev recvmuni nodad
+	link recv 198.51.100.1/30 vault 198.51.100.2/30
+	link vault 198.51.100.5/30 send 198.51.100.6/30
+	link recip 203.0.113.10/24 send 203.0.113.1/24
+	cat > "$T/site.conf" <<CONF
+site: { name = "Firewall test site"; };
+ca: { municipalities = "m.crt"; recipients = "r.crt"; internal = "i.crt"; };
+hosts: {
+  receiver: { identity = "urn:sekisho:host:receiver";
+    external: { address = "192.0.2.1"; port = 8443; interface = "recvmuni"; };
+    internal: { address = "198.51.100.1"; port = 9443; interface = "recvvault"; }; };
+  vault: { identity = "urn:sekisho:host:vault"; address = "198.51.100.2";
+    sender_address = "198.51.100.5"; };
+  sender: { identity = "urn:sekisho:host:sender";
+    external: { address = "203.0.113.1"; port = 8444; interface = "sendrecip"; };
+    internal: { address = "198.51.100.6"; port = 9444; interface = "sendvault"; }; };
+};
+datasets = ( { id = "d"; } );
+municipalities = ( { id = "131156"; identity = "urn:sekisho:muni:131156";
+  networks = [ "192.0.2.0/24", "2001:db8:1::/64" ]; datasets = [ "d" ]; } );
+recipients = ( { id = "univ-a"; identity = "urn:sekisho:recip:univ-a";
+  networks = [ "203.0.113.0/24" ]; } );
+CONF
+}
+
+# bg NS ARGS...: a probe in the background, its own pid remembered (not a
+# subshell's), so the cleanup stops it.
+bg() {
+	local n=$1; shift
+	ip netns exec "$P-$n" python3 "$PROBE" "$@" &
+	PIDS+=($!)
+}
+
+# Servers everywhere: each host listens on TCP 80 and UDP 53, and the
+# receiver and sender on their service ports.
+start_servers() {
+	local spec
+	for spec in "muni 192.0.2.10" "recv 192.0.2.1" "recv 198.51.100.1" \
+	    "vault 198.51.100.2" "vault 198.51.100.5" "send 198.51.100.6" \
+	    "send 203.0.113.1" "recip 203.0.113.10"; do
+		set -- $spec
+		bg "$1" serve-tcp "$2" 80
+		bg "$1" serve-udp "$2" 53 "$T/udp-$2"
+	done
+	bg recv serve-tcp 192.0.2.1 8443 "$T/stream-bytes"
+	bg recv serve-tcp 198.51.100.1 9443
+	bg send serve-tcp 203.0.113.1 8444
+	bg send serve-tcp 198.51.100.6 9444
+	sleep 1
+}
+
+apply_all() {
+	ns recv "$FW" -c "$T/site.conf" --role receiver apply >/dev/null &&
+	ns vault "$FW" -c "$T/site.conf" --role vault apply >/dev/null &&
+	ns send "$FW" -c "$T/site.conf" --role sender apply >/dev/null
+}
+
+can_tcp() { ns "$1" python3 "$PROBE" connect "$2" "$3"; }
+cannot_tcp() { ! can_tcp "$@"; }
+cannot_ping() { ! ns "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1; }
+cannot_udp() {	# cannot_udp FROM ADDR: a datagram never arrives
+	ns "$1" python3 "$PROBE" send-udp "$2" 53 2>/dev/null
+	sleep 0.3
+	[ ! -s "$T/udp-$2" ]
+}
+
+test_r18_apply_and_verify_each_role() {
+	apply_all &&
+	ns recv "$FW" -c "$T/site.conf" --role receiver verify >/dev/null &&
+	ns vault "$FW" -c "$T/site.conf" --role vault verify >/dev/null &&
+	ns send "$FW" -c "$T/site.conf" --role sender verify >/dev/null
+}
+
+test_r18_live_ruleset_matches_render() {
+	diff <("$FW" -c "$T/site.conf" --role receiver render | grep -v '^#') \
+	    <(ns recv nft list table inet sekisho | grep -v '^$')
+}
+
+test_r01_allowed_paths_work() {
+	can_tcp muni 192.0.2.1 8443 && can_tcp vault 198.51.100.1 9443 &&
+	can_tcp vault 198.51.100.6 9444 && can_tcp recip 203.0.113.1 8444
+}
+
+test_r01_other_ports_and_peers_refused() {
+	cannot_tcp muni 192.0.2.1 80 && cannot_tcp muni 192.0.2.1 9443 &&
+	cannot_tcp recip 203.0.113.1 80 && cannot_tcp vault 198.51.100.1 8443
+}
+
+# R02: as root inside the receiver, nothing gets out (TCP, UDP, ICMP).
+test_r02_compromised_receiver_cannot_send() {
+	cannot_tcp recv 192.0.2.10 80 && cannot_tcp recv 198.51.100.2 80 &&
+	cannot_udp recv 192.0.2.10 && cannot_udp recv 198.51.100.2 &&
+	cannot_ping recv 192.0.2.10 && cannot_ping recv 198.51.100.2 &&
+	cannot_tcp recv 203.0.113.1 8444
+}
+
+# R05: nothing connects to the vault; it reaches only the two ports.
+test_r05_nothing_connects_to_vault() {
+	cannot_tcp recv 198.51.100.2 80 && cannot_tcp send 198.51.100.5 80 &&
+	cannot_udp send 198.51.100.5 && cannot_ping recv 198.51.100.2
+}
+
+test_r06_compromised_vault_reaches_only_two_ports() {
+	cannot_tcp vault 198.51.100.1 80 && cannot_tcp vault 198.51.100.6 80 &&
+	cannot_udp vault 198.51.100.1 && cannot_ping vault 198.51.100.6 &&
+	can_tcp vault 198.51.100.1 9443
+}
+
+test_r03_compromised_sender_cannot_send() {
+	cannot_tcp send 203.0.113.10 80 && cannot_tcp send 198.51.100.5 80 &&
+	cannot_udp send 203.0.113.10 && cannot_ping send 203.0.113.10
+}
+
+test_ipv6_refused_without_an_ipv6_listener() {
+	# The site's listener is IPv4: no IPv6 rule exists, so IPv6 is dropped.
+	cannot_tcp muni 2001:db8:1::1 8443 && cannot_ping muni 2001:db8:1::1
+}
+
+test_r54_verify_detects_hand_rule_and_deleted_table() {
+	ns recv nft add rule inet sekisho output tcp dport 80 accept &&
+	! ns recv "$FW" -c "$T/site.conf" --role receiver verify > "$T/v1" &&
+	grep -q 'extra rule in chain output' "$T/v1" &&
+	ns recv nft delete table inet sekisho &&
+	! ns recv "$FW" -c "$T/site.conf" --role receiver verify > "$T/v2" &&
+	grep -q 'missing table inet sekisho' "$T/v2" &&
+	ns recv "$FW" -c "$T/site.conf" --role receiver apply >/dev/null &&
+	ns recv "$FW" -c "$T/site.conf" --role receiver verify >/dev/null
+}
+
+test_r24_lockdown_stops_established_transfer_and_unlock_resumes() {
+	local before after
+	bg muni stream 192.0.2.1 8443 "$T/sent" 6
+	local sp=${PIDS[-1]}
+	sleep 1.5
+	ns recv "$FW" -c "$T/site.conf" --role receiver --audit "$T/fw.log" \
+		lockdown >/dev/null || return 1
+	sleep 0.5
+	before=$(cat "$T/stream-bytes")
+	sleep 1.5
+	after=$(cat "$T/stream-bytes")
+	wait "$sp"
+	[ "$before" = "$after" ] || { echo "data still flowed: $before -> $after"; return 1; }
+	cannot_tcp muni 192.0.2.1 8443 || return 1
+	ns recv "$FW" -c "$T/site.conf" --role receiver --audit "$T/fw.log" \
+		unlock >/dev/null &&
+	can_tcp muni 192.0.2.1 8443 &&
+	grep -q firewall.lockdown "$T/fw.log" && grep -q firewall.unlock "$T/fw.log" &&
+	"$BIN/sekisho-receiver" audit verify "$T/fw.log" >/dev/null
+}
+
+test_r18_reapply_under_load_never_opens_forbidden_path() {
+	local i prober tries
+	# While the ruleset is replaced 1,000 times, the receiver keeps trying
+	# to connect out: not one attempt may get through.
+	( while [ ! -e "$T/stop" ]; do
+		echo try >> "$T/tries"
+		if NETPROBE_TIMEOUT=0.2 ns recv python3 "$PROBE" connect \
+		    192.0.2.10 80 2>/dev/null; then
+			echo leak >> "$T/leaks"
+		fi
+	done ) & prober=$!
+	for i in $(seq 1 1000); do
+		ns recv "$FW" -c "$T/site.conf" --role receiver apply >/dev/null ||
+			{ touch "$T/stop"; wait "$prober"; return 1; }
+	done
+	touch "$T/stop"
+	wait "$prober"
+	tries=$(wc -l < "$T/tries")
+	echo "re-applied 1000 times; $tries forbidden connection attempts meanwhile"
+	[ "$tries" -gt 10 ] && [ ! -s "$T/leaks" ]
+}
+
+setup_bed || { echo "cannot create namespaces"; exit 1; }
+start_servers
+for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
+	check "$t" "$t"
+done
+summary
