@@ -51,9 +51,9 @@ TEST_PROGRAMS :=
 all:
 
 include common/common.mk
+include firewall/firewall.mk
 include receiver/receiver.mk
 include vault/vault.mk
-include firewall/firewall.mk
 include tests/tests.mk
 
 all: $(PROGRAMS)

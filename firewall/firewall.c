@@ -47,10 +47,7 @@ build(struct fw_cmd *fc, int lockdown, struct fw_ruleset *rs, char **text,
 		    sk_strerror(r));
 		return r;
 	}
-	snprintf(tag, tagcap, "sekisho-firewall %s role=%s%s sha256=%s",
-	    FW_VERSION, fc->role_name, lockdown ? " lockdown" : "",
-	    rs->digest);
-	return 0;
+	return fw_tag(rs, fc->role_name, lockdown, tag, tagcap);
 }
 
 static int
@@ -107,118 +104,14 @@ cmd_apply(struct fw_cmd *fc, int lockdown, const char *event)
 	return r == 0 ? 0 : 1;
 }
 
-/* Compares one chain's rules; prints each difference. */
-static int
-compare_chain(const struct fw_ruleset *rs, const struct fw_live *live,
-    int c)
-{
-	char want[8192], shown[1024];
-	size_t i, k = 0, n = 0;
-	int diffs = 0, found;
-	char *used = calloc(live->nrules[c] + 1, 1);
-
-	if (used == NULL)
-		return 1;
-	for (i = 0; i < rs->n; i++) {
-		if (rs->rules[i].chain != (enum fw_chain)c)
-			continue;
-		n++;
-		if (fw_rule_expected_canonical(&rs->rules[i], want,
-		    sizeof(want)) != 0) {
-			diffs++;
-			continue;
-		}
-		for (found = 0, k = 0; k < live->nrules[c]; k++)
-			if (!used[k] && strcmp(live->rules[c][k], want) == 0) {
-				used[k] = 1;
-				found = 1;
-				break;
-			}
-		if (!found) {
-			fw_render_rule(&rs->rules[i], shown, sizeof(shown));
-			printf("missing rule in chain %s: %s\n",
-			    fw_chain_names[c], shown);
-			diffs++;
-		}
-	}
-	for (k = 0; k < live->nrules[c]; k++)
-		if (!used[k]) {
-			printf("extra rule in chain %s:\n%s", fw_chain_names[c],
-			    live->rules[c][k]);
-			diffs++;
-		}
-	free(used);
-	return diffs;
-}
-
-/* Same rules, same order? (Order matters: the first match decides.) */
-static int
-same_order(const struct fw_ruleset *rs, const struct fw_live *live, int c)
-{
-	char want[8192];
-	size_t i, k = 0;
-
-	for (i = 0; i < rs->n; i++) {
-		if (rs->rules[i].chain != (enum fw_chain)c)
-			continue;
-		if (k >= live->nrules[c] ||
-		    fw_rule_expected_canonical(&rs->rules[i], want,
-		    sizeof(want)) != 0 || strcmp(live->rules[c][k++], want) != 0)
-			return 0;
-	}
-	return k == live->nrules[c];
-}
-
 static int
 cmd_verify(struct fw_cmd *fc)
 {
-	struct fw_ruleset rs;
-	struct fw_live live;
-	char *text = NULL, tag[256], why[512];
-	int diffs = 0, c;
+	int r = fw_verify(fc->site, fc->role, stdout);
 
-	if (build(fc, 0, &rs, &text, tag, sizeof(tag)) != 0)
-		return 2;
-	if (fw_kernel_read(&live, why, sizeof(why)) != 0) {
-		fprintf(stderr, "sekisho-firewall: %s\n", why);
-		return 2;
-	}
-	if (!live.table_found) {
-		printf("missing table inet %s\n", FW_TABLE);
-		diffs++;
-	} else {
-		if (strcmp(live.tag, tag) != 0) {
-			printf("table tag differs: live \"%s\", expected \"%s\"\n",
-			    live.tag, tag);
-			diffs++;
-		}
-		if (live.extra_chains > 0) {
-			printf("%u extra chain(s) in table inet %s\n",
-			    live.extra_chains, FW_TABLE);
-			diffs++;
-		}
-		for (c = 0; c < FW_NCHAINS; c++) {
-			if (!live.chains_ok[c]) {
-				printf("chain %s is missing or its hook, "
-				    "priority or policy differ\n",
-				    fw_chain_names[c]);
-				diffs++;
-			}
-			diffs += compare_chain(&rs, &live, c);
-			if (diffs == 0 && !same_order(&rs, &live, c)) {
-				printf("chain %s: the rules are out of order\n",
-				    fw_chain_names[c]);
-				diffs++;
-			}
-		}
-	}
-	if (diffs == 0)
-		printf("verified: the live %s ruleset is the generated one "
-		    "(sha256 %s)\n", fc->role_name, rs.digest);
-	fw_live_free(&live);
-	fw_free(&rs);
-	free(text);
-	return diffs == 0 ? 0 : 1;
+	if (r == 0)
+		return 0;
+	return r == SK_EAUTH ? 1 : 2;
 }
 
 static int

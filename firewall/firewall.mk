@@ -4,9 +4,12 @@ FIREWALL_CORE_SRCS := \
 	firewall/fwrender.c \
 	firewall/fwrule.c
 
+# What a daemon links to check its host's firewall at start-up.
+FIREWALL_CHECK_OBJS := $(FIREWALL_CORE_SRCS:%.c=$(BUILD)/obj/%.o) \
+	$(BUILD)/obj/firewall/fwverify.o $(BUILD)/obj/firewall/fwkernel.o
+
 FIREWALL_CORE_OBJS := $(FIREWALL_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
-FIREWALL_OBJS := $(BUILD)/obj/firewall/firewall.o \
-	$(BUILD)/obj/firewall/fwkernel.o $(FIREWALL_CORE_OBJS)
+FIREWALL_OBJS := $(BUILD)/obj/firewall/firewall.o $(FIREWALL_CHECK_OBJS)
 FIREWALL_BIN := $(BUILD)/bin/sekisho-firewall
 LIBS_NFT := -lnftnl -lmnl
 PROGRAMS += $(FIREWALL_BIN)

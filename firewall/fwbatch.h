@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "fw.h"
 
@@ -56,5 +57,19 @@ struct fw_live {
 /* Reads `inet sekisho` back from the kernel. */
 int fw_kernel_read(struct fw_live *live, char *why, size_t whycap);
 void fw_live_free(struct fw_live *live);
+
+/* fwverify.c */
+
+/* The table's tag: generator version, role and the ruleset's digest. */
+int fw_tag(const struct fw_ruleset *rs, const char *role, int lockdown,
+    char *tag, size_t cap);
+
+/*
+ * Compares the live table with the role's generated ruleset and writes each
+ * difference to out. Returns 0 when equal, SK_EAUTH when they differ, or
+ * another error when the ruleset cannot be read.
+ */
+int fw_verify(const struct site_config *site, enum config_role role,
+    FILE *out);
 
 #endif

@@ -59,8 +59,10 @@ fw_kernel_apply(const struct fw_batch *b, char *why, size_t whycap)
 	ssize_t got;
 
 	why[0] = '\0';
-	if ((nl = open_socket(b->len + 65536, (size_t)b->nacks * 64 + 262144,
-	    why, whycap)) == NULL)
+	/* Each ack is a socket buffer of its own (~1-2 KiB accounted), so the
+	 * receive buffer is sized by their number, not their 36 bytes. */
+	if ((nl = open_socket(b->len + 65536, (size_t)b->nacks * 2048 +
+	    (1u << 20), why, whycap)) == NULL)
 		return SK_ESYS;
 	if (mnl_socket_sendto(nl, b->buf, b->len) < 0) {
 		snprintf(why, whycap, "sending the batch: %s", strerror(errno));
@@ -77,7 +79,9 @@ fw_kernel_apply(const struct fw_batch *b, char *why, size_t whycap)
 			break;
 		}
 		if ((got = mnl_socket_recvfrom(nl, buf, sizeof(buf))) <= 0) {
-			snprintf(why, whycap, "netlink: %s", strerror(errno));
+			snprintf(why, whycap, "netlink: %s%s", strerror(errno),
+			    errno == ENOBUFS ? " (acknowledgements were lost: "
+			    "run verify to see what the kernel holds)" : "");
 			err = SK_ESYS;
 			break;
 		}

@@ -36,6 +36,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "fwbatch.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -520,12 +521,18 @@ cmd_run(struct receiver *rcv)
 	struct audit_event ev = { .event = "receiver.stop", .actor = "system" };
 	int i;
 
-	if (rcv->local.require_firewall)
-		fatalx("require_firewall is set, but this build cannot verify "
-		    "the firewall yet; set require_firewall = false in %s",
-		    rcv->local.file);
 	log_init("sekisho-receiver", rcv->local.use_syslog,
 	    (enum log_level)rcv->local.log_level);
+	/* The network layer of one-way must be in place before we serve. */
+	if (rcv->local.require_firewall &&
+	    fw_verify(rcv->site, ROLE_RECEIVER, stderr) != 0)
+		fatalx("this host's firewall is not the receiver ruleset of %s; "
+		    "apply it with 'sekisho-firewall -c %s --role receiver "
+		    "apply' (or set require_firewall = false); refusing to serve",
+		    rcv->local.site_file, rcv->local.site_file);
+	if (rcv->local.require_firewall)
+		log_info("firewall verified: table inet sekisho is the "
+		    "receiver ruleset of the site");
 	open_tls(rcv);
 	open_storage(rcv);
 	rcv->listen_fd = receiver_listen(rcv);

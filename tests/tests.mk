@@ -26,6 +26,17 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(COMMON_LIB)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(UNIT_WRAP_$*) -o $@ $< $(COMMON_LIB) \
 		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO)
 
+# The firewall's pure core (no kernel).
+FW_UNIT_BIN := $(BUILD)/tests/test_fw
+TEST_PROGRAMS += $(FW_UNIT_BIN)
+
+$(FW_UNIT_BIN): $(BUILD)/obj/tests/unit/test_fw.o $(FIREWALL_CORE_OBJS) \
+		$(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(FIREWALL_CORE_OBJS) $(COMMON_LIB) \
+		-lcmocka $(LIBS_NFT) $(LIBS_CONFIG) $(LIBS_CRYPTO)
+
 tests-bin: $(TEST_PROGRAMS)
 
 # libFuzzer targets, built with clang, ASan and UBSan, from the sources.

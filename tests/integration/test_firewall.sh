@@ -13,7 +13,7 @@
 FW="$BIN/sekisho-firewall"
 PROBE="$TOP/tests/integration/netprobe.py"
 P="skfw$$"		# namespace prefix, unique to this run
-NS=(muni recv vault send recip)
+NS=(muni recv vault send recip solo)
 
 ns() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
 
@@ -209,6 +209,37 @@ test_r18_reapply_under_load_never_opens_forbidden_path() {
 	tries=$(wc -l < "$T/tries")
 	echo "re-applied 1000 times; $tries forbidden connection attempts meanwhile"
 	[ "$tries" -gt 10 ] && [ ! -s "$T/leaks" ]
+}
+
+# The receiver refuses to serve until its host's firewall verifies.
+test_r54_receiver_refuses_to_start_without_firewall() {
+	local port code
+	make_pki >/dev/null
+	port=$(free_port)
+	cp "$T/site.conf" "$T/fwsite.conf"
+	write_site "$port"
+	write_local
+	sed -i 's/require_firewall = false;/require_firewall = true;/' \
+		"$T/receiver.conf"
+	"$BIN/sekisho-receiver" -c "$T/receiver.conf" init >/dev/null
+	ns solo ip link set lo up
+	ns solo timeout 20 "$BIN/sekisho-receiver" -c "$T/receiver.conf" run \
+		> "$T/solo.log" 2>&1 && return 1	# it must refuse
+	grep -q 'missing table inet sekisho' "$T/solo.log" &&
+	grep -q 'refusing to serve' "$T/solo.log" || return 1
+	ns solo "$FW" -c "$T/site.conf" --role receiver apply >/dev/null || return 1
+	ip netns exec "$P-solo" "$BIN/sekisho-receiver" -c "$T/receiver.conf" \
+		run >> "$T/solo.log" 2>&1 &
+	PIDS+=($!)
+	sleep 2
+	printf 'a\n' > "$T/s.csv"
+	code=$(ns solo curl -sS -o /dev/null -w '%{http_code}' \
+		--cacert "$T/pki/internal-ca/ca.crt" \
+		--cert "$T/pki/muni-ca/issued/131156.crt" \
+		--key "$T/pki/muni-ca/issued/131156.key" -T "$T/s.csv" \
+		"https://127.0.0.1:$port/v1/uploads/health-checkup/s.csv")
+	cp "$T/fwsite.conf" "$T/site.conf"
+	[ "$code" = 201 ] && grep -q 'firewall verified' "$T/solo.log"
 }
 
 setup_bed || { echo "cannot create namespaces"; exit 1; }

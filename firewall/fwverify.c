@@ -1,0 +1,144 @@
+/*
+ * fwverify.c: compares the live table `inet sekisho` with the ruleset the
+ * site configuration gives for a role (R54). sekisho-firewall's verify and
+ * the daemons' start-up check share it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fw.h"
+#include "fwbatch.h"
+#include "sk.h"
+
+/* Compares one chain's rules; prints each difference. */
+static int
+compare_chain(const struct fw_ruleset *rs, const struct fw_live *live,
+    int c, FILE *out)
+{
+	char want[8192], shown[1024];
+	size_t i, k = 0, n = 0;
+	int diffs = 0, found;
+	char *used = calloc(live->nrules[c] + 1, 1);
+
+	if (used == NULL)
+		return 1;
+	for (i = 0; i < rs->n; i++) {
+		if (rs->rules[i].chain != (enum fw_chain)c)
+			continue;
+		n++;
+		if (fw_rule_expected_canonical(&rs->rules[i], want,
+		    sizeof(want)) != 0) {
+			diffs++;
+			continue;
+		}
+		for (found = 0, k = 0; k < live->nrules[c]; k++)
+			if (!used[k] && strcmp(live->rules[c][k], want) == 0) {
+				used[k] = 1;
+				found = 1;
+				break;
+			}
+		if (!found) {
+			fw_render_rule(&rs->rules[i], shown, sizeof(shown));
+			fprintf(out, "missing rule in chain %s: %s\n",
+			    fw_chain_names[c], shown);
+			diffs++;
+		}
+	}
+	for (k = 0; k < live->nrules[c]; k++)
+		if (!used[k]) {
+			fprintf(out, "extra rule in chain %s:\n%s", fw_chain_names[c],
+			    live->rules[c][k]);
+			diffs++;
+		}
+	free(used);
+	return diffs;
+}
+
+/* Same rules, same order? (Order matters: the first match decides.) */
+static int
+same_order(const struct fw_ruleset *rs, const struct fw_live *live, int c)
+{
+	char want[8192];
+	size_t i, k = 0;
+
+	for (i = 0; i < rs->n; i++) {
+		if (rs->rules[i].chain != (enum fw_chain)c)
+			continue;
+		if (k >= live->nrules[c] ||
+		    fw_rule_expected_canonical(&rs->rules[i], want,
+		    sizeof(want)) != 0 || strcmp(live->rules[c][k++], want) != 0)
+			return 0;
+	}
+	return k == live->nrules[c];
+}
+
+int
+fw_tag(const struct fw_ruleset *rs, const char *role, int lockdown,
+    char *tag, size_t cap)
+{
+	int n = snprintf(tag, cap, "sekisho-firewall %s role=%s%s sha256=%s",
+	    FW_VERSION, role, lockdown ? " lockdown" : "", rs->digest);
+
+	return n < 0 || (size_t)n >= cap ? SK_ETOOBIG : 0;
+}
+
+int
+fw_verify(const struct site_config *site, enum config_role role, FILE *out)
+{
+	struct fw_ruleset rs;
+	struct fw_live live;
+	char *text = NULL, tag[256], why[512];
+	int diffs = 0, c, r;
+
+	if ((r = fw_build(site, role, 0, &rs)) != 0)
+		return r;
+	if ((r = fw_render(&rs, config_role_name(role), 0, &text)) != 0 ||
+	    (r = fw_tag(&rs, config_role_name(role), 0, tag, sizeof(tag))) != 0) {
+		fw_free(&rs);
+		free(text);
+		return r;
+	}
+	if ((r = fw_kernel_read(&live, why, sizeof(why))) != 0) {
+		fprintf(out, "%s\n", why);
+		fw_free(&rs);
+		free(text);
+		return r;
+	}
+	if (!live.table_found) {
+		fprintf(out, "missing table inet %s\n", FW_TABLE);
+		diffs++;
+	} else {
+		if (strcmp(live.tag, tag) != 0) {
+			fprintf(out, "table tag differs: live \"%s\", expected "
+			    "\"%s\"\n", live.tag, tag);
+			diffs++;
+		}
+		if (live.extra_chains > 0) {
+			fprintf(out, "%u extra chain(s) in table inet %s\n",
+			    live.extra_chains, FW_TABLE);
+			diffs++;
+		}
+		for (c = 0; c < FW_NCHAINS; c++) {
+			if (!live.chains_ok[c]) {
+				fprintf(out, "chain %s is missing or its hook, "
+				    "priority or policy differ\n",
+				    fw_chain_names[c]);
+				diffs++;
+			}
+			diffs += compare_chain(&rs, &live, c, out);
+			if (diffs == 0 && !same_order(&rs, &live, c)) {
+				fprintf(out, "chain %s: the rules are out of "
+				    "order\n", fw_chain_names[c]);
+				diffs++;
+			}
+		}
+	}
+	if (diffs == 0)
+		fprintf(out, "verified: the live %s ruleset is the generated one "
+		    "(sha256 %s)\n", config_role_name(role), rs.digest);
+	fw_live_free(&live);
+	fw_free(&rs);
+	free(text);
+	return diffs == 0 ? 0 : SK_EAUTH;
+}

@@ -1,0 +1,283 @@
+/*
+ * test_fw.c: the firewall's pure core without a kernel: each role's rules,
+ * the rendered text, and the netlink batch parsed back (R02, R03, R05, R18).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+
+#include "config.h"
+#include "fw.h"
+#include "fwbatch.h"
+#include "sk.h"
+
+static const char site_text[] =
+    "site: { name = \"t\"; };\n"
+    "ca: { municipalities = \"m\"; recipients = \"r\"; internal = \"i\"; };\n"
+    "hosts: {\n"
+    "  receiver: { identity = \"urn:sekisho:host:receiver\";\n"
+    "    external: { address = \"192.0.2.1\"; port = 8443; interface = \"eth0\"; };\n"
+    "    internal: { address = \"198.51.100.1\"; port = 9443; interface = \"eth1\"; }; };\n"
+    "  vault: { identity = \"urn:sekisho:host:vault\"; address = \"198.51.100.2\";\n"
+    "    sender_address = \"198.51.100.5\"; };\n"
+    "  sender: { identity = \"urn:sekisho:host:sender\";\n"
+    "    external: { address = \"203.0.113.1\"; port = 8444; };\n"
+    "    internal: { address = \"198.51.100.6\"; port = 9444; }; };\n"
+    "};\n"
+    "datasets = ( { id = \"d\"; } );\n"
+    "municipalities = (\n"
+    "  { id = \"131156\"; identity = \"urn:sekisho:muni:131156\";\n"
+    "    networks = [ \"192.0.2.0/26\", \"2001:db8:1::/48\" ]; datasets = [ \"d\" ]; },\n"
+    "  { id = \"011002\"; identity = \"urn:sekisho:muni:011002\";\n"
+    "    networks = [ \"192.0.2.0/26\", \"192.0.2.64/26\" ]; datasets = [ \"d\" ]; }\n"
+    ");\n"
+    "recipients = ( { id = \"u\"; identity = \"urn:sekisho:recip:u\";\n"
+    "  networks = [ \"203.0.113.0/24\" ]; } );\n";
+
+static struct site_config *site;
+
+static int
+setup(void **state)
+{
+	struct config_error err;
+
+	(void)state;
+	return site_config_load_string(site_text, "/t/site.conf", &site, &err);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	site_config_free(site);
+	return 0;
+}
+
+static char *
+render(enum config_role role, int lockdown, struct fw_ruleset *rs)
+{
+	char *text = NULL;
+
+	assert_int_equal(fw_build(site, role, lockdown, rs), 0);
+	assert_int_equal(fw_render(rs, config_role_name(role), lockdown,
+	    &text), 0);
+	return text;
+}
+
+/* The lines of one chain in the rendered text. */
+static const char *
+chain_text(const char *text, const char *chain, char *buf, size_t cap)
+{
+	char head[64];
+	const char *start, *end;
+
+	snprintf(head, sizeof(head), "chain %s {", chain);
+	assert_non_null(start = strstr(text, head));
+	assert_non_null(end = strstr(start, "\t}"));
+	snprintf(buf, cap, "%.*s", (int)(end - start), start);
+	return buf;
+}
+
+static void
+test_r02_receiver_rules(void **state)
+{
+	struct fw_ruleset rs;
+	char *text = render(ROLE_RECEIVER, 0, &rs), in[8192], out[8192];
+
+	(void)state;
+	chain_text(text, "input", in, sizeof(in));
+	chain_text(text, "output", out, sizeof(out));
+	assert_non_null(strstr(in, "iifname \"eth0\" ip saddr 192.0.2.0/26 "
+	    "ip daddr 192.0.2.1 tcp dport 8443 ct state new accept"));
+	assert_non_null(strstr(in, "iifname \"eth0\" ip saddr 192.0.2.64/26 "
+	    "ip daddr 192.0.2.1 tcp dport 8443 ct state new accept"));
+	assert_non_null(strstr(in, "iifname \"eth1\" ip saddr 198.51.100.2 "
+	    "ip daddr 198.51.100.1 tcp dport 9443 ct state new accept"));
+	/* A network shared by two municipalities is one rule. */
+	assert_null(strstr(strstr(in, "192.0.2.0/26") + 1, "192.0.2.0/26"));
+	/* An IPv6 network cannot reach an IPv4 listener: no rule for it. */
+	assert_null(strstr(text, "2001:db8:1::"));
+	/* Nothing new goes out. */
+	assert_null(strstr(out, "ct state new"));
+	assert_non_null(strstr(text, "policy drop;"));
+	assert_non_null(strstr(text, "log prefix \"sekisho-drop \""));
+	fw_free(&rs);
+	free(text);
+}
+
+static void
+test_r05_vault_rules(void **state)
+{
+	struct fw_ruleset rs;
+	char *text = render(ROLE_VAULT, 0, &rs), in[8192], out[8192];
+	const char *p;
+	int n = 0;
+
+	(void)state;
+	chain_text(text, "input", in, sizeof(in));
+	chain_text(text, "output", out, sizeof(out));
+	assert_null(strstr(in, "ct state new"));	/* nothing comes in */
+	for (p = out; (p = strstr(p, "ct state new accept")) != NULL; p++)
+		n++;
+	assert_int_equal(n, 2);			/* exactly two ways out */
+	assert_non_null(strstr(out, "ip saddr 198.51.100.2 ip daddr "
+	    "198.51.100.1 tcp dport 9443 ct state new accept"));
+	assert_non_null(strstr(out, "ip saddr 198.51.100.5 ip daddr "
+	    "198.51.100.6 tcp dport 9444 ct state new accept"));
+	fw_free(&rs);
+	free(text);
+}
+
+static void
+test_r03_sender_rules(void **state)
+{
+	struct fw_ruleset rs;
+	char *text = render(ROLE_SENDER, 0, &rs), in[8192], out[8192];
+
+	(void)state;
+	chain_text(text, "input", in, sizeof(in));
+	chain_text(text, "output", out, sizeof(out));
+	assert_non_null(strstr(in, "ip saddr 203.0.113.0/24 ip daddr "
+	    "203.0.113.1 tcp dport 8444 ct state new accept"));
+	assert_non_null(strstr(in, "ip saddr 198.51.100.5 ip daddr "
+	    "198.51.100.6 tcp dport 9444 ct state new accept"));
+	assert_null(strstr(out, "ct state new"));
+	fw_free(&rs);
+	free(text);
+}
+
+static void
+test_r24_lockdown_keeps_only_loopback(void **state)
+{
+	struct fw_ruleset rs;
+	char *text = render(ROLE_RECEIVER, 1, &rs);
+
+	(void)state;
+	assert_int_equal(rs.n, 2);
+	assert_non_null(strstr(text, "iifname \"lo\" accept"));
+	assert_non_null(strstr(text, "oifname \"lo\" accept"));
+	assert_null(strstr(text, "established"));
+	fw_free(&rs);
+	free(text);
+}
+
+static void
+test_generating_twice_gives_identical_bytes(void **state)
+{
+	struct fw_ruleset a, b;
+	struct fw_batch ba, bb;
+	char *ta = render(ROLE_RECEIVER, 0, &a), *tb = render(ROLE_RECEIVER, 0,
+	    &b);
+
+	(void)state;
+	assert_string_equal(ta, tb);
+	assert_string_equal(a.digest, b.digest);
+	assert_int_equal(fw_batch_build(&a, "tag", &ba), 0);
+	assert_int_equal(fw_batch_build(&b, "tag", &bb), 0);
+	assert_int_equal(ba.len, bb.len);
+	assert_memory_equal(ba.buf, bb.buf, ba.len);
+	fw_batch_free(&ba);
+	fw_batch_free(&bb);
+	fw_free(&a);
+	fw_free(&b);
+	free(ta);
+	free(tb);
+}
+
+struct guard {
+	int nfproto, l4proto, bad;
+};
+
+static int
+check_expr(struct nftnl_expr *e, void *data)
+{
+	struct guard *g = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (strcmp(name, "meta") == 0) {
+		uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+
+		g->nfproto |= key == NFT_META_NFPROTO;
+		g->l4proto |= key == NFT_META_L4PROTO;
+	} else if (strcmp(name, "payload") == 0) {
+		uint32_t base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
+
+		if (base == NFT_PAYLOAD_NETWORK_HEADER && !g->nfproto)
+			g->bad = 1;
+		if (base == NFT_PAYLOAD_TRANSPORT_HEADER && !g->l4proto)
+			g->bad = 1;
+	}
+	return 0;
+}
+
+/* The batch: begin, table added, deleted, created, three chains, the
+ * rules, end; every header load guarded by its protocol check. */
+static void
+test_batch_structure_and_protocol_guards(void **state)
+{
+	struct fw_ruleset rs;
+	struct fw_batch b;
+	char *text = render(ROLE_RECEIVER, 0, &rs);
+	const struct nlmsghdr *h;
+	int len, i = 0, rules = 0;
+	uint16_t types[8];
+
+	(void)state;
+	assert_int_equal(fw_batch_build(&rs, "tag", &b), 0);
+	assert_int_equal(b.nacks, 3 + FW_NCHAINS + rs.n);
+	len = (int)b.len;
+	for (h = (const struct nlmsghdr *)b.buf; mnl_nlmsg_ok(h, len);
+	    h = mnl_nlmsg_next(h, &len), i++) {
+		uint16_t type = h->nlmsg_type & 0xff;
+
+		if (i < 8)
+			types[i] = h->nlmsg_type;
+		if (i > 0 && type == NFT_MSG_NEWRULE &&
+		    (h->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES) {
+			struct nftnl_rule *r = nftnl_rule_alloc();
+			struct guard g = { 0 };
+
+			assert_true(nftnl_rule_nlmsg_parse(h, r) >= 0);
+			nftnl_expr_foreach(r, check_expr, &g);
+			assert_false(g.bad);
+			nftnl_rule_free(r);
+			rules++;
+		}
+	}
+	assert_int_equal(types[0], NFNL_MSG_BATCH_BEGIN);
+	assert_int_equal(types[1] & 0xff, NFT_MSG_NEWTABLE);
+	assert_int_equal(types[2] & 0xff, NFT_MSG_DELTABLE);
+	assert_int_equal(types[3] & 0xff, NFT_MSG_NEWTABLE);
+	assert_int_equal(types[4] & 0xff, NFT_MSG_NEWCHAIN);
+	assert_int_equal(rules, (int)rs.n);
+	assert_int_equal(i, (int)(1 + 3 + FW_NCHAINS + rs.n + 1));
+	fw_batch_free(&b);
+	fw_free(&rs);
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_r02_receiver_rules),
+		cmocka_unit_test(test_r05_vault_rules),
+		cmocka_unit_test(test_r03_sender_rules),
+		cmocka_unit_test(test_r24_lockdown_keeps_only_loopback),
+		cmocka_unit_test(test_generating_twice_gives_identical_bytes),
+		cmocka_unit_test(test_batch_structure_and_protocol_guards),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
