@@ -609,6 +609,28 @@ config_parse_text(struct config_ctx *cx, const char *text, size_t len,
 	return r;
 }
 
+/* Optional: SSH to every host from the administrators' networks. */
+static int
+load_management(struct config_ctx *cx, const config_setting_t *root,
+    struct site_config *site)
+{
+	const config_setting_t *g = config_setting_get_member(root,
+	    "management");
+	unsigned port;
+	int r;
+
+	if (g == NULL)
+		return 0;
+	if (!config_setting_is_group(g))
+		return config_fail(cx, g, "'management' must be a group");
+	if ((r = load_networks(cx, g, site->management.networks,
+	    &site->management.nnetworks)) != 0 ||
+	    (r = config_unsigned(cx, g, "ssh_port", 1, 65535, 22, &port)) != 0)
+		return r;
+	site->management.port = (uint16_t)port;
+	return 0;
+}
+
 static int
 site_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 {
@@ -623,6 +645,7 @@ site_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 	memset(&ca, 0, sizeof(ca));
 	if ((r = load_cas(cx, root, &ca)) ||
 	    (r = load_hosts(cx, root, &ca, site)) ||
+	    (r = load_management(cx, root, site)) ||
 	    (r = load_datasets(cx, root, site)) ||
 	    (r = load_municipalities(cx, root, site)) ||
 	    (r = load_recipients(cx, root, site)) ||

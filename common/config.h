@@ -81,11 +81,18 @@ struct config_dataset {
 	char policy[PATH_MAX];	/* the vault's processing policy; optional */
 };
 
+struct config_management {
+	struct netaddr networks[CONFIG_NETWORKS_MAX];	/* admins' networks */
+	size_t nnetworks;				/* 0: no SSH at all */
+	uint16_t port;
+};
+
 struct site_config {
 	char file[PATH_MAX];
 	char digest[65];	/* sha-256 of the file as read (R54) */
 	char name[CONFIG_NAME_MAX];
 	struct config_host receiver, vault, sender;
+	struct config_management management;
 	struct config_municipality *municipalities;
 	size_t nmunicipalities;
 	struct config_recipient *recipients;

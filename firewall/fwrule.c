@@ -9,8 +9,10 @@
  *           and from the vault to the internal port; nothing new out.
  * Every role: loopback accepted, invalid state dropped, established and
  * related traffic accepted as the return path of what was allowed, IPv6
- * neighbour discovery (without which IPv6 does not work at all), and a
- * rate-limited log of what is dropped. Lockdown keeps only loopback.
+ * neighbour discovery (without which IPv6 does not work at all), SSH from
+ * the site's management networks (receiver and sender only), and a log
+ * of what is dropped, rate-limited. Lockdown keeps only loopback (and so cuts SSH:
+ * the lockdown procedure is done at the console).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +157,27 @@ allow_out(struct fw_ruleset *rs, const char *from_addr,
 	return add(rs, &r);
 }
 
+/* SSH from the administrators' networks (none if unset). Never on the
+ * vault: nothing connects to it at all (R05); it is run at its console. */
+static int
+add_management(struct fw_ruleset *rs, const struct site_config *site)
+{
+	struct fw_rule r;
+	size_t i;
+	int e;
+
+	for (i = 0; i < site->management.nnetworks; i++) {
+		r = rule(FW_INPUT, FW_CT_NEW, FW_ACCEPT);
+		r.has_saddr = 1;
+		r.saddr = site->management.networks[i];
+		r.tcp = 1;
+		r.dport = site->management.port;
+		if ((e = add(rs, &r)) != 0)
+			return e;
+	}
+	return 0;
+}
+
 static int
 add_role(struct fw_ruleset *rs, const struct site_config *site,
     enum config_role role)
@@ -203,6 +226,8 @@ fw_build(const struct site_config *site, enum config_role role, int lockdown,
 
 	memset(&rs, 0, sizeof(rs));
 	if ((e = add_common(&rs, lockdown)) != 0 ||
+	    (!lockdown && role != ROLE_VAULT &&
+	    (e = add_management(&rs, site)) != 0) ||
 	    (!lockdown && (e = add_role(&rs, site, role)) != 0))
 		goto fail;
 	/* What falls through is dropped by the chain's policy; log a little

@@ -35,6 +35,7 @@ static const char site_text[] =
     "    external: { address = \"203.0.113.1\"; port = 8444; };\n"
     "    internal: { address = \"198.51.100.6\"; port = 9444; }; };\n"
     "};\n"
+    "management: { networks = [ \"192.0.2.128/28\", \"2001:db8:ff::/64\" ]; };\n"
     "datasets = ( { id = \"d\"; } );\n"
     "municipalities = (\n"
     "  { id = \"131156\"; identity = \"urn:sekisho:muni:131156\";\n"
@@ -108,6 +109,11 @@ test_r02_receiver_rules(void **state)
 	assert_null(strstr(strstr(in, "192.0.2.0/26") + 1, "192.0.2.0/26"));
 	/* An IPv6 network cannot reach an IPv4 listener: no rule for it. */
 	assert_null(strstr(text, "2001:db8:1::"));
+	/* SSH from the management networks only, IPv4 and IPv6. */
+	assert_non_null(strstr(in, "ip saddr 192.0.2.128/28 tcp dport 22 "
+	    "ct state new accept"));
+	assert_non_null(strstr(in, "ip6 saddr 2001:db8:ff::/64 tcp dport 22 "
+	    "ct state new accept"));
 	/* Nothing new goes out. */
 	assert_null(strstr(out, "ct state new"));
 	assert_non_null(strstr(text, "policy drop;"));
@@ -168,6 +174,7 @@ test_r24_lockdown_keeps_only_loopback(void **state)
 	assert_non_null(strstr(text, "iifname \"lo\" accept"));
 	assert_non_null(strstr(text, "oifname \"lo\" accept"));
 	assert_null(strstr(text, "established"));
+	assert_null(strstr(text, "dport 22"));
 	fw_free(&rs);
 	free(text);
 }
