@@ -75,6 +75,7 @@ cmd_apply(struct fw_cmd *fc, int lockdown, const char *event)
 	struct fw_ruleset rs;
 	struct fw_batch b;
 	char *text = NULL, tag[256], why[512];
+	size_t i, nets;
 	int r;
 
 	if ((r = build(fc, lockdown, &rs, &text, tag, sizeof(tag))) != 0)
@@ -86,10 +87,13 @@ cmd_apply(struct fw_cmd *fc, int lockdown, const char *event)
 		return 1;
 	}
 	r = fw_kernel_apply(&b, why, sizeof(why));
+	for (i = 0, nets = 0; i < rs.nsets; i++)
+		nets += rs.sets[i].n;
 	if (r == 0)
-		printf("applied the %s ruleset%s: %zu rules, %zu bytes in one "
-		    "batch, sha256 %s\n", fc->role_name,
-		    lockdown ? " (LOCKDOWN)" : "", rs.n, b.len, rs.digest);
+		printf("applied the %s ruleset%s: %zu rules, %zu networks in "
+		    "%zu sets, %zu bytes in one batch, sha256 %s\n",
+		    fc->role_name, lockdown ? " (LOCKDOWN)" : "", rs.n, nets,
+		    rs.nsets, b.len, rs.digest);
 	else
 		fprintf(stderr, "sekisho-firewall: apply failed: %s\n", why);
 	if (r == 0 && event != NULL && audit_note(fc, event, tag) != 0) {

@@ -32,12 +32,38 @@ enum fw_ct { FW_CT_ANY, FW_CT_NEW, FW_CT_ESTREL, FW_CT_INVALID };
 
 enum fw_verdict { FW_ACCEPT, FW_DROP, FW_LOG };	/* FW_LOG: limited log */
 
+#define FW_SET_NAME_MAX 32
+#define FW_MAX_SETS 6
+
+/*
+ * A named interval set of networks of one family: the municipalities',
+ * the recipients' or the administrators' networks. One rule looks a source
+ * address up in it, instead of one rule per network. Sorted, and no network
+ * lies inside another (the kernel refuses overlapping intervals).
+ */
+struct fw_set {
+	char name[FW_SET_NAME_MAX];
+	int family;			/* AF_INET or AF_INET6 */
+	uint32_t id;			/* its id in the batch: 1, 2, ... */
+	struct netaddr *nets;
+	size_t n, cap;
+};
+
+/* One element of an interval set as the kernel holds it: a network is a
+ * start key and an end key (its last address plus one, flagged end). */
+struct fw_elem {
+	uint8_t key[16];
+	int end;
+};
+
 struct fw_rule {
 	enum fw_chain chain;
 	char iif[32];			/* match the input interface, or "" */
 	char oif[32];			/* match the output interface, or "" */
 	int has_saddr, has_daddr;
 	struct netaddr saddr, daddr;	/* same family when both are set */
+	char sset[FW_SET_NAME_MAX];	/* match the source in this set, or "" */
+	int sset_family;
 	int tcp;			/* match TCP (with dport if non-zero) */
 	uint16_t dport;
 	int icmp6_type;			/* >= 0: match this ICMPv6 type */
@@ -48,6 +74,8 @@ struct fw_rule {
 struct fw_ruleset {
 	struct fw_rule *rules;
 	size_t n, cap;
+	struct fw_set sets[FW_MAX_SETS];
+	size_t nsets;
 	char digest[65];		/* sha-256 of the rendered ruleset */
 };
 
@@ -60,6 +88,14 @@ struct fw_ruleset {
 int fw_build(const struct site_config *site, enum config_role role,
     int lockdown, struct fw_ruleset *out);
 void fw_free(struct fw_ruleset *rs);
+
+/* The family a rule's address matches are in (0: none). */
+int fw_rule_family(const struct fw_rule *r);
+
+/* The kernel elements of a set, sorted by key; the caller frees. */
+int fw_set_elements(const struct fw_set *s, struct fw_elem **out,
+    size_t *n);
+int fw_elem_cmp(const void *a, const void *b);
 
 /* fwrender.c */
 

@@ -3,7 +3,7 @@
  * it builds bytes in memory and never opens a socket).
  *
  * The batch adds the table, deletes it, and creates it again with its
- * chains and rules, so that the kernel replaces `inet sekisho` (and nothing
+ * sets, chains and rules, so that the kernel replaces `inet sekisho` (and nothing
  * else) all at once or not at all.
  */
 #include <arpa/inet.h>
@@ -20,6 +20,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
 #include "fw.h"
@@ -30,6 +31,9 @@
 #define CT_ESTABLISHED 2u
 #define CT_RELATED 4u
 #define CT_NEW 8u
+#define FW_ELEMS_PER_MSG 1024	/* set elements in one netlink message */
+#define TYPE_IPADDR 7u		/* nft's data types: ipv4_addr */
+#define TYPE_IP6ADDR 8u		/* ipv6_addr */
 
 static int
 add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
@@ -127,6 +131,25 @@ match_addr(struct nftnl_rule *r, const struct netaddr *a, int dst)
 	return cmp(r, NFT_CMP_EQ, a->addr, len);
 }
 
+/* ip/ip6 saddr looked up in a named set. */
+static int
+match_saddr_set(struct nftnl_rule *r, const char *set, int family)
+{
+	struct nftnl_expr *x;
+	int e;
+
+	if ((e = payload(r, NFT_PAYLOAD_NETWORK_HEADER, family == AF_INET ?
+	    12 : 8, family == AF_INET ? 4 : 16)) != 0)
+		return e;
+	if ((x = nftnl_expr_alloc("lookup")) != NULL) {
+		nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+		nftnl_expr_set_str(x, NFTNL_EXPR_LOOKUP_SET, set);
+		/* The kernel reports flags 0; say it, to read back the same. */
+		nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_FLAGS, 0);
+	}
+	return add_expr(r, x);
+}
+
 static int
 match_ifname(struct nftnl_rule *r, uint32_t key, const char *name)
 {
@@ -193,7 +216,7 @@ verdict(struct nftnl_rule *r, enum fw_verdict v)
 static int
 rule_exprs(struct nftnl_rule *nr, const struct fw_rule *r)
 {
-	const struct netaddr *fam = r->has_saddr ? &r->saddr : &r->daddr;
+	int family = fw_rule_family(r);
 	uint16_t port = htons(r->dport);
 	uint8_t type;
 	int e = 0;
@@ -204,11 +227,14 @@ rule_exprs(struct nftnl_rule *nr, const struct fw_rule *r)
 	if (r->oif[0] != '\0' &&
 	    (e = match_ifname(nr, NFT_META_OIFNAME, r->oif)) != 0)
 		return e;
-	if ((r->has_saddr || r->has_daddr) &&
-	    (e = match_u8(nr, NFT_META_NFPROTO, fam->family == AF_INET ?
-	    NFPROTO_IPV4 : NFPROTO_IPV6)) != 0)
+	if (family != 0 && (e = match_u8(nr, NFT_META_NFPROTO,
+	    family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6)) != 0)
 		return e;
-	if (r->has_saddr && (e = match_addr(nr, &r->saddr, 0)) != 0)
+	if (r->sset[0] != '\0' &&
+	    (e = match_saddr_set(nr, r->sset, family)) != 0)
+		return e;
+	if (r->sset[0] == '\0' && r->has_saddr &&
+	    (e = match_addr(nr, &r->saddr, 0)) != 0)
 		return e;
 	if (r->has_daddr && (e = match_addr(nr, &r->daddr, 1)) != 0)
 		return e;
@@ -284,6 +310,25 @@ fw_table_object(const char *tag)
 	return t;
 }
 
+struct nftnl_set *
+fw_set_object(const struct fw_set *s)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+
+	if (ns == NULL)
+		return NULL;
+	nftnl_set_set_u32(ns, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_str(ns, NFTNL_SET_TABLE, FW_TABLE);
+	nftnl_set_set_str(ns, NFTNL_SET_NAME, s->name);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_TYPE, s->family == AF_INET ?
+	    TYPE_IPADDR : TYPE_IP6ADDR);
+	nftnl_set_set_u32(ns, NFTNL_SET_KEY_LEN, s->family == AF_INET ? 4 : 16);
+	nftnl_set_set_u32(ns, NFTNL_SET_FLAGS, NFT_SET_INTERVAL);
+	/* The kernel asks for an id that names the set within the batch. */
+	nftnl_set_set_u32(ns, NFTNL_SET_ID, s->id);
+	return ns;
+}
+
 /* Appends one message; returns its header or NULL when out of room. */
 static struct nlmsghdr *
 next_msg(struct mnl_nlmsg_batch *b)
@@ -291,6 +336,59 @@ next_msg(struct mnl_nlmsg_batch *b)
 	if (!mnl_nlmsg_batch_next(b))
 		return NULL;
 	return mnl_nlmsg_batch_current(b);
+}
+
+/* The set, then its elements a page at a time. */
+static int
+add_set(struct mnl_nlmsg_batch *b, const struct fw_set *s, uint32_t *seq,
+    unsigned *nacks)
+{
+	struct nftnl_set *ns, *page;
+	struct nftnl_set_elem *ne;
+	struct fw_elem *el;
+	struct nlmsghdr *nlh;
+	size_t n, i, k;
+	unsigned len = s->family == AF_INET ? 4 : 16;
+	int e;
+
+	if ((nlh = next_msg(b)) == NULL)
+		return SK_ETOOBIG;
+	if ((ns = fw_set_object(s)) == NULL)
+		return SK_ENOMEM;
+	nftnl_set_nlmsg_build_payload(nftnl_nlmsg_build_hdr((char *)nlh,
+	    NFT_MSG_NEWSET, NFPROTO_INET, NLM_F_CREATE | NLM_F_EXCL |
+	    NLM_F_ACK, (*seq)++), ns);
+	nftnl_set_free(ns);
+	(*nacks)++;
+	if ((e = fw_set_elements(s, &el, &n)) != 0)
+		return e;
+	for (i = 0; i < n; i += FW_ELEMS_PER_MSG) {
+		if ((nlh = next_msg(b)) == NULL ||
+		    (page = fw_set_object(s)) == NULL) {
+			free(el);
+			return nlh == NULL ? SK_ETOOBIG : SK_ENOMEM;
+		}
+		for (k = i; k < n && k < i + FW_ELEMS_PER_MSG; k++) {
+			if ((ne = nftnl_set_elem_alloc()) == NULL) {
+				nftnl_set_free(page);
+				free(el);
+				return SK_ENOMEM;
+			}
+			nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, el[k].key,
+			    len);
+			if (el[k].end)
+				nftnl_set_elem_set_u32(ne, NFTNL_SET_ELEM_FLAGS,
+				    NFT_SET_ELEM_INTERVAL_END);
+			nftnl_set_elem_add(page, ne);
+		}
+		nftnl_set_elems_nlmsg_build_payload(nftnl_nlmsg_build_hdr(
+		    (char *)nlh, NFT_MSG_NEWSETELEM, NFPROTO_INET,
+		    NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, (*seq)++), page);
+		nftnl_set_free(page);
+		(*nacks)++;
+	}
+	free(el);
+	return 0;
 }
 
 int
@@ -309,6 +407,8 @@ fw_batch_build(const struct fw_ruleset *rs, const char *tag,
 	int c, ok = 1;
 	char *buf;
 
+	for (i = 0; i < rs->nsets; i++)	/* a set: ~40 bytes an element */
+		cap += 65536 + rs->sets[i].n * 2 * 64;
 	if ((buf = calloc(1, cap)) == NULL)
 		return SK_ENOMEM;
 	if ((b = mnl_nlmsg_batch_start(buf, cap)) == NULL) {
@@ -340,6 +440,8 @@ fw_batch_build(const struct fw_ruleset *rs, const char *tag,
 		nftnl_table_free(t);
 		out->nacks++;
 	}
+	for (i = 0; ok && i < rs->nsets; i++)
+		ok = add_set(b, &rs->sets[i], &seq, &out->nacks) == 0;
 	for (c = 0; ok && c < FW_NCHAINS; c++) {
 		if ((nlh = next_msg(b)) == NULL ||
 		    (ch = fw_chain_object((enum fw_chain)c)) == NULL) {

@@ -14,6 +14,7 @@
 struct nftnl_rule;
 struct nftnl_chain;
 struct nftnl_table;
+struct nftnl_set;
 
 struct fw_batch {
 	char *buf;
@@ -33,6 +34,7 @@ void fw_batch_free(struct fw_batch *b);
 struct nftnl_rule *fw_rule_object(const struct fw_rule *r);
 struct nftnl_chain *fw_chain_object(enum fw_chain c);
 struct nftnl_table *fw_table_object(const char *tag);
+struct nftnl_set *fw_set_object(const struct fw_set *s);
 
 /* The text verify compares: a rule without handle or position. */
 int fw_rule_canonical(struct nftnl_rule *nr, char *out, size_t cap);
@@ -45,6 +47,13 @@ int fw_rule_expected_canonical(const struct fw_rule *r, char *out,
 /* Sends the batch and reads every acknowledgement. why says what failed. */
 int fw_kernel_apply(const struct fw_batch *b, char *why, size_t whycap);
 
+struct fw_live_set {
+	char name[64];
+	uint32_t key_type, key_len, flags;
+	struct fw_elem *elems;		/* sorted */
+	size_t n;
+};
+
 struct fw_live {
 	int table_found;
 	char tag[256];			/* the table's userdata */
@@ -52,7 +61,10 @@ struct fw_live {
 	unsigned extra_chains;
 	char **rules[FW_NCHAINS];	/* canonical text, in order */
 	size_t nrules[FW_NCHAINS];
+	struct fw_live_set *sets;
+	size_t nsets;
 };
+
 
 /* Reads `inet sekisho` back from the kernel. */
 int fw_kernel_read(struct fw_live *live, char *why, size_t whycap);

@@ -3,7 +3,8 @@
  *
  * apply sends the whole batch in one sendmsg(2), so that nf_tables
  * commits it as one transaction, and reads an acknowledgement for every
- * message; read dumps `inet sekisho` back for verify.
+ * message; read dumps `inet sekisho` back for verify: the table, its
+ * chains, its rules, its sets and their elements.
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
 #include "fw.h"
@@ -92,6 +94,16 @@ fw_kernel_apply(const struct fw_batch *b, char *why, size_t whycap)
 			if (h->nlmsg_type != NLMSG_ERROR)
 				continue;
 			acks++;
+			if (e->error != 0 && h->nlmsg_seq == b->first_seq) {
+				/* Refused whole (no CAP_NET_ADMIN, say): this
+				 * is the only answer that will come. */
+				snprintf(why, whycap, "the kernel refused the "
+				    "batch: %s; nothing was changed",
+				    strerror(-e->error));
+				err = SK_EINVAL;
+				acks = b->nacks;
+				break;
+			}
 			if (e->error != 0 && err == 0) {
 				snprintf(why, whycap, "the kernel refused "
 				    "message %u of the batch: %s; nothing was "
@@ -105,19 +117,18 @@ fw_kernel_apply(const struct fw_batch *b, char *why, size_t whycap)
 	return err;
 }
 
-struct dump_ctx {
-	struct fw_live *live;
-	int kind;		/* NFT_MSG_GETTABLE, GETCHAIN, GETRULE */
-	int error;
-};
-
 static int
 chain_matches(struct nftnl_chain *c, enum fw_chain which)
 {
 	struct nftnl_chain *want = fw_chain_object(which);
 	int ok;
 
-	ok = want != NULL &&
+	/* A regular chain of the same name has no hook: not ours. (The
+	 * getters read through NULL for an absent attribute.) */
+	ok = want != NULL && nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_PRIO) &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_TYPE) &&
 	    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) ==
 	    nftnl_chain_get_u32(want, NFTNL_CHAIN_HOOKNUM) &&
 	    nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) == 0 &&
@@ -216,6 +227,47 @@ on_rule(const struct nlmsghdr *nlh, struct fw_live *live)
 }
 
 static int
+on_set(const struct nlmsghdr *nlh, struct fw_live *live)
+{
+	struct nftnl_set *ns = nftnl_set_alloc();
+	struct fw_live_set *p, *ls;
+	const char *name;
+
+	if (ns == NULL || nftnl_set_nlmsg_parse(nlh, ns) < 0) {
+		nftnl_set_free(ns);
+		return MNL_CB_ERROR;
+	}
+	if (strcmp(nftnl_set_get_str(ns, NFTNL_SET_TABLE), FW_TABLE) != 0 ||
+	    (name = nftnl_set_get_str(ns, NFTNL_SET_NAME)) == NULL) {
+		nftnl_set_free(ns);
+		return MNL_CB_OK;
+	}
+	if ((p = reallocarray(live->sets, live->nsets + 1, sizeof(*p))) ==
+	    NULL) {
+		nftnl_set_free(ns);
+		return MNL_CB_ERROR;
+	}
+	live->sets = p;
+	ls = &p[live->nsets++];
+	memset(ls, 0, sizeof(*ls));
+	snprintf(ls->name, sizeof(ls->name), "%s", name);
+	if (nftnl_set_is_set(ns, NFTNL_SET_KEY_TYPE))
+		ls->key_type = nftnl_set_get_u32(ns, NFTNL_SET_KEY_TYPE);
+	if (nftnl_set_is_set(ns, NFTNL_SET_KEY_LEN))
+		ls->key_len = nftnl_set_get_u32(ns, NFTNL_SET_KEY_LEN);
+	if (nftnl_set_is_set(ns, NFTNL_SET_FLAGS))
+		ls->flags = nftnl_set_get_u32(ns, NFTNL_SET_FLAGS);
+	nftnl_set_free(ns);
+	return MNL_CB_OK;
+}
+
+struct dump_ctx {
+	struct fw_live *live;
+	int kind;		/* NFT_MSG_GET... */
+	struct nftnl_set *elems;	/* GETSETELEM: gathers the elements */
+};
+
+static int
 dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *cx = data;
@@ -225,39 +277,43 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 		return on_table(nlh, cx->live);
 	case NFT_MSG_GETCHAIN:
 		return on_chain(nlh, cx->live);
+	case NFT_MSG_GETSET:
+		return on_set(nlh, cx->live);
+	case NFT_MSG_GETSETELEM:
+		return nftnl_set_elems_nlmsg_parse(nlh, cx->elems) < 0 ?
+		    MNL_CB_ERROR : MNL_CB_OK;
 	default:
 		return on_rule(nlh, cx->live);
 	}
 }
 
 static int
-dump(struct mnl_socket *nl, int kind, struct fw_live *live)
+dump(struct mnl_socket *nl, struct dump_ctx *cx, const char *set)
 {
 	char buf[FW_NL_BUF];
-	struct dump_ctx cx = { .live = live, .kind = kind };
 	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
 	struct nlmsghdr *nlh;
+	struct nftnl_set *ns;
 	ssize_t n;
 	int r;
 
-	switch (kind) {
-	case NFT_MSG_GETTABLE:
-		nlh = nftnl_table_nlmsg_build_hdr(buf, kind, NFPROTO_INET,
-		    NLM_F_DUMP, seq);
-		break;
-	case NFT_MSG_GETCHAIN:
-		nlh = nftnl_chain_nlmsg_build_hdr(buf, kind, NFPROTO_INET,
-		    NLM_F_DUMP, seq);
-		break;
-	default:
-		nlh = nftnl_rule_nlmsg_build_hdr(buf, kind, NFPROTO_INET,
-		    NLM_F_DUMP, seq);
-		break;
+	nlh = nftnl_nlmsg_build_hdr(buf, (uint16_t)cx->kind, NFPROTO_INET,
+	    NLM_F_DUMP, seq);
+	if (cx->kind == NFT_MSG_GETSET || cx->kind == NFT_MSG_GETSETELEM) {
+		if ((ns = nftnl_set_alloc()) == NULL)
+			return SK_ENOMEM;
+		nftnl_set_set_str(ns, NFTNL_SET_TABLE, FW_TABLE);
+		if (set != NULL) {
+			nftnl_set_set_str(ns, NFTNL_SET_NAME, set);
+			nftnl_set_elems_nlmsg_build_payload(nlh, ns);
+		} else
+			nftnl_set_nlmsg_build_payload(nlh, ns);
+		nftnl_set_free(ns);
 	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return SK_ESYS;
 	while ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		r = mnl_cb_run(buf, (size_t)n, seq, portid, dump_cb, &cx);
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, dump_cb, cx);
 		if (r == MNL_CB_STOP)
 			return 0;
 		if (r < 0)
@@ -266,18 +322,80 @@ dump(struct mnl_socket *nl, int kind, struct fw_live *live)
 	return SK_ESYS;
 }
 
+static int
+take_elem(struct nftnl_set_elem *ne, void *data)
+{
+	struct fw_live_set *ls = data;
+	struct fw_elem *e = &ls->elems[ls->n];
+	const void *key;
+	uint32_t len = 0;
+
+	memset(e, 0, sizeof(*e));
+	key = nftnl_set_elem_get(ne, NFTNL_SET_ELEM_KEY, &len);
+	if (key != NULL)
+		memcpy(e->key, key, len < sizeof(e->key) ? len : sizeof(e->key));
+	/* (get_u32 of an absent attribute reads through NULL) */
+	e->end = nftnl_set_elem_is_set(ne, NFTNL_SET_ELEM_FLAGS) &&
+	    (nftnl_set_elem_get_u32(ne, NFTNL_SET_ELEM_FLAGS) &
+	    NFT_SET_ELEM_INTERVAL_END) != 0;
+	ls->n++;
+	return 0;
+}
+
+static int
+count_elem(struct nftnl_set_elem *ne, void *data)
+{
+	(void)ne;
+	(*(size_t *)data)++;
+	return 0;
+}
+
+/* Reads one set's elements into ls, sorted. */
+static int
+read_elements(struct mnl_socket *nl, struct fw_live *live,
+    struct fw_live_set *ls)
+{
+	struct dump_ctx cx = { .live = live, .kind = NFT_MSG_GETSETELEM };
+	size_t n = 0;
+	int r;
+
+	if ((cx.elems = nftnl_set_alloc()) == NULL)
+		return SK_ENOMEM;
+	if ((r = dump(nl, &cx, ls->name)) == 0) {
+		nftnl_set_elem_foreach(cx.elems, count_elem, &n);
+		if ((ls->elems = calloc(n + 1, sizeof(*ls->elems))) == NULL)
+			r = SK_ENOMEM;
+		else {
+			nftnl_set_elem_foreach(cx.elems, take_elem, ls);
+			qsort(ls->elems, ls->n, sizeof(*ls->elems),
+			    fw_elem_cmp);
+		}
+	}
+	nftnl_set_free(cx.elems);
+	return r;
+}
+
 int
 fw_kernel_read(struct fw_live *live, char *why, size_t whycap)
 {
+	static const int kinds[] = { NFT_MSG_GETCHAIN, NFT_MSG_GETRULE,
+		NFT_MSG_GETSET };
+	struct dump_ctx cx = { .live = live, .kind = NFT_MSG_GETTABLE };
 	struct mnl_socket *nl;
+	size_t i;
 	int r;
 
 	memset(live, 0, sizeof(*live));
 	if ((nl = open_socket(1 << 20, 8 << 20, why, whycap)) == NULL)
 		return SK_ESYS;
-	if ((r = dump(nl, NFT_MSG_GETTABLE, live)) == 0 && live->table_found &&
-	    (r = dump(nl, NFT_MSG_GETCHAIN, live)) == 0)
-		r = dump(nl, NFT_MSG_GETRULE, live);
+	r = dump(nl, &cx, NULL);
+	for (i = 0; r == 0 && live->table_found && i < SK_ARRAY_LEN(kinds);
+	    i++) {
+		cx.kind = kinds[i];
+		r = dump(nl, &cx, NULL);
+	}
+	for (i = 0; r == 0 && i < live->nsets; i++)
+		r = read_elements(nl, live, &live->sets[i]);
 	if (r != 0)
 		snprintf(why, whycap, "reading the ruleset: %s",
 		    strerror(errno));
@@ -296,4 +414,7 @@ fw_live_free(struct fw_live *live)
 			free(live->rules[c][i]);
 		free(live->rules[c]);
 	}
+	for (i = 0; i < live->nsets; i++)
+		free(live->sets[i].elems);
+	free(live->sets);
 }

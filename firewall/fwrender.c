@@ -42,8 +42,8 @@ addr_text(const struct netaddr *a, char *out, size_t cap)
 int
 fw_render_rule(const struct fw_rule *r, char *buf, size_t cap)
 {
-	const struct netaddr *fam = r->has_saddr ? &r->saddr : &r->daddr;
-	const char *ip = fam->family == AF_INET ? "ip" : "ip6";	/* implies nfproto */
+	/* "ip" or "ip6" implies the nfproto check */
+	const char *ip = fw_rule_family(r) == AF_INET ? "ip" : "ip6";
 	char a[80];
 	size_t o = 0;
 
@@ -60,7 +60,9 @@ fw_render_rule(const struct fw_rule *r, char *buf, size_t cap)
 		PUT("oifname \"%s\" ", r->oif);
 	/* nft's own notation: the protocol checks the batch carries before
 	 * each header match are implied by the match and not printed. */
-	if (r->has_saddr) {
+	if (r->sset[0] != '\0')
+		PUT("%s saddr @%s ", ip, r->sset);
+	else if (r->has_saddr) {
 		addr_text(&r->saddr, a, sizeof(a));
 		PUT("%s saddr %s ", ip, a);
 	}
@@ -88,22 +90,59 @@ fw_render_rule(const struct fw_rule *r, char *buf, size_t cap)
 	return (int)o;
 }
 
+/* A set as nft lists it: two IPv4 or one IPv6 element a line. */
+static int
+render_set(const struct fw_set *s, char *buf, size_t cap, size_t *o)
+{
+	size_t i, per_line = s->family == AF_INET ? 2 : 1;
+	char a[80];
+	int n;
+
+#define PUT(...) do { \
+	n = snprintf(buf + *o, cap - *o, __VA_ARGS__); \
+	if (n < 0 || (size_t)n >= cap - *o) \
+		return SK_ETOOBIG; \
+	*o += (size_t)n; \
+} while (0)
+	PUT("\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\telements = { ",
+	    s->name, s->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+	for (i = 0; i < s->n; i++) {
+		addr_text(&s->nets[i], a, sizeof(a));
+		if (i == 0)
+			PUT("%s", a);
+		else if (i % per_line == 0)
+			PUT(",\n\t\t\t     %s", a);
+		else
+			PUT(", %s", a);
+	}
+	PUT(" }\n\t}\n\n");
+#undef PUT
+	return 0;
+}
+
 int
 fw_render(struct fw_ruleset *rs, const char *role, int lockdown, char **out)
 {
 	size_t cap = 4096 + rs->n * 512, o = 0, i;
-	char *buf = malloc(cap), line[512];
+	char *buf, line[512];
 	uint8_t md[32];
 	unsigned mdlen = 0;
 	int c, n;
 
-	if (buf == NULL)
+	for (i = 0; i < rs->nsets; i++)
+		cap += 64 + rs->sets[i].n * 64;
+	if ((buf = malloc(cap)) == NULL)
 		return SK_ENOMEM;
 	o += (size_t)snprintf(buf + o, cap - o, "table inet %s {\n", FW_TABLE);
+	for (i = 0; i < rs->nsets; i++)
+		if ((n = render_set(&rs->sets[i], buf, cap, &o)) != 0) {
+			free(buf);
+			return n;
+		}
 	for (c = 0; c < FW_NCHAINS; c++) {
-		o += (size_t)snprintf(buf + o, cap - o, "\tchain %s {\n"
+		o += (size_t)snprintf(buf + o, cap - o, "%s\tchain %s {\n"
 		    "\t\ttype filter hook %s priority filter; policy drop;\n",
-		    fw_chain_names[c], fw_chain_names[c]);
+		    c > 0 ? "\n" : "", fw_chain_names[c], fw_chain_names[c]);
 		for (i = 0; i < rs->n; i++) {
 			if (rs->rules[i].chain != (enum fw_chain)c)
 				continue;

@@ -11,9 +11,12 @@
  * related traffic accepted as the return path of what was allowed, IPv6
  * neighbour discovery (without which IPv6 does not work at all), SSH from
  * the site's management networks (receiver and sender only), and a log
- * of what is dropped, rate-limited. Lockdown keeps only loopback (and so cuts SSH:
+ * of what is dropped, rate-limited. The municipalities', recipients' and
+ * administrators' networks go into interval sets, one per family, so a
+ * site with every municipality of Japan still has a handful of rules. Lockdown keeps only loopback (and so cuts SSH:
  * the lockdown procedure is done at the console).
  */
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,7 @@ rule_equal(const struct fw_rule *a, const struct fw_rule *b)
 	    strcmp(a->oif, b->oif) == 0 &&
 	    same_addr(a->has_saddr, &a->saddr, b->has_saddr, &b->saddr) &&
 	    same_addr(a->has_daddr, &a->daddr, b->has_daddr, &b->daddr) &&
+	    strcmp(a->sset, b->sset) == 0 &&
 	    a->tcp == b->tcp && a->dport == b->dport &&
 	    a->icmp6_type == b->icmp6_type && a->ct == b->ct &&
 	    a->verdict == b->verdict;
@@ -117,7 +121,123 @@ add_common(struct fw_ruleset *rs, int lockdown)
 	return 0;
 }
 
-/* New TCP in from one network to a listener. */
+/* The set named base_v4 or base_v6, created on first use. */
+static struct fw_set *
+set_get(struct fw_ruleset *rs, const char *base, int family)
+{
+	char name[FW_SET_NAME_MAX];
+	struct fw_set *s;
+	size_t i;
+
+	snprintf(name, sizeof(name), "%s_v%d", base, family == AF_INET ? 4 : 6);
+	for (i = 0; i < rs->nsets; i++)
+		if (strcmp(rs->sets[i].name, name) == 0)
+			return &rs->sets[i];
+	if (rs->nsets == FW_MAX_SETS)
+		return NULL;
+	s = &rs->sets[rs->nsets++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->family = family;
+	return s;
+}
+
+static int
+set_add(struct fw_set *s, const struct netaddr *a)
+{
+	struct netaddr *p;
+	unsigned i;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+
+		if ((p = reallocarray(s->nets, cap, sizeof(*p))) == NULL)
+			return SK_ENOMEM;
+		s->nets = p;
+		s->cap = cap;
+	}
+	p = &s->nets[s->n++];
+	*p = *a;
+	/* The network itself, whatever host bits were written. */
+	for (i = p->prefixlen; i < 128; i++)
+		p->addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	return 0;
+}
+
+static int
+net_cmp(const void *a, const void *b)
+{
+	const struct netaddr *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	if (c != 0)
+		return c;
+	return (int)x->prefixlen - (int)y->prefixlen;
+}
+
+/* Does outer hold all of inner? (Both are networks of one family.) */
+static int
+net_contains(const struct netaddr *outer, const struct netaddr *inner)
+{
+	unsigned i;
+
+	if (outer->prefixlen > inner->prefixlen)
+		return 0;
+	for (i = 0; i < outer->prefixlen; i++)
+		if ((outer->addr[i / 8] ^ inner->addr[i / 8]) &
+		    (0x80 >> (i % 8)))
+			return 0;
+	return 1;
+}
+
+/* Sorted; a network inside another (or twice) is dropped. Prefixes either
+ * nest or are apart, so after sorting one pass suffices. */
+static void
+set_normalize(struct fw_set *s)
+{
+	size_t i, k = 0;
+
+	if (s->n == 0)
+		return;
+	qsort(s->nets, s->n, sizeof(*s->nets), net_cmp);
+	for (i = 1; i < s->n; i++)
+		if (!net_contains(&s->nets[k], &s->nets[i]))
+			s->nets[++k] = s->nets[i];
+	s->n = k + 1;
+}
+
+/* New TCP in to a listener from the networks of a group of peers, put in
+ * the group's set of the listener's family (another family cannot reach
+ * it, so its networks are left out). */
+static int
+allow_group_in(struct fw_ruleset *rs, const char *base,
+    const struct netaddr *nets, size_t n, const struct config_listener *l)
+{
+	struct fw_rule r = rule(FW_INPUT, FW_CT_NEW, FW_ACCEPT);
+	struct fw_set *s;
+	size_t i;
+	int e;
+
+	if (netaddr_parse(l->address, &r.daddr) != 0)
+		return SK_ECONFIG;
+	if ((s = set_get(rs, base, r.daddr.family)) == NULL)
+		return SK_ETOOBIG;
+	for (i = 0; i < n; i++)
+		if (nets[i].family == r.daddr.family &&
+		    (e = set_add(s, &nets[i])) != 0)
+			return e;
+	if (s->n == 0)
+		return 0;
+	snprintf(r.iif, sizeof(r.iif), "%s", l->interface);
+	snprintf(r.sset, sizeof(r.sset), "%s", s->name);
+	r.sset_family = s->family;
+	r.has_daddr = 1;
+	r.tcp = 1;
+	r.dport = l->port;
+	return add(rs, &r);
+}
+
+/* New TCP in from one address to a listener. */
 static int
 allow_in(struct fw_ruleset *rs, const struct netaddr *from,
     const struct config_listener *l)
@@ -128,7 +248,7 @@ allow_in(struct fw_ruleset *rs, const struct netaddr *from,
 	if (netaddr_parse(l->address, &to) != 0)
 		return SK_ECONFIG;
 	if (to.family != from->family)
-		return 0;	/* an IPv6 network cannot reach an IPv4 listener */
+		return 0;	/* an IPv6 address cannot reach an IPv4 listener */
 	snprintf(r.iif, sizeof(r.iif), "%s", l->interface);
 	r.has_saddr = 1;
 	r.saddr = *from;
@@ -162,14 +282,27 @@ allow_out(struct fw_ruleset *rs, const char *from_addr,
 static int
 add_management(struct fw_ruleset *rs, const struct site_config *site)
 {
+	static const int families[] = { AF_INET, AF_INET6 };
 	struct fw_rule r;
-	size_t i;
+	struct fw_set *s;
+	size_t i, f;
 	int e;
 
-	for (i = 0; i < site->management.nnetworks; i++) {
+	for (f = 0; f < SK_ARRAY_LEN(families); f++) {
+		for (i = 0, s = NULL; i < site->management.nnetworks; i++) {
+			if (site->management.networks[i].family != families[f])
+				continue;
+			if (s == NULL && (s = set_get(rs, "management",
+			    families[f])) == NULL)
+				return SK_ETOOBIG;
+			if ((e = set_add(s, &site->management.networks[i])) != 0)
+				return e;
+		}
+		if (s == NULL)
+			continue;
 		r = rule(FW_INPUT, FW_CT_NEW, FW_ACCEPT);
-		r.has_saddr = 1;
-		r.saddr = site->management.networks[i];
+		snprintf(r.sset, sizeof(r.sset), "%s", s->name);
+		r.sset_family = s->family;
 		r.tcp = 1;
 		r.dport = site->management.port;
 		if ((e = add(rs, &r)) != 0)
@@ -183,7 +316,7 @@ add_role(struct fw_ruleset *rs, const struct site_config *site,
     enum config_role role)
 {
 	struct netaddr vault, vault2;
-	size_t i, j;
+	size_t i;
 	int e;
 
 	if (netaddr_parse(site->vault.address, &vault) != 0 ||
@@ -192,19 +325,19 @@ add_role(struct fw_ruleset *rs, const struct site_config *site,
 	switch (role) {
 	case ROLE_RECEIVER:
 		for (i = 0; i < site->nmunicipalities; i++)
-			for (j = 0; j < site->municipalities[i].nnetworks; j++)
-				if ((e = allow_in(rs,
-				    &site->municipalities[i].networks[j],
-				    &site->receiver.external)) != 0)
-					return e;
+			if ((e = allow_group_in(rs, "municipal",
+			    site->municipalities[i].networks,
+			    site->municipalities[i].nnetworks,
+			    &site->receiver.external)) != 0)
+				return e;
 		return allow_in(rs, &vault, &site->receiver.internal);
 	case ROLE_SENDER:
 		for (i = 0; i < site->nrecipients; i++)
-			for (j = 0; j < site->recipients[i].nnetworks; j++)
-				if ((e = allow_in(rs,
-				    &site->recipients[i].networks[j],
-				    &site->sender.external)) != 0)
-					return e;
+			if ((e = allow_group_in(rs, "recipient",
+			    site->recipients[i].networks,
+			    site->recipients[i].nnetworks,
+			    &site->sender.external)) != 0)
+				return e;
 		return allow_in(rs, &vault2, &site->sender.internal);
 	case ROLE_VAULT:
 		if ((e = allow_out(rs, site->vault.address,
@@ -214,6 +347,24 @@ add_role(struct fw_ruleset *rs, const struct site_config *site,
 		    &site->sender.internal);
 	}
 	return SK_EINVAL;
+}
+
+/* A set no rule uses (its peers' networks all of the other family). */
+static void
+drop_empty_sets(struct fw_ruleset *rs)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < rs->nsets; i++) {
+		if (rs->sets[i].n == 0)
+			free(rs->sets[i].nets);
+		else {
+			rs->sets[k] = rs->sets[i];
+			rs->sets[k].id = (uint32_t)k + 1;
+			k++;
+		}
+	}
+	rs->nsets = k;
 }
 
 int
@@ -237,6 +388,9 @@ fw_build(const struct site_config *site, enum config_role role, int lockdown,
 		if ((e = add(&rs, &r)) != 0)
 			goto fail;
 	}
+	for (c = 0; c < (int)rs.nsets; c++)
+		set_normalize(&rs.sets[c]);
+	drop_empty_sets(&rs);
 	*out = rs;
 	return 0;
 fail:
@@ -247,7 +401,73 @@ fail:
 void
 fw_free(struct fw_ruleset *rs)
 {
+	size_t i;
+
+	for (i = 0; i < rs->nsets; i++)
+		free(rs->sets[i].nets);
+	rs->nsets = 0;
 	free(rs->rules);
 	rs->rules = NULL;
 	rs->n = rs->cap = 0;
+}
+
+int
+fw_rule_family(const struct fw_rule *r)
+{
+	if (r->sset[0] != '\0')
+		return r->sset_family;
+	if (r->has_saddr)
+		return r->saddr.family;
+	if (r->has_daddr)
+		return r->daddr.family;
+	return 0;
+}
+
+int
+fw_elem_cmp(const void *a, const void *b)
+{
+	const struct fw_elem *x = a, *y = b;
+	int c = memcmp(x->key, y->key, sizeof(x->key));
+
+	/* At one key, the end of a network comes before the start of the
+	 * next: the kernel takes adjacent intervals in that order. */
+	return c != 0 ? c : y->end - x->end;
+}
+
+/*
+ * A network [start, last] is the element start and the element last + 1
+ * flagged as an end; a network that ends at the top of the address space
+ * has no end element (the interval is open). Adjacent networks give an end
+ * and a start with the same key, which the kernel keeps apart by the flag.
+ */
+int
+fw_set_elements(const struct fw_set *s, struct fw_elem **out, size_t *n)
+{
+	unsigned len = s->family == AF_INET ? 4 : 16, i, bit;
+	struct fw_elem *e = calloc(s->n * 2 + 1, sizeof(*e));
+	size_t k = 0, j;
+	int carry;
+
+	if (e == NULL)
+		return SK_ENOMEM;
+	for (j = 0; j < s->n; j++) {
+		memcpy(e[k].key, s->nets[j].addr, len);
+		k++;
+		/* last + 1: set the host bits, add one. */
+		memcpy(e[k].key, s->nets[j].addr, len);
+		for (bit = s->nets[j].prefixlen; bit < len * 8; bit++)
+			e[k].key[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+		for (carry = 1, i = len; carry && i-- > 0;) {
+			e[k].key[i]++;
+			carry = e[k].key[i] == 0;
+		}
+		if (carry)
+			continue;	/* ran off the top: open interval */
+		e[k].end = 1;
+		k++;
+	}
+	qsort(e, k, sizeof(*e), fw_elem_cmp);
+	*out = e;
+	*n = k;
+	return 0;
 }

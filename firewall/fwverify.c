@@ -3,9 +3,13 @@
  * site configuration gives for a role (R54). sekisho-firewall's verify and
  * the daemons' start-up check share it.
  */
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <linux/netfilter/nf_tables.h>
 
 #include "fw.h"
 #include "fwbatch.h"
@@ -52,6 +56,80 @@ compare_chain(const struct fw_ruleset *rs, const struct fw_live *live,
 			diffs++;
 		}
 	free(used);
+	return diffs;
+}
+
+static void
+print_elem(FILE *out, const char *what, const char *set, int family,
+    const struct fw_elem *e)
+{
+	char ip[64];
+
+	inet_ntop(family, e->key, ip, sizeof(ip));
+	fprintf(out, "%s element in set %s: %s (interval %s)\n", what, set, ip,
+	    e->end ? "end" : "start");
+}
+
+/* Compares the sets: same names, kinds and elements. Both element lists
+ * are sorted, so one merge finds what is missing and what is extra. */
+static int
+compare_sets(const struct fw_ruleset *rs, const struct fw_live *live,
+    FILE *out)
+{
+	const struct fw_live_set *ls;
+	struct fw_elem *want;
+	size_t i, k, a, b, n;
+	int diffs = 0, c;
+	unsigned len;
+
+	for (i = 0; i < rs->nsets; i++) {
+		const struct fw_set *s = &rs->sets[i];
+
+		len = s->family == AF_INET ? 4 : 16;
+		for (ls = NULL, k = 0; k < live->nsets; k++)
+			if (strcmp(live->sets[k].name, s->name) == 0)
+				ls = &live->sets[k];
+		if (ls == NULL) {
+			fprintf(out, "missing set %s\n", s->name);
+			diffs++;
+			continue;
+		}
+		if (ls->key_len != len || ls->flags != NFT_SET_INTERVAL ||
+		    ls->key_type != (s->family == AF_INET ? 7u : 8u)) {
+			fprintf(out, "set %s: its type or flags differ\n",
+			    s->name);
+			diffs++;
+			continue;
+		}
+		if (fw_set_elements(s, &want, &n) != 0)
+			return diffs + 1;
+		for (a = b = 0; a < n || b < ls->n;) {
+			c = a == n ? 1 : b == ls->n ? -1 :
+			    fw_elem_cmp(&want[a], &ls->elems[b]);
+			if (c < 0)
+				print_elem(out, "missing", s->name, s->family,
+				    &want[a++]);
+			else if (c > 0)
+				print_elem(out, "extra", s->name, s->family,
+				    &ls->elems[b++]);
+			else {
+				a++;
+				b++;
+				continue;
+			}
+			diffs++;
+		}
+		free(want);
+	}
+	for (k = 0; k < live->nsets; k++) {
+		for (i = 0; i < rs->nsets; i++)
+			if (strcmp(live->sets[k].name, rs->sets[i].name) == 0)
+				break;
+		if (i == rs->nsets) {
+			fprintf(out, "extra set %s\n", live->sets[k].name);
+			diffs++;
+		}
+	}
 	return diffs;
 }
 
@@ -119,6 +197,7 @@ fw_verify(const struct site_config *site, enum config_role role, FILE *out)
 			    live.extra_chains, FW_TABLE);
 			diffs++;
 		}
+		diffs += compare_sets(&rs, &live, out);
 		for (c = 0; c < FW_NCHAINS; c++) {
 			if (!live.chains_ok[c]) {
 				fprintf(out, "chain %s is missing or its hook, "

@@ -113,8 +113,12 @@ test_r18_apply_and_verify_each_role() {
 }
 
 test_r18_live_ruleset_matches_render() {
-	diff <("$FW" -c "$T/site.conf" --role receiver render | grep -v '^#') \
-	    <(ns recv nft list table inet sekisho | grep -v '^$')
+	local role n
+	for role in receiver:recv vault:vault sender:send; do
+		n=${role#*:}; role=${role%:*}
+		diff <("$FW" -c "$T/site.conf" --role "$role" render |
+		    grep -v '^#') <(ns "$n" nft list table inet sekisho) || return 1
+	done
 }
 
 test_r01_allowed_paths_work() {
@@ -166,6 +170,44 @@ test_r54_verify_detects_hand_rule_and_deleted_table() {
 	grep -q 'missing table inet sekisho' "$T/v2" &&
 	ns recv "$FW" -c "$T/site.conf" --role receiver apply >/dev/null &&
 	ns recv "$FW" -c "$T/site.conf" --role receiver verify >/dev/null
+}
+
+test_r54_verify_detects_hand_added_set_element() {
+	ns recv nft add element inet sekisho municipal_v4 '{ 198.18.0.0/15 }' &&
+	! ns recv "$FW" -c "$T/site.conf" --role receiver verify > "$T/v3" &&
+	grep -q 'extra element in set municipal_v4: 198.18.0.0 (interval start)' \
+		"$T/v3" &&
+	ns recv "$FW" -c "$T/site.conf" --role receiver apply >/dev/null &&
+	ns recv "$FW" -c "$T/site.conf" --role receiver verify >/dev/null
+}
+
+# Every municipality in Japan, three networks each: one set, one batch,
+# and nft lists it exactly as render prints it.
+test_r18_every_municipality_in_japan_in_one_set() {
+	local start end
+	python3 "$TOP/tests/data/gen_site.py" 1741 3 "$T/big.conf" || return 1
+	start=$(date +%s%N)
+	ns solo "$FW" -c "$T/big.conf" --role receiver apply > "$T/big.out" ||
+		return 1
+	end=$(date +%s%N)
+	echo "apply for 1,741 municipalities: $(( (end - start) / 1000000 )) ms;" \
+		"$(cat "$T/big.out")"
+	grep -q ': 19 rules, 5223 networks in 1 sets,' "$T/big.out" &&
+	ns solo "$FW" -c "$T/big.conf" --role receiver verify >/dev/null &&
+	diff <("$FW" -c "$T/big.conf" --role receiver render | grep -v '^#') \
+		<(ns solo nft list table inet sekisho) >/dev/null &&
+	ns solo nft delete table inet sekisho
+}
+
+# A batch the kernel refuses (here: sent by root without CAP_NET_ADMIN)
+# changes nothing, and says why.
+test_r18_refused_batch_leaves_previous_ruleset() {
+	! ns recv setpriv --bounding-set=-net_admin \
+		"$FW" -c "$T/site.conf" --role receiver lockdown 2> "$T/refused" &&
+	grep -q 'the kernel refused the batch: Operation not permitted; nothing was changed' \
+		"$T/refused" &&
+	ns recv "$FW" -c "$T/site.conf" --role receiver verify >/dev/null &&
+	can_tcp muni 192.0.2.1 8443
 }
 
 test_r24_lockdown_stops_established_transfer_and_unlock_resumes() {

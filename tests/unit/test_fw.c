@@ -99,21 +99,26 @@ test_r02_receiver_rules(void **state)
 	(void)state;
 	chain_text(text, "input", in, sizeof(in));
 	chain_text(text, "output", out, sizeof(out));
-	assert_non_null(strstr(in, "iifname \"eth0\" ip saddr 192.0.2.0/26 "
+	/* The municipalities' networks are one set, one rule. */
+	assert_non_null(strstr(in, "iifname \"eth0\" ip saddr @municipal_v4 "
 	    "ip daddr 192.0.2.1 tcp dport 8443 ct state new accept"));
-	assert_non_null(strstr(in, "iifname \"eth0\" ip saddr 192.0.2.64/26 "
-	    "ip daddr 192.0.2.1 tcp dport 8443 ct state new accept"));
+	assert_non_null(strstr(text, "\tset municipal_v4 {\n"
+	    "\t\ttype ipv4_addr\n\t\tflags interval\n"
+	    "\t\telements = { 192.0.2.0/26, 192.0.2.64/26 }\n\t}\n"));
 	assert_non_null(strstr(in, "iifname \"eth1\" ip saddr 198.51.100.2 "
 	    "ip daddr 198.51.100.1 tcp dport 9443 ct state new accept"));
-	/* A network shared by two municipalities is one rule. */
-	assert_null(strstr(strstr(in, "192.0.2.0/26") + 1, "192.0.2.0/26"));
-	/* An IPv6 network cannot reach an IPv4 listener: no rule for it. */
+	/* A network shared by two municipalities is one element. */
+	assert_null(strstr(strstr(text, "192.0.2.0/26") + 1, "192.0.2.0/26"));
+	/* An IPv6 network cannot reach an IPv4 listener: no set for it. */
 	assert_null(strstr(text, "2001:db8:1::"));
+	assert_null(strstr(text, "municipal_v6"));
 	/* SSH from the management networks only, IPv4 and IPv6. */
-	assert_non_null(strstr(in, "ip saddr 192.0.2.128/28 tcp dport 22 "
+	assert_non_null(strstr(in, "ip saddr @management_v4 tcp dport 22 "
 	    "ct state new accept"));
-	assert_non_null(strstr(in, "ip6 saddr 2001:db8:ff::/64 tcp dport 22 "
+	assert_non_null(strstr(in, "ip6 saddr @management_v6 tcp dport 22 "
 	    "ct state new accept"));
+	assert_non_null(strstr(text, "elements = { 192.0.2.128/28 }"));
+	assert_non_null(strstr(text, "elements = { 2001:db8:ff::/64 }"));
 	/* Nothing new goes out. */
 	assert_null(strstr(out, "ct state new"));
 	assert_non_null(strstr(text, "policy drop;"));
@@ -137,6 +142,7 @@ test_r05_vault_rules(void **state)
 	for (p = out; (p = strstr(p, "ct state new accept")) != NULL; p++)
 		n++;
 	assert_int_equal(n, 2);			/* exactly two ways out */
+	assert_int_equal(rs.nsets, 0);		/* and no SSH set */
 	assert_non_null(strstr(out, "ip saddr 198.51.100.2 ip daddr "
 	    "198.51.100.1 tcp dport 9443 ct state new accept"));
 	assert_non_null(strstr(out, "ip saddr 198.51.100.5 ip daddr "
@@ -154,8 +160,11 @@ test_r03_sender_rules(void **state)
 	(void)state;
 	chain_text(text, "input", in, sizeof(in));
 	chain_text(text, "output", out, sizeof(out));
-	assert_non_null(strstr(in, "ip saddr 203.0.113.0/24 ip daddr "
+	assert_non_null(strstr(in, "ip saddr @recipient_v4 ip daddr "
 	    "203.0.113.1 tcp dport 8444 ct state new accept"));
+	assert_non_null(strstr(text, "set recipient_v4 {"));
+	assert_non_null(strstr(text, "elements = { 203.0.113.0/24 }"));
+	assert_null(strstr(text, "municipal_v"));
 	assert_non_null(strstr(in, "ip saddr 198.51.100.5 ip daddr "
 	    "198.51.100.6 tcp dport 9444 ct state new accept"));
 	assert_null(strstr(out, "ct state new"));
@@ -171,6 +180,8 @@ test_r24_lockdown_keeps_only_loopback(void **state)
 
 	(void)state;
 	assert_int_equal(rs.n, 2);
+	assert_int_equal(rs.nsets, 0);
+	assert_null(strstr(text, "set "));
 	assert_non_null(strstr(text, "iifname \"lo\" accept"));
 	assert_non_null(strstr(text, "oifname \"lo\" accept"));
 	assert_null(strstr(text, "established"));
@@ -242,7 +253,10 @@ test_batch_structure_and_protocol_guards(void **state)
 
 	(void)state;
 	assert_int_equal(fw_batch_build(&rs, "tag", &b), 0);
-	assert_int_equal(b.nacks, 3 + FW_NCHAINS + rs.n);
+	/* municipal_v4, management_v4, management_v6: a set message and
+	 * one element message each */
+	assert_int_equal(rs.nsets, 3);
+	assert_int_equal(b.nacks, 3 + 2 * 3 + FW_NCHAINS + rs.n);
 	len = (int)b.len;
 	for (h = (const struct nlmsghdr *)b.buf; mnl_nlmsg_ok(h, len);
 	    h = mnl_nlmsg_next(h, &len), i++) {
@@ -266,12 +280,71 @@ test_batch_structure_and_protocol_guards(void **state)
 	assert_int_equal(types[1] & 0xff, NFT_MSG_NEWTABLE);
 	assert_int_equal(types[2] & 0xff, NFT_MSG_DELTABLE);
 	assert_int_equal(types[3] & 0xff, NFT_MSG_NEWTABLE);
-	assert_int_equal(types[4] & 0xff, NFT_MSG_NEWCHAIN);
+	assert_int_equal(types[4] & 0xff, NFT_MSG_NEWSET);
+	assert_int_equal(types[5] & 0xff, NFT_MSG_NEWSETELEM);
 	assert_int_equal(rules, (int)rs.n);
-	assert_int_equal(i, (int)(1 + 3 + FW_NCHAINS + rs.n + 1));
+	assert_int_equal(i, (int)(1 + 3 + 2 * 3 + FW_NCHAINS + rs.n + 1));
 	fw_batch_free(&b);
 	fw_free(&rs);
 	free(text);
+}
+
+/* Networks inside others fold into them; adjacent ones stay apart; the
+ * kernel elements are start and last + 1, flagged end, and a network at
+ * the top of the address space has no end. */
+static void
+test_r18_set_normalized_into_intervals(void **state)
+{
+	static const char *const nets[] = { "10.0.0.0/16", "10.0.5.0/24",
+		"10.0.0.0/16", "10.1.0.0/16", "9.255.255.255/32",
+		"255.255.255.0/24" };
+	struct site_config *big;
+	struct config_error err;
+	struct fw_ruleset rs;
+	struct fw_elem *el;
+	size_t i, n;
+	char text[4096], *t = NULL;
+	int o;
+
+	(void)state;
+	o = snprintf(text, sizeof(text), "%.*s", (int)(strstr(site_text,
+	    "municipalities = (") - site_text), site_text);
+	o += snprintf(text + o, sizeof(text) - (size_t)o, "municipalities = "
+	    "( { id = \"131156\"; identity = \"urn:sekisho:muni:131156\";\n"
+	    "networks = [ ");
+	for (i = 0; i < SK_ARRAY_LEN(nets); i++)
+		o += snprintf(text + o, sizeof(text) - (size_t)o, "%s\"%s\"",
+		    i ? ", " : "", nets[i]);
+	snprintf(text + o, sizeof(text) - (size_t)o, " ]; datasets = "
+	    "[ \"d\" ]; } );\n%s", strstr(site_text, "recipients = ("));
+	assert_int_equal(site_config_load_string(text, "/t/big.conf", &big,
+	    &err), 0);
+	assert_int_equal(fw_build(big, ROLE_RECEIVER, 0, &rs), 0);
+	assert_int_equal(fw_render(&rs, "receiver", 0, &t), 0);
+	assert_non_null(strstr(t, "elements = { 9.255.255.255, 10.0.0.0/16,\n"
+	    "\t\t\t     10.1.0.0/16, 255.255.255.0/24 }"));
+	for (i = 0; i < rs.nsets; i++)
+		if (strcmp(rs.sets[i].name, "municipal_v4") == 0)
+			break;
+	assert_true(i < rs.nsets);
+	assert_int_equal(fw_set_elements(&rs.sets[i], &el, &n), 0);
+	assert_int_equal(n, 7);
+	/* 9.255.255.255 start, 10.0.0.0 end then 10.0.0.0 start (adjacent),
+	 * 10.1.0.0 end and start, 10.2.0.0 end, 255.255.255.0 start. */
+	assert_memory_equal(el[0].key, "\x09\xff\xff\xff", 4);
+	assert_false(el[0].end);
+	assert_memory_equal(el[1].key, "\x0a\x00\x00\x00", 4);
+	assert_true(el[1].end);
+	assert_memory_equal(el[2].key, "\x0a\x00\x00\x00", 4);
+	assert_false(el[2].end);
+	assert_memory_equal(el[5].key, "\x0a\x02\x00\x00", 4);
+	assert_true(el[5].end);
+	assert_memory_equal(el[6].key, "\xff\xff\xff\x00", 4);
+	assert_false(el[6].end);
+	free(el);
+	free(t);
+	fw_free(&rs);
+	site_config_free(big);
 }
 
 int
@@ -284,6 +357,7 @@ main(void)
 		cmocka_unit_test(test_r24_lockdown_keeps_only_loopback),
 		cmocka_unit_test(test_generating_twice_gives_identical_bytes),
 		cmocka_unit_test(test_batch_structure_and_protocol_guards),
+		cmocka_unit_test(test_r18_set_normalized_into_intervals),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
