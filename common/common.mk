@@ -2,11 +2,13 @@
 COMMON_SRCS := \
 	common/audit.c \
 	common/config.c \
+	common/daemon.c \
 	common/http.c \
 	common/json.c \
 	common/log.c \
 	common/netaddr.c \
 	common/seal.c \
+	common/server.c \
 	common/sk.c \
 	common/tls.c \
 	common/util.c

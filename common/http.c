@@ -339,6 +339,56 @@ http_reason(int status)
 	return "Unknown";
 }
 
+/* Decimal digits, at most 19 (below 2^63); *p moves past them. */
+static int
+range_number(const char **p, uint64_t *out)
+{
+	uint64_t v = 0;
+	int n = 0;
+
+	while (**p >= '0' && **p <= '9') {
+		if (++n > 19)
+			return -1;
+		v = v * 10 + (uint64_t)(**p - '0');
+		(*p)++;
+	}
+	*out = v;
+	return n > 0 ? 0 : -1;
+}
+
+enum http_range
+http_parse_range(const char *value, uint64_t size, uint64_t *first,
+    uint64_t *last)
+{
+	const char *p = value;
+	uint64_t a, b;
+
+	if (strncasecmp(p, "bytes=", 6) != 0)
+		return HTTP_RANGE_IGNORE;
+	p += 6;
+	if (*p == '-') {		/* the last S bytes */
+		p++;
+		if (range_number(&p, &b) != 0 || *p != '\0')
+			return HTTP_RANGE_IGNORE;
+		if (b == 0 || size == 0)
+			return HTTP_RANGE_UNSATISFIABLE;
+		*first = b >= size ? 0 : size - b;
+		*last = size - 1;
+		return HTTP_RANGE_PART;
+	}
+	if (range_number(&p, &a) != 0 || *p++ != '-')
+		return HTTP_RANGE_IGNORE;
+	if (*p == '\0')
+		b = UINT64_MAX;
+	else if (range_number(&p, &b) != 0 || *p != '\0' || b < a)
+		return HTTP_RANGE_IGNORE;	/* also "a-b,c-d": ignored */
+	if (a >= size)
+		return HTTP_RANGE_UNSATISFIABLE;
+	*first = a;
+	*last = b >= size ? size - 1 : b;
+	return HTTP_RANGE_PART;
+}
+
 int
 http_format_head(char *out, size_t outcap, int status,
     const char *content_type, uint64_t content_length, const char *extra)

@@ -75,6 +75,18 @@ int http_split_path(const char *target, char segs[][256], size_t max,
 /* The reason phrase for a status code. */
 const char *http_reason(int status);
 
+enum http_range { HTTP_RANGE_PART, HTTP_RANGE_IGNORE, HTTP_RANGE_UNSATISFIABLE };
+
+/*
+ * A Range header value against a representation of size bytes: one range,
+ * "bytes=N-", "bytes=N-M" or "bytes=-S". HTTP_RANGE_PART gives the first
+ * and last byte (inclusive); a malformed value, or several ranges, is to be
+ * ignored (a full response), as RFC 9110 allows; a range that starts past
+ * the end cannot be satisfied (416).
+ */
+enum http_range http_parse_range(const char *value, uint64_t size,
+    uint64_t *first, uint64_t *last);
+
 /*
  * Formats a response head into out. extra is a block of further header
  * lines, each ending in CRLF, or NULL. Returns the length or SK_ETOOBIG.

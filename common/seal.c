@@ -729,6 +729,30 @@ seal_reader_read(struct seal_reader *r, uint8_t *buf, size_t cap, size_t *got)
 	return 0;
 }
 
+int
+seal_reader_peek(struct seal_reader *r, const uint8_t **p, size_t max,
+    size_t *n)
+{
+	uint64_t index;
+	size_t off;
+	int e;
+
+	*n = 0;
+	if (r->size == 0 && r->cur_chunk == UINT64_MAX &&
+	    (e = reader_load_chunk(r, 0)) != 0)
+		return e;
+	if (r->pos >= r->size)
+		return 0;
+	index = r->pos / r->chunk_size;
+	if (index != r->cur_chunk && (e = reader_load_chunk(r, index)) != 0)
+		return e;
+	off = (size_t)(r->pos % r->chunk_size);
+	*n = r->cur_len - off < max ? r->cur_len - off : max;
+	*p = r->plain + off;
+	r->pos += *n;
+	return 0;
+}
+
 void
 seal_reader_free(struct seal_reader *r)
 {

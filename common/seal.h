@@ -111,6 +111,13 @@ int seal_reader_seek(struct seal_reader *r, uint64_t offset);
 int seal_reader_read(struct seal_reader *r, uint8_t *buf, size_t cap,
     size_t *got);
 
+/*
+ * The same without a copy: *p points at up to max authenticated bytes in
+ * the reader's own buffer, valid until the next call; *n == 0 at the end.
+ */
+int seal_reader_peek(struct seal_reader *r, const uint8_t **p, size_t max,
+    size_t *n);
+
 void seal_reader_free(struct seal_reader *r);
 
 struct seal_disposal {

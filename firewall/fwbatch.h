@@ -84,4 +84,9 @@ int fw_tag(const struct fw_ruleset *rs, const char *role, int lockdown,
 int fw_verify(const struct site_config *site, enum config_role role,
     FILE *out);
 
+/* A daemon's start-up check (require_firewall): exits, saying how to fix
+ * it, unless the live ruleset is the role's. */
+void fw_require(const struct site_config *site, enum config_role role,
+    const char *site_file);
+
 #endif

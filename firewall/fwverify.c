@@ -13,6 +13,7 @@
 
 #include "fw.h"
 #include "fwbatch.h"
+#include "log.h"
 #include "sk.h"
 
 /* Compares one chain's rules; prints each difference. */
@@ -220,4 +221,20 @@ fw_verify(const struct site_config *site, enum config_role role, FILE *out)
 	fw_free(&rs);
 	free(text);
 	return diffs == 0 ? 0 : SK_EAUTH;
+}
+
+void
+fw_require(const struct site_config *site, enum config_role role,
+    const char *site_file)
+{
+	const char *name = config_role_name(role);
+
+	/* The network layer of one-way must be in place before we serve. */
+	if (fw_verify(site, role, stderr) != 0)
+		fatalx("this host's firewall is not the %s ruleset of %s; "
+		    "apply it with 'sekisho-firewall -c %s --role %s apply' "
+		    "(or set require_firewall = false); refusing to serve",
+		    name, site_file, site_file, name);
+	log_info("firewall verified: table inet sekisho is the %s ruleset of "
+	    "the site", name);
 }

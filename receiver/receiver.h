@@ -15,8 +15,8 @@
 #include "config.h"
 #include "http.h"
 #include "seal.h"
+#include "server.h"
 
-#define RECEIVER_REJECTERS_MAX 8	/* threads answering 503 when full */
 #define RECEIVER_BODY_BUF (64u << 10)	/* body read buffer per connection */
 
 struct receiver {
@@ -28,35 +28,15 @@ struct receiver {
 	struct audit_log *audit;
 	int objects_fd;			/* data_dir/objects */
 	int tmp_fd;			/* data_dir/tmp: writes in progress */
-	int listen_fd;
-	atomic_uint active;		/* connections being served */
-	atomic_uint rejecting;		/* connections being answered 503 */
+	struct srv_listener listener;	/* the municipalities' side */
 	volatile sig_atomic_t stop;
 };
 
-struct conn {
-	struct receiver *rcv;
-	int fd;
-	struct sockaddr_storage peer;
-	char peer_str[64];
-	SSL *ssl;
-	const struct config_municipality *muni;
-	char actor[32];			/* "muni:<code>" once known */
-	uint8_t head[HTTP_HEAD_MAX];
-	size_t head_len;		/* bytes read into head so far */
-	struct http_request req;
-	int responded;
-};
-
-/* receiver.c */
-void conn_respond(struct conn *c, int status, const char *body,
-    const char *extra_headers);
-void conn_error(struct conn *c, int status, const char *event,
-    const char *reason);
-int conn_audit(struct conn *c, const char *event, const char *object,
-    int has_size, uint64_t size, const char *sha256, const char *detail);
+/* A connection's receiver, and its municipality once authorized. */
+#define RCV(c) ((struct receiver *)(c)->l->arg)
+#define MUNI(c) ((const struct config_municipality *)(c)->peer_cfg)
 
 /* upload.c */
-void upload_handle(struct conn *c, char segs[][256], size_t nsegs);
+void upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs);
 
 #endif

@@ -31,7 +31,7 @@
 #define UPLOAD_ASYNC_BUF (256u << 10)	/* x3 per upload in flight */
 
 struct upload {
-	struct conn *c;
+	struct srv_conn *c;
 	const struct config_dataset *dataset;
 	const char *filename;
 	uint64_t length;		/* Content-Length */
@@ -89,60 +89,60 @@ upload_count_rows(struct upload *u, const uint8_t *p, size_t n)
 static int
 upload_checks(struct upload *u, char segs[][256])
 {
-	struct conn *c = u->c;
+	struct srv_conn *c = u->c;
 	char value[256];
 	uint64_t avail;
 	int r;
 
-	if ((u->dataset = site_find_dataset(c->rcv->site, segs[2])) == NULL) {
-		conn_error(c, 404, "upload.refused", "unknown dataset");
+	if ((u->dataset = site_find_dataset(RCV(c)->site, segs[2])) == NULL) {
+		srv_error(c, 404, "upload.refused", "unknown dataset", NULL);
 		return -1;
 	}
-	if (!site_municipality_allows(c->muni, u->dataset->id)) {
-		conn_error(c, 403, "upload.refused",
-		    "this municipality may not upload to this dataset");
+	if (!site_municipality_allows(MUNI(c), u->dataset->id)) {
+		srv_error(c, 403, "upload.refused",
+		    "this municipality may not upload to this dataset", NULL);
 		return -1;
 	}
 	if (!sk_filename_valid(segs[3])) {
-		conn_error(c, 400, "upload.refused", "invalid file name: 1 to "
+		srv_error(c, 400, "upload.refused", "invalid file name: 1 to "
 		    "255 bytes of UTF-8, no control characters, '/', '\\' or "
-		    "'..'");
+		    "'..'", NULL);
 		return -1;
 	}
 	u->filename = segs[3];
 	if (c->req.has_transfer_encoding) {
-		conn_error(c, 501, "upload.refused", "Transfer-Encoding "
-		    "(chunked upload) is not supported; send Content-Length");
+		srv_error(c, 501, "upload.refused", "Transfer-Encoding "
+		    "(chunked upload) is not supported; send Content-Length", NULL);
 		return -1;
 	}
 	if (!c->req.has_content_length) {
-		conn_error(c, 411, "upload.refused", "Content-Length required");
+		srv_error(c, 411, "upload.refused", "Content-Length required", NULL);
 		return -1;
 	}
 	u->length = c->req.content_length;
 	if (u->length > u->dataset->max_bytes) {
-		conn_error(c, 413, "upload.refused",
-		    "larger than this dataset's size limit");
+		srv_error(c, 413, "upload.refused",
+		    "larger than this dataset's size limit", NULL);
 		return -1;
 	}
 	r = http_header(&c->req, "content-digest", value, sizeof(value));
 	if (r == 0) {
 		r = http_content_digest_sha256(value, u->want_digest);
 		if (r == SK_EFORMAT) {
-			conn_error(c, 400, "upload.refused",
-			    "malformed Content-Digest");
+			srv_error(c, 400, "upload.refused",
+			    "malformed Content-Digest", NULL);
 			return -1;
 		}
 		u->has_digest = r == 0;
 	} else if (r == SK_ETOOBIG) {
-		conn_error(c, 400, "upload.refused", "Content-Digest too long");
+		srv_error(c, 400, "upload.refused", "Content-Digest too long", NULL);
 		return -1;
 	}
-	if (util_disk_free(c->rcv->local.data_dir, &avail) != 0 ||
-	    avail < c->rcv->local.disk_reserve ||
-	    avail - c->rcv->local.disk_reserve < u->length) {
-		conn_error(c, 507, "upload.refused",
-		    "not enough free disk space above the configured reserve");
+	if (util_disk_free(RCV(c)->local.data_dir, &avail) != 0 ||
+	    avail < RCV(c)->local.disk_reserve ||
+	    avail - RCV(c)->local.disk_reserve < u->length) {
+		srv_error(c, 507, "upload.refused",
+		    "not enough free disk space above the configured reserve", NULL);
 		return -1;
 	}
 	return 0;
@@ -175,7 +175,7 @@ upload_start(struct upload *u)
 	if ((u->md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1)
 		return SK_ECRYPTO;
-	if ((r = seal_writer_open(&u->c->rcv->master, u->c->rcv->tmp_fd,
+	if ((r = seal_writer_open(&RCV(u->c)->master, RCV(u->c)->tmp_fd,
 	    tmpname, 0, &u->writer)) != 0)
 		return r;
 	/* Hash here, seal and write on the writer's thread: two cores. */
@@ -186,8 +186,8 @@ upload_start(struct upload *u)
 static int
 upload_body(struct upload *u, int *status)
 {
-	struct conn *c = u->c;
-	const struct local_config *lc = &c->rcv->local;
+	struct srv_conn *c = u->c;
+	const struct local_config *lc = &RCV(c)->local;
 	uint64_t done = 0, start = util_now_ms(), elapsed;
 	size_t got, want, early = c->head_len - c->req.head_len;
 	uint8_t *buf;
@@ -236,7 +236,7 @@ upload_body(struct upload *u, int *status)
 static void
 upload_make_id(struct upload *u)
 {
-	const char *muni = u->c->muni->id, *ds = u->dataset->id;
+	const char *muni = MUNI(u->c)->id, *ds = u->dataset->id;
 	uint8_t mac[32];
 	/* Each name with its terminating NUL, so boundaries are unambiguous. */
 	struct iovec parts[4] = {
@@ -247,7 +247,7 @@ upload_make_id(struct upload *u)
 		{ .iov_base = u->sha256, .iov_len = sizeof(u->sha256) },
 	};
 
-	if (util_hmac_sha256(u->c->rcv->id_key, sizeof(u->c->rcv->id_key),
+	if (util_hmac_sha256(RCV(u->c)->id_key, sizeof(RCV(u->c)->id_key),
 	    parts, 4, mac) != 0)
 		fatalx("HMAC-SHA-256 failed");
 	sk_hex(mac, UPLOAD_ID_BYTES, u->id);
@@ -263,7 +263,7 @@ upload_make_receipt(struct upload *u)
 		return SK_EINTERNAL;
 	json_begin(&j, u->receipt, sizeof(u->receipt));
 	json_str(&j, "id", u->id);
-	json_str(&j, "municipality", u->c->muni->id);
+	json_str(&j, "municipality", MUNI(u->c)->id);
 	json_str(&j, "dataset", u->dataset->id);
 	json_str(&j, "filename", u->filename);
 	json_u64(&j, "size", u->length);
@@ -280,12 +280,12 @@ upload_make_receipt(struct upload *u)
 static void
 upload_repeat(struct upload *u)
 {
-	struct conn *c = u->c;
+	struct srv_conn *c = u->c;
 	struct seal_reader *rd;
 	size_t len = 0;
 	int r;
 
-	r = seal_reader_open(&c->rcv->master, c->rcv->objects_fd, u->id, &rd);
+	r = seal_reader_open(&RCV(c)->master, RCV(c)->objects_fd, u->id, &rd);
 	if (r == 0) {
 		r = seal_reader_meta(rd, (uint8_t *)u->receipt,
 		    sizeof(u->receipt) - 1, &len);
@@ -294,18 +294,18 @@ upload_repeat(struct upload *u)
 	if (r != 0) {
 		log_errorx("object %s: stored copy unreadable: %s", u->id,
 		    sk_strerror(r));
-		conn_error(c, 500, "upload.failed", "stored copy unreadable");
+		srv_error(c, 500, "upload.failed", "stored copy unreadable", NULL);
 		return;
 	}
 	u->receipt[len] = '\0';
-	if (conn_audit(c, "upload.repeat", u->id, 1, u->length, u->sha256_hex,
+	if (srv_audit(c, "upload.repeat", u->id, 1, u->length, u->sha256_hex,
 	    NULL) != 0) {
-		conn_error(c, 503, NULL, "the audit log cannot be written");
+		srv_error(c, 503, NULL, "the audit log cannot be written", NULL);
 		return;
 	}
 	log_info("object %s: repeated upload (%s, %llu bytes), same receipt",
 	    u->id, c->actor, (unsigned long long)u->length);
-	conn_respond(c, 200, u->receipt, NULL);
+	srv_respond_json(c, 200, u->receipt, NULL);
 }
 
 static int
@@ -313,7 +313,7 @@ upload_object_exists(struct upload *u)
 {
 	struct seal_reader *rd;
 
-	if (seal_reader_open(&u->c->rcv->master, u->c->rcv->objects_fd, u->id,
+	if (seal_reader_open(&RCV(u->c)->master, RCV(u->c)->objects_fd, u->id,
 	    &rd) != 0)
 		return 0;
 	seal_reader_free(rd);
@@ -323,7 +323,7 @@ upload_object_exists(struct upload *u)
 static void
 upload_store(struct upload *u)
 {
-	struct conn *c = u->c;
+	struct srv_conn *c = u->c;
 	int r;
 
 	uint64_t t0 = util_now_ms();
@@ -331,19 +331,19 @@ upload_store(struct upload *u)
 	if ((r = upload_make_receipt(u)) != 0 ||
 	    (r = seal_writer_finish(u->writer, u->receipt,
 	    (size_t)u->receipt_len)) != 0) {
-		conn_error(c, r == SK_ENOSPACE ? 507 : 500, "upload.failed",
-		    r == SK_ENOSPACE ? "disk full" : "could not store");
+		srv_error(c, r == SK_ENOSPACE ? 507 : 500, "upload.failed",
+		    r == SK_ENOSPACE ? "disk full" : "could not store", NULL);
 		return;
 	}
 	u->sync_ms = util_now_ms() - t0;
 	/* Audit first: a stored object that the log does not know is worse
 	 * than a refused upload the client will retry (R50). */
-	if (conn_audit(c, "upload.stored", u->id, 1, u->length, u->sha256_hex,
+	if (srv_audit(c, "upload.stored", u->id, 1, u->length, u->sha256_hex,
 	    u->dataset->id) != 0) {
-		conn_error(c, 503, NULL, "the audit log cannot be written");
+		srv_error(c, 503, NULL, "the audit log cannot be written", NULL);
 		return;
 	}
-	r = seal_writer_commit(u->writer, c->rcv->tmp_fd, c->rcv->objects_fd,
+	r = seal_writer_commit(u->writer, RCV(c)->tmp_fd, RCV(c)->objects_fd,
 	    u->id);
 	if (r == SK_EEXIST) {
 		upload_repeat(u);	/* an identical upload won the race */
@@ -352,26 +352,26 @@ upload_store(struct upload *u)
 	if (r != 0) {
 		log_errorx("object %s: commit failed: %s", u->id,
 		    strerror(errno));
-		conn_audit(c, "upload.failed", u->id, 0, 0, NULL, "commit");
-		conn_error(c, 500, NULL, "could not store");
+		srv_audit(c, "upload.failed", u->id, 0, 0, NULL, "commit");
+		srv_error(c, 500, NULL, "could not store", NULL);
 		return;
 	}
 	log_info("object %s: stored (%s, dataset %s, %llu bytes, sha256 %s, "
 	    "body %llu ms, seal and sync %llu ms)", u->id, c->actor,
 	    u->dataset->id, (unsigned long long)u->length, u->sha256_hex,
 	    (unsigned long long)u->body_ms, (unsigned long long)u->sync_ms);
-	conn_respond(c, 201, u->receipt, NULL);
+	srv_respond_json(c, 201, u->receipt, NULL);
 }
 
 static void
 upload_run(struct upload *u)
 {
-	struct conn *c = u->c;
+	struct srv_conn *c = u->c;
 	unsigned mdlen = 0;
 	int r, status;
 
 	if ((r = upload_start(u)) != 0) {
-		conn_error(c, 500, "upload.failed", "could not start storing");
+		srv_error(c, 500, "upload.failed", "could not start storing", NULL);
 		return;
 	}
 	if (c->req.expect_continue &&
@@ -384,19 +384,19 @@ upload_run(struct upload *u)
 		if (status == 0) {
 			log_warnx("peer %s (%s): upload cut off after part of "
 			    "the body; nothing kept", c->peer_str, c->actor);
-			conn_audit(c, "upload.truncated", NULL, 1, u->length,
+			srv_audit(c, "upload.truncated", NULL, 1, u->length,
 			    NULL, NULL);
 		} else
-			conn_error(c, status, "upload.failed", status == 408 ?
-			    "body too slow or stalled" : "could not store");
+			srv_error(c, status, "upload.failed", status == 408 ?
+			    "body too slow or stalled" : "could not store", NULL);
 		return;
 	}
 	if (EVP_DigestFinal_ex(u->md, u->sha256, &mdlen) != 1)
 		fatalx("SHA-256 failed");
 	sk_hex(u->sha256, 32, u->sha256_hex);
 	if (u->has_digest && CRYPTO_memcmp(u->sha256, u->want_digest, 32) != 0) {
-		conn_error(c, 400, "upload.refused", "Content-Digest does not "
-		    "match the body; nothing was kept");
+		srv_error(c, 400, "upload.refused", "Content-Digest does not "
+		    "match the body; nothing was kept", NULL);
 		return;
 	}
 	upload_make_id(u);
@@ -408,7 +408,7 @@ upload_run(struct upload *u)
 }
 
 void
-upload_handle(struct conn *c, char segs[][256], size_t nsegs)
+upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs)
 {
 	struct upload u;
 

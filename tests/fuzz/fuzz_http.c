@@ -1,6 +1,7 @@
 /*
  * fuzz_http.c: libFuzzer target for the HTTP request parser and the path
- * splitter, the first code every byte from the network reaches.
+ * splitter, the first code every byte from the network reaches, and the
+ * Range header parser.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		http_content_digest_sha256(value, d);
 	}
-	http_header(&req, "range", value, sizeof(value));
+	if (http_header(&req, "range", value, sizeof(value)) == 0) {
+		static const uint64_t sizes[] = { 0, 1, 1000, UINT64_MAX / 2 };
+		uint64_t first, last;
+		size_t i;
+
+		/* A part always lies inside the representation. */
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+			if (http_parse_range(value, sizes[i], &first, &last) ==
+			    HTTP_RANGE_PART && (first > last || last >= sizes[i]))
+				__builtin_trap();
+	}
 	return 0;
 }

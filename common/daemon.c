@@ -1,0 +1,163 @@
+/*
+ * daemon.c: the daemons' shared commands and folders (see daemon.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
+#include "audit.h"
+#include "daemon.h"
+#include "log.h"
+#include "seal.h"
+#include "sk.h"
+#include "util.h"
+
+int
+daemon_open_dir(const char *base, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", base, name) >=
+	    (int)sizeof(path))
+		fatalx("data_dir path too long");
+	if (util_mkdir(path, 0700) != 0)
+		fatalx("%s: %s", path, strerror(errno));
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		fatalx("%s: %s", path, strerror(errno));
+	return fd;
+}
+
+void
+daemon_load_config(const char *path, enum config_role role,
+    struct local_config *local, struct site_config **site)
+{
+	struct config_error err;
+
+	memset(&err, 0, sizeof(err));
+	if (local_config_load(path, local, &err) != 0)
+		fatalx("%s:%d: %s", err.file, err.line, err.message);
+	if (local->role != role)
+		fatalx("%s: role is \"%s\", not \"%s\"", path,
+		    config_role_name(local->role), config_role_name(role));
+	if (site_config_load(local->site_file, site, &err) != 0)
+		fatalx("%s:%d: %s", err.file, err.line, err.message);
+}
+
+void
+daemon_open_storage(const char *program, const char *version,
+    const struct local_config *local, const struct site_config *site,
+    struct seal_master *master, int *tmp_fd, unsigned *removed,
+    struct audit_log **audit)
+{
+	char event[64], detail[256];
+	struct audit_event ev = { .event = event, .actor = "system",
+		.detail = detail };
+	int r;
+
+	if (util_mkdir(local->data_dir, 0700) != 0)
+		fatalx("%s: %s", local->data_dir, strerror(errno));
+	if ((r = seal_master_load(local->master_key, master)) != 0)
+		fatalx("master key %s: %s%s", local->master_key,
+		    sk_strerror(r), r == SK_ESYS ? " (run 'init' first?)" : "");
+	*tmp_fd = daemon_open_dir(local->data_dir, "tmp");
+	if ((r = seal_cleanup_dir(*tmp_fd, removed)) != 0)
+		fatalx("cannot clean %s/tmp: %s", local->data_dir,
+		    sk_strerror(r));
+	if ((r = audit_open(local->audit_log, local->audit_key, audit)) != 0)
+		fatalx("audit log %s: %s", local->audit_log,
+		    r == SK_EAUTH ? "does not match its state file: it was "
+		    "truncated or replaced; refusing to continue it" :
+		    sk_strerror(r));
+	/* "sekisho-receiver" starts as "receiver.start" */
+	snprintf(event, sizeof(event), "%s.start",
+	    strncmp(program, "sekisho-", 8) == 0 ? program + 8 : program);
+	snprintf(detail, sizeof(detail), "version=%s openssl=%s site=%s "
+	    "leftovers_removed=%u", version,
+	    OpenSSL_version(OPENSSL_VERSION_STRING), site->digest, *removed);
+	if (audit_append(*audit, &ev) != 0)
+		fatalx("cannot write the audit log (R50)");
+	log_info("%s %s, %s, site digest %s, %u leftover temporary file(s) "
+	    "removed", program, version, OpenSSL_version(OPENSSL_VERSION),
+	    site->digest, *removed);
+}
+
+void
+daemon_signals(void (*on_stop)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+int
+daemon_init(const char *data_dir, const char *master_key)
+{
+	int r;
+
+	if (util_mkdir(data_dir, 0700) != 0)
+		fatalx("%s: %s", data_dir, strerror(errno));
+	r = seal_master_create(master_key);
+	if (r == SK_EEXIST) {
+		printf("master key %s exists; left as it is\n", master_key);
+		return 0;
+	}
+	if (r != 0)
+		fatalx("cannot create master key %s: %s", master_key,
+		    strerror(errno));
+	printf("created master key %s\n", master_key);
+	return 0;
+}
+
+int
+daemon_audit_verify(int argc, char **argv, void (*usage)(void))
+{
+	struct audit_verify_result res;
+	char key[PATH_MAX], state[PATH_MAX];
+	const char *file, *statep = NULL;
+	int i, r;
+
+	if (argc < 1)
+		usage();
+	file = argv[0];
+	snprintf(key, sizeof(key), "%s.key0", file);
+	snprintf(state, sizeof(state), "%s.state", file);
+	if (access(state, R_OK) == 0)
+		statep = state;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			snprintf(key, sizeof(key), "%s", argv[++i]);
+		else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
+			snprintf(state, sizeof(state), "%s", argv[++i]);
+			statep = state;
+		} else
+			usage();
+	}
+	r = audit_verify(file, key, statep, &res);
+	if (r == 0) {
+		printf("%s: OK, %llu entries verified%s\n", file,
+		    (unsigned long long)res.entries,
+		    statep != NULL ? ", ends where its state says" : "");
+		return 0;
+	}
+	if (r == SK_EAUTH)
+		printf("%s: FAILED at line %llu: %s\n", file,
+		    (unsigned long long)res.bad_line, res.reason);
+	else
+		printf("%s: cannot verify: %s (%s)\n", file, sk_strerror(r),
+		    strerror(errno));
+	return 1;
+}

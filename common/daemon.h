@@ -1,0 +1,38 @@
+/*
+ * daemon.h: what the daemons' main programs share: their data folders,
+ * `init` (the master key) and `audit verify`.
+ */
+#ifndef SK_DAEMON_H
+#define SK_DAEMON_H
+
+#include "audit.h"
+#include "config.h"
+#include "seal.h"
+
+/* Loads the local file (which must be for role) and its site; exits with
+ * file:line and a message on any error. */
+void daemon_load_config(const char *path, enum config_role role,
+    struct local_config *local, struct site_config **site);
+
+/* The data folder, the master key, a clean tmp/ (its fd in *tmp_fd, the
+ * leftovers removed in *removed) and the audit log with its start entry
+ * (program, version, OpenSSL, the site's digest). Exits on failure. */
+void daemon_open_storage(const char *program, const char *version,
+    const struct local_config *local, const struct site_config *site,
+    struct seal_master *master, int *tmp_fd, unsigned *removed,
+    struct audit_log **audit);
+
+/* Creates (0700) and opens base/name as a directory; exits on failure. */
+int daemon_open_dir(const char *base, const char *name);
+
+/* TERM and INT call on_stop; SIGPIPE is ignored (a peer that leaves is an
+ * error return, not a signal). */
+void daemon_signals(void (*on_stop)(int));
+
+/* `init`: the data folder and a new master key (kept if it exists). */
+int daemon_init(const char *data_dir, const char *master_key);
+
+/* `audit verify FILE [--key KEY0] [--state STATE]`; usage() on bad args. */
+int daemon_audit_verify(int argc, char **argv, void (*usage)(void));
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * server.c: TLS 1.3 listeners, one thread per connection (see server.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "log.h"
+#include "server.h"
+#include "sk.h"
+#include "tls.h"
+#include "util.h"
+
+#define SRV_REJECTERS_MAX 8	/* threads answering 503 when full */
+#define SRV_REJECT_TIMEOUT_S 5
+#define SRV_LINGER_BYTES (256u << 10)
+#define SRV_LINGER_MS 1000
+
+int
+srv_listen(const struct config_listener *cl, int *out, char *why,
+    size_t whycap)
+{
+	struct sockaddr_storage ss;
+	struct netaddr na;
+	socklen_t sslen;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (netaddr_parse(cl->address, &na) != 0) {
+		snprintf(why, whycap, "bad listen address %s", cl->address);
+		return SK_ECONFIG;
+	}
+	if (na.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(cl->port);
+		memcpy(&sin->sin_addr, na.addr, 4);
+		sslen = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(cl->port);
+		memcpy(&sin6->sin6_addr, na.addr, 16);
+		sslen = sizeof(*sin6);
+	}
+	if ((fd = socket(na.family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		snprintf(why, whycap, "socket: %s", strerror(errno));
+		return SK_ESYS;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1 ||
+	    listen(fd, 128) == -1) {
+		snprintf(why, whycap, "listening on %s port %u: %s",
+		    cl->address, cl->port, strerror(errno));
+		close(fd);
+		return SK_ESYS;
+	}
+	*out = fd;
+	return 0;
+}
+
+int
+srv_audit(struct srv_conn *c, const char *event, const char *object,
+    int has_size, uint64_t size, const char *sha256, const char *detail)
+{
+	struct audit_event ev = {
+		.event = event,
+		.actor = c->actor[0] != '\0' ? c->actor : c->peer_str,
+		.object = object,
+		.has_size = has_size,
+		.size = size,
+		.sha256 = sha256,
+		.detail = detail,
+	};
+	int r;
+
+	if ((r = audit_append(c->l->audit, &ev)) != 0)
+		log_errorx("audit log write failed (%s): refusing all work "
+		    "from now on (R50)", sk_strerror(r));
+	return r;
+}
+
+void
+srv_respond(struct srv_conn *c, int status, const char *content_type,
+    const char *body, size_t len, const char *extra_headers)
+{
+	char head[1024];
+	int n;
+
+	if (c->responded)
+		return;
+	c->responded = 1;
+	n = http_format_head(head, sizeof(head), status, content_type, len,
+	    extra_headers);
+	if (n < 0 || tls_write_all(c->ssl, head, (size_t)n) != 0 ||
+	    (len > 0 && c->req.method != HTTP_HEAD &&
+	    tls_write_all(c->ssl, body, len) != 0))
+		log_warnx("peer %s: could not send the %d reply", c->peer_str,
+		    status);
+}
+
+void
+srv_respond_json(struct srv_conn *c, int status, const char *json,
+    const char *extra_headers)
+{
+	size_t len = strlen(json);
+	char *buf = malloc(len + 2);
+
+	if (buf == NULL) {
+		log_warnx("peer %s: out of memory for a reply", c->peer_str);
+		return;
+	}
+	memcpy(buf, json, len);
+	buf[len] = '\n';
+	srv_respond(c, status, "application/json", buf, len + 1,
+	    extra_headers);
+	free(buf);
+}
+
+void
+srv_error(struct srv_conn *c, int status, const char *event,
+    const char *reason, const char *extra_headers)
+{
+	char body[512], detail[160];
+	struct json j;
+
+	json_begin(&j, body, sizeof(body));
+	json_u64(&j, "status", (uint64_t)status);
+	json_str(&j, "error", reason);
+	if (json_end(&j) < 0)
+		snprintf(body, sizeof(body), "{\"status\":%d}", status);
+	log_warnx("%s peer %s (%s): %d: %s", c->l->name, c->peer_str,
+	    c->actor[0] != '\0' ? c->actor : "unidentified", status, reason);
+	snprintf(detail, sizeof(detail), "status=%d %s", status, reason);
+	/* A refusal is still answered when the audit log is broken. */
+	if (event != NULL && !audit_broken(c->l->audit))
+		srv_audit(c, event, NULL, 0, 0, NULL, detail);
+	srv_respond_json(c, status, body, extra_headers);
+}
+
+int
+srv_read_head(struct srv_conn *c, int *status)
+{
+	size_t got;
+	int r;
+
+	for (;;) {
+		r = http_parse_request(c->head, c->head_len,
+		    &http_default_limits, &c->req, status);
+		if (r != SK_EAGAIN)
+			return r;
+		if (c->head_len == sizeof(c->head)) {
+			*status = 431;
+			return SK_ETOOBIG;
+		}
+		r = tls_read(c->ssl, c->head + c->head_len,
+		    sizeof(c->head) - c->head_len, &got);
+		if (r != 0 || got == 0) {
+			*status = 0;	/* nothing to answer: the peer left */
+			return SK_ETRUNCATED;
+		}
+		c->head_len += got;
+	}
+}
+
+int
+srv_peer_in(const struct srv_conn *c, const struct netaddr *nets, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (netaddr_contains(&nets[i], (const struct sockaddr *)&c->peer))
+			return 1;
+	return 0;
+}
+
+/*
+ * Closes the write side and reads a little of what the client still sends,
+ * so that an early error reply is not destroyed by a TCP reset.
+ */
+static void
+linger(struct srv_conn *c)
+{
+	uint8_t sink[16384];
+	uint64_t deadline = util_now_ms() + SRV_LINGER_MS;
+	size_t total = 0;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	ssize_t n;
+
+	shutdown(c->fd, SHUT_WR);
+	while (total < SRV_LINGER_BYTES && util_now_ms() < deadline) {
+		if (poll(&pfd, 1, (int)(deadline - util_now_ms())) <= 0)
+			break;
+		if ((n = read(c->fd, sink, sizeof(sink))) <= 0)
+			break;
+		total += (size_t)n;
+	}
+}
+
+static void
+set_timeouts(int fd, unsigned seconds)
+{
+	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static int
+handshake(struct srv_conn *c)
+{
+	char why[256];
+
+	if (tls_accept(c->l->tls, c->fd, &c->ssl, why, sizeof(why)) == 0)
+		return 0;
+	log_warnx("%s peer %s: TLS handshake refused: %s", c->l->name,
+	    c->peer_str, why);
+	if (!audit_broken(c->l->audit))
+		srv_audit(c, "tls.refused", NULL, 0, 0, NULL, why);
+	return -1;
+}
+
+static void
+finish(struct srv_conn *c)
+{
+	if (c->ssl != NULL) {
+		tls_close(c->ssl);
+		linger(c);
+	}
+	close(c->fd);
+	free(c);
+}
+
+static void *
+conn_main(void *arg)
+{
+	struct srv_conn *c = arg;
+	struct srv_listener *l = c->l;
+
+	set_timeouts(c->fd, l->read_timeout);
+	if (handshake(c) == 0)
+		l->serve(c);
+	finish(c);
+	atomic_fetch_sub(&l->active, 1);
+	return NULL;
+}
+
+/* Over the connection cap: handshake quickly, answer 503, close. */
+static void *
+conn_reject_main(void *arg)
+{
+	struct srv_conn *c = arg;
+	struct srv_listener *l = c->l;
+
+	set_timeouts(c->fd, SRV_REJECT_TIMEOUT_S);
+	if (handshake(c) == 0)
+		srv_error(c, 503, NULL, "too many connections; try again "
+		    "shortly", "Retry-After: 5\r\n");
+	finish(c);
+	atomic_fetch_sub(&l->rejecting, 1);
+	return NULL;
+}
+
+static void
+spawn(struct srv_listener *l, int fd, const struct sockaddr_storage *peer)
+{
+	void *(*fn)(void *) = conn_main;
+	atomic_uint *counter = &l->active;
+	pthread_attr_t attr;
+	pthread_t tid;
+	struct srv_conn *c;
+
+	if (atomic_load(&l->active) >= l->max_connections) {
+		fn = conn_reject_main;
+		counter = &l->rejecting;
+		if (atomic_load(&l->rejecting) >= SRV_REJECTERS_MAX) {
+			close(fd);	/* saturated: drop without a word */
+			return;
+		}
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("out of memory: dropping a connection");
+		close(fd);
+		return;
+	}
+	c->l = l;
+	c->fd = fd;
+	c->peer = *peer;
+	netaddr_sockaddr_str((const struct sockaddr *)peer, c->peer_str,
+	    sizeof(c->peer_str));
+	atomic_fetch_add(counter, 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256u << 10);
+	if (pthread_create(&tid, &attr, fn, c) != 0) {
+		log_warnx("cannot start a thread: dropping a connection");
+		atomic_fetch_sub(counter, 1);
+		close(fd);
+		free(c);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+void
+srv_run(struct srv_listener *ls, size_t n, volatile sig_atomic_t *stop)
+{
+	struct pollfd pfd[4];
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	size_t i;
+	int fd;
+
+	if (n > SK_ARRAY_LEN(pfd))
+		fatalx("too many listeners");
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = ls[i].fd;
+		pfd[i].events = POLLIN;
+	}
+	while (!*stop) {
+		if (poll(pfd, (nfds_t)n, 500) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			plen = sizeof(peer);
+			fd = accept4(ls[i].fd, (struct sockaddr *)&peer, &plen,
+			    SOCK_CLOEXEC);
+			if (fd == -1) {
+				if (errno != EINTR && errno != EAGAIN &&
+				    errno != ECONNABORTED)
+					log_warnx("accept: %s", strerror(errno));
+				continue;
+			}
+			spawn(&ls[i], fd, &peer);
+		}
+	}
+}
