@@ -25,7 +25,7 @@ WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
 	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Wcast-qual \
 	-Wno-cast-qual
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -pthread -MMD -MP $(WARNINGS) \
-	-Icommon -Ivault -Ifirewall
+	-Icommon -Ivault -Ifirewall -Isender
 HARDEN_CFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
 	-fstack-clash-protection -fcf-protection -fPIE
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
@@ -53,6 +53,7 @@ all:
 include common/common.mk
 include firewall/firewall.mk
 include receiver/receiver.mk
+include sender/sender.mk
 include vault/vault.mk
 include tests/tests.mk
 
@@ -83,7 +84,7 @@ demo:
 	@exit 1
 
 # `make bench`: each case against a peer measured in the same run (nginx,
-# pandas); BENCH=upload or BENCH=anonymize runs one group.
+# pandas); BENCH=upload, BENCH=download or BENCH=anonymize runs one group.
 bench: all
 	@tests/deps.sh bench
 	tests/bench/run.sh $(BENCH)

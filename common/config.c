@@ -485,6 +485,42 @@ load_municipalities(struct config_ctx *cx, const config_setting_t *root,
 	return 0;
 }
 
+/*
+ * downloads: { window = 86400; warn_bytes = ...; warn_files = ...;
+ *              limit_bytes = ...; limit_files = ...; };
+ * Settings left out keep what d holds (the site's, for a recipient).
+ */
+static int
+load_downloads(struct config_ctx *cx, const config_setting_t *parent,
+    struct config_downloads *d)
+{
+	const config_setting_t *g = config_setting_get_member(parent,
+	    "downloads");
+	const uint64_t max = UINT64_C(1) << 50;
+	int r;
+
+	if (g == NULL)
+		return 0;
+	if (!config_setting_is_group(g))
+		return config_fail(cx, g, "'downloads' must be a group");
+	if ((r = config_unsigned(cx, g, "window", 60, 31 * 86400, d->window,
+	    &d->window)) ||
+	    (r = config_uint64(cx, g, "warn_bytes", 0, max, d->warn_bytes,
+	    &d->warn_bytes)) ||
+	    (r = config_uint64(cx, g, "warn_files", 0, max, d->warn_files,
+	    &d->warn_files)) ||
+	    (r = config_uint64(cx, g, "limit_bytes", 0, max, d->limit_bytes,
+	    &d->limit_bytes)) ||
+	    (r = config_uint64(cx, g, "limit_files", 0, max, d->limit_files,
+	    &d->limit_files)))
+		return r;
+	if ((d->limit_bytes != 0 && d->warn_bytes > d->limit_bytes) ||
+	    (d->limit_files != 0 && d->warn_files > d->limit_files))
+		return config_fail(cx, g, "a warning threshold is above its "
+		    "limit");
+	return 0;
+}
+
 static int
 load_recipients(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
@@ -517,6 +553,15 @@ load_recipients(struct config_ctx *cx, const config_setting_t *root,
 			    p->identity);
 		if ((r = load_networks(cx, e, p->networks, &p->nnetworks)) != 0)
 			return r;
+		p->downloads = site->downloads;
+		if ((r = config_bool(cx, e, "envelope", 0, &p->envelope)) ||
+		    (r = config_path(cx, e, "certificate", p->certificate,
+		    sizeof(p->certificate), 0)) ||
+		    (r = load_downloads(cx, e, &p->downloads)))
+			return r;
+		if (p->envelope && p->certificate[0] == '\0')
+			return config_fail(cx, e, "recipient '%s' has envelope = "
+			    "true but no 'certificate' to seal to", p->id);
 		site->nrecipients++;
 	}
 	return 0;
@@ -643,11 +688,13 @@ site_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 	    (r = config_string(cx, g, "name", site->name, sizeof(site->name), 1)))
 		return r;
 	memset(&ca, 0, sizeof(ca));
+	site->downloads.window = 86400;
 	if ((r = load_cas(cx, root, &ca)) ||
 	    (r = load_hosts(cx, root, &ca, site)) ||
 	    (r = load_management(cx, root, site)) ||
 	    (r = load_datasets(cx, root, site)) ||
 	    (r = load_municipalities(cx, root, site)) ||
+	    (r = load_downloads(cx, root, &site->downloads)) ||
 	    (r = load_recipients(cx, root, site)) ||
 	    (r = load_operators(cx, root, site)))
 		return r;
@@ -895,6 +942,29 @@ site_find_municipality_by_identity(const struct site_config *site,
 	for (i = 0; i < site->nmunicipalities; i++)
 		if (strcmp(site->municipalities[i].identity, identity) == 0)
 			return &site->municipalities[i];
+	return NULL;
+}
+
+const struct config_recipient *
+site_find_recipient_by_identity(const struct site_config *site,
+    const char *identity)
+{
+	size_t i;
+
+	for (i = 0; i < site->nrecipients; i++)
+		if (strcmp(site->recipients[i].identity, identity) == 0)
+			return &site->recipients[i];
+	return NULL;
+}
+
+const struct config_recipient *
+site_find_recipient(const struct site_config *site, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < site->nrecipients; i++)
+		if (strcmp(site->recipients[i].id, id) == 0)
+			return &site->recipients[i];
 	return NULL;
 }
 

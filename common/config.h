@@ -57,12 +57,23 @@ struct config_municipality {
 	size_t ndatasets;
 };
 
+/* Download accounting on the sender (R16), per recipient, over a sliding
+ * window. Zero means no threshold. */
+struct config_downloads {
+	unsigned window;		/* seconds */
+	uint64_t warn_bytes, warn_files;	/* alert when reached */
+	uint64_t limit_bytes, limit_files;	/* refuse (429) beyond */
+};
+
 struct config_recipient {
 	char id[CONFIG_ID_MAX];
 	char name[CONFIG_NAME_MAX];
 	char identity[CONFIG_IDENTITY_MAX];
 	struct netaddr networks[CONFIG_NETWORKS_MAX];
 	size_t nnetworks;
+	int envelope;		/* releases sealed to its certificate (CMS) */
+	char certificate[PATH_MAX];	/* its certificate, for the vault */
+	struct config_downloads downloads;	/* the site's, overridden */
 };
 
 struct config_operator {
@@ -93,6 +104,7 @@ struct site_config {
 	char name[CONFIG_NAME_MAX];
 	struct config_host receiver, vault, sender;
 	struct config_management management;
+	struct config_downloads downloads;	/* defaults for recipients */
 	struct config_municipality *municipalities;
 	size_t nmunicipalities;
 	struct config_recipient *recipients;
@@ -141,6 +153,10 @@ int local_config_load(const char *path, struct local_config *out,
 
 const struct config_municipality *site_find_municipality_by_identity(
     const struct site_config *site, const char *identity);
+const struct config_recipient *site_find_recipient_by_identity(
+    const struct site_config *site, const char *identity);
+const struct config_recipient *site_find_recipient(
+    const struct site_config *site, const char *id);
 const struct config_dataset *site_find_dataset(const struct site_config *site,
     const char *id);
 /* Returns 1 if the municipality may upload the dataset. */

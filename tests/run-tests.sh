@@ -48,6 +48,9 @@ suite "R02 receiver imports no connect()" \
 # R05: the vault has no listening code at all.
 suite "R05 vault imports no bind/listen/accept" \
 	sh -c '! nm -D --undefined-only build/bin/sekisho-vault | grep -qwE "bind|listen|accept|accept4"'
+# R03: the sender (pull mode) never opens a connection either.
+suite "R03 sender imports no connect()" \
+	sh -c '! nm -D --undefined-only build/bin/sekisho-sender | grep -qwE "connect|connectat"'
 # Integration tests with the sanitizer builds of the daemons.
 for t in tests/integration/test_*.sh; do
 	suite "integration $(basename "$t")" "$t"

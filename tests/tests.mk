@@ -37,6 +37,18 @@ $(FW_UNIT_BIN): $(BUILD)/obj/tests/unit/test_fw.o $(FIREWALL_CORE_OBJS) \
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(FIREWALL_CORE_OBJS) $(COMMON_LIB) \
 		-lcmocka $(LIBS_NFT) $(LIBS_CONFIG) $(LIBS_CRYPTO)
 
+# The sender's pure parts (store and accounting, without main).
+SENDER_UNIT_BIN := $(BUILD)/tests/test_sender
+SENDER_CORE_OBJS := $(BUILD)/obj/sender/store.o $(BUILD)/obj/sender/acct.o
+TEST_PROGRAMS += $(SENDER_UNIT_BIN)
+
+$(SENDER_UNIT_BIN): $(BUILD)/obj/tests/unit/test_sender.o $(SENDER_CORE_OBJS) \
+		$(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(SENDER_CORE_OBJS) $(COMMON_LIB) \
+		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO)
+
 tests-bin: $(TEST_PROGRAMS)
 
 # libFuzzer targets, built with clang, ASan and UBSan, from the sources.

@@ -110,6 +110,107 @@ bench_upload() {
 	stop_nginx
 }
 
+# download_1g: a 1 GiB release fetched with curl over TLS 1.3 with client
+# certificates from sekisho-sender (which decrypts the sealed object on the
+# fly) and from nginx serving the same bytes as a plain file, interleaved;
+# then 32 concurrent downloads, and the sender's peak RSS.
+timed_download() {
+	local url=$1 start end code
+	start=$(date +%s.%N)
+	code=$(curl -sS --cacert "$T/pki/internal-ca/ca.crt" \
+		--cert "$T/pki/recip-ca/issued/univ-a.crt" \
+		--key "$T/pki/recip-ca/issued/univ-a.key" -o "$T/got" \
+		-w '%{http_code}' "$url")
+	end=$(date +%s.%N)
+	[ "$code" = 200 ] || { echo "download from $url answered $code" >&2; return 1; }
+	echo "$end - $start" | bc -l
+}
+
+start_nginx_files() {
+	local port=$1 d=$T/nginx
+	mkdir -p "$d/root/v1/releases"
+	cp "$T/payload" "$d/root/v1/releases/bench"
+	cat > "$d/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$port ssl;
+    ssl_certificate $T/pki/internal-ca/issued/sender.crt;
+    ssl_certificate_key $T/pki/internal-ca/issued/sender.key;
+    ssl_protocols TLSv1.3;
+    ssl_client_certificate $T/pki/recip-ca/ca.crt;
+    ssl_verify_client on;
+    root $d/root;
+  }
+}
+CONF
+	nginx -c "$d/nginx.conf" &
+	NGINX_PID=$!
+	local i
+	for i in $(seq 1 50); do
+		[ -s "$d/nginx.pid" ] && return 0
+		sleep 0.1
+	done
+	stop_nginx
+	echo "nginx did not start" >&2
+	cat "$d/error.log" >&2
+	return 1
+}
+
+bench_download() {
+	local port ext int nport ours=() peer=() i t o p rss pids=() before
+	make_pki >/dev/null
+	"$PKI" "$T/pki" issue internal-ca sender --server \
+		--uri urn:sekisho:host:sender --ip 127.0.0.1 >/dev/null
+	"$PKI" "$T/pki" issue internal-ca vault --uri urn:sekisho:host:vault >/dev/null
+	port=$(free_port); ext=$((port + 2)); int=$((port + 3))
+	write_site "$port"
+	write_sender_local
+	"$BIN/sekisho-sender" -c "$T/sender.conf" init >/dev/null
+	start_sender || return 1
+	head -c "$((SIZE_MB << 20))" /dev/urandom > "$T/payload"
+	t=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$T/pki/internal-ca/ca.crt" \
+		--cert "$T/pki/internal-ca/issued/vault.crt" \
+		--key "$T/pki/internal-ca/issued/vault.key" \
+		-H "Content-Digest: sha-256=:$(openssl dgst -sha256 -binary "$T/payload" | base64 -w0):" \
+		-H "Sekisho-Dataset: health-checkup" -H "Sekisho-Recipients: univ-a" \
+		-H "Sekisho-Expires: $(( $(date +%s) + 86400 ))" -T "$T/payload" \
+		"https://127.0.0.1:$int/v1/releases/bench")
+	[ "$t" = 201 ] || { echo "publishing answered $t" >&2; return 1; }
+	nport=$(free_port)
+	start_nginx_files "$nport" || return 1
+	for i in $(seq 1 "$ROUNDS"); do
+		ours+=("$(timed_download "https://127.0.0.1:$ext/v1/releases/bench")")
+		cmp -s "$T/got" "$T/payload" || { echo "sender sent other bytes" >&2; return 1; }
+		peer+=("$(timed_download "https://127.0.0.1:$nport/v1/releases/bench")")
+	done
+	o=$(printf '%s\n' "${ours[@]}" | median)
+	p=$(printf '%s\n' "${peer[@]}" | median)
+	printf 'bench: download_1g ours=%.0f MB/s peer=%.0f MB/s ratio=%.2f (median of %d, nginx static file peer)\n' \
+		"$(echo "$SIZE_MB / $o" | bc -l)" "$(echo "$SIZE_MB / $p" | bc -l)" \
+		"$(echo "$p / $o" | bc -l)" "$ROUNDS"
+	for i in $(seq 1 32); do
+		curl -sS --cacert "$T/pki/internal-ca/ca.crt" \
+			--cert "$T/pki/recip-ca/issued/univ-a.crt" \
+			--key "$T/pki/recip-ca/issued/univ-a.key" -o /dev/null \
+			--limit-rate 20M "https://127.0.0.1:$ext/v1/releases/bench" &
+		pids+=($!)
+	done
+	sleep 5
+	rss=$(awk '/VmHWM/ {print $2}' "/proc/$SENDER_PID/status")
+	kill "${pids[@]}" 2>/dev/null
+	wait "${pids[@]}" 2>/dev/null
+	printf 'bench: download_1g sender_peak_rss=%d KiB with 32 concurrent downloads (goal < 65536)\n' "$rss"
+	stop_sender
+	stop_nginx
+}
+
 # seconds for one command (wall clock)
 timed() {
 	local start end
@@ -161,7 +262,8 @@ bench_anonymize() {
 command -v bc >/dev/null || { echo "bench needs bc (apt-get install bc)" >&2; exit 1; }
 case "${1:-all}" in
 upload) bench_upload ;;
+download) bench_download ;;
 anonymize) bench_anonymize ;;
-all) bench_upload; bench_anonymize ;;
-*) echo "usage: run.sh [upload|anonymize|all]" >&2; exit 2 ;;
+all) bench_upload; bench_download; bench_anonymize ;;
+*) echo "usage: run.sh [upload|download|anonymize|all]" >&2; exit 2 ;;
 esac

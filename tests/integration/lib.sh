@@ -131,23 +131,61 @@ limits: { $limits };
 CONF
 }
 
-# start_receiver: runs it in the background and waits for the port.
+# wait_listening PID LOG BEFORE: waits until LOG has more "listening on"
+# lines than BEFORE. (Probing the port instead can connect a client socket
+# to itself when nothing listens yet, and then hold the port.)
+wait_listening() {
+	local pid=$1 log=$2 before=$3 i
+	for i in $(seq 1 200); do
+		if [ "$(grep -c 'listening on' "$log" 2>/dev/null)" -gt "$before" ]; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "$(basename "$log" .log) did not start:" >&2
+	tail -20 "$log" >&2
+	return 1
+}
+
+# start_receiver: runs it in the background and waits until it listens.
 start_receiver() {
-	local port=$1 i
+	local before
+	before=$(grep -c 'listening on' "$T/receiver.log" 2>/dev/null)
 	"$BIN/sekisho-receiver" -c "$T/receiver.conf" run \
 		>>"$T/receiver.log" 2>&1 &
 	RECEIVER_PID=$!
 	PIDS+=("$RECEIVER_PID")
-	for i in $(seq 1 100); do
-		if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
-			return 0
-		fi
-		kill -0 "$RECEIVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "receiver did not start:" >&2
-	tail -20 "$T/receiver.log" >&2
-	return 1
+	wait_listening "$RECEIVER_PID" "$T/receiver.log" "${before:-0}"
+}
+
+# write_sender_local: the sender's local configuration (data in sdata/).
+write_sender_local() {
+	cat > "$T/sender.conf" <<CONF
+role = "sender";
+site = "site.conf";
+data_dir = "sdata";
+certificate = "pki/internal-ca/issued/sender.crt";
+key = "pki/internal-ca/issued/sender.key";
+master_key = "sdata/master.key";
+require_firewall = false;
+limits: { max_connections = 64; read_timeout = 30; disk_reserve = 0L; };
+CONF
+}
+
+# start_sender: runs it in the background and waits until it listens.
+start_sender() {
+	local before
+	before=$(grep -c 'listening on' "$T/sender.log" 2>/dev/null)
+	"$BIN/sekisho-sender" -c "$T/sender.conf" run >>"$T/sender.log" 2>&1 &
+	SENDER_PID=$!
+	PIDS+=("$SENDER_PID")
+	wait_listening "$SENDER_PID" "$T/sender.log" "${before:-0}"
+}
+
+stop_sender() {
+	kill -TERM "$SENDER_PID" 2>/dev/null
+	wait "$SENDER_PID" 2>/dev/null
 }
 
 stop_receiver() {

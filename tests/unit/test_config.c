@@ -168,6 +168,16 @@ test_errors_name_the_line(void **state)
 	expect_error("address = \"198.51.100.2\"; };",
 	    "address = \"198.51.100.2\"; sender_address = \"x\"; };", 14,
 	    "'sender_address' must be");
+	/* The sender's settings of a recipient (R16, envelopes). */
+	expect_error("networks = [ \"203.0.113.0/24\" ]; }",
+	    "networks = [ \"203.0.113.0/24\" ]; envelope = true; }", 31,
+	    "no 'certificate'");
+	expect_error("networks = [ \"203.0.113.0/24\" ]; }",
+	    "networks = [ \"203.0.113.0/24\" ];\n downloads = { warn_bytes = 10; "
+	    "limit_bytes = 5; }; }", 33, "above its limit");
+	expect_error("networks = [ \"203.0.113.0/24\" ]; }",
+	    "networks = [ \"203.0.113.0/24\" ];\n downloads = { window = 5; }; }",
+	    33, "window");
 	/* A syntax error: libconfig's own message, with the line. */
 	expect_error("max_bytes = 1000; },", "max_bytes = = 1000; },", 22,
 	    "syntax error");
