@@ -2,6 +2,7 @@
  * server.c: TLS 1.3 listeners, one thread per connection (see server.h).
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 #define SRV_REJECT_TIMEOUT_S 5
 #define SRV_LINGER_BYTES (256u << 10)
 #define SRV_LINGER_MS 1000
+#define SRV_SEND_BUF (64u << 10)	/* at most this much per TLS write */
 
 int
 srv_listen(const struct config_listener *cl, int *out, char *why,
@@ -172,6 +174,113 @@ srv_read_head(struct srv_conn *c, int *status)
 		}
 		c->head_len += got;
 	}
+}
+
+int
+srv_plan_range(struct srv_conn *c, const struct srv_object *o,
+    struct srv_range *rg, const char *event)
+{
+	enum http_range range = HTTP_RANGE_IGNORE;
+	char value[256], extra[64];
+
+	rg->status = 200;
+	rg->first = 0;
+	rg->last = o->size == 0 ? 0 : o->size - 1;
+	if (o->size > 0 &&
+	    http_header(&c->req, "Range", value, sizeof(value)) == 0) {
+		range = http_parse_range(value, o->size, &rg->first, &rg->last);
+		/* If-Range: resume only the same content, else send it all. */
+		if (range == HTTP_RANGE_PART && http_header(&c->req, "If-Range",
+		    value, sizeof(value)) == 0 && (strlen(value) != 66 ||
+		    strncmp(value + 1, o->sha256, 64) != 0))
+			range = HTTP_RANGE_IGNORE;
+	}
+	if (range == HTTP_RANGE_UNSATISFIABLE) {
+		snprintf(extra, sizeof(extra), "Content-Range: bytes */%" PRIu64
+		    "\r\n", o->size);
+		srv_error(c, 416, event, "the range starts past the end", extra);
+		return -1;
+	}
+	if (range == HTTP_RANGE_PART)
+		rg->status = 206;
+	else {
+		rg->first = 0;
+		rg->last = o->size == 0 ? 0 : o->size - 1;
+	}
+	rg->len = o->size == 0 ? 0 : rg->last - rg->first + 1;
+	return 0;
+}
+
+/* The body: straight from the reader's decrypted chunk into TLS. */
+static uint64_t
+stream_object(struct srv_conn *c, const struct srv_object *o,
+    uint64_t first, uint64_t len)
+{
+	struct seal_reader *rd = NULL;
+	const uint8_t *p;
+	uint64_t sent = 0;
+	size_t got, want;
+	int e;
+
+	if ((e = seal_reader_open(o->master, o->dirfd, o->name, &rd)) != 0 ||
+	    (e = seal_reader_seek(rd, first)) != 0) {
+		log_errorx("object %s: cannot be read: %s", o->name,
+		    sk_strerror(e));
+		goto out;
+	}
+	while (sent < len) {
+		want = len - sent < SRV_SEND_BUF ? (size_t)(len - sent) :
+		    SRV_SEND_BUF;
+		if ((e = seal_reader_peek(rd, &p, want, &got)) != 0 || got == 0) {
+			log_errorx("object %s: %s at byte %" PRIu64, o->name,
+			    e ? sk_strerror(e) : "ended early", first + sent);
+			break;
+		}
+		if (tls_write_all(c->ssl, p, got) != 0)
+			break;		/* the peer left */
+		sent += got;
+	}
+out:
+	if (rd != NULL)
+		seal_reader_free(rd);
+	return sent;
+}
+
+uint64_t
+srv_send_object(struct srv_conn *c, const struct srv_object *o,
+    const struct srv_range *rg)
+{
+	char head[1024], extra[768], digest64[48];
+	uint8_t md[32];
+	size_t i;
+	int n;
+
+	n = snprintf(extra, sizeof(extra), "Accept-Ranges: bytes\r\n"
+	    "ETag: \"%s\"\r\n", o->sha256);
+	if (o->filename != NULL)
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+		    "Content-Disposition: attachment; filename=\"%s\"\r\n",
+		    o->filename);
+	if (rg->status == 206)
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+		    "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
+		    "\r\n", rg->first, rg->last, o->size);
+	else {
+		for (i = 0; i < 32; i++)
+			sscanf(o->sha256 + 2 * i, "%2hhx", &md[i]);
+		sk_base64_encode(md, sizeof(md), digest64);
+		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
+		    "Content-Digest: sha-256=:%s:\r\n", digest64);
+	}
+	c->responded = 1;
+	if (n < 0 || (size_t)n >= sizeof(extra) ||
+	    (n = http_format_head(head, sizeof(head), rg->status,
+	    o->content_type, rg->len, extra)) < 0 ||
+	    tls_write_all(c->ssl, head, (size_t)n) != 0)
+		return 0;
+	if (c->req.method != HTTP_GET)
+		return 0;
+	return stream_object(c, o, rg->first, rg->len);
 }
 
 int

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "http.h"
 #include "netaddr.h"
+#include "seal.h"
 
 struct srv_conn;
 
@@ -79,6 +80,39 @@ void srv_error(struct srv_conn *c, int status, const char *event,
 /* An audit entry with the connection's actor. */
 int srv_audit(struct srv_conn *c, const char *event, const char *object,
     int has_size, uint64_t size, const char *sha256, const char *detail);
+
+/* A sealed object to send, and what its headers say of it. */
+struct srv_object {
+	const struct seal_master *master;
+	int dirfd;
+	const char *name;		/* the object's file in dirfd */
+	uint64_t size;
+	const char *sha256;		/* hex: the ETag and Content-Digest */
+	const char *filename;		/* Content-Disposition, or NULL */
+	const char *content_type;
+};
+
+/* The part of an object a GET or HEAD asks for. */
+struct srv_range {
+	int status;			/* 200 or 206 */
+	uint64_t first, last, len;
+};
+
+/*
+ * Plans the reply from Range and If-Range (RFC 9110): the whole object, or
+ * one part. A range past the end is answered 416 here (audited as event)
+ * and -1 returned.
+ */
+int srv_plan_range(struct srv_conn *c, const struct srv_object *o,
+    struct srv_range *rg, const char *event);
+
+/*
+ * Sends the head (ETag, Accept-Ranges, Content-Disposition; Content-Range
+ * on 206, Content-Digest on 200) and, for GET, the bytes, decrypted from
+ * the sealed object on the way. Returns the body bytes sent.
+ */
+uint64_t srv_send_object(struct srv_conn *c, const struct srv_object *o,
+    const struct srv_range *rg);
 
 /* Is the peer's address inside one of the networks? */
 int srv_peer_in(const struct srv_conn *c, const struct netaddr *nets,

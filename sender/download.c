@@ -23,8 +23,6 @@
 #include "sk.h"
 #include "tls.h"
 
-#define DOWNLOAD_BUF (64u << 10)
-
 static const struct config_recipient *
 authorize(struct srv_conn *c)
 {
@@ -156,45 +154,55 @@ alert_if_crossed(struct srv_conn *c, const struct config_downloads *d,
 	srv_audit(c, "download.alert", NULL, 1, b1, NULL, detail);
 }
 
+/* Why a download may not start; answered after the lock is released. */
+struct refusal {
+	int status;
+	char msg[160];
+	char extra[64];
+};
+
 /* Under the lock: may this download of len bytes start? Reserves it. */
 static int
 admit(struct srv_conn *c, const struct config_recipient *rc,
-    struct release *r, int idx, uint64_t len)
+    struct release *r, int idx, uint64_t len, struct refusal *no)
 {
 	struct sender *s = c->l->arg;
 	const struct config_downloads *d = &rc->downloads;
 	struct acct *a = acct_find(s, rc->id);
 	int64_t now = (int64_t)time(NULL), wait;
 	uint64_t b, f;
-	char extra[64], msg[160];
 
+	memset(no, 0, sizeof(*no));
+	no->status = 500;
+	snprintf(no->msg, sizeof(no->msg), "no download account");
 	if (a == NULL)
 		return -1;
 	acct_usage(a, now, d->window, &b, &f);
 	if ((d->limit_files != 0 && f + 1 > d->limit_files) ||
 	    (d->limit_bytes != 0 && b + len > d->limit_bytes)) {
 		wait = acct_retry_after(a, now, d, len);
+		no->status = 429;
 		if (d->limit_bytes != 0 && len > d->limit_bytes)
-			snprintf(msg, sizeof(msg), "this download is larger than "
-			    "the download limit (%" PRIu64 " bytes)",
-			    d->limit_bytes);
+			snprintf(no->msg, sizeof(no->msg), "this download is "
+			    "larger than the download limit (%" PRIu64
+			    " bytes)", d->limit_bytes);
 		else
-			snprintf(msg, sizeof(msg), "download limit reached: %"
-			    PRIu64 " bytes in %" PRIu64 " downloads within %u s",
-			    b, f, d->window);
-		snprintf(extra, sizeof(extra), "Retry-After: %lld\r\n",
+			snprintf(no->msg, sizeof(no->msg), "download limit "
+			    "reached: %" PRIu64 " bytes in %" PRIu64
+			    " downloads within %u s", b, f, d->window);
+		snprintf(no->extra, sizeof(no->extra), "Retry-After: %lld\r\n",
 		    (long long)(wait > 0 ? wait : d->window));
-		srv_error(c, 429, "download.refused", msg, extra);
 		return -1;
 	}
 	if (r->max_downloads != 0 && r->served[idx] + len >
 	    (uint64_t)r->max_downloads * r->size) {
-		srv_error(c, 403, "download.refused",
-		    "no downloads of this release are left", NULL);
+		no->status = 403;
+		snprintf(no->msg, sizeof(no->msg),
+		    "no downloads of this release are left");
 		return -1;
 	}
 	if (acct_add(a, now, (int64_t)len, 1) != 0) {
-		srv_error(c, 500, NULL, "out of memory", NULL);
+		snprintf(no->msg, sizeof(no->msg), "out of memory");
 		return -1;
 	}
 	r->served[idx] += len;
@@ -230,53 +238,18 @@ settle(struct srv_conn *c, const struct config_recipient *rc,
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Streams [first, first + len) of the sealed release, straight from the
- * reader's decrypted chunk into TLS. */
-static uint64_t
-stream(struct srv_conn *c, const char *id, uint64_t first, uint64_t len)
-{
-	struct sender *s = c->l->arg;
-	struct seal_reader *rd = NULL;
-	const uint8_t *p;
-	uint64_t sent = 0;
-	size_t got, want;
-	int e;
-
-	if ((e = seal_reader_open(&s->master, s->objects_fd, id, &rd)) != 0 ||
-	    (e = seal_reader_seek(rd, first)) != 0) {
-		log_errorx("release %s: cannot be read: %s", id, sk_strerror(e));
-		goto out;
-	}
-	while (sent < len) {
-		want = len - sent < DOWNLOAD_BUF ? (size_t)(len - sent) :
-		    DOWNLOAD_BUF;
-		if ((e = seal_reader_peek(rd, &p, want, &got)) != 0 || got == 0) {
-			log_errorx("release %s: %s at byte %" PRIu64, id,
-			    e ? sk_strerror(e) : "ended early", first + sent);
-			break;
-		}
-		if (tls_write_all(c->ssl, p, got) != 0)
-			break;		/* the recipient left */
-		sent += got;
-	}
-out:
-	if (rd != NULL)
-		seal_reader_free(rd);
-	return sent;
-}
-
 static void
 get_release(struct srv_conn *c, const struct config_recipient *rc,
     const char *id)
 {
 	struct sender *s = c->l->arg;
 	struct release *r, copy;
-	char head[1024], extra[768], value[256], digest64[48], detail[160];
-	uint8_t md[32];
-	uint64_t first = 0, last = 0, len, sent;
-	enum http_range range = HTTP_RANGE_IGNORE;
-	int idx, status = 200, n;
-	size_t i;
+	struct srv_object o;
+	struct srv_range rg;
+	struct refusal refusal;
+	char detail[160];
+	uint64_t sent;
+	int idx;
 
 	pthread_mutex_lock(&s->lock);
 	r = store_find(s, id);
@@ -292,70 +265,42 @@ get_release(struct srv_conn *c, const struct config_recipient *rc,
 		return;
 	}
 	copy = *r;
-	if (copy.size > 0 &&
-	    http_header(&c->req, "Range", value, sizeof(value)) == 0) {
-		range = http_parse_range(value, copy.size, &first, &last);
-		/* If-Range: resume only the same content, else send it all. */
-		if (range == HTTP_RANGE_PART && http_header(&c->req, "If-Range",
-		    value, sizeof(value)) == 0 && (strlen(value) != 66 ||
-		    strncmp(value + 1, copy.sha256, 64) != 0))
-			range = HTTP_RANGE_IGNORE;
-	}
-	if (range == HTTP_RANGE_UNSATISFIABLE) {
-		pthread_mutex_unlock(&s->lock);
-		snprintf(extra, sizeof(extra), "Content-Range: bytes */%" PRIu64
-		    "\r\n", copy.size);
-		srv_error(c, 416, "download.refused", "the range starts past "
-		    "the end of the release", extra);
-		return;
-	}
-	if (range != HTTP_RANGE_PART) {
-		first = 0;
-		last = copy.size == 0 ? 0 : copy.size - 1;
-	} else
-		status = 206;
-	len = copy.size == 0 ? 0 : last - first + 1;
-	if (c->req.method == HTTP_GET && admit(c, rc, r, idx, len) != 0) {
-		pthread_mutex_unlock(&s->lock);
-		return;
-	}
+	o = (struct srv_object){ .master = &s->master, .dirfd = s->objects_fd,
+		.name = copy.id, .size = copy.size, .sha256 = copy.sha256,
+		.filename = copy.filename, .content_type = copy.envelope ?
+		"application/pkcs7-mime" : "application/octet-stream" };
 	pthread_mutex_unlock(&s->lock);
-
-	n = snprintf(extra, sizeof(extra), "Accept-Ranges: bytes\r\n"
-	    "ETag: \"%s\"\r\nContent-Disposition: attachment; "
-	    "filename=\"%s\"\r\n", copy.sha256, copy.filename);
-	if (status == 206)
-		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
-		    "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
-		    "\r\n", first, last, copy.size);
-	else {
-		for (i = 0; i < 32; i++)
-			sscanf(copy.sha256 + 2 * i, "%2hhx", &md[i]);
-		sk_base64_encode(md, sizeof(md), digest64);
-		n += snprintf(extra + n, sizeof(extra) - (size_t)n,
-		    "Content-Digest: sha-256=:%s:\r\n", digest64);
+	/* Replies are sent outside the lock: a slow peer must not hold it. */
+	if (srv_plan_range(c, &o, &rg, "download.refused") != 0)
+		return;
+	if (c->req.method == HTTP_GET) {
+		pthread_mutex_lock(&s->lock);
+		if ((r = store_find(s, id)) == NULL) {	/* gone meanwhile */
+			pthread_mutex_unlock(&s->lock);
+			not_here(c, id, rc->id);
+			return;
+		}
+		if (admit(c, rc, r, idx, rg.len, &refusal) != 0) {
+			pthread_mutex_unlock(&s->lock);
+			srv_error(c, refusal.status, "download.refused",
+			    refusal.msg, refusal.extra[0] ? refusal.extra : NULL);
+			return;
+		}
+		pthread_mutex_unlock(&s->lock);
 	}
-	n = http_format_head(head, sizeof(head), status,
-	    copy.envelope ? "application/pkcs7-mime" :
-	    "application/octet-stream", len, extra);
-	c->responded = 1;
-	if (n < 0 || tls_write_all(c->ssl, head, (size_t)n) != 0) {
-		sent = 0;
-		len = c->req.method == HTTP_GET ? len : 0;
-	} else
-		sent = c->req.method == HTTP_GET ? stream(c, id, first, len) :
-		    0;
+
+	sent = srv_send_object(c, &o, &rg);
 	if (c->req.method != HTTP_GET) {
 		srv_audit(c, "download.head", id, 1, copy.size, copy.sha256,
 		    NULL);
 		return;
 	}
-	settle(c, rc, id, idx, len, sent);
+	settle(c, rc, id, idx, rg.len, sent);
 	snprintf(detail, sizeof(detail), "range=%" PRIu64 "-%" PRIu64 "/%"
-	    PRIu64 " sent=%" PRIu64 " complete=%d", first, len ? last : 0,
-	    copy.size, sent, sent == len);
-	srv_audit(c, sent == len ? "download.completed" : "download.incomplete",
-	    id, 1, sent, copy.sha256, detail);
+	    PRIu64 " sent=%" PRIu64 " complete=%d", rg.first,
+	    rg.len ? rg.last : 0, copy.size, sent, sent == rg.len);
+	srv_audit(c, sent == rg.len ? "download.completed" :
+	    "download.incomplete", id, 1, sent, copy.sha256, detail);
 }
 
 void
