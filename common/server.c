@@ -284,6 +284,61 @@ srv_send_object(struct srv_conn *c, const struct srv_object *o,
 }
 
 int
+srv_audit_ok(struct srv_conn *c)
+{
+	if (!audit_broken(c->l->audit))
+		return 0;
+	srv_error(c, 503, NULL, "the audit log cannot be written; all work "
+	    "is refused until an operator fixes it", NULL);
+	return -1;
+}
+
+int
+srv_require_host(struct srv_conn *c, const char *identity,
+    const char *address, const char *actor)
+{
+	char peer[TLS_IDENTITY_MAX];
+	struct netaddr host;
+
+	if (tls_peer_identity(c->ssl, peer, sizeof(peer)) != 0 ||
+	    strcmp(peer, identity) != 0) {
+		srv_error(c, 403, "access.refused", "only the vault may use "
+		    "this listener", NULL);
+		return -1;
+	}
+	snprintf(c->actor, sizeof(c->actor), "%s", actor);
+	if (netaddr_parse(address, &host) != 0 || !srv_peer_in(c, &host, 1)) {
+		srv_error(c, 403, "access.refused", "source address is not "
+		    "the vault's", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int
+srv_read_request(struct srv_conn *c, int no_body)
+{
+	int status;
+
+	if (srv_read_head(c, &status) != 0) {
+		if (status != 0)
+			srv_error(c, status, "request.refused",
+			    http_reason(status), NULL);
+		else
+			log_info("%s peer %s (%s): closed before a request",
+			    c->l->name, c->peer_str, c->actor);
+		return -1;
+	}
+	if (no_body && (c->req.has_transfer_encoding ||
+	    (c->req.has_content_length && c->req.content_length > 0))) {
+		srv_error(c, 400, "request.refused", "this listener accepts no "
+		    "request body", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int
 srv_peer_in(const struct srv_conn *c, const struct netaddr *nets, size_t n)
 {
 	size_t i;

@@ -65,6 +65,19 @@ void srv_run(struct srv_listener *ls, size_t n, volatile sig_atomic_t *stop);
  * (0: the peer left, nothing to answer). */
 int srv_read_head(struct srv_conn *c, int *status);
 
+/* Refuses all work (503) while the audit log cannot be written (R50);
+ * returns -1 then. */
+int srv_audit_ok(struct srv_conn *c);
+
+/* The peer must be the site's host `identity` connecting from `address`
+ * (the vault, on an internal link): 0, or -1 after a 403. */
+int srv_require_host(struct srv_conn *c, const char *identity,
+    const char *address, const char *actor);
+
+/* Reads the request head; with no_body, a request that carries a body is
+ * refused (400) before a byte of it is read. 0, or -1 when answered. */
+int srv_read_request(struct srv_conn *c, int no_body);
+
 /* Sends a reply with a body (once per connection). */
 void srv_respond(struct srv_conn *c, int status, const char *content_type,
     const char *body, size_t len, const char *extra_headers);

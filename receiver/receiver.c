@@ -98,24 +98,11 @@ conn_dispatch(struct srv_conn *c)
 {
 	char segs[6][256];
 	size_t nsegs;
-	int status, r;
+	int r;
 
-	if (audit_broken(RCV(c)->audit)) {
-		srv_error(c, 503, NULL, "the audit log cannot be written; "
-		    "uploads are refused until an operator fixes it", NULL);
+	if (srv_audit_ok(c) != 0 || conn_authorize(c) != 0 ||
+	    srv_read_request(c, 0) != 0)
 		return;
-	}
-	if (conn_authorize(c) != 0)
-		return;
-	if ((r = srv_read_head(c, &status)) != 0) {
-		if (status != 0)
-			srv_error(c, status, "request.refused",
-			    http_reason(status), NULL);
-		else
-			log_info("peer %s (%s): closed before a request",
-			    c->peer_str, c->actor);
-		return;
-	}
 	r = http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs), &nsegs);
 	if (r == 0 && nsegs == 4 && strcmp(segs[0], "v1") == 0 &&
 	    strcmp(segs[1], "uploads") == 0) {
@@ -166,59 +153,80 @@ open_storage(struct receiver *rcv)
 	    rcv->site, &rcv->master, &rcv->tmp_fd, &removed, &rcv->audit);
 	derive_id_key(rcv);
 	rcv->objects_fd = daemon_open_dir(rcv->local.data_dir, "objects");
+	rcv->handed_fd = daemon_open_dir(rcv->local.data_dir, "handed");
+	if ((removed = handover_recover(rcv)) > 0)
+		log_info("%u interrupted hand-over(s) finished", removed);
 }
 
+/* Both listeners: municipalities outside, the vault inside. */
 static void
-open_tls(struct receiver *rcv)
+open_listeners(struct receiver *rcv)
 {
-	const struct config_listener *l = &rcv->site->receiver.external;
+	const struct config_listener *cl[2] = { &rcv->site->receiver.external,
+		&rcv->site->receiver.internal };
+	SSL_CTX **ctx[2] = { &rcv->tls_external, &rcv->tls_internal };
+	static const char *const names[2] = { "external", "internal" };
+	void (*serve[2])(struct srv_conn *) = { conn_dispatch, handover_serve };
 	char why[512];
+	int i;
 
-	if (tls_server_new(rcv->local.certificate, rcv->local.key, l->ca_file,
-	    l->crl_file, &rcv->tls_external, why, sizeof(why)) != 0)
-		fatalx("external listener TLS: %s", why);
+	for (i = 0; i < 2; i++) {
+		if (tls_server_new(rcv->local.certificate, rcv->local.key,
+		    cl[i]->ca_file, cl[i]->crl_file, ctx[i], why,
+		    sizeof(why)) != 0)
+			fatalx("%s listener TLS: %s", names[i], why);
+		rcv->listeners[i].name = names[i];
+		rcv->listeners[i].tls = *ctx[i];
+		rcv->listeners[i].max_connections = rcv->local.max_connections;
+		rcv->listeners[i].read_timeout = rcv->local.read_timeout;
+		rcv->listeners[i].audit = rcv->audit;
+		rcv->listeners[i].serve = serve[i];
+		rcv->listeners[i].arg = rcv;
+		if (srv_listen(cl[i], &rcv->listeners[i].fd, why,
+		    sizeof(why)) != 0)
+			fatalx("%s listener: %s", names[i], why);
+	}
+}
+
+static unsigned
+active(struct receiver *rcv)
+{
+	return atomic_load(&rcv->listeners[0].active) +
+	    atomic_load(&rcv->listeners[1].active);
 }
 
 static int
 cmd_run(struct receiver *rcv)
 {
 	struct audit_event ev = { .event = "receiver.stop", .actor = "system" };
-	char why[512];
 	int i;
 
 	log_init("sekisho-receiver", rcv->local.use_syslog,
 	    (enum log_level)rcv->local.log_level);
 	if (rcv->local.require_firewall)
 		fw_require(rcv->site, ROLE_RECEIVER, rcv->local.site_file);
-	open_tls(rcv);
 	open_storage(rcv);
-	rcv->listener.name = "external";
-	rcv->listener.tls = rcv->tls_external;
-	rcv->listener.max_connections = rcv->local.max_connections;
-	rcv->listener.read_timeout = rcv->local.read_timeout;
-	rcv->listener.audit = rcv->audit;
-	rcv->listener.serve = conn_dispatch;
-	rcv->listener.arg = rcv;
-	if (srv_listen(&rcv->site->receiver.external, &rcv->listener.fd, why,
-	    sizeof(why)) != 0)
-		fatalx("%s", why);
+	open_listeners(rcv);
 	daemon_signals(on_signal);
 	the_receiver = rcv;
-	log_info("listening on %s port %u for %zu municipalities",
-	    rcv->site->receiver.external.address,
-	    rcv->site->receiver.external.port, rcv->site->nmunicipalities);
-	srv_run(&rcv->listener, 1, &rcv->stop);
-	close(rcv->listener.fd);
+	log_info("listening on %s port %u for %zu municipalities, and on %s "
+	    "port %u for the vault", rcv->site->receiver.external.address,
+	    rcv->site->receiver.external.port, rcv->site->nmunicipalities,
+	    rcv->site->receiver.internal.address,
+	    rcv->site->receiver.internal.port);
+	srv_run(rcv->listeners, 2, &rcv->stop);
+	close(rcv->listeners[0].fd);
+	close(rcv->listeners[1].fd);
 	/* Let uploads in progress finish, for a while. */
-	for (i = 0; i < 100 && atomic_load(&rcv->listener.active) > 0; i++)
+	for (i = 0; i < 100 && active(rcv) > 0; i++)
 		usleep(100000);
 	audit_append(rcv->audit, &ev);
-	if (atomic_load(&rcv->listener.active) > 0) {
+	if (active(rcv) > 0) {
 		/* Their threads still use what main() would free: leave now.
 		 * Unfinished uploads were never acknowledged; their temporary
 		 * files are removed at the next start. */
 		log_warnx("stopped with %u upload(s) unfinished",
-		    atomic_load(&rcv->listener.active));
+		    active(rcv));
 		_exit(0);
 	}
 	log_info("stopped");
@@ -239,7 +247,9 @@ main(int argc, char **argv)
 	if (argc != 4 || strcmp(argv[1], "-c") != 0)
 		usage();
 	conf = argv[2];
-	rcv.listener.fd = rcv.objects_fd = rcv.tmp_fd = -1;
+	rcv.listeners[0].fd = rcv.listeners[1].fd = -1;
+	rcv.objects_fd = rcv.tmp_fd = rcv.handed_fd = -1;
+	pthread_mutex_init(&rcv.handover_lock, NULL);
 	daemon_load_config(conf, ROLE_RECEIVER, &rcv.local, &rcv.site);
 	if (strcmp(argv[3], "check-config") == 0) {
 		printf("%s: OK (site %s, digest %s, %zu municipalities, %zu "
@@ -256,6 +266,7 @@ main(int argc, char **argv)
 	sk_wipe(rcv.id_key, sizeof(rcv.id_key));
 	audit_close(rcv.audit);
 	SSL_CTX_free(rcv.tls_external);
+	SSL_CTX_free(rcv.tls_internal);
 	site_config_free(rcv.site);
 	return r;
 }

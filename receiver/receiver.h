@@ -4,6 +4,7 @@
 #ifndef RECEIVER_H
 #define RECEIVER_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -28,13 +29,22 @@ struct receiver {
 	struct audit_log *audit;
 	int objects_fd;			/* data_dir/objects */
 	int tmp_fd;			/* data_dir/tmp: writes in progress */
-	struct srv_listener listener;	/* the municipalities' side */
+	int handed_fd;			/* data_dir/handed: receipts of what
+					 * the vault took (sealed, no data) */
+	pthread_mutex_t handover_lock;	/* a commit against a hand-over */
+	SSL_CTX *tls_internal;
+	struct srv_listener listeners[2];	/* municipalities, the vault */
 	volatile sig_atomic_t stop;
 };
 
 /* A connection's receiver, and its municipality once authorized. */
 #define RCV(c) ((struct receiver *)(c)->l->arg)
 #define MUNI(c) ((const struct config_municipality *)(c)->peer_cfg)
+
+/* handover.c */
+void handover_serve(struct srv_conn *c);
+/* Finishes hand-overs a crash interrupted; returns how many. */
+unsigned handover_recover(struct receiver *rcv);
 
 /* upload.c */
 void upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs);

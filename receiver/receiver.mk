@@ -1,5 +1,6 @@
 # receiver/: sekisho-receiver, the receive-only DMZ server.
 RECEIVER_SRCS := \
+	receiver/handover.c \
 	receiver/receiver.c \
 	receiver/upload.c
 

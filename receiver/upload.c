@@ -8,6 +8,8 @@
  * and the stored name is never anything the client chose.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,7 +287,11 @@ upload_repeat(struct upload *u)
 	size_t len = 0;
 	int r;
 
+	/* Pending, or handed over to the vault already (its receipt kept). */
 	r = seal_reader_open(&RCV(c)->master, RCV(c)->objects_fd, u->id, &rd);
+	if (r == SK_ENOTFOUND || r == SK_ESYS)
+		r = seal_reader_open(&RCV(c)->master, RCV(c)->handed_fd, u->id,
+		    &rd);
 	if (r == 0) {
 		r = seal_reader_meta(rd, (uint8_t *)u->receipt,
 		    sizeof(u->receipt) - 1, &len);
@@ -294,7 +300,8 @@ upload_repeat(struct upload *u)
 	if (r != 0) {
 		log_errorx("object %s: stored copy unreadable: %s", u->id,
 		    sk_strerror(r));
-		srv_error(c, 500, "upload.failed", "stored copy unreadable", NULL);
+		srv_error(c, 500, "upload.failed", "stored copy unreadable",
+		    NULL);
 		return;
 	}
 	u->receipt[len] = '\0';
@@ -311,13 +318,9 @@ upload_repeat(struct upload *u)
 static int
 upload_object_exists(struct upload *u)
 {
-	struct seal_reader *rd;
-
-	if (seal_reader_open(&RCV(u->c)->master, RCV(u->c)->objects_fd, u->id,
-	    &rd) != 0)
-		return 0;
-	seal_reader_free(rd);
-	return 1;
+	return faccessat(RCV(u->c)->objects_fd, u->id, F_OK,
+	    AT_SYMLINK_NOFOLLOW) == 0 || faccessat(RCV(u->c)->handed_fd, u->id,
+	    F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static void
@@ -343,8 +346,15 @@ upload_store(struct upload *u)
 		srv_error(c, 503, NULL, "the audit log cannot be written", NULL);
 		return;
 	}
-	r = seal_writer_commit(u->writer, RCV(c)->tmp_fd, RCV(c)->objects_fd,
-	    u->id);
+	/* Not while the same id is being handed over: it would come back
+	 * to the vault as new. */
+	pthread_mutex_lock(&RCV(c)->handover_lock);
+	if (faccessat(RCV(c)->handed_fd, u->id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		r = SK_EEXIST;
+	else
+		r = seal_writer_commit(u->writer, RCV(c)->tmp_fd,
+		    RCV(c)->objects_fd, u->id);
+	pthread_mutex_unlock(&RCV(c)->handover_lock);
 	if (r == SK_EEXIST) {
 		upload_repeat(u);	/* an identical upload won the race */
 		return;

@@ -306,32 +306,15 @@ get_release(struct srv_conn *c, const struct config_recipient *rc,
 void
 download_serve(struct srv_conn *c)
 {
-	struct sender *s = c->l->arg;
 	const struct config_recipient *rc;
 	char segs[4][256];
 	size_t nsegs;
-	int status, r;
+	int r;
 
-	if (audit_broken(s->audit)) {
-		srv_error(c, 503, NULL, "the audit log cannot be written; "
-		    "downloads are refused until an operator fixes it", NULL);
-		return;
-	}
-	if ((rc = authorize(c)) == NULL)
-		return;
-	if ((r = srv_read_head(c, &status)) != 0) {
-		if (status != 0)
-			srv_error(c, status, "request.refused",
-			    http_reason(status), NULL);
-		return;
-	}
 	/* R03: nothing comes in here, not even a request body. */
-	if (c->req.has_transfer_encoding || (c->req.has_content_length &&
-	    c->req.content_length > 0)) {
-		srv_error(c, 400, "request.refused", "this listener accepts no "
-		    "request body", NULL);
+	if (srv_audit_ok(c) != 0 || (rc = authorize(c)) == NULL ||
+	    srv_read_request(c, 1) != 0)
 		return;
-	}
 	r = http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs), &nsegs);
 	if (r != 0) {
 		srv_error(c, 400, "request.refused", "malformed path", NULL);

@@ -34,29 +34,6 @@
 #define PUBLISH_BUF (64u << 10)
 #define PUBLISH_MAX (UINT64_C(64) << 30)	/* the largest release */
 
-static int
-authorize(struct srv_conn *c)
-{
-	struct sender *s = c->l->arg;
-	char identity[TLS_IDENTITY_MAX];
-	struct netaddr vault;
-
-	if (tls_peer_identity(c->ssl, identity, sizeof(identity)) != 0 ||
-	    strcmp(identity, s->site->vault.identity) != 0) {
-		srv_error(c, 403, "access.refused",
-		    "only the vault may use this listener", NULL);
-		return -1;
-	}
-	snprintf(c->actor, sizeof(c->actor), "vault");
-	if (netaddr_parse(s->site->vault.sender_address, &vault) != 0 ||
-	    !srv_peer_in(c, &vault, 1)) {
-		srv_error(c, 403, "access.refused",
-		    "source address is not the vault's", NULL);
-		return -1;
-	}
-	return 0;
-}
-
 /* "2026-12-31T00:00:00Z" or unix seconds. */
 static int
 parse_time(const char *v, int64_t *out)
@@ -438,20 +415,11 @@ publish_serve(struct srv_conn *c)
 	struct sender *s = c->l->arg;
 	char segs[4][256];
 	size_t nsegs;
-	int status, r;
 
-	if (audit_broken(s->audit)) {
-		srv_error(c, 503, NULL, "the audit log cannot be written", NULL);
+	if (srv_audit_ok(c) != 0 || srv_require_host(c,
+	    s->site->vault.identity, s->site->vault.sender_address,
+	    "vault") != 0 || srv_read_request(c, 0) != 0)
 		return;
-	}
-	if (authorize(c) != 0)
-		return;
-	if ((r = srv_read_head(c, &status)) != 0) {
-		if (status != 0)
-			srv_error(c, status, "request.refused",
-			    http_reason(status), NULL);
-		return;
-	}
 	if (http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs),
 	    &nsegs) != 0 || nsegs < 2 || nsegs > 3 ||
 	    strcmp(segs[0], "v1") != 0 || strcmp(segs[1], "releases") != 0) {

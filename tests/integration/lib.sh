@@ -63,6 +63,7 @@ make_pki() {
 	"$PKI" "$p" init-ca rogue-ca "Someone else's CA"
 	"$PKI" "$p" issue internal-ca receiver --server \
 		--uri urn:sekisho:host:receiver --ip 127.0.0.1 --dns localhost
+	"$PKI" "$p" issue internal-ca vault --uri urn:sekisho:host:vault
 	"$PKI" "$p" issue muni-ca 131156 --uri urn:sekisho:muni:131156
 	"$PKI" "$p" issue muni-ca 011002 --uri urn:sekisho:muni:011002
 	"$PKI" "$p" issue muni-ca 131016 --uri urn:sekisho:muni:131016
