@@ -3,8 +3,10 @@ COMMON_SRCS := \
 	common/audit.c \
 	common/config.c \
 	common/daemon.c \
+	common/hclient.c \
 	common/http.c \
 	common/json.c \
+	common/jsonr.c \
 	common/log.c \
 	common/netaddr.c \
 	common/seal.c \

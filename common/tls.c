@@ -77,16 +77,17 @@ load_crl(SSL_CTX *ctx, const char *crl_file, char *why, size_t whycap)
 	return 0;
 }
 
-int
-tls_server_new(const char *cert_file, const char *key_file,
+/* A TLS 1.3-only context with our certificate and key, trusting ca_file
+ * (and checking crl_file if given) for the peer's certificate. */
+static int
+ctx_new(const SSL_METHOD *method, const char *cert_file, const char *key_file,
     const char *ca_file, const char *crl_file, SSL_CTX **out, char *why,
     size_t whycap)
 {
-	STACK_OF(X509_NAME) *names;
 	SSL_CTX *ctx;
 	int r = SK_ECRYPTO;
 
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+	if ((ctx = SSL_CTX_new(method)) == NULL) {
 		why_openssl(why, whycap, "SSL_CTX_new");
 		return SK_ECRYPTO;
 	}
@@ -110,20 +111,82 @@ tls_server_new(const char *cert_file, const char *key_file,
 		why_openssl(why, whycap, "cannot load CA");
 		goto out;
 	}
-	/* Tell clients which CA we accept, so they pick the right cert. */
-	if ((names = SSL_load_client_CA_file(ca_file)) != NULL)
-		SSL_CTX_set_client_CA_list(ctx, names);
 	if (crl_file != NULL && crl_file[0] != '\0' &&
 	    (r = load_crl(ctx, crl_file, why, whycap)) != 0)
 		goto out;
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE, NULL);
 	SSL_CTX_set_verify_depth(ctx, 4);
 	*out = ctx;
 	return 0;
 out:
 	SSL_CTX_free(ctx);
 	return r;
+}
+
+int
+tls_server_new(const char *cert_file, const char *key_file,
+    const char *ca_file, const char *crl_file, SSL_CTX **out, char *why,
+    size_t whycap)
+{
+	STACK_OF(X509_NAME) *names;
+	int r;
+
+	if ((r = ctx_new(TLS_server_method(), cert_file, key_file, ca_file,
+	    crl_file, out, why, whycap)) != 0)
+		return r;
+	/* Tell clients which CA we accept, so they pick the right cert. */
+	if ((names = SSL_load_client_CA_file(ca_file)) != NULL)
+		SSL_CTX_set_client_CA_list(*out, names);
+	SSL_CTX_set_verify(*out, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE, NULL);
+	return 0;
+}
+
+int
+tls_client_new(const char *cert_file, const char *key_file,
+    const char *ca_file, SSL_CTX **out, char *why, size_t whycap)
+{
+	int r;
+
+	if ((r = ctx_new(TLS_client_method(), cert_file, key_file, ca_file,
+	    NULL, out, why, whycap)) != 0)
+		return r;
+	SSL_CTX_set_verify(*out, SSL_VERIFY_PEER, NULL);
+	return 0;
+}
+
+int
+tls_connect(SSL_CTX *ctx, int fd, const char *identity, SSL **out,
+    char *why, size_t whycap)
+{
+	char peer[TLS_IDENTITY_MAX];
+	SSL *ssl;
+	long vr;
+
+	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
+		why_openssl(why, whycap, "SSL_new");
+		SSL_free(ssl);
+		return SK_ECRYPTO;
+	}
+	if (SSL_connect(ssl) != 1) {
+		vr = SSL_get_verify_result(ssl);
+		if (vr != X509_V_OK)
+			snprintf(why, whycap, "server certificate refused: %s",
+			    X509_verify_cert_error_string(vr));
+		else
+			why_openssl(why, whycap, "handshake failed");
+		ERR_clear_error();
+		SSL_free(ssl);
+		return SK_EAUTH;
+	}
+	/* Trusted is not enough: it must be the host we meant. */
+	if (tls_peer_identity(ssl, peer, sizeof(peer)) != 0 ||
+	    strcmp(peer, identity) != 0) {
+		snprintf(why, whycap, "the server is not %s", identity);
+		tls_close(ssl);
+		return SK_EAUTH;
+	}
+	*out = ssl;
+	return 0;
 }
 
 int

@@ -26,6 +26,15 @@ int tls_server_new(const char *cert_file, const char *key_file,
     const char *ca_file, const char *crl_file, SSL_CTX **out, char *why,
     size_t whycap);
 
+/* A client context: our certificate and key; servers must chain to ca_file. */
+int tls_client_new(const char *cert_file, const char *key_file,
+    const char *ca_file, SSL_CTX **out, char *why, size_t whycap);
+
+/* Runs the client handshake on a connected socket and checks that the
+ * server's certificate names identity. */
+int tls_connect(SSL_CTX *ctx, int fd, const char *identity, SSL **out,
+    char *why, size_t whycap);
+
 /*
  * Runs the server handshake on a connected socket (its receive timeout bounds
  * the handshake). Returns 0 with the session, or SK_EAUTH with a short

@@ -1,0 +1,39 @@
+/*
+ * fuzz_reply.c: libFuzzer target for what the vault reads from the other
+ * hosts: an HTTP response head, and the JSON of a listing.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "hclient.h"
+#include "jsonr.h"
+#include "sk.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct jsonr doc = { (const char *)data, size }, list, item;
+	char s[256];
+	uint64_t len, u;
+	size_t head, pos = 0;
+	int status, has, n = 0;
+
+	if (hc_parse_head(data, size, &head, &status, &has, &len) == 0 &&
+	    (head > size || status < 100 || status > 599))
+		__builtin_trap();
+	if (jsonr_valid(doc.p, doc.n) != 0)
+		return 0;
+	if (jsonr_member(doc, "pending", &list) == 0)
+		while (jsonr_next(list, &pos, &item) == 0 && n++ < 10000) {
+			if (item.p < doc.p || item.p + item.n > doc.p + doc.n)
+				__builtin_trap();
+			if (jsonr_get_string(item, "id", s, sizeof(s)) == 0 &&
+			    strlen(s) >= sizeof(s))
+				__builtin_trap();
+			jsonr_get_u64(item, "size", &u);
+		}
+	return 0;
+}
