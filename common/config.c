@@ -360,6 +360,73 @@ config_list(struct config_ctx *cx, const config_setting_t *root, const char *nam
 	return s;
 }
 
+/* release: { recipients = [ ... ]; days = 30; approvals = 2;
+ *           max_downloads = 0; }; checked against the recipients later. */
+static int
+load_release(struct config_ctx *cx, const config_setting_t *e,
+    struct config_dataset *d)
+{
+	const config_setting_t *g = config_setting_get_member(e, "release"),
+	    *list, *it;
+	int r;
+
+	d->release_days = 30;
+	d->approvals = 2;
+	if (g == NULL)
+		return 0;
+	if (!config_setting_is_group(g))
+		return config_fail(cx, g, "'release' must be a group");
+	if ((r = config_unsigned(cx, g, "days", 1, 3650, 30,
+	    &d->release_days)) ||
+	    (r = config_unsigned(cx, g, "approvals", 1, 16, 2,
+	    &d->approvals)) ||
+	    (r = config_unsigned(cx, g, "max_downloads", 0, 1000000, 0,
+	    &d->max_downloads)))
+		return r;
+	if ((list = config_setting_get_member(g, "recipients")) == NULL)
+		return 0;
+	if (!config_setting_is_array(list) && !config_setting_is_list(list))
+		return config_fail(cx, list, "'recipients' must be a list of "
+		    "recipient ids");
+	for (d->nrecipients = 0; (it = config_setting_get_elem(list,
+	    (unsigned)d->nrecipients)) != NULL; d->nrecipients++) {
+		if (d->nrecipients == CONFIG_DATASETS_MAX ||
+		    config_setting_type(it) != CONFIG_TYPE_STRING ||
+		    strlen(config_setting_get_string(it)) >= CONFIG_ID_MAX)
+			return config_fail(cx, it, "'recipients' must be a list "
+			    "of recipient ids");
+		strcpy(d->recipients[d->nrecipients],
+		    config_setting_get_string(it));
+	}
+	return 0;
+}
+
+/* Every recipient a dataset releases to is defined. */
+static int
+check_release_recipients(struct config_ctx *cx, const config_setting_t *root,
+    struct site_config *site)
+{
+	const config_setting_t *list = config_setting_get_member(root,
+	    "datasets");
+	size_t i, j, k;
+
+	for (i = 0; i < site->ndatasets; i++)
+		for (j = 0; j < site->datasets[i].nrecipients; j++) {
+			for (k = 0; k < site->nrecipients; k++)
+				if (strcmp(site->recipients[k].id,
+				    site->datasets[i].recipients[j]) == 0)
+					break;
+			if (k == site->nrecipients)
+				return config_fail(cx, list != NULL ?
+				    config_setting_get_elem(list, (unsigned)i) :
+				    root, "dataset '%s' releases to recipient "
+				    "'%s', which is not defined",
+				    site->datasets[i].id,
+				    site->datasets[i].recipients[j]);
+		}
+	return 0;
+}
+
 static int
 load_datasets(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
@@ -390,13 +457,19 @@ load_datasets(struct config_ctx *cx, const config_setting_t *root,
 				    "twice", d->id);
 		if ((r = config_uint64(cx, e, "max_bytes", 1, UINT64_C(1) << 40,
 		    UINT64_C(1) << 30, &d->max_bytes)) ||
-		    (r = config_unsigned(cx, e, "retention_days", 1, 36500, 30,
+		    (r = config_unsigned(cx, e, "retention_days", 0, 36500, 30,
 		    &d->retention_days)))
 			return r;
 		if ((r = config_bool(cx, e, "envelope", 0, &d->envelope)) ||
+		    (r = config_bool(cx, e, "signed", 0, &d->signed_by_muni)) ||
 		    (r = config_path(cx, e, "policy", d->policy, sizeof(d->policy),
-		    0)))
+		    0)) ||
+		    (r = load_release(cx, e, d)))
 			return r;
+		if (d->signed_by_muni && !d->envelope)
+			return config_fail(cx, e, "dataset '%s': signed = true "
+			    "needs envelope = true (signed, then enveloped)",
+			    d->id);
 		site->ndatasets++;
 	}
 	return 0;
@@ -696,6 +769,7 @@ site_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 	    (r = load_municipalities(cx, root, site)) ||
 	    (r = load_downloads(cx, root, &site->downloads)) ||
 	    (r = load_recipients(cx, root, site)) ||
+	    (r = check_release_recipients(cx, root, site)) ||
 	    (r = load_operators(cx, root, site)))
 		return r;
 	return 0;
@@ -834,6 +908,8 @@ local_parse_limits(struct config_ctx *cx, const config_setting_t *root,
 	    &lc->max_connections)) ||
 	    (r = config_unsigned(cx, g, "read_timeout", 1, 3600, 30,
 	    &lc->read_timeout)) ||
+	    (r = config_unsigned(cx, g, "poll_interval", 1, 3600, 10,
+	    &lc->poll_interval)) ||
 	    (r = config_unsigned(cx, g, "min_rate", 0, 1u << 30, 1024,
 	    &lc->min_rate)) ||
 	    (r = config_unsigned(cx, g, "min_rate_grace", 0, 3600, 10,

@@ -89,7 +89,14 @@ struct config_dataset {
 	uint64_t max_bytes;	/* largest accepted upload */
 	unsigned retention_days;
 	int envelope;		/* uploads must be CMS enveloped */
+	int signed_by_muni;	/* ... and signed by the municipality inside */
 	char policy[PATH_MAX];	/* the vault's processing policy; optional */
+	/* The release: for whom, for how long, on how many approvals. */
+	char recipients[CONFIG_DATASETS_MAX][CONFIG_ID_MAX];
+	size_t nrecipients;
+	unsigned release_days;	/* until the release expires */
+	unsigned approvals;	/* distinct operators needed (R41) */
+	unsigned max_downloads;	/* per recipient; 0: no limit */
 };
 
 struct config_management {
@@ -132,6 +139,7 @@ struct local_config {
 	int log_level;			/* enum log_level */
 	unsigned max_connections;	/* concurrent connections served */
 	unsigned read_timeout;		/* seconds without any byte */
+	unsigned poll_interval;		/* vault: seconds between polls */
 	unsigned min_rate;		/* bytes per second, body transfer */
 	unsigned min_rate_grace;	/* seconds before min_rate applies */
 	uint64_t disk_reserve;		/* bytes kept free on the data disk */

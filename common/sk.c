@@ -210,3 +210,17 @@ sk_filename_valid(const char *name)
 		return 0;
 	return sk_utf8_printable(name, len);
 }
+
+int
+sk_hexid_valid(const char *s, size_t max)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}

@@ -62,4 +62,7 @@ int sk_utf8_printable(const char *s, size_t len);
  */
 int sk_filename_valid(const char *name);
 
+/* Returns 1 if s is 1 to max lowercase hex digits (an object id). */
+int sk_hexid_valid(const char *s, size_t max);
+
 #endif

@@ -231,15 +231,12 @@ identity_ok(const char *s, size_t len)
 }
 
 int
-tls_peer_identity(SSL *ssl, char *out, size_t outcap)
+tls_cert_identity(X509 *cert, char *out, size_t outcap)
 {
 	GENERAL_NAMES *names;
-	X509 *cert;
 	char cn[TLS_IDENTITY_MAX];
 	int i, n, r = SK_ENOTFOUND;
 
-	if ((cert = SSL_get0_peer_certificate(ssl)) == NULL)
-		return SK_ENOTFOUND;
 	names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
 	for (i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
 		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
@@ -269,6 +266,16 @@ tls_peer_identity(SSL *ssl, char *out, size_t outcap)
 		return SK_ENOTFOUND;
 	memcpy(out, cn, (size_t)n + 1);
 	return 0;
+}
+
+int
+tls_peer_identity(SSL *ssl, char *out, size_t outcap)
+{
+	X509 *cert;
+
+	if ((cert = SSL_get0_peer_certificate(ssl)) == NULL)
+		return SK_ENOTFOUND;
+	return tls_cert_identity(cert, out, outcap);
 }
 
 int

@@ -48,6 +48,9 @@ int tls_accept(SSL_CTX *ctx, int fd, SSL **out, char *why, size_t whycap);
  */
 int tls_peer_identity(SSL *ssl, char *out, size_t outcap);
 
+/* The same rule for any certificate (a CMS signer's, say). */
+int tls_cert_identity(X509 *cert, char *out, size_t outcap);
+
 /*
  * Reads up to cap bytes. Returns 0 with *got > 0, or *got == 0 at a clean
  * end of stream; SK_ETRUNCATED when the peer vanished without close_notify;

@@ -37,15 +37,7 @@
 static int
 id_valid(const char *id)
 {
-	size_t i, n = strlen(id);
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') ||
-		    (id[i] >= 'a' && id[i] <= 'f')))
-			return 0;
-	return 1;
+	return sk_hexid_valid(id, 64);
 }
 
 /* The receipt (our own JSON, authenticated by the seal) and the size. */
@@ -123,7 +115,8 @@ list_pending(struct srv_conn *c)
 		n++;
 	}
 	closedir(d);
-	qsort(ids, n, sizeof(*ids), cmp_names);
+	if (n > 0)
+		qsort(ids, n, sizeof(*ids), cmp_names);
 	cap = 64 + (n < PENDING_LIST_MAX ? n : PENDING_LIST_MAX) *
 	    (SEAL_META_MAX + 1);
 	if ((buf = malloc(cap)) == NULL) {

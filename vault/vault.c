@@ -1,11 +1,13 @@
 /*
  * sekisho-vault: the isolated processing host (R05, R06, R07).
  *
- * What it does (so far): `anonymize` runs the anonymization engine on a
- * file under a dataset's policy, the same library the daemon will call, so
- * that operators can try a policy on sample data. The release and its report
- * are written under temporary names and renamed into place only when the
- * job succeeded; a failed job leaves no output file.
+ * What it does: `run` is the daemon (vaultd.c): it pulls uploads from the
+ * receiver, processes them, and after operators approve publishes the
+ * releases to the sender. `release ...` are the operators' commands at the
+ * console (console.c). `anonymize` runs the same engine on a file under a
+ * dataset's policy, so that operators can try a policy on sample data; the
+ * release and its report are renamed into place only when the job
+ * succeeded.
  *
  * What it must never do: listen. There is no bind(2), listen(2) or
  * accept(2) in this program. The pseudonymization key lives only in memory
@@ -21,17 +23,30 @@
 
 #include "anon.h"
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "policy.h"
 #include "sk.h"
 #include "util.h"
+#include "vaultd.h"
 
 static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: sekisho-vault anonymize --policy FILE --in IN.csv "
-	    "--out OUT.csv --report REPORT.json\n");
+	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config\n"
+	    "       sekisho-vault -c LOCAL.conf release list\n"
+	    "       sekisho-vault -c LOCAL.conf release show ID\n"
+	    "       sekisho-vault -c LOCAL.conf release approve ID "
+	    "--operator OP --key KEY\n"
+	    "       sekisho-vault -c LOCAL.conf release reject ID "
+	    "--operator OP --key KEY --reason TEXT\n"
+	    "       sekisho-vault -c LOCAL.conf release withdraw ID "
+	    "--operator OP --key KEY\n"
+	    "       sekisho-vault anonymize --policy FILE --in IN.csv "
+	    "--out OUT.csv --report REPORT.json\n"
+	    "       sekisho-vault audit verify FILE [--key KEY0] "
+	    "[--state STATE]\n");
 	exit(2);
 }
 
@@ -120,11 +135,57 @@ cmd_anonymize(int argc, char **argv)
 	return 0;
 }
 
+static struct vault *the_vault;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (the_vault != NULL)
+		the_vault->stop = 1;
+}
+
 int
 main(int argc, char **argv)
 {
+	static struct vault v;
+	const char *conf;
+	int r;
+
 	log_init("sekisho-vault", 0, LOG_LEVEL_INFO);
 	if (argc >= 2 && strcmp(argv[1], "anonymize") == 0)
 		return cmd_anonymize(argc - 2, argv + 2);
-	usage();
+	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
+	    strcmp(argv[2], "verify") == 0)
+		return daemon_audit_verify(argc - 3, argv + 3, usage);
+	if (argc < 4 || strcmp(argv[1], "-c") != 0)
+		usage();
+	conf = argv[2];
+	v.tmp_fd = v.jobs_fd = v.sources_fd = v.releases_fd = -1;
+	v.reports_fd = -1;
+	daemon_load_config(conf, ROLE_VAULT, &v.local, &v.site);
+	if (argc == 4 && strcmp(argv[3], "check-config") == 0) {
+		printf("%s: OK (site %s, digest %s, %zu datasets, %zu "
+		    "operators)\n", conf, v.local.site_file, v.site->digest,
+		    v.site->ndatasets, v.site->noperators);
+		r = 0;
+	} else if (argc == 4 && strcmp(argv[3], "init") == 0)
+		r = daemon_init(v.local.data_dir, v.local.master_key);
+	else if (argc == 4 && strcmp(argv[3], "run") == 0) {
+		log_init("sekisho-vault", v.local.use_syslog,
+		    (enum log_level)v.local.log_level);
+		daemon_signals(on_signal);
+		the_vault = &v;
+		r = vault_run(&v);
+	} else if (argc >= 5 && strcmp(argv[3], "release") == 0) {
+		vault_open(&v, 0);
+		if ((r = console_release(&v, argc - 4, argv + 4)) < 0)
+			usage();
+	} else
+		usage();
+	seal_master_wipe(&v.master);
+	audit_close(v.audit);
+	SSL_CTX_free(v.tls);
+	site_config_free(v.site);
+	return r;
 }

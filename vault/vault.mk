@@ -9,7 +9,16 @@ VAULT_CORE_SRCS := \
 	vault/policy.c
 
 VAULT_CORE_OBJS := $(VAULT_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
-VAULT_OBJS := $(BUILD)/obj/vault/vault.o $(VAULT_CORE_OBJS)
+# The daemon and the console around it.
+VAULT_DAEMON_SRCS := \
+	vault/approve.c \
+	vault/console.c \
+	vault/envelope.c \
+	vault/job.c \
+	vault/vault.c \
+	vault/vaultd.c
+
+VAULT_OBJS := $(VAULT_DAEMON_SRCS:%.c=$(BUILD)/obj/%.o) $(VAULT_CORE_OBJS)
 VAULT_BIN := $(BUILD)/bin/sekisho-vault
 PROGRAMS += $(VAULT_BIN)
 

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# test_pipeline.sh: the three daemons on loopback. A municipality uploads
+# with curl; the vault pulls, processes, waits for two operators' signed
+# approvals, and publishes to the sender; a recipient downloads with curl.
+. "$(dirname "$0")/lib.sh"
+
+PORT=$(free_port)
+P=$T/pki
+CHECK="$TOP/tests/integration/check_release.py"
+GEN="$TOP/tests/data/gen_checkup.py"
+POLICY="$TOP/tests/bench/checkup/checkup.policy"
+VAULT="$BIN/sekisho-vault"
+
+setup() {
+	make_pki >/dev/null || return 1
+	"$PKI" "$P" issue internal-ca sender --server \
+		--uri urn:sekisho:host:sender --ip 127.0.0.1 >/dev/null || return 1
+	mkdir -p "$T/ops"
+	local op
+	for op in op1 op2 op3 old; do
+		openssl genpkey -algorithm ED25519 -out "$T/ops/$op.key" 2>/dev/null &&
+		openssl pkey -in "$T/ops/$op.key" -pubout -out "$T/ops/$op.pub" || return 1
+		chmod 600 "$T/ops/$op.key"
+	done
+	# op3 signs with ECDSA P-256: both kinds are accepted.
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$T/ops/op3.key" 2>/dev/null &&
+	openssl pkey -in "$T/ops/op3.key" -pubout -out "$T/ops/op3.pub" &&
+	chmod 600 "$T/ops/op3.key" || return 1
+	cat > "$T/site.conf" <<CONF
+site: { name = "Sekisho pipeline test"; };
+ca: { municipalities = "pki/muni-ca/ca.crt"; recipients = "pki/recip-ca/ca.crt";
+      internal = "pki/internal-ca/ca.crt"; };
+hosts: {
+  receiver: { identity = "urn:sekisho:host:receiver";
+    external: { address = "127.0.0.1"; port = $PORT; interface = "lo"; };
+    internal: { address = "127.0.0.1"; port = $((PORT + 1)); interface = "lo"; }; };
+  vault: { identity = "urn:sekisho:host:vault"; address = "127.0.0.1"; };
+  sender: { identity = "urn:sekisho:host:sender";
+    external: { address = "127.0.0.1"; port = $((PORT + 2)); };
+    internal: { address = "127.0.0.1"; port = $((PORT + 3)); }; };
+};
+datasets = (
+  { id = "health-checkup"; max_bytes = 104857600L; retention_days = 0;
+    policy = "$POLICY";
+    release = { recipients = [ "univ-a" ]; days = 30; approvals = 2; }; },
+  { id = "health-sealed"; max_bytes = 104857600L; retention_days = 0;
+    envelope = true; policy = "$POLICY";
+    release = { recipients = [ "univ-a" ]; approvals = 2; }; }
+);
+municipalities = (
+  { id = "131156"; identity = "urn:sekisho:muni:131156"; networks = [ "127.0.0.0/8" ];
+    datasets = [ "health-checkup", "health-sealed" ]; }
+);
+recipients = (
+  { id = "univ-a"; identity = "urn:sekisho:recip:univ-a"; networks = [ "127.0.0.0/8" ]; }
+);
+operators = (
+  { id = "op1"; public_key = "ops/op1.pub"; valid_from = "2020-01-01"; valid_until = "2099-12-31"; },
+  { id = "op2"; public_key = "ops/op2.pub"; valid_from = "2020-01-01"; valid_until = "2099-12-31"; },
+  { id = "op3"; public_key = "ops/op3.pub"; valid_from = "2020-01-01"; valid_until = "2099-12-31"; },
+  { id = "old"; public_key = "ops/old.pub"; valid_from = "2020-01-01"; valid_until = "2021-03-31"; }
+);
+CONF
+	write_local
+	write_sender_local
+	cat > "$T/vault.conf" <<CONF
+role = "vault";
+site = "site.conf";
+data_dir = "vdata";
+certificate = "pki/internal-ca/issued/vault.crt";
+key = "pki/internal-ca/issued/vault.key";
+master_key = "vdata/master.key";
+require_firewall = false;
+limits: { poll_interval = 1; };
+CONF
+	"$BIN/sekisho-receiver" -c "$T/receiver.conf" init >/dev/null &&
+	"$BIN/sekisho-sender" -c "$T/sender.conf" init >/dev/null &&
+	"$VAULT" -c "$T/vault.conf" init >/dev/null &&
+	start_receiver "$PORT" && start_sender && start_vault
+}
+
+start_vault() {
+	local before
+	before=$(grep -c 'polling the receiver' "$T/vault.log" 2>/dev/null)
+	"$VAULT" -c "$T/vault.conf" run >>"$T/vault.log" 2>&1 &
+	VAULT_PID=$!
+	PIDS+=("$VAULT_PID")
+	local i
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'polling the receiver' "$T/vault.log" 2>/dev/null)" -gt "${before:-0}" ] && return 0
+		sleep 0.05
+	done
+	tail "$T/vault.log" >&2
+	return 1
+}
+
+upload() {	# upload FILE DATASET: prints the status; the id in $T/id
+	curl_as 131156 -o "$T/receipt" -w '%{http_code}' -T "$1" \
+		"https://127.0.0.1:$PORT/v1/uploads/$2/$(basename "$1")" &&
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' \
+		"$T/receipt" > "$T/id"
+}
+
+state() { "$VAULT" -c "$T/vault.conf" release list | awk -v id="${1:0:16}" '$1 == id {print $4}'; }
+
+wait_state() {	# wait_state ID STATE [SECONDS]
+	local i
+	for i in $(seq 1 $((${3:-30} * 10))); do
+		[ "$(state "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "job $1 is $(state "$1"), not $2" >&2
+	return 1
+}
+
+approve() {	# approve ID OP
+	"$VAULT" -c "$T/vault.conf" release approve "$1" --operator "$2" \
+		--key "$T/ops/$2.key"
+}
+
+recip() {
+	curl -sS --cacert "$P/internal-ca/ca.crt" \
+		--cert "$P/recip-ca/issued/univ-a.crt" \
+		--key "$P/recip-ca/issued/univ-a.key" "$@"
+}
+
+test_r41_upload_flows_to_awaiting_approval() {
+	local t0 t1
+	python3 "$GEN" 2000 11 "$T/kenshin.csv" &&
+	t0=$(date +%s%N) &&
+	[ "$(upload "$T/kenshin.csv" health-checkup)" = 201 ] && A=$(cat "$T/id") &&
+	wait_state "$A" awaiting_approval || return 1
+	t1=$(date +%s%N)
+	echo "upload to awaiting_approval: $(( (t1 - t0) / 1000000 )) ms"
+	# The receiver's copy is gone, with a record; the vault has a report.
+	[ ! -e "$T/data/objects/$A" ] &&
+	grep -q "\"event\":\"upload.disposed\",\"actor\":\"vault\",\"object\":\"$A\"" "$T/data/audit.log" &&
+	"$VAULT" -c "$T/vault.conf" release show "$A" | grep -q '"rows_out"'
+}
+
+test_r41_one_approval_is_not_enough_nor_the_same_twice() {
+	approve "$A" op1 >/dev/null && approve "$A" op1 > "$T/twice" &&
+	grep -q '1 of 2' "$T/twice" && sleep 2.5 &&
+	[ "$(state "$A")" = awaiting_approval ] &&
+	[ "$(recip -o /dev/null -w '%{http_code}' "https://127.0.0.1:$((PORT + 2))/v1/releases/$A")" = 404 ]
+}
+
+test_r41_off_roster_and_out_of_date_operators_refused() {
+	! "$VAULT" -c "$T/vault.conf" release approve "$A" --operator nobody \
+		--key "$T/ops/op2.key" 2>"$T/e1" && grep -q 'not on the roster' "$T/e1" &&
+	! approve "$A" old 2>"$T/e2" && grep -q 'not valid today' "$T/e2" &&
+	# op2's name with op1's key: the roster's key for op2 does not verify it.
+	! "$VAULT" -c "$T/vault.conf" release approve "$A" --operator op2 \
+		--key "$T/ops/op1.key" 2>"$T/e3" && grep -q 'does not verify' "$T/e3"
+}
+
+test_r41_second_operator_publishes_and_recipient_downloads() {
+	local t0 t1 url="https://127.0.0.1:$((PORT + 2))/v1/releases"
+	t0=$(date +%s%N)
+	approve "$A" op3 >/dev/null && wait_state "$A" published || return 1
+	t1=$(date +%s%N)
+	echo "second approval to published: $(( (t1 - t0) / 1000000 )) ms"
+	recip -o "$T/release.csv" "$url/$A" &&
+	python3 "$CHECK" "$T/release.csv" "$T/vdata/reports/$A.json" --k 5 \
+		--l 2 --sensitive 診断名 --qi 生年月日,性別,郵便番号 \
+		--absent 宛名番号,個人番号,氏名,住所 &&
+	grep -q "\"event\":\"release.approved\",\"actor\":\"vault\",\"object\":\"$A\".*operators=op1,op3" \
+		"$T/vdata/audit.log" &&
+	# R20: the vault's copy of the upload is gone, with a record.
+	[ ! -e "$T/vdata/sources/$A" ] &&
+	grep -q "\"object\":\"$A\".*source reason=decided" "$T/vdata/audit.log"
+}
+
+test_r41_tampered_signature_is_refused() {
+	python3 "$GEN" 500 12 "$T/k2.csv" &&
+	[ "$(upload "$T/k2.csv" health-checkup)" = 201 ] && B=$(cat "$T/id") &&
+	wait_state "$B" awaiting_approval && approve "$B" op1 >/dev/null || return 1
+	# Flip one character of op1's signature, then op2 approves.
+	python3 - "$T/vdata/jobs/$B.approvals" <<'PY' || return 1
+import sys
+p = sys.argv[1]
+f = open(p).read().split(" ")
+sig = f[3]
+f[3] = ("B" if sig[5] != "B" else "C").join([sig[:5], sig[6:]])
+open(p, "w").write(" ".join(f))
+PY
+	approve "$B" op2 | grep -q '1 of 2' && sleep 2.5 &&
+	[ "$(state "$B")" = awaiting_approval ]
+}
+
+test_r41_rejection_with_a_reason() {
+	"$VAULT" -c "$T/vault.conf" release reject "$B" --operator op3 \
+		--key "$T/ops/op3.key" --reason "wrong reference date" >/dev/null &&
+	wait_state "$B" rejected &&
+	"$VAULT" -c "$T/vault.conf" release show "$B" | grep -q 'rejected by op3: wrong reference date' &&
+	[ ! -e "$T/vdata/sources/$B" ] && [ ! -e "$T/vdata/releases/$B" ]
+}
+
+# A CMS-sealed upload is opened and processed; a corrupted one is
+# rejected with a reason and never processed.
+test_r12_sealed_upload_processed_corrupted_rejected() {
+	python3 "$GEN" 500 13 "$T/k3.csv" &&
+	openssl cms -encrypt -aes-256-gcm -binary -outform DER \
+		-recip "$P/internal-ca/issued/vault.crt" -in "$T/k3.csv" \
+		-out "$T/k3.csv.cms" &&
+	[ "$(upload "$T/k3.csv.cms" health-sealed)" = 201 ] && C=$(cat "$T/id") &&
+	wait_state "$C" awaiting_approval || return 1
+	grep -q "\"event\":\"upload.opened\",\"actor\":\"vault\",\"object\":\"$C\"" "$T/vdata/audit.log" || return 1
+	cp "$T/k3.csv.cms" "$T/k4.csv.cms" &&
+	printf '\xff\xff\xff\xff' | dd of="$T/k4.csv.cms" bs=1 seek=300 conv=notrunc 2>/dev/null &&
+	[ "$(upload "$T/k4.csv.cms" health-sealed)" = 201 ] && D=$(cat "$T/id") &&
+	wait_state "$D" rejected &&
+	"$VAULT" -c "$T/vault.conf" release show "$D" | grep -q 'cannot be decrypted' &&
+	[ ! -e "$T/vdata/releases/$D" ] && [ ! -e "$T/vdata/sources/$D" ]
+}
+
+test_r41_withdrawal_needs_the_approvals_and_reaches_the_sender() {
+	local url="https://127.0.0.1:$((PORT + 2))/v1/releases/$A"
+	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --operator op1 \
+		--key "$T/ops/op1.key" >/dev/null && sleep 2.5 &&
+	[ "$(state "$A")" = published ] &&
+	[ "$(recip -o /dev/null -w '%{http_code}' "$url")" = 200 ] &&
+	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --operator op2 \
+		--key "$T/ops/op2.key" >/dev/null &&
+	wait_state "$A" withdrawn &&
+	[ "$(recip -o /dev/null -w '%{http_code}' "$url")" = 410 ]
+}
+
+test_r15_all_three_audit_logs_verify() {
+	"$BIN/sekisho-receiver" audit verify "$T/data/audit.log" >/dev/null &&
+	"$BIN/sekisho-sender" audit verify "$T/sdata/audit.log" >/dev/null &&
+	"$VAULT" audit verify "$T/vdata/audit.log" >/dev/null
+}
+
+test_sanitizers_found_nothing() {
+	! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' \
+		"$T/receiver.log" "$T/sender.log" "$T/vault.log"
+}
+
+setup || { echo "setup failed"; tail "$T"/*.log; exit 1; }
+for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
+	check "$t" "$t"
+done
+[ "$FAILED" -eq 0 ] || tail -30 "$T/vault.log"
+summary

@@ -1,0 +1,51 @@
+/*
+ * approve.h: operators' signatures on releases (R41). An approval, a
+ * rejection or a withdrawal is an Ed25519 or ECDSA P-256 signature, made
+ * with the operator's private key at the vault's console, over the release
+ * id, its dataset, the SHA-256 of the release and of its report, and the
+ * action. The vault verifies every signature against the operator's public
+ * key in the site's roster, within the roster's validity dates, each time
+ * it counts them.
+ */
+#ifndef VAULT_APPROVE_H
+#define VAULT_APPROVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "job.h"
+
+#define APPROVAL_REASON_MAX 120
+
+/* The signed text of an action on a job. */
+int approval_message(const struct job *j, const char *action,
+    const char *reason, char *out, size_t cap);
+
+/* Signs msg with the private key in keyfile (PEM, owner-only). */
+int approval_sign(const char *keyfile, const char *msg, char *sig_b64,
+    size_t cap, char *why, size_t whycap);
+
+/* Verifies a signature by op, valid at time now. */
+int approval_verify(const struct config_operator *op, const char *msg,
+    const char *sig_b64, int64_t now, char *why, size_t whycap);
+
+/* Appends "action operator time signature reason" to jobs/ID.approvals. */
+int approval_record(int jobs_fd, const char *id, const char *action,
+    const char *operator_id, int64_t t, const char *sig_b64,
+    const char *reason);
+
+/*
+ * Counts the distinct operators whose signature for action on j verifies
+ * now (the same operator twice counts once). ops gets their ids, comma
+ * separated; bad counts signatures that fail; reason gets the first valid
+ * signer's reason (for a rejection).
+ */
+int approval_count(int jobs_fd, const struct site_config *site,
+    const struct job *j, const char *action, int64_t now, unsigned *count,
+    unsigned *bad, char *ops, size_t opscap, char *reason, size_t rcap);
+
+const struct config_operator *site_find_operator(
+    const struct site_config *site, const char *id);
+
+#endif

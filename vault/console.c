@@ -1,0 +1,203 @@
+/*
+ * console.c: the operators' commands at the vault's console (R41).
+ *
+ *   release list
+ *   release show ID                      the job and its release report
+ *   release approve ID --operator OP --key KEY
+ *   release reject ID --operator OP --key KEY --reason TEXT
+ *   release withdraw ID --operator OP --key KEY
+ *
+ * A decision is the operator's signature, made here with their private key
+ * and checked at once against their public key in the roster (and its
+ * dates), then recorded next to the job. The daemon counts the signatures
+ * again before it acts, and writes the audit entries: the audit log keeps
+ * one writer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "approve.h"
+#include "log.h"
+#include "sk.h"
+#include "vaultd.h"
+
+static int
+list(struct vault *v)
+{
+	char **ids = NULL, ops[256];
+	const struct config_dataset *ds;
+	unsigned n, bad;
+	size_t k, i;
+	struct job j;
+
+	if (job_list(v->jobs_fd, &ids, &k) != 0)
+		fatalx("cannot read the jobs");
+	printf("%-16s  %-18s  %-6s  %-17s  %s\n", "ID", "DATASET", "MUNI",
+	    "STATE", "APPROVALS");
+	for (i = 0; i < k; i++) {
+		if (job_load(v->jobs_fd, ids[i], &j) == 0) {
+			ds = site_find_dataset(v->site, j.dataset);
+			approval_count(v->jobs_fd, v->site, &j, "approve",
+			    (int64_t)time(NULL), &n, &bad, ops, sizeof(ops),
+			    NULL, 0);
+			printf("%-16.16s  %-18s  %-6s  %-17s  %u of %u%s%s\n",
+			    j.id, j.dataset, j.municipality,
+			    job_state_name(j.state), n, ds ? ds->approvals : 2,
+			    n ? " by " : "", ops);
+		}
+		free(ids[i]);
+	}
+	free(ids);
+	return 0;
+}
+
+/* A job by its id or by a unique prefix of at least 8 characters. */
+static int
+find(struct vault *v, const char *arg, struct job *j)
+{
+	char **ids = NULL;
+	size_t k, i, hits = 0, len = strlen(arg);
+	int r = SK_ENOTFOUND;
+
+	if (job_load(v->jobs_fd, arg, j) == 0)
+		return 0;
+	if (len < 8 || job_list(v->jobs_fd, &ids, &k) != 0)
+		return SK_ENOTFOUND;
+	for (i = 0; i < k; i++) {
+		if (strncmp(ids[i], arg, len) == 0 && hits++ == 0)
+			r = job_load(v->jobs_fd, ids[i], j);
+		free(ids[i]);
+	}
+	free(ids);
+	return hits == 1 ? r : SK_ENOTFOUND;
+}
+
+static int
+show(struct vault *v, const char *id)
+{
+	char name[JOB_ID_MAX + 8], buf[65536];
+	struct job j;
+	ssize_t n;
+	int fd;
+
+	if (find(v, id, &j) != 0)
+		fatalx("no job %s", id);
+	printf("id:            %s\nmunicipality:  %s\ndataset:       %s\n"
+	    "upload:        %llu bytes, sha256 %s\nstate:         %s%s%s\n",
+	    j.id, j.municipality, j.dataset, (unsigned long long)j.size,
+	    j.sha256, job_state_name(j.state), j.reason[0] ? ": " : "",
+	    j.reason);
+	if (j.out_sha256[0] != '\0')
+		printf("release:       %llu bytes, sha256 %s\n"
+		    "report:        sha256 %s\n", (unsigned long long)j.out_size,
+		    j.out_sha256, j.report_sha256);
+	snprintf(name, sizeof(name), "%s.json", j.id);
+	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		printf("release report:\n%s", buf);
+	}
+	return 0;
+}
+
+/* Operators' reasons are short printable text on one line. */
+static int
+reason_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= APPROVAL_REASON_MAX && sk_utf8_printable(s, n);
+}
+
+static int
+decide(struct vault *v, const char *action, const char *id, const char *op,
+    const char *key, const char *reason)
+{
+	const struct config_operator *o = site_find_operator(v->site, op);
+	const struct config_dataset *ds;
+	char msg[1024], sig[256], why[256], ops[256];
+	int64_t now = (int64_t)time(NULL);
+	enum job_state want = strcmp(action, "withdraw") == 0 ? JOB_PUBLISHED :
+	    JOB_AWAITING;
+	unsigned n, bad;
+	struct job j;
+	int lk;
+
+	if (o == NULL)
+		fatalx("operator %s is not on the roster; refused", op);
+	if ((lk = job_lock(v->jobs_fd)) < 0)
+		fatalx("cannot lock the jobs");
+	if (find(v, id, &j) != 0)
+		fatalx("no job %s", id);
+	if (j.state != want)
+		fatalx("job %s is %s: it cannot be %s now", j.id,
+		    job_state_name(j.state), strcmp(action, "approve") == 0 ?
+		    "approved" : strcmp(action, "reject") == 0 ? "rejected" :
+		    "withdrawn");
+	if (approval_message(&j, action, reason, msg, sizeof(msg)) != 0 ||
+	    approval_sign(key, msg, sig, sizeof(sig), why, sizeof(why)) != 0)
+		fatalx("cannot sign: %s", why);
+	/* The key must be the one the roster has for this operator. */
+	if (approval_verify(o, msg, sig, now, why, sizeof(why)) != 0)
+		fatalx("refused: %s", why);
+	if (approval_record(v->jobs_fd, j.id, action, op, now, sig,
+	    reason) != 0)
+		fatalx("cannot record the decision");
+	approval_count(v->jobs_fd, v->site, &j, action, now, &n, &bad, ops,
+	    sizeof(ops), NULL, 0);
+	job_unlock(lk);
+	ds = site_find_dataset(v->site, j.dataset);
+	if (strcmp(action, "reject") == 0)
+		printf("%s: rejection by %s recorded; the vault rejects it on "
+		    "its next round\n", j.id, op);
+	else
+		printf("%s: %s by %s recorded: %u of %u distinct operators "
+		    "(%s)\n", j.id, strcmp(action, "approve") == 0 ?
+		    "approval" : "withdrawal", op, n, ds ? ds->approvals : 2,
+		    ops);
+	return 0;
+}
+
+int
+console_release(struct vault *v, int argc, char **argv)
+{
+	const char *op = NULL, *key = NULL, *reason = NULL;
+	int i;
+
+	if (argc >= 1 && strcmp(argv[0], "list") == 0 && argc == 1)
+		return list(v);
+	if (argc == 2 && strcmp(argv[0], "show") == 0)
+		return show(v, argv[1]);
+	if (argc < 2)
+		return -1;
+	for (i = 2; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--operator") == 0)
+			op = argv[i + 1];
+		else if (strcmp(argv[i], "--key") == 0)
+			key = argv[i + 1];
+		else if (strcmp(argv[i], "--reason") == 0)
+			reason = argv[i + 1];
+		else
+			return -1;
+	}
+	if (i != argc || op == NULL || key == NULL)
+		return -1;
+	if (strcmp(argv[0], "reject") == 0) {
+		if (reason == NULL || !reason_ok(reason))
+			fatalx("reject needs --reason: one line of at most %d "
+			    "characters", APPROVAL_REASON_MAX);
+		return decide(v, "reject", argv[1], op, key, reason);
+	}
+	if (reason != NULL)
+		return -1;
+	if (strcmp(argv[0], "approve") == 0 || strcmp(argv[0], "withdraw") == 0)
+		return decide(v, argv[0], argv[1], op, key, NULL);
+	return -1;
+}

@@ -1,0 +1,250 @@
+/*
+ * envelope.c: CMS open and seal for the vault (see envelope.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "envelope.h"
+#include "sk.h"
+#include "tls.h"
+#include "util.h"
+
+static void
+why_ssl(char *why, size_t whycap, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char buf[200];
+
+	ERR_error_string_n(e, buf, sizeof(buf));
+	snprintf(why, whycap, "%s%s%s", what, e ? ": " : "", e ? buf : "");
+	ERR_clear_error();
+}
+
+/* DER first, then S/MIME (what openssl cms writes by default). */
+static CMS_ContentInfo *
+read_cms(const uint8_t *in, size_t len)
+{
+	BIO *b = BIO_new_mem_buf(in, (int)len);
+	CMS_ContentInfo *cms;
+
+	if (b == NULL)
+		return NULL;
+	cms = d2i_CMS_bio(b, NULL);
+	if (cms == NULL) {
+		ERR_clear_error();
+		BIO_free(b);
+		if ((b = BIO_new_mem_buf(in, (int)len)) == NULL)
+			return NULL;
+		cms = SMIME_read_CMS(b, NULL);
+	}
+	BIO_free(b);
+	return cms;
+}
+
+/* Copies a memory BIO's bytes out (malloc'd). */
+static int
+take(BIO *b, uint8_t **out, size_t *outlen)
+{
+	char *p;
+	long n = BIO_get_mem_data(b, &p);
+
+	if (n < 0 || (*out = malloc((size_t)n + 1)) == NULL)
+		return SK_ENOMEM;
+	memcpy(*out, p, (size_t)n);
+	*outlen = (size_t)n;
+	return 0;
+}
+
+static int
+verify_signed(const uint8_t *in, size_t len, const char *ca_file,
+    const char *identity, uint8_t **out, size_t *outlen, char *why,
+    size_t whycap)
+{
+	CMS_ContentInfo *cms = read_cms(in, len);
+	STACK_OF(X509) *signers = NULL;
+	X509_STORE *store = X509_STORE_new();
+	BIO *content = BIO_new(BIO_s_mem());
+	char who[TLS_IDENTITY_MAX];
+	int r = SK_EAUTH, i;
+
+	if (cms == NULL || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+		snprintf(why, whycap, "the content is not signed (CMS "
+		    "SignedData) as the dataset requires");
+		goto out;
+	}
+	if (store == NULL || content == NULL ||
+	    X509_STORE_load_file(store, ca_file) != 1) {
+		why_ssl(why, whycap, "cannot load the municipalities' CA");
+		r = SK_ECRYPTO;
+		goto out;
+	}
+	if (CMS_verify(cms, NULL, store, NULL, content, CMS_BINARY) != 1) {
+		why_ssl(why, whycap, "the municipality's signature does not "
+		    "verify");
+		goto out;
+	}
+	signers = CMS_get0_signers(cms);
+	for (i = 0; signers != NULL && i < sk_X509_num(signers); i++)
+		if (tls_cert_identity(sk_X509_value(signers, i), who,
+		    sizeof(who)) != 0 || strcmp(who, identity) != 0) {
+			snprintf(why, whycap, "signed by another party than the "
+			    "municipality that uploaded it");
+			goto out;
+		}
+	if (signers == NULL || sk_X509_num(signers) == 0) {
+		snprintf(why, whycap, "no signer");
+		goto out;
+	}
+	r = take(content, out, outlen);
+out:
+	sk_X509_free(signers);
+	if (content != NULL) {
+		char *p;
+		long n = BIO_get_mem_data(content, &p);
+
+		if (n > 0)
+			sk_wipe(p, (size_t)n);
+		BIO_free(content);
+	}
+	X509_STORE_free(store);
+	CMS_ContentInfo_free(cms);
+	return r;
+}
+
+int
+envelope_open(const uint8_t *in, size_t len, const char *cert_file,
+    const char *key_file, int want_signed, const char *muni_ca_file,
+    const char *muni_identity, uint8_t **out, size_t *outlen, char *why,
+    size_t whycap)
+{
+	CMS_ContentInfo *cms = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	BIO *plain = NULL;
+	uint8_t *inner = NULL;
+	size_t innerlen = 0;
+	FILE *fp;
+	int r = SK_ECRYPTO, fd, nid;
+
+	if (len > INT32_MAX) {
+		snprintf(why, whycap, "too large for an envelope");
+		return SK_ETOOBIG;
+	}
+	if ((r = util_open_secret(key_file, &fd)) != 0) {
+		snprintf(why, whycap, "vault key %s: %s", key_file,
+		    strerror(errno));
+		return r;
+	}
+	r = SK_ECRYPTO;
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return SK_ESYS;
+	}
+	key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if ((fp = fopen(cert_file, "re")) != NULL) {
+		cert = PEM_read_X509(fp, NULL, NULL, NULL);
+		fclose(fp);
+	}
+	if (key == NULL || cert == NULL) {
+		why_ssl(why, whycap, "cannot load the vault's key or "
+		    "certificate");
+		goto out;
+	}
+	r = SK_EAUTH;
+	if ((cms = read_cms(in, len)) == NULL) {
+		snprintf(why, whycap, "not a CMS message (DER or S/MIME)");
+		goto out;
+	}
+	nid = OBJ_obj2nid(CMS_get0_type(cms));
+	if (nid != NID_pkcs7_enveloped && nid != NID_id_smime_ct_authEnvelopedData) {
+		snprintf(why, whycap, "not a CMS enveloped message");
+		goto out;
+	}
+	if ((plain = BIO_new(BIO_s_mem())) == NULL ||
+	    CMS_decrypt(cms, key, cert, NULL, plain, CMS_BINARY) != 1) {
+		why_ssl(why, whycap, "cannot be decrypted with the vault's key "
+		    "(corrupted, or sealed to another certificate)");
+		goto out;
+	}
+	if ((r = take(plain, &inner, &innerlen)) != 0)
+		goto out;
+	if (want_signed) {
+		r = verify_signed(inner, innerlen, muni_ca_file, muni_identity,
+		    out, outlen, why, whycap);
+		sk_wipe(inner, innerlen);
+		free(inner);
+	} else {
+		*out = inner;
+		*outlen = innerlen;
+	}
+out:
+	if (plain != NULL) {
+		char *p;
+		long n = BIO_get_mem_data(plain, &p);
+
+		if (n > 0)
+			sk_wipe(p, (size_t)n);
+		BIO_free(plain);
+	}
+	ERR_clear_error();
+	CMS_ContentInfo_free(cms);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return r;
+}
+
+int
+envelope_seal(const uint8_t *in, size_t len, const char *const *certs,
+    size_t ncerts, uint8_t **out, size_t *outlen, char *why, size_t whycap)
+{
+	STACK_OF(X509) *stack = sk_X509_new_null();
+	CMS_ContentInfo *cms = NULL;
+	BIO *src = NULL, *dst = NULL;
+	X509 *c;
+	FILE *fp;
+	size_t i;
+	int r = SK_ECRYPTO;
+
+	if (stack == NULL || len > INT32_MAX)
+		goto out;
+	for (i = 0; i < ncerts; i++) {
+		if ((fp = fopen(certs[i], "re")) == NULL) {
+			snprintf(why, whycap, "recipient certificate %s: %s",
+			    certs[i], strerror(errno));
+			goto out;
+		}
+		c = PEM_read_X509(fp, NULL, NULL, NULL);
+		fclose(fp);
+		if (c == NULL || !sk_X509_push(stack, c)) {
+			X509_free(c);
+			why_ssl(why, whycap, "cannot read a recipient "
+			    "certificate");
+			goto out;
+		}
+	}
+	if ((src = BIO_new_mem_buf(in, (int)len)) == NULL ||
+	    (dst = BIO_new(BIO_s_mem())) == NULL ||
+	    (cms = CMS_encrypt(stack, src, EVP_aes_256_gcm(), CMS_BINARY)) ==
+	    NULL || i2d_CMS_bio(dst, cms) != 1) {
+		why_ssl(why, whycap, "CMS encryption failed");
+		goto out;
+	}
+	r = take(dst, out, outlen);
+out:
+	ERR_clear_error();
+	CMS_ContentInfo_free(cms);
+	BIO_free(src);
+	BIO_free(dst);
+	sk_X509_pop_free(stack, X509_free);
+	return r;
+}

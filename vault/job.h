@@ -1,0 +1,62 @@
+/*
+ * job.h: the vault's jobs, one per upload taken from the receiver, and
+ * their durable states (R11, R20, R30, R41).
+ *
+ *   received -> processing -> awaiting_approval -> approved -> published
+ *                          \-> failed            \-> rejected
+ *   (an upload that cannot be opened or whose signature fails: rejected)
+ *   published -> withdrawing -> withdrawn
+ *
+ * data_dir/jobs/ID holds the record as "key=value" lines: ids, sizes,
+ * digests, times and states only, never a value from the data. It is
+ * rewritten whole (temporary name, sync, rename) under jobs/.lock, which the
+ * daemon and the console commands share.
+ */
+#ifndef VAULT_JOB_H
+#define VAULT_JOB_H
+
+#include <stdint.h>
+
+#include "config.h"
+
+#define JOB_ID_MAX 65
+
+enum job_state {
+	JOB_RECEIVED, JOB_PROCESSING, JOB_AWAITING, JOB_APPROVED,
+	JOB_PUBLISHED, JOB_REJECTED, JOB_FAILED, JOB_WITHDRAWING,
+	JOB_WITHDRAWN, JOB_NSTATES
+};
+
+struct job {
+	char id[JOB_ID_MAX];		/* the receiver's upload id */
+	char municipality[CONFIG_ID_MAX];
+	char dataset[CONFIG_ID_MAX];
+	uint64_t size;			/* the upload as received */
+	char sha256[65];
+	int64_t received;		/* when the vault took it */
+	enum job_state state;
+	char reason[160];		/* why rejected or failed */
+	uint64_t out_size;		/* the release */
+	char out_sha256[65];
+	char report_sha256[65];
+	int64_t decided, published, expires;
+	int source_disposed;
+	int64_t updated;
+};
+
+const char *job_state_name(enum job_state s);
+
+/* Takes and releases the jobs lock (flock on jobs/.lock). */
+int job_lock(int jobs_fd);
+void job_unlock(int fd);
+
+int job_load(int jobs_fd, const char *id, struct job *j);
+int job_save(int jobs_fd, struct job *j);
+int job_exists(int jobs_fd, const char *id);
+
+/* The ids of every job, sorted; the caller frees each and the array. */
+int job_list(int jobs_fd, char ***ids, size_t *n);
+
+int job_id_valid(const char *id);
+
+#endif

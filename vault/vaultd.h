@@ -1,0 +1,39 @@
+/*
+ * vaultd.h: sekisho-vault's daemon and console commands.
+ */
+#ifndef VAULT_VAULTD_H
+#define VAULT_VAULTD_H
+
+#include <signal.h>
+
+#include <openssl/ssl.h>
+
+#include "audit.h"
+#include "config.h"
+#include "job.h"
+#include "seal.h"
+
+struct vault {
+	struct local_config local;
+	struct site_config *site;
+	SSL_CTX *tls;			/* client: internal CA both ways */
+	struct seal_master master;
+	struct audit_log *audit;
+	int tmp_fd;			/* data_dir/tmp */
+	int jobs_fd;			/* data_dir/jobs: records, approvals */
+	int sources_fd;			/* data_dir/sources: uploads, sealed */
+	int releases_fd;		/* data_dir/releases: sealed */
+	int reports_fd;			/* data_dir/reports: JSON, no data */
+	unsigned recv_backoff, send_backoff;	/* seconds, 0: none */
+	int64_t next_poll, next_send;
+	volatile sig_atomic_t stop;
+};
+
+/* vaultd.c */
+int vault_run(struct vault *v);
+void vault_open(struct vault *v, int for_daemon);
+
+/* console.c */
+int console_release(struct vault *v, int argc, char **argv);
+
+#endif
