@@ -124,6 +124,7 @@ fetch(struct vault *v, const char *id, uint64_t size, const char *sha,
 	size_t got;
 	int e;
 
+	log_info("upload %s: fetching %" PRIu64 " bytes", id, size);
 	if ((e = connect_to(v, &v->site->receiver, &c, why, whycap)) != 0)
 		return e;
 	snprintf(target, sizeof(target), "/v1/pending/%s", id);
@@ -661,6 +662,7 @@ publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	    "Sekisho-Filename: %s-%.16s.csv%s\r\n", digest64, ds->id, recips,
 	    j->expires, ds->max_downloads, ds->id, j->id, cms ? ".cms" : "");
 	snprintf(target, sizeof(target), "/v1/releases/%s", j->id);
+	log_info("release %s: publishing %zu bytes", j->id, len);
 	if ((e = connect_to(v, &v->site->sender, &c, why, whycap)) != 0)
 		goto out;
 	if ((e = hc_request(&c, "PUT", target, extra, (int64_t)len)) != 0 ||

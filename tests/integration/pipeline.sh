@@ -1,0 +1,146 @@
+# pipeline.sh: the three-daemon set-up on loopback shared by the pipeline
+# tests (sourced after lib.sh): PKI, operators' keys, site and local
+# configurations, and helpers to act as each party.
+
+PORT=$(free_port)
+P=$T/pki
+CHECK="$TOP/tests/integration/check_release.py"
+GEN="$TOP/tests/data/gen_checkup.py"
+POLICY="$TOP/tests/bench/checkup/checkup.policy"
+VAULT="$BIN/sekisho-vault"
+
+setup() {
+	make_pki >/dev/null || return 1
+	"$PKI" "$P" issue internal-ca sender --server \
+		--uri urn:sekisho:host:sender --ip 127.0.0.1 >/dev/null || return 1
+	mkdir -p "$T/ops"
+	local op
+	for op in op1 op2 op3 old; do
+		openssl genpkey -algorithm ED25519 -out "$T/ops/$op.key" 2>/dev/null &&
+		openssl pkey -in "$T/ops/$op.key" -pubout -out "$T/ops/$op.pub" || return 1
+		chmod 600 "$T/ops/$op.key"
+	done
+	# op3 signs with ECDSA P-256: both kinds are accepted.
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$T/ops/op3.key" 2>/dev/null &&
+	openssl pkey -in "$T/ops/op3.key" -pubout -out "$T/ops/op3.pub" &&
+	chmod 600 "$T/ops/op3.key" || return 1
+	cat > "$T/site.conf" <<CONF
+site: { name = "Sekisho pipeline test"; };
+ca: { municipalities = "pki/muni-ca/ca.crt"; recipients = "pki/recip-ca/ca.crt";
+      internal = "pki/internal-ca/ca.crt"; };
+hosts: {
+  receiver: { identity = "urn:sekisho:host:receiver";
+    external: { address = "127.0.0.1"; port = $PORT; interface = "lo"; };
+    internal: { address = "127.0.0.1"; port = $((PORT + 1)); interface = "lo"; }; };
+  vault: { identity = "urn:sekisho:host:vault"; address = "127.0.0.1"; };
+  sender: { identity = "urn:sekisho:host:sender";
+    external: { address = "127.0.0.1"; port = $((PORT + 2)); };
+    internal: { address = "127.0.0.1"; port = $((PORT + 3)); }; };
+};
+datasets = (
+  { id = "health-checkup"; max_bytes = 104857600L; retention_days = 0;
+    policy = "$POLICY";
+    release = { recipients = [ "univ-a" ]; days = 30; approvals = 2; }; },
+  { id = "health-sealed"; max_bytes = 104857600L; retention_days = 0;
+    envelope = true; policy = "$POLICY";
+    release = { recipients = [ "univ-a" ]; approvals = 2; }; }
+);
+municipalities = (
+  { id = "131156"; identity = "urn:sekisho:muni:131156"; networks = [ "127.0.0.0/8" ];
+    datasets = [ "health-checkup", "health-sealed" ]; }
+);
+recipients = (
+  { id = "univ-a"; identity = "urn:sekisho:recip:univ-a"; networks = [ "127.0.0.0/8" ]; }
+);
+operators = (
+  { id = "op1"; public_key = "ops/op1.pub"; valid_from = "2020-01-01"; valid_until = "2099-12-31"; },
+  { id = "op2"; public_key = "ops/op2.pub"; valid_from = "2020-01-01"; valid_until = "2099-12-31"; },
+  { id = "op3"; public_key = "ops/op3.pub"; valid_from = "2020-01-01"; valid_until = "2099-12-31"; },
+  { id = "old"; public_key = "ops/old.pub"; valid_from = "2020-01-01"; valid_until = "2021-03-31"; }
+);
+CONF
+	write_local
+	write_sender_local
+	cat > "$T/vault.conf" <<CONF
+role = "vault";
+site = "site.conf";
+data_dir = "vdata";
+certificate = "pki/internal-ca/issued/vault.crt";
+key = "pki/internal-ca/issued/vault.key";
+master_key = "vdata/master.key";
+require_firewall = false;
+limits: { poll_interval = 1; };
+CONF
+	"$BIN/sekisho-receiver" -c "$T/receiver.conf" init >/dev/null &&
+	"$BIN/sekisho-sender" -c "$T/sender.conf" init >/dev/null &&
+	"$VAULT" -c "$T/vault.conf" init >/dev/null &&
+	start_receiver "$PORT" && start_sender && start_vault
+}
+
+start_vault() {
+	local before
+	before=$(grep -c 'polling the receiver' "$T/vault.log" 2>/dev/null)
+	"$VAULT" -c "$T/vault.conf" run >>"$T/vault.log" 2>&1 &
+	VAULT_PID=$!
+	PIDS+=("$VAULT_PID")
+	local i
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'polling the receiver' "$T/vault.log" 2>/dev/null)" -gt "${before:-0}" ] && return 0
+		sleep 0.05
+	done
+	tail "$T/vault.log" >&2
+	return 1
+}
+
+upload() {	# upload FILE DATASET: prints the status; the id in $T/id
+	curl_as 131156 -o "$T/receipt" -w '%{http_code}' -T "$1" \
+		"https://127.0.0.1:$PORT/v1/uploads/$2/$(basename "$1")" &&
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' \
+		"$T/receipt" > "$T/id"
+}
+
+state() { "$VAULT" -c "$T/vault.conf" release list | awk -v id="${1:0:16}" '$1 == id {print $4}'; }
+
+wait_state() {	# wait_state ID STATE [SECONDS]
+	local i
+	for i in $(seq 1 $((${3:-30} * 10))); do
+		[ "$(state "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "job $1 is $(state "$1"), not $2" >&2
+	return 1
+}
+
+approve() {	# approve ID OP
+	"$VAULT" -c "$T/vault.conf" release approve "$1" --operator "$2" \
+		--key "$T/ops/$2.key"
+}
+
+recip() {
+	curl -sS --cacert "$P/internal-ca/ca.crt" \
+		--cert "$P/recip-ca/issued/univ-a.crt" \
+		--key "$P/recip-ca/issued/univ-a.key" "$@"
+}
+
+
+stop_vault() {
+	kill -TERM "$VAULT_PID" 2>/dev/null
+	wait "$VAULT_PID" 2>/dev/null
+}
+
+# kill_when PID LOG PATTERN: kill -9 the moment LOG shows PATTERN anew.
+kill_when() {
+	local pid=$1 log=$2 pat=$3 before i
+	before=$(grep -c "$pat" "$log" 2>/dev/null)
+	for i in $(seq 1 3000); do
+		if [ "$(grep -c "$pat" "$log" 2>/dev/null)" -gt "${before:-0}" ]; then
+			kill -9 "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 0
+		fi
+		sleep 0.01
+	done
+	echo "never saw '$pat' in $log" >&2
+	return 1
+}
