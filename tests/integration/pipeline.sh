@@ -144,3 +144,14 @@ kill_when() {
 	echo "never saw '$pat' in $log" >&2
 	return 1
 }
+
+audit_logs_verify() {
+	"$BIN/sekisho-receiver" audit verify "$T/data/audit.log" >/dev/null &&
+	"$BIN/sekisho-sender" audit verify "$T/sdata/audit.log" >/dev/null &&
+	"$VAULT" audit verify "$T/vdata/audit.log" >/dev/null
+}
+
+no_sanitizer_reports() {
+	! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' \
+		"$T/receiver.log" "$T/sender.log" "$T/vault.log"
+}

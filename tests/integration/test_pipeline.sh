@@ -107,16 +107,8 @@ test_r41_withdrawal_needs_the_approvals_and_reaches_the_sender() {
 	[ "$(recip -o /dev/null -w '%{http_code}' "$url")" = 410 ]
 }
 
-test_r15_all_three_audit_logs_verify() {
-	"$BIN/sekisho-receiver" audit verify "$T/data/audit.log" >/dev/null &&
-	"$BIN/sekisho-sender" audit verify "$T/sdata/audit.log" >/dev/null &&
-	"$VAULT" audit verify "$T/vdata/audit.log" >/dev/null
-}
-
-test_sanitizers_found_nothing() {
-	! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' \
-		"$T/receiver.log" "$T/sender.log" "$T/vault.log"
-}
+test_r15_all_three_audit_logs_verify() { audit_logs_verify; }
+test_sanitizers_found_nothing() { no_sanitizer_reports; }
 
 setup || { echo "setup failed"; tail "$T"/*.log; exit 1; }
 for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
