@@ -64,14 +64,35 @@ take(BIO *b, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+/* The municipalities' CA, and its CRL when the site names one. Their
+ * certificates are TLS client certificates, so any purpose is accepted:
+ * what matters is the chain and the identity. */
+static X509_STORE *
+muni_store(const char *ca_file, const char *crl_file)
+{
+	X509_STORE *store = X509_STORE_new();
+
+	if (store == NULL || X509_STORE_load_file(store, ca_file) != 1 ||
+	    X509_STORE_set_purpose(store, X509_PURPOSE_ANY) != 1)
+		goto fail;
+	if (crl_file != NULL && crl_file[0] != '\0' &&
+	    (X509_STORE_load_file(store, crl_file) != 1 ||
+	    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK) != 1))
+		goto fail;
+	return store;
+fail:
+	X509_STORE_free(store);
+	return NULL;
+}
+
 static int
 verify_signed(const uint8_t *in, size_t len, const char *ca_file,
-    const char *identity, uint8_t **out, size_t *outlen, char *why,
-    size_t whycap)
+    const char *crl_file, const char *identity, uint8_t **out,
+    size_t *outlen, char *why, size_t whycap)
 {
 	CMS_ContentInfo *cms = read_cms(in, len);
 	STACK_OF(X509) *signers = NULL;
-	X509_STORE *store = X509_STORE_new();
+	X509_STORE *store = muni_store(ca_file, crl_file);
 	BIO *content = BIO_new(BIO_s_mem());
 	char who[TLS_IDENTITY_MAX];
 	int r = SK_EAUTH, i;
@@ -81,9 +102,9 @@ verify_signed(const uint8_t *in, size_t len, const char *ca_file,
 		    "SignedData) as the dataset requires");
 		goto out;
 	}
-	if (store == NULL || content == NULL ||
-	    X509_STORE_load_file(store, ca_file) != 1) {
-		why_ssl(why, whycap, "cannot load the municipalities' CA");
+	if (store == NULL || content == NULL) {
+		why_ssl(why, whycap, "cannot load the municipalities' CA or "
+		    "CRL");
 		r = SK_ECRYPTO;
 		goto out;
 	}
@@ -123,7 +144,7 @@ out:
 int
 envelope_open(const uint8_t *in, size_t len, const char *cert_file,
     const char *key_file, int want_signed, const char *muni_ca_file,
-    const char *muni_identity, uint8_t **out, size_t *outlen, char *why,
+    const char *muni_crl_file, const char *muni_identity, uint8_t **out, size_t *outlen, char *why,
     size_t whycap)
 {
 	CMS_ContentInfo *cms = NULL;
@@ -179,8 +200,8 @@ envelope_open(const uint8_t *in, size_t len, const char *cert_file,
 	if ((r = take(plain, &inner, &innerlen)) != 0)
 		goto out;
 	if (want_signed) {
-		r = verify_signed(inner, innerlen, muni_ca_file, muni_identity,
-		    out, outlen, why, whycap);
+		r = verify_signed(inner, innerlen, muni_ca_file, muni_crl_file,
+		    muni_identity, out, outlen, why, whycap);
 		sk_wipe(inner, innerlen);
 		free(inner);
 	} else {

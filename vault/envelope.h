@@ -15,12 +15,13 @@
 
 /*
  * Decrypts in with the vault's key; with want_signed, the content must be
- * signed by a certificate of muni_ca_file that names muni_identity. On
+ * signed by a certificate of muni_ca_file (not revoked in muni_crl_file,
+ * when that is not empty) that names muni_identity. On
  * success *out (malloc'd, the caller wipes and frees) holds the plaintext.
  */
 int envelope_open(const uint8_t *in, size_t len, const char *cert_file,
     const char *key_file, int want_signed, const char *muni_ca_file,
-    const char *muni_identity, uint8_t **out, size_t *outlen, char *why,
+    const char *muni_crl_file, const char *muni_identity, uint8_t **out, size_t *outlen, char *why,
     size_t whycap);
 
 /* Seals in to every certificate file (AES-256-GCM, DER). */

@@ -512,7 +512,8 @@ process(struct vault *v, struct job *j)
 		} else
 			e = envelope_open(in, got, v->local.certificate,
 			    v->local.key, ds->signed_by_muni,
-			    v->site->receiver.external.ca_file, m->identity,
+			    v->site->receiver.external.ca_file,
+			    v->site->receiver.external.crl_file, m->identity,
 			    &plain, &plainlen, why, sizeof(why));
 		if (in != NULL)
 			sk_wipe(in, j->size);

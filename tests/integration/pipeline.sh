@@ -44,11 +44,14 @@ datasets = (
     release = { recipients = [ "univ-a" ]; days = 30; approvals = 2; }; },
   { id = "health-sealed"; max_bytes = 104857600L; retention_days = 0;
     envelope = true; policy = "$POLICY";
+    release = { recipients = [ "univ-a" ]; approvals = 2; }; },
+  { id = "health-signed"; max_bytes = 104857600L; retention_days = 0;
+    envelope = true; signed = true; policy = "$POLICY";
     release = { recipients = [ "univ-a" ]; approvals = 2; }; }
 );
 municipalities = (
   { id = "131156"; identity = "urn:sekisho:muni:131156"; networks = [ "127.0.0.0/8" ];
-    datasets = [ "health-checkup", "health-sealed" ]; }
+    datasets = [ "health-checkup", "health-sealed", "health-signed" ]; }
 );
 recipients = (
   { id = "univ-a"; identity = "urn:sekisho:recip:univ-a"; networks = [ "127.0.0.0/8" ]; }

@@ -95,6 +95,26 @@ test_r12_sealed_upload_processed_corrupted_rejected() {
 	[ ! -e "$T/vdata/releases/$D" ] && [ ! -e "$T/vdata/sources/$D" ]
 }
 
+# Signed by the municipality, then sealed: the signature is checked; a file
+# signed by another municipality is rejected.
+test_r12_signed_upload_checked() {
+	local f
+	python3 "$GEN" 500 14 "$T/k5.csv" || return 1
+	for f in 131156 011002; do
+		openssl cms -sign -binary -nodetach -outform DER -in "$T/k5.csv" \
+			-signer "$P/muni-ca/issued/$f.crt" \
+			-inkey "$P/muni-ca/issued/$f.key" -out "$T/k5.$f.signed" &&
+		openssl cms -encrypt -aes-256-gcm -binary -inform DER -outform DER \
+			-recip "$P/internal-ca/issued/vault.crt" \
+			-in "$T/k5.$f.signed" -out "$T/k5-$f.csv.cms" || return 1
+	done
+	[ "$(upload "$T/k5-131156.csv.cms" health-signed)" = 201 ] && S1=$(cat "$T/id") &&
+	[ "$(upload "$T/k5-011002.csv.cms" health-signed)" = 201 ] && S2=$(cat "$T/id") &&
+	wait_state "$S1" awaiting_approval && wait_state "$S2" rejected &&
+	"$VAULT" -c "$T/vault.conf" release show "$S2" | grep -q 'signed by another party' &&
+	grep -q "\"object\":\"$S1\".*signature verified" "$T/vdata/audit.log"
+}
+
 test_r41_withdrawal_needs_the_approvals_and_reaches_the_sender() {
 	local url="https://127.0.0.1:$((PORT + 2))/v1/releases/$A"
 	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --operator op1 \
