@@ -31,9 +31,11 @@ HARDEN_CFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
+# The sandbox lets the sanitizers' runtime do its work in this build only.
+SAN_DEFS := -DSK_SANITIZER_BUILD
 
 ifeq ($(SAN),1)
-ALL_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -fPIE $(CFLAGS)
+ALL_CFLAGS := $(BASE_CFLAGS) -O1 $(SAN_FLAGS) $(SAN_DEFS) -fPIE $(CFLAGS)
 ALL_LDFLAGS := $(SAN_FLAGS) -pie -pthread $(LDFLAGS)
 else
 ALL_CFLAGS := $(BASE_CFLAGS) -O2 $(HARDEN_CFLAGS) $(CFLAGS)
@@ -42,6 +44,7 @@ endif
 
 LIBS_CRYPTO := -lssl -lcrypto
 LIBS_CONFIG := -lconfig
+LIBS_SECCOMP := -lseccomp
 
 PROGRAMS :=
 TEST_PROGRAMS :=

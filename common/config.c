@@ -920,6 +920,36 @@ local_parse_limits(struct config_ctx *cx, const config_setting_t *root,
 	return 0;
 }
 
+/* The user a daemon started as root becomes (default sekisho-ROLE): a
+ * plain POSIX account name. */
+static int
+local_parse_user(struct config_ctx *cx, const config_setting_t *root,
+    struct local_config *lc)
+{
+	size_t i;
+	int r;
+
+	if ((r = config_string(cx, root, "user", lc->user, sizeof(lc->user),
+	    0)) != 0)
+		return r;
+	if (lc->user[0] == '\0') {
+		snprintf(lc->user, sizeof(lc->user), "sekisho-%s",
+		    config_role_name(lc->role));
+		return 0;
+	}
+	for (i = 0; lc->user[i] != '\0'; i++)
+		if (!((lc->user[i] >= 'a' && lc->user[i] <= 'z') ||
+		    lc->user[i] == '_' || (i > 0 && ((lc->user[i] >= '0' &&
+		    lc->user[i] <= '9') || lc->user[i] == '-'))))
+			return config_fail(cx, config_setting_get_member(root,
+			    "user"), "'user' must be an account name: a-z, "
+			    "0-9, '_' and '-', not starting with a digit");
+	if (strcmp(lc->user, "root") == 0)
+		return config_fail(cx, config_setting_get_member(root, "user"),
+		    "'user' may not be root: the daemons drop root (R17)");
+	return 0;
+}
+
 static int
 local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 {
@@ -939,6 +969,8 @@ local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 	else
 		return config_fail(cx, config_setting_get_member(root, "role"),
 		    "'role' must be \"receiver\", \"vault\" or \"sender\"");
+	if ((r = local_parse_user(cx, root, lc)) != 0)
+		return r;
 	if ((r = config_path(cx, root, "site", lc->site_file, PATH_MAX, 1)) ||
 	    (r = config_path(cx, root, "data_dir", lc->data_dir, PATH_MAX, 1)) ||
 	    (r = config_path(cx, root, "certificate", lc->certificate, PATH_MAX,

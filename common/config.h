@@ -127,6 +127,7 @@ enum config_role { ROLE_RECEIVER, ROLE_VAULT, ROLE_SENDER };
 struct local_config {
 	char file[PATH_MAX];
 	enum config_role role;
+	char user[33];			/* the service user it runs as */
 	char site_file[PATH_MAX];
 	char data_dir[PATH_MAX];
 	char certificate[PATH_MAX];

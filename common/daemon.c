@@ -5,6 +5,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <limits.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -65,9 +68,16 @@ daemon_open_storage(const char *program, const char *version,
 
 	if (util_mkdir(local->data_dir, 0700) != 0)
 		fatalx("%s: %s", local->data_dir, strerror(errno));
+	/* After the drop: the folder must be the service user's. */
+	if (access(local->data_dir, R_OK | W_OK | X_OK) != 0)
+		fatalx("data_dir %s: %s for uid %u: run '%s -c %s init' as "
+		    "root, which gives it to %s", local->data_dir,
+		    strerror(errno), (unsigned)geteuid(), program, local->file,
+		    local->user);
 	if ((r = seal_master_load(local->master_key, master)) != 0)
-		fatalx("master key %s: %s%s", local->master_key,
-		    sk_strerror(r), r == SK_ESYS ? " (run 'init' first?)" : "");
+		fatalx("master key %s: %s%s%s", local->master_key,
+		    sk_strerror(r), r == SK_ESYS ? ": " : "",
+		    r == SK_ESYS ? strerror(errno) : "");
 	*tmp_fd = daemon_open_dir(local->data_dir, "tmp");
 	if ((r = seal_cleanup_dir(*tmp_fd, removed)) != 0)
 		fatalx("cannot clean %s/tmp: %s", local->data_dir,
@@ -103,22 +113,89 @@ daemon_signals(void (*on_stop)(int))
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* Run as root: the data folder and master key belong to the service user. */
+static void
+give_to_user(const struct local_config *local)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return;
+	if ((pw = getpwnam(local->user)) == NULL)
+		fatalx("user %s does not exist (create it, see "
+		    "deploy/sysusers.d/sekisho.conf)", local->user);
+	if (chown(local->data_dir, pw->pw_uid, pw->pw_gid) != 0 ||
+	    chmod(local->data_dir, 0700) != 0 ||
+	    chown(local->master_key, pw->pw_uid, pw->pw_gid) != 0)
+		fatalx("cannot give %s to %s: %s", local->data_dir, local->user,
+		    strerror(errno));
+	printf("%s and its master key belong to %s\n", local->data_dir,
+	    local->user);
+}
+
 int
-daemon_init(const char *data_dir, const char *master_key)
+daemon_init(const struct local_config *local)
 {
 	int r;
 
-	if (util_mkdir(data_dir, 0700) != 0)
-		fatalx("%s: %s", data_dir, strerror(errno));
-	r = seal_master_create(master_key);
-	if (r == SK_EEXIST) {
-		printf("master key %s exists; left as it is\n", master_key);
-		return 0;
-	}
-	if (r != 0)
-		fatalx("cannot create master key %s: %s", master_key,
+	if (util_mkdir(local->data_dir, 0700) != 0)
+		fatalx("%s: %s", local->data_dir, strerror(errno));
+	r = seal_master_create(local->master_key);
+	if (r == SK_EEXIST)
+		printf("master key %s exists; left as it is\n",
+		    local->master_key);
+	else if (r != 0)
+		fatalx("cannot create master key %s: %s", local->master_key,
 		    strerror(errno));
-	printf("created master key %s\n", master_key);
+	else
+		printf("created master key %s\n", local->master_key);
+	give_to_user(local);
+	return 0;
+}
+
+void
+daemon_drop(const struct local_config *local, struct sandbox_layers *layers)
+{
+	char why[256];
+
+	if (sandbox_drop(local->user, layers, why, sizeof(why)) != 0)
+		fatalx("privilege drop: %s", why);
+}
+
+void
+daemon_sandbox(const struct local_config *local,
+    const struct site_config *site, struct sandbox_layers *layers)
+{
+	struct sandbox_spec spec;
+	char why[256], line[320];
+
+	sandbox_spec_for(local, site, &spec);
+	if (sandbox_enter(&spec, layers, why, sizeof(why)) != 0)
+		fatalx("sandbox: %s", why);
+	sandbox_describe(layers, line, sizeof(line));
+	log_info("%s", line);
+}
+
+int
+daemon_sandbox_check(const struct local_config *local,
+    const struct site_config *site, const char *call,
+    long (*role_probe)(const char *call))
+{
+	struct sandbox_layers layers;
+	long r;
+
+	memset(&layers, 0, sizeof(layers));
+	daemon_drop(local, &layers);
+	daemon_sandbox(local, site, &layers);
+	/* stdout is flushed now: after the call there may be nothing left. */
+	printf("trying %s inside the %s sandbox\n", call,
+	    config_role_name(local->role));
+	fflush(stdout);
+	r = role_probe != NULL ? role_probe(call) : -2;
+	if (r == -2 && (r = sandbox_try_call(call)) == -2)
+		fatalx("unknown call %s", call);
+	printf("%s was not killed: it returned %ld (%s)\n", call, r,
+	    r == -1 ? strerror(errno) : "no error");
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "sandbox.h"
 #include "seal.h"
 
 /* Loads the local file (which must be for role) and its site; exits with
@@ -29,8 +30,28 @@ int daemon_open_dir(const char *base, const char *name);
  * error return, not a signal). */
 void daemon_signals(void (*on_stop)(int));
 
-/* `init`: the data folder and a new master key (kept if it exists). */
-int daemon_init(const char *data_dir, const char *master_key);
+/* `init`: the data folder and a new master key (kept if it exists). Run
+ * as root, both are given to the service user, who writes in the folder
+ * once the daemon has dropped root. */
+int daemon_init(const struct local_config *local);
+
+/* Gives up root for the local file's user (sandbox_drop); exits on
+ * failure. */
+void daemon_drop(const struct local_config *local,
+    struct sandbox_layers *layers);
+
+/* Enters the role's sandbox (sandbox_enter) and logs its layers; exits on
+ * failure. */
+void daemon_sandbox(const struct local_config *local,
+    const struct site_config *site, struct sandbox_layers *layers);
+
+/* `sandbox-check CALL`: drops root and enters the sandbox as `run` does,
+ * then makes the call (sandbox_try_call, or the role's own probe, which
+ * returns -2 for a name it does not know). A forbidden call never returns
+ * (SIGSYS); otherwise prints what it returned and returns 0. */
+int daemon_sandbox_check(const struct local_config *local,
+    const struct site_config *site, const char *call,
+    long (*role_probe)(const char *call));
 
 /* `audit verify FILE [--key KEY0] [--state STATE]`; usage() on bad args. */
 int daemon_audit_verify(int argc, char **argv, void (*usage)(void));

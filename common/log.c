@@ -4,13 +4,19 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static const char *log_progname = "sekisho";
-static int log_syslog;
+static int log_syslog = -1;		/* a datagram socket, or -1 */
+static const struct sockaddr_un log_dev = { .sun_family = AF_UNIX,
+	.sun_path = "/dev/log" };
 static enum log_level log_threshold = LOG_LEVEL_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -18,11 +24,29 @@ void
 log_init(const char *progname, int use_syslog, enum log_level level)
 {
 	log_progname = progname;
-	log_syslog = use_syslog;
 	log_threshold = level;
-	/* LOG_NDELAY: open the socket now, before any sandbox is entered. */
-	if (use_syslog)
-		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	if (!use_syslog || log_syslog != -1)
+		return;
+	/* Our own client, made now, before the sandbox, and never
+	 * connected: each line is a sendto(2) to /dev/log. glibc's syslog()
+	 * connects, and reconnects after an error, and the receiver must
+	 * have no connect(2) at all (R02). Lines always go to stderr too. */
+	log_syslog = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
+
+/* RFC 3164 as local syslog daemons take it: <PRI>TAG[PID]: MSG. */
+static void
+log_to_syslog(int prio, const char *func, const char *msg)
+{
+	char line[1200];
+	int n;
+
+	n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s: %s",
+	    LOG_DAEMON | prio, log_progname, (long)getpid(), func, msg);
+	if (n > 0)
+		(void)sendto(log_syslog, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1, MSG_DONTWAIT | MSG_NOSIGNAL,
+		    (const struct sockaddr *)&log_dev, sizeof(log_dev));
 }
 
 static void
@@ -43,8 +67,8 @@ log_vemit(enum log_level level, const char *func, const char *fmt, va_list ap)
 	pthread_mutex_lock(&log_lock);
 	fprintf(stderr, "%s %s: %s: %s: %s\n", stamp, log_progname,
 	    names[level], func, msg);
-	if (log_syslog)
-		syslog(prio[level], "%s: %s", func, msg);
+	if (log_syslog != -1)
+		log_to_syslog(prio[level], func, msg);
 	pthread_mutex_unlock(&log_lock);
 }
 

@@ -28,8 +28,10 @@ util_open_secret(const char *path, int *fd)
 		close(f);
 		return SK_ESYS;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+	/* Only its owner may read it. Root, which reads the keys before it
+	 * drops to the service user, accepts the service user's files. */
+	if (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() &&
+	    geteuid() != 0) || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		close(f);
 		errno = EPERM;
 		return SK_EPERM;

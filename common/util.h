@@ -9,8 +9,9 @@
 
 /*
  * Opens a secret (key) file read-only with O_NOFOLLOW. Refuses it with
- * SK_EPERM unless it is a regular file owned by the effective user and not
- * readable or writable by group or others. Returns 0 with *fd set.
+ * SK_EPERM unless it is a regular file owned by the effective user (by
+ * any user, for root) and not readable or writable by group or others.
+ * Returns 0 with *fd set.
  */
 int util_open_secret(const char *path, int *fd);
 

@@ -18,4 +18,4 @@ $(FIREWALL_BIN): $(FIREWALL_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(FIREWALL_OBJS) $(COMMON_LIB) \
-		$(LIBS_NFT) $(LIBS_CONFIG) $(LIBS_CRYPTO)
+		$(LIBS_NFT) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)

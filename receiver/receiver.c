@@ -60,6 +60,7 @@ usage(void)
 	    "usage: sekisho-receiver -c LOCAL.conf run\n"
 	    "       sekisho-receiver -c LOCAL.conf check-config\n"
 	    "       sekisho-receiver -c LOCAL.conf init\n"
+	    "       sekisho-receiver -c LOCAL.conf sandbox-check CALL\n"
 	    "       sekisho-receiver audit verify FILE [--key KEY0] "
 	    "[--state STATE]\n");
 	exit(2);
@@ -179,7 +180,6 @@ open_listeners(struct receiver *rcv)
 		rcv->listeners[i].tls = *ctx[i];
 		rcv->listeners[i].max_connections = rcv->local.max_connections;
 		rcv->listeners[i].read_timeout = rcv->local.read_timeout;
-		rcv->listeners[i].audit = rcv->audit;
 		rcv->listeners[i].serve = serve[i];
 		rcv->listeners[i].arg = rcv;
 		if (srv_listen(cl[i], &rcv->listeners[i].fd, why,
@@ -199,14 +199,20 @@ static int
 cmd_run(struct receiver *rcv)
 {
 	struct audit_event ev = { .event = "receiver.stop", .actor = "system" };
+	struct sandbox_layers layers = { 0 };
 	int i;
 
 	log_init("sekisho-receiver", rcv->local.use_syslog,
 	    (enum log_level)rcv->local.log_level);
+	/* As root: the firewall check, the keys, the listening sockets. */
 	if (rcv->local.require_firewall)
 		fw_require(rcv->site, ROLE_RECEIVER, rcv->local.site_file);
-	open_storage(rcv);
 	open_listeners(rcv);
+	/* As the service user: the data, then the sandbox for good. */
+	daemon_drop(&rcv->local, &layers);
+	open_storage(rcv);
+	rcv->listeners[0].audit = rcv->listeners[1].audit = rcv->audit;
+	daemon_sandbox(&rcv->local, rcv->site, &layers);
 	daemon_signals(on_signal);
 	the_receiver = rcv;
 	log_info("listening on %s port %u for %zu municipalities, and on %s "
@@ -244,7 +250,8 @@ main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)
 		return daemon_audit_verify(argc - 3, argv + 3, usage);
-	if (argc != 4 || strcmp(argv[1], "-c") != 0)
+	if (argc < 4 || argc > 5 || strcmp(argv[1], "-c") != 0 ||
+	    (argc == 5) != (strcmp(argv[3], "sandbox-check") == 0))
 		usage();
 	conf = argv[2];
 	rcv.listeners[0].fd = rcv.listeners[1].fd = -1;
@@ -257,7 +264,10 @@ main(int argc, char **argv)
 		    rcv.site->nmunicipalities, rcv.site->ndatasets);
 		r = 0;
 	} else if (strcmp(argv[3], "init") == 0)
-		r = daemon_init(rcv.local.data_dir, rcv.local.master_key);
+		r = daemon_init(&rcv.local);
+	else if (strcmp(argv[3], "sandbox-check") == 0)
+		r = daemon_sandbox_check(&rcv.local, rcv.site, argv[4],
+		    NULL);
 	else if (strcmp(argv[3], "run") == 0)
 		r = cmd_run(&rcv);
 	else

@@ -53,6 +53,7 @@ usage(void)
 	    "usage: sekisho-sender -c LOCAL.conf run\n"
 	    "       sekisho-sender -c LOCAL.conf check-config\n"
 	    "       sekisho-sender -c LOCAL.conf init\n"
+	    "       sekisho-sender -c LOCAL.conf sandbox-check CALL\n"
 	    "       sekisho-sender audit verify FILE [--key KEY0] "
 	    "[--state STATE]\n");
 	exit(2);
@@ -109,7 +110,6 @@ open_listeners(struct sender *s)
 	for (i = 0; i < 2; i++) {
 		s->listeners[i].max_connections = s->local.max_connections;
 		s->listeners[i].read_timeout = s->local.read_timeout;
-		s->listeners[i].audit = s->audit;
 		s->listeners[i].arg = s;
 		if (srv_listen(i == 0 ? ext : in, &s->listeners[i].fd, why,
 		    sizeof(why)) != 0)
@@ -145,15 +145,21 @@ static int
 cmd_run(struct sender *s)
 {
 	struct audit_event ev = { .event = "sender.stop", .actor = "system" };
+	struct sandbox_layers layers = { 0 };
 	pthread_t sweep;
 	int i;
 
 	log_init("sekisho-sender", s->local.use_syslog,
 	    (enum log_level)s->local.log_level);
+	/* As root: the firewall check, the keys, the listening sockets. */
 	if (s->local.require_firewall)
 		fw_require(s->site, ROLE_SENDER, s->local.site_file);
-	open_storage(s);
 	open_listeners(s);
+	/* As the service user: the data, then the sandbox for good. */
+	daemon_drop(&s->local, &layers);
+	open_storage(s);
+	s->listeners[0].audit = s->listeners[1].audit = s->audit;
+	daemon_sandbox(&s->local, s->site, &layers);
 	daemon_signals(on_signal);
 	the_sender = s;
 	if (pthread_create(&sweep, NULL, sweeper, s) != 0)
@@ -190,7 +196,8 @@ main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)
 		return daemon_audit_verify(argc - 3, argv + 3, usage);
-	if (argc != 4 || strcmp(argv[1], "-c") != 0)
+	if (argc < 4 || argc > 5 || strcmp(argv[1], "-c") != 0 ||
+	    (argc == 5) != (strcmp(argv[3], "sandbox-check") == 0))
 		usage();
 	conf = argv[2];
 	s.objects_fd = s.tmp_fd = s.state_fd = s.gone_fd = s.acct_fd = -1;
@@ -201,7 +208,9 @@ main(int argc, char **argv)
 		    s.local.site_file, s.site->digest, s.site->nrecipients);
 		r = 0;
 	} else if (strcmp(argv[3], "init") == 0)
-		r = daemon_init(s.local.data_dir, s.local.master_key);
+		r = daemon_init(&s.local);
+	else if (strcmp(argv[3], "sandbox-check") == 0)
+		r = daemon_sandbox_check(&s.local, s.site, argv[4], NULL);
 	else if (strcmp(argv[3], "run") == 0)
 		r = cmd_run(&s);
 	else

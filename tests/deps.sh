@@ -4,7 +4,7 @@
 # Needs root to install; without root it only reports.
 set -eu
 PKGS="build-essential libssl-dev libnftnl-dev libmnl-dev libconfig-dev
-libcmocka-dev curl openssl nftables iproute2 nginx-light clang valgrind
+libcmocka-dev libseccomp-dev curl openssl nftables iproute2 nginx-light clang valgrind
 python3 procps e2fsprogs util-linux bc iputils-ping"
 if [ "${1:-}" = bench ]; then
 	PKGS="$PKGS python3-pandas time"

@@ -1,9 +1,12 @@
 # tests/: cmocka unit tests (one per module) and libFuzzer targets.
-UNIT_TESTS := sk http config netaddr seal audit json jsonr
+UNIT_TESTS := sk http config netaddr seal audit json jsonr sandbox
 
 # Syscalls a test fakes with -Wl,--wrap to reach failure paths.
 UNIT_WRAP_seal := -Wl,--wrap=fdatasync -Wl,--wrap=renameat2
 UNIT_WRAP_audit := -Wl,--wrap=fdatasync
+UNIT_WRAP_sandbox := $(foreach f,geteuid getpwnam setgroups setresgid \
+	setresuid setuid setgid getresuid getresgid getgroups syscall,\
+	-Wl,--wrap=$(f))
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TEST_PROGRAMS += $(UNIT_BINS)
@@ -18,13 +21,13 @@ $(VAULT_UNIT_BINS): $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(VAULT_CORE_OBJS) $(COMMON_LIB) \
-		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO) -lm
+		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP) -lm
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) $(UNIT_WRAP_$*) -o $@ $< $(COMMON_LIB) \
-		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO)
+		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
 
 # The firewall's pure core (no kernel).
 FW_UNIT_BIN := $(BUILD)/tests/test_fw
@@ -35,7 +38,7 @@ $(FW_UNIT_BIN): $(BUILD)/obj/tests/unit/test_fw.o $(FIREWALL_CORE_OBJS) \
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(FIREWALL_CORE_OBJS) $(COMMON_LIB) \
-		-lcmocka $(LIBS_NFT) $(LIBS_CONFIG) $(LIBS_CRYPTO)
+		-lcmocka $(LIBS_NFT) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
 
 # The sender's pure parts (store and accounting, without main).
 SENDER_UNIT_BIN := $(BUILD)/tests/test_sender
@@ -47,7 +50,7 @@ $(SENDER_UNIT_BIN): $(BUILD)/obj/tests/unit/test_sender.o $(SENDER_CORE_OBJS) \
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(SENDER_CORE_OBJS) $(COMMON_LIB) \
-		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO)
+		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
 
 tests-bin: $(TEST_PROGRAMS)
 
@@ -62,6 +65,6 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRCS) $(VAULT_CORE_SRCS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS) $(VAULT_CORE_SRCS) \
-		$(LIBS_CONFIG) $(LIBS_CRYPTO) -lpthread -lm
+		$(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP) -lpthread -lm
 
 fuzz-bin: $(FUZZ_BINS)

@@ -59,14 +59,11 @@ key_allowed(EVP_PKEY *k)
 }
 
 int
-approval_sign(const char *keyfile, const char *msg, char *sig_b64,
-    size_t cap, char *why, size_t whycap)
+approval_load_key(const char *keyfile, EVP_PKEY **out, char *why,
+    size_t whycap)
 {
-	unsigned char sig[SIG_MAX];
-	size_t siglen = sizeof(sig);
-	EVP_MD_CTX *ctx = NULL;
-	EVP_PKEY *k = NULL;
-	FILE *fp = NULL;
+	EVP_PKEY *k;
+	FILE *fp;
 	int fd, r;
 
 	if ((r = util_open_secret(keyfile, &fd)) != 0) {
@@ -82,12 +79,26 @@ approval_sign(const char *keyfile, const char *msg, char *sig_b64,
 	}
 	k = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
 	fclose(fp);
-	r = SK_ECRYPTO;
+	ERR_clear_error();
 	if (k == NULL || !key_allowed(k)) {
+		EVP_PKEY_free(k);
 		snprintf(why, whycap, "key %s: not an Ed25519 or ECDSA P-256 "
 		    "private key", keyfile);
-		goto out;
+		return SK_ECRYPTO;
 	}
+	*out = k;
+	return 0;
+}
+
+int
+approval_sign(EVP_PKEY *k, const char *msg, char *sig_b64, size_t cap,
+    char *why, size_t whycap)
+{
+	unsigned char sig[SIG_MAX];
+	size_t siglen = sizeof(sig);
+	EVP_MD_CTX *ctx = NULL;
+	int r = SK_ECRYPTO;
+
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestSignInit(ctx, NULL, md_for(k), NULL, k) != 1 ||
 	    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)msg,
@@ -104,19 +115,61 @@ approval_sign(const char *keyfile, const char *msg, char *sig_b64,
 out:
 	ERR_clear_error();
 	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(k);
 	return r;
 }
 
 int
-approval_verify(const struct config_operator *op, const char *msg,
-    const char *sig_b64, int64_t now, char *why, size_t whycap)
+approval_keys_load(const struct site_config *site, EVP_PKEY ***out,
+    char *why, size_t whycap)
+{
+	EVP_PKEY **keys;
+	FILE *fp;
+	size_t i;
+
+	if ((keys = calloc(site->noperators + 1, sizeof(*keys))) == NULL)
+		return SK_ENOMEM;
+	for (i = 0; i < site->noperators; i++) {
+		const char *path = site->operators[i].public_key;
+
+		if ((fp = fopen(path, "re")) == NULL) {
+			snprintf(why, whycap, "operator %s: public key %s: %s",
+			    site->operators[i].id, path, strerror(errno));
+			approval_keys_free(keys, i);
+			return SK_ESYS;
+		}
+		keys[i] = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
+		fclose(fp);
+		ERR_clear_error();
+		if (keys[i] == NULL || !key_allowed(keys[i])) {
+			snprintf(why, whycap, "operator %s: public key %s: not "
+			    "an Ed25519 or ECDSA P-256 key",
+			    site->operators[i].id, path);
+			approval_keys_free(keys, i + 1);
+			return SK_ECRYPTO;
+		}
+	}
+	*out = keys;
+	return 0;
+}
+
+void
+approval_keys_free(EVP_PKEY **keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; keys != NULL && i < n; i++)
+		EVP_PKEY_free(keys[i]);
+	free(keys);
+}
+
+int
+approval_verify(const struct config_operator *op, EVP_PKEY *k,
+    const char *msg, const char *sig_b64, int64_t now, char *why,
+    size_t whycap)
 {
 	unsigned char sig[SIG_MAX];
 	size_t siglen = 0;
 	EVP_MD_CTX *ctx = NULL;
-	EVP_PKEY *k = NULL;
-	FILE *fp;
 	int r = SK_EAUTH;
 
 	if (now < (int64_t)op->valid_from || now >= (int64_t)op->valid_until) {
@@ -128,18 +181,6 @@ approval_verify(const struct config_operator *op, const char *msg,
 	    &siglen) != 0) {
 		snprintf(why, whycap, "the signature is not base64");
 		return SK_EAUTH;
-	}
-	if ((fp = fopen(op->public_key, "re")) == NULL) {
-		snprintf(why, whycap, "public key %s: %s", op->public_key,
-		    strerror(errno));
-		return SK_ESYS;
-	}
-	k = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
-	fclose(fp);
-	if (k == NULL || !key_allowed(k)) {
-		snprintf(why, whycap, "public key %s: not an Ed25519 or ECDSA "
-		    "P-256 key", op->public_key);
-		goto out;
 	}
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit(ctx, NULL, md_for(k), NULL, k) != 1 ||
@@ -153,7 +194,6 @@ approval_verify(const struct config_operator *op, const char *msg,
 out:
 	ERR_clear_error();
 	EVP_MD_CTX_free(ctx);
-	EVP_PKEY_free(k);
 	return r;
 }
 
@@ -184,7 +224,7 @@ approval_record(int jobs_fd, const char *id, const char *action,
 
 int
 approval_count(int jobs_fd, const struct site_config *site,
-    const struct job *j, const char *action, int64_t now, unsigned *count,
+    EVP_PKEY *const *keys, const struct job *j, const char *action, int64_t now, unsigned *count,
     unsigned *bad, char *ops, size_t opscap, char *reason, size_t rcap)
 {
 	char name[JOB_ID_MAX + 16], *buf, *line, *save = NULL;
@@ -232,7 +272,8 @@ approval_count(int jobs_fd, const struct site_config *site,
 		}
 		if ((o = site_find_operator(site, op)) == NULL ||
 		    approval_message(j, action, text, msg, sizeof(msg)) != 0 ||
-		    approval_verify(o, msg, sig, now, why, sizeof(why)) != 0) {
+		    approval_verify(o, keys[o - site->operators], msg, sig, now,
+		    why, sizeof(why)) != 0) {
 			(*bad)++;
 			continue;
 		}
@@ -241,7 +282,7 @@ approval_count(int jobs_fd, const struct site_config *site,
 				break;
 		if (i < nseen || nseen == 16)
 			continue;	/* the same operator counts once */
-		strcpy(seen[nseen++], op);
+		memcpy(seen[nseen++], op, strlen(op) + 1);
 		(*count)++;
 		if (ops != NULL) {
 			len = strlen(ops);

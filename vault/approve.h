@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "config.h"
 #include "job.h"
 
@@ -22,13 +24,25 @@
 int approval_message(const struct job *j, const char *action,
     const char *reason, char *out, size_t cap);
 
-/* Signs msg with the private key in keyfile (PEM, owner-only). */
-int approval_sign(const char *keyfile, const char *msg, char *sig_b64,
-    size_t cap, char *why, size_t whycap);
+/* Reads an operator's private key (PEM, owner-only; Ed25519 or ECDSA
+ * P-256) into *out, which the caller frees with EVP_PKEY_free. */
+int approval_load_key(const char *keyfile, EVP_PKEY **out, char *why,
+    size_t whycap);
 
-/* Verifies a signature by op, valid at time now. */
-int approval_verify(const struct config_operator *op, const char *msg,
-    const char *sig_b64, int64_t now, char *why, size_t whycap);
+/* Signs msg with the key; the signature goes to sig_b64 as base64. */
+int approval_sign(EVP_PKEY *key, const char *msg, char *sig_b64, size_t cap,
+    char *why, size_t whycap);
+
+/* Reads every operator's public key on the roster, in the roster's order,
+ * into a new array (free it with approval_keys_free). */
+int approval_keys_load(const struct site_config *site, EVP_PKEY ***out,
+    char *why, size_t whycap);
+void approval_keys_free(EVP_PKEY **keys, size_t n);
+
+/* Verifies a signature by op, whose public key is k, valid at time now. */
+int approval_verify(const struct config_operator *op, EVP_PKEY *k,
+    const char *msg, const char *sig_b64, int64_t now, char *why,
+    size_t whycap);
 
 /* Appends "action operator time signature reason" to jobs/ID.approvals. */
 int approval_record(int jobs_fd, const char *id, const char *action,
@@ -37,12 +51,12 @@ int approval_record(int jobs_fd, const char *id, const char *action,
 
 /*
  * Counts the distinct operators whose signature for action on j verifies
- * now (the same operator twice counts once). ops gets their ids, comma
+ * now (keys: from approval_keys_load) (the same operator twice counts once). ops gets their ids, comma
  * separated; bad counts signatures that fail; reason gets the first valid
  * signer's reason (for a rejection).
  */
 int approval_count(int jobs_fd, const struct site_config *site,
-    const struct job *j, const char *action, int64_t now, unsigned *count,
+    EVP_PKEY *const *keys, const struct job *j, const char *action, int64_t now, unsigned *count,
     unsigned *bad, char *ops, size_t opscap, char *reason, size_t rcap);
 
 const struct config_operator *site_find_operator(

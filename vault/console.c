@@ -21,9 +21,20 @@
 #include <fcntl.h>
 
 #include "approve.h"
+#include "daemon.h"
 #include "log.h"
 #include "sk.h"
 #include "vaultd.h"
+
+/* Gives up root for the vault's user, then opens its folders. */
+static void
+console_open(struct vault *v)
+{
+	struct sandbox_layers layers;
+
+	daemon_drop(&v->local, &layers);
+	vault_open(v, 0);
+}
 
 static int
 list(struct vault *v)
@@ -41,7 +52,7 @@ list(struct vault *v)
 	for (i = 0; i < k; i++) {
 		if (job_load(v->jobs_fd, ids[i], &j) == 0) {
 			ds = site_find_dataset(v->site, j.dataset);
-			approval_count(v->jobs_fd, v->site, &j, "approve",
+			approval_count(v->jobs_fd, v->site, v->op_keys, &j, "approve",
 			    (int64_t)time(NULL), &n, &bad, ops, sizeof(ops),
 			    NULL, 0);
 			printf("%-16.16s  %-18s  %-6s  %-17s  %u of %u%s%s\n",
@@ -118,7 +129,7 @@ reason_ok(const char *s)
 
 static int
 decide(struct vault *v, const char *action, const char *id, const char *op,
-    const char *key, const char *reason)
+    EVP_PKEY *key, const char *reason)
 {
 	const struct config_operator *o = site_find_operator(v->site, op);
 	const struct config_dataset *ds;
@@ -145,12 +156,13 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 	    approval_sign(key, msg, sig, sizeof(sig), why, sizeof(why)) != 0)
 		fatalx("cannot sign: %s", why);
 	/* The key must be the one the roster has for this operator. */
-	if (approval_verify(o, msg, sig, now, why, sizeof(why)) != 0)
+	if (approval_verify(o, v->op_keys[o - v->site->operators], msg, sig,
+	    now, why, sizeof(why)) != 0)
 		fatalx("refused: %s", why);
 	if (approval_record(v->jobs_fd, j.id, action, op, now, sig,
 	    reason) != 0)
 		fatalx("cannot record the decision");
-	approval_count(v->jobs_fd, v->site, &j, action, now, &n, &bad, ops,
+	approval_count(v->jobs_fd, v->site, v->op_keys, &j, action, now, &n, &bad, ops,
 	    sizeof(ops), NULL, 0);
 	job_unlock(lk);
 	ds = site_find_dataset(v->site, j.dataset);
@@ -168,36 +180,47 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 int
 console_release(struct vault *v, int argc, char **argv)
 {
-	const char *op = NULL, *key = NULL, *reason = NULL;
-	int i;
+	const char *op = NULL, *keyfile = NULL, *reason = NULL;
+	EVP_PKEY *key = NULL;
+	char why[256];
+	int i, r;
 
-	if (argc >= 1 && strcmp(argv[0], "list") == 0 && argc == 1)
+	/* The operator's key is read as whoever runs the command (root at
+	 * the console may read it); the vault's data is then touched as the
+	 * vault's own user only, so the daemon can still read and lock it. */
+	if (argc >= 1 && strcmp(argv[0], "list") == 0 && argc == 1) {
+		console_open(v);
 		return list(v);
-	if (argc == 2 && strcmp(argv[0], "show") == 0)
+	}
+	if (argc == 2 && strcmp(argv[0], "show") == 0) {
+		console_open(v);
 		return show(v, argv[1]);
+	}
 	if (argc < 2)
 		return -1;
 	for (i = 2; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--operator") == 0)
 			op = argv[i + 1];
 		else if (strcmp(argv[i], "--key") == 0)
-			key = argv[i + 1];
+			keyfile = argv[i + 1];
 		else if (strcmp(argv[i], "--reason") == 0)
 			reason = argv[i + 1];
 		else
 			return -1;
 	}
-	if (i != argc || op == NULL || key == NULL)
+	if (i != argc || op == NULL || keyfile == NULL)
 		return -1;
 	if (strcmp(argv[0], "reject") == 0) {
 		if (reason == NULL || !reason_ok(reason))
 			fatalx("reject needs --reason: one line of at most %d "
 			    "characters", APPROVAL_REASON_MAX);
-		return decide(v, "reject", argv[1], op, key, reason);
-	}
-	if (reason != NULL)
+	} else if (reason != NULL || (strcmp(argv[0], "approve") != 0 &&
+	    strcmp(argv[0], "withdraw") != 0))
 		return -1;
-	if (strcmp(argv[0], "approve") == 0 || strcmp(argv[0], "withdraw") == 0)
-		return decide(v, argv[0], argv[1], op, key, NULL);
-	return -1;
+	if (approval_load_key(keyfile, &key, why, sizeof(why)) != 0)
+		fatalx("cannot sign: %s", why);
+	console_open(v);
+	r = decide(v, argv[0], argv[1], op, key, reason);
+	EVP_PKEY_free(key);
+	return r;
 }

@@ -67,8 +67,8 @@ take(BIO *b, uint8_t **out, size_t *outlen)
 /* The municipalities' CA, and its CRL when the site names one. Their
  * certificates are TLS client certificates, so any purpose is accepted:
  * what matters is the chain and the identity. */
-static X509_STORE *
-muni_store(const char *ca_file, const char *crl_file)
+X509_STORE *
+envelope_muni_store(const char *ca_file, const char *crl_file)
 {
 	X509_STORE *store = X509_STORE_new();
 
@@ -86,13 +86,12 @@ fail:
 }
 
 static int
-verify_signed(const uint8_t *in, size_t len, const char *ca_file,
-    const char *crl_file, const char *identity, uint8_t **out,
-    size_t *outlen, char *why, size_t whycap)
+verify_signed(const uint8_t *in, size_t len, X509_STORE *store,
+    const char *identity, uint8_t **out, size_t *outlen, char *why,
+    size_t whycap)
 {
 	CMS_ContentInfo *cms = read_cms(in, len);
 	STACK_OF(X509) *signers = NULL;
-	X509_STORE *store = muni_store(ca_file, crl_file);
 	BIO *content = BIO_new(BIO_s_mem());
 	char who[TLS_IDENTITY_MAX];
 	int r = SK_EAUTH, i;
@@ -102,10 +101,8 @@ verify_signed(const uint8_t *in, size_t len, const char *ca_file,
 		    "SignedData) as the dataset requires");
 		goto out;
 	}
-	if (store == NULL || content == NULL) {
-		why_ssl(why, whycap, "cannot load the municipalities' CA or "
-		    "CRL");
-		r = SK_ECRYPTO;
+	if (content == NULL) {
+		r = SK_ENOMEM;
 		goto out;
 	}
 	if (CMS_verify(cms, NULL, store, NULL, content, CMS_BINARY) != 1) {
@@ -136,52 +133,25 @@ out:
 			sk_wipe(p, (size_t)n);
 		BIO_free(content);
 	}
-	X509_STORE_free(store);
 	CMS_ContentInfo_free(cms);
 	return r;
 }
 
 int
-envelope_open(const uint8_t *in, size_t len, const char *cert_file,
-    const char *key_file, int want_signed, const char *muni_ca_file,
-    const char *muni_crl_file, const char *muni_identity, uint8_t **out, size_t *outlen, char *why,
-    size_t whycap)
+envelope_open(const uint8_t *in, size_t len, X509 *cert, EVP_PKEY *key,
+    X509_STORE *muni_store, const char *muni_identity, uint8_t **out,
+    size_t *outlen, char *why, size_t whycap)
 {
 	CMS_ContentInfo *cms = NULL;
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
 	BIO *plain = NULL;
 	uint8_t *inner = NULL;
 	size_t innerlen = 0;
-	FILE *fp;
-	int r = SK_ECRYPTO, fd, nid;
+	int r = SK_EAUTH, nid;
 
 	if (len > INT32_MAX) {
 		snprintf(why, whycap, "too large for an envelope");
 		return SK_ETOOBIG;
 	}
-	if ((r = util_open_secret(key_file, &fd)) != 0) {
-		snprintf(why, whycap, "vault key %s: %s", key_file,
-		    strerror(errno));
-		return r;
-	}
-	r = SK_ECRYPTO;
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return SK_ESYS;
-	}
-	key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
-	fclose(fp);
-	if ((fp = fopen(cert_file, "re")) != NULL) {
-		cert = PEM_read_X509(fp, NULL, NULL, NULL);
-		fclose(fp);
-	}
-	if (key == NULL || cert == NULL) {
-		why_ssl(why, whycap, "cannot load the vault's key or "
-		    "certificate");
-		goto out;
-	}
-	r = SK_EAUTH;
 	if ((cms = read_cms(in, len)) == NULL) {
 		snprintf(why, whycap, "not a CMS message (DER or S/MIME)");
 		goto out;
@@ -199,9 +169,9 @@ envelope_open(const uint8_t *in, size_t len, const char *cert_file,
 	}
 	if ((r = take(plain, &inner, &innerlen)) != 0)
 		goto out;
-	if (want_signed) {
-		r = verify_signed(inner, innerlen, muni_ca_file, muni_crl_file,
-		    muni_identity, out, outlen, why, whycap);
+	if (muni_store != NULL) {
+		r = verify_signed(inner, innerlen, muni_store, muni_identity,
+		    out, outlen, why, whycap);
 		sk_wipe(inner, innerlen);
 		free(inner);
 	} else {
@@ -219,37 +189,26 @@ out:
 	}
 	ERR_clear_error();
 	CMS_ContentInfo_free(cms);
-	EVP_PKEY_free(key);
-	X509_free(cert);
 	return r;
 }
 
 int
-envelope_seal(const uint8_t *in, size_t len, const char *const *certs,
+envelope_seal(const uint8_t *in, size_t len, X509 *const *certs,
     size_t ncerts, uint8_t **out, size_t *outlen, char *why, size_t whycap)
 {
 	STACK_OF(X509) *stack = sk_X509_new_null();
 	CMS_ContentInfo *cms = NULL;
 	BIO *src = NULL, *dst = NULL;
-	X509 *c;
-	FILE *fp;
 	size_t i;
 	int r = SK_ECRYPTO;
 
 	if (stack == NULL || len > INT32_MAX)
 		goto out;
 	for (i = 0; i < ncerts; i++) {
-		if ((fp = fopen(certs[i], "re")) == NULL) {
-			snprintf(why, whycap, "recipient certificate %s: %s",
-			    certs[i], strerror(errno));
+		if (!X509_up_ref(certs[i]))
 			goto out;
-		}
-		c = PEM_read_X509(fp, NULL, NULL, NULL);
-		fclose(fp);
-		if (c == NULL || !sk_X509_push(stack, c)) {
-			X509_free(c);
-			why_ssl(why, whycap, "cannot read a recipient "
-			    "certificate");
+		if (!sk_X509_push(stack, certs[i])) {
+			X509_free(certs[i]);
 			goto out;
 		}
 	}
@@ -268,4 +227,23 @@ out:
 	BIO_free(dst);
 	sk_X509_pop_free(stack, X509_free);
 	return r;
+}
+
+X509 *
+envelope_read_cert(const char *path, char *why, size_t whycap)
+{
+	X509 *c = NULL;
+	FILE *fp;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(why, whycap, "certificate %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	c = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if (c == NULL)
+		why_ssl(why, whycap, "certificate is not PEM");
+	ERR_clear_error();
+	return c;
 }

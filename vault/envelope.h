@@ -13,19 +13,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * Decrypts in with the vault's key; with want_signed, the content must be
- * signed by a certificate of muni_ca_file (not revoked in muni_crl_file,
- * when that is not empty) that names muni_identity. On
- * success *out (malloc'd, the caller wipes and frees) holds the plaintext.
- */
-int envelope_open(const uint8_t *in, size_t len, const char *cert_file,
-    const char *key_file, int want_signed, const char *muni_ca_file,
-    const char *muni_crl_file, const char *muni_identity, uint8_t **out, size_t *outlen, char *why,
-    size_t whycap);
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
-/* Seals in to every certificate file (AES-256-GCM, DER). */
-int envelope_seal(const uint8_t *in, size_t len, const char *const *certs,
+/*
+ * Decrypts in with the vault's key (and its certificate, which picks the
+ * recipient info). With muni_store (from envelope_muni_store) the content
+ * must be signed by a certificate that chains to it and names
+ * muni_identity. On success *out (malloc'd, the caller wipes and frees)
+ * holds the plaintext.
+ */
+int envelope_open(const uint8_t *in, size_t len, X509 *cert, EVP_PKEY *key,
+    X509_STORE *muni_store, const char *muni_identity, uint8_t **out,
+    size_t *outlen, char *why, size_t whycap);
+
+/* Seals in to every certificate (AES-256-GCM, DER). */
+int envelope_seal(const uint8_t *in, size_t len, X509 *const *certs,
     size_t ncerts, uint8_t **out, size_t *outlen, char *why, size_t whycap);
+
+/* The municipalities' CA, and its CRL when crl_file is not empty, as a
+ * store for checking their signatures (any certificate purpose: theirs are
+ * TLS client certificates). NULL if either cannot be loaded. */
+X509_STORE *envelope_muni_store(const char *ca_file, const char *crl_file);
+
+/* Reads a PEM certificate; NULL with the reason in why. */
+X509 *envelope_read_cert(const char *path, char *why, size_t whycap);
 
 #endif

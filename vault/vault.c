@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include "anon.h"
@@ -35,6 +37,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config\n"
+	    "       sekisho-vault -c LOCAL.conf sandbox-check CALL\n"
 	    "       sekisho-vault -c LOCAL.conf release list\n"
 	    "       sekisho-vault -c LOCAL.conf release show ID\n"
 	    "       sekisho-vault -c LOCAL.conf release approve ID "
@@ -135,6 +138,27 @@ cmd_anonymize(int argc, char **argv)
 	return 0;
 }
 
+/* sandbox-check tcp-connect: a TCP connection to 127.0.0.1 port 9, which
+ * is neither internal listener: Landlock refuses it (EACCES). */
+static long
+vault_probe(const char *call)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+		.sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	long r;
+	int fd, e;
+
+	if (strcmp(call, "tcp-connect") != 0)
+		return -2;
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	r = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
 static struct vault *the_vault;
 
 static void
@@ -165,12 +189,17 @@ main(int argc, char **argv)
 	v.reports_fd = -1;
 	daemon_load_config(conf, ROLE_VAULT, &v.local, &v.site);
 	if (argc == 4 && strcmp(argv[3], "check-config") == 0) {
+		vault_load_policies(&v);
+		vault_load_trust(&v);
 		printf("%s: OK (site %s, digest %s, %zu datasets, %zu "
 		    "operators)\n", conf, v.local.site_file, v.site->digest,
 		    v.site->ndatasets, v.site->noperators);
 		r = 0;
 	} else if (argc == 4 && strcmp(argv[3], "init") == 0)
-		r = daemon_init(v.local.data_dir, v.local.master_key);
+		r = daemon_init(&v.local);
+	else if (argc == 5 && strcmp(argv[3], "sandbox-check") == 0)
+		r = daemon_sandbox_check(&v.local, v.site, argv[4],
+		    vault_probe);
 	else if (argc == 4 && strcmp(argv[3], "run") == 0) {
 		log_init("sekisho-vault", v.local.use_syslog,
 		    (enum log_level)v.local.log_level);
@@ -178,11 +207,13 @@ main(int argc, char **argv)
 		the_vault = &v;
 		r = vault_run(&v);
 	} else if (argc >= 5 && strcmp(argv[3], "release") == 0) {
-		vault_open(&v, 0);
+		vault_load_trust(&v);
 		if ((r = console_release(&v, argc - 4, argv + 4)) < 0)
 			usage();
 	} else
 		usage();
+	vault_free_policies(&v);
+	vault_free_trust(&v);
 	seal_master_wipe(&v.master);
 	audit_close(v.audit);
 	SSL_CTX_free(v.tls);

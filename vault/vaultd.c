@@ -32,6 +32,8 @@
 #include <openssl/evp.h>
 
 #include "anon.h"
+#include "cp932.h"
+#include "fwbatch.h"
 #include "approve.h"
 #include "daemon.h"
 #include "tls.h"
@@ -467,8 +469,7 @@ process(struct vault *v, struct job *j)
 	    j->dataset);
 	const struct config_municipality *m = NULL;
 	struct seal_reader *rd = NULL;
-	struct config_error err;
-	struct policy *p = NULL;
+	const struct policy *p;
 	uint8_t *in = NULL, *plain = NULL;
 	size_t plainlen = 0, got, i;
 	char why[256];
@@ -484,19 +485,11 @@ process(struct vault *v, struct job *j)
 		    "longer in the site configuration");
 		return;
 	}
-	if (ds->policy[0] == '\0') {
+	if ((p = v->policies[ds - v->site->datasets]) == NULL) {
 		set_state(v, j, JOB_FAILED, "the dataset has no policy");
 		return;
 	}
-	memset(&err, 0, sizeof(err));
-	if (policy_load(ds->policy, &p, &err) != 0) {
-		snprintf(why, sizeof(why), "policy %.100s:%d: %.120s", err.file,
-		    err.line, err.message);
-		set_state(v, j, JOB_FAILED, why);
-		return;
-	}
 	if ((e = seal_reader_open(&v->master, v->sources_fd, j->id, &rd)) != 0) {
-		policy_free(p);
 		snprintf(why, sizeof(why), "the sealed source cannot be read: "
 		    "%s", sk_strerror(e));
 		set_state(v, j, JOB_FAILED, why);
@@ -510,17 +503,16 @@ process(struct vault *v, struct job *j)
 			snprintf(why, sizeof(why), "cannot read the source");
 			e = SK_ESYS;
 		} else
-			e = envelope_open(in, got, v->local.certificate,
-			    v->local.key, ds->signed_by_muni,
-			    v->site->receiver.external.ca_file,
-			    v->site->receiver.external.crl_file, m->identity,
+			e = envelope_open(in, got,
+			    SSL_CTX_get0_certificate(v->tls),
+			    SSL_CTX_get0_privatekey(v->tls),
+			    ds->signed_by_muni ? v->muni_store : NULL, m->identity,
 			    &plain, &plainlen, why, sizeof(why));
 		if (in != NULL)
 			sk_wipe(in, j->size);
 		free(in);
 		if (e != 0) {
 			seal_reader_free(rd);
-			policy_free(p);
 			set_state(v, j, JOB_REJECTED, why);
 			return;
 		}
@@ -534,7 +526,6 @@ process(struct vault *v, struct job *j)
 		free(plain);
 	}
 	seal_reader_free(rd);
-	policy_free(p);
 	if (e != 0) {
 		set_state(v, j, JOB_FAILED, why);
 		return;
@@ -557,7 +548,7 @@ decide(struct vault *v, struct job *j)
 
 	if (ds == NULL)
 		return;
-	if (approval_count(v->jobs_fd, v->site, j, "reject", now, &n, &bad,
+	if (approval_count(v->jobs_fd, v->site, v->op_keys, j, "reject", now, &n, &bad,
 	    ops, sizeof(ops), reason, sizeof(reason)) == 0 && n > 0) {
 		j->decided = now;
 		snprintf(detail, sizeof(detail), "operator=%s", ops);
@@ -567,7 +558,7 @@ decide(struct vault *v, struct job *j)
 		set_state(v, j, JOB_REJECTED, detail);
 		return;
 	}
-	if (approval_count(v->jobs_fd, v->site, j, "approve", now, &n, &bad,
+	if (approval_count(v->jobs_fd, v->site, v->op_keys, j, "approve", now, &n, &bad,
 	    ops, sizeof(ops), NULL, 0) != 0 || n < ds->approvals)
 		return;
 	j->decided = now;
@@ -585,7 +576,7 @@ static int
 outgoing(struct vault *v, const struct config_dataset *ds, struct job *j,
     uint8_t **out, size_t *len, int *cms, char *why, size_t whycap)
 {
-	const char *certs[CONFIG_DATASETS_MAX];
+	X509 *certs[CONFIG_DATASETS_MAX];
 	const struct config_recipient *rc;
 	struct seal_reader *rd;
 	uint8_t *plain;
@@ -597,7 +588,7 @@ outgoing(struct vault *v, const struct config_dataset *ds, struct job *j,
 		if ((rc = site_find_recipient(v->site, ds->recipients[i])) !=
 		    NULL) {
 			need |= rc->envelope;
-			certs[nc++] = rc->certificate;
+			certs[nc++] = v->recip_certs[rc - v->site->recipients];
 		}
 	if ((e = seal_reader_open(&v->master, v->releases_fd, j->id, &rd)) != 0)
 		return e;
@@ -617,7 +608,7 @@ outgoing(struct vault *v, const struct config_dataset *ds, struct job *j,
 		return 0;
 	}
 	for (i = 0; i < nc; i++)
-		if (certs[i][0] == '\0') {
+		if (certs[i] == NULL) {
 			snprintf(why, whycap, "a recipient takes only envelopes, "
 			    "so every recipient of the dataset needs a "
 			    "certificate");
@@ -795,7 +786,7 @@ advance(struct vault *v, const char *id)
 		break;
 	case JOB_PUBLISHED:
 		ds = site_find_dataset(v->site, j.dataset);
-		if (ds != NULL && approval_count(v->jobs_fd, v->site, &j,
+		if (ds != NULL && approval_count(v->jobs_fd, v->site, v->op_keys, &j,
 		    "withdraw", now, &n, &bad, ops, sizeof(ops), NULL, 0) == 0 &&
 		    n >= ds->approvals) {
 			snprintf(why, sizeof(why), "operators=%.200s", ops);
@@ -839,23 +830,117 @@ round_of_jobs(struct vault *v)
 }
 
 void
+vault_load_trust(struct vault *v)
+{
+	const struct config_listener *muni = &v->site->receiver.external;
+	char why[512];
+	size_t i;
+
+	if (approval_keys_load(v->site, &v->op_keys, why, sizeof(why)) != 0)
+		fatalx("%s", why);
+	if ((v->recip_certs = calloc(v->site->nrecipients + 1,
+	    sizeof(*v->recip_certs))) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < v->site->nrecipients; i++)
+		if (v->site->recipients[i].certificate[0] != '\0' &&
+		    (v->recip_certs[i] = envelope_read_cert(
+		    v->site->recipients[i].certificate, why, sizeof(why))) ==
+		    NULL)
+			fatalx("recipient %s: %s", v->site->recipients[i].id, why);
+	if ((v->muni_store = envelope_muni_store(muni->ca_file,
+	    muni->crl_file)) == NULL)
+		fatalx("cannot load the municipalities' CA %s or its CRL",
+		    muni->ca_file);
+}
+
+void
+vault_free_trust(struct vault *v)
+{
+	size_t i;
+
+	approval_keys_free(v->op_keys, v->site->noperators);
+	for (i = 0; v->recip_certs != NULL && i < v->site->nrecipients; i++)
+		X509_free(v->recip_certs[i]);
+	free(v->recip_certs);
+	X509_STORE_free(v->muni_store);
+	v->op_keys = NULL;
+	v->recip_certs = NULL;
+	v->muni_store = NULL;
+}
+
+void
+vault_load_policies(struct vault *v)
+{
+	struct config_error err;
+	size_t i;
+
+	if ((v->policies = calloc(v->site->ndatasets + 1,
+	    sizeof(*v->policies))) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < v->site->ndatasets; i++) {
+		if (v->site->datasets[i].policy[0] == '\0')
+			continue;
+		memset(&err, 0, sizeof(err));
+		if (policy_load(v->site->datasets[i].policy, &v->policies[i],
+		    &err) != 0)
+			fatalx("%s:%d: %s", err.file, err.line, err.message);
+		log_info("dataset %s: policy %s, digest %s",
+		    v->site->datasets[i].id, v->site->datasets[i].policy,
+		    v->policies[i]->digest);
+	}
+}
+
+void
+vault_free_policies(struct vault *v)
+{
+	size_t i;
+
+	for (i = 0; v->policies != NULL && i < v->site->ndatasets; i++)
+		policy_free(v->policies[i]);
+	free(v->policies);
+	v->policies = NULL;
+}
+
+void
 vault_open(struct vault *v, int for_daemon)
 {
 	unsigned removed = 0;
-	char why[512];
 
-	if (for_daemon) {
+	if (for_daemon)
 		daemon_open_storage("sekisho-vault", VAULT_VERSION, &v->local,
 		    v->site, &v->master, &v->tmp_fd, &removed, &v->audit);
-		if (tls_client_new(v->local.certificate, v->local.key,
-		    v->site->receiver.internal.ca_file, &v->tls, why,
-		    sizeof(why)) != 0)
-			fatalx("TLS: %s", why);
-	}
 	v->jobs_fd = daemon_open_dir(v->local.data_dir, "jobs");
 	v->sources_fd = daemon_open_dir(v->local.data_dir, "sources");
 	v->releases_fd = daemon_open_dir(v->local.data_dir, "releases");
 	v->reports_fd = daemon_open_dir(v->local.data_dir, "reports");
+}
+
+/*
+ * Start-up, in the order sandbox.h gives: as root the firewall check, the
+ * TLS key, the policies (with the tables they name), the operators' public
+ * keys, the recipients' certificates, the municipalities' CA and CRL and
+ * the CP932 tables; then the vault's user opens its data, and the sandbox closes
+ * everything else, for good.
+ */
+static void
+vault_start(struct vault *v)
+{
+	struct sandbox_layers layers = { 0 };
+	char why[512];
+
+	if (v->local.require_firewall)
+		fw_require(v->site, ROLE_VAULT, v->local.site_file);
+	if (tls_client_new(v->local.certificate, v->local.key,
+	    v->site->receiver.internal.ca_file, &v->tls, why,
+	    sizeof(why)) != 0)
+		fatalx("TLS: %s", why);
+	vault_load_policies(v);
+	vault_load_trust(v);
+	if (cp932_init() != 0)
+		fatalx("the CP932 tables cannot be built (glibc's iconv)");
+	daemon_drop(&v->local, &layers);
+	vault_open(v, 1);
+	daemon_sandbox(&v->local, v->site, &layers);
 }
 
 int
@@ -865,7 +950,7 @@ vault_run(struct vault *v)
 	int64_t now;
 	char why[256];
 
-	vault_open(v, 1);
+	vault_start(v);
 	log_info("polling the receiver at %s port %u every %u s; publishing "
 	    "to the sender at %s port %u", v->site->receiver.internal.address,
 	    v->site->receiver.internal.port, v->local.poll_interval,

@@ -11,11 +11,17 @@
 #include "audit.h"
 #include "config.h"
 #include "job.h"
+#include "policy.h"
 #include "seal.h"
 
 struct vault {
 	struct local_config local;
 	struct site_config *site;
+	/* Loaded at start-up, before the sandbox closes the filesystem: */
+	struct policy **policies;	/* per dataset (NULL: none) */
+	EVP_PKEY **op_keys;		/* per operator on the roster */
+	X509 **recip_certs;		/* per recipient (NULL: none) */
+	X509_STORE *muni_store;		/* checks municipalities' signatures */
 	SSL_CTX *tls;			/* client: internal CA both ways */
 	struct seal_master master;
 	struct audit_log *audit;
@@ -31,7 +37,15 @@ struct vault {
 
 /* vaultd.c */
 int vault_run(struct vault *v);
+/* Opens the data folders; for the daemon, the storage and audit log too. */
 void vault_open(struct vault *v, int for_daemon);
+/* Loads every dataset's policy (exits with file:line on an error). */
+void vault_load_policies(struct vault *v);
+void vault_free_policies(struct vault *v);
+/* Loads the operators' keys, the recipients' certificates and the
+ * municipalities' CA and CRL (exits on an error). */
+void vault_load_trust(struct vault *v);
+void vault_free_trust(struct vault *v);
 
 /* console.c */
 int console_release(struct vault *v, int argc, char **argv);

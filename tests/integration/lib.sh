@@ -12,20 +12,40 @@ PASSED=0
 FAILED=0
 PIDS=()
 T=$(mktemp -d /tmp/sekisho-it.XXXXXX)
+# The daemons drop root for their service users, who must reach their
+# data folders and the non-secret files below $T.
+chmod 711 "$T"
 
 # ASan/UBSan findings in the daemons must fail the run, not scroll by.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# Service users: started as root, each daemon becomes sekisho-<role>. The
+# users missing on this machine are made here and removed at exit.
+CREATED_USERS=()
+ensure_users() {
+	local u
+	for u in sekisho-receiver sekisho-vault sekisho-sender; do
+		id -u "$u" >/dev/null 2>&1 && continue
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin "$u" || return 1
+		CREATED_USERS+=("$u")
+	done
+}
+
 cleanup() {
-	local p
+	local p u
 	for p in "${PIDS[@]}"; do
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	rm -rf "$T"
+	for u in "${CREATED_USERS[@]}"; do
+		userdel "$u" 2>/dev/null
+	done
 }
 trap cleanup EXIT
+ensure_users || { echo "cannot create the service users" >&2; exit 1; }
 
 pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
@@ -171,6 +191,21 @@ key = "pki/internal-ca/issued/sender.key";
 master_key = "sdata/master.key";
 require_firewall = false;
 limits: { max_connections = 64; read_timeout = 30; disk_reserve = 0L; };
+CONF
+}
+
+# write_vault_local [LIMITS]: the vault's local configuration (data in
+# vdata/).
+write_vault_local() {
+	cat > "$T/vault.conf" <<CONF
+role = "vault";
+site = "site.conf";
+data_dir = "vdata";
+certificate = "pki/internal-ca/issued/vault.crt";
+key = "pki/internal-ca/issued/vault.key";
+master_key = "vdata/master.key";
+require_firewall = false;
+limits: { ${1:-} };
 CONF
 }
 

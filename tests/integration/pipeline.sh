@@ -65,16 +65,7 @@ operators = (
 CONF
 	write_local
 	write_sender_local
-	cat > "$T/vault.conf" <<CONF
-role = "vault";
-site = "site.conf";
-data_dir = "vdata";
-certificate = "pki/internal-ca/issued/vault.crt";
-key = "pki/internal-ca/issued/vault.key";
-master_key = "vdata/master.key";
-require_firewall = false;
-limits: { poll_interval = 1; };
-CONF
+	write_vault_local "poll_interval = 1;"
 	"$BIN/sekisho-receiver" -c "$T/receiver.conf" init >/dev/null &&
 	"$BIN/sekisho-sender" -c "$T/sender.conf" init >/dev/null &&
 	"$VAULT" -c "$T/vault.conf" init >/dev/null &&

@@ -241,6 +241,40 @@ test_local_config(void **state)
 	assert_int_equal(lc.max_connections, 128);
 	assert_int_equal(lc.read_timeout, 30);
 	assert_int_equal(lc.disk_reserve, UINT64_C(5000000000));
+	assert_string_equal(lc.user, "sekisho-receiver");	/* the default */
+}
+
+/* R17: the user a daemon drops to is an account name, never root. */
+static void
+test_local_config_user(void **state)
+{
+	static const char base[] = "role = \"sender\";\nsite = \"s\";\n"
+	    "data_dir = \"d\";\ncertificate = \"c\";\nkey = \"k\";\n"
+	    "master_key = \"m\";\n";
+	static const char *const bad[] = { "root", "0day", "Sekisho",
+	    "a b", "../x", "abcdefghijabcdefghijabcdefghijabc" };
+	struct local_config lc;
+	char path[256], text[512];
+	size_t i;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%suser = \"_sk-send3\";\n", base);
+	assert_int_equal(write_file("user.conf", text, path, sizeof(path)), 0);
+	assert_int_equal(local_config_load(path, &lc, &err), 0);
+	assert_string_equal(lc.user, "_sk-send3");
+	for (i = 0; i < SK_ARRAY_LEN(bad); i++) {
+		snprintf(text, sizeof(text), "%suser = \"%s\";\n", base, bad[i]);
+		assert_int_equal(write_file("user.conf", text, path,
+		    sizeof(path)), 0);
+		assert_int_equal(local_config_load(path, &lc, &err),
+		    SK_ECONFIG);
+		assert_int_equal(err.line, 7);
+	}
+	/* An empty name means the role's own user. */
+	snprintf(text, sizeof(text), "%suser = \"\";\n", base);
+	assert_int_equal(write_file("user.conf", text, path, sizeof(path)), 0);
+	assert_int_equal(local_config_load(path, &lc, &err), 0);
+	assert_string_equal(lc.user, "sekisho-sender");
 }
 
 static void
@@ -277,6 +311,7 @@ main(void)
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_local_config),
 		cmocka_unit_test(test_local_config_errors),
+		cmocka_unit_test(test_local_config_user),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);

@@ -1,0 +1,567 @@
+/*
+ * sandbox.c: privilege drop, rlimits, Landlock and seccomp (see sandbox.h).
+ *
+ * The seccomp allow-list is one table: each row is a system call, the roles
+ * that may make it, and why. Everything else kills the process (SIGSYS).
+ * Models: OpenSSH's sandbox-seccomp-filter.c, OpenBSD's pledge(2).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/landlock.h>
+#include <seccomp.h>
+
+#include "sandbox.h"
+
+#define SB_R (1u << ROLE_RECEIVER)
+#define SB_V (1u << ROLE_VAULT)
+#define SB_S (1u << ROLE_SENDER)
+#define SB_ALL (SB_R | SB_V | SB_S)
+
+struct sb_call {
+	int nr;
+	unsigned roles;
+	const char *why;
+};
+
+/*
+ * The allow-list. Files are reached only through descriptors opened before
+ * the sandbox or by openat() below them, and Landlock keeps even that inside
+ * the role's folders. Sockets: the receiver and the sender only accept on
+ * listeners bound before the drop; the vault only connects (socket() is
+ * further limited to TCP over IPv4 or IPv6, below).
+ */
+static const struct sb_call sb_calls[] = {
+	/* Input and output on what is already open. */
+	{ SCMP_SYS(read), SB_ALL, "sockets, pipes, sealed objects" },
+	{ SCMP_SYS(write), SB_ALL, "sockets, pipes, objects, audit log, log" },
+	{ SCMP_SYS(readv), SB_ALL, "stdio reads in one call" },
+	{ SCMP_SYS(writev), SB_ALL, "stdio writes the log line in one call" },
+	{ SCMP_SYS(pread64), SB_ALL, "sealed objects are read by offset" },
+	{ SCMP_SYS(pwrite64), SB_ALL, "audit state, sealed headers in place" },
+	{ SCMP_SYS(lseek), SB_ALL, "stdio on job records and reports" },
+	{ SCMP_SYS(close), SB_ALL, "every descriptor is closed after use" },
+	{ SCMP_SYS(fstat), SB_ALL, "sizes of objects; stdio" },
+	{ SCMP_SYS(newfstatat), SB_ALL, "does an object exist (no follow)" },
+	{ SCMP_SYS(statx), SB_ALL, "the same, in newer glibc" },
+	{ SCMP_SYS(faccessat), SB_ALL, "does an object exist" },
+	{ SCMP_SYS(faccessat2), SB_ALL, "the same, in newer glibc" },
+	{ SCMP_SYS(fcntl), SB_ALL, "descriptor flags (non-blocking sockets)" },
+	{ SCMP_SYS(dup), SB_ALL, "fdopendir() on a copy of a folder's fd" },
+	/* The data folder: new objects, commits, disposal (Landlock: only
+	 * below the role's folders). */
+	{ SCMP_SYS(openat), SB_ALL, "objects, records, reports by folder fd" },
+	{ SCMP_SYS(getdents64), SB_ALL, "list pending objects, jobs, leftovers" },
+	{ SCMP_SYS(unlinkat), SB_ALL, "temporary files, disposed objects" },
+	{ SCMP_SYS(renameat), SB_ALL, "commit an object or record into place" },
+	{ SCMP_SYS(renameat2), SB_ALL, "commit without replacing (NOREPLACE)" },
+	{ SCMP_SYS(rename), SB_ALL, "rename() in glibc on some targets" },
+	{ SCMP_SYS(mkdirat), SB_ALL, "a data subfolder made on first use" },
+	{ SCMP_SYS(fsync), SB_ALL, "durable before any receipt (and folders)" },
+	{ SCMP_SYS(fdatasync), SB_ALL, "durable object data and audit entries" },
+	{ SCMP_SYS(sync_file_range), SB_ALL, "start write-back of big objects" },
+	{ SCMP_SYS(ftruncate), SB_ALL, "a torn audit entry is cut off" },
+	{ SCMP_SYS(fchmod), SB_ALL, "new objects and records are 0600" },
+	{ SCMP_SYS(statfs), SB_R | SB_S, "free space before storing (507)" },
+	{ SCMP_SYS(fstatfs), SB_ALL, "the same, and fdopendir()" },
+	{ SCMP_SYS(flock), SB_V, "the jobs lock shared with the console" },
+	{ SCMP_SYS(pipe2), SB_V, "the engine runs between two pipes" },
+	/* Memory. */
+	{ SCMP_SYS(brk), SB_ALL, "malloc" },
+	{ SCMP_SYS(mmap), SB_ALL, "malloc of large blocks, thread stacks" },
+	{ SCMP_SYS(munmap), SB_ALL, "free of large blocks, thread stacks" },
+	{ SCMP_SYS(mremap), SB_ALL, "realloc of large blocks" },
+	{ SCMP_SYS(mprotect), SB_ALL, "malloc arenas, thread stack guards" },
+	{ SCMP_SYS(madvise), SB_ALL, "malloc returns memory; thread exit" },
+	/* Threads: one per connection, the sealing and engine threads. */
+	{ SCMP_SYS(clone), SB_ALL, "pthread_create" },
+	{ SCMP_SYS(clone3), SB_ALL, "pthread_create in newer glibc" },
+	{ SCMP_SYS(futex), SB_ALL, "mutexes, condition variables, joins" },
+	{ SCMP_SYS(set_robust_list), SB_ALL, "every new thread" },
+	{ SCMP_SYS(rseq), SB_ALL, "every new thread (glibc 2.35+)" },
+	{ SCMP_SYS(exit), SB_ALL, "a thread ends" },
+	{ SCMP_SYS(exit_group), SB_ALL, "the daemon ends" },
+	{ SCMP_SYS(gettid), SB_ALL, "glibc's thread bookkeeping" },
+	{ SCMP_SYS(getpid), SB_ALL, "glibc's abort() and raise()" },
+	{ SCMP_SYS(tgkill), SB_ALL, "abort() on a broken invariant" },
+	{ SCMP_SYS(sched_yield), SB_ALL, "spinning locks in glibc and OpenSSL" },
+	{ SCMP_SYS(sched_getaffinity), SB_ALL, "glibc sizes malloc arenas" },
+	/* Signals: TERM and INT stop the daemon; SIGPIPE is ignored. */
+	{ SCMP_SYS(rt_sigaction), SB_ALL, "signal handlers" },
+	{ SCMP_SYS(rt_sigprocmask), SB_ALL, "threads start with signals masked" },
+	{ SCMP_SYS(rt_sigreturn), SB_ALL, "return from a signal handler" },
+	{ SCMP_SYS(restart_syscall), SB_ALL, "a sleep interrupted by a signal" },
+	/* Time and randomness. */
+	{ SCMP_SYS(clock_gettime), SB_ALL, "timeouts, rates, audit times" },
+	{ SCMP_SYS(gettimeofday), SB_ALL, "time() where the vDSO is absent" },
+	{ SCMP_SYS(clock_nanosleep), SB_ALL, "usleep between rounds" },
+	{ SCMP_SYS(nanosleep), SB_ALL, "the same, in older glibc" },
+	{ SCMP_SYS(getrandom), SB_ALL, "keys, nonces, TLS" },
+	/* Sockets already open: the listeners and accepted connections. */
+	{ SCMP_SYS(poll), SB_ALL, "wait on listeners and sockets, with timeouts" },
+	{ SCMP_SYS(ppoll), SB_ALL, "the same, in newer glibc" },
+	{ SCMP_SYS(accept4), SB_R | SB_S, "take a connection on a listener" },
+	{ SCMP_SYS(recvfrom), SB_ALL, "TLS records (recv)" },
+	{ SCMP_SYS(sendto), SB_ALL, "TLS records (send); the syslog socket" },
+	{ SCMP_SYS(recvmsg), SB_ALL, "TLS records" },
+	{ SCMP_SYS(sendmsg), SB_ALL, "TLS records" },
+	{ SCMP_SYS(setsockopt), SB_ALL, "timeouts and TCP options per socket" },
+	{ SCMP_SYS(getsockopt), SB_ALL, "the result of a non-blocking connect" },
+	{ SCMP_SYS(getsockname), SB_ALL, "log the local end" },
+	{ SCMP_SYS(getpeername), SB_ALL, "the peer's address for authorization" },
+	{ SCMP_SYS(shutdown), SB_ALL, "end a TLS connection cleanly" },
+	/* The vault, and only the vault, opens connections (R05): to the
+	 * receiver's and the sender's internal listeners. */
+	{ SCMP_SYS(connect), SB_V, "to the receiver and the sender only" },
+};
+
+/*
+ * Extra calls for the sanitizer build only (make SAN=1, which the tests
+ * run): LeakSanitizer stops the world with a tracer thread before it scans
+ * for leaks at exit. The production build has none of these.
+ */
+#ifdef SK_SANITIZER_BUILD
+static const struct sb_call sb_san_calls[] = {
+	{ SCMP_SYS(ptrace), SB_ALL, "LeakSanitizer's tracer" },
+	{ SCMP_SYS(wait4), SB_ALL, "LeakSanitizer waits for its tracer" },
+	{ SCMP_SYS(prctl), SB_ALL, "LeakSanitizer names its tracer" },
+	{ SCMP_SYS(sigaltstack), SB_ALL, "sanitizers' signal stacks" },
+	{ SCMP_SYS(readlink), SB_ALL, "symbolizing a report" },
+	{ SCMP_SYS(readlinkat), SB_ALL, "symbolizing a report" },
+	{ SCMP_SYS(open), SB_ALL, "the sanitizers read /proc/self/maps" },
+	{ SCMP_SYS(getppid), SB_ALL, "the tracer checks its parent" },
+	{ SCMP_SYS(getdents), SB_ALL, "the tracer lists /proc/PID/task" },
+	{ SCMP_SYS(kill), SB_ALL, "the tracer is stopped after the scan" },
+	{ SCMP_SYS(sched_getparam), SB_ALL, "sanitizer runtime" },
+	{ SCMP_SYS(getrlimit), SB_ALL, "sanitizer runtime" },
+	{ SCMP_SYS(prlimit64), SB_ALL, "sanitizer runtime" },
+	{ SCMP_SYS(ioctl), SB_ALL, "sanitizer runtime (isatty on reports)" },
+	{ SCMP_SYS(uname), SB_ALL, "sanitizer runtime" },
+	{ SCMP_SYS(getuid), SB_ALL, "sanitizer runtime" },
+	{ SCMP_SYS(munlock), SB_ALL, "sanitizer runtime" },
+};
+#endif
+
+int
+sandbox_drop(const char *user, struct sandbox_layers *out, char *why,
+    size_t whycap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg, groups[2];
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		out->dropped = 0;
+		out->uid = (unsigned)geteuid();
+		out->gid = (unsigned)getegid();
+		return 0;
+	}
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(why, whycap, "user %s does not exist (create it, see "
+		    "deploy/sysusers.d/sekisho.conf)", user);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		snprintf(why, whycap, "user %s is root or in group root", user);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) != 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
+		snprintf(why, whycap, "cannot become %s: %s", user,
+		    strerror(errno));
+		return -1;
+	}
+	/* Root must be gone for good: no id, group or capability left. */
+	if (setuid(0) != -1 || setgid(0) != -1 ||
+	    getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 ||
+	    ru != pw->pw_uid || eu != pw->pw_uid || su != pw->pw_uid ||
+	    rg != pw->pw_gid || eg != pw->pw_gid || sg != pw->pw_gid ||
+	    getgroups(2, groups) != 1 || groups[0] != pw->pw_gid) {
+		snprintf(why, whycap, "root could be regained after the drop");
+		return -1;
+	}
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) != 0 || d[0].effective != 0 ||
+	    d[0].permitted != 0 || d[1].effective != 0 || d[1].permitted != 0) {
+		snprintf(why, whycap, "capabilities are left after the drop");
+		return -1;
+	}
+	out->dropped = 1;
+	out->uid = (unsigned)pw->pw_uid;
+	out->gid = (unsigned)pw->pw_gid;
+	return 0;
+}
+
+/* ---- Landlock ---- */
+
+/* Rights newer than the kernel headers Debian 12 ships (ABI 1 and 2). */
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
+#define SB_LL_NET_BIND_TCP (1ULL << 0)
+#define SB_LL_NET_CONNECT_TCP (1ULL << 1)
+#define SB_LL_RULE_NET_PORT 2
+#define SB_LL_SCOPE_ABSTRACT_UNIX (1ULL << 0)
+#define SB_LL_SCOPE_SIGNAL (1ULL << 1)
+
+/* The kernel's struct landlock_ruleset_attr as of ABI 6; older kernels
+ * are given the prefix they know. */
+struct sb_ll_ruleset {
+	uint64_t handled_fs;
+	uint64_t handled_net;
+	uint64_t scoped;
+};
+
+struct sb_ll_port {
+	uint64_t allowed_access;
+	uint64_t port;
+};
+
+static uint64_t
+ll_fs_rights(int abi)
+{
+	uint64_t r = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;	/* ABI 1 */
+
+	if (abi >= 2)
+		r |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		r |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		r |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	return r;
+}
+
+static int
+ll_add_path(int rs, const char *path, uint64_t want, uint64_t handled,
+    char *why, size_t whycap)
+{
+	struct landlock_path_beneath_attr pb;
+	struct stat st;
+	int fd, r;
+
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) != 0) {
+		snprintf(why, whycap, "landlock: %s: %s", path,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	/* A file takes only the rights that apply to files. */
+	if (!S_ISDIR(st.st_mode))
+		want &= LANDLOCK_ACCESS_FS_READ_FILE |
+		    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
+	pb.allowed_access = want & handled;
+	pb.parent_fd = fd;
+	r = (int)syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
+	    &pb, 0);
+	close(fd);
+	if (r != 0) {
+		snprintf(why, whycap, "landlock: rule for %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ll_enter(const struct sandbox_spec *spec, struct sandbox_layers *out,
+    char *why, size_t whycap)
+{
+	const uint64_t rw = LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+	    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_DIR |
+	    LANDLOCK_ACCESS_FS_REFER | LANDLOCK_ACCESS_FS_TRUNCATE;
+	const uint64_t ro = LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_READ_DIR;
+	struct sb_ll_ruleset attr;
+	struct sb_ll_port port;
+	size_t size, i;
+	int abi, rs;
+
+	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi <= 0) {
+		out->landlock_abi = 0;	/* not in this kernel: said in the log */
+		return 0;
+	}
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_fs = ll_fs_rights(abi);
+	size = sizeof(attr.handled_fs);
+	if (abi >= 4) {
+		attr.handled_net = SB_LL_NET_BIND_TCP | SB_LL_NET_CONNECT_TCP;
+		size += sizeof(attr.handled_net);
+	}
+	if (abi >= 6) {
+		attr.scoped = SB_LL_SCOPE_ABSTRACT_UNIX | SB_LL_SCOPE_SIGNAL;
+		size += sizeof(attr.scoped);
+	}
+	if ((rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0)) <
+	    0) {
+		snprintf(why, whycap, "landlock: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < spec->nrw; i++)
+		if (ll_add_path(rs, spec->rw[i], rw, attr.handled_fs, why,
+		    whycap) != 0)
+			goto fail;
+	for (i = 0; i < spec->nro; i++)
+		if (ll_add_path(rs, spec->ro[i], ro, attr.handled_fs, why,
+		    whycap) != 0)
+			goto fail;
+	for (i = 0; abi >= 4 && i < spec->nconnect; i++) {
+		port.allowed_access = SB_LL_NET_CONNECT_TCP;
+		port.port = spec->connect_ports[i];
+		if (syscall(SYS_landlock_add_rule, rs, SB_LL_RULE_NET_PORT,
+		    &port, 0) != 0) {
+			snprintf(why, whycap, "landlock: port %u: %s",
+			    spec->connect_ports[i], strerror(errno));
+			goto fail;
+		}
+	}
+	if (syscall(SYS_landlock_restrict_self, rs, 0) != 0) {
+		snprintf(why, whycap, "landlock: %s", strerror(errno));
+		goto fail;
+	}
+	close(rs);
+	out->landlock_abi = abi;
+	out->landlock_net = abi >= 4;
+	return 0;
+fail:
+	close(rs);
+	return -1;
+}
+
+/* ---- seccomp ---- */
+
+static int
+sb_allow(scmp_filter_ctx ctx, const struct sb_call *calls, size_t n,
+    unsigned role_bit, unsigned *count)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((calls[i].roles & role_bit) == 0)
+			continue;
+		/* A call this architecture lacks is no hole: skip it. */
+		if (calls[i].nr < 0)
+			continue;
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i].nr, 0) != 0)
+			return -1;
+		(*count)++;
+	}
+	return 0;
+}
+
+static int
+seccomp_enter(enum config_role role, struct sandbox_layers *out, char *why,
+    size_t whycap)
+{
+	scmp_filter_ctx ctx;
+	unsigned bit = 1u << role, count = 0;
+	int r = -1;
+
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+		snprintf(why, whycap, "seccomp: cannot start a filter");
+		return -1;
+	}
+	/* Every thread, also those that exist already. */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 ||
+	    sb_allow(ctx, sb_calls, sizeof(sb_calls) / sizeof(sb_calls[0]),
+	    bit, &count) != 0)
+		goto out;
+#ifdef SK_SANITIZER_BUILD
+	if (sb_allow(ctx, sb_san_calls, sizeof(sb_san_calls) /
+	    sizeof(sb_san_calls[0]), bit, &count) != 0)
+		goto out;
+#endif
+	/* ioctl() only to ask whether a stream is a terminal (stdio does,
+	 * before it buffers stdout). */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	    SCMP_A1(SCMP_CMP_EQ, TCGETS)) != 0)
+		goto out;
+	count++;
+	/* The vault's socket(): TCP over IPv4 or IPv6, nothing else (no
+	 * UDP, no raw, no netlink, no UNIX sockets). */
+	if (role == ROLE_VAULT) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET),
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)) != 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET6),
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)) != 0)
+			goto out;
+		count++;
+	}
+	if (seccomp_load(ctx) != 0)
+		goto out;
+	out->seccomp_calls = count;
+	r = 0;
+out:
+	if (r != 0)
+		snprintf(why, whycap, "seccomp: the filter could not be built "
+		    "or loaded");
+	seccomp_release(ctx);
+	return r;
+}
+
+static int
+set_limit(int resource, rlim_t value)
+{
+	struct rlimit rl = { value, value };
+
+	return setrlimit(resource, &rl);
+}
+
+int
+sandbox_enter(const struct sandbox_spec *spec, struct sandbox_layers *out,
+    char *why, size_t whycap)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		snprintf(why, whycap, "no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	/* No core dump may hold keys or plaintext; no descriptor or task
+	 * beyond what the role's limits need. */
+	if (set_limit(RLIMIT_CORE, 0) != 0 ||
+	    set_limit(RLIMIT_NOFILE, spec->max_files) != 0 ||
+	    (out->dropped && set_limit(RLIMIT_NPROC, spec->max_tasks) != 0)) {
+		snprintf(why, whycap, "rlimits: %s", strerror(errno));
+		return -1;
+	}
+#ifndef SK_SANITIZER_BUILD
+	/* Nobody of our uid may ptrace us or read our memory. (The sanitizer
+	 * build leaves this: LeakSanitizer traces its own process.) */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		snprintf(why, whycap, "dumpable: %s", strerror(errno));
+		return -1;
+	}
+#endif
+	if (ll_enter(spec, out, why, whycap) != 0)
+		return -1;
+	return seccomp_enter(spec->role, out, why, whycap);
+}
+
+void
+sandbox_describe(const struct sandbox_layers *l, char *buf, size_t cap)
+{
+	char who[64], ll[96];
+
+	if (l->dropped)
+		snprintf(who, sizeof(who), "root dropped to uid %u gid %u",
+		    l->uid, l->gid);
+	else
+		snprintf(who, sizeof(who), "not started as root (uid %u)",
+		    l->uid);
+	if (l->landlock_abi > 0)
+		snprintf(ll, sizeof(ll), "landlock ABI %d (files%s)",
+		    l->landlock_abi, l->landlock_net ? ", TCP ports" : "");
+	else
+		snprintf(ll, sizeof(ll), "landlock unavailable in this kernel");
+	snprintf(buf, cap, "sandbox: %s; no_new_privs; rlimits; %s; seccomp "
+	    "allow-list of %u calls, anything else kills", who, ll,
+	    l->seccomp_calls);
+}
+
+long
+sandbox_try_call(const char *name)
+{
+	if (strcmp(name, "getpid") == 0)
+		return syscall(SYS_getpid);
+	if (strcmp(name, "connect") == 0)
+		return syscall(SYS_connect, -1, NULL, 0);
+	if (strcmp(name, "bind") == 0)
+		return syscall(SYS_bind, -1, NULL, 0);
+	if (strcmp(name, "listen") == 0)
+		return syscall(SYS_listen, -1, 0);
+	if (strcmp(name, "accept") == 0)
+		return syscall(SYS_accept, -1, NULL, NULL);
+	if (strcmp(name, "accept4") == 0)
+		return syscall(SYS_accept4, -1, NULL, NULL, 0);
+	if (strcmp(name, "socket") == 0)	/* UDP: no role may */
+		return syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
+	if (strcmp(name, "execve") == 0)
+		return syscall(SYS_execve, NULL, NULL, NULL);
+	if (strcmp(name, "ptrace") == 0)
+		return syscall(SYS_ptrace, PTRACE_PEEKDATA, 0, NULL, NULL);
+	if (strcmp(name, "open-file") == 0)	/* Landlock: EACCES */
+		return openat(AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC);
+	return -2;
+}
+
+/* path's folder, into buf. */
+static const char *
+folder_of(const char *path, char *buf, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL)
+		return ".";
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= cap)
+		return NULL;
+	memcpy(buf, path, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+void
+sandbox_spec_for(const struct local_config *local,
+    const struct site_config *site, struct sandbox_spec *spec)
+{
+	static char audit_dir[PATH_MAX];
+	const char *d;
+	size_t n;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->role = local->role;
+	spec->rw[spec->nrw++] = local->data_dir;
+	/* The audit log may live apart from the data (its own disk). */
+	n = strlen(local->data_dir);
+	if ((strncmp(local->audit_log, local->data_dir, n) != 0 ||
+	    local->audit_log[n] != '/') &&
+	    (d = folder_of(local->audit_log, audit_dir, sizeof(audit_dir))) !=
+	    NULL)
+		spec->rw[spec->nrw++] = d;
+	/* A connection is a socket, an object being written and its folder;
+	 * a thread per connection and one sealing beside it. */
+	spec->max_files = local->max_connections * 4 + 64;
+	spec->max_tasks = local->max_connections * 3 + 64;
+#ifdef SK_SANITIZER_BUILD
+	/* LeakSanitizer reads /proc/PID/task and maps (test build only). */
+	spec->ro[spec->nro++] = "/proc";
+#endif
+	if (local->role == ROLE_VAULT) {
+		/* It reads no file but its data: policies, keys and
+		 * certificates are loaded before the sandbox. It connects to
+		 * the two internal listeners only. */
+		spec->connect_ports[spec->nconnect++] =
+		    site->receiver.internal.port;
+		spec->connect_ports[spec->nconnect++] =
+		    site->sender.internal.port;
+	}
+}
