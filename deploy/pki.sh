@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
-# pki.sh: Sekisho's certificate authority tool, a thin layer over openssl.
+# pki.sh: Sekisho's certificate authority tool, a thin layer over openssl
+# (installed as sekisho-pki; see sekisho-pki(8) and docs/admin-guide.md).
 #
 #   pki.sh DIR init-ca CA "Common Name"        create a CA in DIR/CA
 #   pki.sh DIR issue CA NAME [--client|--server] [--uri URI] [--ip ADDR]...
 #          [--dns NAME]... [--days N]           issue DIR/CA/issued/NAME.{crt,key}
+#   pki.sh DIR host ROLE [--ip ADDR]... [--dns NAME]...
+#                                               a host of the appliance (internal-ca)
+#   pki.sh DIR muni CODE                        a municipality (muni-ca)
+#   pki.sh DIR recipient ID                     a data recipient (recip-ca)
+#   pki.sh DIR operator ID                      an operator's signing key pair
+#   pki.sh DIR renew CA NAME [--days N]         new key and certificate, same
+#                                               names; the old one is revoked
+#   pki.sh DIR rotate-ca CA ["Common Name"]     a new CA; the old one is retired
+#                                               and bundle.crt trusts both
 #   pki.sh DIR revoke CA NAME                   revoke NAME and refresh the CRL
 #   pki.sh DIR crl CA                           (re)write DIR/CA/crl.pem
+#   pki.sh DIR list                             every certificate and its state
 #
-# Keys are ECDSA P-256 (R55), written with mode 0600. Municipalities get
-# client certificates whose SAN URI is urn:sekisho:muni:<code>, recipients
-# urn:sekisho:recip:<id>, hosts urn:sekisho:host:<role>: the identities the
-# site configuration names.
+# Keys are ECDSA P-256 (R55), written with mode 0600; operators' keys are
+# Ed25519. Municipalities get client certificates whose SAN URI is
+# urn:sekisho:muni:<code>, recipients urn:sekisho:recip:<id>, hosts
+# urn:sekisho:host:<role>: the identities the site configuration names.
+# The CAs are muni-ca, recip-ca and internal-ca (init-ca makes them).
 set -euo pipefail
 umask 077
 
 die() { echo "pki.sh: $*" >&2; exit 2; }
-[ $# -ge 2 ] || die "usage: pki.sh DIR init-ca|issue|revoke|crl ..."
+[ $# -ge 2 ] || die "usage: pki.sh DIR init-ca|issue|host|muni|recipient|operator|renew|rotate-ca|revoke|crl|list ..."
 top=$1; cmd=$2; shift 2
 
 ca_conf() {
@@ -117,10 +129,120 @@ revoke() {
 	write_crl "$ca"
 }
 
+# The roles' identities, as the site configuration names them.
+host() {
+	local role=$1; shift
+	case $role in
+	receiver|sender) issue internal-ca "$role" --server \
+		--uri "urn:sekisho:host:$role" "$@" ;;
+	vault) issue internal-ca vault --client --uri urn:sekisho:host:vault "$@" ;;
+	*) die "host: the role is receiver, vault or sender" ;;
+	esac
+}
+
+muni() {
+	[[ $1 =~ ^[0-9]{6}$ ]] || die "muni: a 6-digit local government code"
+	issue muni-ca "$1" --client --uri "urn:sekisho:muni:$1"
+}
+
+recipient() {
+	[[ $1 =~ ^[a-z0-9][a-z0-9._-]*$ ]] || die "recipient: an id of a-z, 0-9, . _ -"
+	issue recip-ca "$1" --client --uri "urn:sekisho:recip:$1"
+}
+
+# An operator signs approvals with an Ed25519 key (R41, R53): the private
+# key stays with the operator, the public key goes into the roster.
+operator() {
+	local d="$top/operators" id=$1
+	[[ $id =~ ^[a-z0-9][a-z0-9._-]*$ ]] || die "operator: an id of a-z, 0-9, . _ -"
+	[ -e "$d/$id.key" ] && die "operator $id has a key already"
+	mkdir -p "$d"
+	openssl genpkey -algorithm ED25519 -out "$d/$id.key" 2>/dev/null
+	openssl pkey -in "$d/$id.key" -pubout -out "$d/$id.pub"
+	chmod 600 "$d/$id.key"
+	chmod 644 "$d/$id.pub"
+	echo "$d/$id.pub: for the roster (operators.public_key)"
+}
+
+# renew CA NAME: a new key and certificate with the same names and kind;
+# the certificate it replaces is revoked (superseded) and the CRL rewritten.
+renew() {
+	local ca=$1 name=$2 d="$top/$1"; shift 2
+	local crt="$d/issued/$name.crt" args=() san kind=--client old
+	[ -f "$crt" ] || die "no certificate $name under CA $ca"
+	san=$(openssl x509 -in "$crt" -noout -ext subjectAltName 2>/dev/null |
+		tail -n +2 | tr ',' '\n' | sed 's/^ *//')
+	while IFS= read -r line; do
+		case $line in
+		URI:*) args+=(--uri "${line#URI:}") ;;
+		DNS:*) args+=(--dns "${line#DNS:}") ;;
+		"IP Address:"*) args+=(--ip "${line#IP Address:}") ;;
+		esac
+	done <<< "$san"
+	openssl x509 -in "$crt" -noout -ext extendedKeyUsage 2>/dev/null |
+		grep -q "TLS Web Server" && kind=--server
+	old=$(mktemp -d)
+	cp -p "$crt" "$d/issued/$name.key" "$old/"
+	if ! issue "$ca" "$name" "$kind" "${args[@]}" "$@"; then
+		cp -p "$old/$name.crt" "$old/$name.key" "$d/issued/"
+		rm -rf "$old"
+		die "renew failed; $name left as it was"
+	fi
+	openssl ca -batch -config "$d/openssl.cnf" -revoke "$old/$name.crt" \
+		-crl_reason superseded 2>/dev/null || die "cannot revoke the old $name"
+	rm -rf "$old"
+	write_crl "$ca"
+	echo "$crt: renewed; the old certificate is revoked in $d/crl.pem"
+}
+
+# rotate-ca CA: the old CA moves to CA.retired-<time> (it can still revoke
+# and write CRLs there); a new CA takes its place; CA/bundle.crt and
+# CA/bundle-crl.pem hold both, for the site to trust during the changeover.
+rotate_ca() {
+	local ca=$1 d="$top/$1" cn old
+	[ -f "$d/ca.crt" ] || die "no CA $ca in $top"
+	cn=${2:-$(openssl x509 -in "$d/ca.crt" -noout -subject -nameopt multiline |
+		sed -n 's/^ *commonName *= *//p')}
+	old="$top/$ca.retired-$(date -u +%Y%m%dT%H%M%SZ)"
+	mv "$d" "$old"
+	ca_conf "$old"
+	init_ca "$ca" "$cn"
+	cat "$d/ca.crt" "$old/ca.crt" > "$d/bundle.crt"
+	cat "$d/crl.pem" "$old/crl.pem" > "$d/bundle-crl.pem"
+	chmod 644 "$d/bundle.crt" "$d/bundle-crl.pem"
+	echo "$d: new CA; the old one is $old"
+	echo "trust $d/bundle.crt (and bundle-crl.pem) until every certificate is re-issued"
+}
+
+list() {
+	local c ca name state end
+	for c in "$top"/*/issued/*.crt; do
+		[ -f "$c" ] || continue
+		ca=$(basename "$(dirname "$(dirname "$c")")")
+		name=$(basename "$c" .crt)
+		end=$(openssl x509 -in "$c" -noout -enddate | cut -d= -f2)
+		if openssl verify -crl_check -CAfile "$top/$ca/ca.crt" \
+		    -CRLfile "$top/$ca/crl.pem" "$c" >/dev/null 2>&1; then
+			state=valid
+		else
+			state=revoked-or-invalid
+		fi
+		printf '%-28s %-16s %-20s until %s\n' "$ca" "$name" "$state" "$end"
+	done
+}
+
 case $cmd in
 init-ca) [ $# -eq 2 ] || die "init-ca CA \"Common Name\""; init_ca "$1" "$2" ;;
 issue) [ $# -ge 2 ] || die "issue CA NAME [options]"; issue "$@" ;;
+host) [ $# -ge 1 ] || die "host ROLE [--ip ADDR]... [--dns NAME]..."; host "$@" ;;
+muni) [ $# -eq 1 ] || die "muni CODE"; muni "$1" ;;
+recipient) [ $# -eq 1 ] || die "recipient ID"; recipient "$1" ;;
+operator) [ $# -eq 1 ] || die "operator ID"; operator "$1" ;;
+renew) [ $# -ge 2 ] || die "renew CA NAME [--days N]"; renew "$@" ;;
+rotate-ca) [ $# -ge 1 ] && [ $# -le 2 ] || die "rotate-ca CA [\"Common Name\"]"
+	rotate_ca "$@" ;;
 revoke) [ $# -eq 2 ] || die "revoke CA NAME"; revoke "$1" "$2" ;;
 crl) [ $# -eq 1 ] || die "crl CA"; write_crl "$1" ;;
+list) [ $# -eq 0 ] || die "list"; list ;;
 *) die "unknown command $cmd" ;;
 esac

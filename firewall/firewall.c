@@ -31,7 +31,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: sekisho-firewall -c SITE.conf --role "
 	    "receiver|vault|sender [--audit LOG] "
-	    "render|apply|verify|lockdown|unlock\n");
+	    "render|apply|verify|lockdown|unlock|systemd\n");
 	exit(2);
 }
 
@@ -118,6 +118,22 @@ cmd_verify(struct fw_cmd *fc)
 	return r == SK_EAUTH ? 1 : 2;
 }
 
+/* The drop-in for /etc/systemd/system/sekisho-ROLE.service.d/. */
+static int
+cmd_systemd(struct fw_cmd *fc)
+{
+	char *text = NULL;
+	int r;
+
+	if ((r = fw_systemd_dropin(fc->site, fc->role, &text)) != 0) {
+		log_errorx("cannot write the drop-in: %s", sk_strerror(r));
+		return 1;
+	}
+	fputs(text, stdout);
+	free(text);
+	return 0;
+}
+
 static int
 cmd_render(struct fw_cmd *fc)
 {
@@ -176,6 +192,8 @@ main(int argc, char **argv)
 		r = cmd_apply(&fc, 1, "firewall.lockdown");
 	else if (strcmp(cmd, "unlock") == 0)
 		r = cmd_apply(&fc, 0, "firewall.unlock");
+	else if (strcmp(cmd, "systemd") == 0)
+		r = cmd_systemd(&fc);
 	else
 		usage();
 	site_config_free(fc.site);

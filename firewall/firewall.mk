@@ -2,7 +2,8 @@
 FIREWALL_CORE_SRCS := \
 	firewall/fwbatch.c \
 	firewall/fwrender.c \
-	firewall/fwrule.c
+	firewall/fwrule.c \
+	firewall/fwunit.c
 
 # What a daemon links to check its host's firewall at start-up.
 FIREWALL_CHECK_OBJS := $(FIREWALL_CORE_SRCS:%.c=$(BUILD)/obj/%.o) \

@@ -108,4 +108,9 @@ int fw_render_rule(const struct fw_rule *r, char *buf, size_t cap);
 
 extern const char *const fw_chain_names[FW_NCHAINS];
 
+/* fwunit.c: the systemd drop-in limiting the role's unit to its peers
+ * (IPAddressDeny=any, then IPAddressAllow= each peer network). */
+int fw_systemd_dropin(const struct site_config *site, enum config_role role,
+    char **out);
+
 #endif

@@ -347,11 +347,40 @@ test_r18_set_normalized_into_intervals(void **state)
 	site_config_free(big);
 }
 
+/* The systemd layer: each unit may exchange packets with its peers only,
+ * from the same site file as the nftables rules. */
+static void
+test_systemd_dropin_per_role(void **state)
+{
+	char *text = NULL;
+
+	(void)state;
+	assert_int_equal(fw_systemd_dropin(site, ROLE_RECEIVER, &text), 0);
+	assert_non_null(strstr(text, "[Service]\nIPAddressDeny=any\n"
+	    "IPAddressAllow=192.0.2.0/26\nIPAddressAllow=2001:db8:1::/48\n"
+	    "IPAddressAllow=192.0.2.0/26\nIPAddressAllow=192.0.2.64/26\n"
+	    "IPAddressAllow=198.51.100.2\n"));
+	assert_null(strstr(text, "203.0.113"));		/* no recipients */
+	assert_null(strstr(text, "192.0.2.128"));	/* SSH is not ours */
+	free(text);
+	assert_int_equal(fw_systemd_dropin(site, ROLE_VAULT, &text), 0);
+	assert_non_null(strstr(text, "IPAddressDeny=any\n"
+	    "IPAddressAllow=198.51.100.1\nIPAddressAllow=198.51.100.6\n"));
+	assert_null(strstr(text, "192.0.2."));
+	free(text);
+	assert_int_equal(fw_systemd_dropin(site, ROLE_SENDER, &text), 0);
+	assert_non_null(strstr(text, "IPAddressDeny=any\n"
+	    "IPAddressAllow=203.0.113.0/24\nIPAddressAllow=198.51.100.5\n"));
+	assert_non_null(strstr(text, "site digest "));
+	free(text);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_r02_receiver_rules),
+		cmocka_unit_test(test_systemd_dropin_per_role),
 		cmocka_unit_test(test_r05_vault_rules),
 		cmocka_unit_test(test_r03_sender_rules),
 		cmocka_unit_test(test_r24_lockdown_keeps_only_loopback),
