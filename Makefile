@@ -50,7 +50,7 @@ PROGRAMS :=
 TEST_PROGRAMS :=
 
 .PHONY: all test check unit integration fuzz-run deps bench demo clean \
-	tests-bin
+	tests-bin install
 all:
 
 include common/common.mk
@@ -91,6 +91,39 @@ demo:
 bench: all
 	@tests/deps.sh bench
 	tests/bench/run.sh $(BENCH)
+
+# `make install DESTDIR=... PREFIX=/usr`: the programs, systemd units,
+# sysusers.d and tmpfiles.d entries, man pages and the example site, in
+# Debian's places. Configuration and keys are the administrator's: see
+# docs/admin-guide.md.
+PREFIX ?= /usr
+SBINDIR := $(PREFIX)/sbin
+UNITDIR := $(PREFIX)/lib/systemd/system
+MANDIR := $(PREFIX)/share/man
+DOCDIR := $(PREFIX)/share/doc/sekisho
+SYSCONFDIR ?= /etc
+INSTALL_UNITS := $(wildcard deploy/systemd/*.service)
+INSTALL_EXAMPLES := $(wildcard deploy/examples/site/*.conf)
+
+install: all
+	install -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)/examples/policies $(DESTDIR)$(SYSCONFDIR)/sekisho
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 deploy/pki.sh $(DESTDIR)$(SBINDIR)/sekisho-pki
+	for u in $(INSTALL_UNITS); do \
+		sed 's|/usr/sbin/|$(SBINDIR)/|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	install -m 0644 deploy/sysusers.d/sekisho.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/
+	install -m 0644 deploy/tmpfiles.d/sekisho.conf $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/
+	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(INSTALL_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 deploy/examples/site/policies/*.policy \
+		$(DESTDIR)$(DOCDIR)/examples/policies/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf build

@@ -67,6 +67,7 @@ init_ca() {
 	openssl req -x509 -new -key "$d/ca.key" -subj "/CN=$cn" -days 3650 \
 		-sha256 -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
 		-addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-addext "subjectKeyIdentifier=hash" \
 		-out "$d/ca.crt" 2>/dev/null
 	chmod 644 "$d/ca.crt"
 	write_crl "$name"
@@ -109,6 +110,8 @@ issue() {
 		echo "basicConstraints=critical,CA:FALSE"
 		echo "keyUsage=critical,digitalSignature"
 		echo "extendedKeyUsage=$eku"
+		echo "subjectKeyIdentifier=hash"
+		echo "authorityKeyIdentifier=keyid"
 		if [ ${#san[@]} -gt 0 ]; then
 			(IFS=,; echo "subjectAltName=${san[*]}")
 		fi
@@ -199,10 +202,18 @@ renew() {
 # and write CRLs there); a new CA takes its place; CA/bundle.crt and
 # CA/bundle-crl.pem hold both, for the site to trust during the changeover.
 rotate_ca() {
-	local ca=$1 d="$top/$1" cn old
+	local ca=$1 d="$top/$1" cn old old_cn
 	[ -f "$d/ca.crt" ] || die "no CA $ca in $top"
-	cn=${2:-$(openssl x509 -in "$d/ca.crt" -noout -subject -nameopt multiline |
-		sed -n 's/^ *commonName *= *//p')}
+	old_cn=$(openssl x509 -in "$d/ca.crt" -noout -subject -nameopt multiline |
+		sed -n 's/^ *commonName *= *//p')
+	# The new CA needs a name of its own: certificates and CRLs are
+	# matched to their CA by name.
+	if [ $# -ge 2 ]; then
+		cn=$2
+	else
+		cn="${old_cn% (*} ($(date -u +%Y-%m-%dT%H%M%SZ))"
+	fi
+	[ "$cn" != "$old_cn" ] || die "the new CA needs another name than $old_cn"
 	old="$top/$ca.retired-$(date -u +%Y%m%dT%H%M%SZ)"
 	mv "$d" "$old"
 	ca_conf "$old"

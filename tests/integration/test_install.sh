@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# test_install.sh: `make install` into a staging DESTDIR, and the tree it
+# makes: programs, units (systemd-analyze verify), sysusers.d and
+# tmpfiles.d entries applied to a scratch root, man pages (man -l), and the
+# example site checked by the installed programs with a PKI made by the
+# installed sekisho-pki, laid out as docs/admin-guide.md says (R14, R17).
+. "$(dirname "$0")/lib.sh"
+
+S=$T/stage			# DESTDIR
+R=$T/root			# a scratch root for sysusers, tmpfiles, /etc
+SBIN=$S/usr/sbin
+
+setup() {
+	make -s -C "$TOP" install DESTDIR="$S" PREFIX=/usr >"$T/install.log" 2>&1
+}
+
+test_tree_has_every_part() {
+	local f
+	for f in usr/sbin/sekisho-receiver usr/sbin/sekisho-vault \
+	    usr/sbin/sekisho-sender usr/sbin/sekisho-firewall usr/sbin/sekisho-pki \
+	    usr/lib/systemd/system/sekisho-receiver.service \
+	    usr/lib/systemd/system/sekisho-vault.service \
+	    usr/lib/systemd/system/sekisho-sender.service \
+	    usr/lib/systemd/system/sekisho-firewall@.service \
+	    usr/lib/sysusers.d/sekisho.conf usr/lib/tmpfiles.d/sekisho.conf \
+	    usr/share/man/man5/sekisho.conf.5 usr/share/man/man8/sekisho-pki.8 \
+	    usr/share/man/man8/sekisho-receiver.8 usr/share/man/man8/sekisho-vault.8 \
+	    usr/share/man/man8/sekisho-sender.8 usr/share/man/man8/sekisho-firewall.8 \
+	    usr/share/doc/sekisho/examples/site.conf \
+	    usr/share/doc/sekisho/examples/policies/health-checkup.policy \
+	    usr/share/doc/sekisho/admin-guide.md; do
+		[ -f "$S/$f" ] || { echo "missing $f" >&2; return 1; }
+	done
+	[ -d "$S/etc/sekisho" ]
+}
+
+# Programs 0755, everything else 0644 or a folder 0755; nothing writable by
+# others, no set-id bit, and no key of any kind in the tree.
+test_r14_file_modes_and_no_keys() {
+	local bad
+	bad=$(find "$S" -type f -path '*/sbin/*' ! -perm 0755)
+	bad+=$(find "$S" -type f ! -path '*/sbin/*' ! -perm 0644)
+	bad+=$(find "$S" -type d ! -perm 0755)
+	bad+=$(find "$S" -perm -o+w ! -type l)
+	bad+=$(find "$S" -perm /6000)
+	bad+=$(find "$S" -name '*.key' -o -name '*.pem' -o -name 'master*')
+	[ -z "$bad" ] || { echo "$bad" >&2; return 1; }
+}
+
+# Units parse with no warning (the paths point into the staging tree).
+test_units_verify() {
+	local u out
+	command -v systemd-analyze >/dev/null || { echo "no systemd-analyze" >&2; return 1; }
+	mkdir -p "$T/units"
+	for u in "$S"/usr/lib/systemd/system/*.service; do
+		sed "s|/usr/sbin/|$SBIN/|g" "$u" > "$T/units/$(basename "$u")"
+	done
+	ln -s sekisho-firewall@.service "$T/units/sekisho-firewall@vault.service"
+	out=$(cd "$T/units" && systemd-analyze verify --man=no \
+		./sekisho-receiver.service ./sekisho-vault.service \
+		./sekisho-sender.service ./sekisho-firewall@vault.service 2>&1)
+	[ -z "$out" ] || { echo "$out" >&2; return 1; }
+	# The one-way lines are there (the fourth layer of DESIGN.md).
+	grep -q '^SystemCallFilter=~connect$' "$T/units/sekisho-receiver.service" &&
+	grep -q '^SystemCallFilter=~listen accept accept4$' "$T/units/sekisho-vault.service" &&
+	grep -q '^SystemCallFilter=~connect$' "$T/units/sekisho-sender.service" &&
+	grep -q '^IPAddressDeny=any$' "$T/units/sekisho-vault.service"
+}
+
+# sysusers.d and tmpfiles.d applied to a scratch root: the users exist and
+# each folder has its owner and mode.
+test_r17_sysusers_and_tmpfiles() {
+	local d
+	mkdir -p "$R/etc"
+	systemd-sysusers --root="$R" "$S/usr/lib/sysusers.d/sekisho.conf" &&
+	grep -q '^sekisho-vault:' "$R/etc/passwd" &&
+	systemd-tmpfiles --root="$R" --create \
+		"$S/usr/lib/tmpfiles.d/sekisho.conf" || return 1
+	for d in "receiver:700:sekisho-receiver" "vault:700:sekisho-vault" \
+	    "sender:700:sekisho-sender" "firewall:700:0"; do
+		set -- ${d//:/ }
+		[ "$(stat -c %a "$R/var/lib/sekisho/$1")" = "$2" ] || return 1
+		if [ "$3" = 0 ]; then
+			[ "$(stat -c %u "$R/var/lib/sekisho/$1")" = 0 ] || return 1
+		else
+			[ "$(stat -c %u "$R/var/lib/sekisho/$1")" = \
+			    "$(awk -F: -v u="$3" '$1 == u {print $3}' "$R/etc/passwd")" ] ||
+				return 1
+		fi
+	done
+	[ "$(stat -c %a "$R/etc/sekisho/keys")" = 700 ]
+}
+
+test_man_pages_render_without_warnings() {
+	local m out
+	command -v man >/dev/null || { echo "no man" >&2; return 1; }
+	for m in "$S"/usr/share/man/man*/*; do
+		out=$(MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)
+		[ -z "$out" ] || { echo "$m: $out" >&2; return 1; }
+		MANWIDTH=80 man -l "$m" 2>/dev/null | grep -q '^NAME' || return 1
+	done
+}
+
+# The example site with a PKI from the installed sekisho-pki, copied to a
+# root as the admin guide lays it out: every role's check-config passes,
+# the firewall renders, and the drop-in names the role's peers.
+test_example_site_checks_with_its_pki() {
+	local pki=$T/pki-site e=$R/etc/sekisho r
+	"$SBIN/sekisho-pki" "$pki" init-ca muni-ca "Example municipalities CA" &&
+	"$SBIN/sekisho-pki" "$pki" init-ca recip-ca "Example recipients CA" &&
+	"$SBIN/sekisho-pki" "$pki" init-ca internal-ca "Example internal CA" &&
+	"$SBIN/sekisho-pki" "$pki" host receiver --ip 10.200.0.10 --ip 172.16.1.1 &&
+	"$SBIN/sekisho-pki" "$pki" host vault &&
+	"$SBIN/sekisho-pki" "$pki" host sender --ip 10.210.0.10 --ip 172.16.2.1 &&
+	"$SBIN/sekisho-pki" "$pki" recipient pref-health-inst &&
+	for r in sato suzuki takahashi; do
+		"$SBIN/sekisho-pki" "$pki" operator "$r" >/dev/null || return 1
+	done
+	mkdir -p "$e/ca" "$e/certs" "$e/keys" "$e/operators" "$e/recipients" \
+		"$e/policies" "$R/var/lib/sekisho" || return 1
+	for r in muni-ca recip-ca internal-ca; do
+		cp "$pki/$r/ca.crt" "$e/ca/$r.crt" && cp "$pki/$r/crl.pem" "$e/ca/$r.crl" ||
+			return 1
+	done
+	for r in receiver vault sender; do
+		cp "$pki/internal-ca/issued/$r.crt" "$e/certs/" &&
+		install -m 0600 "$pki/internal-ca/issued/$r.key" "$e/keys/" || return 1
+	done
+	cp "$pki"/operators/*.pub "$e/operators/" &&
+	cp "$pki/recip-ca/issued/pref-health-inst.crt" "$e/recipients/" &&
+	cp "$S"/usr/share/doc/sekisho/examples/policies/*.policy "$e/policies/" ||
+		return 1
+	for r in site receiver vault sender; do
+		sed -e "s|/etc/sekisho|$e|g" -e "s|/var/lib/sekisho|$R/var/lib/sekisho|g" \
+			"$S/usr/share/doc/sekisho/examples/$r.conf" > "$e/$r.conf" || return 1
+	done
+	for r in receiver vault sender; do
+		"$SBIN/sekisho-$r" -c "$e/$r.conf" check-config || return 1
+		"$SBIN/sekisho-firewall" -c "$e/site.conf" --role "$r" render \
+			>/dev/null || return 1
+	done
+	"$SBIN/sekisho-firewall" -c "$e/site.conf" --role receiver systemd \
+		> "$T/peers.conf" &&
+	grep -q '^IPAddressAllow=10.11.100.0/24$' "$T/peers.conf" &&
+	grep -q '^IPAddressAllow=172.16.1.2$' "$T/peers.conf" &&
+	! grep -q '10.220.' "$T/peers.conf"
+}
+
+setup || { echo "setup failed"; cat "$T/install.log"; exit 1; }
+for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
+	check "$t" "$t"
+done
+summary
