@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ hc_open(SSL_CTX *ctx, const char *address, uint16_t port,
 	struct timeval tv = { .tv_sec = timeout_s, .tv_usec = 0 };
 	struct netaddr na;
 	socklen_t sslen;
-	int e;
+	int e, one = 1;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -57,6 +58,9 @@ hc_open(SSL_CTX *ctx, const char *address, uint16_t port,
 	/* The send timeout bounds connect(2) as well. */
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* A request's head and body are separate TLS records: without this,
+	 * Nagle holds the body until the peer's delayed ACK (40 ms). */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (struct sockaddr *)&ss, sslen) == -1) {
 		snprintf(why, whycap, "connecting to %s port %u: %s", address,
 		    port, strerror(errno));

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -372,13 +373,18 @@ linger(struct srv_conn *c)
 	}
 }
 
+/* Timeouts on a connection, and no Nagle delay. */
 static void
 set_timeouts(int fd, unsigned seconds)
 {
 	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+	int one = 1;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* A reply's head and body are separate TLS records: without this,
+	 * Nagle holds the body until the peer's delayed ACK (40 ms). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 static int
