@@ -49,8 +49,8 @@ LIBS_SECCOMP := -lseccomp
 PROGRAMS :=
 TEST_PROGRAMS :=
 
-.PHONY: all test check unit integration fuzz-run deps bench demo clean \
-	tests-bin install
+.PHONY: all test check unit integration fuzz-run deps bench demo demo-up \
+	demo-down clean tests-bin install
 all:
 
 include common/common.mk
@@ -80,14 +80,22 @@ test: deps
 deps:
 	@tests/deps.sh
 
-demo:
-	@echo "make demo: the three-host namespace test bed is not built yet"
-	@echo "(issue: three-host test bed). Today the receiver runs alone:"
-	@echo "see README.md, 'Try the receiver'."
-	@exit 1
+# `make demo`: the whole appliance in network namespaces, its story, and
+# everything removed again. `make demo-up` leaves it running (and writes
+# build/demo/env.sh); `make demo-down` removes it.
+demo: deps
+	$(MAKE) all
+	tests/bed/demo.sh run
+
+demo-up: deps
+	$(MAKE) all
+	tests/bed/demo.sh up
+
+demo-down:
+	tests/bed/demo.sh down
 
 # `make bench`: each case against a peer measured in the same run (nginx,
-# pandas); BENCH=upload, BENCH=download or BENCH=anonymize runs one group.
+# pandas); BENCH=upload, download, anonymize or pipeline runs one group.
 bench: all
 	@tests/deps.sh bench
 	tests/bench/run.sh $(BENCH)

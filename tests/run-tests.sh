@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 passed=0
 failed=0
 failures=()
+timings=()
 
 suite() {
-	local name=$1; shift
+	local name=$1 t0=$SECONDS; shift
 	echo "=== $name"
 	if "$@"; then
 		passed=$((passed + 1))
@@ -16,6 +17,7 @@ suite() {
 		failed=$((failed + 1))
 		failures+=("$name")
 	fi
+	timings+=("$((SECONDS - t0)) s  $name")
 }
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
@@ -57,6 +59,8 @@ for t in tests/integration/test_*.sh; do
 done
 
 echo
+echo "time per suite:"
+printf '  %s\n' "${timings[@]}"
 for f in "${failures[@]}"; do
 	echo "FAILED: $f"
 done

@@ -47,7 +47,7 @@ list(struct vault *v)
 
 	if (job_list(v->jobs_fd, &ids, &k) != 0)
 		fatalx("cannot read the jobs");
-	printf("%-16s  %-18s  %-6s  %-17s  %s\n", "ID", "DATASET", "MUNI",
+	printf("%-16s  %-24s  %-6s  %-17s  %s\n", "ID", "DATASET", "MUNI",
 	    "STATE", "APPROVALS");
 	for (i = 0; i < k; i++) {
 		if (job_load(v->jobs_fd, ids[i], &j) == 0) {
@@ -55,7 +55,7 @@ list(struct vault *v)
 			approval_count(v->jobs_fd, v->site, v->op_keys, &j, "approve",
 			    (int64_t)time(NULL), &n, &bad, ops, sizeof(ops),
 			    NULL, 0);
-			printf("%-16.16s  %-18s  %-6s  %-17s  %u of %u%s%s\n",
+			printf("%-16.16s  %-24s  %-6s  %-17s  %u of %u%s%s\n",
 			    j.id, j.dataset, j.municipality,
 			    job_state_name(j.state), n, ds ? ds->approvals : 2,
 			    n ? " by " : "", ops);

@@ -259,11 +259,58 @@ bench_anonymize() {
 	printf 'bench: anonymize_checkup_1m vault_peak_rss=%d KiB (goal < 524288)\n' "$rss"
 }
 
+# pipeline_10mb: on the namespace test bed (tests/bed/bed.sh), a 10 MB
+# CP932 check-up file from the municipality's curl to the recipient's curl:
+# upload, fetch, anonymize, two scripted approvals, publish, download. The
+# peer is the same file put to and fetched back from nginx over TLS 1.3
+# with client certificates (a plain file drop, no processing), on loopback.
+bench_pipeline() {
+	local ours=() peer=() split=() i t0 t1 t2 t3 id o p nport
+	BED_NAME=skbench$$ BED_DIR=$T/bed BED_BIN=$BIN
+	. "$TOP/tests/bed/bed.sh"
+	trap 'bed_down; stop_nginx; cleanup' EXIT
+	bed_up || return 1
+	make_pki >/dev/null
+	nport=$(free_port)
+	start_nginx "$nport" || return 1
+	for i in $(seq 1 "$ROUNDS"); do
+		python3 "$TOP/tests/data/gen_checkup.py" 110000 "$((60 + i))" \
+			"$T/p$i.csv" || return 1
+		t0=$(date +%s%N)
+		[ "$(bed_upload "$MUNI1" "$T/p$i.csv" health-checkup)" = 201 ] &&
+		id=$(bed_receipt_id) && bed_wait_state "$id" awaiting_approval || return 1
+		t1=$(date +%s%N)
+		bed_approve "$id" op1 >/dev/null && bed_approve "$id" op2 >/dev/null &&
+		bed_wait_state "$id" published || return 1
+		t2=$(date +%s%N)
+		bed_recip "$RECIP1" -o "$T/p$i.out" "$SENDER_URL/v1/releases/$id" ||
+			return 1
+		t3=$(date +%s%N)
+		ours+=("$(echo "($t3 - $t0) / 1000000000" | bc -l)")
+		split+=("upload to awaiting $(( (t1 - t0) / 1000000 )) ms, approvals to published $(( (t2 - t1) / 1000000 )) ms, download $(( (t3 - t2) / 1000000 )) ms")
+		cp "$T/p$i.csv" "$T/payload"
+		t0=$(date +%s%N)
+		[ "$(curl_as 131156 -o /dev/null -w '%{http_code}' -T "$T/payload" \
+			"https://127.0.0.1:$nport/v1/uploads/health-checkup/p$i.csv")" = 201 ] &&
+		curl_as 131156 -o "$T/p$i.back" \
+			"https://127.0.0.1:$nport/v1/uploads/health-checkup/p$i.csv" &&
+		cmp -s "$T/p$i.back" "$T/payload" || return 1
+		t1=$(date +%s%N)
+		peer+=("$(echo "($t1 - $t0) / 1000000000" | bc -l)")
+	done
+	o=$(printf '%s\n' "${ours[@]}" | median)
+	p=$(printf '%s\n' "${peer[@]}" | median)
+	printf 'bench: pipeline_10mb ours=%.2f s peer=%.2f s ratio=%.3f (median of %d, upload to download on the bed with scripted approvals; nginx PUT and GET peer)\n' \
+		"$o" "$p" "$(echo "$p / $o" | bc -l)" "$ROUNDS"
+	printf 'bench: pipeline_10mb last round: %s\n' "${split[-1]}"
+}
+
 command -v bc >/dev/null || { echo "bench needs bc (apt-get install bc)" >&2; exit 1; }
 case "${1:-all}" in
 upload) bench_upload ;;
 download) bench_download ;;
 anonymize) bench_anonymize ;;
-all) bench_upload; bench_download; bench_anonymize ;;
-*) echo "usage: run.sh [upload|download|anonymize|all]" >&2; exit 2 ;;
+pipeline) bench_pipeline ;;
+all) bench_upload; bench_download; bench_anonymize; bench_pipeline ;;
+*) echo "usage: run.sh [upload|download|anonymize|pipeline|all]" >&2; exit 2 ;;
 esac

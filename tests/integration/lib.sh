@@ -20,32 +20,21 @@ chmod 711 "$T"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-# Service users: started as root, each daemon becomes sekisho-<role>. The
-# users missing on this machine are made here and removed at exit.
-CREATED_USERS=()
-ensure_users() {
-	local u
-	for u in sekisho-receiver sekisho-vault sekisho-sender; do
-		id -u "$u" >/dev/null 2>&1 && continue
-		useradd --system --no-create-home --home-dir /nonexistent \
-			--shell /usr/sbin/nologin "$u" || return 1
-		CREATED_USERS+=("$u")
-	done
-}
-
 cleanup() {
-	local p u
+	local p
 	for p in "${PIDS[@]}"; do
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	service_users_remove "$T/.users"
 	rm -rf "$T"
-	for u in "${CREATED_USERS[@]}"; do
-		userdel "$u" 2>/dev/null
-	done
 }
 trap cleanup EXIT
-ensure_users || { echo "cannot create the service users" >&2; exit 1; }
+# The daemons' service users: the missing ones are made here, removed at
+# exit.
+. "$TOP/tests/service_users.sh"
+service_users_add "$T/.users" ||
+	{ echo "cannot create the service users" >&2; exit 1; }
 
 pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }

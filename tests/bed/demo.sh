@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# demo.sh: the whole appliance on the namespace test bed (tests/bed/bed.sh).
+#
+#   demo.sh run    set up, play the story, take everything down (make demo)
+#   demo.sh up     set up and leave it running; writes build/demo/env.sh
+#                  (make demo-up)
+#   demo.sh down   remove every namespace, process, user and file `up`
+#                  made; safe to run twice (make demo-down)
+#
+# The story: a municipality uploads a CP932 health check-up file with curl,
+# a second one seals its file to the vault with openssl cms first; the vault
+# fetches and anonymizes both; two operators approve each; the recipients
+# list and download their releases with curl; the report and the first
+# lines are shown; then a forbidden connection from each host is tried and
+# fails. Every step prints its duration.
+set -uo pipefail
+. "$(dirname "$0")/bed.sh"
+
+ENV_FILE=$BED_TOP/build/demo/env.sh
+GEN=$BED_TOP/tests/data/gen_checkup.py
+PROBE=$BED_TOP/tests/integration/netprobe.py
+W=$BED_DIR/work
+
+if [ -t 1 ]; then
+	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n== %s\n' "$*"; }
+fi
+
+# step "what" COMMAND...: runs it, prints how long it took; stops the story
+# on a failure.
+step() {
+	local what=$1 t0 t1 r; shift
+	t0=$(date +%s%N)
+	"$@"
+	r=$?
+	t1=$(date +%s%N)
+	printf '   [%s: %d ms]\n' "$what" $(( (t1 - t0) / 1000000 ))
+	[ "$r" -eq 0 ] || { echo "demo: '$what' failed" >&2; exit 1; }
+}
+
+upload_plain() {
+	python3 "$GEN" 20000 7 "$W/kenshin.csv" --encoding cp932 || return 1
+	echo "   $MUNI1 (Nakano) uploads kenshin.csv: $(stat -c %s "$W/kenshin.csv") bytes, CP932"
+	echo "   \$ ip netns exec $NS_MUNI curl --cert $MUNI1.crt --key $MUNI1.key -T kenshin.csv $RECEIVER_URL/v1/uploads/health-checkup/kenshin.csv"
+	[ "$(bed_upload "$MUNI1" "$W/kenshin.csv" health-checkup)" = 201 ] || return 1
+	ID1=$(bed_receipt_id)
+	echo "   receipt: $(cat "$BED_DIR/receipt")"
+}
+
+upload_sealed() {
+	local p=$BED_DIR/pki
+	python3 "$GEN" 15000 8 "$W/kenshin2.csv" --encoding cp932 || return 1
+	echo "   $MUNI2 (Sapporo) signs its file, then seals it to the vault's certificate:"
+	echo "   \$ openssl cms -sign ... | openssl cms -encrypt -aes-256-gcm -recip vault.crt"
+	openssl cms -sign -binary -nodetach -outform DER -in "$W/kenshin2.csv" \
+		-signer "$p/muni-ca/issued/$MUNI2.crt" \
+		-inkey "$p/muni-ca/issued/$MUNI2.key" -out "$W/kenshin2.signed" &&
+	openssl cms -encrypt -aes-256-gcm -binary -inform DER -outform DER \
+		-recip "$p/internal-ca/issued/vault.crt" -in "$W/kenshin2.signed" \
+		-out "$W/kenshin2.csv.cms" || return 1
+	[ "$(bed_upload "$MUNI2" "$W/kenshin2.csv.cms" health-checkup-sealed)" = 201 ] ||
+		return 1
+	ID2=$(bed_receipt_id)
+	echo "   receipt: $(cat "$BED_DIR/receipt")"
+	echo "   the receiver holds only ciphertext: it cannot open the envelope"
+}
+
+processed() {
+	bed_wait_state "$ID1" awaiting_approval 60 &&
+	bed_wait_state "$ID2" awaiting_approval 60 &&
+	bed_console release list
+}
+
+report() {
+	bed_console release show "$ID1" > "$W/show" || return 1
+	sed -n '1,/^release report:/p' "$W/show" | sed 's/^/   /'
+	sed -n '/^release report:/,$p' "$W/show" | tail -n +2 | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print("   rows in %(rows_in)d, out %(rows_out)d, suppressed %(rows_suppressed)d, "
+      "rejected %(rows_rejected)d" % r)
+print("   k = %(k)d, l = %(l_diversity)d: %(equivalence_classes)d classes, "
+      "the smallest of %(smallest_class)d rows" % r)
+print("   re-identification risk: highest %(risk_highest).4f, average "
+      "%(risk_average).4f" % r)
+for c in r["columns"]:
+    print("   %-8s %-10s %s" % (c["action"], c["role"], c["name"]))'
+}
+
+approvals() {
+	local id
+	for id in "$ID1" "$ID2"; do
+		bed_approve "$id" op1 | sed 's/^/   /' &&
+		bed_approve "$id" op2 | sed 's/^/   /' || return 1
+	done
+	bed_wait_state "$ID1" published 60 && bed_wait_state "$ID2" published 60
+}
+
+downloads() {
+	local p=$BED_DIR/pki
+	echo "   \$ ip netns exec $NS_RECIP curl --cert $RECIP1.crt --key $RECIP1.key $SENDER_URL/v1/releases"
+	bed_recip "$RECIP1" "$SENDER_URL/v1/releases" | python3 -m json.tool |
+		sed 's/^/   /' &&
+	bed_recip "$RECIP1" -C - -o "$W/release.csv" \
+		"$SENDER_URL/v1/releases/$ID1" || return 1
+	echo "   $RECIP1 downloaded release.csv; its first lines:"
+	head -6 "$W/release.csv" | sed 's/^/   /'
+	echo "   $RECIP2 takes sealed releases only: it downloads and opens one"
+	bed_recip "$RECIP2" -o "$W/release2.csv.cms" "$SENDER_URL/v1/releases/$ID2" &&
+	openssl cms -decrypt -binary -inform DER -in "$W/release2.csv.cms" \
+		-recip "$p/recip-ca/issued/$RECIP2.crt" \
+		-inkey "$p/recip-ca/issued/$RECIP2.key" -out "$W/release2.csv" &&
+	head -3 "$W/release2.csv" | sed 's/^/   /'
+}
+
+# forbid NS ADDR PORT WHAT: a TCP connection that must not open.
+forbid() {
+	if NETPROBE_TIMEOUT=1 bed_ns "$1" python3 "$PROBE" connect "$2" "$3"; then
+		echo "   FAIL: $4 connected" >&2
+		return 1
+	fi
+	echo "   refused: $4"
+}
+
+forbidden() {
+	local s
+	forbid "$NS_RECV" "$MUNI1_ADDR" 443 "receiver -> municipality $MUNI1_ADDR:443 (R02)" &&
+	forbid "$NS_RECV" "$VAULT_TO_RECV" 22 "receiver -> vault $VAULT_TO_RECV:22 (R05)" &&
+	forbid "$NS_VAULT" "$RECV_INT" 8443 "vault -> receiver's external port (R06)" &&
+	forbid "$NS_VAULT" "$MUNI1_ADDR" 443 "vault -> municipality (R06)" &&
+	forbid "$NS_SEND" "$RECIP1_ADDR" 443 "sender -> recipient $RECIP1_ADDR:443 (R03)" &&
+	forbid "$NS_SEND" "$VAULT_TO_SEND" 22 "sender -> vault (R05)" &&
+	forbid "$NS_RECIP" "$SEND_EXT" "$SEND_INT_PORT" "recipient -> sender's internal port" &&
+	forbid "$NS_MUNI" "$VAULT_TO_RECV" 22 "municipality -> vault" || return 1
+	echo "   and inside the receiver's own sandbox, connect(2) kills the process:"
+	s=0
+	bed_ns "$NS_RECV" "$BED_BIN/sekisho-receiver" -c "$BED_DIR/etc/receiver.conf" \
+		sandbox-check connect >/dev/null 2>&1 || s=$?
+	[ "$s" = 159 ] || { echo "   FAIL: exit $s" >&2; return 1; }
+	echo "   \$ sekisho-receiver ... sandbox-check connect: killed by SIGSYS (exit 159)"
+}
+
+audits() {
+	local r
+	for r in receiver vault sender; do
+		"$BED_BIN/sekisho-$r" audit verify "$BED_DIR/data/$r/audit.log" |
+			sed 's/^/   /' || return 1
+	done
+}
+
+story() {
+	mkdir -p "$W"
+	say "1. A municipality uploads its health check-up file with curl"
+	step "upload" upload_plain
+	say "2. A second municipality seals its file end to end first (openssl cms)"
+	step "sealed upload" upload_sealed
+	say "3. The vault fetches, checks, decrypts and anonymizes both (it never listens)"
+	step "fetch and processing" processed
+	say "4. The release report an operator reviews"
+	step "report" report
+	say "5. Two operators approve each release (R41)"
+	step "approvals and publishing" approvals
+	say "6. The recipients list and download their releases with curl"
+	step "downloads" downloads
+	say "7. Forbidden connections from each host fail"
+	step "forbidden connections" forbidden
+	say "8. Every host's audit log verifies"
+	step "audit" audits
+}
+
+case ${1:-} in
+run)
+	trap 'bed_down' EXIT
+	say "Setting up: five namespaces, PKI, firewalls, three daemons as their own users"
+	step "set-up" bed_up
+	t0=$(date +%s)
+	story
+	say "The story took $(( $(date +%s) - t0 )) s. Taking everything down."
+	;;
+up)
+	bed_up || { bed_down; exit 1; }
+	mkdir -p "$(dirname "$ENV_FILE")" && bed_env "$ENV_FILE"
+	cat <<EOF
+
+The appliance is up. Its parties' settings are in $ENV_FILE:
+
+  . $ENV_FILE
+  # a municipality uploads
+  ip netns exec \$NS_MUNI curl --interface \$MUNI1_ADDR --cacert \$CA \\
+      --cert \$MUNI1_CERT --key \$MUNI1_KEY -T file.csv \\
+      \$RECEIVER_URL/v1/uploads/health-checkup/file.csv
+  # operators at the vault's console
+  ip netns exec \$NS_VAULT \$BIN/sekisho-vault -c \$VAULT_CONF release list
+  ip netns exec \$NS_VAULT \$BIN/sekisho-vault -c \$VAULT_CONF release approve ID --operator op1 --key \$OP1_KEY
+  # a recipient
+  ip netns exec \$NS_RECIP curl --interface \$RECIP1_ADDR --cacert \$CA \\
+      --cert \$RECIP1_CERT --key \$RECIP1_KEY \$SENDER_URL/v1/releases
+  # the logs
+  tail -f \$LOGS/*.log
+
+Take it down with: make demo-down
+EOF
+	;;
+down)
+	bed_down
+	rm -rf "$(dirname "$ENV_FILE")"
+	echo "the test bed is down"
+	;;
+*)
+	echo "usage: demo.sh run|up|down" >&2
+	exit 2
+	;;
+esac
