@@ -186,7 +186,7 @@ main(int argc, char **argv)
 		usage();
 	conf = argv[2];
 	v.tmp_fd = v.jobs_fd = v.sources_fd = v.releases_fd = -1;
-	v.reports_fd = -1;
+	v.reports_fd = v.watch_fd = -1;
 	daemon_load_config(conf, ROLE_VAULT, &v.local, &v.site);
 	if (argc == 4 && strcmp(argv[3], "check-config") == 0) {
 		vault_load_policies(&v);

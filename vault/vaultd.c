@@ -22,7 +22,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/inotify.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -772,7 +775,10 @@ advance(struct vault *v, const char *id)
 		break;
 	case JOB_AWAITING:
 		decide(v, &j);
-		break;
+		if (j.state != JOB_APPROVED)
+			break;
+		/* Approved: publish in this same round. */
+		/* FALLTHROUGH */
 	case JOB_APPROVED:
 		if (now < v->next_send)
 			break;
@@ -916,6 +922,59 @@ vault_open(struct vault *v, int for_daemon)
 }
 
 /*
+ * Operators sign at the console by appending to jobs/ID.approvals: watch
+ * for that, so that a release goes out the moment its last approval is
+ * written, not at the next round. The watch is made before the sandbox.
+ */
+static void
+watch_approvals(struct vault *v)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/jobs", v->local.data_dir) >=
+	    (int)sizeof(path) ||
+	    (v->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
+	    inotify_add_watch(v->watch_fd, path, IN_CLOSE_WRITE) == -1) {
+		log_warnx("no watch on %s (%s): approvals are seen at the next "
+		    "round", path, strerror(errno));
+		if (v->watch_fd != -1)
+			close(v->watch_fd);
+		v->watch_fd = -1;
+	}
+}
+
+/* Sleeps a round (1 s) unless an approvals file is written first. */
+static void
+wait_for_work(struct vault *v)
+{
+	union {
+		struct inotify_event ev;
+		char buf[4096];
+	} u;
+	struct pollfd pfd = { .fd = v->watch_fd, .events = POLLIN };
+	const struct inotify_event *ev;
+	int64_t until = (int64_t)util_now_ms() + 1000, left;
+	ssize_t n, off;
+
+	while (!v->stop && (left = until - (int64_t)util_now_ms()) > 0) {
+		if (v->watch_fd == -1) {
+			usleep(100000);
+			continue;
+		}
+		if (poll(&pfd, 1, left > 100 ? 100 : (int)left) <= 0)
+			continue;
+		if ((n = read(v->watch_fd, u.buf, sizeof(u.buf))) <= 0)
+			continue;
+		for (off = 0; off + (ssize_t)sizeof(*ev) <= n;
+		    off += (ssize_t)(sizeof(*ev) + ev->len)) {
+			ev = (const struct inotify_event *)(u.buf + off);
+			if (ev->len > 0 && strstr(ev->name, ".approvals") != NULL)
+				return;
+		}
+	}
+}
+
+/*
  * Start-up, in the order sandbox.h gives: as root the firewall check, the
  * TLS key, the policies (with the tables they name), the operators' public
  * keys, the recipients' certificates, the municipalities' CA and CRL and
@@ -940,6 +999,7 @@ vault_start(struct vault *v)
 		fatalx("the CP932 tables cannot be built (glibc's iconv)");
 	daemon_drop(&v->local, &layers);
 	vault_open(v, 1);
+	watch_approvals(v);
 	daemon_sandbox(&v->local, v->site, &layers);
 }
 
@@ -973,8 +1033,7 @@ vault_run(struct vault *v)
 			}
 			round_of_jobs(v);
 		}
-		for (int i = 0; i < 10 && !v->stop; i++)
-			usleep(100000);
+		wait_for_work(v);
 	}
 	audit_append(v->audit, &ev);
 	log_info("stopped");

@@ -30,6 +30,7 @@ struct vault {
 	int sources_fd;			/* data_dir/sources: uploads, sealed */
 	int releases_fd;		/* data_dir/releases: sealed */
 	int reports_fd;			/* data_dir/reports: JSON, no data */
+	int watch_fd;			/* inotify on jobs/, or -1 */
 	unsigned recv_backoff, send_backoff;	/* seconds, 0: none */
 	int64_t next_poll, next_send;
 	volatile sig_atomic_t stop;

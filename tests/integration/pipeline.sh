@@ -123,12 +123,13 @@ stop_vault() {
 	wait "$VAULT_PID" 2>/dev/null
 }
 
-# kill_when PID LOG PATTERN: kill -9 the moment LOG shows PATTERN anew.
+# kill_when PID LOG PATTERN: kill -9 the moment LOG shows PATTERN, which
+# names an id new to this test (counted from the start of the log: the
+# daemon may log it before the test starts to look).
 kill_when() {
-	local pid=$1 log=$2 pat=$3 before i
-	before=$(grep -c "$pat" "$log" 2>/dev/null)
+	local pid=$1 log=$2 pat=$3 i
 	for i in $(seq 1 3000); do
-		if [ "$(grep -c "$pat" "$log" 2>/dev/null)" -gt "${before:-0}" ]; then
+		if grep -q "$pat" "$log" 2>/dev/null; then
 			kill -9 "$pid" 2>/dev/null
 			wait "$pid" 2>/dev/null
 			return 0
@@ -136,6 +137,17 @@ kill_when() {
 		sleep 0.01
 	done
 	echo "never saw '$pat' in $log" >&2
+	return 1
+}
+
+# wait_gone PATH [SECONDS]: until PATH no longer exists.
+wait_gone() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 10))); do
+		[ -e "$1" ] || return 0
+		sleep 0.1
+	done
+	echo "$1 is still there" >&2
 	return 1
 }
 
