@@ -126,20 +126,23 @@ recipients = (
 CONF
 }
 
-# write_local NAME [LIMITS]: the receiver's local configuration.
-write_local() {
-	local limits=${1:-disk_reserve = 0L;}
-	cat > "$T/receiver.conf" <<CONF
-role = "receiver";
+# write_role_local ROLE DATA LIMITS: a daemon's local configuration on
+# loopback without the firewall check: $T/ROLE.conf, its data in $T/DATA.
+write_role_local() {
+	cat > "$T/$1.conf" <<CONF
+role = "$1";
 site = "site.conf";
-data_dir = "data";
-certificate = "pki/internal-ca/issued/receiver.crt";
-key = "pki/internal-ca/issued/receiver.key";
-master_key = "data/master.key";
+data_dir = "$2";
+certificate = "pki/internal-ca/issued/$1.crt";
+key = "pki/internal-ca/issued/$1.key";
+master_key = "$2/master.key";
 require_firewall = false;
-limits: { $limits };
+limits: { $3 };
 CONF
 }
+
+# write_local [LIMITS]: the receiver's (data in data/).
+write_local() { write_role_local receiver data "${1:-disk_reserve = 0L;}"; }
 
 # wait_listening PID LOG BEFORE: waits until LOG has more "listening on"
 # lines than BEFORE. (Probing the port instead can connect a client socket
@@ -169,34 +172,14 @@ start_receiver() {
 	wait_listening "$RECEIVER_PID" "$T/receiver.log" "${before:-0}"
 }
 
-# write_sender_local: the sender's local configuration (data in sdata/).
+# write_sender_local: the sender's (data in sdata/).
 write_sender_local() {
-	cat > "$T/sender.conf" <<CONF
-role = "sender";
-site = "site.conf";
-data_dir = "sdata";
-certificate = "pki/internal-ca/issued/sender.crt";
-key = "pki/internal-ca/issued/sender.key";
-master_key = "sdata/master.key";
-require_firewall = false;
-limits: { max_connections = 64; read_timeout = 30; disk_reserve = 0L; };
-CONF
+	write_role_local sender sdata \
+		"max_connections = 64; read_timeout = 30; disk_reserve = 0L;"
 }
 
-# write_vault_local [LIMITS]: the vault's local configuration (data in
-# vdata/).
-write_vault_local() {
-	cat > "$T/vault.conf" <<CONF
-role = "vault";
-site = "site.conf";
-data_dir = "vdata";
-certificate = "pki/internal-ca/issued/vault.crt";
-key = "pki/internal-ca/issued/vault.key";
-master_key = "vdata/master.key";
-require_firewall = false;
-limits: { ${1:-} };
-CONF
-}
+# write_vault_local [LIMITS]: the vault's (data in vdata/).
+write_vault_local() { write_role_local vault vdata "${1:-}"; }
 
 # start_sender: runs it in the background and waits until it listens.
 start_sender() {
