@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/cms.h>
@@ -16,7 +15,6 @@
 #include "envelope.h"
 #include "sk.h"
 #include "tls.h"
-#include "util.h"
 
 static void
 why_ssl(char *why, size_t whycap, const char *what)

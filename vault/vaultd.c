@@ -956,12 +956,9 @@ wait_for_work(struct vault *v)
 	int64_t until = (int64_t)util_now_ms() + 1000, left;
 	ssize_t n, off;
 
+	/* Without a watch (fd -1), poll only sleeps; TERM interrupts it. */
 	while (!v->stop && (left = until - (int64_t)util_now_ms()) > 0) {
-		if (v->watch_fd == -1) {
-			usleep(100000);
-			continue;
-		}
-		if (poll(&pfd, 1, left > 100 ? 100 : (int)left) <= 0)
+		if (poll(&pfd, 1, (int)left) <= 0)
 			continue;
 		if ((n = read(v->watch_fd, u.buf, sizeof(u.buf))) <= 0)
 			continue;
