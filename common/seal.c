@@ -77,22 +77,6 @@ struct seal_reader {
 	EVP_CIPHER_CTX *ctx;
 };
 
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 /* AES-256-GCM in one call; used for chunks, metadata and key wrapping. */
 static int
 gcm(EVP_CIPHER_CTX *ctx, int enc, const uint8_t *key, const uint8_t iv[12],
@@ -126,7 +110,7 @@ chunk_nonce(const uint8_t *header, uint32_t index, uint8_t flag,
     uint8_t nonce[12])
 {
 	memcpy(nonce, header + 20, 7);
-	put_u32(nonce + 7, index);
+	sk_put_be32(nonce + 7, index);
 	nonce[11] = flag;
 }
 
@@ -178,26 +162,110 @@ seal_master_wipe(struct seal_master *m)
 	sk_wipe(m, sizeof(*m));
 }
 
+/* A fresh object key and the header that carries it, wrapped under m. */
 static int
-writer_header(struct seal_writer *w, const struct seal_master *m)
+make_header(const struct seal_master *m, size_t chunk_size,
+    struct seal_handoff *h)
 {
 	uint8_t iv[12], tag[SEAL_TAG_LEN];
+	EVP_CIPHER_CTX *ctx;
 	int r;
 
-	memset(w->header, 0, sizeof(w->header));
-	memcpy(w->header, SEAL_MAGIC, 8);
-	put_u32(w->header + 8, (uint32_t)w->chunk_size);
-	memcpy(w->header + 12, m->key_id, 8);
-	if ((r = util_random(w->header + 20, 7)) != 0 ||
-	    (r = util_random(w->key, sizeof(w->key))) != 0 ||
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return SK_ENOMEM;
+	memset(h, 0, sizeof(*h));
+	h->chunk_size = (uint32_t)chunk_size;
+	memcpy(h->header, SEAL_MAGIC, 8);
+	sk_put_be32(h->header + 8, (uint32_t)chunk_size);
+	memcpy(h->header + 12, m->key_id, 8);
+	if ((r = util_random(h->header + 20, 7)) != 0 ||
+	    (r = util_random(h->key, sizeof(h->key))) != 0 ||
 	    (r = util_random(iv, sizeof(iv))) != 0)
-		return r;
-	memcpy(w->header + 27, iv, sizeof(iv));
+		goto out;
+	memcpy(h->header + 27, iv, sizeof(iv));
 	/* The wrap is bound to the header fields before it. */
-	if ((r = gcm(w->ctx, 1, m->key, iv, w->header, 27, w->key, SEAL_KEY_LEN,
-	    w->header + 39, tag)) != 0)
+	if ((r = gcm(ctx, 1, m->key, iv, h->header, 27, h->key, SEAL_KEY_LEN,
+	    h->header + 39, tag)) != 0)
+		goto out;
+	memcpy(h->header + 71, tag, sizeof(tag));
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	if (r != 0)
+		sk_wipe(h, sizeof(*h));
+	return r;
+}
+
+/* The chunk size a header declares, checked. */
+static int
+header_chunk_size(const uint8_t *header, size_t *out)
+{
+	uint32_t cs;
+
+	if (memcmp(header, SEAL_MAGIC, 8) != 0)
+		return SK_EFORMAT;
+	cs = sk_get_be32(header + 8);
+	if (cs == 0 || cs > SEAL_CHUNK_MAX)
+		return SK_EFORMAT;
+	*out = cs;
+	return 0;
+}
+
+int
+seal_object_create(const struct seal_master *m, int dirfd,
+    const char *tmpname, size_t chunk_size, struct seal_handoff *h, int *fd)
+{
+	int r, f;
+
+	if (chunk_size == 0)
+		chunk_size = SEAL_CHUNK_DEFAULT;
+	if (chunk_size > SEAL_CHUNK_MAX || strlen(tmpname) >= 256)
+		return SK_EINVAL;
+	if ((r = make_header(m, chunk_size, h)) != 0)
 		return r;
-	memcpy(w->header + 71, tag, sizeof(tag));
+	f = openat(dirfd, tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (f == -1) {
+		sk_wipe(h, sizeof(*h));
+		return errno == EEXIST ? SK_EEXIST : SK_ESYS;
+	}
+	if ((r = util_write_all(f, h->header, sizeof(h->header))) != 0) {
+		close(f);
+		unlinkat(dirfd, tmpname, 0);
+		sk_wipe(h, sizeof(*h));
+		return r;
+	}
+	*fd = f;
+	return 0;
+}
+
+int
+seal_writer_attach(int fd, const struct seal_handoff *h,
+    struct seal_writer **out)
+{
+	struct seal_writer *w;
+	size_t cs;
+	int r;
+
+	if ((r = header_chunk_size(h->header, &cs)) != 0)
+		return r;
+	if (cs != h->chunk_size)
+		return SK_EFORMAT;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return SK_ENOMEM;
+	w->fd = -1;
+	w->tmpdirfd = -1;
+	w->chunk_size = cs;
+	if ((w->plain = malloc(cs)) == NULL ||
+	    (w->cipher = malloc(cs + SEAL_TAG_LEN)) == NULL ||
+	    (w->ctx = EVP_CIPHER_CTX_new()) == NULL) {
+		seal_writer_free(w);
+		return SK_ENOMEM;
+	}
+	memcpy(w->header, h->header, sizeof(w->header));
+	memcpy(w->key, h->key, sizeof(w->key));
+	w->fd = fd;
+	w->file_off = sizeof(w->header);
+	*out = w;
 	return 0;
 }
 
@@ -205,41 +273,24 @@ int
 seal_writer_open(const struct seal_master *m, int dirfd, const char *tmpname,
     size_t chunk_size, struct seal_writer **out)
 {
+	struct seal_handoff h;
 	struct seal_writer *w;
-	int r;
+	int r, fd;
 
-	if (chunk_size == 0)
-		chunk_size = SEAL_CHUNK_DEFAULT;
-	if (chunk_size > SEAL_CHUNK_MAX || strlen(tmpname) >= 256)
-		return SK_EINVAL;
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return SK_ENOMEM;
-	w->fd = -1;
+	if ((r = seal_object_create(m, dirfd, tmpname, chunk_size, &h,
+	    &fd)) != 0)
+		return r;
+	r = seal_writer_attach(fd, &h, &w);
+	sk_wipe(&h, sizeof(h));
+	if (r != 0) {
+		close(fd);
+		unlinkat(dirfd, tmpname, 0);
+		return r;
+	}
 	w->tmpdirfd = dirfd;
-	w->chunk_size = chunk_size;
 	snprintf(w->tmpname, sizeof(w->tmpname), "%s", tmpname);
-	if ((w->plain = malloc(chunk_size)) == NULL ||
-	    (w->cipher = malloc(chunk_size + SEAL_TAG_LEN)) == NULL ||
-	    (w->ctx = EVP_CIPHER_CTX_new()) == NULL) {
-		r = SK_ENOMEM;
-		goto fail;
-	}
-	if ((r = writer_header(w, m)) != 0)
-		goto fail;
-	w->fd = openat(dirfd, tmpname, O_WRONLY | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (w->fd == -1) {
-		r = SK_ESYS;
-		goto fail;
-	}
-	if ((r = util_write_all(w->fd, w->header, sizeof(w->header))) != 0)
-		goto fail;
-	w->file_off = sizeof(w->header);
 	*out = w;
 	return 0;
-fail:
-	seal_writer_free(w);
-	return r;
 }
 
 /* Seals one chunk of plaintext from src (the chunk buffer, or the caller's
@@ -490,7 +541,7 @@ seal_writer_finish(struct seal_writer *w, const void *meta, size_t metalen)
 	chunk_nonce(w->header, UINT32_MAX, SEAL_FLAG_META, nonce);
 	r = gcm(w->ctx, 1, w->key, nonce, w->header, sizeof(w->header), meta,
 	    metalen, rec, rec + metalen);
-	put_u32(rec + metalen + SEAL_TAG_LEN, (uint32_t)metalen);
+	sk_put_be32(rec + metalen + SEAL_TAG_LEN, (uint32_t)metalen);
 	if (r == 0)
 		r = util_write_all(w->fd, rec, reclen);
 	free(rec);
@@ -502,18 +553,32 @@ seal_writer_finish(struct seal_writer *w, const void *meta, size_t metalen)
 }
 
 int
-seal_writer_commit(struct seal_writer *w, int tmpdirfd, int dstdirfd,
+seal_commit(int tmpdirfd, const char *tmpname, int dstdirfd,
     const char *name)
 {
-	if (!w->finished || w->committed)
-		return SK_EINVAL;
-	if (renameat2(tmpdirfd, w->tmpname, dstdirfd, name,
+	if (renameat2(tmpdirfd, tmpname, dstdirfd, name,
 	    RENAME_NOREPLACE) == -1)
 		return errno == EEXIST ? SK_EEXIST : SK_ESYS;
-	w->committed = 1;
 	if (fsync(dstdirfd) == -1 || fsync(tmpdirfd) == -1)
 		return SK_ESYS;
 	return 0;
+}
+
+int
+seal_writer_commit(struct seal_writer *w, int tmpdirfd, int dstdirfd,
+    const char *name)
+{
+	int r;
+
+	if (!w->finished || w->committed || w->tmpdirfd == -1)
+		return SK_EINVAL;
+	r = seal_commit(tmpdirfd, w->tmpname, dstdirfd, name);
+	/* Renamed (even if a folder's fsync then failed): not ours to
+	 * remove any more. */
+	if (r == 0 || (r == SK_ESYS && faccessat(tmpdirfd, w->tmpname, F_OK,
+	    AT_SYMLINK_NOFOLLOW) != 0))
+		w->committed = 1;
+	return r;
 }
 
 uint64_t
@@ -535,7 +600,7 @@ seal_writer_free(struct seal_writer *w)
 	}
 	if (w->fd != -1) {
 		close(w->fd);
-		if (!w->committed)
+		if (!w->committed && w->tmpdirfd != -1)
 			unlinkat(w->tmpdirfd, w->tmpname, 0);
 	}
 	sk_wipe(w->key, sizeof(w->key));
@@ -558,7 +623,7 @@ reader_layout(struct seal_reader *r, uint64_t file_size)
 		return SK_EAUTH;
 	if ((e = util_pread_full(r->fd, lenbuf, 4, file_size - 4)) != 0)
 		return e;
-	r->meta_len = get_u32(lenbuf);
+	r->meta_len = sk_get_be32(lenbuf);
 	if (r->meta_len > SEAL_META_MAX || file_size < SEAL_HEADER_LEN +
 	    SEAL_TAG_LEN + (uint64_t)r->meta_len + SEAL_TAG_LEN + 4)
 		return SK_EAUTH;
@@ -571,25 +636,47 @@ reader_layout(struct seal_reader *r, uint64_t file_size)
 	return 0;
 }
 
-static int
-reader_unwrap(struct seal_reader *r, const struct seal_master *m)
+int
+seal_object_open(const struct seal_master *m, int dirfd, const char *name,
+    uint8_t key[SEAL_KEY_LEN], int *fd)
 {
-	uint8_t tag[SEAL_TAG_LEN];
+	uint8_t header[SEAL_HEADER_LEN], tag[SEAL_TAG_LEN];
+	EVP_CIPHER_CTX *ctx = NULL;
+	size_t cs;
+	int f, e;
 
-	if (memcmp(r->header, SEAL_MAGIC, 8) != 0)
-		return SK_EFORMAT;
-	if (memcmp(r->header + 12, m->key_id, 8) != 0)
-		return SK_EAUTH;	/* sealed under another master key */
-	r->chunk_size = get_u32(r->header + 8);
-	if (r->chunk_size == 0 || r->chunk_size > SEAL_CHUNK_MAX)
-		return SK_EFORMAT;
-	memcpy(tag, r->header + 71, sizeof(tag));
-	return gcm(r->ctx, 0, m->key, r->header + 27, r->header, 27,
-	    r->header + 39, SEAL_KEY_LEN, r->key, tag);
+	if ((f = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? SK_ENOTFOUND : SK_ESYS;
+	if ((e = util_pread_full(f, header, SEAL_HEADER_LEN, 0)) != 0) {
+		e = e == SK_ETRUNCATED ? SK_EAUTH : e;
+		goto fail;
+	}
+	if ((e = header_chunk_size(header, &cs)) != 0)
+		goto fail;
+	if (memcmp(header + 12, m->key_id, 8) != 0) {
+		e = SK_EAUTH;	/* sealed under another master key */
+		goto fail;
+	}
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL) {
+		e = SK_ENOMEM;
+		goto fail;
+	}
+	memcpy(tag, header + 71, sizeof(tag));
+	if ((e = gcm(ctx, 0, m->key, header + 27, header, 27, header + 39,
+	    SEAL_KEY_LEN, key, tag)) != 0)
+		goto fail;
+	EVP_CIPHER_CTX_free(ctx);
+	*fd = f;
+	return 0;
+fail:
+	EVP_CIPHER_CTX_free(ctx);
+	sk_wipe(key, SEAL_KEY_LEN);
+	close(f);
+	return e;
 }
 
 int
-seal_reader_open(const struct seal_master *m, int dirfd, const char *name,
+seal_reader_attach(int fd, const uint8_t key[SEAL_KEY_LEN],
     struct seal_reader **out)
 {
 	struct seal_reader *r;
@@ -598,28 +685,25 @@ seal_reader_open(const struct seal_master *m, int dirfd, const char *name,
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return SK_ENOMEM;
+	r->fd = -1;
 	r->cur_chunk = UINT64_MAX;
-	if ((r->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		e = errno == ENOENT ? SK_ENOTFOUND : SK_ESYS;
-		free(r);
-		return e;
-	}
 	if ((r->ctx = EVP_CIPHER_CTX_new()) == NULL) {
 		e = SK_ENOMEM;
 		goto fail;
 	}
-	if (fstat(r->fd, &st) == -1) {
+	if (fstat(fd, &st) == -1) {
 		e = SK_ESYS;
 		goto fail;
 	}
-	if ((e = util_pread_full(r->fd, r->header, SEAL_HEADER_LEN, 0)) != 0) {
+	if ((e = util_pread_full(fd, r->header, SEAL_HEADER_LEN, 0)) != 0) {
 		e = e == SK_ETRUNCATED ? SK_EAUTH : e;
 		goto fail;
 	}
-	if ((e = reader_unwrap(r, m)) != 0 ||
+	r->fd = fd;
+	if ((e = header_chunk_size(r->header, &r->chunk_size)) != 0 ||
 	    (e = reader_layout(r, (uint64_t)st.st_size)) != 0)
 		goto fail;
+	memcpy(r->key, key, SEAL_KEY_LEN);
 	if ((r->plain = malloc(r->chunk_size)) == NULL ||
 	    (r->cipher = malloc(r->chunk_size + SEAL_TAG_LEN)) == NULL) {
 		e = SK_ENOMEM;
@@ -628,7 +712,24 @@ seal_reader_open(const struct seal_master *m, int dirfd, const char *name,
 	*out = r;
 	return 0;
 fail:
+	r->fd = -1;		/* the caller still owns fd on failure */
 	seal_reader_free(r);
+	return e;
+}
+
+int
+seal_reader_open(const struct seal_master *m, int dirfd, const char *name,
+    struct seal_reader **out)
+{
+	uint8_t key[SEAL_KEY_LEN];
+	int fd, e;
+
+	if ((e = seal_object_open(m, dirfd, name, key, &fd)) != 0)
+		return e;
+	e = seal_reader_attach(fd, key, out);
+	sk_wipe(key, sizeof(key));
+	if (e != 0)
+		close(fd);
 	return e;
 }
 

@@ -47,6 +47,42 @@ int seal_master_create(const char *path);
 /* Wipes the key from memory. */
 void seal_master_wipe(struct seal_master *m);
 
+/*
+ * What one process hands another so that it can write an object that the
+ * first created (privilege separation: the store creates, the net process
+ * seals the bytes as they arrive). It holds the object's own key, never the
+ * master key: wipe it after use.
+ */
+struct seal_handoff {
+	uint32_t chunk_size;
+	uint8_t header[SEAL_HEADER_LEN];
+	uint8_t key[SEAL_KEY_LEN];
+};
+
+/*
+ * Creates the temporary file tmpname in dirfd (O_EXCL, mode 0600), makes a
+ * fresh object key, wraps it under m and writes the header. Returns the
+ * write descriptor in *fd (the caller's to close) and what a writer needs
+ * in *h. chunk_size 0 means SEAL_CHUNK_DEFAULT.
+ */
+int seal_object_create(const struct seal_master *m, int dirfd,
+    const char *tmpname, size_t chunk_size, struct seal_handoff *h, int *fd);
+
+/*
+ * Moves a finished temporary file into place without replacing (SK_EEXIST)
+ * and fsyncs both folders.
+ */
+int seal_commit(int tmpdirfd, const char *tmpname, int dstdirfd,
+    const char *name);
+
+/*
+ * Opens a sealed object and unwraps its key with m: the read descriptor in
+ * *fd (the caller's) and the object key in key (wipe it after use).
+ * SK_EAUTH if the header was altered or sealed under another master key.
+ */
+int seal_object_open(const struct seal_master *m, int dirfd, const char *name,
+    uint8_t key[SEAL_KEY_LEN], int *fd);
+
 struct seal_writer;
 
 /*
@@ -55,6 +91,14 @@ struct seal_writer;
  */
 int seal_writer_open(const struct seal_master *m, int dirfd,
     const char *tmpname, size_t chunk_size, struct seal_writer **out);
+
+/*
+ * A writer on a descriptor from seal_object_create (possibly made in another
+ * process). It owns fd on success; on failure fd is still the caller's. It
+ * never unlinks anything: the creator removes or commits the file.
+ */
+int seal_writer_attach(int fd, const struct seal_handoff *h,
+    struct seal_writer **out);
 
 /*
  * Moves encryption and writing to a thread of the writer's own, so that the
@@ -92,6 +136,15 @@ struct seal_reader;
 
 /* Opens a sealed object and unwraps its key. SK_EAUTH if tampered. */
 int seal_reader_open(const struct seal_master *m, int dirfd, const char *name,
+    struct seal_reader **out);
+
+/*
+ * A reader on a descriptor from seal_object_open with its object key (from
+ * another process, say): it owns fd on success; on failure fd is still the
+ * caller's. Every chunk is authenticated under key with the file's header,
+ * so a header or key that do not belong together fail with SK_EAUTH.
+ */
+int seal_reader_attach(int fd, const uint8_t key[SEAL_KEY_LEN],
     struct seal_reader **out);
 
 /* The plaintext size, derived from the file size. */

@@ -65,4 +65,21 @@ int sk_filename_valid(const char *name);
 /* Returns 1 if s is 1 to max lowercase hex digits (an object id). */
 int sk_hexid_valid(const char *s, size_t max);
 
+/* Big-endian 32-bit integers in byte buffers (file headers, messages). */
+static inline void
+sk_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t
+sk_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
 #endif
