@@ -9,6 +9,7 @@ COMMON_SRCS := \
 	common/jsonr.c \
 	common/log.c \
 	common/netaddr.c \
+	common/proc.c \
 	common/sandbox.c \
 	common/seal.c \
 	common/server.c \
