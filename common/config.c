@@ -1076,6 +1076,17 @@ site_find_recipient(const struct site_config *site, const char *id)
 	return NULL;
 }
 
+const struct config_municipality *
+site_find_municipality(const struct site_config *site, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < site->nmunicipalities; i++)
+		if (strcmp(site->municipalities[i].id, id) == 0)
+			return &site->municipalities[i];
+	return NULL;
+}
+
 const struct config_dataset *
 site_find_dataset(const struct site_config *site, const char *id)
 {

@@ -166,6 +166,8 @@ const struct config_recipient *site_find_recipient_by_identity(
     const struct site_config *site, const char *identity);
 const struct config_recipient *site_find_recipient(
     const struct site_config *site, const char *id);
+const struct config_municipality *site_find_municipality(
+    const struct site_config *site, const char *id);
 const struct config_dataset *site_find_dataset(const struct site_config *site,
     const char *id);
 /* Returns 1 if the municipality may upload the dataset. */

@@ -164,12 +164,13 @@ daemon_drop(const struct local_config *local, struct sandbox_layers *layers)
 
 void
 daemon_sandbox(const struct local_config *local,
-    const struct site_config *site, struct sandbox_layers *layers)
+    const struct site_config *site, enum sandbox_kind kind,
+    struct sandbox_layers *layers)
 {
 	struct sandbox_spec spec;
 	char why[256], line[320];
 
-	sandbox_spec_for(local, site, &spec);
+	sandbox_spec_for(local, site, kind, &spec);
 	if (sandbox_enter(&spec, layers, why, sizeof(why)) != 0)
 		fatalx("sandbox: %s", why);
 	sandbox_describe(layers, line, sizeof(line));
@@ -178,7 +179,7 @@ daemon_sandbox(const struct local_config *local,
 
 int
 daemon_sandbox_check(const struct local_config *local,
-    const struct site_config *site, const char *call,
+    const struct site_config *site, enum sandbox_kind kind, const char *call,
     long (*role_probe)(const char *call))
 {
 	struct sandbox_layers layers;
@@ -186,7 +187,7 @@ daemon_sandbox_check(const struct local_config *local,
 
 	memset(&layers, 0, sizeof(layers));
 	daemon_drop(local, &layers);
-	daemon_sandbox(local, site, &layers);
+	daemon_sandbox(local, site, kind, &layers);
 	/* stdout is flushed now: after the call there may be nothing left. */
 	printf("trying %s inside the %s sandbox\n", call,
 	    config_role_name(local->role));

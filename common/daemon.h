@@ -40,17 +40,18 @@ int daemon_init(const struct local_config *local);
 void daemon_drop(const struct local_config *local,
     struct sandbox_layers *layers);
 
-/* Enters the role's sandbox (sandbox_enter) and logs its layers; exits on
+/* Enters the sandbox of the role's process kind (sandbox_enter) and logs its layers; exits on
  * failure. */
 void daemon_sandbox(const struct local_config *local,
-    const struct site_config *site, struct sandbox_layers *layers);
+    const struct site_config *site, enum sandbox_kind kind,
+    struct sandbox_layers *layers);
 
 /* `sandbox-check CALL`: drops root and enters the sandbox as `run` does,
  * then makes the call (sandbox_try_call, or the role's own probe, which
  * returns -2 for a name it does not know). A forbidden call never returns
  * (SIGSYS); otherwise prints what it returned and returns 0. */
 int daemon_sandbox_check(const struct local_config *local,
-    const struct site_config *site, const char *call,
+    const struct site_config *site, enum sandbox_kind kind, const char *call,
     long (*role_probe)(const char *call));
 
 /* `audit verify FILE [--key KEY0] [--state STATE]`; usage() on bad args. */

@@ -25,6 +25,9 @@ log_init(const char *progname, int use_syslog, enum log_level level)
 {
 	log_progname = progname;
 	log_threshold = level;
+	/* strftime() reads /etc/localtime the first time: now, before any
+	 * sandbox, not after (a net process has no open(2) at all). */
+	tzset();
 	if (!use_syslog || log_syslog != -1)
 		return;
 	/* Our own client, made now, before the sandbox, and never

@@ -28,106 +28,128 @@
 
 #include "sandbox.h"
 
-#define SB_R (1u << ROLE_RECEIVER)
+/* Who may make a call: a daemon of one process, by role (the sender and
+ * the vault today), or a process kind of a separated daemon. */
 #define SB_V (1u << ROLE_VAULT)
 #define SB_S (1u << ROLE_SENDER)
-#define SB_ALL (SB_R | SB_V | SB_S)
+#define SB_NET (1u << 8)	/* TLS and HTTP: sockets it was given */
+#define SB_STORE (1u << 9)	/* keys and files: no socket */
+#define SB_PARENT (1u << 10)	/* waits for its children, nothing else */
+#define SB_FILES (SB_V | SB_S | SB_STORE)	/* reach files by folder */
+#define SB_SOCKS (SB_V | SB_S | SB_NET)		/* talk TCP */
+#define SB_ALL (SB_V | SB_S | SB_NET | SB_STORE)
+#define SB_EVERY (SB_ALL | SB_PARENT)
 
 struct sb_call {
 	int nr;
-	unsigned roles;
+	unsigned who;
 	const char *why;
 };
 
 /*
  * The allow-list. Files are reached only through descriptors opened before
  * the sandbox or by openat() below them, and Landlock keeps even that inside
- * the role's folders. Sockets: the receiver and the sender only accept on
- * listeners bound before the drop; the vault only connects (socket() is
- * further limited to TCP over IPv4 or IPv6, below).
+ * the role's folders; a net process has no file call at all, only the
+ * descriptors the store hands it. Sockets: the net processes (and the
+ * sender) only accept on listeners bound before the drop; the vault only
+ * connects (socket() is further limited to TCP over IPv4 or IPv6, below);
+ * a store has no socket but its channel.
  */
 static const struct sb_call sb_calls[] = {
 	/* Input and output on what is already open. */
 	{ SCMP_SYS(read), SB_ALL, "sockets, pipes, sealed objects" },
-	{ SCMP_SYS(write), SB_ALL, "sockets, pipes, objects, audit log, log" },
+	{ SCMP_SYS(write), SB_EVERY, "sockets, objects, audit log, log" },
 	{ SCMP_SYS(readv), SB_ALL, "stdio reads in one call" },
-	{ SCMP_SYS(writev), SB_ALL, "stdio writes the log line in one call" },
+	{ SCMP_SYS(writev), SB_EVERY, "stdio writes the log line in one call" },
 	{ SCMP_SYS(pread64), SB_ALL, "sealed objects are read by offset" },
-	{ SCMP_SYS(pwrite64), SB_ALL, "audit state, sealed headers in place" },
+	{ SCMP_SYS(pwrite64), SB_FILES, "audit state, sealed headers in place" },
 	{ SCMP_SYS(lseek), SB_ALL, "stdio on job records and reports" },
-	{ SCMP_SYS(close), SB_ALL, "every descriptor is closed after use" },
+	{ SCMP_SYS(close), SB_EVERY, "every descriptor is closed after use" },
 	{ SCMP_SYS(fstat), SB_ALL, "sizes of objects; stdio" },
-	{ SCMP_SYS(newfstatat), SB_ALL, "does an object exist (no follow)" },
-	{ SCMP_SYS(statx), SB_ALL, "the same, in newer glibc" },
-	{ SCMP_SYS(faccessat), SB_ALL, "does an object exist" },
-	{ SCMP_SYS(faccessat2), SB_ALL, "the same, in newer glibc" },
+	{ SCMP_SYS(newfstatat), SB_FILES, "does an object exist (no follow)" },
+	{ SCMP_SYS(statx), SB_FILES, "the same, in newer glibc" },
+	{ SCMP_SYS(faccessat), SB_FILES, "does an object exist" },
+	{ SCMP_SYS(faccessat2), SB_FILES, "the same, in newer glibc" },
 	{ SCMP_SYS(fcntl), SB_ALL, "descriptor flags (non-blocking sockets)" },
 	{ SCMP_SYS(dup), SB_ALL, "fdopendir() on a copy of a folder's fd" },
 	/* The data folder: new objects, commits, disposal (Landlock: only
 	 * below the role's folders). */
-	{ SCMP_SYS(openat), SB_ALL, "objects, records, reports by folder fd" },
-	{ SCMP_SYS(getdents64), SB_ALL, "list pending objects, jobs, leftovers" },
-	{ SCMP_SYS(unlinkat), SB_ALL, "temporary files, disposed objects" },
-	{ SCMP_SYS(renameat), SB_ALL, "commit an object or record into place" },
-	{ SCMP_SYS(renameat2), SB_ALL, "commit without replacing (NOREPLACE)" },
-	{ SCMP_SYS(rename), SB_ALL, "rename() in glibc on some targets" },
-	{ SCMP_SYS(mkdirat), SB_ALL, "a data subfolder made on first use" },
-	{ SCMP_SYS(fsync), SB_ALL, "durable before any receipt (and folders)" },
-	{ SCMP_SYS(fdatasync), SB_ALL, "durable object data and audit entries" },
+	{ SCMP_SYS(openat), SB_FILES, "objects, records, reports by folder fd" },
+	{ SCMP_SYS(getdents64), SB_FILES, "list pending objects, jobs, leftovers" },
+	{ SCMP_SYS(unlinkat), SB_FILES, "temporary files, disposed objects" },
+	{ SCMP_SYS(renameat), SB_FILES, "commit an object or record into place" },
+	{ SCMP_SYS(renameat2), SB_FILES, "commit without replacing (NOREPLACE)" },
+	{ SCMP_SYS(rename), SB_FILES, "rename() in glibc on some targets" },
+	{ SCMP_SYS(mkdirat), SB_FILES, "a data subfolder made on first use" },
+	{ SCMP_SYS(fsync), SB_FILES, "durable before any receipt (and folders)" },
+	{ SCMP_SYS(fdatasync), SB_ALL, "durable object data (net seals into "
+	    "the file the store made) and audit entries" },
 	{ SCMP_SYS(sync_file_range), SB_ALL, "start write-back of big objects" },
-	{ SCMP_SYS(ftruncate), SB_ALL, "a torn audit entry is cut off" },
-	{ SCMP_SYS(fchmod), SB_ALL, "new objects and records are 0600" },
-	{ SCMP_SYS(statfs), SB_R | SB_S, "free space before storing (507)" },
-	{ SCMP_SYS(fstatfs), SB_ALL, "the same, and fdopendir()" },
+	{ SCMP_SYS(ftruncate), SB_FILES, "a torn audit entry is cut off" },
+	{ SCMP_SYS(fchmod), SB_FILES, "new objects and records are 0600" },
+	{ SCMP_SYS(statfs), SB_S | SB_STORE, "free space before storing (507)" },
+	{ SCMP_SYS(fstatfs), SB_FILES, "the same, and fdopendir()" },
+	{ SCMP_SYS(sysinfo), SB_FILES, "qsort() of a long listing asks glibc "
+	    "for the memory size (sysconf _SC_PHYS_PAGES)" },
 	{ SCMP_SYS(flock), SB_V, "the jobs lock shared with the console" },
 	{ SCMP_SYS(pipe2), SB_V, "the engine runs between two pipes" },
 	/* Memory. */
-	{ SCMP_SYS(brk), SB_ALL, "malloc" },
-	{ SCMP_SYS(mmap), SB_ALL, "malloc of large blocks, thread stacks" },
-	{ SCMP_SYS(munmap), SB_ALL, "free of large blocks, thread stacks" },
+	{ SCMP_SYS(brk), SB_EVERY, "malloc" },
+	{ SCMP_SYS(mmap), SB_EVERY, "malloc of large blocks, thread stacks" },
+	{ SCMP_SYS(munmap), SB_EVERY, "free of large blocks, thread stacks" },
 	{ SCMP_SYS(mremap), SB_ALL, "realloc of large blocks" },
 	{ SCMP_SYS(mprotect), SB_ALL, "malloc arenas, thread stack guards" },
 	{ SCMP_SYS(madvise), SB_ALL, "malloc returns memory; thread exit" },
-	/* Threads: one per connection, the sealing and engine threads. */
-	{ SCMP_SYS(clone), SB_ALL, "pthread_create" },
-	{ SCMP_SYS(clone3), SB_ALL, "pthread_create in newer glibc" },
-	{ SCMP_SYS(futex), SB_ALL, "mutexes, condition variables, joins" },
-	{ SCMP_SYS(set_robust_list), SB_ALL, "every new thread" },
-	{ SCMP_SYS(rseq), SB_ALL, "every new thread (glibc 2.35+)" },
-	{ SCMP_SYS(exit), SB_ALL, "a thread ends" },
-	{ SCMP_SYS(exit_group), SB_ALL, "the daemon ends" },
-	{ SCMP_SYS(gettid), SB_ALL, "glibc's thread bookkeeping" },
-	{ SCMP_SYS(getpid), SB_ALL, "glibc's abort() and raise()" },
-	{ SCMP_SYS(tgkill), SB_ALL, "abort() on a broken invariant" },
+	/* Threads: one per connection, the sealing and engine threads. A
+	 * store and a parent are one thread. */
+	{ SCMP_SYS(clone), SB_SOCKS, "pthread_create" },
+	{ SCMP_SYS(clone3), SB_SOCKS, "pthread_create in newer glibc" },
+	{ SCMP_SYS(futex), SB_EVERY, "mutexes, condition variables, joins" },
+	{ SCMP_SYS(set_robust_list), SB_SOCKS, "every new thread" },
+	{ SCMP_SYS(rseq), SB_SOCKS, "every new thread (glibc 2.35+)" },
+	{ SCMP_SYS(exit), SB_SOCKS, "a thread ends" },
+	{ SCMP_SYS(exit_group), SB_EVERY, "the process ends" },
+	{ SCMP_SYS(gettid), SB_EVERY, "glibc's thread bookkeeping" },
+	{ SCMP_SYS(getpid), SB_EVERY, "glibc's abort() and raise()" },
+	{ SCMP_SYS(tgkill), SB_EVERY, "abort() on a broken invariant" },
 	{ SCMP_SYS(sched_yield), SB_ALL, "spinning locks in glibc and OpenSSL" },
 	{ SCMP_SYS(sched_getaffinity), SB_ALL, "glibc sizes malloc arenas" },
 	/* Signals: TERM and INT stop the daemon; SIGPIPE is ignored. */
-	{ SCMP_SYS(rt_sigaction), SB_ALL, "signal handlers" },
-	{ SCMP_SYS(rt_sigprocmask), SB_ALL, "threads start with signals masked" },
-	{ SCMP_SYS(rt_sigreturn), SB_ALL, "return from a signal handler" },
-	{ SCMP_SYS(restart_syscall), SB_ALL, "a sleep interrupted by a signal" },
+	{ SCMP_SYS(rt_sigaction), SB_EVERY, "signal handlers" },
+	{ SCMP_SYS(rt_sigprocmask), SB_EVERY, "threads start with signals "
+	    "masked" },
+	{ SCMP_SYS(rt_sigreturn), SB_EVERY, "return from a signal handler" },
+	{ SCMP_SYS(restart_syscall), SB_EVERY, "a sleep interrupted by a "
+	    "signal" },
 	/* Time and randomness. */
-	{ SCMP_SYS(clock_gettime), SB_ALL, "timeouts, rates, audit times" },
-	{ SCMP_SYS(gettimeofday), SB_ALL, "time() where the vDSO is absent" },
-	{ SCMP_SYS(clock_nanosleep), SB_ALL, "usleep between rounds" },
-	{ SCMP_SYS(nanosleep), SB_ALL, "the same, in older glibc" },
+	{ SCMP_SYS(clock_gettime), SB_EVERY, "timeouts, rates, audit times" },
+	{ SCMP_SYS(gettimeofday), SB_EVERY, "time() where the vDSO is absent" },
+	{ SCMP_SYS(clock_nanosleep), SB_EVERY, "sleeps between rounds" },
+	{ SCMP_SYS(nanosleep), SB_EVERY, "the same, in older glibc" },
 	{ SCMP_SYS(getrandom), SB_ALL, "keys, nonces, TLS" },
-	/* Sockets already open: the listeners and accepted connections. */
+	/* Sockets already open: the listeners and accepted connections; a
+	 * store's channel to its net process. */
 	{ SCMP_SYS(poll), SB_ALL, "wait on listeners and sockets, with timeouts" },
 	{ SCMP_SYS(ppoll), SB_ALL, "the same, in newer glibc" },
-	{ SCMP_SYS(accept4), SB_R | SB_S, "take a connection on a listener" },
-	{ SCMP_SYS(recvfrom), SB_ALL, "TLS records (recv)" },
-	{ SCMP_SYS(sendto), SB_ALL, "TLS records (send); the syslog socket" },
-	{ SCMP_SYS(recvmsg), SB_ALL, "TLS records" },
-	{ SCMP_SYS(sendmsg), SB_ALL, "TLS records" },
-	{ SCMP_SYS(setsockopt), SB_ALL, "timeouts and TCP options per socket" },
-	{ SCMP_SYS(getsockopt), SB_ALL, "the result of a non-blocking connect" },
-	{ SCMP_SYS(getsockname), SB_ALL, "log the local end" },
-	{ SCMP_SYS(getpeername), SB_ALL, "the peer's address for authorization" },
-	{ SCMP_SYS(shutdown), SB_ALL, "end a TLS connection cleanly" },
+	{ SCMP_SYS(accept4), SB_S | SB_NET, "take a connection on a listener" },
+	{ SCMP_SYS(recvfrom), SB_SOCKS, "TLS records (recv)" },
+	{ SCMP_SYS(sendto), SB_EVERY, "TLS records (send); the syslog socket" },
+	{ SCMP_SYS(recvmsg), SB_ALL, "TLS records; messages and descriptors "
+	    "on the channel" },
+	{ SCMP_SYS(sendmsg), SB_ALL, "TLS records; messages and descriptors "
+	    "on the channel" },
+	{ SCMP_SYS(setsockopt), SB_SOCKS, "timeouts and TCP options per socket" },
+	{ SCMP_SYS(getsockopt), SB_SOCKS, "the result of a non-blocking connect" },
+	{ SCMP_SYS(getsockname), SB_SOCKS, "log the local end" },
+	{ SCMP_SYS(getpeername), SB_SOCKS, "the peer's address for "
+	    "authorization" },
+	{ SCMP_SYS(shutdown), SB_SOCKS, "end a TLS connection cleanly" },
 	/* The vault, and only the vault, opens connections (R05): to the
 	 * receiver's and the sender's internal listeners. */
 	{ SCMP_SYS(connect), SB_V, "to the receiver and the sender only" },
+	/* A parent: its children's ends, and the stop passed on. */
+	{ SCMP_SYS(wait4), SB_PARENT, "reap a child that ended" },
+	{ SCMP_SYS(kill), SB_PARENT, "pass a stop on to the children" },
 };
 
 /*
@@ -139,13 +161,22 @@ static const struct sb_call sb_calls[] = {
  */
 #ifdef SK_SANITIZER_BUILD
 static const struct sb_call sb_san_calls[] = {
-	{ SCMP_SYS(ptrace), SB_ALL, "the tracer attaches to every thread" },
-	{ SCMP_SYS(wait4), SB_ALL, "the tracer waits for each to stop" },
-	{ SCMP_SYS(prctl), SB_ALL, "the tracer asks to die with its parent" },
-	{ SCMP_SYS(getppid), SB_ALL, "the tracer checks its parent lives" },
-	{ SCMP_SYS(sigaltstack), SB_ALL, "the tracer's own signal stack" },
-	{ SCMP_SYS(getdents), SB_ALL, "the tracer lists /proc/PID/task" },
-	{ SCMP_SYS(open), SB_ALL, "the scan reads /proc/PID/maps" },
+	{ SCMP_SYS(ptrace), SB_EVERY, "the tracer attaches to every thread" },
+	{ SCMP_SYS(wait4), SB_EVERY, "the tracer waits for each to stop" },
+	{ SCMP_SYS(prctl), SB_EVERY, "the tracer asks to die with its parent" },
+	{ SCMP_SYS(getppid), SB_EVERY, "the tracer checks its parent lives" },
+	{ SCMP_SYS(sigaltstack), SB_EVERY, "the tracer's own signal stack" },
+	{ SCMP_SYS(getdents), SB_EVERY, "the tracer lists /proc/PID/task" },
+	{ SCMP_SYS(open), SB_EVERY, "the scan reads /proc/PID/maps" },
+	{ SCMP_SYS(clone), SB_EVERY, "the tracer is a task of its own" },
+	{ SCMP_SYS(read), SB_EVERY, "the scan reads what it opened" },
+	{ SCMP_SYS(sched_yield), SB_EVERY, "the tracer waits its turn" },
+	{ SCMP_SYS(mprotect), SB_EVERY, "the tracer's stack guard" },
+	{ SCMP_SYS(madvise), SB_EVERY, "the runtime returns its memory" },
+	{ SCMP_SYS(exit), SB_EVERY, "the tracer ends" },
+	{ SCMP_SYS(lseek), SB_EVERY, "the scan walks /proc/PID/maps" },
+	{ SCMP_SYS(fstat), SB_EVERY, "the scan sizes what it opened" },
+	{ SCMP_SYS(readv), SB_EVERY, "the scan reads in one call" },
 };
 #endif
 
@@ -308,7 +339,11 @@ ll_enter(const struct sandbox_spec *spec, struct sandbox_layers *out,
 		size += sizeof(attr.handled_net);
 	}
 	if (abi >= 6) {
-		attr.scoped = SB_LL_SCOPE_ABSTRACT_UNIX | SB_LL_SCOPE_SIGNAL;
+		/* A parent passes the stop on to its children, which are
+		 * outside its Landlock domain: it keeps signals, no more. */
+		attr.scoped = SB_LL_SCOPE_ABSTRACT_UNIX;
+		if (spec->kind != SANDBOX_PARENT)
+			attr.scoped |= SB_LL_SCOPE_SIGNAL;
 		size += sizeof(attr.scoped);
 	}
 	if ((rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0)) <
@@ -356,7 +391,7 @@ sb_allow(scmp_filter_ctx ctx, const struct sb_call *calls, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if ((calls[i].roles & role_bit) == 0)
+		if ((calls[i].who & role_bit) == 0)
 			continue;
 		/* A call this architecture lacks is no hole: skip it. */
 		if (calls[i].nr < 0)
@@ -368,12 +403,29 @@ sb_allow(scmp_filter_ctx ctx, const struct sb_call *calls, size_t n,
 	return 0;
 }
 
+/* The allow-list's bit for a process. */
+static unsigned
+sb_bit(enum config_role role, enum sandbox_kind kind)
+{
+	switch (kind) {
+	case SANDBOX_NET:
+		return SB_NET;
+	case SANDBOX_STORE:
+		return SB_STORE;
+	case SANDBOX_PARENT:
+		return SB_PARENT;
+	case SANDBOX_ALONE:
+		break;
+	}
+	return 1u << role;
+}
+
 static int
-seccomp_enter(enum config_role role, struct sandbox_layers *out, char *why,
-    size_t whycap)
+seccomp_enter(enum config_role role, enum sandbox_kind kind,
+    struct sandbox_layers *out, char *why, size_t whycap)
 {
 	scmp_filter_ctx ctx;
-	unsigned bit = 1u << role, count = 0;
+	unsigned bit = sb_bit(role, kind), count = 0;
 	int r = -1;
 
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
@@ -398,7 +450,17 @@ seccomp_enter(enum config_role role, struct sandbox_layers *out, char *why,
 	count++;
 	/* The vault's socket(): TCP over IPv4 or IPv6, nothing else (no
 	 * UDP, no raw, no netlink, no UNIX sockets). */
-	if (role == ROLE_VAULT) {
+	/* A net process and a parent: fstat() (glibc's newfstatat on the
+	 * descriptor itself, AT_EMPTY_PATH; stdio does it before its first
+	 * write) but no look-up of any path. */
+	if (bit == SB_NET || bit == SB_PARENT) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
+		    SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH,
+		    AT_EMPTY_PATH)) != 0)
+			goto out;
+		count++;
+	}
+	if (bit == SB_V) {
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
 		    SCMP_A0(SCMP_CMP_EQ, AF_INET),
 		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)) != 0 ||
@@ -454,7 +516,7 @@ sandbox_enter(const struct sandbox_spec *spec, struct sandbox_layers *out,
 #endif
 	if (ll_enter(spec, out, why, whycap) != 0)
 		return -1;
-	return seccomp_enter(spec->role, out, why, whycap);
+	return seccomp_enter(spec->role, spec->kind, out, why, whycap);
 }
 
 void
@@ -501,6 +563,8 @@ sandbox_try_call(const char *name)
 		return syscall(SYS_ptrace, PTRACE_PEEKDATA, 0, NULL, NULL);
 	if (strcmp(name, "open-file") == 0)	/* Landlock: EACCES */
 		return openat(AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC);
+	if (strcmp(name, "open") == 0)	/* no file call at all: SIGSYS */
+		return syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
 	return -2;
 }
 
@@ -523,7 +587,8 @@ folder_of(const char *path, char *buf, size_t cap)
 
 void
 sandbox_spec_for(const struct local_config *local,
-    const struct site_config *site, struct sandbox_spec *spec)
+    const struct site_config *site, enum sandbox_kind kind,
+    struct sandbox_spec *spec)
 {
 	static char audit_dir[PATH_MAX];
 	const char *d;
@@ -531,6 +596,18 @@ sandbox_spec_for(const struct local_config *local,
 
 	memset(spec, 0, sizeof(*spec));
 	spec->role = local->role;
+	spec->kind = kind;
+	/* A process that serves the network and one that only waits reach
+	 * no file at all (a net process writes and reads only what the
+	 * store hands it); Landlock gives them no path. */
+	spec->max_files = local->max_connections * 4 + 64;
+	spec->max_tasks = local->max_connections * 3 + 64;
+#ifdef SK_SANITIZER_BUILD
+	/* LeakSanitizer reads /proc/PID/task and maps (test build only). */
+	spec->ro[spec->nro++] = "/proc";
+#endif
+	if (kind == SANDBOX_NET || kind == SANDBOX_PARENT)
+		return;
 	spec->rw[spec->nrw++] = local->data_dir;
 	/* The audit log may live apart from the data (its own disk). */
 	n = strlen(local->data_dir);
@@ -539,14 +616,6 @@ sandbox_spec_for(const struct local_config *local,
 	    (d = folder_of(local->audit_log, audit_dir, sizeof(audit_dir))) !=
 	    NULL)
 		spec->rw[spec->nrw++] = d;
-	/* A connection is a socket, an object being written and its folder;
-	 * a thread per connection and one sealing beside it. */
-	spec->max_files = local->max_connections * 4 + 64;
-	spec->max_tasks = local->max_connections * 3 + 64;
-#ifdef SK_SANITIZER_BUILD
-	/* LeakSanitizer reads /proc/PID/task and maps (test build only). */
-	spec->ro[spec->nro++] = "/proc";
-#endif
 	if (local->role == ROLE_VAULT) {
 		/* It reads no file but its data: policies, keys and
 		 * certificates are loaded before the sandbox. It connects to

@@ -29,8 +29,23 @@
 #define SANDBOX_PATHS_MAX 8
 #define SANDBOX_PORTS_MAX 4
 
+/*
+ * Which allow-list and which paths a process gets. A daemon of one process
+ * (the sender and the vault, for now) gets its role's; a separated daemon's
+ * processes get their kind's, whatever the role.
+ */
+enum sandbox_kind {
+	SANDBOX_ALONE,		/* one process: the role's list */
+	SANDBOX_NET,		/* TLS and HTTP on sockets it was given; no
+				 * file call, no path, no new socket */
+	SANDBOX_STORE,		/* keys, data folder, audit log; no socket
+				 * but its channel, no thread */
+	SANDBOX_PARENT,		/* waits for its children; nothing else */
+};
+
 struct sandbox_spec {
 	enum config_role role;
+	enum sandbox_kind kind;
 	const char *rw[SANDBOX_PATHS_MAX];	/* folders it writes in */
 	size_t nrw;
 	const char *ro[SANDBOX_PATHS_MAX];	/* files (or folders) it reads */
@@ -60,13 +75,15 @@ int sandbox_drop(const char *user, struct sandbox_layers *out, char *why,
     size_t whycap);
 
 /*
- * Fills the role's spec from its configuration: the data folder and the
- * audit log's folder read-write, nothing else of the filesystem (every
+ * Fills a process's spec from its configuration: for a store or a daemon
+ * of one process, the data folder and the audit log's folder read-write;
+ * for a net process or a parent, no path at all; nothing else (every
  * key, certificate and policy is read before the sandbox); for the vault,
  * the two internal ports it connects to.
  */
 void sandbox_spec_for(const struct local_config *local,
-    const struct site_config *site, struct sandbox_spec *spec);
+    const struct site_config *site, enum sandbox_kind kind,
+    struct sandbox_spec *spec);
 
 /*
  * Enters the sandbox for good: PR_SET_NO_NEW_PRIVS, no core dumps (they
@@ -83,7 +100,8 @@ void sandbox_describe(const struct sandbox_layers *l, char *buf, size_t cap);
 /*
  * The proof, for tests and for an administrator: issues the system call
  * named (connect, bind, listen, accept, accept4, socket, execve, ptrace,
- * or getpid as the control) with harmless arguments. Inside the sandbox a
+ * or getpid as the control; "open" is openat(2) on a path) with harmless
+ * arguments. Inside the sandbox a
  * forbidden one never returns: the kernel kills the process with SIGSYS.
  * "open-file" (/etc/passwd) is an allowed call that Landlock refuses with
  * EACCES. The forbidden calls are made with syscall(2) on descriptor -1, so

@@ -74,6 +74,13 @@ srv_listen(const struct config_listener *cl, int *out, char *why,
 }
 
 int
+srv_audit_broken(struct srv_listener *l)
+{
+	return l->broken_fn != NULL ? l->broken_fn(l->arg) :
+	    audit_broken(l->audit);
+}
+
+int
 srv_audit(struct srv_conn *c, const char *event, const char *object,
     int has_size, uint64_t size, const char *sha256, const char *detail)
 {
@@ -88,7 +95,9 @@ srv_audit(struct srv_conn *c, const char *event, const char *object,
 	};
 	int r;
 
-	if ((r = audit_append(c->l->audit, &ev)) != 0)
+	r = c->l->audit_fn != NULL ? c->l->audit_fn(c->l->arg, &ev) :
+	    audit_append(c->l->audit, &ev);
+	if (r != 0)
 		log_errorx("audit log write failed (%s): refusing all work "
 		    "from now on (R50)", sk_strerror(r));
 	return r;
@@ -147,7 +156,7 @@ srv_error(struct srv_conn *c, int status, const char *event,
 	    c->actor[0] != '\0' ? c->actor : "unidentified", status, reason);
 	snprintf(detail, sizeof(detail), "status=%d %s", status, reason);
 	/* A refusal is still answered when the audit log is broken. */
-	if (event != NULL && !audit_broken(c->l->audit))
+	if (event != NULL && !srv_audit_broken(c->l))
 		srv_audit(c, event, NULL, 0, 0, NULL, detail);
 	srv_respond_json(c, status, body, extra_headers);
 }
@@ -217,14 +226,14 @@ static uint64_t
 stream_object(struct srv_conn *c, const struct srv_object *o,
     uint64_t first, uint64_t len)
 {
-	struct seal_reader *rd = NULL;
+	struct seal_reader *rd = o->reader;
 	const uint8_t *p;
 	uint64_t sent = 0;
 	size_t got, want;
-	int e;
+	int e = 0;
 
-	if ((e = seal_reader_open(o->master, o->dirfd, o->name, &rd)) != 0 ||
-	    (e = seal_reader_seek(rd, first)) != 0) {
+	if ((rd == NULL && (e = seal_reader_open(o->master, o->dirfd, o->name,
+	    &rd)) != 0) || (e = seal_reader_seek(rd, first)) != 0) {
 		log_errorx("object %s: cannot be read: %s", o->name,
 		    sk_strerror(e));
 		goto out;
@@ -242,7 +251,7 @@ stream_object(struct srv_conn *c, const struct srv_object *o,
 		sent += got;
 	}
 out:
-	if (rd != NULL)
+	if (rd != NULL && rd != o->reader)
 		seal_reader_free(rd);
 	return sent;
 }
@@ -287,7 +296,7 @@ srv_send_object(struct srv_conn *c, const struct srv_object *o,
 int
 srv_audit_ok(struct srv_conn *c)
 {
-	if (!audit_broken(c->l->audit))
+	if (!srv_audit_broken(c->l))
 		return 0;
 	srv_error(c, 503, NULL, "the audit log cannot be written; all work "
 	    "is refused until an operator fixes it", NULL);
@@ -396,7 +405,7 @@ handshake(struct srv_conn *c)
 		return 0;
 	log_warnx("%s peer %s: TLS handshake refused: %s", c->l->name,
 	    c->peer_str, why);
-	if (!audit_broken(c->l->audit))
+	if (!srv_audit_broken(c->l))
 		srv_audit(c, "tls.refused", NULL, 0, 0, NULL, why);
 	return -1;
 }
@@ -483,23 +492,32 @@ spawn(struct srv_listener *l, int fd, const struct sockaddr_storage *peer)
 }
 
 void
-srv_run(struct srv_listener *ls, size_t n, volatile sig_atomic_t *stop)
+srv_run(struct srv_listener *ls, size_t n, int watch_fd,
+    volatile sig_atomic_t *stop)
 {
-	struct pollfd pfd[4];
+	struct pollfd pfd[5];
 	struct sockaddr_storage peer;
 	socklen_t plen;
 	size_t i;
 	int fd;
 
-	if (n > SK_ARRAY_LEN(pfd))
+	if (n >= SK_ARRAY_LEN(pfd))
 		fatalx("too many listeners");
 	for (i = 0; i < n; i++) {
 		pfd[i].fd = ls[i].fd;
 		pfd[i].events = POLLIN;
 	}
+	/* Only a hang-up: the replies on the channel are other threads'. */
+	pfd[n].fd = watch_fd;
+	pfd[n].events = 0;
+	pfd[n].revents = 0;
 	while (!*stop) {
-		if (poll(pfd, (nfds_t)n, 500) <= 0)
+		if (poll(pfd, (nfds_t)n + 1, 500) <= 0)
 			continue;
+		if (pfd[n].revents & (POLLHUP | POLLERR)) {
+			log_warnx("the store process is gone: stopping");
+			break;
+		}
 		for (i = 0; i < n; i++) {
 			if (!(pfd[i].revents & POLLIN))
 				continue;

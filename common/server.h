@@ -33,7 +33,12 @@ struct srv_listener {
 	int fd;
 	unsigned max_connections;
 	unsigned read_timeout;		/* seconds without a byte */
+	/* Where audit entries go: this log (a daemon of one process), or,
+	 * when audit_fn is set, to audit_fn(arg, ...) and broken_fn(arg):
+	 * a net process hands them to the store that holds the log. */
 	struct audit_log *audit;
+	int (*audit_fn)(void *arg, const struct audit_event *ev);
+	int (*broken_fn)(void *arg);
 	void (*serve)(struct srv_conn *c);	/* after the handshake */
 	void *arg;			/* the daemon's state */
 	atomic_uint active;		/* connections being served */
@@ -58,8 +63,13 @@ struct srv_conn {
 int srv_listen(const struct config_listener *cl, int *fd, char *why,
     size_t whycap);
 
-/* Accepts on every listener until *stop is set. */
-void srv_run(struct srv_listener *ls, size_t n, volatile sig_atomic_t *stop);
+/* Accepts on every listener until *stop is set, or until watch_fd (a
+ * channel to the store; -1 for none) hangs up. */
+void srv_run(struct srv_listener *ls, size_t n, int watch_fd,
+    volatile sig_atomic_t *stop);
+
+/* Is the listener's audit log unwritable (R50)? */
+int srv_audit_broken(struct srv_listener *l);
 
 /* Reads and parses the request head. On error *status is the reply to give
  * (0: the peer left, nothing to answer). */
@@ -96,6 +106,8 @@ int srv_audit(struct srv_conn *c, const char *event, const char *object,
 
 /* A sealed object to send, and what its headers say of it. */
 struct srv_object {
+	struct seal_reader *reader;	/* open already (the caller frees), or
+					 * NULL: opened with master below */
 	const struct seal_master *master;
 	int dirfd;
 	const char *name;		/* the object's file in dirfd */

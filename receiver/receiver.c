@@ -5,10 +5,19 @@
  * a certificate of the municipalities' CA, checks the peer's identity and
  * source network against the site configuration, and stores each uploaded
  * file sealed (encrypted under its own key) and durably before it answers
- * with a receipt. Every decision is written to the audit log first.
+ * with a receipt; on its internal listener the vault alone lists, fetches
+ * and acknowledges pending uploads. Every decision is written to the audit
+ * log first.
  *
- * What it may touch: its listening socket, its data directory (objects/,
- * tmp/, the audit log), its keys and configuration.
+ * It runs as three processes (R17), each a fresh image (fork+exec):
+ *   - this parent: checks the firewall and binds the listeners as root,
+ *     starts the other two, gives up root and then only waits for them;
+ *   - net (net.c): TLS, HTTP and authorization, with the sockets and the
+ *     TLS key and nothing else: no master key, no audit key, no file;
+ *   - store (store.c): the master key, the audit log and the data folder,
+ *     and no socket but its channel to net.
+ * If one ends, the others are stopped and the service manager restarts the
+ * daemon.
  *
  * What it must never do: open a connection. There is no outbound code in
  * this program at all: `nm -D --undefined-only sekisho-receiver` shows no
@@ -16,42 +25,24 @@
  * file contents nor file names are ever logged.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/opensslv.h>
-
-#include "audit.h"
 #include "config.h"
 #include "daemon.h"
 #include "fwbatch.h"
-#include "http.h"
-#include "json.h"
 #include "log.h"
-#include "netaddr.h"
+#include "proc.h"
 #include "receiver.h"
 #include "server.h"
-#include "seal.h"
 #include "sk.h"
-#include "tls.h"
-#include "util.h"
 
-#define RECEIVER_VERSION "0.1.0"
+#define RECEIVER_STOP_GRACE_S 15	/* uploads in flight may finish */
 
-static struct receiver *the_receiver;
+static volatile sig_atomic_t parent_stop;
 
 static void __attribute__((noreturn))
 usage(void)
@@ -60,223 +51,155 @@ usage(void)
 	    "usage: sekisho-receiver -c LOCAL.conf run\n"
 	    "       sekisho-receiver -c LOCAL.conf check-config\n"
 	    "       sekisho-receiver -c LOCAL.conf init\n"
-	    "       sekisho-receiver -c LOCAL.conf sandbox-check CALL\n"
+	    "       sekisho-receiver -c LOCAL.conf sandbox-check "
+	    "[net|store|parent] CALL\n"
 	    "       sekisho-receiver audit verify FILE [--key KEY0] "
 	    "[--state STATE]\n");
 	exit(2);
 }
 
-/* Identity from the certificate, then the source network (R01, R10). */
-static int
-conn_authorize(struct srv_conn *c)
-{
-	const struct config_municipality *muni;
-	char identity[TLS_IDENTITY_MAX];
-
-	if (tls_peer_identity(c->ssl, identity, sizeof(identity)) != 0) {
-		srv_error(c, 403, "access.refused",
-		    "the certificate names no identity", NULL);
-		return -1;
-	}
-	muni = site_find_municipality_by_identity(RCV(c)->site, identity);
-	if (muni == NULL) {
-		srv_error(c, 403, "access.refused",
-		    "this certificate is not a known municipality", NULL);
-		return -1;
-	}
-	c->peer_cfg = muni;
-	snprintf(c->actor, sizeof(c->actor), "muni:%s", muni->id);
-	if (srv_peer_in(c, muni->networks, muni->nnetworks))
-		return 0;
-	srv_error(c, 403, "access.refused",
-	    "source address is outside this municipality's networks", NULL);
-	return -1;
-}
-
-/* The listener's serve function: one request per connection. */
 static void
-conn_dispatch(struct srv_conn *c)
-{
-	char segs[6][256];
-	size_t nsegs;
-	int r;
-
-	if (srv_audit_ok(c) != 0 || conn_authorize(c) != 0 ||
-	    srv_read_request(c, 0) != 0)
-		return;
-	r = http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs), &nsegs);
-	if (r == 0 && nsegs == 4 && strcmp(segs[0], "v1") == 0 &&
-	    strcmp(segs[1], "uploads") == 0) {
-		if (c->req.method != HTTP_PUT) {
-			srv_error(c, 405, "request.refused",
-			    "only PUT is allowed on /v1/uploads/", NULL);
-			return;
-		}
-		upload_handle(c, segs, nsegs);
-		return;
-	}
-	if (r == SK_EFORMAT || r == SK_ETOOBIG) {
-		srv_error(c, 400, "request.refused", r == SK_ETOOBIG ?
-		    "a path segment is longer than 255 bytes" :
-		    "malformed path", NULL);
-		return;
-	}
-	srv_error(c, 405, "request.refused",
-	    "the only endpoint is PUT /v1/uploads/{dataset}/{filename}", NULL);
-}
-
-static void
-on_signal(int sig)
+on_parent_signal(int sig)
 {
 	(void)sig;
-	if (the_receiver != NULL)
-		the_receiver->stop = 1;
+	parent_stop = 1;
 }
 
-static void
-derive_id_key(struct receiver *rcv)
+/* A process of ours: this program again, with its part and descriptors. */
+static pid_t
+spawn(const char *self, const char *conf, const char *part, const int *fds,
+    size_t nfds)
 {
-	static const char label[] = "sekisho-receiver-object-id";
-	struct iovec part = { .iov_base = (void *)(uintptr_t)label,
-		.iov_len = sizeof(label) - 1 };
+	char *argv[] = { "sekisho-receiver", "-c", (char *)(uintptr_t)conf,
+		"proc", (char *)(uintptr_t)part, NULL };
+	pid_t pid;
 
-	if (util_hmac_sha256(rcv->master.key, SEAL_KEY_LEN, &part, 1,
-	    rcv->id_key) != 0)
-		fatalx("cannot derive the object id key");
-}
-
-static void
-open_storage(struct receiver *rcv)
-{
-	unsigned removed = 0;
-
-	daemon_open_storage("sekisho-receiver", RECEIVER_VERSION, &rcv->local,
-	    rcv->site, &rcv->master, &rcv->tmp_fd, &removed, &rcv->audit);
-	derive_id_key(rcv);
-	rcv->objects_fd = daemon_open_dir(rcv->local.data_dir, "objects");
-	rcv->handed_fd = daemon_open_dir(rcv->local.data_dir, "handed");
-	if ((removed = handover_recover(rcv)) > 0)
-		log_info("%u interrupted hand-over(s) finished", removed);
-}
-
-/* Both listeners: municipalities outside, the vault inside. */
-static void
-open_listeners(struct receiver *rcv)
-{
-	const struct config_listener *cl[2] = { &rcv->site->receiver.external,
-		&rcv->site->receiver.internal };
-	SSL_CTX **ctx[2] = { &rcv->tls_external, &rcv->tls_internal };
-	static const char *const names[2] = { "external", "internal" };
-	void (*serve[2])(struct srv_conn *) = { conn_dispatch, handover_serve };
-	char why[512];
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (tls_server_new(rcv->local.certificate, rcv->local.key,
-		    cl[i]->ca_file, cl[i]->crl_file, ctx[i], why,
-		    sizeof(why)) != 0)
-			fatalx("%s listener TLS: %s", names[i], why);
-		rcv->listeners[i].name = names[i];
-		rcv->listeners[i].tls = *ctx[i];
-		rcv->listeners[i].max_connections = rcv->local.max_connections;
-		rcv->listeners[i].read_timeout = rcv->local.read_timeout;
-		rcv->listeners[i].serve = serve[i];
-		rcv->listeners[i].arg = rcv;
-		if (srv_listen(cl[i], &rcv->listeners[i].fd, why,
-		    sizeof(why)) != 0)
-			fatalx("%s listener: %s", names[i], why);
-	}
-}
-
-static unsigned
-active(struct receiver *rcv)
-{
-	return atomic_load(&rcv->listeners[0].active) +
-	    atomic_load(&rcv->listeners[1].active);
+	if (proc_spawn(self, argv, fds, nfds, &pid) != 0)
+		fatalx("cannot start the %s process: %s", part,
+		    strerror(errno));
+	return pid;
 }
 
 static int
-cmd_run(struct receiver *rcv)
+cmd_run(const char *conf, struct local_config *local,
+    struct site_config *site)
 {
-	struct audit_event ev = { .event = "receiver.stop", .actor = "system" };
+	struct proc_child kids[2] = { { .name = "net" }, { .name = "store" } };
 	struct sandbox_layers layers = { 0 };
-	int i;
+	char self[4096], why[512];
+	int lfd[2], sp[2], fds[3];
 
-	log_init("sekisho-receiver", rcv->local.use_syslog,
-	    (enum log_level)rcv->local.log_level);
-	/* As root: the firewall check, the keys, the listening sockets. */
-	if (rcv->local.require_firewall)
-		fw_require(rcv->site, ROLE_RECEIVER, rcv->local.site_file);
-	open_listeners(rcv);
-	/* As the service user: the data, then the sandbox for good. */
-	daemon_drop(&rcv->local, &layers);
-	open_storage(rcv);
-	rcv->listeners[0].audit = rcv->listeners[1].audit = rcv->audit;
-	daemon_sandbox(&rcv->local, rcv->site, &layers);
-	daemon_signals(on_signal);
-	the_receiver = rcv;
-	log_info("listening on %s port %u for %zu municipalities, and on %s "
-	    "port %u for the vault", rcv->site->receiver.external.address,
-	    rcv->site->receiver.external.port, rcv->site->nmunicipalities,
-	    rcv->site->receiver.internal.address,
-	    rcv->site->receiver.internal.port);
-	srv_run(rcv->listeners, 2, &rcv->stop);
-	close(rcv->listeners[0].fd);
-	close(rcv->listeners[1].fd);
-	/* Let uploads in progress finish, for a while. */
-	for (i = 0; i < 100 && active(rcv) > 0; i++)
-		usleep(100000);
-	audit_append(rcv->audit, &ev);
-	if (active(rcv) > 0) {
-		/* Their threads still use what main() would free: leave now.
-		 * Unfinished uploads were never acknowledged; their temporary
-		 * files are removed at the next start. */
-		log_warnx("stopped with %u upload(s) unfinished",
-		    active(rcv));
-		_exit(0);
+	/* Nothing that whoever started us left open comes along. */
+	if (close_range(3, ~0u, 0) != 0)
+		fatalx("close_range: %s", strerror(errno));
+	log_init("sekisho-receiver", local->use_syslog,
+	    (enum log_level)local->log_level);
+	/* As root: the firewall check and the listening sockets. */
+	if (local->require_firewall)
+		fw_require(site, ROLE_RECEIVER, local->site_file);
+	if (srv_listen(&site->receiver.external, &lfd[0], why,
+	    sizeof(why)) != 0 || srv_listen(&site->receiver.internal, &lfd[1],
+	    why, sizeof(why)) != 0)
+		fatalx("listener: %s", why);
+	if (proc_self_path(self, sizeof(self)) != 0)
+		fatalx("cannot find this program: %s", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+		fatalx("socketpair: %s", strerror(errno));
+	daemon_signals(on_parent_signal);
+	kids[1].pid = spawn(self, conf, "store", &sp[1], 1);
+	fds[0] = sp[0];
+	fds[1] = lfd[0];
+	fds[2] = lfd[1];
+	kids[0].pid = spawn(self, conf, "net", fds, 3);
+	close(sp[0]);
+	close(sp[1]);
+	close(lfd[0]);
+	close(lfd[1]);
+	/* Nothing is left here but two process ids. */
+	daemon_drop(local, &layers);
+	daemon_sandbox(local, site, SANDBOX_PARENT, &layers);
+	log_info("net process %ld, store process %ld", (long)kids[0].pid,
+	    (long)kids[1].pid);
+	return proc_supervise(kids, 2, &parent_stop, RECEIVER_STOP_GRACE_S);
+}
+
+/* `proc net|store`: a process the parent started, never a person. */
+static int
+cmd_proc(const char *part, struct local_config *local,
+    struct site_config *site)
+{
+	static struct receiver rcv;
+
+	if (strcmp(part, "store") == 0) {
+		log_init("sekisho-receiver/store", local->use_syslog,
+		    (enum log_level)local->log_level);
+		return store_main(local, site, PROC_CHILD_FD);
 	}
-	log_info("stopped");
-	return 0;
+	if (strcmp(part, "net") != 0)
+		usage();
+	log_init("sekisho-receiver/net", local->use_syslog,
+	    (enum log_level)local->log_level);
+	rcv.local = *local;
+	rcv.site = site;
+	return net_main(&rcv);
+}
+
+static int
+cmd_sandbox_check(struct local_config *local, struct site_config *site,
+    const char *kind, const char *call)
+{
+	static const struct {
+		const char *name;
+		enum sandbox_kind kind;
+	} kinds[] = {
+		{ "net", SANDBOX_NET },
+		{ "store", SANDBOX_STORE },
+		{ "parent", SANDBOX_PARENT },
+	};
+	size_t i;
+
+	for (i = 0; i < SK_ARRAY_LEN(kinds); i++)
+		if (strcmp(kind, kinds[i].name) == 0)
+			return daemon_sandbox_check(local, site, kinds[i].kind,
+			    call, NULL);
+	usage();
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct receiver rcv;
-	const char *conf = NULL;
+	static struct local_config local;
+	struct site_config *site = NULL;
+	const char *conf, *cmd;
 	int r;
 
 	log_init("sekisho-receiver", 0, LOG_LEVEL_INFO);
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)
 		return daemon_audit_verify(argc - 3, argv + 3, usage);
-	if (argc < 4 || argc > 5 || strcmp(argv[1], "-c") != 0 ||
-	    (argc == 5) != (strcmp(argv[3], "sandbox-check") == 0))
+	if (argc < 4 || argc > 6 || strcmp(argv[1], "-c") != 0)
 		usage();
 	conf = argv[2];
-	rcv.listeners[0].fd = rcv.listeners[1].fd = -1;
-	rcv.objects_fd = rcv.tmp_fd = rcv.handed_fd = -1;
-	pthread_mutex_init(&rcv.handover_lock, NULL);
-	daemon_load_config(conf, ROLE_RECEIVER, &rcv.local, &rcv.site);
-	if (strcmp(argv[3], "check-config") == 0) {
+	cmd = argv[3];
+	daemon_load_config(conf, ROLE_RECEIVER, &local, &site);
+	if (argc == 4 && strcmp(cmd, "check-config") == 0) {
 		printf("%s: OK (site %s, digest %s, %zu municipalities, %zu "
-		    "datasets)\n", conf, rcv.local.site_file, rcv.site->digest,
-		    rcv.site->nmunicipalities, rcv.site->ndatasets);
+		    "datasets)\n", conf, local.site_file, site->digest,
+		    site->nmunicipalities, site->ndatasets);
 		r = 0;
-	} else if (strcmp(argv[3], "init") == 0)
-		r = daemon_init(&rcv.local);
-	else if (strcmp(argv[3], "sandbox-check") == 0)
-		r = daemon_sandbox_check(&rcv.local, rcv.site, argv[4],
-		    NULL);
-	else if (strcmp(argv[3], "run") == 0)
-		r = cmd_run(&rcv);
+	} else if (argc == 4 && strcmp(cmd, "init") == 0)
+		r = daemon_init(&local);
+	else if (argc == 4 && strcmp(cmd, "run") == 0)
+		r = cmd_run(conf, &local, site);
+	else if (argc == 5 && strcmp(cmd, "proc") == 0)
+		r = cmd_proc(argv[4], &local, site);
+	/* The process that the network reaches, unless another is named. */
+	else if (argc == 5 && strcmp(cmd, "sandbox-check") == 0)
+		r = cmd_sandbox_check(&local, site, "net", argv[4]);
+	else if (argc == 6 && strcmp(cmd, "sandbox-check") == 0)
+		r = cmd_sandbox_check(&local, site, argv[4], argv[5]);
 	else
 		usage();
-	seal_master_wipe(&rcv.master);
-	sk_wipe(rcv.id_key, sizeof(rcv.id_key));
-	audit_close(rcv.audit);
-	SSL_CTX_free(rcv.tls_external);
-	SSL_CTX_free(rcv.tls_internal);
-	site_config_free(rcv.site);
+	site_config_free(site);
 	return r;
 }

@@ -1,39 +1,80 @@
 /*
- * receiver.h: sekisho-receiver's structures, grouped by file.
+ * receiver.h: sekisho-receiver's processes, the messages between them, and
+ * its functions grouped by file.
+ *
+ *   parent (receiver.c)  binds the listeners as root, starts the other two,
+ *                        then holds nothing and only waits for them.
+ *   net    (net.c, upload.c, handover.c)
+ *                        TLS, HTTP, authorization; the TLS key and the
+ *                        listening sockets; no master key, no audit key,
+ *                        no file (seccomp kills open).
+ *   store  (store.c)     the master key, the audit log, the data folder;
+ *                        no socket but its channel to net.
+ *
+ * net asks, store answers: every request below has exactly one reply of
+ * the same type with RMSG_REPLY set. A reply starts with a status (0: go
+ * on; otherwise the HTTP status for net to answer) and a reason.
  */
 #ifndef RECEIVER_H
 #define RECEIVER_H
 
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include <openssl/ssl.h>
 
 #include "audit.h"
 #include "config.h"
-#include "http.h"
+#include "proc.h"
 #include "seal.h"
 #include "server.h"
 
+#define RECEIVER_VERSION "0.1.0"
 #define RECEIVER_BODY_BUF (64u << 10)	/* body read buffer per connection */
+#define RECEIVER_REASON_MAX 256
+#define RECEIVER_ID_HEX 33		/* an object id: 32 hex digits */
 
+enum rmsg_type {
+	/* An audit entry of net's (a refusal, a fetch): str event, actor,
+	 * object; u32 has_size; u64 size; str sha256, detail. Only the
+	 * events in store.c's list are net's to record. */
+	RMSG_AUDIT = 1,
+	/* Reply: u32 broken (the log cannot be written, R50). */
+	RMSG_AUDIT_STATE,
+	/* str municipality id, str dataset id, u64 length. Reply (status
+	 * 0): u64 token, the seal_handoff, and the temporary file's write
+	 * descriptor. */
+	RMSG_UPLOAD_BEGIN,
+	/* u64 token, str filename, 32 bytes sha-256, u32 has_rows, u64
+	 * rows. Reply: status 0 and the receipt to seal as the object's
+	 * metadata, or 200 and the receipt of the same upload taken before. */
+	RMSG_UPLOAD_FINISH,
+	/* u64 token: the sealed file is finished. Reply: 201 (or 200 for a
+	 * repeat) and the receipt. */
+	RMSG_UPLOAD_COMMIT,
+	/* u64 token: the upload failed; the temporary file goes. */
+	RMSG_UPLOAD_ABORT,
+	/* Reply: 200 and the listing's JSON. */
+	RMSG_PENDING_LIST,
+	/* str id. Reply (status 0): u64 size, str sha256, the object key,
+	 * and the object's read descriptor. */
+	RMSG_PENDING_OPEN,
+	/* str id, str the vault's sha-256. Reply: the status and JSON. */
+	RMSG_PENDING_ACK,
+	RMSG_TYPE_END
+};
+#define RMSG_REPLY 0x80000000u
+
+/* The net process. */
 struct receiver {
 	struct local_config local;
 	struct site_config *site;
 	SSL_CTX *tls_external;
-	struct seal_master master;
-	uint8_t id_key[32];		/* derives object ids; from the master */
-	struct audit_log *audit;
-	int objects_fd;			/* data_dir/objects */
-	int tmp_fd;			/* data_dir/tmp: writes in progress */
-	int handed_fd;			/* data_dir/handed: receipts of what
-					 * the vault took (sealed, no data) */
-	pthread_mutex_t handover_lock;	/* a commit against a hand-over */
 	SSL_CTX *tls_internal;
 	struct srv_listener listeners[2];	/* municipalities, the vault */
+	int chan;			/* to the store */
+	pthread_mutex_t chan_lock;	/* one request at a time */
 	volatile sig_atomic_t stop;
 };
 
@@ -41,12 +82,34 @@ struct receiver {
 #define RCV(c) ((struct receiver *)(c)->l->arg)
 #define MUNI(c) ((const struct config_municipality *)(c)->peer_cfg)
 
-/* handover.c */
-void handover_serve(struct srv_conn *c);
-/* Finishes hand-overs a crash interrupted; returns how many. */
-unsigned handover_recover(struct receiver *rcv);
+/* The reply to one request: its status, reason and fields. */
+struct rnet_reply {
+	struct proc_msg msg;
+	uint32_t status;
+	char reason[RECEIVER_REASON_MAX];
+};
+
+/* net.c */
+int net_main(struct receiver *rcv);
+/*
+ * Sends req (and fd, unless -1) to the store and receives its reply, whose
+ * status and reason are read; the caller reads the rest and calls
+ * net_reply_end. A broken channel or malformed reply ends the process.
+ */
+void net_call(struct receiver *rcv, struct proc_msg *req, int fd,
+    struct rnet_reply *rep);
+/* Checks that the reply was read to its end (or ends the process), and
+ * frees it. */
+void net_reply_end(struct rnet_reply *rep);
 
 /* upload.c */
 void upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs);
+
+/* handover.c */
+void handover_serve(struct srv_conn *c);
+
+/* store.c */
+int store_main(const struct local_config *local, struct site_config *site,
+    int chan);
 
 #endif

@@ -1,7 +1,11 @@
-# receiver/: sekisho-receiver, the receive-only DMZ server.
+# receiver/: sekisho-receiver, the receive-only DMZ server: receiver.c is
+# the parent, net.c (with upload.c and handover.c) the net process, store.c
+# the store process.
 RECEIVER_SRCS := \
 	receiver/handover.c \
+	receiver/net.c \
 	receiver/receiver.c \
+	receiver/store.c \
 	receiver/upload.c
 
 RECEIVER_OBJS := $(RECEIVER_SRCS:%.c=$(BUILD)/obj/%.o)

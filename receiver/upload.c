@@ -1,11 +1,14 @@
 /*
- * upload.c: PUT /v1/uploads/{dataset}/{filename}.
+ * upload.c: PUT /v1/uploads/{dataset}/{filename}, in the net process.
  *
- * The body is hashed and sealed as it streams in; nothing is acknowledged
- * until the sealed object is durable and the audit entry is written. The
- * object id is a keyed hash of municipality, dataset, file name and content
- * digest, so re-sending the same file finds the same object (idempotent),
- * and the stored name is never anything the client chose.
+ * The store creates the temporary file and hands over its descriptor and
+ * that one object's key (RMSG_UPLOAD_BEGIN); the body is hashed and sealed
+ * here as it streams in. With the digest the store makes the object id (a
+ * keyed hash of municipality, dataset, file name and content: re-sending the
+ * same file finds the same object, and nothing the client chose names a
+ * file) and the receipt (RMSG_UPLOAD_FINISH), which is sealed as the
+ * object's metadata; the store then checks the file against it, records it
+ * and commits it (RMSG_UPLOAD_COMMIT). Nothing is acknowledged before that.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +31,6 @@
 #include "tls.h"
 #include "util.h"
 
-#define UPLOAD_ID_BYTES 16
-#define UPLOAD_ID_HEX (2 * UPLOAD_ID_BYTES + 1)
 #define UPLOAD_ASYNC_BUF (256u << 10)	/* x3 per upload in flight */
 
 struct upload {
@@ -39,16 +40,14 @@ struct upload {
 	uint64_t length;		/* Content-Length */
 	int has_digest;
 	uint8_t want_digest[32];
+	uint64_t token;			/* the store's; 0 when it has none */
 	struct seal_writer *writer;
 	EVP_MD_CTX *md;
 	uint8_t sha256[32];
-	char sha256_hex[65];
-	char id[UPLOAD_ID_HEX];
 	uint64_t rows;			/* CSV records, header included */
 	int in_quotes;
 	uint8_t last_byte;
 	char receipt[SEAL_META_MAX];
-	int receipt_len;
 	uint64_t body_ms;		/* receiving the body */
 	uint64_t sync_ms;		/* sealing the tail and fsync */
 };
@@ -93,7 +92,6 @@ upload_checks(struct upload *u, char segs[][256])
 {
 	struct srv_conn *c = u->c;
 	char value[256];
-	uint64_t avail;
 	int r;
 
 	if ((u->dataset = site_find_dataset(RCV(c)->site, segs[2])) == NULL) {
@@ -140,13 +138,6 @@ upload_checks(struct upload *u, char segs[][256])
 		srv_error(c, 400, "upload.refused", "Content-Digest too long", NULL);
 		return -1;
 	}
-	if (util_disk_free(RCV(c)->local.data_dir, &avail) != 0 ||
-	    avail < RCV(c)->local.disk_reserve ||
-	    avail - RCV(c)->local.disk_reserve < u->length) {
-		srv_error(c, 507, "upload.refused",
-		    "not enough free disk space above the configured reserve", NULL);
-		return -1;
-	}
 	return 0;
 }
 
@@ -164,24 +155,65 @@ upload_consume(struct upload *u, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* The store's file for this upload, and a writer on it. 0, or -1 when
+ * the store refused (it recorded why; the reply is given here). */
 static int
 upload_start(struct upload *u)
 {
-	char tmpname[64], rnd[16], hex[33];
-	int r;
+	struct srv_conn *c = u->c;
+	struct seal_handoff h;
+	struct proc_msg req;
+	struct rnet_reply rep;
+	int fd, r;
 
-	if ((r = util_random(rnd, sizeof(rnd))) != 0)
-		return r;
-	sk_hex((uint8_t *)rnd, sizeof(rnd), hex);
-	snprintf(tmpname, sizeof(tmpname), "up-%s.tmp", hex);
-	if ((u->md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1)
-		return SK_ECRYPTO;
-	if ((r = seal_writer_open(&RCV(u->c)->master, RCV(u->c)->tmp_fd,
-	    tmpname, 0, &u->writer)) != 0)
-		return r;
-	/* Hash here, seal and write on the writer's thread: two cores. */
-	return seal_writer_async(u->writer, UPLOAD_ASYNC_BUF);
+	proc_msg_init(&req, RMSG_UPLOAD_BEGIN);
+	proc_put_str(&req, MUNI(c)->id);
+	proc_put_str(&req, u->dataset->id);
+	proc_put_u64(&req, u->length);
+	net_call(RCV(c), &req, -1, &rep);
+	if (rep.status != 0) {
+		net_reply_end(&rep);
+		srv_error(c, (int)rep.status, NULL, rep.reason, NULL);
+		return -1;
+	}
+	proc_get_u64(&rep.msg, &u->token);
+	proc_get_u32(&rep.msg, &h.chunk_size);
+	proc_get_fixed(&rep.msg, h.header, sizeof(h.header));
+	proc_get_fixed(&rep.msg, h.key, sizeof(h.key));
+	fd = proc_take_fd(&rep.msg);
+	net_reply_end(&rep);
+	if (fd == -1)
+		fatalx("the store gave no file for an upload; ending");
+	r = seal_writer_attach(fd, &h, &u->writer);
+	sk_wipe(&h, sizeof(h));
+	if (r != 0)
+		close(fd);
+	if (r != 0 || (u->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1 ||
+	    seal_writer_async(u->writer, UPLOAD_ASYNC_BUF) != 0) {
+		/* Hash here, seal and write on the writer's thread: two
+		 * cores. */
+		srv_error(c, 500, "upload.failed", "could not start storing",
+		    NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Tells the store the upload failed here: its file goes. */
+static void
+upload_abort(struct upload *u)
+{
+	struct proc_msg req;
+	struct rnet_reply rep;
+
+	if (u->token == 0)
+		return;
+	proc_msg_init(&req, RMSG_UPLOAD_ABORT);
+	proc_put_u64(&req, u->token);
+	net_call(RCV(u->c), &req, -1, &rep);
+	net_reply_end(&rep);
+	u->token = 0;
 }
 
 /* Streams the body; returns 0 or the HTTP status to answer (0 = none). */
@@ -235,142 +267,67 @@ upload_body(struct upload *u, int *status)
 	return r;
 }
 
+/* The store's answer with a receipt: given to the client as it is. */
 static void
-upload_make_id(struct upload *u)
-{
-	const char *muni = MUNI(u->c)->id, *ds = u->dataset->id;
-	uint8_t mac[32];
-	/* Each name with its terminating NUL, so boundaries are unambiguous. */
-	struct iovec parts[4] = {
-		{ .iov_base = (void *)(uintptr_t)muni, .iov_len = strlen(muni) + 1 },
-		{ .iov_base = (void *)(uintptr_t)ds, .iov_len = strlen(ds) + 1 },
-		{ .iov_base = (void *)(uintptr_t)u->filename,
-		  .iov_len = strlen(u->filename) + 1 },
-		{ .iov_base = u->sha256, .iov_len = sizeof(u->sha256) },
-	};
-
-	if (util_hmac_sha256(RCV(u->c)->id_key, sizeof(RCV(u->c)->id_key),
-	    parts, 4, mac) != 0)
-		fatalx("HMAC-SHA-256 failed");
-	sk_hex(mac, UPLOAD_ID_BYTES, u->id);
-}
-
-static int
-upload_make_receipt(struct upload *u)
-{
-	char stamp[32];
-	struct json j;
-
-	if (sk_time_format((int64_t)time(NULL), stamp, sizeof(stamp)) != 0)
-		return SK_EINTERNAL;
-	json_begin(&j, u->receipt, sizeof(u->receipt));
-	json_str(&j, "id", u->id);
-	json_str(&j, "municipality", MUNI(u->c)->id);
-	json_str(&j, "dataset", u->dataset->id);
-	json_str(&j, "filename", u->filename);
-	json_u64(&j, "size", u->length);
-	json_str(&j, "sha256", u->sha256_hex);
-	if (!u->dataset->envelope)
-		json_u64(&j, "rows", u->rows +
-		    (u->length > 0 && u->last_byte != '\n'));
-	json_str(&j, "received", stamp);
-	u->receipt_len = json_end(&j);
-	return u->receipt_len < 0 ? SK_ETOOBIG : 0;
-}
-
-/* The object exists already: answer 200 with its original receipt. */
-static void
-upload_repeat(struct upload *u)
+upload_answer(struct upload *u, struct rnet_reply *rep)
 {
 	struct srv_conn *c = u->c;
-	struct seal_reader *rd;
-	size_t len = 0;
-	int r;
+	uint32_t status = rep->status;
+	char reason[RECEIVER_REASON_MAX];
 
-	/* Pending, or handed over to the vault already (its receipt kept). */
-	r = seal_reader_open(&RCV(c)->master, RCV(c)->objects_fd, u->id, &rd);
-	if (r == SK_ENOTFOUND || r == SK_ESYS)
-		r = seal_reader_open(&RCV(c)->master, RCV(c)->handed_fd, u->id,
-		    &rd);
-	if (r == 0) {
-		r = seal_reader_meta(rd, (uint8_t *)u->receipt,
-		    sizeof(u->receipt) - 1, &len);
-		seal_reader_free(rd);
-	}
-	if (r != 0) {
-		log_errorx("object %s: stored copy unreadable: %s", u->id,
-		    sk_strerror(r));
-		srv_error(c, 500, "upload.failed", "stored copy unreadable",
-		    NULL);
-		return;
-	}
-	u->receipt[len] = '\0';
-	if (srv_audit(c, "upload.repeat", u->id, 1, u->length, u->sha256_hex,
-	    NULL) != 0) {
-		srv_error(c, 503, NULL, "the audit log cannot be written", NULL);
-		return;
-	}
-	log_info("object %s: repeated upload (%s, %llu bytes), same receipt",
-	    u->id, c->actor, (unsigned long long)u->length);
-	srv_respond_json(c, 200, u->receipt, NULL);
+	snprintf(reason, sizeof(reason), "%s", rep->reason);
+	if (status == 200 || status == 201)
+		proc_get_str(&rep->msg, u->receipt, sizeof(u->receipt));
+	net_reply_end(rep);
+	u->token = 0;		/* the store has let go of it */
+	if (status == 200 || status == 201) {
+		log_info("upload from %s: %s (%llu bytes, body %llu ms, seal "
+		    "and sync %llu ms)", c->actor, status == 201 ? "stored" :
+		    "a repeat", (unsigned long long)u->length,
+		    (unsigned long long)u->body_ms,
+		    (unsigned long long)u->sync_ms);
+		srv_respond_json(c, (int)status, u->receipt, NULL);
+	} else
+		srv_error(c, (int)status, NULL, reason, NULL);
 }
 
-static int
-upload_object_exists(struct upload *u)
-{
-	return faccessat(RCV(u->c)->objects_fd, u->id, F_OK,
-	    AT_SYMLINK_NOFOLLOW) == 0 || faccessat(RCV(u->c)->handed_fd, u->id,
-	    F_OK, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
+/* The receipt from the store, sealed as the object's metadata, then the
+ * commit. */
 static void
 upload_store(struct upload *u)
 {
 	struct srv_conn *c = u->c;
+	struct proc_msg req;
+	struct rnet_reply rep;
+	uint64_t t0;
 	int r;
 
-	uint64_t t0 = util_now_ms();
-
-	if ((r = upload_make_receipt(u)) != 0 ||
-	    (r = seal_writer_finish(u->writer, u->receipt,
-	    (size_t)u->receipt_len)) != 0) {
+	proc_msg_init(&req, RMSG_UPLOAD_FINISH);
+	proc_put_u64(&req, u->token);
+	proc_put_str(&req, u->filename);
+	proc_put_fixed(&req, u->sha256, sizeof(u->sha256));
+	proc_put_u32(&req, u->dataset->envelope ? 0 : 1);
+	proc_put_u64(&req, u->rows + (u->length > 0 && u->last_byte != '\n'));
+	net_call(RCV(c), &req, -1, &rep);
+	if (rep.status != 0) {
+		upload_answer(u, &rep);	/* a repeat, or refused */
+		return;
+	}
+	proc_get_str(&rep.msg, u->receipt, sizeof(u->receipt));
+	net_reply_end(&rep);
+	t0 = util_now_ms();
+	if ((r = seal_writer_finish(u->writer, u->receipt,
+	    strlen(u->receipt))) != 0) {
+		upload_abort(u);
 		srv_error(c, r == SK_ENOSPACE ? 507 : 500, "upload.failed",
 		    r == SK_ENOSPACE ? "disk full" : "could not store", NULL);
 		return;
 	}
 	u->sync_ms = util_now_ms() - t0;
-	/* Audit first: a stored object that the log does not know is worse
-	 * than a refused upload the client will retry (R50). */
-	if (srv_audit(c, "upload.stored", u->id, 1, u->length, u->sha256_hex,
-	    u->dataset->id) != 0) {
-		srv_error(c, 503, NULL, "the audit log cannot be written", NULL);
-		return;
-	}
-	/* Not while the same id is being handed over: it would come back
-	 * to the vault as new. */
-	pthread_mutex_lock(&RCV(c)->handover_lock);
-	if (faccessat(RCV(c)->handed_fd, u->id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		r = SK_EEXIST;
-	else
-		r = seal_writer_commit(u->writer, RCV(c)->tmp_fd,
-		    RCV(c)->objects_fd, u->id);
-	pthread_mutex_unlock(&RCV(c)->handover_lock);
-	if (r == SK_EEXIST) {
-		upload_repeat(u);	/* an identical upload won the race */
-		return;
-	}
-	if (r != 0) {
-		log_errorx("object %s: commit failed: %s", u->id,
-		    strerror(errno));
-		srv_audit(c, "upload.failed", u->id, 0, 0, NULL, "commit");
-		srv_error(c, 500, NULL, "could not store", NULL);
-		return;
-	}
-	log_info("object %s: stored (%s, dataset %s, %llu bytes, sha256 %s, "
-	    "body %llu ms, seal and sync %llu ms)", u->id, c->actor,
-	    u->dataset->id, (unsigned long long)u->length, u->sha256_hex,
-	    (unsigned long long)u->body_ms, (unsigned long long)u->sync_ms);
-	srv_respond_json(c, 201, u->receipt, NULL);
+	proc_msg_init(&req, RMSG_UPLOAD_COMMIT);
+	proc_put_u64(&req, u->token);
+	net_call(RCV(c), &req, -1, &rep);
+	upload_answer(u, &rep);
 }
 
 static void
@@ -380,10 +337,8 @@ upload_run(struct upload *u)
 	unsigned mdlen = 0;
 	int r, status;
 
-	if ((r = upload_start(u)) != 0) {
-		srv_error(c, 500, "upload.failed", "could not start storing", NULL);
+	if (upload_start(u) != 0)
 		return;
-	}
 	if (c->req.expect_continue &&
 	    tls_write_all(c->ssl, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
 		return;
@@ -403,15 +358,9 @@ upload_run(struct upload *u)
 	}
 	if (EVP_DigestFinal_ex(u->md, u->sha256, &mdlen) != 1)
 		fatalx("SHA-256 failed");
-	sk_hex(u->sha256, 32, u->sha256_hex);
 	if (u->has_digest && CRYPTO_memcmp(u->sha256, u->want_digest, 32) != 0) {
 		srv_error(c, 400, "upload.refused", "Content-Digest does not "
 		    "match the body; nothing was kept", NULL);
-		return;
-	}
-	upload_make_id(u);
-	if (upload_object_exists(u)) {
-		upload_repeat(u);
 		return;
 	}
 	upload_store(u);
@@ -428,5 +377,7 @@ upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs)
 	if (upload_checks(&u, segs) == 0)
 		upload_run(&u);
 	seal_writer_free(u.writer);
+	upload_abort(&u);
 	EVP_MD_CTX_free(u.md);
+	sk_wipe(u.receipt, sizeof(u.receipt));
 }

@@ -159,7 +159,7 @@ cmd_run(struct sender *s)
 	daemon_drop(&s->local, &layers);
 	open_storage(s);
 	s->listeners[0].audit = s->listeners[1].audit = s->audit;
-	daemon_sandbox(&s->local, s->site, &layers);
+	daemon_sandbox(&s->local, s->site, SANDBOX_ALONE, &layers);
 	daemon_signals(on_signal);
 	the_sender = s;
 	if (pthread_create(&sweep, NULL, sweeper, s) != 0)
@@ -168,7 +168,7 @@ cmd_run(struct sender *s)
 	    "%u for the vault", s->site->sender.external.address,
 	    s->site->sender.external.port, s->site->nrecipients,
 	    s->site->sender.internal.address, s->site->sender.internal.port);
-	srv_run(s->listeners, 2, &s->stop);
+	srv_run(s->listeners, 2, -1, &s->stop);
 	close(s->listeners[0].fd);
 	close(s->listeners[1].fd);
 	pthread_join(sweep, NULL);
@@ -210,7 +210,8 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[3], "init") == 0)
 		r = daemon_init(&s.local);
 	else if (strcmp(argv[3], "sandbox-check") == 0)
-		r = daemon_sandbox_check(&s.local, s.site, argv[4], NULL);
+		r = daemon_sandbox_check(&s.local, s.site, SANDBOX_ALONE, argv[4],
+		    NULL);
 	else if (strcmp(argv[3], "run") == 0)
 		r = cmd_run(&s);
 	else

@@ -198,7 +198,7 @@ main(int argc, char **argv)
 	} else if (argc == 4 && strcmp(argv[3], "init") == 0)
 		r = daemon_init(&v.local);
 	else if (argc == 5 && strcmp(argv[3], "sandbox-check") == 0)
-		r = daemon_sandbox_check(&v.local, v.site, argv[4],
+		r = daemon_sandbox_check(&v.local, v.site, SANDBOX_ALONE, argv[4],
 		    vault_probe);
 	else if (argc == 4 && strcmp(argv[3], "run") == 0) {
 		log_init("sekisho-vault", v.local.use_syslog,

@@ -997,7 +997,7 @@ vault_start(struct vault *v)
 	daemon_drop(&v->local, &layers);
 	vault_open(v, 1);
 	watch_approvals(v);
-	daemon_sandbox(&v->local, v->site, &layers);
+	daemon_sandbox(&v->local, v->site, SANDBOX_ALONE, &layers);
 }
 
 int

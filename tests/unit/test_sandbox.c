@@ -294,7 +294,8 @@ test_spec_per_role(void **state)
 	    "/var/lib/sekisho/audit.log");
 	site.receiver.internal.port = 9443;
 	site.sender.internal.port = 9444;
-	sandbox_spec_for(&local, &site, &spec);
+	sandbox_spec_for(&local, &site, SANDBOX_STORE, &spec);
+	assert_int_equal(spec.kind, SANDBOX_STORE);
 	assert_int_equal(spec.nrw, 1);
 	assert_string_equal(spec.rw[0], "/var/lib/sekisho");
 	assert_int_equal(spec.nconnect, 0);
@@ -302,11 +303,17 @@ test_spec_per_role(void **state)
 	/* A data_dir that is only a prefix of the log's folder name. */
 	snprintf(local.audit_log, sizeof(local.audit_log),
 	    "/var/lib/sekisho-audit/audit.log");
-	sandbox_spec_for(&local, &site, &spec);
+	sandbox_spec_for(&local, &site, SANDBOX_STORE, &spec);
 	assert_int_equal(spec.nrw, 2);
 	assert_string_equal(spec.rw[1], "/var/lib/sekisho-audit");
+	/* The net process and the parent reach no folder at all. */
+	sandbox_spec_for(&local, &site, SANDBOX_NET, &spec);
+	assert_int_equal(spec.nrw, 0);
+	assert_int_equal(spec.nconnect, 0);
+	sandbox_spec_for(&local, &site, SANDBOX_PARENT, &spec);
+	assert_int_equal(spec.nrw, 0);
 	local.role = ROLE_VAULT;
-	sandbox_spec_for(&local, &site, &spec);
+	sandbox_spec_for(&local, &site, SANDBOX_ALONE, &spec);
 	assert_int_equal(spec.nconnect, 2);
 	assert_int_equal(spec.connect_ports[0], 9443);
 	assert_int_equal(spec.connect_ports[1], 9444);

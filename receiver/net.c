@@ -1,0 +1,257 @@
+/*
+ * net.c: the receiver's net process (privilege separation, R17).
+ *
+ * What it does: both TLS listeners (municipalities outside, the vault
+ * inside), the strict HTTP parser, and authorization by certificate and
+ * source network (R01, R10). An upload's bytes are hashed and sealed here
+ * as they arrive, into a file the store created and under that one file's
+ * key, which the store hands over with the file's descriptor; what the store
+ * answers decides the reply.
+ *
+ * What it may touch: the listening sockets it was given, the connections
+ * it accepts, the descriptors the store hands it, its channel to the store.
+ *
+ * What it must never hold: the master key, the id key, the audit key, or a
+ * file of its own. seccomp kills it on open(2) (there is no file call in its
+ * allow-list) and on socket(2) and connect(2); Landlock gives it no path.
+ * Its TLS private key stays here (the handshake needs it): a compromise of
+ * this process can impersonate the receiver to a peer, but not read what was
+ * stored, forge the log, or reach what it is not carrying.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "http.h"
+#include "log.h"
+#include "receiver.h"
+#include "sk.h"
+#include "tls.h"
+
+static struct receiver *the_receiver;
+
+void
+net_call(struct receiver *rcv, struct proc_msg *req, int fd,
+    struct rnet_reply *rep)
+{
+	uint32_t type = req->type;
+	int r;
+
+	pthread_mutex_lock(&rcv->chan_lock);
+	r = proc_send(rcv->chan, req, fd);
+	if (r == 0)
+		r = proc_recv(rcv->chan, &rep->msg);
+	pthread_mutex_unlock(&rcv->chan_lock);
+	proc_msg_free(req);
+	if (r != 0)
+		fatalx("the store process: %s; ending", sk_strerror(r));
+	if (rep->msg.type != (type | RMSG_REPLY))
+		fatalx("the store answered request %u with %u; ending", type,
+		    rep->msg.type);
+	proc_get_u32(&rep->msg, &rep->status);
+	proc_get_str(&rep->msg, rep->reason, sizeof(rep->reason));
+	if (rep->msg.error != 0)
+		fatalx("a malformed reply from the store; ending");
+}
+
+void
+net_reply_end(struct rnet_reply *rep)
+{
+	if (proc_end(&rep->msg) != 0)
+		fatalx("a malformed reply %u from the store; ending",
+		    rep->msg.type);
+	proc_msg_free(&rep->msg);
+}
+
+/* srv's audit hooks: entries are the store's to write. */
+static int
+net_audit(void *arg, const struct audit_event *ev)
+{
+	struct proc_msg req;
+	struct rnet_reply rep;
+
+	proc_msg_init(&req, RMSG_AUDIT);
+	proc_put_str(&req, ev->event);
+	proc_put_str(&req, ev->actor);
+	proc_put_str(&req, ev->object);
+	proc_put_u32(&req, ev->has_size ? 1 : 0);
+	proc_put_u64(&req, ev->size);
+	proc_put_str(&req, ev->sha256);
+	proc_put_str(&req, ev->detail);
+	net_call(arg, &req, -1, &rep);
+	net_reply_end(&rep);
+	return rep.status == 0 ? 0 : SK_ESYS;
+}
+
+static int
+net_audit_broken(void *arg)
+{
+	struct proc_msg req;
+	struct rnet_reply rep;
+	uint32_t broken = 1;
+
+	proc_msg_init(&req, RMSG_AUDIT_STATE);
+	net_call(arg, &req, -1, &rep);
+	proc_get_u32(&rep.msg, &broken);
+	net_reply_end(&rep);
+	return broken != 0;
+}
+
+/* Identity from the certificate, then the source network (R01, R10). */
+static int
+conn_authorize(struct srv_conn *c)
+{
+	const struct config_municipality *muni;
+	char identity[TLS_IDENTITY_MAX];
+
+	if (tls_peer_identity(c->ssl, identity, sizeof(identity)) != 0) {
+		srv_error(c, 403, "access.refused",
+		    "the certificate names no identity", NULL);
+		return -1;
+	}
+	muni = site_find_municipality_by_identity(RCV(c)->site, identity);
+	if (muni == NULL) {
+		srv_error(c, 403, "access.refused",
+		    "this certificate is not a known municipality", NULL);
+		return -1;
+	}
+	c->peer_cfg = muni;
+	snprintf(c->actor, sizeof(c->actor), "muni:%s", muni->id);
+	if (srv_peer_in(c, muni->networks, muni->nnetworks))
+		return 0;
+	srv_error(c, 403, "access.refused",
+	    "source address is outside this municipality's networks", NULL);
+	return -1;
+}
+
+/* The external listener's serve function: one request per connection. */
+static void
+conn_dispatch(struct srv_conn *c)
+{
+	char segs[6][256];
+	size_t nsegs;
+	int r;
+
+	if (srv_audit_ok(c) != 0 || conn_authorize(c) != 0 ||
+	    srv_read_request(c, 0) != 0)
+		return;
+	r = http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs), &nsegs);
+	if (r == 0 && nsegs == 4 && strcmp(segs[0], "v1") == 0 &&
+	    strcmp(segs[1], "uploads") == 0) {
+		if (c->req.method != HTTP_PUT) {
+			srv_error(c, 405, "request.refused",
+			    "only PUT is allowed on /v1/uploads/", NULL);
+			return;
+		}
+		upload_handle(c, segs, nsegs);
+		return;
+	}
+	if (r == SK_EFORMAT || r == SK_ETOOBIG) {
+		srv_error(c, 400, "request.refused", r == SK_ETOOBIG ?
+		    "a path segment is longer than 255 bytes" :
+		    "malformed path", NULL);
+		return;
+	}
+	srv_error(c, 405, "request.refused",
+	    "the only endpoint is PUT /v1/uploads/{dataset}/{filename}", NULL);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (the_receiver != NULL)
+		the_receiver->stop = 1;
+}
+
+/* The listeners the parent bound, with their TLS contexts. */
+static void
+net_listeners(struct receiver *rcv)
+{
+	const struct config_listener *cl[2] = { &rcv->site->receiver.external,
+		&rcv->site->receiver.internal };
+	SSL_CTX **ctx[2] = { &rcv->tls_external, &rcv->tls_internal };
+	static const char *const names[2] = { "external", "internal" };
+	void (*serve[2])(struct srv_conn *) = { conn_dispatch, handover_serve };
+	char why[512];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (tls_server_new(rcv->local.certificate, rcv->local.key,
+		    cl[i]->ca_file, cl[i]->crl_file, ctx[i], why,
+		    sizeof(why)) != 0)
+			fatalx("%s listener TLS: %s", names[i], why);
+		rcv->listeners[i].name = names[i];
+		rcv->listeners[i].tls = *ctx[i];
+		rcv->listeners[i].fd = PROC_CHILD_FD + 1 + i;
+		rcv->listeners[i].max_connections = rcv->local.max_connections;
+		rcv->listeners[i].read_timeout = rcv->local.read_timeout;
+		rcv->listeners[i].serve = serve[i];
+		rcv->listeners[i].arg = rcv;
+		rcv->listeners[i].audit_fn = net_audit;
+		rcv->listeners[i].broken_fn = net_audit_broken;
+	}
+}
+
+static unsigned
+active(struct receiver *rcv)
+{
+	return atomic_load(&rcv->listeners[0].active) +
+	    atomic_load(&rcv->listeners[1].active);
+}
+
+int
+net_main(struct receiver *rcv)
+{
+	struct sandbox_layers layers = { 0 };
+	int i;
+
+	rcv->chan = PROC_CHILD_FD;
+	pthread_mutex_init(&rcv->chan_lock, NULL);
+	/* One malloc arena for every thread: glibc opens a /proc file the
+	 * first time it shrinks a thread arena's heap, and this process has
+	 * no open(2). (It also keeps memory low with many connections.) */
+#ifndef SK_SANITIZER_BUILD
+	if (mallopt(M_ARENA_MAX, 1) != 1)
+		fatalx("mallopt(M_ARENA_MAX) failed");
+#else
+	(void)mallopt(M_ARENA_MAX, 1);	/* the sanitizers' allocator has
+					 * no arenas, and says no */
+#endif
+	/* As root still: the TLS key. Then nothing but what is open. */
+	net_listeners(rcv);
+	daemon_drop(&rcv->local, &layers);
+	proc_die_with_parent();
+	daemon_sandbox(&rcv->local, rcv->site, SANDBOX_NET, &layers);
+	daemon_signals(on_signal);
+	the_receiver = rcv;
+	log_info("listening on %s port %u for %zu municipalities, and on %s "
+	    "port %u for the vault", rcv->site->receiver.external.address,
+	    rcv->site->receiver.external.port, rcv->site->nmunicipalities,
+	    rcv->site->receiver.internal.address,
+	    rcv->site->receiver.internal.port);
+	srv_run(rcv->listeners, 2, rcv->chan, &rcv->stop);
+	close(rcv->listeners[0].fd);
+	close(rcv->listeners[1].fd);
+	/* Let uploads in progress finish, for a while. */
+	for (i = 0; i < 100 && active(rcv) > 0; i++)
+		usleep(100000);
+	if (active(rcv) > 0) {
+		/* Their threads still use what main() would free: leave now.
+		 * Unfinished uploads were never acknowledged; the store
+		 * removes their temporary files when the channel closes. */
+		log_warnx("stopped with %u upload(s) unfinished",
+		    active(rcv));
+		_exit(0);
+	}
+	SSL_CTX_free(rcv->tls_external);
+	SSL_CTX_free(rcv->tls_internal);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,908 @@
+/*
+ * store.c: the receiver's store process (privilege separation, R17).
+ *
+ * What it does: holds the master key, the key that derives object ids, the
+ * audit log and the data folder; answers the net process's requests one at
+ * a time (receiver.h lists them): creates each upload's temporary file and
+ * hands net that file's descriptor and its own object key, checks the
+ * finished file against the receipt it made, records and commits it; lists,
+ * opens and hands over pending uploads to the vault, and disposes of them
+ * (R13). Every decision is written to the audit log first (R50).
+ *
+ * What it may touch: its channel to net, the data folder and the audit log.
+ *
+ * What it must never do: open a socket, or trust net: a request that is
+ * malformed, or one that net should never make (an upload its own checks
+ * refuse, an audit event that is not net's), ends this process and with it
+ * the receiver, which the service manager restarts.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "json.h"
+#include "log.h"
+#include "receiver.h"
+#include "sk.h"
+#include "util.h"
+
+#define PENDING_LIST_MAX 1000	/* receipts in one listing */
+#define UPLOAD_ID_BYTES 16
+
+struct store_upload {
+	uint64_t token;			/* 0: a free slot */
+	char tmpname[48];
+	const struct config_municipality *muni;
+	const struct config_dataset *dataset;
+	uint64_t length;
+	int finished;			/* the receipt below is being sealed */
+	char id[RECEIVER_ID_HEX];
+	char sha256_hex[65];
+	char receipt[SEAL_META_MAX];
+	size_t receipt_len;
+};
+
+struct store {
+	const struct local_config *local;
+	struct site_config *site;
+	int chan;
+	struct seal_master master;
+	uint8_t id_key[32];		/* derives object ids; from the master */
+	struct audit_log *audit;
+	int objects_fd;			/* data_dir/objects: pending uploads */
+	int tmp_fd;			/* data_dir/tmp: writes in progress */
+	int handed_fd;			/* data_dir/handed: receipts of what
+					 * the vault took (sealed, no data) */
+	struct store_upload *uploads;	/* one per upload in flight */
+	size_t nuploads;
+	uint64_t next_token;
+};
+
+/* The events net may record: what it refuses, and what it sent. */
+static const char *const net_events[] = {
+	"tls.refused", "access.refused", "request.refused", "upload.refused",
+	"upload.failed", "upload.truncated", "fetch.refused", "upload.fetched",
+	"upload.fetch_broken", "ack.refused",
+};
+
+static void __attribute__((noreturn))
+malformed(const struct proc_msg *m, const char *what)
+{
+	fatalx("request %u from the net process: %s; ending", m->type, what);
+}
+
+/* Ends the process unless every field was read and nothing is left. */
+static void
+expect_end(const struct proc_msg *m)
+{
+	if (proc_end(m) != 0)
+		malformed(m, "malformed");
+}
+
+static void
+reply_begin(struct proc_msg *rep, uint32_t type, uint32_t status,
+    const char *reason)
+{
+	proc_msg_init(rep, type | RMSG_REPLY);
+	proc_put_u32(rep, status);
+	proc_put_str(rep, reason);
+}
+
+static void
+reply_send(struct store *st, struct proc_msg *rep, int fd)
+{
+	if (proc_send(st->chan, rep, fd) != 0)
+		fatalx("cannot answer the net process: %s", strerror(errno));
+	proc_msg_free(rep);
+}
+
+/* A reply of a status and reason alone. */
+static void
+reply_status(struct store *st, uint32_t type, uint32_t status,
+    const char *reason)
+{
+	struct proc_msg rep;
+
+	reply_begin(&rep, type, status, reason);
+	reply_send(st, &rep, -1);
+}
+
+static int
+store_audit(struct store *st, const char *event, const char *actor,
+    const char *object, int has_size, uint64_t size, const char *sha256,
+    const char *detail)
+{
+	struct audit_event ev = { .event = event, .actor = actor,
+		.object = object, .has_size = has_size, .size = size,
+		.sha256 = sha256, .detail = detail };
+	int r;
+
+	if ((r = audit_append(st->audit, &ev)) != 0)
+		log_errorx("audit log write failed (%s): refusing all work "
+		    "from now on (R50)", sk_strerror(r));
+	return r;
+}
+
+/* A refusal of the store's own: recorded, then answered. */
+static void
+refuse(struct store *st, uint32_t type, uint32_t status, const char *event,
+    const char *actor, const char *object, const char *reason)
+{
+	char detail[RECEIVER_REASON_MAX + 16];
+
+	snprintf(detail, sizeof(detail), "status=%u %s", status, reason);
+	log_warnx("%s: %u: %s", actor, status, reason);
+	if (!audit_broken(st->audit))
+		store_audit(st, event, actor, object, 0, 0, NULL, detail);
+	reply_status(st, type, status, reason);
+}
+
+/* ---- audit entries of net's ---- */
+
+static void
+on_audit(struct store *st, struct proc_msg *req)
+{
+	char event[64], actor[96], object[80], sha[80], detail[512];
+	uint32_t has_size = 0;
+	uint64_t size = 0;
+	size_t i;
+	int r;
+
+	proc_get_str(req, event, sizeof(event));
+	proc_get_str(req, actor, sizeof(actor));
+	proc_get_str(req, object, sizeof(object));
+	proc_get_u32(req, &has_size);
+	proc_get_u64(req, &size);
+	proc_get_str(req, sha, sizeof(sha));
+	proc_get_str(req, detail, sizeof(detail));
+	expect_end(req);
+	for (i = 0; i < SK_ARRAY_LEN(net_events); i++)
+		if (strcmp(event, net_events[i]) == 0)
+			break;
+	if (i == SK_ARRAY_LEN(net_events))
+		malformed(req, "an audit event that is not net's to record");
+	r = store_audit(st, event, actor, object[0] ? object : NULL,
+	    has_size != 0, size, sha[0] ? sha : NULL,
+	    detail[0] ? detail : NULL);
+	reply_status(st, RMSG_AUDIT, r == 0 ? 0 : 503, r == 0 ? "" :
+	    "the audit log cannot be written");
+}
+
+static void
+on_audit_state(struct store *st, struct proc_msg *req)
+{
+	struct proc_msg rep;
+
+	expect_end(req);
+	reply_begin(&rep, RMSG_AUDIT_STATE, 0, "");
+	proc_put_u32(&rep, audit_broken(st->audit) ? 1 : 0);
+	reply_send(st, &rep, -1);
+}
+
+/* ---- uploads ---- */
+
+static struct store_upload *
+upload_find(struct store *st, const struct proc_msg *req, uint64_t token)
+{
+	size_t i;
+
+	for (i = 0; token != 0 && i < st->nuploads; i++)
+		if (st->uploads[i].token == token)
+			return &st->uploads[i];
+	malformed(req, "an upload token the store never gave");
+}
+
+/* The slot is free again; its temporary file goes unless committed. */
+static void
+upload_drop(struct store *st, struct store_upload *u, int remove_tmp)
+{
+	if (remove_tmp)
+		unlinkat(st->tmp_fd, u->tmpname, 0);
+	sk_wipe(u, sizeof(*u));
+}
+
+static void
+actor_of(const struct store_upload *u, char *out, size_t cap)
+{
+	snprintf(out, cap, "muni:%s", u->muni->id);
+}
+
+/* Space for this upload above the reserve? */
+static int
+disk_has_room(struct store *st, uint64_t length)
+{
+	uint64_t avail;
+
+	return util_disk_free(st->local->data_dir, &avail) == 0 &&
+	    avail >= st->local->disk_reserve &&
+	    avail - st->local->disk_reserve >= length;
+}
+
+static struct store_upload *
+upload_slot(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->nuploads; i++)
+		if (st->uploads[i].token == 0)
+			return &st->uploads[i];
+	return NULL;
+}
+
+static void
+on_upload_begin(struct store *st, struct proc_msg *req)
+{
+	char muni_id[CONFIG_ID_MAX], ds_id[CONFIG_ID_MAX], actor[96], rnd[8];
+	char hex[17];
+	const struct config_municipality *muni;
+	const struct config_dataset *ds;
+	struct seal_handoff h;
+	struct store_upload *u;
+	struct proc_msg rep;
+	uint64_t length;
+	int fd, r;
+
+	proc_get_str(req, muni_id, sizeof(muni_id));
+	proc_get_str(req, ds_id, sizeof(ds_id));
+	proc_get_u64(req, &length);
+	expect_end(req);
+	/* net has checked all of this: a mismatch means net is not ours. */
+	if ((muni = site_find_municipality(st->site, muni_id)) == NULL ||
+	    (ds = site_find_dataset(st->site, ds_id)) == NULL ||
+	    !site_municipality_allows(muni, ds->id) || length > ds->max_bytes)
+		malformed(req, "an upload that net's own checks refuse");
+	snprintf(actor, sizeof(actor), "muni:%s", muni->id);
+	if (!disk_has_room(st, length)) {
+		refuse(st, RMSG_UPLOAD_BEGIN, 507, "upload.refused", actor,
+		    NULL, "not enough free disk space above the configured "
+		    "reserve");
+		return;
+	}
+	if ((u = upload_slot(st)) == NULL) {
+		refuse(st, RMSG_UPLOAD_BEGIN, 503, "upload.refused", actor,
+		    NULL, "too many uploads in progress; try again shortly");
+		return;
+	}
+	if (util_random(rnd, sizeof(rnd)) != 0)
+		fatalx("no randomness");
+	sk_hex((uint8_t *)rnd, sizeof(rnd), hex);
+	snprintf(u->tmpname, sizeof(u->tmpname), "up-%s.tmp", hex);
+	if ((r = seal_object_create(&st->master, st->tmp_fd, u->tmpname, 0,
+	    &h, &fd)) != 0) {
+		log_errorx("cannot create %s: %s", u->tmpname, sk_strerror(r));
+		sk_wipe(u, sizeof(*u));
+		refuse(st, RMSG_UPLOAD_BEGIN, 500, "upload.failed", actor, NULL,
+		    "could not start storing");
+		return;
+	}
+	u->token = ++st->next_token;
+	u->muni = muni;
+	u->dataset = ds;
+	u->length = length;
+	reply_begin(&rep, RMSG_UPLOAD_BEGIN, 0, "");
+	proc_put_u64(&rep, u->token);
+	proc_put_u32(&rep, h.chunk_size);
+	proc_put_fixed(&rep, h.header, sizeof(h.header));
+	proc_put_fixed(&rep, h.key, sizeof(h.key));
+	sk_wipe(&h, sizeof(h));
+	reply_send(st, &rep, fd);
+	close(fd);
+}
+
+/* A keyed hash of municipality, dataset, file name and content: the same
+ * file sent again finds the same object, and nothing the client chose
+ * names a file. */
+static void
+upload_make_id(struct store *st, struct store_upload *u, const char *filename,
+    const uint8_t sha256[32])
+{
+	const char *muni = u->muni->id, *ds = u->dataset->id;
+	uint8_t mac[32];
+	/* Each name with its terminating NUL, so boundaries are unambiguous. */
+	struct iovec parts[4] = {
+		{ .iov_base = (void *)(uintptr_t)muni, .iov_len = strlen(muni) + 1 },
+		{ .iov_base = (void *)(uintptr_t)ds, .iov_len = strlen(ds) + 1 },
+		{ .iov_base = (void *)(uintptr_t)filename,
+		  .iov_len = strlen(filename) + 1 },
+		{ .iov_base = (void *)(uintptr_t)sha256, .iov_len = 32 },
+	};
+
+	if (util_hmac_sha256(st->id_key, sizeof(st->id_key), parts, 4,
+	    mac) != 0)
+		fatalx("HMAC-SHA-256 failed");
+	sk_hex(mac, UPLOAD_ID_BYTES, u->id);
+}
+
+static int
+upload_make_receipt(struct store_upload *u, const char *filename,
+    int has_rows, uint64_t rows)
+{
+	char stamp[32];
+	struct json j;
+	int n;
+
+	if (sk_time_format((int64_t)time(NULL), stamp, sizeof(stamp)) != 0)
+		return SK_EINTERNAL;
+	json_begin(&j, u->receipt, sizeof(u->receipt));
+	json_str(&j, "id", u->id);
+	json_str(&j, "municipality", u->muni->id);
+	json_str(&j, "dataset", u->dataset->id);
+	json_str(&j, "filename", filename);
+	json_u64(&j, "size", u->length);
+	json_str(&j, "sha256", u->sha256_hex);
+	if (has_rows)
+		json_u64(&j, "rows", rows);
+	json_str(&j, "received", stamp);
+	if ((n = json_end(&j)) < 0)
+		return SK_ETOOBIG;
+	u->receipt_len = (size_t)n;
+	return 0;
+}
+
+/* The receipt (our own JSON, authenticated by the seal) and the size. */
+static int
+read_receipt(struct store *st, int dirfd, const char *id, char *out,
+    size_t cap, uint64_t *size)
+{
+	struct seal_reader *rd;
+	size_t len = 0;
+	int e;
+
+	if ((e = seal_reader_open(&st->master, dirfd, id, &rd)) != 0)
+		return e;
+	e = seal_reader_meta(rd, (uint8_t *)out, cap - 1, &len);
+	if (size != NULL)
+		*size = seal_reader_size(rd);
+	seal_reader_free(rd);
+	if (e != 0)
+		return e;
+	out[len] = '\0';
+	return 0;
+}
+
+static int
+object_known(struct store *st, const char *id)
+{
+	return faccessat(st->objects_fd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    faccessat(st->handed_fd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* The object exists already: answer 200 with its original receipt. */
+static void
+upload_repeat(struct store *st, uint32_t type, struct store_upload *u)
+{
+	char receipt[SEAL_META_MAX], actor[96];
+	struct proc_msg rep;
+	int r;
+
+	actor_of(u, actor, sizeof(actor));
+	/* Pending, or handed over to the vault already (its receipt kept). */
+	r = read_receipt(st, st->objects_fd, u->id, receipt, sizeof(receipt),
+	    NULL);
+	if (r == SK_ENOTFOUND || r == SK_ESYS)
+		r = read_receipt(st, st->handed_fd, u->id, receipt,
+		    sizeof(receipt), NULL);
+	if (r != 0) {
+		log_errorx("object %s: stored copy unreadable: %s", u->id,
+		    sk_strerror(r));
+		refuse(st, type, 500, "upload.failed", actor, u->id,
+		    "stored copy unreadable");
+	} else if (store_audit(st, "upload.repeat", actor, u->id, 1, u->length,
+	    u->sha256_hex, NULL) != 0)
+		reply_status(st, type, 503, "the audit log cannot be written");
+	else {
+		log_info("object %s: repeated upload (%s, %" PRIu64 " bytes), "
+		    "same receipt", u->id, actor, u->length);
+		reply_begin(&rep, type, 200, "");
+		proc_put_str(&rep, receipt);
+		reply_send(st, &rep, -1);
+	}
+	upload_drop(st, u, 1);
+}
+
+static void
+on_upload_finish(struct store *st, struct proc_msg *req)
+{
+	char filename[256], actor[96];
+	uint8_t sha256[32];
+	uint32_t has_rows = 0;
+	uint64_t token = 0, rows = 0;
+	struct store_upload *u;
+	struct proc_msg rep;
+
+	proc_get_u64(req, &token);
+	proc_get_str(req, filename, sizeof(filename));
+	proc_get_fixed(req, sha256, sizeof(sha256));
+	proc_get_u32(req, &has_rows);
+	proc_get_u64(req, &rows);
+	expect_end(req);
+	u = upload_find(st, req, token);
+	if (u->finished || !sk_filename_valid(filename))
+		malformed(req, "a file name or an upload net never checked");
+	sk_hex(sha256, 32, u->sha256_hex);
+	upload_make_id(st, u, filename, sha256);
+	if (object_known(st, u->id)) {
+		upload_repeat(st, RMSG_UPLOAD_FINISH, u);
+		return;
+	}
+	if (upload_make_receipt(u, filename, !u->dataset->envelope &&
+	    has_rows, rows) != 0) {
+		actor_of(u, actor, sizeof(actor));
+		upload_drop(st, u, 1);
+		refuse(st, RMSG_UPLOAD_FINISH, 500, "upload.failed", actor, NULL,
+		    "could not store");
+		return;
+	}
+	u->finished = 1;
+	reply_begin(&rep, RMSG_UPLOAD_FINISH, 0, "");
+	proc_put_str(&rep, u->receipt);
+	reply_send(st, &rep, -1);
+}
+
+/* What net sealed is what the store said: its size and its receipt,
+ * authenticated under the object key the store made. */
+static int
+upload_verify(struct store *st, const struct store_upload *u)
+{
+	struct seal_reader *rd;
+	uint8_t meta[SEAL_META_MAX];
+	size_t len = 0;
+	int e;
+
+	if ((e = seal_reader_open(&st->master, st->tmp_fd, u->tmpname,
+	    &rd)) != 0)
+		return e;
+	if ((e = seal_reader_meta(rd, meta, sizeof(meta), &len)) == 0 &&
+	    (seal_reader_size(rd) != u->length || len != u->receipt_len ||
+	    memcmp(meta, u->receipt, len) != 0))
+		e = SK_EAUTH;
+	seal_reader_free(rd);
+	return e;
+}
+
+static void
+on_upload_commit(struct store *st, struct proc_msg *req)
+{
+	char actor[96];
+	struct store_upload *u;
+	struct proc_msg rep;
+	uint64_t token = 0;
+	int r;
+
+	proc_get_u64(req, &token);
+	expect_end(req);
+	u = upload_find(st, req, token);
+	if (!u->finished)
+		malformed(req, "a commit before the receipt");
+	actor_of(u, actor, sizeof(actor));
+	if ((r = upload_verify(st, u)) != 0) {
+		log_errorx("%s: the sealed upload does not match its receipt: "
+		    "%s", u->tmpname, sk_strerror(r));
+		upload_drop(st, u, 1);
+		refuse(st, RMSG_UPLOAD_COMMIT, 500, "upload.failed", actor,
+		    NULL, "could not store");
+		return;
+	}
+	/* Audit first: a stored object that the log does not know is worse
+	 * than a refused upload the client will retry (R50). */
+	if (store_audit(st, "upload.stored", actor, u->id, 1, u->length,
+	    u->sha256_hex, u->dataset->id) != 0) {
+		upload_drop(st, u, 1);
+		reply_status(st, RMSG_UPLOAD_COMMIT, 503,
+		    "the audit log cannot be written");
+		return;
+	}
+	/* Not while the same id was handed over: it would come back to the
+	 * vault as new. */
+	r = faccessat(st->handed_fd, u->id, F_OK, AT_SYMLINK_NOFOLLOW) == 0 ?
+	    SK_EEXIST : seal_commit(st->tmp_fd, u->tmpname, st->objects_fd,
+	    u->id);
+	if (r == SK_EEXIST) {
+		upload_repeat(st, RMSG_UPLOAD_COMMIT, u);
+		return;
+	}
+	if (r != 0) {
+		log_errorx("object %s: commit failed: %s", u->id,
+		    strerror(errno));
+		upload_drop(st, u, faccessat(st->tmp_fd, u->tmpname, F_OK,
+		    AT_SYMLINK_NOFOLLOW) == 0);
+		refuse(st, RMSG_UPLOAD_COMMIT, 500, "upload.failed", actor,
+		    NULL, "could not store");
+		return;
+	}
+	log_info("object %s: stored (%s, dataset %s, %" PRIu64 " bytes, "
+	    "sha256 %s)", u->id, actor, u->dataset->id, u->length,
+	    u->sha256_hex);
+	reply_begin(&rep, RMSG_UPLOAD_COMMIT, 201, "");
+	proc_put_str(&rep, u->receipt);
+	reply_send(st, &rep, -1);
+	upload_drop(st, u, 0);
+}
+
+static void
+on_upload_abort(struct store *st, struct proc_msg *req)
+{
+	uint64_t token = 0;
+
+	proc_get_u64(req, &token);
+	expect_end(req);
+	upload_drop(st, upload_find(st, req, token), 1);
+	reply_status(st, RMSG_UPLOAD_ABORT, 0, "");
+}
+
+/* ---- the vault's side: pending uploads ---- */
+
+/* Object ids are the receiver's own: lowercase hex. */
+static int
+id_valid(const char *id)
+{
+	return sk_hexid_valid(id, 64);
+}
+
+/* The value of "key":"..." in a receipt we wrote ourselves. */
+static int
+receipt_field(const char *receipt, const char *key, char *out, size_t cap)
+{
+	char pat[40];
+	const char *p, *q;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	if ((p = strstr(receipt, pat)) == NULL)
+		return SK_ENOTFOUND;
+	p += strlen(pat);
+	if ((q = strchr(p, '"')) == NULL || (size_t)(q - p) >= cap)
+		return SK_EFORMAT;
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+	return 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The pending ids, sorted; *n of them (the caller frees). */
+static char **
+pending_ids(struct store *st, size_t *n)
+{
+	char **ids = NULL, **p;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	*n = 0;
+	if ((fd = dup(st->objects_fd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!id_valid(de->d_name))
+			continue;
+		if ((p = reallocarray(ids, *n + 1, sizeof(*p))) == NULL)
+			break;
+		ids = p;
+		if ((ids[*n] = strdup(de->d_name)) == NULL)
+			break;
+		(*n)++;
+	}
+	closedir(d);
+	if (*n > 0)
+		qsort(ids, *n, sizeof(*ids), cmp_names);
+	return ids;
+}
+
+static void
+on_pending_list(struct store *st, struct proc_msg *req)
+{
+	char **ids, receipt[SEAL_META_MAX], *buf;
+	size_t n = 0, i, o, cap, shown = 0;
+	struct proc_msg rep;
+
+	expect_end(req);
+	ids = pending_ids(st, &n);
+	cap = 64 + (n < PENDING_LIST_MAX ? n : PENDING_LIST_MAX) *
+	    (SEAL_META_MAX + 1);
+	if ((buf = malloc(cap)) == NULL) {
+		reply_status(st, RMSG_PENDING_LIST, 500, "out of memory");
+		goto out;
+	}
+	o = (size_t)snprintf(buf, cap, "{\"pending\":[");
+	for (i = 0; i < n && shown < PENDING_LIST_MAX; i++) {
+		if (read_receipt(st, st->objects_fd, ids[i], receipt,
+		    sizeof(receipt), NULL) != 0)
+			continue;	/* gone meanwhile */
+		o += (size_t)snprintf(buf + o, cap - o, "%s%s",
+		    shown++ ? "," : "", receipt);
+	}
+	snprintf(buf + o, cap - o, "],\"more\":%s}", i < n ? "true" : "false");
+	store_audit(st, "pending.listed", "vault", NULL, 1, shown, NULL, NULL);
+	reply_begin(&rep, RMSG_PENDING_LIST, 200, "");
+	proc_put_str(&rep, buf);
+	reply_send(st, &rep, -1);
+	free(buf);
+out:
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+static void
+on_pending_open(struct store *st, struct proc_msg *req)
+{
+	char id[80], receipt[SEAL_META_MAX], sha[65];
+	uint8_t key[SEAL_KEY_LEN];
+	struct proc_msg rep;
+	uint64_t size = 0;
+	int fd;
+
+	proc_get_str(req, id, sizeof(id));
+	expect_end(req);
+	if (!id_valid(id))
+		malformed(req, "an object id net never checked");
+	if (read_receipt(st, st->objects_fd, id, receipt, sizeof(receipt),
+	    &size) != 0 || receipt_field(receipt, "sha256", sha,
+	    sizeof(sha)) != 0 || seal_object_open(&st->master, st->objects_fd,
+	    id, key, &fd) != 0) {
+		refuse(st, RMSG_PENDING_OPEN, 404, "fetch.refused", "vault", id,
+		    "no such pending upload");
+		return;
+	}
+	reply_begin(&rep, RMSG_PENDING_OPEN, 0, "");
+	proc_put_u64(&rep, size);
+	proc_put_str(&rep, sha);
+	proc_put_fixed(&rep, key, sizeof(key));
+	sk_wipe(key, sizeof(key));
+	reply_send(st, &rep, fd);
+	close(fd);
+}
+
+/* Keeps the receipt as a sealed object without data in handed/. */
+static int
+keep_receipt(struct store *st, const char *id, const char *receipt)
+{
+	struct seal_writer *w;
+	char tmp[300];
+	int e;
+
+	snprintf(tmp, sizeof(tmp), "handed.%s", id);
+	if ((e = seal_writer_open(&st->master, st->tmp_fd, tmp, 0, &w)) != 0)
+		return e;
+	if ((e = seal_writer_finish(w, receipt, strlen(receipt))) == 0)
+		e = seal_writer_commit(w, st->tmp_fd, st->handed_fd, id);
+	seal_writer_free(w);
+	return e;
+}
+
+/* Disposes of the pending copy and records it (R13). */
+static int
+dispose(struct store *st, const char *id, const char *sha, uint64_t size,
+    const char *actor)
+{
+	struct seal_disposal disp = { 0 };
+	char detail[96];
+	int e;
+
+	if ((e = seal_dispose(st->objects_fd, id, &disp)) != 0)
+		return e;
+	snprintf(detail, sizeof(detail), "reason=handed_over key_destroyed=%d "
+	    "file_bytes=%" PRIu64, disp.key_destroyed, disp.file_bytes);
+	return store_audit(st, "upload.disposed", actor, id, 1, size, sha,
+	    detail);
+}
+
+static void
+ack_reply(struct store *st, uint32_t status, const char *body)
+{
+	struct proc_msg rep;
+
+	reply_begin(&rep, RMSG_PENDING_ACK, status, "");
+	proc_put_str(&rep, body);
+	reply_send(st, &rep, -1);
+}
+
+/* Taken already? Then an acknowledgement with the same digest is a retry
+ * and gets the same answer. */
+static void
+ack_again(struct store *st, const char *id, const char *theirs)
+{
+	char receipt[SEAL_META_MAX], sha[65], body[160];
+
+	if (read_receipt(st, st->handed_fd, id, receipt, sizeof(receipt),
+	    NULL) == 0 && receipt_field(receipt, "sha256", sha,
+	    sizeof(sha)) == 0 && strcmp(sha, theirs) == 0) {
+		snprintf(body, sizeof(body), "{\"id\":\"%s\",\"acknowledged\":"
+		    "true,\"again\":true}", id);
+		ack_reply(st, 200, body);
+	} else
+		refuse(st, RMSG_PENDING_ACK, 404, "ack.refused", "vault", id,
+		    "no such pending upload");
+}
+
+static void
+on_pending_ack(struct store *st, struct proc_msg *req)
+{
+	char id[80], theirs[80], receipt[SEAL_META_MAX], sha[65], body[160];
+	uint64_t size = 0;
+	int e;
+
+	proc_get_str(req, id, sizeof(id));
+	proc_get_str(req, theirs, sizeof(theirs));
+	expect_end(req);
+	if (!id_valid(id) || strlen(theirs) != 64)
+		malformed(req, "an acknowledgement net never checked");
+	if (read_receipt(st, st->objects_fd, id, receipt, sizeof(receipt),
+	    &size) != 0) {
+		ack_again(st, id, theirs);
+		return;
+	}
+	if (receipt_field(receipt, "sha256", sha, sizeof(sha)) != 0 ||
+	    strcmp(sha, theirs) != 0) {
+		refuse(st, RMSG_PENDING_ACK, 409, "ack.refused", "vault", id,
+		    "Sekisho-Sha256 differs from the upload's: nothing was "
+		    "disposed of");
+		return;
+	}
+	/* The receipt first, then the record, then the copy goes: a crash
+	 * in between is finished at the next start (store_recover). */
+	if ((e = keep_receipt(st, id, receipt)) != 0 ||
+	    (e = store_audit(st, "upload.handed_over", "vault", id, 1, size,
+	    sha, NULL)) != 0 || (e = dispose(st, id, sha, size, "vault")) != 0) {
+		log_errorx("object %s: hand-over failed: %s", id,
+		    sk_strerror(e));
+		refuse(st, RMSG_PENDING_ACK, 500, "ack.failed", "vault", id,
+		    "the hand-over could not be completed; retry");
+		return;
+	}
+	log_info("object %s: handed over to the vault and disposed of", id);
+	snprintf(body, sizeof(body), "{\"id\":\"%s\",\"acknowledged\":true}",
+	    id);
+	ack_reply(st, 200, body);
+}
+
+/* Finishes hand-overs a crash interrupted; returns how many. */
+static unsigned
+store_recover(struct store *st)
+{
+	char receipt[SEAL_META_MAX], sha[65];
+	struct dirent *de;
+	uint64_t size = 0;
+	unsigned n = 0;
+	DIR *d;
+	int fd;
+
+	if ((fd = dup(st->handed_fd)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!id_valid(de->d_name) || faccessat(st->objects_fd,
+		    de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (read_receipt(st, st->objects_fd, de->d_name, receipt,
+		    sizeof(receipt), &size) != 0 ||
+		    receipt_field(receipt, "sha256", sha, sizeof(sha)) != 0)
+			sha[0] = '\0';
+		if (dispose(st, de->d_name, sha[0] ? sha : NULL, size,
+		    "system") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* ---- the loop ---- */
+
+static const struct {
+	uint32_t type;
+	void (*handle)(struct store *, struct proc_msg *);
+} handlers[] = {
+	{ RMSG_AUDIT, on_audit },
+	{ RMSG_AUDIT_STATE, on_audit_state },
+	{ RMSG_UPLOAD_BEGIN, on_upload_begin },
+	{ RMSG_UPLOAD_FINISH, on_upload_finish },
+	{ RMSG_UPLOAD_COMMIT, on_upload_commit },
+	{ RMSG_UPLOAD_ABORT, on_upload_abort },
+	{ RMSG_PENDING_LIST, on_pending_list },
+	{ RMSG_PENDING_OPEN, on_pending_open },
+	{ RMSG_PENDING_ACK, on_pending_ack },
+};
+
+static void
+store_serve(struct store *st)
+{
+	struct proc_msg req;
+	size_t i;
+	int r;
+
+	for (;;) {
+		if ((r = proc_recv(st->chan, &req)) == SK_ETRUNCATED)
+			return;		/* net has ended */
+		if (r != 0)
+			fatalx("a message from the net process: %s; ending",
+			    sk_strerror(r));
+		/* No descriptor ever travels from net to the store. */
+		if (req.fd != -1)
+			malformed(&req, "a descriptor came with it");
+		for (i = 0; i < SK_ARRAY_LEN(handlers); i++)
+			if (handlers[i].type == req.type)
+				break;
+		if (i == SK_ARRAY_LEN(handlers))
+			malformed(&req, "an unknown type");
+		handlers[i].handle(st, &req);
+		proc_msg_free(&req);
+	}
+}
+
+static void
+store_open(struct store *st)
+{
+	static const char label[] = "sekisho-receiver-object-id";
+	struct iovec part = { .iov_base = (void *)(uintptr_t)label,
+		.iov_len = sizeof(label) - 1 };
+	unsigned removed = 0;
+
+	daemon_open_storage("sekisho-receiver", RECEIVER_VERSION, st->local,
+	    st->site, &st->master, &st->tmp_fd, &removed, &st->audit);
+	if (util_hmac_sha256(st->master.key, SEAL_KEY_LEN, &part, 1,
+	    st->id_key) != 0)
+		fatalx("cannot derive the object id key");
+	st->objects_fd = daemon_open_dir(st->local->data_dir, "objects");
+	st->handed_fd = daemon_open_dir(st->local->data_dir, "handed");
+	if ((removed = store_recover(st)) > 0)
+		log_info("%u interrupted hand-over(s) finished", removed);
+	/* Every upload in flight has a slot; more are refused with 503. */
+	st->nuploads = st->local->max_connections + 8;
+	if ((st->uploads = calloc(st->nuploads, sizeof(*st->uploads))) == NULL)
+		fatalx("out of memory");
+}
+
+int
+store_main(const struct local_config *local, struct site_config *site,
+    int chan)
+{
+	static struct store st;
+	struct sandbox_layers layers = { 0 };
+	struct audit_event ev = { .event = "receiver.stop", .actor = "system" };
+	struct sigaction sa;
+	size_t i;
+
+	st.local = local;
+	st.site = site;
+	st.chan = chan;
+	/* The parent stops net; the store ends when net's channel closes,
+	 * after the last upload has been committed. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	daemon_drop(local, &layers);
+	proc_die_with_parent();
+	store_open(&st);
+	daemon_sandbox(local, site, SANDBOX_STORE, &layers);
+	store_serve(&st);
+	for (i = 0; i < st.nuploads; i++)
+		if (st.uploads[i].token != 0)
+			upload_drop(&st, &st.uploads[i], 1);
+	audit_append(st.audit, &ev);
+	audit_close(st.audit);
+	seal_master_wipe(&st.master);
+	sk_wipe(st.id_key, sizeof(st.id_key));
+	free(st.uploads);
+	log_info("stopped");
+	return 0;
+}
