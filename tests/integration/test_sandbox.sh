@@ -24,24 +24,31 @@ setup() {
 	"$BIN/sekisho-vault" -c "$T/vault.conf" init >/dev/null
 }
 
-# probe BIN ROLE CALL: the exit status of sandbox-check (its output in
-# $T/probe.out).
+# probe BIN ROLE CALL [KIND]: the exit status of sandbox-check (its output
+# in $T/probe.out). KIND names one of the receiver's processes (net, store,
+# parent); without it, the receiver's net process is probed.
 probe() {
 	local status=0
-	"$1/sekisho-$2" -c "$T/$2.conf" sandbox-check "$3" >"$T/probe.out" \
-		2>"$T/probe.err" || status=$?
+	"$1/sekisho-$2" -c "$T/$2.conf" sandbox-check ${4:+"$4"} "$3" \
+		>"$T/probe.out" 2>"$T/probe.err" || status=$?
 	echo "$status"
 }
 
 # killed ROLE CALL...: each call kills the role's process with SIGSYS, in
-# both builds.
-killed() {
-	local role=$1 b c s; shift
+# both builds (for the receiver, its net process).
+killed() { killed_as "$1" "" "${@:2}"; }
+
+# killed_in KIND CALL...: the same in one of the receiver's processes.
+killed_in() { killed_as receiver "$1" "${@:2}"; }
+
+killed_as() {
+	local role=$1 kind=$2 b c s; shift 2
 	for b in "${BUILDS[@]}"; do
 		for c in "$@"; do
-			s=$(probe "$b" "$role" "$c")
+			s=$(probe "$b" "$role" "$c" "$kind")
 			if [ "$s" != "$SIGSYS_STATUS" ]; then
-				echo "$role $c in $b: exit $s, not SIGSYS" >&2
+				echo "$role ${kind:+$kind }$c in $b: exit $s," \
+					"not SIGSYS" >&2
 				cat "$T/probe.out" "$T/probe.err" >&2
 				return 1
 			fi
@@ -66,6 +73,32 @@ test_r02_receiver_connect_and_socket_killed() {
 	killed receiver connect socket execve
 }
 
+# R17: the receiver's net process has no file call at all, nor a socket
+# or connection of its own.
+test_r17_receiver_net_killed_on_open_socket_connect() {
+	killed_in net open socket connect execve
+}
+
+# The store holds the keys and the data: no network at all.
+test_r17_receiver_store_killed_on_socket_and_accept() {
+	killed_in store socket connect accept4 bind listen execve
+}
+
+# The parent only waits: no file, no socket, no exec.
+test_r17_receiver_parent_killed_on_open_and_socket() {
+	killed_in parent open socket connect accept4 execve
+}
+
+# The control: getpid returns in every process of the receiver.
+test_r17_receiver_processes_allow_getpid() {
+	local b k
+	for b in "${BUILDS[@]}"; do
+		for k in net store parent; do
+			[ "$(probe "$b" receiver getpid "$k")" = 0 ] || return 1
+		done
+	done
+}
+
 test_r03_sender_connect_and_socket_killed() {
 	killed sender connect socket execve
 }
@@ -85,11 +118,13 @@ test_r17_ptrace_killed_in_the_hardened_build() {
 	done
 }
 
-# Landlock: files outside the role's data folder are out of reach.
+# Landlock: files outside the role's data folder are out of reach (for
+# the receiver, in the store: its net process cannot open at all).
 test_r17_landlock_keeps_files_to_the_data_folder() {
-	local r
+	local r kind
 	for r in receiver sender vault; do
-		[ "$(probe "$TOP/build/bin" "$r" open-file)" = 0 ] &&
+		kind=; [ "$r" = receiver ] && kind=store
+		[ "$(probe "$TOP/build/bin" "$r" open-file $kind)" = 0 ] &&
 		grep -q "returned -1 (Permission denied)" "$T/probe.out" ||
 			return 1
 	done
@@ -103,16 +138,24 @@ test_r06_landlock_refuses_other_tcp_ports() {
 
 # A running daemon: its own user, no capabilities, no_new_privs, seccomp
 # in filter mode, no core dumps, and a log line naming the layers.
+# Its three processes (the parent, net and store) alike.
 test_r17_running_receiver_is_unprivileged_and_sandboxed() {
-	local st uid
+	local st uid p n=0
 	start_receiver "$PORT" || return 1
-	st=/proc/$RECEIVER_PID/status
 	uid=$(id -u sekisho-receiver)
-	grep -qE "^Uid:\s+$uid\s+$uid\s+$uid\s+$uid$" "$st" &&
-	grep -qE '^CapEff:\s+0+$' "$st" && grep -qE '^CapPrm:\s+0+$' "$st" &&
-	grep -qE '^NoNewPrivs:\s+1$' "$st" && grep -qE '^Seccomp:\s+2$' "$st" &&
-	grep -qE '^Max core file size\s+0\s+0' "/proc/$RECEIVER_PID/limits" &&
-	grep -q 'sandbox: root dropped to uid' "$T/receiver.log" &&
+	for p in "$RECEIVER_PID" $(cat /proc/"$RECEIVER_PID"/task/*/children); do
+		st=/proc/$p/status
+		grep -qE "^Uid:\s+$uid\s+$uid\s+$uid\s+$uid$" "$st" &&
+		grep -qE '^CapEff:\s+0+$' "$st" &&
+		grep -qE '^CapPrm:\s+0+$' "$st" &&
+		grep -qE '^NoNewPrivs:\s+1$' "$st" &&
+		grep -qE '^Seccomp:\s+2$' "$st" &&
+		grep -qE '^Max core file size\s+0\s+0' "/proc/$p/limits" ||
+			{ echo "process $p is not sandboxed" >&2; return 1; }
+		n=$((n + 1))
+	done
+	[ "$n" = 3 ] &&
+	[ "$(grep -c 'sandbox: root dropped to uid' "$T/receiver.log")" -ge 3 ] &&
 	grep -q 'seccomp allow-list of' "$T/receiver.log" &&
 	stop_receiver
 }
