@@ -15,6 +15,8 @@ COMMON_SRCS := \
 	common/server.c \
 	common/sk.c \
 	common/tls.c \
+	common/tls_client.c \
+	common/tls_server.c \
 	common/util.c
 
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -1,5 +1,8 @@
 /*
- * tls.c: OpenSSL set-up for Sekisho's TLS 1.3 mutual authentication.
+ * tls.c: OpenSSL set-up for Sekisho's TLS 1.3 mutual authentication: what
+ * both ends share. The server's handshake is in tls_server.c, the client's
+ * in tls_client.c, so that a program links only the side it plays (the
+ * receiver and the sender have no SSL_connect, the vault no SSL_accept).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +19,8 @@
 #include "tls.h"
 #include "util.h"
 
-static void
-why_openssl(char *why, size_t whycap, const char *what)
+void
+tls_why_openssl(char *why, size_t whycap, const char *what)
 {
 	unsigned long e = ERR_peek_last_error();
 	char buf[256];
@@ -48,14 +51,14 @@ load_private_key(SSL_CTX *ctx, const char *key_file, char *why, size_t whycap)
 	pkey = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
 	fclose(fp);
 	if (pkey == NULL) {
-		why_openssl(why, whycap, "cannot read private key");
+		tls_why_openssl(why, whycap, "cannot read private key");
 		return SK_ECRYPTO;
 	}
 	r = SSL_CTX_use_PrivateKey(ctx, pkey) == 1 &&
 	    SSL_CTX_check_private_key(ctx) == 1 ? 0 : SK_ECRYPTO;
 	EVP_PKEY_free(pkey);
 	if (r != 0)
-		why_openssl(why, whycap, "key does not match the certificate");
+		tls_why_openssl(why, whycap, "key does not match the certificate");
 	return r;
 }
 
@@ -68,7 +71,7 @@ load_crl(SSL_CTX *ctx, const char *crl_file, char *why, size_t whycap)
 	lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
 	if (lookup == NULL ||
 	    X509_load_crl_file(lookup, crl_file, X509_FILETYPE_PEM) < 1) {
-		why_openssl(why, whycap, "cannot load CRL");
+		tls_why_openssl(why, whycap, "cannot load CRL");
 		return SK_ECRYPTO;
 	}
 	/* Every certificate in the chain must be checked: fail closed. */
@@ -77,23 +80,21 @@ load_crl(SSL_CTX *ctx, const char *crl_file, char *why, size_t whycap)
 	return 0;
 }
 
-/* A TLS 1.3-only context with our certificate and key, trusting ca_file
- * (and checking crl_file if given) for the peer's certificate. */
-static int
-ctx_new(const SSL_METHOD *method, const char *cert_file, const char *key_file,
-    const char *ca_file, const char *crl_file, SSL_CTX **out, char *why,
-    size_t whycap)
+int
+tls_ctx_new(const SSL_METHOD *method, const char *cert_file,
+    const char *key_file, const char *ca_file, const char *crl_file,
+    SSL_CTX **out, char *why, size_t whycap)
 {
 	SSL_CTX *ctx;
 	int r = SK_ECRYPTO;
 
 	if ((ctx = SSL_CTX_new(method)) == NULL) {
-		why_openssl(why, whycap, "SSL_CTX_new");
+		tls_why_openssl(why, whycap, "SSL_CTX_new");
 		return SK_ECRYPTO;
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) {
-		why_openssl(why, whycap, "cannot restrict to TLS 1.3");
+		tls_why_openssl(why, whycap, "cannot restrict to TLS 1.3");
 		goto out;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
@@ -101,14 +102,14 @@ ctx_new(const SSL_METHOD *method, const char *cert_file, const char *key_file,
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-		why_openssl(why, whycap, "cannot load certificate");
+		tls_why_openssl(why, whycap, "cannot load certificate");
 		goto out;
 	}
 	if ((r = load_private_key(ctx, key_file, why, whycap)) != 0)
 		goto out;
 	r = SK_ECRYPTO;
 	if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
-		why_openssl(why, whycap, "cannot load CA");
+		tls_why_openssl(why, whycap, "cannot load CA");
 		goto out;
 	}
 	if (crl_file != NULL && crl_file[0] != '\0' &&
@@ -120,103 +121,6 @@ ctx_new(const SSL_METHOD *method, const char *cert_file, const char *key_file,
 out:
 	SSL_CTX_free(ctx);
 	return r;
-}
-
-int
-tls_server_new(const char *cert_file, const char *key_file,
-    const char *ca_file, const char *crl_file, SSL_CTX **out, char *why,
-    size_t whycap)
-{
-	STACK_OF(X509_NAME) *names;
-	int r;
-
-	if ((r = ctx_new(TLS_server_method(), cert_file, key_file, ca_file,
-	    crl_file, out, why, whycap)) != 0)
-		return r;
-	/* Tell clients which CA we accept, so they pick the right cert. */
-	if ((names = SSL_load_client_CA_file(ca_file)) != NULL)
-		SSL_CTX_set_client_CA_list(*out, names);
-	SSL_CTX_set_verify(*out, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE, NULL);
-	return 0;
-}
-
-int
-tls_client_new(const char *cert_file, const char *key_file,
-    const char *ca_file, SSL_CTX **out, char *why, size_t whycap)
-{
-	int r;
-
-	if ((r = ctx_new(TLS_client_method(), cert_file, key_file, ca_file,
-	    NULL, out, why, whycap)) != 0)
-		return r;
-	SSL_CTX_set_verify(*out, SSL_VERIFY_PEER, NULL);
-	return 0;
-}
-
-int
-tls_connect(SSL_CTX *ctx, int fd, const char *identity, SSL **out,
-    char *why, size_t whycap)
-{
-	char peer[TLS_IDENTITY_MAX];
-	SSL *ssl;
-	long vr;
-
-	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
-		why_openssl(why, whycap, "SSL_new");
-		SSL_free(ssl);
-		return SK_ECRYPTO;
-	}
-	if (SSL_connect(ssl) != 1) {
-		vr = SSL_get_verify_result(ssl);
-		if (vr != X509_V_OK)
-			snprintf(why, whycap, "server certificate refused: %s",
-			    X509_verify_cert_error_string(vr));
-		else
-			why_openssl(why, whycap, "handshake failed");
-		ERR_clear_error();
-		SSL_free(ssl);
-		return SK_EAUTH;
-	}
-	/* Trusted is not enough: it must be the host we meant. */
-	if (tls_peer_identity(ssl, peer, sizeof(peer)) != 0 ||
-	    strcmp(peer, identity) != 0) {
-		snprintf(why, whycap, "the server is not %s", identity);
-		tls_close(ssl);
-		return SK_EAUTH;
-	}
-	*out = ssl;
-	return 0;
-}
-
-int
-tls_accept(SSL_CTX *ctx, int fd, SSL **out, char *why, size_t whycap)
-{
-	SSL *ssl;
-	long vr;
-
-	if ((ssl = SSL_new(ctx)) == NULL) {
-		why_openssl(why, whycap, "SSL_new");
-		return SK_ECRYPTO;
-	}
-	if (SSL_set_fd(ssl, fd) != 1) {
-		why_openssl(why, whycap, "SSL_set_fd");
-		SSL_free(ssl);
-		return SK_ECRYPTO;
-	}
-	if (SSL_accept(ssl) != 1) {
-		vr = SSL_get_verify_result(ssl);
-		if (vr != X509_V_OK)
-			snprintf(why, whycap, "certificate refused: %s",
-			    X509_verify_cert_error_string(vr));
-		else
-			why_openssl(why, whycap, "handshake failed");
-		ERR_clear_error();
-		SSL_free(ssl);
-		return SK_EAUTH;
-	}
-	*out = ssl;
-	return 0;
 }
 
 static int

@@ -5,6 +5,10 @@
  * refuses a missing or untrusted one in the handshake, checks the CRL when
  * one is configured (and refuses to start when it cannot be read), and
  * never issues session tickets or resumes a session.
+ *
+ * tls.c has what both ends share; tls_server.c the server side (listeners),
+ * tls_client.c the client side (the vault): each program links only the
+ * side it plays, which `nm` shows (make test checks it).
  */
 #ifndef SK_TLS_H
 #define SK_TLS_H
@@ -63,5 +67,13 @@ int tls_write_all(SSL *ssl, const void *buf, size_t len);
 
 /* Sends close_notify (best effort) and frees the session. */
 void tls_close(SSL *ssl);
+
+/* For tls_server.c and tls_client.c: a TLS 1.3-only context of method with
+ * our certificate and key, trusting ca_file (and checking crl_file if not
+ * NULL or "") for the peer's certificate; and OpenSSL's last error as why. */
+int tls_ctx_new(const SSL_METHOD *method, const char *cert_file,
+    const char *key_file, const char *ca_file, const char *crl_file,
+    SSL_CTX **out, char *why, size_t whycap);
+void tls_why_openssl(char *why, size_t whycap, const char *what);
 
 #endif
