@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <limits.h>
 #include <pwd.h>
@@ -18,6 +19,7 @@
 #include "audit.h"
 #include "daemon.h"
 #include "log.h"
+#include "proc.h"
 #include "seal.h"
 #include "sk.h"
 #include "util.h"
@@ -98,6 +100,39 @@ daemon_open_storage(const char *program, const char *version,
 	log_info("%s %s, %s, site digest %s, %u leftover temporary file(s) "
 	    "removed", program, version, OpenSSL_version(OPENSSL_VERSION),
 	    site->digest, *removed);
+}
+
+void
+daemon_require_firewall(const struct local_config *local)
+{
+	const char *role = config_role_name(local->role);
+	char self[PATH_MAX], fw[PATH_MAX], *slash;
+	char *argv[] = { "sekisho-firewall", "-c",
+		(char *)(uintptr_t)local->site_file, "--role",
+		(char *)(uintptr_t)role, "verify", NULL };
+	int status = 0;
+	pid_t pid;
+
+	if (proc_self_path(self, sizeof(self)) != 0 ||
+	    (slash = strrchr(self, '/')) == NULL)
+		fatalx("cannot find this program: %s", strerror(errno));
+	*slash = '\0';
+	if (snprintf(fw, sizeof(fw), "%s/sekisho-firewall", self) >=
+	    (int)sizeof(fw))
+		fatalx("path too long");
+	if (proc_spawn(fw, argv, NULL, 0, &pid) != 0)
+		fatalx("cannot run %s: %s", fw, strerror(errno));
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			fatalx("waitpid: %s", strerror(errno));
+	/* The network layer of one-way must be in place before we serve. */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fatalx("this host's firewall is not the %s ruleset of %s; "
+		    "apply it with 'sekisho-firewall -c %s --role %s apply' "
+		    "(or set require_firewall = false); refusing to serve",
+		    role, local->site_file, local->site_file, role);
+	log_info("firewall verified: table inet sekisho is the %s ruleset of "
+	    "the site", role);
 }
 
 void

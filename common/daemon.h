@@ -26,6 +26,13 @@ void daemon_open_storage(const char *program, const char *version,
 /* Creates (0700) and opens base/name as a directory; exits on failure. */
 int daemon_open_dir(const char *base, const char *name);
 
+/*
+ * As root, before anything is served: runs `sekisho-firewall -c SITE --role
+ * ROLE verify` from this program's own folder (a daemon links no netlink
+ * code) and exits unless the host's live ruleset is the site's.
+ */
+void daemon_require_firewall(const struct local_config *local);
+
 /* TERM and INT call on_stop; SIGPIPE is ignored (a peer that leaves is an
  * error return, not a signal). */
 void daemon_signals(void (*on_stop)(int));

@@ -33,7 +33,6 @@
 
 #include "config.h"
 #include "daemon.h"
-#include "fwbatch.h"
 #include "log.h"
 #include "proc.h"
 #include "receiver.h"
@@ -96,7 +95,7 @@ cmd_run(const char *conf, struct local_config *local,
 	    (enum log_level)local->log_level);
 	/* As root: the firewall check and the listening sockets. */
 	if (local->require_firewall)
-		fw_require(site, ROLE_RECEIVER, local->site_file);
+		daemon_require_firewall(local);
 	if (srv_listen(&site->receiver.external, &lfd[0], why,
 	    sizeof(why)) != 0 || srv_listen(&site->receiver.internal, &lfd[1],
 	    why, sizeof(why)) != 0)

@@ -12,9 +12,10 @@ RECEIVER_OBJS := $(RECEIVER_SRCS:%.c=$(BUILD)/obj/%.o)
 RECEIVER_BIN := $(BUILD)/bin/sekisho-receiver
 PROGRAMS += $(RECEIVER_BIN)
 
-# It links the firewall check (require_firewall), never its apply.
-$(RECEIVER_BIN): $(RECEIVER_OBJS) $(FIREWALL_CHECK_OBJS) $(COMMON_LIB)
+# The firewall check is sekisho-firewall's own verify, run as a program:
+# no netlink code is linked here.
+$(RECEIVER_BIN): $(RECEIVER_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(RECEIVER_OBJS) $(FIREWALL_CHECK_OBJS) \
-		$(COMMON_LIB) $(LIBS_NFT) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(RECEIVER_OBJS) \
+		$(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)

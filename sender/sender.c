@@ -33,7 +33,6 @@
 #include "audit.h"
 #include "config.h"
 #include "daemon.h"
-#include "fwbatch.h"
 #include "log.h"
 #include "seal.h"
 #include "sender.h"
@@ -153,7 +152,7 @@ cmd_run(struct sender *s)
 	    (enum log_level)s->local.log_level);
 	/* As root: the firewall check, the keys, the listening sockets. */
 	if (s->local.require_firewall)
-		fw_require(s->site, ROLE_SENDER, s->local.site_file);
+		daemon_require_firewall(&s->local);
 	open_listeners(s);
 	/* As the service user: the data, then the sandbox for good. */
 	daemon_drop(&s->local, &layers);

@@ -10,9 +10,9 @@ SENDER_OBJS := $(SENDER_SRCS:%.c=$(BUILD)/obj/%.o)
 SENDER_BIN := $(BUILD)/bin/sekisho-sender
 PROGRAMS += $(SENDER_BIN)
 
-# Like the receiver, it links the firewall check, never its apply.
-$(SENDER_BIN): $(SENDER_OBJS) $(FIREWALL_CHECK_OBJS) $(COMMON_LIB)
+# Like the receiver, it links no firewall code (sekisho-firewall verify).
+$(SENDER_BIN): $(SENDER_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(SENDER_OBJS) $(FIREWALL_CHECK_OBJS) \
-		$(COMMON_LIB) $(LIBS_NFT) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(SENDER_OBJS) \
+		$(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)

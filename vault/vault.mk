@@ -22,10 +22,11 @@ VAULT_OBJS := $(VAULT_DAEMON_SRCS:%.c=$(BUILD)/obj/%.o) $(VAULT_CORE_OBJS)
 VAULT_BIN := $(BUILD)/bin/sekisho-vault
 PROGRAMS += $(VAULT_BIN)
 
-# It links the firewall check (require_firewall), never its apply.
-$(VAULT_BIN): $(VAULT_OBJS) $(FIREWALL_CHECK_OBJS) $(COMMON_LIB)
+# The firewall check is sekisho-firewall's own verify, run as a program:
+# no netlink code is linked here.
+$(VAULT_BIN): $(VAULT_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(VAULT_OBJS) $(FIREWALL_CHECK_OBJS) \
-		$(COMMON_LIB) $(LIBS_NFT) $(LIBS_CONFIG) $(LIBS_CRYPTO) \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(VAULT_OBJS) \
+		$(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) \
 		$(LIBS_SECCOMP) -lm

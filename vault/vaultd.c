@@ -36,7 +36,6 @@
 
 #include "anon.h"
 #include "cp932.h"
-#include "fwbatch.h"
 #include "approve.h"
 #include "daemon.h"
 #include "tls.h"
@@ -985,7 +984,7 @@ vault_start(struct vault *v)
 	char why[512];
 
 	if (v->local.require_firewall)
-		fw_require(v->site, ROLE_VAULT, v->local.site_file);
+		daemon_require_firewall(&v->local);
 	if (tls_client_new(v->local.certificate, v->local.key,
 	    v->site->receiver.internal.ca_file, &v->tls, why,
 	    sizeof(why)) != 0)
