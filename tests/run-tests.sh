@@ -44,15 +44,26 @@ for f in build/fuzz/fuzz_*; do
 		-close_fd_mask=3 "$work" "$corpus"
 	rm -rf "$work"
 done
-# Construction check (R02): the receiver has no outbound-connection code.
-suite "R02 receiver imports no connect()" \
-	sh -c '! nm -D --undefined-only build/bin/sekisho-receiver | grep -qwE "connect|connectat"'
-# R05: the vault has no listening code at all.
-suite "R05 vault imports no bind/listen/accept" \
-	sh -c '! nm -D --undefined-only build/bin/sekisho-vault | grep -qwE "bind|listen|accept|accept4"'
-# R03: the sender (pull mode) never opens a connection either.
-suite "R03 sender imports no connect()" \
-	sh -c '! nm -D --undefined-only build/bin/sekisho-sender | grep -qwE "connect|connectat"'
+# Construction checks: each binary holds only its role's code (R02, R03,
+# R05, R17).
+. tests/construction.sh
+suite "R02 receiver imports no connect() or SSL_connect()" \
+	none_of build/bin/sekisho-receiver connect connectat SSL_connect
+suite "R03 sender imports no connect() or SSL_connect()" \
+	none_of build/bin/sekisho-sender connect connectat SSL_connect
+suite "R05 vault imports no bind/listen/accept or SSL_accept()" \
+	none_of build/bin/sekisho-vault bind listen accept accept4 SSL_accept
+for d in receiver sender vault; do
+	suite "R17 $d links no firewall apply path (nftnl, mnl)" \
+		none_of build/bin/sekisho-$d nftnl_batch_begin mnl_socket_open \
+		nftnl_rule_alloc mnl_socket_sendto
+done
+# The control: the same check sees the symbols where they are.
+suite "construction checks see what they look for" \
+	bash -c '. tests/construction.sh &&
+	! none_of build/bin/sekisho-firewall mnl_socket_open &&
+	! none_of build/bin/sekisho-vault SSL_connect &&
+	! none_of build/bin/sekisho-receiver SSL_accept'
 # Integration tests with the sanitizer builds of the daemons.
 for t in tests/integration/test_*.sh; do
 	suite "integration $(basename "$t")" "$t"
