@@ -410,52 +410,69 @@ verify_fail(struct audit_verify_result *res, uint64_t line, const char *why)
 	return SK_EAUTH;
 }
 
+/* The state file as it is now: the next seq, the key and the last mac. */
 static int
-verify_state(const char *state_path, const uint8_t key[32], uint64_t next_seq,
-    const uint8_t last_mac[32], struct audit_verify_result *res)
+verify_read_state(const char *state_path, uint64_t *sseq, uint8_t skey[32],
+    uint8_t smac[32], struct audit_verify_result *res)
 {
-	uint8_t buf[AUDIT_STATE_LEN], skey[32], smac[32];
-	uint64_t sseq;
+	uint8_t buf[AUDIT_STATE_LEN];
 	int fd, r;
 
 	if ((fd = open(state_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return SK_ESYS;
 	r = util_pread_full(fd, buf, sizeof(buf), 0);
 	close(fd);
-	if (r != 0 || state_parse(buf, &sseq, skey, smac) != 0)
+	if (r != 0 || state_parse(buf, sseq, skey, smac) != 0)
 		r = verify_fail(res, 0, "the state file is unreadable");
-	else if (sseq != next_seq || CRYPTO_memcmp(smac, last_mac, 32) != 0)
-		r = verify_fail(res, res->entries + 1, "the log ends before "
-		    "the last entry written: entries were removed");
-	else if (CRYPTO_memcmp(skey, key, 32) != 0)
-		r = verify_fail(res, 0, "the state key does not follow from "
-		    "the first key");
 	sk_wipe(buf, sizeof(buf));
-	sk_wipe(skey, sizeof(skey));
 	return r;
+}
+
+/* At the entry the state was written after: the same mac and key. */
+static int
+verify_at_state(const uint8_t key[32], const uint8_t prev[32],
+    const uint8_t skey[32], const uint8_t smac[32],
+    struct audit_verify_result *res)
+{
+	if (CRYPTO_memcmp(smac, prev, 32) != 0)
+		return verify_fail(res, res->entries, "the log differs from "
+		    "its state at the last entry written");
+	if (CRYPTO_memcmp(skey, key, 32) != 0)
+		return verify_fail(res, 0, "the state key does not follow from "
+		    "the first key");
+	return 0;
 }
 
 int
 audit_verify(const char *path, const char *key0_path, const char *state_path,
     struct audit_verify_result *res)
 {
-	uint8_t key[32], prev[32], mac[32], want[32];
+	uint8_t key[32], prev[32], mac[32], want[32], skey[32], smac[32];
 	char *line = NULL;
 	size_t cap = 0, bodylen;
 	ssize_t len;
-	uint64_t seq, lineno = 0;
+	uint64_t seq, lineno = 0, sseq = 0;
 	FILE *fp;
 	int r;
 
 	memset(res, 0, sizeof(*res));
+	memset(skey, 0, sizeof(skey));
 	if ((r = util_read_secret(key0_path, key, 32)) != 0)
 		return r;
+	/* The state first: a daemon may append while we read, and the log
+	 * must reach at least where the state was; what comes after it is
+	 * checked by the chain like the rest. */
+	if (state_path != NULL && (r = verify_read_state(state_path, &sseq,
+	    skey, smac, res)) != 0)
+		goto out;
 	if ((fp = fopen(path, "re")) == NULL) {
-		sk_wipe(key, sizeof(key));
-		return SK_ESYS;
+		r = SK_ESYS;
+		goto out;
 	}
 	memset(prev, 0, sizeof(prev));
 	r = 0;
+	if (state_path != NULL && sseq == 1)
+		r = verify_at_state(key, prev, skey, smac, res);
 	while (r == 0 && (len = getline(&line, &cap, fp)) != -1) {
 		lineno++;
 		if (len == 0 || line[len - 1] != '\n') {
@@ -477,12 +494,17 @@ audit_verify(const char *path, const char *key0_path, const char *state_path,
 			memcpy(prev, mac, 32);
 			evolve(key);
 			res->entries++;
+			if (state_path != NULL && res->entries + 1 == sseq)
+				r = verify_at_state(key, prev, skey, smac, res);
 		}
 	}
 	free(line);
 	fclose(fp);
-	if (r == 0 && state_path != NULL)
-		r = verify_state(state_path, key, res->entries + 1, prev, res);
+	if (r == 0 && state_path != NULL && res->entries + 1 < sseq)
+		r = verify_fail(res, res->entries + 1, "the log ends before "
+		    "the last entry written: entries were removed");
+out:
 	sk_wipe(key, sizeof(key));
+	sk_wipe(skey, sizeof(skey));
 	return r;
 }

@@ -249,6 +249,40 @@ test_crash_between_append_and_state(void **state)
 	assert_int_equal(verify(statep), 0);
 }
 
+/*
+ * A log verified while its daemon appends: the state read first may be one
+ * entry behind what the log then holds. That verifies; a log cut below its
+ * state, or a state whose mac is not the log's, still fails.
+ */
+static void
+test_verify_while_appending(void **state)
+{
+	struct audit_log *a;
+	struct audit_event ev = { .event = "x" };
+	char older[200], *saved;
+	size_t len;
+
+	(void)state;
+	fresh_log("live", 3);
+	saved = slurp(statep, &len);
+	snprintf(older, sizeof(older), "%s.older", statep);
+	spew(older, saved, len);	/* the state as the verifier read it */
+	free(saved);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	assert_int_equal(audit_append(a, &ev), 0);	/* then an append */
+	audit_close(a);
+	assert_int_equal(verify(older), 0);
+	assert_int_equal(verify(statep), 0);
+	/* The newer state against a log without its last entry: removed. */
+	saved = slurp(logp, &len);
+	spew(logp, saved, (size_t)(strrchr(saved, '{') - saved));
+	free(saved);
+	assert_int_equal(verify(statep), 4);
+	/* The older state still matches the first three entries. */
+	assert_int_equal(verify(older), 0);
+	unlink(older);
+}
+
 static void
 test_truncated_log_refused_on_open(void **state)
 {
@@ -316,6 +350,7 @@ main(void)
 		cmocka_unit_test(test_wrong_key_fails),
 		cmocka_unit_test(test_reopen_continues_chain),
 		cmocka_unit_test(test_crash_between_append_and_state),
+		cmocka_unit_test(test_verify_while_appending),
 		cmocka_unit_test(test_truncated_log_refused_on_open),
 		cmocka_unit_test(test_failed_write_fails_closed),
 		cmocka_unit_test(test_oversized_entry_refused),
