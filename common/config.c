@@ -908,6 +908,12 @@ local_parse_limits(struct config_ctx *cx, const config_setting_t *root,
 	    &lc->max_connections)) ||
 	    (r = config_unsigned(cx, g, "read_timeout", 1, 3600, 30,
 	    &lc->read_timeout)) ||
+	    (r = config_unsigned(cx, g, "handshake_timeout", 1, 300, 10,
+	    &lc->handshake_timeout)) ||
+	    (r = config_unsigned(cx, g, "max_unauthenticated", 1, 65536, 512,
+	    &lc->max_unauthenticated)) ||
+	    (r = config_unsigned(cx, g, "max_unauthenticated_per_source", 1,
+	    65536, 64, &lc->max_unauthenticated_per_source)) ||
 	    (r = config_unsigned(cx, g, "poll_interval", 1, 3600, 10,
 	    &lc->poll_interval)) ||
 	    (r = config_unsigned(cx, g, "min_rate", 0, 1u << 30, 1024,

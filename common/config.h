@@ -140,6 +140,9 @@ struct local_config {
 	int log_level;			/* enum log_level */
 	unsigned max_connections;	/* concurrent connections served */
 	unsigned read_timeout;		/* seconds without any byte */
+	unsigned handshake_timeout;	/* seconds from accept to request head */
+	unsigned max_unauthenticated;	/* connections not yet authorized */
+	unsigned max_unauthenticated_per_source;	/* ... from one address */
 	unsigned poll_interval;		/* vault: seconds between polls */
 	unsigned min_rate;		/* bytes per second, body transfer */
 	unsigned min_rate_grace;	/* seconds before min_rate applies */

@@ -600,8 +600,11 @@ sandbox_spec_for(const struct local_config *local,
 	/* A process that serves the network and one that only waits reach
 	 * no file at all (a net process writes and reads only what the
 	 * store hands it); Landlock gives them no path. */
-	spec->max_files = local->max_connections * 4 + 64;
-	spec->max_tasks = local->max_connections * 3 + 64;
+	/* A connection not yet authenticated is a socket and a thread. */
+	spec->max_files = local->max_connections * 4 +
+	    local->max_unauthenticated + 64;
+	spec->max_tasks = local->max_connections * 3 +
+	    local->max_unauthenticated + 64;
 #ifdef SK_SANITIZER_BUILD
 	/* LeakSanitizer reads /proc/PID/task and maps (test build only). */
 	spec->ro[spec->nro++] = "/proc";

@@ -22,8 +22,7 @@
 #include "tls.h"
 #include "util.h"
 
-#define SRV_REJECTERS_MAX 8	/* threads answering 503 when full */
-#define SRV_REJECT_TIMEOUT_S 5
+#define SRV_DROP_LOG_MS 10000	/* one line for connections closed at once */
 #define SRV_LINGER_BYTES (256u << 10)
 #define SRV_LINGER_MS 1000
 #define SRV_SEND_BUF (64u << 10)	/* at most this much per TLS write */
@@ -161,6 +160,32 @@ srv_error(struct srv_conn *c, int status, const char *event,
 	srv_respond_json(c, status, body, extra_headers);
 }
 
+static void
+set_read_timeout(int fd, unsigned seconds)
+{
+	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* The socket's receive timeout: what is left until the deadline, at most
+ * the read timeout. -1 when the deadline has passed. */
+static int
+limit_read(struct srv_conn *c)
+{
+	uint64_t now = util_now_ms(), left;
+	struct timeval tv;
+
+	if (now >= c->deadline_ms)
+		return -1;
+	left = c->deadline_ms - now;
+	if (left > c->l->read_timeout * 1000ull)
+		left = c->l->read_timeout * 1000ull;
+	tv.tv_sec = (time_t)(left / 1000);
+	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	return setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
 int
 srv_read_head(struct srv_conn *c, int *status)
 {
@@ -175,6 +200,11 @@ srv_read_head(struct srv_conn *c, int *status)
 		if (c->head_len == sizeof(c->head)) {
 			*status = 431;
 			return SK_ETOOBIG;
+		}
+		/* The head too must be complete by the deadline. */
+		if (c->deadline_ms != 0 && limit_read(c) != 0) {
+			*status = 408;
+			return SK_ETRUNCATED;
 		}
 		r = tls_read(c->ssl, c->head + c->head_len,
 		    sizeof(c->head) - c->head_len, &got);
@@ -339,6 +369,9 @@ srv_read_request(struct srv_conn *c, int no_body)
 			    c->l->name, c->peer_str, c->actor);
 		return -1;
 	}
+	/* The body has its own pace (min_rate): the read timeout again. */
+	c->deadline_ms = 0;
+	set_read_timeout(c->fd, c->l->read_timeout);
 	if (no_body && (c->req.has_transfer_encoding ||
 	    (c->req.has_content_length && c->req.content_length > 0))) {
 		srv_error(c, 400, "request.refused", "this listener accepts no "
@@ -401,7 +434,8 @@ handshake(struct srv_conn *c)
 {
 	char why[256];
 
-	if (tls_accept(c->l->tls, c->fd, &c->ssl, why, sizeof(why)) == 0)
+	if (tls_accept(c->l->tls, c->fd, c->deadline_ms, &c->ssl, why,
+	    sizeof(why)) == 0)
 		return 0;
 	log_warnx("%s peer %s: TLS handshake refused: %s", c->l->name,
 	    c->peer_str, why);
@@ -421,6 +455,141 @@ finish(struct srv_conn *c)
 	free(c);
 }
 
+/* ---- unauthorized connections, by source address ---- */
+
+struct srv_source {
+	uint8_t addr[16];
+	unsigned count;			/* 0: a free entry */
+};
+
+struct srv_sources {
+	pthread_mutex_t lock;
+	struct srv_source *v;
+	size_t n;			/* max_unauth entries */
+	uint64_t dropped;		/* closed at once since the last line */
+	uint64_t logged_ms;
+};
+
+static void
+source_key(const struct sockaddr_storage *ss, uint8_t key[16])
+{
+	memset(key, 0, 16);
+	if (ss->ss_family == AF_INET)
+		memcpy(key, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+/* Counts one more unauthorized connection from peer, unless a cap is
+ * reached: 0, or -1 to close it at once. */
+static int
+source_take(struct srv_listener *l, const struct sockaddr_storage *peer)
+{
+	struct srv_sources *ss = l->sources;
+	struct srv_source *free_slot = NULL, *e = NULL;
+	uint8_t key[16];
+	size_t i;
+	int r = -1;
+
+	source_key(peer, key);
+	pthread_mutex_lock(&ss->lock);
+	for (i = 0; i < ss->n && e == NULL; i++) {
+		if (ss->v[i].count == 0) {
+			if (free_slot == NULL)
+				free_slot = &ss->v[i];
+		} else if (memcmp(ss->v[i].addr, key, 16) == 0)
+			e = &ss->v[i];
+	}
+	if (e == NULL && free_slot != NULL) {
+		e = free_slot;
+		memcpy(e->addr, key, 16);
+	}
+	if (e != NULL && e->count < l->max_unauth_per_source &&
+	    atomic_load(&l->unauth) < l->max_unauth) {
+		e->count++;
+		atomic_fetch_add(&l->unauth, 1);
+		r = 0;
+	} else
+		ss->dropped++;
+	pthread_mutex_unlock(&ss->lock);
+	return r;
+}
+
+static void
+source_give(struct srv_listener *l, const struct sockaddr_storage *peer)
+{
+	struct srv_sources *ss = l->sources;
+	uint8_t key[16];
+	size_t i;
+
+	source_key(peer, key);
+	pthread_mutex_lock(&ss->lock);
+	for (i = 0; i < ss->n; i++)
+		if (ss->v[i].count > 0 && memcmp(ss->v[i].addr, key, 16) == 0) {
+			ss->v[i].count--;
+			break;
+		}
+	atomic_fetch_sub(&l->unauth, 1);
+	pthread_mutex_unlock(&ss->lock);
+}
+
+/* One log line now and then for the connections closed at once. */
+static void
+source_note_drops(struct srv_listener *l)
+{
+	struct srv_sources *ss = l->sources;
+	uint64_t now = util_now_ms(), n = 0;
+
+	pthread_mutex_lock(&ss->lock);
+	if (ss->dropped > 0 && now - ss->logged_ms >= SRV_DROP_LOG_MS) {
+		n = ss->dropped;
+		ss->dropped = 0;
+		ss->logged_ms = now;
+	}
+	pthread_mutex_unlock(&ss->lock);
+	if (n > 0)
+		log_warnx("%s: %llu connection(s) closed at once: over the caps "
+		    "on connections not yet authenticated (%u in all, %u from "
+		    "one address)", l->name, (unsigned long long)n,
+		    l->max_unauth, l->max_unauth_per_source);
+}
+
+static void
+sources_init(struct srv_listener *l)
+{
+	if (l->max_unauth == 0)
+		l->max_unauth = 512;
+	if (l->max_unauth_per_source == 0)
+		l->max_unauth_per_source = 64;
+	if (l->handshake_timeout == 0)
+		l->handshake_timeout = 10;
+	if ((l->sources = calloc(1, sizeof(*l->sources))) == NULL ||
+	    (l->sources->v = calloc(l->max_unauth,
+	    sizeof(*l->sources->v))) == NULL)
+		fatalx("out of memory");
+	l->sources->n = l->max_unauth;
+	pthread_mutex_init(&l->sources->lock, NULL);
+}
+
+/* The peer is known: from now on it counts in active, or over the cap is
+ * answered 503 at once. 0, or -1 once answered. */
+static int
+admit(struct srv_conn *c)
+{
+	struct srv_listener *l = c->l;
+
+	if (l->authorize != NULL && l->authorize(c) != 0)
+		return -1;
+	source_give(l, &c->peer);
+	c->admitted = 1;
+	if (atomic_fetch_add(&l->active, 1) >= l->max_connections) {
+		srv_error(c, 503, NULL, "too many connections; try again "
+		    "shortly", "Retry-After: 5\r\n");
+		return -1;
+	}
+	return 0;
+}
+
 static void *
 conn_main(void *arg)
 {
@@ -428,63 +597,47 @@ conn_main(void *arg)
 	struct srv_listener *l = c->l;
 
 	set_timeouts(c->fd, l->read_timeout);
-	if (handshake(c) == 0)
+	if (handshake(c) == 0 && admit(c) == 0)
 		l->serve(c);
+	if (c->admitted)
+		atomic_fetch_sub(&l->active, 1);
+	else
+		source_give(l, &c->peer);
 	finish(c);
-	atomic_fetch_sub(&l->active, 1);
-	return NULL;
-}
-
-/* Over the connection cap: handshake quickly, answer 503, close. */
-static void *
-conn_reject_main(void *arg)
-{
-	struct srv_conn *c = arg;
-	struct srv_listener *l = c->l;
-
-	set_timeouts(c->fd, SRV_REJECT_TIMEOUT_S);
-	if (handshake(c) == 0)
-		srv_error(c, 503, NULL, "too many connections; try again "
-		    "shortly", "Retry-After: 5\r\n");
-	finish(c);
-	atomic_fetch_sub(&l->rejecting, 1);
 	return NULL;
 }
 
 static void
 spawn(struct srv_listener *l, int fd, const struct sockaddr_storage *peer)
 {
-	void *(*fn)(void *) = conn_main;
-	atomic_uint *counter = &l->active;
 	pthread_attr_t attr;
 	pthread_t tid;
 	struct srv_conn *c;
 
-	if (atomic_load(&l->active) >= l->max_connections) {
-		fn = conn_reject_main;
-		counter = &l->rejecting;
-		if (atomic_load(&l->rejecting) >= SRV_REJECTERS_MAX) {
-			close(fd);	/* saturated: drop without a word */
-			return;
-		}
+	/* Over a cap: closed now, before a thread or a byte of TLS. */
+	if (source_take(l, peer) != 0) {
+		close(fd);
+		source_note_drops(l);
+		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warnx("out of memory: dropping a connection");
+		source_give(l, peer);
 		close(fd);
 		return;
 	}
 	c->l = l;
 	c->fd = fd;
 	c->peer = *peer;
+	c->deadline_ms = util_now_ms() + l->handshake_timeout * 1000ull;
 	netaddr_sockaddr_str((const struct sockaddr *)peer, c->peer_str,
 	    sizeof(c->peer_str));
-	atomic_fetch_add(counter, 1);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256u << 10);
-	if (pthread_create(&tid, &attr, fn, c) != 0) {
+	if (pthread_create(&tid, &attr, conn_main, c) != 0) {
 		log_warnx("cannot start a thread: dropping a connection");
-		atomic_fetch_sub(counter, 1);
+		source_give(l, peer);
 		close(fd);
 		free(c);
 	}
@@ -504,6 +657,7 @@ srv_run(struct srv_listener *ls, size_t n, int watch_fd,
 	if (n >= SK_ARRAY_LEN(pfd))
 		fatalx("too many listeners");
 	for (i = 0; i < n; i++) {
+		sources_init(&ls[i]);
 		pfd[i].fd = ls[i].fd;
 		pfd[i].events = POLLIN;
 	}

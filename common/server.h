@@ -2,11 +2,16 @@
  * server.h: the TLS 1.3 listeners of the daemons that serve (the sender;
  * the receiver's internal listener joins with the vault pipeline).
  *
- * One thread per connection, up to a cap; past it a few threads answer 503
- * and close, and past those the connection is dropped. Each connection is
- * handshaken (a client certificate of the listener's CA is required), its
- * request head read under the strict parser's limits, and handed to the
- * listener's serve function. Replies are JSON with a log line and, for a
+ * One thread per connection. A connection holds no slot until the peer is
+ * known: until its listener's authorize function has accepted its
+ * certificate and source network it counts only against the caps on
+ * unauthenticated connections (in all, and per source address), and over
+ * either it is closed at once, without a thread. The TLS handshake and the
+ * request head must be complete within handshake_timeout of the accept,
+ * however slowly the bytes come. An authorized connection past
+ * max_connections is answered 503 at once. Each connection's request head is
+ * read under the strict parser's limits and handed to the listener's serve
+ * function. Replies are JSON with a log line and, for a
  * refusal, an audit entry. Nothing here ever opens a connection.
  */
 #ifndef SK_SERVER_H
@@ -26,23 +31,33 @@
 #include "seal.h"
 
 struct srv_conn;
+struct srv_sources;
 
 struct srv_listener {
 	const char *name;		/* "external", "internal": for logs */
 	SSL_CTX *tls;
 	int fd;
-	unsigned max_connections;
+	unsigned max_connections;	/* authorized connections served */
 	unsigned read_timeout;		/* seconds without a byte */
+	unsigned handshake_timeout;	/* seconds from the accept to the end
+					 * of the request head */
+	unsigned max_unauth;		/* connections not yet authorized */
+	unsigned max_unauth_per_source;	/* ... from one address */
 	/* Where audit entries go: this log (a daemon of one process), or,
 	 * when audit_fn is set, to audit_fn(arg, ...) and broken_fn(arg):
 	 * a net process hands them to the store that holds the log. */
 	struct audit_log *audit;
 	int (*audit_fn)(void *arg, const struct audit_event *ev);
 	int (*broken_fn)(void *arg);
-	void (*serve)(struct srv_conn *c);	/* after the handshake */
+	/* After the handshake: is the peer one of ours (certificate, source
+	 * network)? 0, or -1 once it was answered. NULL: anyone the TLS
+	 * handshake let in. */
+	int (*authorize)(struct srv_conn *c);
+	void (*serve)(struct srv_conn *c);	/* after authorize */
 	void *arg;			/* the daemon's state */
-	atomic_uint active;		/* connections being served */
-	atomic_uint rejecting;		/* connections being answered 503 */
+	atomic_uint active;		/* authorized connections being served */
+	atomic_uint unauth;		/* connections not yet authorized */
+	struct srv_sources *sources;	/* unauthorized ones by address */
 };
 
 struct srv_conn {
@@ -57,6 +72,8 @@ struct srv_conn {
 	size_t head_len;		/* bytes read into head so far */
 	struct http_request req;
 	int responded;
+	uint64_t deadline_ms;		/* for the handshake and the head */
+	int admitted;			/* authorized: counts in active */
 };
 
 /* Binds and listens on a configured address and port. */

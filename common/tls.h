@@ -14,6 +14,7 @@
 #define SK_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/ssl.h>
 
@@ -40,11 +41,13 @@ int tls_connect(SSL_CTX *ctx, int fd, const char *identity, SSL **out,
     char *why, size_t whycap);
 
 /*
- * Runs the server handshake on a connected socket (its receive timeout bounds
- * the handshake). Returns 0 with the session, or SK_EAUTH with a short
- * reason in why (untrusted, missing certificate, wrong version, ...).
+ * Runs the server handshake on a connected socket, all of it before
+ * deadline_ms (util_now_ms() time; a peer that drips bytes does not extend
+ * it). Returns 0 with the session, or SK_EAUTH with a short reason in why
+ * (untrusted, missing certificate, wrong version, not in time, ...).
  */
-int tls_accept(SSL_CTX *ctx, int fd, SSL **out, char *why, size_t whycap);
+int tls_accept(SSL_CTX *ctx, int fd, uint64_t deadline_ms, SSL **out,
+    char *why, size_t whycap);
 
 /*
  * The peer's identity from its verified certificate: the first SAN URI that

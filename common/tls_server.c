@@ -2,6 +2,8 @@
  * tls_server.c: the server side of TLS 1.3 (the receiver's and the
  * sender's listeners). No program that links this may open connections.
  */
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +12,7 @@
 
 #include "sk.h"
 #include "tls.h"
+#include "util.h"
 
 int
 tls_server_new(const char *cert_file, const char *key_file,
@@ -30,26 +33,58 @@ tls_server_new(const char *cert_file, const char *key_file,
 	return 0;
 }
 
+/* Waits until fd is ready for what OpenSSL wants, or the deadline. */
+static int
+wait_for(SSL *ssl, int fd, int ret, uint64_t deadline_ms)
+{
+	struct pollfd pfd = { .fd = fd };
+	uint64_t now;
+	int e = SSL_get_error(ssl, ret);
+
+	if (e == SSL_ERROR_WANT_READ)
+		pfd.events = POLLIN;
+	else if (e == SSL_ERROR_WANT_WRITE)
+		pfd.events = POLLOUT;
+	else
+		return -1;
+	if ((now = util_now_ms()) >= deadline_ms)
+		return -1;
+	return poll(&pfd, 1, (int)(deadline_ms - now)) == 1 ? 0 : -1;
+}
+
 int
-tls_accept(SSL_CTX *ctx, int fd, SSL **out, char *why, size_t whycap)
+tls_accept(SSL_CTX *ctx, int fd, uint64_t deadline_ms, SSL **out, char *why,
+    size_t whycap)
 {
 	SSL *ssl;
 	long vr;
+	int flags, r;
 
 	if ((ssl = SSL_new(ctx)) == NULL) {
 		tls_why_openssl(why, whycap, "SSL_new");
 		return SK_ECRYPTO;
 	}
-	if (SSL_set_fd(ssl, fd) != 1) {
+	if (SSL_set_fd(ssl, fd) != 1 ||
+	    (flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
 		tls_why_openssl(why, whycap, "SSL_set_fd");
 		SSL_free(ssl);
 		return SK_ECRYPTO;
 	}
-	if (SSL_accept(ssl) != 1) {
+	/* Non-blocking, so that one deadline bounds the whole handshake: a
+	 * peer that sends a byte now and then must not keep its slot. */
+	while ((r = SSL_accept(ssl)) != 1)
+		if (wait_for(ssl, fd, r, deadline_ms) != 0)
+			break;
+	if (fcntl(fd, F_SETFL, flags) == -1)
+		r = -1;
+	if (r != 1) {
 		vr = SSL_get_verify_result(ssl);
 		if (vr != X509_V_OK)
 			snprintf(why, whycap, "certificate refused: %s",
 			    X509_verify_cert_error_string(vr));
+		else if (util_now_ms() >= deadline_ms)
+			snprintf(why, whycap, "handshake not finished in time");
 		else
 			tls_why_openssl(why, whycap, "handshake failed");
 		ERR_clear_error();

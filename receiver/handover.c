@@ -151,15 +151,20 @@ acknowledge(struct srv_conn *c, const char *id)
 	srv_respond_json(c, 200, body, NULL);
 }
 
+int
+handover_authorize(struct srv_conn *c)
+{
+	return srv_require_host(c, RCV(c)->site->vault.identity,
+	    RCV(c)->site->vault.address, "vault");
+}
+
 void
 handover_serve(struct srv_conn *c)
 {
 	char segs[4][256];
 	size_t nsegs;
 
-	if (srv_audit_ok(c) != 0 || srv_require_host(c,
-	    RCV(c)->site->vault.identity, RCV(c)->site->vault.address,
-	    "vault") != 0 || srv_read_request(c, 1) != 0)
+	if (srv_audit_ok(c) != 0 || srv_read_request(c, 1) != 0)
 		return;
 	if (http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs),
 	    &nsegs) != 0 || nsegs < 2 || nsegs > 3 ||

@@ -103,7 +103,8 @@ net_audit_broken(void *arg)
 	return broken != 0;
 }
 
-/* Identity from the certificate, then the source network (R01, R10). */
+/* Identity from the certificate, then the source network (R01, R10):
+ * until both are accepted the connection holds no slot. */
 static int
 conn_authorize(struct srv_conn *c)
 {
@@ -138,8 +139,7 @@ conn_dispatch(struct srv_conn *c)
 	size_t nsegs;
 	int r;
 
-	if (srv_audit_ok(c) != 0 || conn_authorize(c) != 0 ||
-	    srv_read_request(c, 0) != 0)
+	if (srv_audit_ok(c) != 0 || srv_read_request(c, 0) != 0)
 		return;
 	r = http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs), &nsegs);
 	if (r == 0 && nsegs == 4 && strcmp(segs[0], "v1") == 0 &&
@@ -179,6 +179,8 @@ net_listeners(struct receiver *rcv)
 	SSL_CTX **ctx[2] = { &rcv->tls_external, &rcv->tls_internal };
 	static const char *const names[2] = { "external", "internal" };
 	void (*serve[2])(struct srv_conn *) = { conn_dispatch, handover_serve };
+	int (*authorize[2])(struct srv_conn *) = { conn_authorize,
+		handover_authorize };
 	char why[512];
 	int i;
 
@@ -192,6 +194,12 @@ net_listeners(struct receiver *rcv)
 		rcv->listeners[i].fd = PROC_CHILD_FD + 1 + i;
 		rcv->listeners[i].max_connections = rcv->local.max_connections;
 		rcv->listeners[i].read_timeout = rcv->local.read_timeout;
+		rcv->listeners[i].handshake_timeout =
+		    rcv->local.handshake_timeout;
+		rcv->listeners[i].max_unauth = rcv->local.max_unauthenticated;
+		rcv->listeners[i].max_unauth_per_source =
+		    rcv->local.max_unauthenticated_per_source;
+		rcv->listeners[i].authorize = authorize[i];
 		rcv->listeners[i].serve = serve[i];
 		rcv->listeners[i].arg = rcv;
 		rcv->listeners[i].audit_fn = net_audit;

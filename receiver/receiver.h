@@ -106,6 +106,8 @@ void net_reply_end(struct rnet_reply *rep);
 void upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs);
 
 /* handover.c */
+/* Only the vault's certificate from the vault's address (srv authorize). */
+int handover_authorize(struct srv_conn *c);
 void handover_serve(struct srv_conn *c);
 
 /* store.c */

@@ -23,8 +23,10 @@
 #include "sk.h"
 #include "tls.h"
 
-static const struct config_recipient *
-authorize(struct srv_conn *c)
+/* A known recipient's certificate from its own networks: until then the
+ * connection holds no slot (srv authorize). */
+int
+download_authorize(struct srv_conn *c)
 {
 	struct sender *s = c->l->arg;
 	const struct config_recipient *rc;
@@ -33,20 +35,21 @@ authorize(struct srv_conn *c)
 	if (tls_peer_identity(c->ssl, identity, sizeof(identity)) != 0) {
 		srv_error(c, 403, "access.refused",
 		    "the certificate names no identity", NULL);
-		return NULL;
+		return -1;
 	}
 	if ((rc = site_find_recipient_by_identity(s->site, identity)) == NULL) {
 		srv_error(c, 403, "access.refused",
 		    "this certificate is not a known recipient", NULL);
-		return NULL;
+		return -1;
 	}
 	snprintf(c->actor, sizeof(c->actor), "recip:%s", rc->id);
+	c->peer_cfg = rc;
 	if (!srv_peer_in(c, rc->networks, rc->nnetworks)) {
 		srv_error(c, 403, "access.refused",
 		    "source address is outside this recipient's networks", NULL);
-		return NULL;
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 static uint64_t
@@ -312,8 +315,8 @@ download_serve(struct srv_conn *c)
 	int r;
 
 	/* R03: nothing comes in here, not even a request body. */
-	if (srv_audit_ok(c) != 0 || (rc = authorize(c)) == NULL ||
-	    srv_read_request(c, 1) != 0)
+	rc = c->peer_cfg;	/* download_authorize found it */
+	if (srv_audit_ok(c) != 0 || srv_read_request(c, 1) != 0)
 		return;
 	r = http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs), &nsegs);
 	if (r != 0) {

@@ -409,16 +409,22 @@ list_all(struct srv_conn *c)
 	free(buf);
 }
 
+int
+publish_authorize(struct srv_conn *c)
+{
+	struct sender *s = c->l->arg;
+
+	return srv_require_host(c, s->site->vault.identity,
+	    s->site->vault.sender_address, "vault");
+}
+
 void
 publish_serve(struct srv_conn *c)
 {
-	struct sender *s = c->l->arg;
 	char segs[4][256];
 	size_t nsegs;
 
-	if (srv_audit_ok(c) != 0 || srv_require_host(c,
-	    s->site->vault.identity, s->site->vault.sender_address,
-	    "vault") != 0 || srv_read_request(c, 0) != 0)
+	if (srv_audit_ok(c) != 0 || srv_read_request(c, 0) != 0)
 		return;
 	if (http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs),
 	    &nsegs) != 0 || nsegs < 2 || nsegs > 3 ||

@@ -102,13 +102,20 @@ open_listeners(struct sender *s)
 		fatalx("internal listener TLS: %s", why);
 	s->listeners[0].name = "external";
 	s->listeners[0].tls = s->tls_external;
+	s->listeners[0].authorize = download_authorize;
 	s->listeners[0].serve = download_serve;
 	s->listeners[1].name = "internal";
 	s->listeners[1].tls = s->tls_internal;
+	s->listeners[1].authorize = publish_authorize;
 	s->listeners[1].serve = publish_serve;
 	for (i = 0; i < 2; i++) {
 		s->listeners[i].max_connections = s->local.max_connections;
 		s->listeners[i].read_timeout = s->local.read_timeout;
+		s->listeners[i].handshake_timeout =
+		    s->local.handshake_timeout;
+		s->listeners[i].max_unauth = s->local.max_unauthenticated;
+		s->listeners[i].max_unauth_per_source =
+		    s->local.max_unauthenticated_per_source;
 		s->listeners[i].arg = s;
 		if (srv_listen(i == 0 ? ext : in, &s->listeners[i].fd, why,
 		    sizeof(why)) != 0)

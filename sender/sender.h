@@ -103,9 +103,13 @@ int acct_add(struct acct *a, int64_t now, int64_t bytes, int64_t files);
 int acct_save(struct sender *s, struct acct *a);
 
 /* download.c: the recipients' side */
+/* A known recipient from its networks (srv authorize). */
+int download_authorize(struct srv_conn *c);
 void download_serve(struct srv_conn *c);
 
 /* publish.c: the vault's side */
+/* Only the vault (srv authorize). */
+int publish_authorize(struct srv_conn *c);
 void publish_serve(struct srv_conn *c);
 
 #endif
