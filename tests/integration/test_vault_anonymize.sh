@@ -131,7 +131,7 @@ test_cp932_release() {
 }
 
 test_adult_benchmark_k5() {
-	local adult="$TOP/../shared/datasets/adult/adult.csv"
+	local adult="$TOP/tests/data/adult/adult.csv"
 	[ -f "$adult" ] || { echo "no $adult"; return 1; }
 	anonymize "$TOP/tests/bench/adult/adult-k5.policy" "$adult" \
 		"$T/adult.csv" "$T/adult.json" &&
