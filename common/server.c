@@ -72,6 +72,16 @@ srv_listen(const struct config_listener *cl, int *out, char *why,
 	return 0;
 }
 
+void
+srv_listener_limits(struct srv_listener *l, const struct local_config *lc)
+{
+	l->max_connections = lc->max_connections;
+	l->read_timeout = lc->read_timeout;
+	l->handshake_timeout = lc->handshake_timeout;
+	l->max_unauth = lc->max_unauthenticated;
+	l->max_unauth_per_source = lc->max_unauthenticated_per_source;
+}
+
 int
 srv_audit_broken(struct srv_listener *l)
 {

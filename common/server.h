@@ -76,6 +76,9 @@ struct srv_conn {
 	int admitted;			/* authorized: counts in active */
 };
 
+/* The connection limits of the local file's `limits` group. */
+void srv_listener_limits(struct srv_listener *l, const struct local_config *lc);
+
 /* Binds and listens on a configured address and port. */
 int srv_listen(const struct config_listener *cl, int *fd, char *why,
     size_t whycap);

@@ -192,13 +192,7 @@ net_listeners(struct receiver *rcv)
 		rcv->listeners[i].name = names[i];
 		rcv->listeners[i].tls = *ctx[i];
 		rcv->listeners[i].fd = PROC_CHILD_FD + 1 + i;
-		rcv->listeners[i].max_connections = rcv->local.max_connections;
-		rcv->listeners[i].read_timeout = rcv->local.read_timeout;
-		rcv->listeners[i].handshake_timeout =
-		    rcv->local.handshake_timeout;
-		rcv->listeners[i].max_unauth = rcv->local.max_unauthenticated;
-		rcv->listeners[i].max_unauth_per_source =
-		    rcv->local.max_unauthenticated_per_source;
+		srv_listener_limits(&rcv->listeners[i], &rcv->local);
 		rcv->listeners[i].authorize = authorize[i];
 		rcv->listeners[i].serve = serve[i];
 		rcv->listeners[i].arg = rcv;

@@ -109,13 +109,7 @@ open_listeners(struct sender *s)
 	s->listeners[1].authorize = publish_authorize;
 	s->listeners[1].serve = publish_serve;
 	for (i = 0; i < 2; i++) {
-		s->listeners[i].max_connections = s->local.max_connections;
-		s->listeners[i].read_timeout = s->local.read_timeout;
-		s->listeners[i].handshake_timeout =
-		    s->local.handshake_timeout;
-		s->listeners[i].max_unauth = s->local.max_unauthenticated;
-		s->listeners[i].max_unauth_per_source =
-		    s->local.max_unauthenticated_per_source;
+		srv_listener_limits(&s->listeners[i], &s->local);
 		s->listeners[i].arg = s;
 		if (srv_listen(i == 0 ? ext : in, &s->listeners[i].fd, why,
 		    sizeof(why)) != 0)
