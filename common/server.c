@@ -567,12 +567,11 @@ source_note_drops(struct srv_listener *l)
 static void
 sources_init(struct srv_listener *l)
 {
-	if (l->max_unauth == 0)
-		l->max_unauth = 512;
-	if (l->max_unauth_per_source == 0)
-		l->max_unauth_per_source = 64;
-	if (l->handshake_timeout == 0)
-		l->handshake_timeout = 10;
+	/* The limits come from the local file (srv_listener_limits), whose
+	 * parser gives every one a default and a minimum of 1. */
+	if (l->max_connections == 0 || l->handshake_timeout == 0 ||
+	    l->max_unauth == 0 || l->max_unauth_per_source == 0)
+		fatalx("listener %s has no connection limits", l->name);
 	if ((l->sources = calloc(1, sizeof(*l->sources))) == NULL ||
 	    (l->sources->v = calloc(l->max_unauth,
 	    sizeof(*l->sources->v))) == NULL)

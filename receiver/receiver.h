@@ -62,7 +62,6 @@ enum rmsg_type {
 	RMSG_PENDING_OPEN,
 	/* str id, str the vault's sha-256. Reply: the status and JSON. */
 	RMSG_PENDING_ACK,
-	RMSG_TYPE_END
 };
 #define RMSG_REPLY 0x80000000u
 
