@@ -35,10 +35,13 @@
 #define SB_NET (1u << 8)	/* TLS and HTTP: sockets it was given */
 #define SB_STORE (1u << 9)	/* keys and files: no socket */
 #define SB_PARENT (1u << 10)	/* waits for its children, nothing else */
+#define SB_ENGINE (1u << 11)	/* one job on handed descriptors */
+#define SB_CHECK (1u << 12)	/* re-reads one release, no thread */
+#define SB_PART (SB_ENGINE | SB_CHECK)
 #define SB_FILES (SB_V | SB_S | SB_STORE)	/* reach files by folder */
 #define SB_SOCKS (SB_V | SB_S | SB_NET)		/* talk TCP */
 #define SB_ALL (SB_V | SB_S | SB_NET | SB_STORE)
-#define SB_EVERY (SB_ALL | SB_PARENT)
+#define SB_EVERY (SB_ALL | SB_PARENT | SB_PART)
 
 struct sb_call {
 	int nr;
@@ -57,15 +60,15 @@ struct sb_call {
  */
 static const struct sb_call sb_calls[] = {
 	/* Input and output on what is already open. */
-	{ SCMP_SYS(read), SB_ALL, "sockets, pipes, sealed objects" },
+	{ SCMP_SYS(read), SB_ALL | SB_PART, "sockets, pipes, sealed objects" },
 	{ SCMP_SYS(write), SB_EVERY, "sockets, objects, audit log, log" },
-	{ SCMP_SYS(readv), SB_ALL, "stdio reads in one call" },
+	{ SCMP_SYS(readv), SB_ALL | SB_PART, "stdio reads in one call" },
 	{ SCMP_SYS(writev), SB_EVERY, "stdio writes the log line in one call" },
 	{ SCMP_SYS(pread64), SB_ALL, "sealed objects are read by offset" },
 	{ SCMP_SYS(pwrite64), SB_FILES, "audit state, sealed headers in place" },
-	{ SCMP_SYS(lseek), SB_ALL, "stdio on job records and reports" },
+	{ SCMP_SYS(lseek), SB_ALL | SB_PART, "stdio on job records and reports" },
 	{ SCMP_SYS(close), SB_EVERY, "every descriptor is closed after use" },
-	{ SCMP_SYS(fstat), SB_ALL, "sizes of objects; stdio" },
+	{ SCMP_SYS(fstat), SB_ALL | SB_PART, "sizes of objects; stdio" },
 	{ SCMP_SYS(newfstatat), SB_FILES, "does an object exist (no follow)" },
 	{ SCMP_SYS(statx), SB_FILES, "the same, in newer glibc" },
 	{ SCMP_SYS(faccessat), SB_FILES, "does an object exist" },
@@ -89,7 +92,7 @@ static const struct sb_call sb_calls[] = {
 	{ SCMP_SYS(fchmod), SB_FILES, "new objects and records are 0600" },
 	{ SCMP_SYS(statfs), SB_S | SB_STORE, "free space before storing (507)" },
 	{ SCMP_SYS(fstatfs), SB_FILES, "the same, and fdopendir()" },
-	{ SCMP_SYS(sysinfo), SB_FILES, "qsort() of a long listing asks glibc "
+	{ SCMP_SYS(sysinfo), SB_FILES | SB_PART, "qsort() of a long listing asks glibc "
 	    "for the memory size (sysconf _SC_PHYS_PAGES)" },
 	{ SCMP_SYS(flock), SB_V, "the jobs lock shared with the console" },
 	{ SCMP_SYS(pipe2), SB_V, "the engine runs between two pipes" },
@@ -97,23 +100,23 @@ static const struct sb_call sb_calls[] = {
 	{ SCMP_SYS(brk), SB_EVERY, "malloc" },
 	{ SCMP_SYS(mmap), SB_EVERY, "malloc of large blocks, thread stacks" },
 	{ SCMP_SYS(munmap), SB_EVERY, "free of large blocks, thread stacks" },
-	{ SCMP_SYS(mremap), SB_ALL, "realloc of large blocks" },
-	{ SCMP_SYS(mprotect), SB_ALL, "malloc arenas, thread stack guards" },
-	{ SCMP_SYS(madvise), SB_ALL, "malloc returns memory; thread exit" },
+	{ SCMP_SYS(mremap), SB_ALL | SB_PART, "realloc of large blocks" },
+	{ SCMP_SYS(mprotect), SB_ALL | SB_PART, "malloc arenas, thread stack guards" },
+	{ SCMP_SYS(madvise), SB_ALL | SB_PART, "malloc returns memory; thread exit" },
 	/* Threads: one per connection, the sealing and engine threads. A
 	 * store and a parent are one thread. */
-	{ SCMP_SYS(clone), SB_SOCKS, "pthread_create" },
-	{ SCMP_SYS(clone3), SB_SOCKS, "pthread_create in newer glibc" },
+	{ SCMP_SYS(clone), SB_SOCKS | SB_ENGINE, "pthread_create" },
+	{ SCMP_SYS(clone3), SB_SOCKS | SB_ENGINE, "pthread_create in newer glibc" },
 	{ SCMP_SYS(futex), SB_EVERY, "mutexes, condition variables, joins" },
-	{ SCMP_SYS(set_robust_list), SB_SOCKS, "every new thread" },
-	{ SCMP_SYS(rseq), SB_SOCKS, "every new thread (glibc 2.35+)" },
-	{ SCMP_SYS(exit), SB_SOCKS, "a thread ends" },
+	{ SCMP_SYS(set_robust_list), SB_SOCKS | SB_ENGINE, "every new thread" },
+	{ SCMP_SYS(rseq), SB_SOCKS | SB_ENGINE, "every new thread (glibc 2.35+)" },
+	{ SCMP_SYS(exit), SB_SOCKS | SB_ENGINE, "a thread ends" },
 	{ SCMP_SYS(exit_group), SB_EVERY, "the process ends" },
 	{ SCMP_SYS(gettid), SB_EVERY, "glibc's thread bookkeeping" },
 	{ SCMP_SYS(getpid), SB_EVERY, "glibc's abort() and raise()" },
 	{ SCMP_SYS(tgkill), SB_EVERY, "abort() on a broken invariant" },
-	{ SCMP_SYS(sched_yield), SB_ALL, "spinning locks in glibc and OpenSSL" },
-	{ SCMP_SYS(sched_getaffinity), SB_ALL, "glibc sizes malloc arenas" },
+	{ SCMP_SYS(sched_yield), SB_ALL | SB_PART, "spinning locks in glibc and OpenSSL" },
+	{ SCMP_SYS(sched_getaffinity), SB_ALL | SB_PART, "glibc sizes malloc arenas" },
 	/* Signals: TERM and INT stop the daemon; SIGPIPE is ignored. */
 	{ SCMP_SYS(rt_sigaction), SB_EVERY, "signal handlers" },
 	{ SCMP_SYS(rt_sigprocmask), SB_EVERY, "threads start with signals "
@@ -124,19 +127,19 @@ static const struct sb_call sb_calls[] = {
 	/* Time and randomness. */
 	{ SCMP_SYS(clock_gettime), SB_EVERY, "timeouts, rates, audit times" },
 	{ SCMP_SYS(gettimeofday), SB_EVERY, "time() where the vDSO is absent" },
-	{ SCMP_SYS(clock_nanosleep), SB_EVERY, "sleeps between rounds" },
-	{ SCMP_SYS(nanosleep), SB_EVERY, "the same, in older glibc" },
-	{ SCMP_SYS(getrandom), SB_ALL, "keys, nonces, TLS" },
+	{ SCMP_SYS(clock_nanosleep), SB_ALL | SB_PARENT, "sleeps between rounds" },
+	{ SCMP_SYS(nanosleep), SB_ALL | SB_PARENT, "the same, in older glibc" },
+	{ SCMP_SYS(getrandom), SB_ALL | SB_PART, "keys, nonces, TLS" },
 	/* Sockets already open: the listeners and accepted connections; a
 	 * store's channel to its net process. */
 	{ SCMP_SYS(poll), SB_ALL, "wait on listeners and sockets, with timeouts" },
 	{ SCMP_SYS(ppoll), SB_ALL, "the same, in newer glibc" },
 	{ SCMP_SYS(accept4), SB_S | SB_NET, "take a connection on a listener" },
 	{ SCMP_SYS(recvfrom), SB_SOCKS, "TLS records (recv)" },
-	{ SCMP_SYS(sendto), SB_EVERY, "TLS records (send); the syslog socket" },
-	{ SCMP_SYS(recvmsg), SB_ALL, "TLS records; messages and descriptors "
+	{ SCMP_SYS(sendto), SB_ALL | SB_PARENT, "TLS records (send); the syslog socket" },
+	{ SCMP_SYS(recvmsg), SB_ALL | SB_PART, "TLS records; messages and descriptors "
 	    "on the channel" },
-	{ SCMP_SYS(sendmsg), SB_ALL, "TLS records; messages and descriptors "
+	{ SCMP_SYS(sendmsg), SB_ALL | SB_PART, "TLS records; messages and descriptors "
 	    "on the channel" },
 	{ SCMP_SYS(setsockopt), SB_SOCKS, "timeouts and TCP options per socket" },
 	{ SCMP_SYS(getsockopt), SB_SOCKS, "the result of a non-blocking connect" },
@@ -356,7 +359,8 @@ ll_enter(const struct sandbox_spec *spec, struct sandbox_layers *out,
 		    whycap) != 0)
 			goto fail;
 	for (i = 0; i < spec->nro; i++)
-		if (ll_add_path(rs, spec->ro[i], ro, attr.handled_fs, why,
+		if (ll_add_path(rs, spec->ro[i], spec->kind == SANDBOX_SPAWNER ?
+		    ro | LANDLOCK_ACCESS_FS_EXECUTE : ro, attr.handled_fs, why,
 		    whycap) != 0)
 			goto fail;
 	for (i = 0; abi >= 4 && i < spec->nconnect; i++) {
@@ -414,6 +418,11 @@ sb_bit(enum config_role role, enum sandbox_kind kind)
 		return SB_STORE;
 	case SANDBOX_PARENT:
 		return SB_PARENT;
+	case SANDBOX_ENGINE:
+		return SB_ENGINE;
+	case SANDBOX_CHECKER:
+		return SB_CHECK;
+	case SANDBOX_SPAWNER:
 	case SANDBOX_ALONE:
 		break;
 	}
@@ -453,7 +462,7 @@ seccomp_enter(enum config_role role, enum sandbox_kind kind,
 	/* A net process and a parent: fstat() (glibc's newfstatat on the
 	 * descriptor itself, AT_EMPTY_PATH; stdio does it before its first
 	 * write) but no look-up of any path. */
-	if (bit == SB_NET || bit == SB_PARENT) {
+	if (bit == SB_NET || bit == SB_PARENT || (bit & SB_PART) != 0) {
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
 		    SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH,
 		    AT_EMPTY_PATH)) != 0)
@@ -516,6 +525,14 @@ sandbox_enter(const struct sandbox_spec *spec, struct sandbox_layers *out,
 #endif
 	if (ll_enter(spec, out, why, whycap) != 0)
 		return -1;
+	/* A seccomp filter outlives execve(2): the spawner's would be the
+	 * engine's too, and would have to allow all that the dynamic loader
+	 * and the engine's start-up do. The engine enters its own. */
+	if (spec->kind == SANDBOX_SPAWNER) {
+		out->seccomp_calls = 0;
+		out->no_seccomp = 1;
+		return 0;
+	}
 	return seccomp_enter(spec->role, spec->kind, out, why, whycap);
 }
 
@@ -535,9 +552,14 @@ sandbox_describe(const struct sandbox_layers *l, char *buf, size_t cap)
 		    l->landlock_abi, l->landlock_net ? ", TCP ports" : "");
 	else
 		snprintf(ll, sizeof(ll), "landlock unavailable in this kernel");
-	snprintf(buf, cap, "sandbox: %s; no_new_privs; rlimits; %s; seccomp "
-	    "allow-list of %u calls, anything else kills", who, ll,
-	    l->seccomp_calls);
+	if (l->no_seccomp)
+		snprintf(buf, cap, "sandbox: %s; no_new_privs; rlimits; %s; no "
+		    "seccomp filter (the programs it starts enter their own)",
+		    who, ll);
+	else
+		snprintf(buf, cap, "sandbox: %s; no_new_privs; rlimits; %s; "
+		    "seccomp allow-list of %u calls, anything else kills", who,
+		    ll, l->seccomp_calls);
 }
 
 long
@@ -611,6 +633,20 @@ sandbox_spec_for(const struct local_config *local,
 #endif
 	if (kind == SANDBOX_NET || kind == SANDBOX_PARENT)
 		return;
+	if (kind == SANDBOX_ENGINE || kind == SANDBOX_CHECKER) {
+		/* Its channel, its input and output, stdio, and what the
+		 * sanitizer's leak scan opens in the test build. */
+		spec->max_files = 32;
+		return;
+	}
+	if (kind == SANDBOX_SPAWNER) {
+		/* It writes nowhere; it reads and runs what the loader, the
+		 * configuration and the policies need, which it cannot name
+		 * one by one (a policy's tables may be anywhere). What it can
+		 * reach is what the vault's user may read. */
+		spec->ro[spec->nro++] = "/";
+		return;
+	}
 	spec->rw[spec->nrw++] = local->data_dir;
 	/* The audit log may live apart from the data (its own disk). */
 	n = strlen(local->data_dir);

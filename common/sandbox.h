@@ -41,6 +41,13 @@ enum sandbox_kind {
 	SANDBOX_STORE,		/* keys, data folder, audit log; no socket
 				 * but its channel, no thread */
 	SANDBOX_PARENT,		/* waits for its children; nothing else */
+	SANDBOX_SPAWNER,	/* vault: starts engines and checkers; reads
+				 * and runs programs, writes nothing; no
+				 * seccomp (a filter would pass to them) */
+	SANDBOX_ENGINE,		/* vault: one job on descriptors it was
+				 * handed; no file call, no socket */
+	SANDBOX_CHECKER,	/* vault: re-reads one release; the same,
+				 * and no thread */
 };
 
 struct sandbox_spec {
@@ -63,6 +70,7 @@ struct sandbox_layers {
 	int landlock_abi;		/* 0: the kernel has no Landlock */
 	int landlock_net;		/* TCP bind/connect rules active */
 	unsigned seccomp_calls;		/* system calls on the allow-list */
+	int no_seccomp;			/* the spawner: none, on purpose */
 };
 
 /*
