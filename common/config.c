@@ -987,6 +987,18 @@ local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 	    (r = config_bool(cx, root, "require_firewall", 1,
 	    &lc->require_firewall)))
 		return r;
+	if ((g = config_setting_get_member(root, "envelope")) != NULL) {
+		if (lc->role != ROLE_VAULT)
+			return config_fail(cx, g, "'envelope' is for the vault "
+			    "only");
+		if (!config_setting_is_group(g))
+			return config_fail(cx, g, "'envelope' must be a group");
+		if ((r = config_path(cx, g, "certificate",
+		    lc->envelope_certificate, PATH_MAX, 1)) ||
+		    (r = config_path(cx, g, "key", lc->envelope_key, PATH_MAX,
+		    1)))
+			return r;
+	}
 	n = 0;
 	if ((g = config_setting_get_member(root, "audit")) != NULL) {
 		if (!config_setting_is_group(g))

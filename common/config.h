@@ -133,6 +133,10 @@ struct local_config {
 	char certificate[PATH_MAX];
 	char key[PATH_MAX];
 	char master_key[PATH_MAX];
+	/* vault: the certificate municipalities encrypt envelopes to, and
+	 * its key, apart from the TLS pair ("" when no dataset needs one) */
+	char envelope_certificate[PATH_MAX];
+	char envelope_key[PATH_MAX];
 	char audit_log[PATH_MAX];
 	char audit_key[PATH_MAX];	/* the chain's first key (auditor's) */
 	int require_firewall;

@@ -3,10 +3,12 @@
 # (installed as sekisho-pki; see sekisho-pki(8) and docs/admin-guide.md).
 #
 #   pki.sh DIR init-ca CA "Common Name"        create a CA in DIR/CA
-#   pki.sh DIR issue CA NAME [--client|--server] [--uri URI] [--ip ADDR]...
+#   pki.sh DIR issue CA NAME [--client|--server|--envelope] [--uri URI] [--ip ADDR]...
 #          [--dns NAME]... [--days N]           issue DIR/CA/issued/NAME.{crt,key}
 #   pki.sh DIR host ROLE [--ip ADDR]... [--dns NAME]...
-#                                               a host of the appliance (internal-ca)
+#                                               a host of the appliance (internal-ca);
+#                                               for the vault also vault-envelope,
+#                                               the pair CMS uploads are sealed to
 #   pki.sh DIR muni CODE                        a municipality (muni-ca)
 #   pki.sh DIR recipient ID                     a data recipient (recip-ca)
 #   pki.sh DIR operator ID                      an operator's signing key pair
@@ -88,6 +90,7 @@ issue() {
 		case $1 in
 		--client) kind=client ;;
 		--server) kind=server ;;
+		--envelope) kind=envelope ;;
 		--uri) san+=("URI:$2"); shift ;;
 		--ip) san+=("IP:$2"); shift ;;
 		--dns) san+=("DNS:$2"); shift ;;
@@ -96,9 +99,12 @@ issue() {
 		esac
 		shift
 	done
+	local ku=digitalSignature
 	case $kind in
 	client) eku=clientAuth ;;
 	server) eku=serverAuth,clientAuth ;;
+	# What CMS envelopes are encrypted to (ECDH): no TLS use at all.
+	envelope) eku=emailProtection; ku=keyAgreement ;;
 	esac
 	local key="$d/issued/$name.key" crt="$d/issued/$name.crt"
 	local tmp; tmp=$(mktemp -d)
@@ -108,7 +114,7 @@ issue() {
 		2>/dev/null
 	{
 		echo "basicConstraints=critical,CA:FALSE"
-		echo "keyUsage=critical,digitalSignature"
+		echo "keyUsage=critical,$ku"
 		echo "extendedKeyUsage=$eku"
 		echo "subjectKeyIdentifier=hash"
 		echo "authorityKeyIdentifier=keyid"
@@ -138,7 +144,10 @@ host() {
 	case $role in
 	receiver|sender) issue internal-ca "$role" --server \
 		--uri "urn:sekisho:host:$role" "$@" ;;
-	vault) issue internal-ca vault --client --uri urn:sekisho:host:vault "$@" ;;
+	# The vault gets two pairs: TLS, and the one envelopes are sealed to.
+	vault) issue internal-ca vault --client --uri urn:sekisho:host:vault "$@"
+		issue internal-ca vault-envelope --envelope \
+			--uri urn:sekisho:host:vault-envelope ;;
 	*) die "host: the role is receiver, vault or sender" ;;
 	esac
 }
@@ -184,6 +193,8 @@ renew() {
 	done <<< "$san"
 	openssl x509 -in "$crt" -noout -ext extendedKeyUsage 2>/dev/null |
 		grep -q "TLS Web Server" && kind=--server
+	openssl x509 -in "$crt" -noout -ext extendedKeyUsage 2>/dev/null |
+		grep -q "E-mail Protection" && kind=--envelope
 	old=$(mktemp -d)
 	cp -p "$crt" "$d/issued/$name.key" "$old/"
 	if ! issue "$ca" "$name" "$kind" "${args[@]}" "$@"; then
