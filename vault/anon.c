@@ -778,9 +778,9 @@ job_free(struct job *jb)
 	sk_wipe(jb->key, sizeof(jb->key));
 }
 
-int
-anon_run(const struct policy *p, int in_fd, int out_fd,
-    struct anon_result *res, char **report)
+static int
+run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
+    int out_fd, struct anon_result *res, char **report)
 {
 	struct job jb;
 	uint32_t *order = NULL;
@@ -791,7 +791,8 @@ anon_run(const struct policy *p, int in_fd, int out_fd,
 	jb.p = p;
 	jb.res = res;
 	if (util_random(jb.key, sizeof(jb.key)) != 0 ||
-	    csv_reader_new(in_fd, p->in_enc, p->delim, &jb.rd) != 0 ||
+	    (mem != NULL ? csv_reader_new_mem(mem, memlen, p->in_enc, p->delim,
+	    &jb.rd) : csv_reader_new(in_fd, p->in_enc, p->delim, &jb.rd)) != 0 ||
 	    dict_new(&jb.classes) != 0 || dict_new(&jb.pairs) != 0) {
 		job_fail(&jb, "cannot start the job (out of memory?)");
 		goto out;
@@ -817,4 +818,20 @@ out:
 	free(order);
 	job_free(&jb);
 	return r;
+}
+
+int
+anon_run(const struct policy *p, int in_fd, int out_fd,
+    struct anon_result *res, char **report)
+{
+	return run(p, in_fd, NULL, 0, out_fd, res, report);
+}
+
+int
+anon_run_mem(const struct policy *p, const uint8_t *in, size_t len,
+    int out_fd, struct anon_result *res, char **report)
+{
+	static const uint8_t empty[1];
+
+	return run(p, -1, in != NULL ? in : empty, len, out_fd, res, report);
 }

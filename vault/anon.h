@@ -39,4 +39,8 @@ struct anon_result {
 int anon_run(const struct policy *p, int in_fd, int out_fd,
     struct anon_result *res, char **report);
 
+/* The same from len bytes in memory (an envelope's plaintext). */
+int anon_run_mem(const struct policy *p, const uint8_t *in, size_t len,
+    int out_fd, struct anon_result *res, char **report);
+
 #endif

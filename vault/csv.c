@@ -18,7 +18,9 @@
 #define CSV_BLOCK (1u << 20)		/* raw bytes read at a time */
 
 struct csv_reader {
-	int fd;
+	int fd;				/* or -1: reading mem */
+	const uint8_t *mem;
+	size_t mem_len, mem_pos;
 	enum csv_encoding enc;
 	char delim;
 	uint8_t *raw;			/* undecoded input */
@@ -86,6 +88,19 @@ csv_reader_new(int fd, enum csv_encoding enc, char delim,
 		return SK_ENOMEM;
 	}
 	*out = r;
+	return 0;
+}
+
+int
+csv_reader_new_mem(const uint8_t *mem, size_t len, enum csv_encoding enc,
+    char delim, struct csv_reader **out)
+{
+	int r;
+
+	if ((r = csv_reader_new(-1, enc, delim, out)) != 0)
+		return r;
+	(*out)->mem = mem;
+	(*out)->mem_len = len;
 	return 0;
 }
 
@@ -189,6 +204,19 @@ decode_block(struct csv_reader *r)
 	return 0;
 }
 
+/* A block from memory, as read(2) would give it. */
+static ssize_t
+mem_read(struct csv_reader *r)
+{
+	size_t n = r->mem_len - r->mem_pos;
+
+	if (n > CSV_BLOCK - r->raw_len)
+		n = CSV_BLOCK - r->raw_len;
+	memcpy(r->raw + r->raw_len, r->mem + r->mem_pos, n);
+	r->mem_pos += n;
+	return (ssize_t)n;
+}
+
 /* Refills the decoded buffer. Returns 1 with data, 0 at the end, <0. */
 static int
 fill(struct csv_reader *r)
@@ -200,8 +228,8 @@ fill(struct csv_reader *r)
 		if (r->eof && r->raw_len == 0)
 			return 0;
 		if (!r->eof) {
-			n = read(r->fd, r->raw + r->raw_len,
-			    CSV_BLOCK - r->raw_len);
+			n = r->fd >= 0 ? read(r->fd, r->raw + r->raw_len,
+			    CSV_BLOCK - r->raw_len) : mem_read(r);
 			if (n == -1 && errno == EINTR)
 				continue;
 			if (n < 0)

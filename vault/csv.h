@@ -24,6 +24,11 @@ struct csv_reader;
 int csv_reader_new(int fd, enum csv_encoding enc, char delim,
     struct csv_reader **out);
 
+/* Reads from len bytes at mem, which must stay until the reader is freed
+ * (an envelope's plaintext, opened in memory). */
+int csv_reader_new_mem(const uint8_t *mem, size_t len, enum csv_encoding enc,
+    char delim, struct csv_reader **out);
+
 /*
  * Reads the next record. Returns 1 with *fields pointing to *n
  * NUL-terminated fields (valid until the next call) and lens[] their

@@ -83,6 +83,85 @@ fail:
 	return NULL;
 }
 
+X509_STORE *
+envelope_muni_store_pem(const uint8_t *ca, size_t calen, const uint8_t *crl,
+    size_t crllen)
+{
+	X509_STORE *store = X509_STORE_new();
+	STACK_OF(X509_INFO) *infos = NULL;
+	BIO *b = NULL;
+	X509_INFO *xi;
+	int i, certs = 0, crls = 0, pass;
+
+	if (store == NULL || calen > INT32_MAX || crllen > INT32_MAX ||
+	    X509_STORE_set_purpose(store, X509_PURPOSE_ANY) != 1)
+		goto fail;
+	/* Pass 0: the CA file (certificates); pass 1: the CRL, if any. */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1 && crllen == 0)
+			break;
+		if ((b = BIO_new_mem_buf(pass ? crl : ca, (int)(pass ? crllen :
+		    calen))) == NULL ||
+		    (infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL)) == NULL)
+			goto fail;
+		for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+			xi = sk_X509_INFO_value(infos, i);
+			if (pass == 0 && xi->x509 != NULL) {
+				if (X509_STORE_add_cert(store, xi->x509) != 1)
+					goto fail;
+				certs++;
+			}
+			if (pass == 1 && xi->crl != NULL) {
+				if (X509_STORE_add_crl(store, xi->crl) != 1)
+					goto fail;
+				crls++;
+			}
+		}
+		sk_X509_INFO_pop_free(infos, X509_INFO_free);
+		infos = NULL;
+		BIO_free(b);
+		b = NULL;
+	}
+	if (certs == 0 || (crllen > 0 && (crls == 0 ||
+	    X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK) != 1)))
+		goto fail;
+	return store;
+fail:
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(b);
+	X509_STORE_free(store);
+	ERR_clear_error();
+	return NULL;
+}
+
+int
+envelope_pair_pem(const uint8_t *cert, size_t certlen, const uint8_t *key,
+    size_t keylen, X509 **x, EVP_PKEY **k)
+{
+	BIO *b;
+
+	*x = NULL;
+	*k = NULL;
+	if (certlen > INT32_MAX || keylen > INT32_MAX)
+		return SK_ETOOBIG;
+	if ((b = BIO_new_mem_buf(cert, (int)certlen)) != NULL)
+		*x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if ((b = BIO_new_mem_buf(key, (int)keylen)) != NULL)
+		*k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	BIO_free(b);
+	ERR_clear_error();
+	if (*x == NULL || *k == NULL || X509_check_private_key(*x, *k) != 1) {
+		X509_free(*x);
+		EVP_PKEY_free(*k);
+		*x = NULL;
+		*k = NULL;
+		ERR_clear_error();
+		return SK_ECRYPTO;
+	}
+	return 0;
+}
+
 static int
 verify_signed(const uint8_t *in, size_t len, X509_STORE *store,
     const char *identity, uint8_t **out, size_t *outlen, char *why,

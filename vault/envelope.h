@@ -1,7 +1,8 @@
 /*
  * envelope.h: CMS (RFC 5652) at the vault. An upload of a dataset with
- * envelope = true is an enveloped message to the vault's certificate
- * (openssl cms -encrypt -aes-256-gcm -recip vault.crt, DER or S/MIME), and
+ * envelope = true is an enveloped message to the vault's envelope
+ * certificate (openssl cms -encrypt -aes-256-gcm -recip vault-envelope.crt,
+ * DER or S/MIME; a pair apart from the TLS pair), and
  * with signed = true it holds a message signed by the municipality. A
  * release for a recipient with envelope = true is sealed to its
  * certificate. Everything is in memory: uploads of such datasets are
@@ -35,6 +36,15 @@ int envelope_seal(const uint8_t *in, size_t len, X509 *const *certs,
  * store for checking their signatures (any certificate purpose: theirs are
  * TLS client certificates). NULL if either cannot be loaded. */
 X509_STORE *envelope_muni_store(const char *ca_file, const char *crl_file);
+
+/* The same from the files' bytes (the engine reads no file): PEM
+ * certificates in ca, PEM CRLs in crl (crllen 0: none). */
+X509_STORE *envelope_muni_store_pem(const uint8_t *ca, size_t calen,
+    const uint8_t *crl, size_t crllen);
+
+/* A PEM certificate and its PEM private key, which must match. */
+int envelope_pair_pem(const uint8_t *cert, size_t certlen, const uint8_t *key,
+    size_t keylen, X509 **x, EVP_PKEY **k);
 
 /* Reads a PEM certificate; NULL with the reason in why. */
 X509 *envelope_read_cert(const char *path, char *why, size_t whycap);
