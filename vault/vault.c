@@ -24,8 +24,10 @@
 #include <unistd.h>
 
 #include "anon.h"
+#include "check.h"
 #include "config.h"
 #include "daemon.h"
+#include "engine.h"
 #include "log.h"
 #include "policy.h"
 #include "sk.h"
@@ -37,7 +39,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config\n"
-	    "       sekisho-vault -c LOCAL.conf sandbox-check CALL\n"
+	    "       sekisho-vault -c LOCAL.conf sandbox-check "
+	    "[main|engine|checker|spawner|parent] CALL\n"
 	    "       sekisho-vault -c LOCAL.conf release list\n"
 	    "       sekisho-vault -c LOCAL.conf release show ID\n"
 	    "       sekisho-vault -c LOCAL.conf release approve ID "
@@ -48,6 +51,8 @@ usage(void)
 	    "--operator OP --key KEY\n"
 	    "       sekisho-vault anonymize --policy FILE --in IN.csv "
 	    "--out OUT.csv --report REPORT.json\n"
+	    "       sekisho-vault check-release --policy FILE --release "
+	    "REL.csv --report REPORT.json\n"
 	    "       sekisho-vault audit verify FILE [--key KEY0] "
 	    "[--state STATE]\n");
 	exit(2);
@@ -138,6 +143,60 @@ cmd_anonymize(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * check-release: the checker's recount (check.h) on a release file and its
+ * report, as the vault runs it before any approval; for an operator or a
+ * recipient who wants to see it hold again.
+ */
+static int
+cmd_check_release(int argc, char **argv)
+{
+	const char *policy_path = NULL, *rel = NULL, *rep = NULL;
+	struct config_error err;
+	struct policy *p;
+	char why[256], *report;
+	ssize_t n;
+	int i, fd, r;
+
+	for (i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--policy") == 0)
+			policy_path = argv[i + 1];
+		else if (strcmp(argv[i], "--release") == 0)
+			rel = argv[i + 1];
+		else if (strcmp(argv[i], "--report") == 0)
+			rep = argv[i + 1];
+		else
+			usage();
+	}
+	if (i != argc || policy_path == NULL || rel == NULL || rep == NULL)
+		usage();
+	memset(&err, 0, sizeof(err));
+	if (policy_load(policy_path, &p, &err) != 0)
+		fatalx("%s:%d: %s", err.file, err.line, err.message);
+	if ((report = malloc(1u << 20)) == NULL)
+		fatalx("out of memory");
+	if ((fd = open(rep, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (n = read(fd, report, (1u << 20) - 1)) < 0)
+		fatalx("%s: %s", rep, strerror(errno));
+	close(fd);
+	report[n] = '\0';
+	while (n > 0 && (report[n - 1] == '\n' || report[n - 1] == '\r'))
+		report[--n] = '\0';
+	if ((fd = open(rel, O_RDONLY | O_CLOEXEC)) == -1)
+		fatalx("%s: %s", rel, strerror(errno));
+	r = check_release(p, fd, report, (size_t)n, why, sizeof(why));
+	close(fd);
+	if (r == 0)
+		printf("%s: OK: columns, k, l, scan and counts hold "
+		    "(検査に合格しました)\n", rel);
+	else
+		fprintf(stderr, "sekisho-vault: %s: refused (検査で不合格): "
+		    "%s\n", rel, why);
+	free(report);
+	policy_free(p);
+	return r == 0 ? 0 : 1;
+}
+
 /* sandbox-check tcp-connect: a TCP connection to 127.0.0.1 port 9, which
  * is neither internal listener: Landlock refuses it (EACCES). */
 static long
@@ -169,6 +228,60 @@ on_signal(int sig)
 		the_vault->stop = 1;
 }
 
+/* `proc PART`: a process the vault's parent or spawner started. */
+static int
+cmd_proc(const char *conf, struct vault *v, const char *part,
+    const char *policy)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "sekisho-vault/%s", part);
+	if (strcmp(part, "main") == 0 && policy == NULL) {
+		log_init(name, v->local.use_syslog,
+		    (enum log_level)v->local.log_level);
+		daemon_signals(on_signal);
+		the_vault = v;
+		return vault_run(v);
+	}
+	if (strcmp(part, "spawner") == 0 && policy == NULL) {
+		log_init(name, v->local.use_syslog,
+		    (enum log_level)v->local.log_level);
+		return spawner_main(conf, &v->local, v->site);
+	}
+	/* No syslog: its socket is outside the sandbox. stderr goes to the
+	 * journal with the service's. */
+	log_init(name, 0, (enum log_level)v->local.log_level);
+	if (strcmp(part, "engine") == 0 && policy != NULL)
+		return engine_main(&v->local, v->site, policy);
+	if (strcmp(part, "checker") == 0 && policy != NULL)
+		return checker_main(&v->local, v->site, policy);
+	usage();
+}
+
+/* sandbox-check engine|checker|spawner|parent CALL */
+static int
+sandbox_check_kind(struct vault *v, const char *kind, const char *call)
+{
+	static const struct {
+		const char *name;
+		enum sandbox_kind kind;
+	} kinds[] = {
+		{ "main", SANDBOX_ALONE },
+		{ "engine", SANDBOX_ENGINE },
+		{ "checker", SANDBOX_CHECKER },
+		{ "spawner", SANDBOX_SPAWNER },
+		{ "parent", SANDBOX_PARENT },
+	};
+	size_t i;
+
+	for (i = 0; i < SK_ARRAY_LEN(kinds); i++)
+		if (strcmp(kind, kinds[i].name) == 0)
+			return daemon_sandbox_check(&v->local, v->site,
+			    kinds[i].kind, call, kinds[i].kind ==
+			    SANDBOX_ALONE ? vault_probe : NULL);
+	usage();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -179,6 +292,8 @@ main(int argc, char **argv)
 	log_init("sekisho-vault", 0, LOG_LEVEL_INFO);
 	if (argc >= 2 && strcmp(argv[1], "anonymize") == 0)
 		return cmd_anonymize(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "check-release") == 0)
+		return cmd_check_release(argc - 2, argv + 2);
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)
 		return daemon_audit_verify(argc - 3, argv + 3, usage);
@@ -200,13 +315,13 @@ main(int argc, char **argv)
 	else if (argc == 5 && strcmp(argv[3], "sandbox-check") == 0)
 		r = daemon_sandbox_check(&v.local, v.site, SANDBOX_ALONE, argv[4],
 		    vault_probe);
-	else if (argc == 4 && strcmp(argv[3], "run") == 0) {
-		log_init("sekisho-vault", v.local.use_syslog,
-		    (enum log_level)v.local.log_level);
-		daemon_signals(on_signal);
-		the_vault = &v;
-		r = vault_run(&v);
-	} else if (argc >= 5 && strcmp(argv[3], "release") == 0) {
+	else if (argc == 6 && strcmp(argv[3], "sandbox-check") == 0)
+		r = sandbox_check_kind(&v, argv[4], argv[5]);
+	else if (argc == 4 && strcmp(argv[3], "run") == 0)
+		r = vault_parent(conf, &v);
+	else if (argc >= 5 && argc <= 6 && strcmp(argv[3], "proc") == 0)
+		r = cmd_proc(conf, &v, argv[4], argc == 6 ? argv[5] : NULL);
+	else if (argc >= 5 && strcmp(argv[3], "release") == 0) {
 		vault_load_trust(&v);
 		if ((r = console_release(&v, argc - 4, argv + 4)) < 0)
 			usage();

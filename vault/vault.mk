@@ -12,7 +12,9 @@ VAULT_CORE_OBJS := $(VAULT_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 # The daemon and the console around it.
 VAULT_DAEMON_SRCS := \
 	vault/approve.c \
+	vault/check.c \
 	vault/console.c \
+	vault/engine.c \
 	vault/envelope.c \
 	vault/job.c \
 	vault/vault.c \

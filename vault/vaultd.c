@@ -26,6 +26,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +43,13 @@
 #include "daemon.h"
 #include "tls.h"
 #include "vaultd.h"
+#include "engine.h"
 #include "envelope.h"
 #include "hclient.h"
 #include "jsonr.h"
 #include "log.h"
 #include "policy.h"
+#include "proc.h"
 #include "sk.h"
 #include "util.h"
 
@@ -53,6 +58,7 @@
 #define IO_BUF (64u << 10)
 #define BACKOFF_MAX 300			/* seconds */
 #define NET_TIMEOUT 30			/* seconds without a byte */
+#define VAULT_STOP_GRACE_S 60		/* a job under way may finish */
 
 static int
 vaudit(struct vault *v, const char *event, const char *object, int has_size,
@@ -300,11 +306,11 @@ poll_receiver(struct vault *v, char *why, size_t whycap)
 
 /* ---- processing ---- */
 
+/* Feeds a sealed object's bytes to a pipe (the engine's or the
+ * checker's input), and closes it at the end or when the reader left. */
 struct feed {
 	int fd;
-	const uint8_t *mem;		/* the plaintext in memory, or */
-	struct seal_reader *rd;		/* the sealed source */
-	size_t len;
+	struct seal_reader *rd;
 };
 
 static void *
@@ -312,16 +318,11 @@ feeder(void *arg)
 {
 	struct feed *f = arg;
 	const uint8_t *p;
-	size_t off = 0, n;
+	size_t n;
 
-	if (f->mem != NULL) {
-		util_write_all(f->fd, f->mem, f->len);
-	} else {
-		while (seal_reader_peek(f->rd, &p, IO_BUF, &n) == 0 && n > 0)
-			if (util_write_all(f->fd, p, n) != 0)
-				break;
-	}
-	(void)off;
+	while (seal_reader_peek(f->rd, &p, IO_BUF, &n) == 0 && n > 0)
+		if (util_write_all(f->fd, p, n) != 0)
+			break;
 	close(f->fd);
 	return NULL;
 }
@@ -391,24 +392,116 @@ write_report(struct vault *v, const char *id, const char *report, char *hex)
 	return 0;
 }
 
-/* Runs the engine from the source (or its opened envelope) into a sealed
- * release; the plaintext only ever passes through pipes and memory. */
-static int
-run_engine(struct vault *v, struct job *j, const struct policy *p,
-    struct seal_reader *rd, const uint8_t *mem, size_t memlen,
-    char *why, size_t whycap)
-{
-	struct feed f = { .mem = mem, .rd = rd, .len = memlen };
-	struct collect c = { 0 };
-	struct anon_result res;
-	struct seal_disposal dd;
-	pthread_t ft, ct;
-	char tmp[JOB_ID_MAX + 8], *report = NULL, meta[128];
-	int in[2], out[2], e;
-	uint8_t d[32];
-	unsigned dl = 0;
+/* What the engine's and the checker's conversations end with. */
+struct part_end {
+	pid_t pid;
+	int chan;
+	char status[96];	/* how the process ended */
+};
 
-	snprintf(tmp, sizeof(tmp), "rel.%s", j->id);
+static void
+part_finish(struct vault *v, struct part_end *pe)
+{
+	int st;
+
+	if (pe->chan != -1)
+		close(pe->chan);
+	pe->chan = -1;
+	engine_reaped(v->spawner, pe->pid, &st);
+	engine_status_text(st, pe->status, sizeof(pe->status));
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		log_warnx("pid %ld ended abnormally: %s", (long)pe->pid,
+		    pe->status);
+}
+
+/* Hands the engine its job: the envelope pair only if it needs it. */
+static int
+engine_send_job(struct vault *v, int chan, const struct config_dataset *ds,
+    const struct config_municipality *m, const struct job *j, int in,
+    int out)
+{
+	struct proc_msg msg;
+	uint32_t flags = (ds->envelope ? ENGINE_ENVELOPE : 0) |
+	    (ds->envelope && ds->signed_by_muni ? ENGINE_SIGNED : 0);
+	int e;
+
+	proc_msg_init(&msg, VMSG_JOB);
+	proc_put_u32(&msg, flags);
+	proc_put_str(&msg, m->identity);
+	proc_put_bytes(&msg, v->env_cert, ds->envelope ? v->env_certlen : 0);
+	proc_put_bytes(&msg, v->env_key, ds->envelope ? v->env_keylen : 0);
+	proc_put_bytes(&msg, v->muni_ca, (flags & ENGINE_SIGNED) ?
+	    v->muni_calen : 0);
+	proc_put_bytes(&msg, v->muni_crl, (flags & ENGINE_SIGNED) ?
+	    v->muni_crllen : 0);
+	proc_put_u64(&msg, j->size);
+	e = proc_send(chan, &msg, in);
+	proc_msg_free(&msg);
+	if (e == 0) {
+		proc_msg_init(&msg, VMSG_OUTPUT);
+		e = proc_send(chan, &msg, out);
+		proc_msg_free(&msg);
+	}
+	return e;
+}
+
+/*
+ * The engine's answers: OPENED (envelopes), then DONE. Returns the
+ * outcome, with why and the report (malloc'd) filled; a channel that ends
+ * first, or a message out of place, is ENGINE_FAILED.
+ */
+static enum engine_outcome
+engine_answer(struct vault *v, int chan, struct job *j,
+    const struct config_dataset *ds, char **report, char *why, size_t whycap)
+{
+	int envelope = ds->envelope;
+	struct proc_msg m;
+	uint64_t plainlen;
+	uint32_t outcome;
+	int opened = 0;
+
+	*report = NULL;
+	for (;;) {
+		if (proc_recv(chan, &m) != 0) {
+			snprintf(why, whycap, "the engine ended without an "
+			    "answer");
+			return ENGINE_FAILED;
+		}
+		if (m.type == VMSG_OPENED && envelope && !opened &&
+		    proc_get_u64(&m, &plainlen) == 0 && proc_end(&m) == 0 &&
+		    m.fd == -1) {
+			opened = 1;
+			proc_msg_free(&m);
+			vaudit(v, "upload.opened", j->id, 1, plainlen, NULL,
+			    ds->signed_by_muni ? "envelope decrypted, "
+			    "municipality's signature verified" :
+			    "envelope decrypted");
+			continue;
+		}
+		break;
+	}
+	if (m.type != VMSG_DONE || m.fd != -1 ||
+	    (*report = malloc(ENGINE_REPORT_MAX)) == NULL ||
+	    proc_get_u32(&m, &outcome) != 0 ||
+	    proc_get_str(&m, why, whycap) != 0 ||
+	    proc_get_str(&m, *report, ENGINE_REPORT_MAX) != 0 ||
+	    proc_end(&m) != 0 || outcome > ENGINE_FAILED ||
+	    (outcome == ENGINE_MADE && (*report)[0] == '\0') ||
+	    (outcome == ENGINE_REJECTED && !envelope) ||
+	    (outcome == ENGINE_MADE && envelope && !opened)) {
+		proc_msg_free(&m);
+		free(*report);
+		*report = NULL;
+		snprintf(why, whycap, "the engine answered out of turn");
+		return ENGINE_FAILED;
+	}
+	proc_msg_free(&m);
+	return (enum engine_outcome)outcome;
+}
+
+static int
+pipes(int in[2], int out[2])
+{
 	if (pipe2(in, O_CLOEXEC) != 0)
 		return SK_ESYS;
 	if (pipe2(out, O_CLOEXEC) != 0) {
@@ -416,52 +509,159 @@ run_engine(struct vault *v, struct job *j, const struct policy *p,
 		close(in[1]);
 		return SK_ESYS;
 	}
+	return 0;
+}
+
+/*
+ * Runs the engine, a process of its own, from the sealed source into a
+ * sealed release: main feeds the source's bytes to one pipe and seals what
+ * comes back on the other; the plaintext of an envelope exists only inside
+ * the engine. Returns the outcome; why says what went wrong.
+ */
+static enum engine_outcome
+run_engine(struct vault *v, struct job *j, const struct config_dataset *ds,
+    const struct config_municipality *m, struct seal_reader *rd,
+    char **report, char *why, size_t whycap)
+{
+	struct feed f = { .rd = rd };
+	struct collect c = { 0 };
+	struct part_end pe = { .chan = -1 };
+	struct seal_disposal dd;
+	enum engine_outcome oc;
+	pthread_t ft, ct;
+	char tmp[JOB_ID_MAX + 8], meta[128];
+	int in[2], out[2], e;
+	uint8_t d[32];
+	unsigned dl = 0;
+
+	*report = NULL;
+	snprintf(tmp, sizeof(tmp), "rel.%s", j->id);
+	if (pipes(in, out) != 0) {
+		snprintf(why, whycap, "cannot make the engine's pipes");
+		return ENGINE_FAILED;
+	}
 	if ((c.md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(c.md, EVP_sha256(), NULL) != 1 ||
-	    (e = seal_writer_open(&v->master, v->tmp_fd, tmp, 0, &c.w)) != 0) {
+	    seal_writer_open(&v->master, v->tmp_fd, tmp, 0, &c.w) != 0 ||
+	    engine_spawn(v->spawner, "engine", ds->policy, &pe.chan, &pe.pid,
+	    why, whycap) != 0) {
 		EVP_MD_CTX_free(c.md);
+		seal_writer_free(c.w);
 		close(in[0]); close(in[1]); close(out[0]); close(out[1]);
-		snprintf(why, whycap, "cannot start the release");
-		return SK_ESYS;
+		snprintf(why, whycap, "cannot start the engine");
+		return ENGINE_FAILED;
 	}
+	e = engine_send_job(v, pe.chan, ds, m, j, in[0], out[1]);
+	close(in[0]);
+	close(out[1]);
 	f.fd = in[1];
 	c.fd = out[0];
 	pthread_create(&ft, NULL, feeder, &f);
 	pthread_create(&ct, NULL, collector, &c);
-	e = anon_run(p, in[0], out[1], &res, &report);
-	close(in[0]);
-	close(out[1]);
+	if (e != 0) {
+		snprintf(why, whycap, "cannot hand the job to the engine");
+		oc = ENGINE_FAILED;
+	} else
+		oc = engine_answer(v, pe.chan, j, ds, report, why, whycap);
+	/* The engine has closed its ends, or is gone: both threads end. */
+	part_finish(v, &pe);
 	pthread_join(ft, NULL);
 	pthread_join(ct, NULL);
-	if (e != 0)
-		snprintf(why, whycap, "%s", res.error);
-	else if (c.err != 0) {
+	if (oc == ENGINE_FAILED && strcmp(why, "the engine ended without an "
+	    "answer") == 0)
+		snprintf(why, whycap, "the engine ended without an answer (%s)",
+		    pe.status);
+	if (oc == ENGINE_MADE && c.err != 0) {
 		snprintf(why, whycap, "cannot store the release: %s",
 		    sk_strerror(c.err));
-		e = c.err;
+		oc = ENGINE_FAILED;
 	}
-	if (e == 0) {
+	if (oc == ENGINE_MADE) {
 		EVP_DigestFinal_ex(c.md, d, &dl);
 		sk_hex(d, 32, j->out_sha256);
 		j->out_size = c.n;
 		snprintf(meta, sizeof(meta), "{\"job\":\"%s\"}", j->id);
-		if ((e = write_report(v, j->id, report, j->report_sha256)) != 0 ||
-		    (e = seal_writer_finish(c.w, meta, strlen(meta))) != 0)
-			snprintf(why, whycap, "cannot store the release or its "
-			    "report");
-	}
-	if (e == 0) {
-		if (faccessat(v->releases_fd, j->id, F_OK, AT_SYMLINK_NOFOLLOW)
-		    == 0)
-			seal_dispose(v->releases_fd, j->id, &dd);
-		if ((e = seal_writer_commit(c.w, v->tmp_fd, v->releases_fd,
-		    j->id)) != 0)
-			snprintf(why, whycap, "cannot commit the release");
+		if (seal_writer_finish(c.w, meta, strlen(meta)) != 0 ||
+		    (faccessat(v->releases_fd, j->id, F_OK,
+		    AT_SYMLINK_NOFOLLOW) == 0 &&
+		    seal_dispose(v->releases_fd, j->id, &dd) != 0) ||
+		    seal_writer_commit(c.w, v->tmp_fd, v->releases_fd,
+		    j->id) != 0) {
+			snprintf(why, whycap, "cannot store the release");
+			oc = ENGINE_FAILED;
+		}
 	}
 	EVP_MD_CTX_free(c.md);
 	seal_writer_free(c.w);
-	free(report);
-	return e;
+	if (oc != ENGINE_MADE) {
+		free(*report);
+		*report = NULL;
+	}
+	return oc;
+}
+
+/*
+ * The checker, another process, re-reads the stored release with the
+ * policy and the report (check.h). Returns 0 when it holds; else why says
+ * what the checker refused, or why it could not answer.
+ */
+static int
+run_checker(struct vault *v, struct job *j, const struct config_dataset *ds,
+    const char *report, char *why, size_t whycap)
+{
+	struct part_end pe = { .chan = -1 };
+	struct seal_reader *rd = NULL;
+	struct feed f = { 0 };
+	struct proc_msg m;
+	pthread_t ft;
+	uint32_t verdict = 1;
+	char said[192];
+	int p[2], e;
+
+	if (seal_reader_open(&v->master, v->releases_fd, j->id, &rd) != 0 ||
+	    pipe2(p, O_CLOEXEC) != 0) {
+		seal_reader_free(rd);
+		snprintf(why, whycap, "cannot read the release back");
+		return SK_ESYS;
+	}
+	if (engine_spawn(v->spawner, "checker", ds->policy, &pe.chan, &pe.pid,
+	    why, whycap) != 0) {
+		close(p[0]);
+		close(p[1]);
+		seal_reader_free(rd);
+		return SK_ESYS;
+	}
+	proc_msg_init(&m, VMSG_CHECK);
+	proc_put_str(&m, report);
+	e = proc_send(pe.chan, &m, p[0]);
+	proc_msg_free(&m);
+	close(p[0]);
+	f.fd = p[1];
+	f.rd = rd;
+	pthread_create(&ft, NULL, feeder, &f);
+	said[0] = '\0';
+	if (e == 0 && (e = proc_recv(pe.chan, &m)) == 0) {
+		if (m.type != VMSG_CHECKED || m.fd != -1 ||
+		    proc_get_u32(&m, &verdict) != 0 ||
+		    proc_get_str(&m, said, sizeof(said)) != 0 ||
+		    proc_end(&m) != 0 || verdict > 1)
+			e = SK_EFORMAT;
+		proc_msg_free(&m);
+	}
+	part_finish(v, &pe);
+	pthread_join(ft, NULL);
+	seal_reader_free(rd);
+	if (e != 0) {
+		snprintf(why, whycap, "the checker gave no verdict (%s)",
+		    pe.status);
+		return SK_EFORMAT;
+	}
+	if (verdict != 0) {
+		snprintf(why, whycap, "the checker refused the release: %s",
+		    said);
+		return SK_EAUTH;
+	}
+	return 0;
 }
 
 static void
@@ -471,10 +671,10 @@ process(struct vault *v, struct job *j)
 	    j->dataset);
 	const struct config_municipality *m = NULL;
 	struct seal_reader *rd = NULL;
-	const struct policy *p;
-	uint8_t *in = NULL, *plain = NULL;
-	size_t plainlen = 0, got, i;
-	char why[256];
+	struct seal_disposal dd;
+	enum engine_outcome oc;
+	char why[256], *report = NULL;
+	size_t i;
 	int e;
 
 	if (j->state == JOB_RECEIVED)
@@ -487,7 +687,7 @@ process(struct vault *v, struct job *j)
 		    "longer in the site configuration");
 		return;
 	}
-	if ((p = v->policies[ds - v->site->datasets]) == NULL) {
+	if (v->policies[ds - v->site->datasets] == NULL) {
 		set_state(v, j, JOB_FAILED, "the dataset has no policy");
 		return;
 	}
@@ -497,38 +697,37 @@ process(struct vault *v, struct job *j)
 		set_state(v, j, JOB_FAILED, why);
 		return;
 	}
-	if (ds->envelope) {
-		/* An upload that cannot be opened is rejected, unprocessed. */
-		if ((in = malloc(j->size + 1)) == NULL ||
-		    seal_reader_read(rd, in, j->size, &got) != 0 ||
-		    got != j->size) {
-			snprintf(why, sizeof(why), "cannot read the source");
-			e = SK_ESYS;
-		} else
-			e = envelope_open(in, got,
-			    SSL_CTX_get0_certificate(v->tls),
-			    SSL_CTX_get0_privatekey(v->tls),
-			    ds->signed_by_muni ? v->muni_store : NULL, m->identity,
-			    &plain, &plainlen, why, sizeof(why));
-		if (in != NULL)
-			sk_wipe(in, j->size);
-		free(in);
-		if (e != 0) {
-			seal_reader_free(rd);
-			set_state(v, j, JOB_REJECTED, why);
-			return;
-		}
-		vaudit(v, "upload.opened", j->id, 1, plainlen, NULL,
-		    ds->signed_by_muni ? "envelope decrypted, municipality's "
-		    "signature verified" : "envelope decrypted");
-	}
-	e = run_engine(v, j, p, rd, plain, plainlen, why, sizeof(why));
-	if (plain != NULL) {
-		sk_wipe(plain, plainlen);
-		free(plain);
-	}
+	why[0] = '\0';
+	oc = run_engine(v, j, ds, m, rd, &report, why, sizeof(why));
 	seal_reader_free(rd);
-	if (e != 0) {
+	/* Stopped in the middle: the job stays in processing, and runs
+	 * again from the sealed source at the next start. */
+	if (oc != ENGINE_MADE && v->stop) {
+		free(report);
+		return;
+	}
+	if (oc == ENGINE_REJECTED) {
+		set_state(v, j, JOB_REJECTED, why);
+		return;
+	}
+	if (oc == ENGINE_MADE && (e = run_checker(v, j, ds, report, why,
+	    sizeof(why))) != 0) {
+		seal_dispose(v->releases_fd, j->id, &dd);
+		vaudit(v, "release.refused", j->id, 1, j->out_size,
+		    j->out_sha256, why);
+		oc = ENGINE_FAILED;
+	}
+	if (oc == ENGINE_MADE)
+		vaudit(v, "release.checked", j->id, 1, j->out_size,
+		    j->out_sha256, "checker: columns, k, l, scan and counts "
+		    "hold");
+	if (oc == ENGINE_MADE && write_report(v, j->id, report,
+	    j->report_sha256) != 0) {
+		snprintf(why, sizeof(why), "cannot store the report");
+		oc = ENGINE_FAILED;
+	}
+	free(report);
+	if (oc != ENGINE_MADE) {
 		set_state(v, j, JOB_FAILED, why);
 		return;
 	}
@@ -834,6 +1033,79 @@ round_of_jobs(struct vault *v)
 	free(ids);
 }
 
+/* A whole file into memory (at most ENGINE_PEM_MAX); secret: a key. */
+static int
+read_file(const char *path, int secret, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, e = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (secret ? util_open_secret(path, &fd) != 0 :
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return SK_ESYS;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
+	    st.st_size > ENGINE_PEM_MAX ||
+	    (*out = malloc((size_t)st.st_size)) == NULL)
+		e = SK_ETOOBIG;
+	else if ((n = read(fd, *out, (size_t)st.st_size)) != st.st_size)
+		e = SK_ESYS;
+	close(fd);
+	if (e != 0) {
+		if (*out != NULL)
+			sk_wipe(*out, (size_t)st.st_size);
+		free(*out);
+		*out = NULL;
+		return e;
+	}
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+/*
+ * The envelope pair: what municipalities encrypt to, kept apart from the
+ * TLS pair (a TLS key can then be renewed, or lost, on its own). Needed
+ * when a dataset takes envelopes; checked here to match, so that a wrong
+ * key is a start-up error, not a rejected upload.
+ */
+static void
+load_envelope_pair(struct vault *v)
+{
+	X509 *x;
+	EVP_PKEY *k;
+	size_t i;
+
+	for (i = 0; i < v->site->ndatasets; i++)
+		if (v->site->datasets[i].envelope)
+			break;
+	if (i == v->site->ndatasets)
+		return;
+	if (v->local.envelope_key[0] == '\0')
+		fatalx("%s: dataset %s takes envelopes (envelope = true), so "
+		    "this file needs envelope: { certificate = ...; key = ...; "
+		    "}, a pair of its own apart from the TLS key (sekisho-pki "
+		    "host vault makes it)", v->local.file,
+		    v->site->datasets[i].id);
+	if (read_file(v->local.envelope_certificate, 0, &v->env_cert,
+	    &v->env_certlen) != 0)
+		fatalx("%s: cannot read the envelope certificate %s",
+		    v->local.file, v->local.envelope_certificate);
+	if (read_file(v->local.envelope_key, 1, &v->env_key,
+	    &v->env_keylen) != 0)
+		fatalx("%s: cannot read the envelope key %s (it must be a "
+		    "file of its owner alone)", v->local.file,
+		    v->local.envelope_key);
+	if (envelope_pair_pem(v->env_cert, v->env_certlen, v->env_key,
+	    v->env_keylen, &x, &k) != 0)
+		fatalx("%s: the envelope key %s does not load or does not "
+		    "match its certificate %s", v->local.file,
+		    v->local.envelope_key, v->local.envelope_certificate);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
 void
 vault_load_trust(struct vault *v)
 {
@@ -856,6 +1128,12 @@ vault_load_trust(struct vault *v)
 	    muni->crl_file)) == NULL)
 		fatalx("cannot load the municipalities' CA %s or its CRL",
 		    muni->ca_file);
+	if (read_file(muni->ca_file, 0, &v->muni_ca, &v->muni_calen) != 0 ||
+	    (muni->crl_file[0] != '\0' && read_file(muni->crl_file, 0,
+	    &v->muni_crl, &v->muni_crllen) != 0))
+		fatalx("cannot read the municipalities' CA %s or its CRL",
+		    muni->ca_file);
+	load_envelope_pair(v);
 }
 
 void
@@ -868,6 +1146,13 @@ vault_free_trust(struct vault *v)
 		X509_free(v->recip_certs[i]);
 	free(v->recip_certs);
 	X509_STORE_free(v->muni_store);
+	if (v->env_key != NULL)
+		sk_wipe(v->env_key, v->env_keylen);
+	free(v->env_key);
+	free(v->env_cert);
+	free(v->muni_ca);
+	free(v->muni_crl);
+	v->env_key = v->env_cert = v->muni_ca = v->muni_crl = NULL;
 	v->op_keys = NULL;
 	v->recip_certs = NULL;
 	v->muni_store = NULL;
@@ -971,11 +1256,12 @@ wait_for_work(struct vault *v)
 }
 
 /*
- * Start-up, in the order sandbox.h gives: as root the firewall check, the
- * TLS key, the policies (with the tables they name), the operators' public
- * keys, the recipients' certificates, the municipalities' CA and CRL and
- * the CP932 tables; then the vault's user opens its data, and the sandbox closes
- * everything else, for good.
+ * Start-up of main, which the parent started as root: the TLS key, the
+ * policies (with the tables they name), the operators' public keys, the
+ * recipients' certificates, the envelope pair and the municipalities' CA
+ * and CRL for the engines; then the vault's user opens its data, and the
+ * sandbox closes everything else, for good. (The firewall was checked by
+ * the parent.)
  */
 static void
 vault_start(struct vault *v)
@@ -983,20 +1269,72 @@ vault_start(struct vault *v)
 	struct sandbox_layers layers = { 0 };
 	char why[512];
 
-	if (v->local.require_firewall)
-		daemon_require_firewall(&v->local);
+	v->spawner = PROC_CHILD_FD;
 	if (tls_client_new(v->local.certificate, v->local.key,
 	    v->site->receiver.internal.ca_file, &v->tls, why,
 	    sizeof(why)) != 0)
 		fatalx("TLS: %s", why);
 	vault_load_policies(v);
 	vault_load_trust(v);
-	if (cp932_init() != 0)
-		fatalx("the CP932 tables cannot be built (glibc's iconv)");
 	daemon_drop(&v->local, &layers);
+	proc_die_with_parent();
 	vault_open(v, 1);
 	watch_approvals(v);
 	daemon_sandbox(&v->local, v->site, SANDBOX_ALONE, &layers);
+}
+
+static volatile sig_atomic_t parent_stop;
+
+static void
+on_parent_signal(int sig)
+{
+	(void)sig;
+	parent_stop = 1;
+}
+
+static pid_t
+spawn(const char *self, const char *conf, const char *part, int fd)
+{
+	char *argv[] = { "sekisho-vault", "-c", (char *)(uintptr_t)conf,
+		"proc", (char *)(uintptr_t)part, NULL };
+	pid_t pid;
+
+	if (proc_spawn(self, argv, &fd, 1, &pid) != 0)
+		fatalx("cannot start the %s process: %s", part,
+		    strerror(errno));
+	return pid;
+}
+
+int
+vault_parent(const char *conf, struct vault *v)
+{
+	struct proc_child kids[2] = { { .name = "main" },
+		{ .name = "spawner" } };
+	struct sandbox_layers layers = { 0 };
+	char self[4096];
+	int sp[2];
+
+	/* Nothing that whoever started us left open comes along. */
+	if (close_range(3, ~0u, 0) != 0)
+		fatalx("close_range: %s", strerror(errno));
+	log_init("sekisho-vault", v->local.use_syslog,
+	    (enum log_level)v->local.log_level);
+	if (v->local.require_firewall)
+		daemon_require_firewall(&v->local);
+	if (proc_self_path(self, sizeof(self)) != 0)
+		fatalx("cannot find this program: %s", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+		fatalx("socketpair: %s", strerror(errno));
+	daemon_signals(on_parent_signal);
+	kids[0].pid = spawn(self, conf, "main", sp[0]);
+	kids[1].pid = spawn(self, conf, "spawner", sp[1]);
+	close(sp[0]);
+	close(sp[1]);
+	daemon_drop(&v->local, &layers);
+	daemon_sandbox(&v->local, v->site, SANDBOX_PARENT, &layers);
+	log_info("main process %ld, spawner process %ld", (long)kids[0].pid,
+	    (long)kids[1].pid);
+	return proc_supervise(kids, 2, &parent_stop, VAULT_STOP_GRACE_S);
 }
 
 int

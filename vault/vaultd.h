@@ -22,6 +22,11 @@ struct vault {
 	EVP_PKEY **op_keys;		/* per operator on the roster */
 	X509 **recip_certs;		/* per recipient (NULL: none) */
 	X509_STORE *muni_store;		/* checks municipalities' signatures */
+	/* Handed to each engine, which reads no file: the envelope pair
+	 * (the key is wiped at exit) and the municipalities' CA and CRL. */
+	uint8_t *env_cert, *env_key, *muni_ca, *muni_crl;
+	size_t env_certlen, env_keylen, muni_calen, muni_crllen;
+	int spawner;			/* channel to the spawner */
 	SSL_CTX *tls;			/* client: internal CA both ways */
 	struct seal_master master;
 	struct audit_log *audit;
@@ -37,6 +42,9 @@ struct vault {
 };
 
 /* vaultd.c */
+/* `run`: the parent, which starts main and the spawner and waits. */
+int vault_parent(const char *conf, struct vault *v);
+/* `proc main`: the pipeline. */
 int vault_run(struct vault *v);
 /* Opens the data folders; for the daemon, the storage and audit log too. */
 void vault_open(struct vault *v, int for_daemon);

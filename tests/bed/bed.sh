@@ -165,6 +165,10 @@ certificate = "$p/internal-ca/issued/$r.crt";
 key = "$p/internal-ca/issued/$r.key";
 limits: { $limits };
 CONF
+		[ "$r" != vault ] || cat >> "$e/$r.conf" <<CONF
+envelope: { certificate = "$p/internal-ca/issued/vault-envelope.crt";
+            key = "$p/internal-ca/issued/vault-envelope.key"; };
+CONF
 	done
 }
 

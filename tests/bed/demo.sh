@@ -52,12 +52,12 @@ upload_sealed() {
 	local p=$BED_DIR/pki
 	python3 "$GEN" 15000 8 "$W/kenshin2.csv" --encoding cp932 || return 1
 	echo "   $MUNI2 (Sapporo) signs its file, then seals it to the vault's certificate:"
-	echo "   \$ openssl cms -sign ... | openssl cms -encrypt -aes-256-gcm -recip vault.crt"
+	echo "   \$ openssl cms -sign ... | openssl cms -encrypt -aes-256-gcm -recip vault-envelope.crt"
 	openssl cms -sign -binary -nodetach -outform DER -in "$W/kenshin2.csv" \
 		-signer "$p/muni-ca/issued/$MUNI2.crt" \
 		-inkey "$p/muni-ca/issued/$MUNI2.key" -out "$W/kenshin2.signed" &&
 	openssl cms -encrypt -aes-256-gcm -binary -inform DER -outform DER \
-		-recip "$p/internal-ca/issued/vault.crt" -in "$W/kenshin2.signed" \
+		-recip "$p/internal-ca/issued/vault-envelope.crt" -in "$W/kenshin2.signed" \
 		-out "$W/kenshin2.csv.cms" || return 1
 	[ "$(bed_upload "$MUNI2" "$W/kenshin2.csv.cms" health-checkup-sealed)" = 201 ] ||
 		return 1

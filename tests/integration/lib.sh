@@ -27,6 +27,8 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	service_users_remove "$T/.users"
+	# KEEP_LOGS=DIR keeps the daemons' logs of a run for a look after.
+	[ -z "${KEEP_LOGS:-}" ] || cp "$T"/*.log "$KEEP_LOGS"/ 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -48,6 +50,19 @@ check() {
 summary() {
 	echo "$(basename "$0" .sh): $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
+}
+
+# hex_of FILE [OFFSET LENGTH]: the file's bytes (or some of them) in hex,
+# for the memory scans.
+hex_of() {
+	python3 - "$@" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+if len(sys.argv) > 2:
+    off, n = int(sys.argv[2]), int(sys.argv[3])
+    data = data[off:off + n]
+print(data.hex())
+PY
 }
 
 free_port() {
@@ -73,6 +88,8 @@ make_pki() {
 	"$PKI" "$p" issue internal-ca receiver --server \
 		--uri urn:sekisho:host:receiver --ip 127.0.0.1 --dns localhost
 	"$PKI" "$p" issue internal-ca vault --uri urn:sekisho:host:vault
+	"$PKI" "$p" issue internal-ca vault-envelope --envelope \
+		--uri urn:sekisho:host:vault-envelope
 	"$PKI" "$p" issue muni-ca 131156 --uri urn:sekisho:muni:131156
 	"$PKI" "$p" issue muni-ca 011002 --uri urn:sekisho:muni:011002
 	"$PKI" "$p" issue muni-ca 131016 --uri urn:sekisho:muni:131016
@@ -138,6 +155,11 @@ key = "pki/internal-ca/issued/$1.key";
 master_key = "$2/master.key";
 require_firewall = false;
 limits: { $3 };
+CONF
+	# The vault's envelope pair, apart from its TLS pair.
+	[ "$1" != vault ] || cat >> "$T/$1.conf" <<CONF
+envelope: { certificate = "pki/internal-ca/issued/vault-envelope.crt";
+            key = "pki/internal-ca/issued/vault-envelope.key"; };
 CONF
 }
 

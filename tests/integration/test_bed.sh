@@ -75,7 +75,7 @@ test_r41_full_flow_checked_independently() {
 		-signer "$p/muni-ca/issued/$MUNI2.crt" \
 		-inkey "$p/muni-ca/issued/$MUNI2.key" -out "$W/k2.sig" &&
 	openssl cms -encrypt -aes-256-gcm -binary -inform DER -outform DER \
-		-recip "$p/internal-ca/issued/vault.crt" -in "$W/k2.sig" \
+		-recip "$p/internal-ca/issued/vault-envelope.crt" -in "$W/k2.sig" \
 		-out "$W/k2.cms" &&
 	[ "$(bed_upload "$MUNI2" "$W/k2.cms" health-checkup-sealed)" = 201 ] &&
 	id2=$(bed_receipt_id) && bed_wait_state "$id2" awaiting_approval &&

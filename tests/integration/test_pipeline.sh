@@ -82,7 +82,7 @@ test_r41_rejection_with_a_reason() {
 test_r12_sealed_upload_processed_corrupted_rejected() {
 	python3 "$GEN" 500 13 "$T/k3.csv" &&
 	openssl cms -encrypt -aes-256-gcm -binary -outform DER \
-		-recip "$P/internal-ca/issued/vault.crt" -in "$T/k3.csv" \
+		-recip "$P/internal-ca/issued/vault-envelope.crt" -in "$T/k3.csv" \
 		-out "$T/k3.csv.cms" &&
 	[ "$(upload "$T/k3.csv.cms" health-sealed)" = 201 ] && C=$(cat "$T/id") &&
 	wait_state "$C" awaiting_approval || return 1
@@ -105,7 +105,7 @@ test_r12_signed_upload_checked() {
 			-signer "$P/muni-ca/issued/$f.crt" \
 			-inkey "$P/muni-ca/issued/$f.key" -out "$T/k5.$f.signed" &&
 		openssl cms -encrypt -aes-256-gcm -binary -inform DER -outform DER \
-			-recip "$P/internal-ca/issued/vault.crt" \
+			-recip "$P/internal-ca/issued/vault-envelope.crt" \
 			-in "$T/k5.$f.signed" -out "$T/k5-$f.csv.cms" || return 1
 	done
 	[ "$(upload "$T/k5-131156.csv.cms" health-signed)" = 201 ] && S1=$(cat "$T/id") &&

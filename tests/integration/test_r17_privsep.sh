@@ -38,17 +38,6 @@ kid() {
 	return 1
 }
 
-hex_of() {	# hex_of FILE [OFFSET LENGTH]
-	python3 - "$@" <<'PY'
-import sys
-data = open(sys.argv[1], "rb").read()
-if len(sys.argv) > 2:
-    off, n = int(sys.argv[2]), int(sys.argv[3])
-    data = data[off:off + n]
-print(data.hex())
-PY
-}
-
 # The secrets: the master key, the object-id key derived from it, and the
 # audit chain's current key (bytes 16..48 of the state file).
 secrets() {

@@ -26,7 +26,8 @@ setup() {
 
 # probe BIN ROLE CALL [KIND]: the exit status of sandbox-check (its output
 # in $T/probe.out). KIND names one of the receiver's processes (net, store,
-# parent); without it, the receiver's net process is probed.
+# parent) or the vault's (main, engine, checker, spawner, parent); without
+# it, the receiver's net process and the vault's main are probed.
 probe() {
 	local status=0
 	"$1/sekisho-$2" -c "$T/$2.conf" sandbox-check ${4:+"$4"} "$3" \
@@ -95,6 +96,32 @@ test_r17_receiver_processes_allow_getpid() {
 	for b in "${BUILDS[@]}"; do
 		for k in net store parent; do
 			[ "$(probe "$b" receiver getpid "$k")" = 0 ] || return 1
+		done
+	done
+}
+
+# R17: the vault's engine (one job) and checker (one release) have no file
+# call, no socket and no exec; main has no exec either (it asks the
+# spawner); the parent only waits.
+test_r17_vault_engine_killed_on_open_socket_connect_execve() {
+	killed_as vault engine open socket connect execve bind
+}
+
+test_r17_vault_checker_killed_on_open_socket_connect_execve() {
+	killed_as vault checker open socket connect execve bind
+}
+
+test_r17_vault_main_and_parent_killed_on_execve() {
+	killed_as vault main execve bind &&
+	killed_as vault parent execve open socket connect
+}
+
+# The control: getpid returns in each of those.
+test_r17_vault_parts_allow_getpid() {
+	local b k
+	for b in "${BUILDS[@]}"; do
+		for k in engine checker main parent; do
+			[ "$(probe "$b" vault getpid "$k")" = 0 ] || return 1
 		done
 	done
 }
