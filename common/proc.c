@@ -521,3 +521,86 @@ proc_supervise(struct proc_child *kids, size_t n,
 	}
 	return bad ? 1 : 0;
 }
+
+/* ---- requests and replies ---- */
+
+void
+proc_chan_init(struct proc_chan *ch, int fd, const char *peer)
+{
+	ch->fd = fd;
+	ch->peer = peer;
+	pthread_mutex_init(&ch->lock, NULL);
+}
+
+void
+proc_call(struct proc_chan *ch, struct proc_msg *req, int fd,
+    struct proc_reply *rep)
+{
+	uint32_t type = req->type;
+	int r;
+
+	pthread_mutex_lock(&ch->lock);
+	r = proc_send(ch->fd, req, fd);
+	if (r == 0)
+		r = proc_recv(ch->fd, &rep->msg);
+	pthread_mutex_unlock(&ch->lock);
+	proc_msg_free(req);
+	if (r != 0)
+		fatalx("%s: %s; ending", ch->peer, sk_strerror(r));
+	if (rep->msg.type != (type | PROC_REPLY))
+		fatalx("%s answered request %u with %u; ending", ch->peer, type,
+		    rep->msg.type);
+	proc_get_u32(&rep->msg, &rep->status);
+	proc_get_str(&rep->msg, rep->reason, sizeof(rep->reason));
+	if (rep->msg.error != 0)
+		fatalx("a malformed reply from %s; ending", ch->peer);
+}
+
+void
+proc_reply_end(struct proc_chan *ch, struct proc_reply *rep)
+{
+	if (proc_end(&rep->msg) != 0)
+		fatalx("a malformed reply %u from %s; ending", rep->msg.type,
+		    ch->peer);
+	proc_msg_free(&rep->msg);
+}
+
+void
+proc_reply_begin(struct proc_msg *rep, uint32_t type, uint32_t status,
+    const char *reason)
+{
+	proc_msg_init(rep, type | PROC_REPLY);
+	proc_put_u32(rep, status);
+	proc_put_str(rep, reason);
+}
+
+void
+proc_reply_send(int chan, struct proc_msg *rep, int fd)
+{
+	if (proc_send(chan, rep, fd) != 0)
+		fatalx("cannot answer the net process: %s", strerror(errno));
+	proc_msg_free(rep);
+}
+
+void
+proc_reply_status(int chan, uint32_t type, uint32_t status,
+    const char *reason)
+{
+	struct proc_msg rep;
+
+	proc_reply_begin(&rep, type, status, reason);
+	proc_reply_send(chan, &rep, -1);
+}
+
+void
+proc_malformed(const struct proc_msg *m, const char *what)
+{
+	fatalx("request %u from the net process: %s; ending", m->type, what);
+}
+
+void
+proc_expect_end(const struct proc_msg *m)
+{
+	if (proc_end(m) != 0)
+		proc_malformed(m, "malformed");
+}

@@ -24,6 +24,7 @@
 #ifndef SK_PROC_H
 #define SK_PROC_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,6 +109,54 @@ void proc_die_with_parent(void);
 
 /* The path of the running program (/proc/self/exe), for proc_spawn. */
 int proc_self_path(char *out, size_t cap);
+
+/*
+ * Requests and replies. One process asks (a daemon's net process, from any
+ * of its threads, one request at a time under the channel's lock), the
+ * other answers each request with exactly one reply of the same type with
+ * PROC_REPLY set. A reply begins with a status (0: go on; otherwise an HTTP
+ * status for the asker to answer) and a reason. Either side ends on a
+ * broken channel or a message out of place: they trust each other's bytes
+ * no more than the network's.
+ */
+#define PROC_REPLY 0x80000000u
+#define PROC_REASON_MAX 256
+
+struct proc_chan {
+	int fd;
+	pthread_mutex_t lock;		/* one request at a time */
+	const char *peer;		/* "the store process": for the log */
+};
+
+struct proc_reply {
+	struct proc_msg msg;
+	uint32_t status;
+	char reason[PROC_REASON_MAX];
+};
+
+void proc_chan_init(struct proc_chan *ch, int fd, const char *peer);
+
+/*
+ * Sends req (and fd, unless -1), frees it, receives the reply and reads its
+ * status and reason; the caller reads the rest and calls proc_reply_end.
+ */
+void proc_call(struct proc_chan *ch, struct proc_msg *req, int fd,
+    struct proc_reply *rep);
+/* Checks that the reply was read to its end, and frees it. */
+void proc_reply_end(struct proc_chan *ch, struct proc_reply *rep);
+
+/* The answering side: a reply's first fields; sending it (and freeing). */
+void proc_reply_begin(struct proc_msg *rep, uint32_t type, uint32_t status,
+    const char *reason);
+void proc_reply_send(int chan, struct proc_msg *rep, int fd);
+/* A reply of a status and a reason alone. */
+void proc_reply_status(int chan, uint32_t type, uint32_t status,
+    const char *reason);
+/* Ends the answering process: a request it should never have had. */
+void proc_malformed(const struct proc_msg *m, const char *what)
+    __attribute__((noreturn));
+/* proc_malformed unless every field was read and nothing is left. */
+void proc_expect_end(const struct proc_msg *m);
 
 struct proc_child {
 	const char *name;	/* "net", "store": for the log */
