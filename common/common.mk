@@ -3,6 +3,7 @@ COMMON_SRCS := \
 	common/audit.c \
 	common/config.c \
 	common/daemon.c \
+	common/daemon_parent.c \
 	common/hclient.c \
 	common/http.c \
 	common/json.c \

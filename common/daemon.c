@@ -2,6 +2,9 @@
  * daemon.c: the daemons' shared commands and folders (see daemon.h).
  */
 #include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -273,4 +276,224 @@ daemon_audit_verify(int argc, char **argv, void (*usage)(void))
 		printf("%s: cannot verify: %s (%s)\n", file, sk_strerror(r),
 		    strerror(errno));
 	return 1;
+}
+
+/* ---- the audit log across a channel ---- */
+
+int
+daemon_net_audit(struct proc_chan *ch, const struct audit_event *ev)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+
+	proc_msg_init(&req, DAEMON_MSG_AUDIT);
+	proc_put_str(&req, ev->event);
+	proc_put_str(&req, ev->actor);
+	proc_put_str(&req, ev->object);
+	proc_put_u32(&req, ev->has_size ? 1 : 0);
+	proc_put_u64(&req, ev->size);
+	proc_put_str(&req, ev->sha256);
+	proc_put_str(&req, ev->detail);
+	proc_call(ch, &req, -1, &rep);
+	proc_reply_end(ch, &rep);
+	return rep.status == 0 ? 0 : SK_ESYS;
+}
+
+int
+daemon_net_audit_broken(struct proc_chan *ch)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+	uint32_t broken = 1;
+
+	proc_msg_init(&req, DAEMON_MSG_AUDIT_STATE);
+	proc_call(ch, &req, -1, &rep);
+	proc_get_u32(&rep.msg, &broken);
+	proc_reply_end(ch, &rep);
+	return broken != 0;
+}
+
+int
+daemon_store_audit(struct audit_log *log, const char *event,
+    const char *actor, const char *object, int has_size, uint64_t size,
+    const char *sha256, const char *detail)
+{
+	struct audit_event ev = { .event = event, .actor = actor,
+		.object = object, .has_size = has_size, .size = size,
+		.sha256 = sha256, .detail = detail };
+	int r;
+
+	if ((r = audit_append(log, &ev)) != 0)
+		log_errorx("audit log write failed (%s): refusing all work "
+		    "from now on (R50)", sk_strerror(r));
+	return r;
+}
+
+void
+daemon_store_on_audit(int chan, struct audit_log *log, struct proc_msg *req,
+    const char *const *events, size_t nevents)
+{
+	char event[64], actor[96], object[80], sha[80], detail[512];
+	uint32_t has_size = 0;
+	uint64_t size = 0;
+	size_t i;
+	int r;
+
+	proc_get_str(req, event, sizeof(event));
+	proc_get_str(req, actor, sizeof(actor));
+	proc_get_str(req, object, sizeof(object));
+	proc_get_u32(req, &has_size);
+	proc_get_u64(req, &size);
+	proc_get_str(req, sha, sizeof(sha));
+	proc_get_str(req, detail, sizeof(detail));
+	proc_expect_end(req);
+	for (i = 0; i < nevents; i++)
+		if (strcmp(event, events[i]) == 0)
+			break;
+	if (i == nevents)
+		proc_malformed(req, "an audit event that is not net's to record");
+	r = daemon_store_audit(log, event, actor, object[0] ? object : NULL,
+	    has_size != 0, size, sha[0] ? sha : NULL,
+	    detail[0] ? detail : NULL);
+	proc_reply_status(chan, DAEMON_MSG_AUDIT, r == 0 ? 0 : 503, r == 0 ?
+	    "" : "the audit log cannot be written");
+}
+
+void
+daemon_store_on_audit_state(int chan, struct audit_log *log,
+    struct proc_msg *req)
+{
+	struct proc_msg rep;
+
+	proc_expect_end(req);
+	proc_reply_begin(&rep, DAEMON_MSG_AUDIT_STATE, 0, "");
+	proc_put_u32(&rep, audit_broken(log) ? 1 : 0);
+	proc_reply_send(chan, &rep, -1);
+}
+
+/* ---- a parent, net and store ---- */
+
+static volatile sig_atomic_t parent_stop;
+
+static void
+on_parent_signal(int sig)
+{
+	(void)sig;
+	parent_stop = 1;
+}
+
+pid_t
+daemon_spawn(const char *program, const char *self, const char *conf,
+    const char *part, const int *fds, size_t nfds)
+{
+	char *argv[] = { (char *)(uintptr_t)program, "-c",
+		(char *)(uintptr_t)conf, "proc", (char *)(uintptr_t)part, NULL };
+	pid_t pid;
+
+	if (proc_spawn(self, argv, fds, nfds, &pid) != 0)
+		fatalx("cannot start the %s process: %s", part,
+		    strerror(errno));
+	return pid;
+}
+
+void
+daemon_parent_signals(void)
+{
+	daemon_signals(on_parent_signal);
+}
+
+int
+daemon_parent_wait(const struct local_config *local,
+    const struct site_config *site, struct proc_child *kids, size_t n,
+    unsigned grace_s)
+{
+	struct sandbox_layers layers = { 0 };
+
+	/* Nothing is left here but the children's ids. */
+	daemon_drop(local, &layers);
+	daemon_sandbox(local, site, SANDBOX_PARENT, &layers);
+	log_info("%s process %ld, %s process %ld", kids[0].name,
+	    (long)kids[0].pid, n > 1 ? kids[1].name : "no other",
+	    n > 1 ? (long)kids[1].pid : 0L);
+	return proc_supervise(kids, n, &parent_stop, grace_s);
+}
+
+void
+daemon_store_begin(const struct local_config *local,
+    struct sandbox_layers *layers)
+{
+	struct sigaction sa;
+
+	/* The parent stops net; the store ends when net's channel closes,
+	 * after the last request has been answered. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	daemon_drop(local, layers);
+	proc_die_with_parent();
+}
+
+int
+daemon_sandbox_check_part(const struct local_config *local,
+    const struct site_config *site, const char *part, const char *call,
+    void (*usage)(void))
+{
+	static const struct {
+		const char *name;
+		enum sandbox_kind kind;
+	} kinds[] = {
+		{ "net", SANDBOX_NET },
+		{ "store", SANDBOX_STORE },
+		{ "parent", SANDBOX_PARENT },
+	};
+	size_t i;
+
+	for (i = 0; i < SK_ARRAY_LEN(kinds); i++)
+		if (strcmp(part, kinds[i].name) == 0)
+			return daemon_sandbox_check(local, site, kinds[i].kind,
+			    call, NULL);
+	usage();
+	return 2;
+}
+
+void
+daemon_store_serve(int chan, const struct daemon_handler *h, size_t nh,
+    void *arg, unsigned tick_ms, void (*tick)(void *arg))
+{
+	struct pollfd pfd = { .fd = chan, .events = POLLIN };
+	uint64_t next = util_now_ms() + tick_ms, now;
+	struct proc_msg req;
+	size_t i;
+	int r;
+
+	for (;;) {
+		if (tick != NULL) {
+			if ((now = util_now_ms()) >= next) {
+				tick(arg);
+				next = now + tick_ms;
+			}
+			if ((r = poll(&pfd, 1, (int)(next - now))) == 0 ||
+			    (r < 0 && errno == EINTR))
+				continue;
+			if (r < 0)
+				fatalx("poll: %s", strerror(errno));
+		}
+		if ((r = proc_recv(chan, &req)) == SK_ETRUNCATED)
+			return;		/* net has ended */
+		if (r != 0)
+			fatalx("a message from the net process: %s; ending",
+			    sk_strerror(r));
+		/* No descriptor ever travels from net to the store. */
+		if (req.fd != -1)
+			proc_malformed(&req, "a descriptor came with it");
+		for (i = 0; i < nh; i++)
+			if (h[i].type == req.type)
+				break;
+		if (i == nh)
+			proc_malformed(&req, "an unknown type");
+		h[i].handle(arg, &req);
+		proc_msg_free(&req);
+	}
 }

@@ -7,6 +7,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "proc.h"
 #include "sandbox.h"
 #include "seal.h"
 
@@ -60,6 +61,82 @@ void daemon_sandbox(const struct local_config *local,
 int daemon_sandbox_check(const struct local_config *local,
     const struct site_config *site, enum sandbox_kind kind, const char *call,
     long (*role_probe)(const char *call));
+
+/*
+ * `run` of a daemon made of a parent, a net process and a store process
+ * (the receiver, the sender). As root: close what was inherited, the
+ * firewall check, both listeners; then `PROGRAM -c CONF proc store` (its
+ * channel on descriptor 3) and `PROGRAM -c CONF proc net` (the channel on
+ * 3, the external and internal listeners on 4 and 5), each a fresh image;
+ * the parent drops to the service user, enters its sandbox and only
+ * supervises them (proc_supervise). Returns its exit status. In
+ * daemon_parent.c, which alone links the listening calls.
+ */
+int daemon_run_parent(const char *program, const char *conf,
+    const struct local_config *local, const struct site_config *site,
+    const struct config_listener *external,
+    const struct config_listener *internal, unsigned grace_s);
+
+/* Its parts: `PROGRAM -c CONF proc PART`, fds[] on 3, 4, ... */
+pid_t daemon_spawn(const char *program, const char *self, const char *conf,
+    const char *part, const int *fds, size_t nfds);
+/* A parent's TERM and INT: a stop for daemon_parent_wait. Set before the
+ * children are started. */
+void daemon_parent_signals(void);
+/* The parent, after its children are started: drops, enters its sandbox,
+ * logs their ids and supervises them (kids[0] is stopped first). */
+int daemon_parent_wait(const struct local_config *local,
+    const struct site_config *site, struct proc_child *kids, size_t n,
+    unsigned grace_s);
+/* A store's start: TERM and INT ignored (it ends with net's channel), the
+ * drop, and death with the parent. */
+void daemon_store_begin(const struct local_config *local,
+    struct sandbox_layers *layers);
+
+/* `sandbox-check [net|store|parent] CALL` of such a daemon; usage() for
+ * another part. */
+int daemon_sandbox_check_part(const struct local_config *local,
+    const struct site_config *site, const char *part, const char *call,
+    void (*usage)(void));
+
+/*
+ * A store process's loop: each request from net to the handler of its
+ * type, until net's channel closes (returns). The store ends on an unknown
+ * type or a descriptor from net. With tick, tick(arg) runs every tick_ms
+ * between requests (the sender's expiry).
+ */
+struct daemon_handler {
+	uint32_t type;
+	void (*handle)(void *arg, struct proc_msg *req);
+};
+
+void daemon_store_serve(int chan, const struct daemon_handler *h, size_t nh,
+    void *arg, unsigned tick_ms, void (*tick)(void *arg));
+
+/*
+ * The audit log across a separated daemon's channel: the store writes every
+ * entry; its net process asks with DAEMON_MSG_AUDIT (str event, actor,
+ * object; u32 has_size; u64 size; str sha256, detail: reply status 0, or
+ * 503 when the log cannot be written) and DAEMON_MSG_AUDIT_STATE (reply:
+ * u32 broken, R50). The types are the first two of every such daemon.
+ */
+#define DAEMON_MSG_AUDIT 1u
+#define DAEMON_MSG_AUDIT_STATE 2u
+
+/* net's side: srv's audit_fn and broken_fn, given the channel. */
+int daemon_net_audit(struct proc_chan *ch, const struct audit_event *ev);
+int daemon_net_audit_broken(struct proc_chan *ch);
+
+/* The store's side: writes an entry (and logs when it cannot, R50). */
+int daemon_store_audit(struct audit_log *log, const char *event,
+    const char *actor, const char *object, int has_size, uint64_t size,
+    const char *sha256, const char *detail);
+/* Answers DAEMON_MSG_AUDIT, ending the process on an event that is not in
+ * events[] (what net may record: its refusals and transfers). */
+void daemon_store_on_audit(int chan, struct audit_log *log,
+    struct proc_msg *req, const char *const *events, size_t nevents);
+void daemon_store_on_audit_state(int chan, struct audit_log *log,
+    struct proc_msg *req);
 
 /* `audit verify FILE [--key KEY0] [--state STATE]`; usage() on bad args. */
 int daemon_audit_verify(int argc, char **argv, void (*usage)(void));

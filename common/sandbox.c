@@ -28,19 +28,18 @@
 
 #include "sandbox.h"
 
-/* Who may make a call: a daemon of one process, by role (the sender and
- * the vault today), or a process kind of a separated daemon. */
+/* Who may make a call: the vault's main process (by its role, SB_V), or
+ * a process kind of a separated daemon. */
 #define SB_V (1u << ROLE_VAULT)
-#define SB_S (1u << ROLE_SENDER)
 #define SB_NET (1u << 8)	/* TLS and HTTP: sockets it was given */
 #define SB_STORE (1u << 9)	/* keys and files: no socket */
 #define SB_PARENT (1u << 10)	/* waits for its children, nothing else */
 #define SB_ENGINE (1u << 11)	/* one job on handed descriptors */
 #define SB_CHECK (1u << 12)	/* re-reads one release, no thread */
 #define SB_PART (SB_ENGINE | SB_CHECK)
-#define SB_FILES (SB_V | SB_S | SB_STORE)	/* reach files by folder */
-#define SB_SOCKS (SB_V | SB_S | SB_NET)		/* talk TCP */
-#define SB_ALL (SB_V | SB_S | SB_NET | SB_STORE)
+#define SB_FILES (SB_V | SB_STORE)	/* reach files by folder */
+#define SB_SOCKS (SB_V | SB_NET)		/* talk TCP */
+#define SB_ALL (SB_V | SB_NET | SB_STORE)
 #define SB_EVERY (SB_ALL | SB_PARENT | SB_PART)
 
 struct sb_call {
@@ -53,8 +52,8 @@ struct sb_call {
  * The allow-list. Files are reached only through descriptors opened before
  * the sandbox or by openat() below them, and Landlock keeps even that inside
  * the role's folders; a net process has no file call at all, only the
- * descriptors the store hands it. Sockets: the net processes (and the
- * sender) only accept on listeners bound before the drop; the vault only
+ * descriptors the store hands it. Sockets: the net processes only accept
+ * on listeners bound before the drop; the vault's main process only
  * connects (socket() is further limited to TCP over IPv4 or IPv6, below);
  * a store has no socket but its channel.
  */
@@ -90,7 +89,7 @@ static const struct sb_call sb_calls[] = {
 	{ SCMP_SYS(sync_file_range), SB_ALL, "start write-back of big objects" },
 	{ SCMP_SYS(ftruncate), SB_FILES, "a torn audit entry is cut off" },
 	{ SCMP_SYS(fchmod), SB_FILES, "new objects and records are 0600" },
-	{ SCMP_SYS(statfs), SB_S | SB_STORE, "free space before storing (507)" },
+	{ SCMP_SYS(statfs), SB_STORE, "free space before storing (507)" },
 	{ SCMP_SYS(fstatfs), SB_FILES, "the same, and fdopendir()" },
 	{ SCMP_SYS(sysinfo), SB_FILES | SB_PART, "qsort() of a long listing asks glibc "
 	    "for the memory size (sysconf _SC_PHYS_PAGES)" },
@@ -134,7 +133,7 @@ static const struct sb_call sb_calls[] = {
 	 * store's channel to its net process. */
 	{ SCMP_SYS(poll), SB_ALL, "wait on listeners and sockets, with timeouts" },
 	{ SCMP_SYS(ppoll), SB_ALL, "the same, in newer glibc" },
-	{ SCMP_SYS(accept4), SB_S | SB_NET, "take a connection on a listener" },
+	{ SCMP_SYS(accept4), SB_NET, "take a connection on a listener" },
 	{ SCMP_SYS(recvfrom), SB_SOCKS, "TLS records (recv)" },
 	{ SCMP_SYS(sendto), SB_ALL | SB_PARENT, "TLS records (send); the syslog socket" },
 	{ SCMP_SYS(recvmsg), SB_ALL | SB_PART, "TLS records; messages and descriptors "

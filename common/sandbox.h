@@ -14,9 +14,9 @@
  *      kills the process on any other system call.
  *
  * Any failure in 2 or 4 is fatal: a daemon never serves half-sandboxed.
- * The receiver's allow-list has no connect(2) and no socket(2); the
- * vault's has no bind(2), listen(2), accept(2) or accept4(2); the
- * sender's has no connect(2) and no socket(2).
+ * The receiver's and the sender's processes have no connect(2) and no
+ * socket(2); the vault's have no bind(2), listen(2), accept(2) or
+ * accept4(2).
  */
 #ifndef SK_SANDBOX_H
 #define SK_SANDBOX_H
@@ -30,12 +30,12 @@
 #define SANDBOX_PORTS_MAX 4
 
 /*
- * Which allow-list and which paths a process gets. A daemon of one process
- * (the sender and the vault, for now) gets its role's; a separated daemon's
- * processes get their kind's, whatever the role.
+ * Which allow-list and which paths a process gets: the vault's main
+ * process gets its role's (SANDBOX_ALONE); every other process its kind's,
+ * whatever the role.
  */
 enum sandbox_kind {
-	SANDBOX_ALONE,		/* one process: the role's list */
+	SANDBOX_ALONE,		/* the role's list (the vault's main) */
 	SANDBOX_NET,		/* TLS and HTTP on sockets it was given; no
 				 * file call, no path, no new socket */
 	SANDBOX_STORE,		/* keys, data folder, audit log; no socket

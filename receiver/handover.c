@@ -37,7 +37,7 @@ static void
 list_pending(struct srv_conn *c)
 {
 	struct proc_msg req;
-	struct rnet_reply rep;
+	struct proc_reply rep;
 	size_t cap;
 	char *json;
 
@@ -65,7 +65,7 @@ open_pending(struct srv_conn *c, const char *id, struct seal_reader **rd,
 {
 	uint8_t key[SEAL_KEY_LEN];
 	struct proc_msg req;
-	struct rnet_reply rep;
+	struct proc_reply rep;
 	int fd, r;
 
 	proc_msg_init(&req, RMSG_PENDING_OPEN);
@@ -127,7 +127,7 @@ acknowledge(struct srv_conn *c, const char *id)
 {
 	char theirs[80], body[400];
 	struct proc_msg req;
-	struct rnet_reply rep;
+	struct proc_reply rep;
 	uint32_t status;
 
 	if (http_header(&c->req, "Sekisho-Sha256", theirs, sizeof(theirs)) != 0

@@ -38,69 +38,28 @@ static struct receiver *the_receiver;
 
 void
 net_call(struct receiver *rcv, struct proc_msg *req, int fd,
-    struct rnet_reply *rep)
+    struct proc_reply *rep)
 {
-	uint32_t type = req->type;
-	int r;
-
-	pthread_mutex_lock(&rcv->chan_lock);
-	r = proc_send(rcv->chan, req, fd);
-	if (r == 0)
-		r = proc_recv(rcv->chan, &rep->msg);
-	pthread_mutex_unlock(&rcv->chan_lock);
-	proc_msg_free(req);
-	if (r != 0)
-		fatalx("the store process: %s; ending", sk_strerror(r));
-	if (rep->msg.type != (type | RMSG_REPLY))
-		fatalx("the store answered request %u with %u; ending", type,
-		    rep->msg.type);
-	proc_get_u32(&rep->msg, &rep->status);
-	proc_get_str(&rep->msg, rep->reason, sizeof(rep->reason));
-	if (rep->msg.error != 0)
-		fatalx("a malformed reply from the store; ending");
+	proc_call(&rcv->chan, req, fd, rep);
 }
 
 void
-net_reply_end(struct rnet_reply *rep)
+net_reply_end(struct proc_reply *rep)
 {
-	if (proc_end(&rep->msg) != 0)
-		fatalx("a malformed reply %u from the store; ending",
-		    rep->msg.type);
-	proc_msg_free(&rep->msg);
+	proc_reply_end(&the_receiver->chan, rep);
 }
 
 /* srv's audit hooks: entries are the store's to write. */
 static int
 net_audit(void *arg, const struct audit_event *ev)
 {
-	struct proc_msg req;
-	struct rnet_reply rep;
-
-	proc_msg_init(&req, RMSG_AUDIT);
-	proc_put_str(&req, ev->event);
-	proc_put_str(&req, ev->actor);
-	proc_put_str(&req, ev->object);
-	proc_put_u32(&req, ev->has_size ? 1 : 0);
-	proc_put_u64(&req, ev->size);
-	proc_put_str(&req, ev->sha256);
-	proc_put_str(&req, ev->detail);
-	net_call(arg, &req, -1, &rep);
-	net_reply_end(&rep);
-	return rep.status == 0 ? 0 : SK_ESYS;
+	return daemon_net_audit(&((struct receiver *)arg)->chan, ev);
 }
 
 static int
 net_audit_broken(void *arg)
 {
-	struct proc_msg req;
-	struct rnet_reply rep;
-	uint32_t broken = 1;
-
-	proc_msg_init(&req, RMSG_AUDIT_STATE);
-	net_call(arg, &req, -1, &rep);
-	proc_get_u32(&rep.msg, &broken);
-	net_reply_end(&rep);
-	return broken != 0;
+	return daemon_net_audit_broken(&((struct receiver *)arg)->chan);
 }
 
 /* Identity from the certificate, then the source network (R01, R10):
@@ -214,8 +173,8 @@ net_main(struct receiver *rcv)
 	struct sandbox_layers layers = { 0 };
 	int i;
 
-	rcv->chan = PROC_CHILD_FD;
-	pthread_mutex_init(&rcv->chan_lock, NULL);
+	proc_chan_init(&rcv->chan, PROC_CHILD_FD, "the store process");
+	the_receiver = rcv;
 	/* One malloc arena for every thread: glibc opens a /proc file the
 	 * first time it shrinks a thread arena's heap, and this process has
 	 * no open(2). (It also keeps memory low with many connections.) */
@@ -232,13 +191,12 @@ net_main(struct receiver *rcv)
 	proc_die_with_parent();
 	daemon_sandbox(&rcv->local, rcv->site, SANDBOX_NET, &layers);
 	daemon_signals(on_signal);
-	the_receiver = rcv;
 	log_info("listening on %s port %u for %zu municipalities, and on %s "
 	    "port %u for the vault", rcv->site->receiver.external.address,
 	    rcv->site->receiver.external.port, rcv->site->nmunicipalities,
 	    rcv->site->receiver.internal.address,
 	    rcv->site->receiver.internal.port);
-	srv_run(rcv->listeners, 2, rcv->chan, &rcv->stop);
+	srv_run(rcv->listeners, 2, rcv->chan.fd, &rcv->stop);
 	close(rcv->listeners[0].fd);
 	close(rcv->listeners[1].fd);
 	/* Let uploads in progress finish, for a while. */

@@ -24,24 +24,17 @@
  * connect(2). Plaintext of an upload never reaches the disk, and neither
  * file contents nor file names are ever logged.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "proc.h"
 #include "receiver.h"
-#include "server.h"
-#include "sk.h"
 
 #define RECEIVER_STOP_GRACE_S 15	/* uploads in flight may finish */
-
-static volatile sig_atomic_t parent_stop;
 
 static void __attribute__((noreturn))
 usage(void)
@@ -55,71 +48,6 @@ usage(void)
 	    "       sekisho-receiver audit verify FILE [--key KEY0] "
 	    "[--state STATE]\n");
 	exit(2);
-}
-
-static void
-on_parent_signal(int sig)
-{
-	(void)sig;
-	parent_stop = 1;
-}
-
-/* A process of ours: this program again, with its part and descriptors. */
-static pid_t
-spawn(const char *self, const char *conf, const char *part, const int *fds,
-    size_t nfds)
-{
-	char *argv[] = { "sekisho-receiver", "-c", (char *)(uintptr_t)conf,
-		"proc", (char *)(uintptr_t)part, NULL };
-	pid_t pid;
-
-	if (proc_spawn(self, argv, fds, nfds, &pid) != 0)
-		fatalx("cannot start the %s process: %s", part,
-		    strerror(errno));
-	return pid;
-}
-
-static int
-cmd_run(const char *conf, struct local_config *local,
-    struct site_config *site)
-{
-	struct proc_child kids[2] = { { .name = "net" }, { .name = "store" } };
-	struct sandbox_layers layers = { 0 };
-	char self[4096], why[512];
-	int lfd[2], sp[2], fds[3];
-
-	/* Nothing that whoever started us left open comes along. */
-	if (close_range(3, ~0u, 0) != 0)
-		fatalx("close_range: %s", strerror(errno));
-	log_init("sekisho-receiver", local->use_syslog,
-	    (enum log_level)local->log_level);
-	/* As root: the firewall check and the listening sockets. */
-	if (local->require_firewall)
-		daemon_require_firewall(local);
-	if (srv_listen(&site->receiver.external, &lfd[0], why,
-	    sizeof(why)) != 0 || srv_listen(&site->receiver.internal, &lfd[1],
-	    why, sizeof(why)) != 0)
-		fatalx("listener: %s", why);
-	if (proc_self_path(self, sizeof(self)) != 0)
-		fatalx("cannot find this program: %s", strerror(errno));
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
-		fatalx("socketpair: %s", strerror(errno));
-	daemon_signals(on_parent_signal);
-	kids[1].pid = spawn(self, conf, "store", &sp[1], 1);
-	fds[0] = sp[0];
-	fds[1] = lfd[0];
-	fds[2] = lfd[1];
-	kids[0].pid = spawn(self, conf, "net", fds, 3);
-	close(sp[0]);
-	close(sp[1]);
-	close(lfd[0]);
-	close(lfd[1]);
-	/* Nothing is left here but two process ids. */
-	daemon_drop(local, &layers);
-	daemon_sandbox(local, site, SANDBOX_PARENT, &layers);
-	log_info("net process %ld, store process %ld", (long)kids[0].pid,
-	    (long)kids[1].pid);
-	return proc_supervise(kids, 2, &parent_stop, RECEIVER_STOP_GRACE_S);
 }
 
 /* `proc net|store`: a process the parent started, never a person. */
@@ -141,27 +69,6 @@ cmd_proc(const char *part, struct local_config *local,
 	rcv.local = *local;
 	rcv.site = site;
 	return net_main(&rcv);
-}
-
-static int
-cmd_sandbox_check(struct local_config *local, struct site_config *site,
-    const char *kind, const char *call)
-{
-	static const struct {
-		const char *name;
-		enum sandbox_kind kind;
-	} kinds[] = {
-		{ "net", SANDBOX_NET },
-		{ "store", SANDBOX_STORE },
-		{ "parent", SANDBOX_PARENT },
-	};
-	size_t i;
-
-	for (i = 0; i < SK_ARRAY_LEN(kinds); i++)
-		if (strcmp(kind, kinds[i].name) == 0)
-			return daemon_sandbox_check(local, site, kinds[i].kind,
-			    call, NULL);
-	usage();
 }
 
 int
@@ -189,14 +96,18 @@ main(int argc, char **argv)
 	} else if (argc == 4 && strcmp(cmd, "init") == 0)
 		r = daemon_init(&local);
 	else if (argc == 4 && strcmp(cmd, "run") == 0)
-		r = cmd_run(conf, &local, site);
+		r = daemon_run_parent("sekisho-receiver", conf, &local, site,
+		    &site->receiver.external, &site->receiver.internal,
+		    RECEIVER_STOP_GRACE_S);
 	else if (argc == 5 && strcmp(cmd, "proc") == 0)
 		r = cmd_proc(argv[4], &local, site);
 	/* The process that the network reaches, unless another is named. */
 	else if (argc == 5 && strcmp(cmd, "sandbox-check") == 0)
-		r = cmd_sandbox_check(&local, site, "net", argv[4]);
+		r = daemon_sandbox_check_part(&local, site, "net", argv[4],
+		    usage);
 	else if (argc == 6 && strcmp(cmd, "sandbox-check") == 0)
-		r = cmd_sandbox_check(&local, site, argv[4], argv[5]);
+		r = daemon_sandbox_check_part(&local, site, argv[4], argv[5],
+		    usage);
 	else
 		usage();
 	site_config_free(site);

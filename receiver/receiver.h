@@ -26,6 +26,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "daemon.h"
 #include "proc.h"
 #include "seal.h"
 #include "server.h"
@@ -39,9 +40,9 @@ enum rmsg_type {
 	/* An audit entry of net's (a refusal, a fetch): str event, actor,
 	 * object; u32 has_size; u64 size; str sha256, detail. Only the
 	 * events in store.c's list are net's to record. */
-	RMSG_AUDIT = 1,
+	RMSG_AUDIT = DAEMON_MSG_AUDIT,
 	/* Reply: u32 broken (the log cannot be written, R50). */
-	RMSG_AUDIT_STATE,
+	RMSG_AUDIT_STATE = DAEMON_MSG_AUDIT_STATE,
 	/* str municipality id, str dataset id, u64 length. Reply (status
 	 * 0): u64 token, the seal_handoff, and the temporary file's write
 	 * descriptor. */
@@ -63,7 +64,6 @@ enum rmsg_type {
 	/* str id, str the vault's sha-256. Reply: the status and JSON. */
 	RMSG_PENDING_ACK,
 };
-#define RMSG_REPLY 0x80000000u
 
 /* The net process. */
 struct receiver {
@@ -72,21 +72,13 @@ struct receiver {
 	SSL_CTX *tls_external;
 	SSL_CTX *tls_internal;
 	struct srv_listener listeners[2];	/* municipalities, the vault */
-	int chan;			/* to the store */
-	pthread_mutex_t chan_lock;	/* one request at a time */
+	struct proc_chan chan;		/* to the store */
 	volatile sig_atomic_t stop;
 };
 
 /* A connection's receiver, and its municipality once authorized. */
 #define RCV(c) ((struct receiver *)(c)->l->arg)
 #define MUNI(c) ((const struct config_municipality *)(c)->peer_cfg)
-
-/* The reply to one request: its status, reason and fields. */
-struct rnet_reply {
-	struct proc_msg msg;
-	uint32_t status;
-	char reason[RECEIVER_REASON_MAX];
-};
 
 /* net.c */
 int net_main(struct receiver *rcv);
@@ -96,10 +88,10 @@ int net_main(struct receiver *rcv);
  * net_reply_end. A broken channel or malformed reply ends the process.
  */
 void net_call(struct receiver *rcv, struct proc_msg *req, int fd,
-    struct rnet_reply *rep);
+    struct proc_reply *rep);
 /* Checks that the reply was read to its end (or ends the process), and
  * frees it. */
-void net_reply_end(struct rnet_reply *rep);
+void net_reply_end(struct proc_reply *rep);
 
 /* upload.c */
 void upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs);

@@ -74,64 +74,6 @@ static const char *const net_events[] = {
 	"upload.fetch_broken", "ack.refused",
 };
 
-static void __attribute__((noreturn))
-malformed(const struct proc_msg *m, const char *what)
-{
-	fatalx("request %u from the net process: %s; ending", m->type, what);
-}
-
-/* Ends the process unless every field was read and nothing is left. */
-static void
-expect_end(const struct proc_msg *m)
-{
-	if (proc_end(m) != 0)
-		malformed(m, "malformed");
-}
-
-static void
-reply_begin(struct proc_msg *rep, uint32_t type, uint32_t status,
-    const char *reason)
-{
-	proc_msg_init(rep, type | RMSG_REPLY);
-	proc_put_u32(rep, status);
-	proc_put_str(rep, reason);
-}
-
-static void
-reply_send(struct store *st, struct proc_msg *rep, int fd)
-{
-	if (proc_send(st->chan, rep, fd) != 0)
-		fatalx("cannot answer the net process: %s", strerror(errno));
-	proc_msg_free(rep);
-}
-
-/* A reply of a status and reason alone. */
-static void
-reply_status(struct store *st, uint32_t type, uint32_t status,
-    const char *reason)
-{
-	struct proc_msg rep;
-
-	reply_begin(&rep, type, status, reason);
-	reply_send(st, &rep, -1);
-}
-
-static int
-store_audit(struct store *st, const char *event, const char *actor,
-    const char *object, int has_size, uint64_t size, const char *sha256,
-    const char *detail)
-{
-	struct audit_event ev = { .event = event, .actor = actor,
-		.object = object, .has_size = has_size, .size = size,
-		.sha256 = sha256, .detail = detail };
-	int r;
-
-	if ((r = audit_append(st->audit, &ev)) != 0)
-		log_errorx("audit log write failed (%s): refusing all work "
-		    "from now on (R50)", sk_strerror(r));
-	return r;
-}
-
 /* A refusal of the store's own: recorded, then answered. */
 static void
 refuse(struct store *st, uint32_t type, uint32_t status, const char *event,
@@ -142,50 +84,25 @@ refuse(struct store *st, uint32_t type, uint32_t status, const char *event,
 	snprintf(detail, sizeof(detail), "status=%u %s", status, reason);
 	log_warnx("%s: %u: %s", actor, status, reason);
 	if (!audit_broken(st->audit))
-		store_audit(st, event, actor, object, 0, 0, NULL, detail);
-	reply_status(st, type, status, reason);
+		daemon_store_audit(st->audit, event, actor, object, 0, 0, NULL, detail);
+	proc_reply_status(st->chan, type, status, reason);
 }
 
 /* ---- audit entries of net's ---- */
 
 static void
-on_audit(struct store *st, struct proc_msg *req)
+on_audit(void *arg, struct proc_msg *req)
 {
-	char event[64], actor[96], object[80], sha[80], detail[512];
-	uint32_t has_size = 0;
-	uint64_t size = 0;
-	size_t i;
-	int r;
-
-	proc_get_str(req, event, sizeof(event));
-	proc_get_str(req, actor, sizeof(actor));
-	proc_get_str(req, object, sizeof(object));
-	proc_get_u32(req, &has_size);
-	proc_get_u64(req, &size);
-	proc_get_str(req, sha, sizeof(sha));
-	proc_get_str(req, detail, sizeof(detail));
-	expect_end(req);
-	for (i = 0; i < SK_ARRAY_LEN(net_events); i++)
-		if (strcmp(event, net_events[i]) == 0)
-			break;
-	if (i == SK_ARRAY_LEN(net_events))
-		malformed(req, "an audit event that is not net's to record");
-	r = store_audit(st, event, actor, object[0] ? object : NULL,
-	    has_size != 0, size, sha[0] ? sha : NULL,
-	    detail[0] ? detail : NULL);
-	reply_status(st, RMSG_AUDIT, r == 0 ? 0 : 503, r == 0 ? "" :
-	    "the audit log cannot be written");
+	struct store *st = arg;
+	daemon_store_on_audit(st->chan, st->audit, req, net_events,
+	    SK_ARRAY_LEN(net_events));
 }
 
 static void
-on_audit_state(struct store *st, struct proc_msg *req)
+on_audit_state(void *arg, struct proc_msg *req)
 {
-	struct proc_msg rep;
-
-	expect_end(req);
-	reply_begin(&rep, RMSG_AUDIT_STATE, 0, "");
-	proc_put_u32(&rep, audit_broken(st->audit) ? 1 : 0);
-	reply_send(st, &rep, -1);
+	struct store *st = arg;
+	daemon_store_on_audit_state(st->chan, st->audit, req);
 }
 
 /* ---- uploads ---- */
@@ -198,7 +115,7 @@ upload_find(struct store *st, const struct proc_msg *req, uint64_t token)
 	for (i = 0; token != 0 && i < st->nuploads; i++)
 		if (st->uploads[i].token == token)
 			return &st->uploads[i];
-	malformed(req, "an upload token the store never gave");
+	proc_malformed(req, "an upload token the store never gave");
 }
 
 /* The slot is free again; its temporary file goes unless committed. */
@@ -239,8 +156,9 @@ upload_slot(struct store *st)
 }
 
 static void
-on_upload_begin(struct store *st, struct proc_msg *req)
+on_upload_begin(void *arg, struct proc_msg *req)
 {
+	struct store *st = arg;
 	char muni_id[CONFIG_ID_MAX], ds_id[CONFIG_ID_MAX], actor[96], rnd[8];
 	char hex[17];
 	const struct config_municipality *muni;
@@ -254,12 +172,12 @@ on_upload_begin(struct store *st, struct proc_msg *req)
 	proc_get_str(req, muni_id, sizeof(muni_id));
 	proc_get_str(req, ds_id, sizeof(ds_id));
 	proc_get_u64(req, &length);
-	expect_end(req);
+	proc_expect_end(req);
 	/* net has checked all of this: a mismatch means net is not ours. */
 	if ((muni = site_find_municipality(st->site, muni_id)) == NULL ||
 	    (ds = site_find_dataset(st->site, ds_id)) == NULL ||
 	    !site_municipality_allows(muni, ds->id) || length > ds->max_bytes)
-		malformed(req, "an upload that net's own checks refuse");
+		proc_malformed(req, "an upload that net's own checks refuse");
 	snprintf(actor, sizeof(actor), "muni:%s", muni->id);
 	if (!disk_has_room(st, length)) {
 		refuse(st, RMSG_UPLOAD_BEGIN, 507, "upload.refused", actor,
@@ -288,13 +206,13 @@ on_upload_begin(struct store *st, struct proc_msg *req)
 	u->muni = muni;
 	u->dataset = ds;
 	u->length = length;
-	reply_begin(&rep, RMSG_UPLOAD_BEGIN, 0, "");
+	proc_reply_begin(&rep, RMSG_UPLOAD_BEGIN, 0, "");
 	proc_put_u64(&rep, u->token);
 	proc_put_u32(&rep, h.chunk_size);
 	proc_put_fixed(&rep, h.header, sizeof(h.header));
 	proc_put_fixed(&rep, h.key, sizeof(h.key));
 	sk_wipe(&h, sizeof(h));
-	reply_send(st, &rep, fd);
+	proc_reply_send(st->chan, &rep, fd);
 	close(fd);
 }
 
@@ -396,22 +314,23 @@ upload_repeat(struct store *st, uint32_t type, struct store_upload *u)
 		    sk_strerror(r));
 		refuse(st, type, 500, "upload.failed", actor, u->id,
 		    "stored copy unreadable");
-	} else if (store_audit(st, "upload.repeat", actor, u->id, 1, u->length,
+	} else if (daemon_store_audit(st->audit, "upload.repeat", actor, u->id, 1, u->length,
 	    u->sha256_hex, NULL) != 0)
-		reply_status(st, type, 503, "the audit log cannot be written");
+		proc_reply_status(st->chan, type, 503, "the audit log cannot be written");
 	else {
 		log_info("object %s: repeated upload (%s, %" PRIu64 " bytes), "
 		    "same receipt", u->id, actor, u->length);
-		reply_begin(&rep, type, 200, "");
+		proc_reply_begin(&rep, type, 200, "");
 		proc_put_str(&rep, receipt);
-		reply_send(st, &rep, -1);
+		proc_reply_send(st->chan, &rep, -1);
 	}
 	upload_drop(st, u, 1);
 }
 
 static void
-on_upload_finish(struct store *st, struct proc_msg *req)
+on_upload_finish(void *arg, struct proc_msg *req)
 {
+	struct store *st = arg;
 	char filename[256], actor[96];
 	uint8_t sha256[32];
 	uint32_t has_rows = 0;
@@ -424,10 +343,10 @@ on_upload_finish(struct store *st, struct proc_msg *req)
 	proc_get_fixed(req, sha256, sizeof(sha256));
 	proc_get_u32(req, &has_rows);
 	proc_get_u64(req, &rows);
-	expect_end(req);
+	proc_expect_end(req);
 	u = upload_find(st, req, token);
 	if (u->finished || !sk_filename_valid(filename))
-		malformed(req, "a file name or an upload net never checked");
+		proc_malformed(req, "a file name or an upload net never checked");
 	sk_hex(sha256, 32, u->sha256_hex);
 	upload_make_id(st, u, filename, sha256);
 	if (object_known(st, u->id)) {
@@ -443,9 +362,9 @@ on_upload_finish(struct store *st, struct proc_msg *req)
 		return;
 	}
 	u->finished = 1;
-	reply_begin(&rep, RMSG_UPLOAD_FINISH, 0, "");
+	proc_reply_begin(&rep, RMSG_UPLOAD_FINISH, 0, "");
 	proc_put_str(&rep, u->receipt);
-	reply_send(st, &rep, -1);
+	proc_reply_send(st->chan, &rep, -1);
 }
 
 /* What net sealed is what the store said: its size and its receipt,
@@ -470,8 +389,9 @@ upload_verify(struct store *st, const struct store_upload *u)
 }
 
 static void
-on_upload_commit(struct store *st, struct proc_msg *req)
+on_upload_commit(void *arg, struct proc_msg *req)
 {
+	struct store *st = arg;
 	char actor[96];
 	struct store_upload *u;
 	struct proc_msg rep;
@@ -479,10 +399,10 @@ on_upload_commit(struct store *st, struct proc_msg *req)
 	int r;
 
 	proc_get_u64(req, &token);
-	expect_end(req);
+	proc_expect_end(req);
 	u = upload_find(st, req, token);
 	if (!u->finished)
-		malformed(req, "a commit before the receipt");
+		proc_malformed(req, "a commit before the receipt");
 	actor_of(u, actor, sizeof(actor));
 	if ((r = upload_verify(st, u)) != 0) {
 		log_errorx("%s: the sealed upload does not match its receipt: "
@@ -494,10 +414,10 @@ on_upload_commit(struct store *st, struct proc_msg *req)
 	}
 	/* Audit first: a stored object that the log does not know is worse
 	 * than a refused upload the client will retry (R50). */
-	if (store_audit(st, "upload.stored", actor, u->id, 1, u->length,
+	if (daemon_store_audit(st->audit, "upload.stored", actor, u->id, 1, u->length,
 	    u->sha256_hex, u->dataset->id) != 0) {
 		upload_drop(st, u, 1);
-		reply_status(st, RMSG_UPLOAD_COMMIT, 503,
+		proc_reply_status(st->chan, RMSG_UPLOAD_COMMIT, 503,
 		    "the audit log cannot be written");
 		return;
 	}
@@ -522,21 +442,22 @@ on_upload_commit(struct store *st, struct proc_msg *req)
 	log_info("object %s: stored (%s, dataset %s, %" PRIu64 " bytes, "
 	    "sha256 %s)", u->id, actor, u->dataset->id, u->length,
 	    u->sha256_hex);
-	reply_begin(&rep, RMSG_UPLOAD_COMMIT, 201, "");
+	proc_reply_begin(&rep, RMSG_UPLOAD_COMMIT, 201, "");
 	proc_put_str(&rep, u->receipt);
-	reply_send(st, &rep, -1);
+	proc_reply_send(st->chan, &rep, -1);
 	upload_drop(st, u, 0);
 }
 
 static void
-on_upload_abort(struct store *st, struct proc_msg *req)
+on_upload_abort(void *arg, struct proc_msg *req)
 {
+	struct store *st = arg;
 	uint64_t token = 0;
 
 	proc_get_u64(req, &token);
-	expect_end(req);
+	proc_expect_end(req);
 	upload_drop(st, upload_find(st, req, token), 1);
-	reply_status(st, RMSG_UPLOAD_ABORT, 0, "");
+	proc_reply_status(st->chan, RMSG_UPLOAD_ABORT, 0, "");
 }
 
 /* ---- the vault's side: pending uploads ---- */
@@ -605,18 +526,19 @@ pending_ids(struct store *st, size_t *n)
 }
 
 static void
-on_pending_list(struct store *st, struct proc_msg *req)
+on_pending_list(void *arg, struct proc_msg *req)
 {
+	struct store *st = arg;
 	char **ids, receipt[SEAL_META_MAX], *buf;
 	size_t n = 0, i, o, cap, shown = 0;
 	struct proc_msg rep;
 
-	expect_end(req);
+	proc_expect_end(req);
 	ids = pending_ids(st, &n);
 	cap = 64 + (n < PENDING_LIST_MAX ? n : PENDING_LIST_MAX) *
 	    (SEAL_META_MAX + 1);
 	if ((buf = malloc(cap)) == NULL) {
-		reply_status(st, RMSG_PENDING_LIST, 500, "out of memory");
+		proc_reply_status(st->chan, RMSG_PENDING_LIST, 500, "out of memory");
 		goto out;
 	}
 	o = (size_t)snprintf(buf, cap, "{\"pending\":[");
@@ -628,10 +550,10 @@ on_pending_list(struct store *st, struct proc_msg *req)
 		    shown++ ? "," : "", receipt);
 	}
 	snprintf(buf + o, cap - o, "],\"more\":%s}", i < n ? "true" : "false");
-	store_audit(st, "pending.listed", "vault", NULL, 1, shown, NULL, NULL);
-	reply_begin(&rep, RMSG_PENDING_LIST, 200, "");
+	daemon_store_audit(st->audit, "pending.listed", "vault", NULL, 1, shown, NULL, NULL);
+	proc_reply_begin(&rep, RMSG_PENDING_LIST, 200, "");
 	proc_put_str(&rep, buf);
-	reply_send(st, &rep, -1);
+	proc_reply_send(st->chan, &rep, -1);
 	free(buf);
 out:
 	for (i = 0; i < n; i++)
@@ -640,8 +562,9 @@ out:
 }
 
 static void
-on_pending_open(struct store *st, struct proc_msg *req)
+on_pending_open(void *arg, struct proc_msg *req)
 {
+	struct store *st = arg;
 	char id[80], receipt[SEAL_META_MAX], sha[65];
 	uint8_t key[SEAL_KEY_LEN];
 	struct proc_msg rep;
@@ -649,9 +572,9 @@ on_pending_open(struct store *st, struct proc_msg *req)
 	int fd;
 
 	proc_get_str(req, id, sizeof(id));
-	expect_end(req);
+	proc_expect_end(req);
 	if (!id_valid(id))
-		malformed(req, "an object id net never checked");
+		proc_malformed(req, "an object id net never checked");
 	if (read_receipt(st, st->objects_fd, id, receipt, sizeof(receipt),
 	    &size) != 0 || receipt_field(receipt, "sha256", sha,
 	    sizeof(sha)) != 0 || seal_object_open(&st->master, st->objects_fd,
@@ -660,12 +583,12 @@ on_pending_open(struct store *st, struct proc_msg *req)
 		    "no such pending upload");
 		return;
 	}
-	reply_begin(&rep, RMSG_PENDING_OPEN, 0, "");
+	proc_reply_begin(&rep, RMSG_PENDING_OPEN, 0, "");
 	proc_put_u64(&rep, size);
 	proc_put_str(&rep, sha);
 	proc_put_fixed(&rep, key, sizeof(key));
 	sk_wipe(key, sizeof(key));
-	reply_send(st, &rep, fd);
+	proc_reply_send(st->chan, &rep, fd);
 	close(fd);
 }
 
@@ -699,7 +622,7 @@ dispose(struct store *st, const char *id, const char *sha, uint64_t size,
 		return e;
 	snprintf(detail, sizeof(detail), "reason=handed_over key_destroyed=%d "
 	    "file_bytes=%" PRIu64, disp.key_destroyed, disp.file_bytes);
-	return store_audit(st, "upload.disposed", actor, id, 1, size, sha,
+	return daemon_store_audit(st->audit, "upload.disposed", actor, id, 1, size, sha,
 	    detail);
 }
 
@@ -708,9 +631,9 @@ ack_reply(struct store *st, uint32_t status, const char *body)
 {
 	struct proc_msg rep;
 
-	reply_begin(&rep, RMSG_PENDING_ACK, status, "");
+	proc_reply_begin(&rep, RMSG_PENDING_ACK, status, "");
 	proc_put_str(&rep, body);
-	reply_send(st, &rep, -1);
+	proc_reply_send(st->chan, &rep, -1);
 }
 
 /* Taken already? Then an acknowledgement with the same digest is a retry
@@ -732,17 +655,18 @@ ack_again(struct store *st, const char *id, const char *theirs)
 }
 
 static void
-on_pending_ack(struct store *st, struct proc_msg *req)
+on_pending_ack(void *arg, struct proc_msg *req)
 {
+	struct store *st = arg;
 	char id[80], theirs[80], receipt[SEAL_META_MAX], sha[65], body[160];
 	uint64_t size = 0;
 	int e;
 
 	proc_get_str(req, id, sizeof(id));
 	proc_get_str(req, theirs, sizeof(theirs));
-	expect_end(req);
+	proc_expect_end(req);
 	if (!id_valid(id) || strlen(theirs) != 64)
-		malformed(req, "an acknowledgement net never checked");
+		proc_malformed(req, "an acknowledgement net never checked");
 	if (read_receipt(st, st->objects_fd, id, receipt, sizeof(receipt),
 	    &size) != 0) {
 		ack_again(st, id, theirs);
@@ -758,7 +682,7 @@ on_pending_ack(struct store *st, struct proc_msg *req)
 	/* The receipt first, then the record, then the copy goes: a crash
 	 * in between is finished at the next start (store_recover). */
 	if ((e = keep_receipt(st, id, receipt)) != 0 ||
-	    (e = store_audit(st, "upload.handed_over", "vault", id, 1, size,
+	    (e = daemon_store_audit(st->audit, "upload.handed_over", "vault", id, 1, size,
 	    sha, NULL)) != 0 || (e = dispose(st, id, sha, size, "vault")) != 0) {
 		log_errorx("object %s: hand-over failed: %s", id,
 		    sk_strerror(e));
@@ -806,10 +730,7 @@ store_recover(struct store *st)
 
 /* ---- the loop ---- */
 
-static const struct {
-	uint32_t type;
-	void (*handle)(struct store *, struct proc_msg *);
-} handlers[] = {
+static const struct daemon_handler handlers[] = {
 	{ RMSG_AUDIT, on_audit },
 	{ RMSG_AUDIT_STATE, on_audit_state },
 	{ RMSG_UPLOAD_BEGIN, on_upload_begin },
@@ -820,32 +741,6 @@ static const struct {
 	{ RMSG_PENDING_OPEN, on_pending_open },
 	{ RMSG_PENDING_ACK, on_pending_ack },
 };
-
-static void
-store_serve(struct store *st)
-{
-	struct proc_msg req;
-	size_t i;
-	int r;
-
-	for (;;) {
-		if ((r = proc_recv(st->chan, &req)) == SK_ETRUNCATED)
-			return;		/* net has ended */
-		if (r != 0)
-			fatalx("a message from the net process: %s; ending",
-			    sk_strerror(r));
-		/* No descriptor ever travels from net to the store. */
-		if (req.fd != -1)
-			malformed(&req, "a descriptor came with it");
-		for (i = 0; i < SK_ARRAY_LEN(handlers); i++)
-			if (handlers[i].type == req.type)
-				break;
-		if (i == SK_ARRAY_LEN(handlers))
-			malformed(&req, "an unknown type");
-		handlers[i].handle(st, &req);
-		proc_msg_free(&req);
-	}
-}
 
 static void
 store_open(struct store *st)
@@ -877,24 +772,16 @@ store_main(const struct local_config *local, struct site_config *site,
 	static struct store st;
 	struct sandbox_layers layers = { 0 };
 	struct audit_event ev = { .event = "receiver.stop", .actor = "system" };
-	struct sigaction sa;
 	size_t i;
 
 	st.local = local;
 	st.site = site;
 	st.chan = chan;
-	/* The parent stops net; the store ends when net's channel closes,
-	 * after the last upload has been committed. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGPIPE, &sa, NULL);
-	daemon_drop(local, &layers);
-	proc_die_with_parent();
+	daemon_store_begin(local, &layers);
 	store_open(&st);
 	daemon_sandbox(local, site, SANDBOX_STORE, &layers);
-	store_serve(&st);
+	daemon_store_serve(st.chan, handlers, SK_ARRAY_LEN(handlers), &st, 0,
+	    NULL);
 	for (i = 0; i < st.nuploads; i++)
 		if (st.uploads[i].token != 0)
 			upload_drop(&st, &st.uploads[i], 1);

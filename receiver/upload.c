@@ -163,7 +163,7 @@ upload_start(struct upload *u)
 	struct srv_conn *c = u->c;
 	struct seal_handoff h;
 	struct proc_msg req;
-	struct rnet_reply rep;
+	struct proc_reply rep;
 	int fd, r;
 
 	proc_msg_init(&req, RMSG_UPLOAD_BEGIN);
@@ -205,7 +205,7 @@ static void
 upload_abort(struct upload *u)
 {
 	struct proc_msg req;
-	struct rnet_reply rep;
+	struct proc_reply rep;
 
 	if (u->token == 0)
 		return;
@@ -269,7 +269,7 @@ upload_body(struct upload *u, int *status)
 
 /* The store's answer with a receipt: given to the client as it is. */
 static void
-upload_answer(struct upload *u, struct rnet_reply *rep)
+upload_answer(struct upload *u, struct proc_reply *rep)
 {
 	struct srv_conn *c = u->c;
 	uint32_t status = rep->status;
@@ -298,7 +298,7 @@ upload_store(struct upload *u)
 {
 	struct srv_conn *c = u->c;
 	struct proc_msg req;
-	struct rnet_reply rep;
+	struct proc_reply rep;
 	uint64_t t0;
 	int r;
 

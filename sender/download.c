@@ -10,14 +10,17 @@
  * is not addressed to the caller is answered exactly like one that does not
  * exist. Every download is accounted in the recipient's window and
  * audited: who, which release, the range, the bytes sent, complete or not.
+ *
+ * In the net process: the releases, the accounts and the audit log are the
+ * store's (keeper.c); a download's bytes are decrypted here from the
+ * descriptor and key the store hands over.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
-#include "json.h"
 #include "log.h"
 #include "sender.h"
 #include "sk.h"
@@ -28,7 +31,6 @@
 int
 download_authorize(struct srv_conn *c)
 {
-	struct sender *s = c->l->arg;
 	const struct config_recipient *rc;
 	char identity[TLS_IDENTITY_MAX];
 
@@ -37,7 +39,8 @@ download_authorize(struct srv_conn *c)
 		    "the certificate names no identity", NULL);
 		return -1;
 	}
-	if ((rc = site_find_recipient_by_identity(s->site, identity)) == NULL) {
+	if ((rc = site_find_recipient_by_identity(SNET(c)->site, identity)) ==
+	    NULL) {
 		srv_error(c, 403, "access.refused",
 		    "this certificate is not a known recipient", NULL);
 		return -1;
@@ -52,258 +55,168 @@ download_authorize(struct srv_conn *c)
 	return 0;
 }
 
-static uint64_t
-downloads_left(const struct release *r, int i)
+/* A reply's text field, whole: shorter than the payload it came in. */
+static char *
+reply_text(struct proc_reply *rep)
 {
-	uint64_t allowed;
+	char *text;
 
-	if (r->max_downloads == 0)
-		return UINT64_MAX;
-	if (r->size == 0)
-		return r->max_downloads;
-	allowed = (uint64_t)r->max_downloads * r->size;
-	return r->served[i] >= allowed ? 0 : (allowed - r->served[i]) / r->size;
-}
-
-static void
-release_json(struct json *j, const struct release *r, int i)
-{
-	char t[32];
-	uint64_t left = downloads_left(r, i);
-
-	json_str(j, "id", r->id);
-	json_str(j, "dataset", r->dataset);
-	json_str(j, "filename", r->filename);
-	json_u64(j, "size", r->size);
-	json_str(j, "sha256", r->sha256);
-	sk_time_format(r->published, t, sizeof(t));
-	json_str(j, "published", t);
-	sk_time_format(r->expires, t, sizeof(t));
-	json_str(j, "expires", t);
-	if (left == UINT64_MAX)
-		json_raw(j, "downloads_left", "null");
-	else
-		json_u64(j, "downloads_left", left);
-	json_bool(j, "envelope", r->envelope);
+	if ((text = malloc(rep->msg.len + 1)) == NULL)
+		fatalx("out of memory");
+	proc_get_str(&rep->msg, text, rep->msg.len + 1);
+	return text;
 }
 
 static void
 list_releases(struct srv_conn *c, const struct config_recipient *rc)
 {
-	struct sender *s = c->l->arg;
-	struct json j;
-	char *buf, item[2048];
-	size_t i, o, cap;
-	int idx, n = 0;
+	struct proc_msg req;
+	struct proc_reply rep;
+	char *json;
 
-	pthread_mutex_lock(&s->lock);
-	store_sweep(s, (int64_t)time(NULL));
-	cap = 64 + s->nreleases * sizeof(item);
-	if ((buf = malloc(cap)) == NULL) {
-		pthread_mutex_unlock(&s->lock);
-		srv_error(c, 500, NULL, "out of memory", NULL);
+	proc_msg_init(&req, SMSG_LIST);
+	proc_put_str(&req, rc->id);
+	net_call(SNET(c), &req, -1, &rep);
+	if (rep.status != 200) {
+		net_reply_end(SNET(c), &rep);
+		srv_error(c, (int)rep.status, NULL, rep.reason, NULL);
 		return;
 	}
-	o = (size_t)snprintf(buf, cap, "{\"recipient\":\"%s\",\"releases\":[",
-	    rc->id);
-	for (i = 0; i < s->nreleases; i++) {
-		if ((idx = store_recipient_index(s->releases[i], rc->id)) < 0)
-			continue;
-		json_begin(&j, item, sizeof(item));
-		release_json(&j, s->releases[i], idx);
-		if (json_end(&j) < 0)
-			continue;
-		o += (size_t)snprintf(buf + o, cap - o, "%s%s", n++ ? "," : "",
-		    item);
-	}
-	pthread_mutex_unlock(&s->lock);
-	snprintf(buf + o, cap - o, "]}");
-	srv_respond_json(c, 200, buf, NULL);
-	srv_audit(c, "release.listed", NULL, 1, (uint64_t)n, NULL, NULL);
-	free(buf);
+	json = reply_text(&rep);
+	net_reply_end(SNET(c), &rep);
+	srv_respond_json(c, 200, json, NULL);
+	free(json);
 }
 
-/* Not addressed to this recipient, or never there: the same 404. Gone for
- * it: 410 with the reason. */
-static void
-not_here(struct srv_conn *c, const char *id, const char *recipient)
-{
-	struct sender *s = c->l->arg;
-	char reason[32], msg[96];
-
-	if (store_tombstone(s, id, recipient, reason, sizeof(reason)) == 0) {
-		snprintf(msg, sizeof(msg), "this release is gone (%s)", reason);
-		srv_error(c, 410, "download.refused", msg, NULL);
-		return;
-	}
-	srv_error(c, 404, "download.refused", "no such release", NULL);
-}
-
-static void
-alert_if_crossed(struct srv_conn *c, const struct config_downloads *d,
-    uint64_t b0, uint64_t b1, uint64_t f0, uint64_t f1)
-{
-	char detail[200];
-
-	if (!((d->warn_bytes != 0 && b0 < d->warn_bytes &&
-	    b1 >= d->warn_bytes) || (d->warn_files != 0 &&
-	    f0 < d->warn_files && f1 >= d->warn_files)))
-		return;
-	snprintf(detail, sizeof(detail), "window=%us bytes=%" PRIu64
-	    " files=%" PRIu64 " warn_bytes=%" PRIu64 " warn_files=%" PRIu64,
-	    d->window, b1, f1, d->warn_bytes, d->warn_files);
-	log_warnx("ALERT (R16): %s crossed its download warning threshold: "
-	    "%s", c->actor, detail);
-	srv_audit(c, "download.alert", NULL, 1, b1, NULL, detail);
-}
-
-/* Why a download may not start; answered after the lock is released. */
-struct refusal {
-	int status;
-	char msg[160];
-	char extra[64];
+/* What the store said of a release, and a reader on its descriptor. */
+struct held {
+	uint64_t size;
+	char sha256[65];
+	char filename[RELEASE_FILENAME_MAX];
+	uint32_t envelope;
+	struct seal_reader *rd;
 };
 
-/* Under the lock: may this download of len bytes start? Reserves it. */
 static int
-admit(struct srv_conn *c, const struct config_recipient *rc,
-    struct release *r, int idx, uint64_t len, struct refusal *no)
+open_release(struct srv_conn *c, const struct config_recipient *rc,
+    const char *id, struct held *h)
 {
-	struct sender *s = c->l->arg;
-	const struct config_downloads *d = &rc->downloads;
-	struct acct *a = acct_find(s, rc->id);
-	int64_t now = (int64_t)time(NULL), wait;
-	uint64_t b, f;
+	uint8_t key[SEAL_KEY_LEN];
+	struct proc_msg req;
+	struct proc_reply rep;
+	int fd, r;
 
-	memset(no, 0, sizeof(*no));
-	no->status = 500;
-	snprintf(no->msg, sizeof(no->msg), "no download account");
-	if (a == NULL)
-		return -1;
-	acct_usage(a, now, d->window, &b, &f);
-	if ((d->limit_files != 0 && f + 1 > d->limit_files) ||
-	    (d->limit_bytes != 0 && b + len > d->limit_bytes)) {
-		wait = acct_retry_after(a, now, d, len);
-		no->status = 429;
-		if (d->limit_bytes != 0 && len > d->limit_bytes)
-			snprintf(no->msg, sizeof(no->msg), "this download is "
-			    "larger than the download limit (%" PRIu64
-			    " bytes)", d->limit_bytes);
-		else
-			snprintf(no->msg, sizeof(no->msg), "download limit "
-			    "reached: %" PRIu64 " bytes in %" PRIu64
-			    " downloads within %u s", b, f, d->window);
-		snprintf(no->extra, sizeof(no->extra), "Retry-After: %lld\r\n",
-		    (long long)(wait > 0 ? wait : d->window));
+	proc_msg_init(&req, SMSG_OPEN);
+	proc_put_str(&req, id);
+	proc_put_str(&req, rc->id);
+	net_call(SNET(c), &req, -1, &rep);
+	if (rep.status != 0) {
+		net_reply_end(SNET(c), &rep);
+		srv_error(c, (int)rep.status, "download.refused", rep.reason,
+		    NULL);
 		return -1;
 	}
-	if (r->max_downloads != 0 && r->served[idx] + len >
-	    (uint64_t)r->max_downloads * r->size) {
-		no->status = 403;
-		snprintf(no->msg, sizeof(no->msg),
-		    "no downloads of this release are left");
+	proc_get_u64(&rep.msg, &h->size);
+	proc_get_str(&rep.msg, h->sha256, sizeof(h->sha256));
+	proc_get_str(&rep.msg, h->filename, sizeof(h->filename));
+	proc_get_u32(&rep.msg, &h->envelope);
+	proc_get_fixed(&rep.msg, key, sizeof(key));
+	fd = proc_take_fd(&rep.msg);
+	net_reply_end(SNET(c), &rep);
+	if (fd == -1)
+		fatalx("the store gave no file for release %s; ending", id);
+	r = seal_reader_attach(fd, key, &h->rd);
+	sk_wipe(key, sizeof(key));
+	if (r != 0) {
+		close(fd);
+		log_errorx("release %s: cannot be read: %s", id,
+		    sk_strerror(r));
+		srv_error(c, 500, "download.refused", "the stored copy cannot "
+		    "be read", NULL);
 		return -1;
 	}
-	if (acct_add(a, now, (int64_t)len, 1) != 0) {
-		snprintf(no->msg, sizeof(no->msg), "out of memory");
-		return -1;
-	}
-	r->served[idx] += len;
-	r->busy++;
-	alert_if_crossed(c, d, b, b + len, f, f + 1);
 	return 0;
 }
 
-/* After the transfer: gives back what was reserved but not sent. */
-static void
-settle(struct srv_conn *c, const struct config_recipient *rc,
-    const char *id, int idx, uint64_t reserved, uint64_t sent)
+/* The store's go-ahead for len bytes, reserved in the recipient's window
+ * (R16); refused: answered here. */
+static int
+admit(struct srv_conn *c, const struct config_recipient *rc, const char *id,
+    uint64_t len)
 {
-	struct sender *s = c->l->arg;
-	struct acct *a = acct_find(s, rc->id);
-	struct release *r;
+	struct proc_msg req;
+	struct proc_reply rep;
+	uint32_t retry = 0;
+	char extra[64];
 
-	pthread_mutex_lock(&s->lock);
-	if (a != NULL) {
-		if (sent < reserved)
-			acct_add(a, (int64_t)time(NULL),
-			    -(int64_t)(reserved - sent), 0);
-		if (acct_save(s, a) != 0)
-			log_warnx("cannot save the download account of %s",
-			    rc->id);
-	}
-	if ((r = store_find(s, id)) != NULL) {
-		r->served[idx] -= reserved - sent;
-		r->busy--;
-		if (store_save_state(s, r) != 0)
-			log_warnx("release %s: cannot save its state", id);
-	}
-	pthread_mutex_unlock(&s->lock);
+	proc_msg_init(&req, SMSG_ADMIT);
+	proc_put_str(&req, id);
+	proc_put_str(&req, rc->id);
+	proc_put_u64(&req, len);
+	net_call(SNET(c), &req, -1, &rep);
+	proc_get_u32(&rep.msg, &retry);
+	net_reply_end(SNET(c), &rep);
+	if (rep.status == 0)
+		return 0;
+	snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", retry);
+	srv_error(c, (int)rep.status, "download.refused", rep.reason,
+	    retry > 0 ? extra : NULL);
+	return -1;
+}
+
+/* After the transfer: the store gives back what was not sent and records
+ * the download. */
+static void
+settle(struct srv_conn *c, const struct config_recipient *rc, const char *id,
+    const struct held *h, const struct srv_range *rg, uint64_t sent)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+
+	proc_msg_init(&req, SMSG_SETTLE);
+	proc_put_str(&req, id);
+	proc_put_str(&req, rc->id);
+	proc_put_str(&req, h->sha256);
+	proc_put_u64(&req, rg->first);
+	proc_put_u64(&req, rg->last);
+	proc_put_u64(&req, h->size);
+	proc_put_u64(&req, rg->len);
+	proc_put_u64(&req, sent);
+	net_call(SNET(c), &req, -1, &rep);
+	net_reply_end(SNET(c), &rep);
 }
 
 static void
 get_release(struct srv_conn *c, const struct config_recipient *rc,
     const char *id)
 {
-	struct sender *s = c->l->arg;
-	struct release *r, copy;
+	struct held h = { 0 };
 	struct srv_object o;
 	struct srv_range rg;
-	struct refusal refusal;
-	char detail[160];
 	uint64_t sent;
-	int idx;
 
-	pthread_mutex_lock(&s->lock);
-	r = store_find(s, id);
-	if (r == NULL || (idx = store_recipient_index(r, rc->id)) < 0) {
-		pthread_mutex_unlock(&s->lock);
-		not_here(c, id, rc->id);
+	if (!store_id_valid(id)) {
+		srv_error(c, 404, "download.refused", "no such release", NULL);
 		return;
 	}
-	if (r->expires <= (int64_t)time(NULL)) {
-		store_dispose(s, r, "expired", "system");
-		pthread_mutex_unlock(&s->lock);
-		not_here(c, id, rc->id);
+	if (open_release(c, rc, id, &h) != 0)
 		return;
-	}
-	copy = *r;
-	o = (struct srv_object){ .master = &s->master, .dirfd = s->objects_fd,
-		.name = copy.id, .size = copy.size, .sha256 = copy.sha256,
-		.filename = copy.filename, .content_type = copy.envelope ?
-		"application/pkcs7-mime" : "application/octet-stream" };
-	pthread_mutex_unlock(&s->lock);
-	/* Replies are sent outside the lock: a slow peer must not hold it. */
+	o = (struct srv_object){ .reader = h.rd, .name = id, .size = h.size,
+		.sha256 = h.sha256, .filename = h.filename,
+		.content_type = h.envelope ? "application/pkcs7-mime" :
+		"application/octet-stream" };
 	if (srv_plan_range(c, &o, &rg, "download.refused") != 0)
-		return;
-	if (c->req.method == HTTP_GET) {
-		pthread_mutex_lock(&s->lock);
-		if ((r = store_find(s, id)) == NULL) {	/* gone meanwhile */
-			pthread_mutex_unlock(&s->lock);
-			not_here(c, id, rc->id);
-			return;
-		}
-		if (admit(c, rc, r, idx, rg.len, &refusal) != 0) {
-			pthread_mutex_unlock(&s->lock);
-			srv_error(c, refusal.status, "download.refused",
-			    refusal.msg, refusal.extra[0] ? refusal.extra : NULL);
-			return;
-		}
-		pthread_mutex_unlock(&s->lock);
-	}
-
+		goto out;
+	if (c->req.method == HTTP_GET && admit(c, rc, id, rg.len) != 0)
+		goto out;
 	sent = srv_send_object(c, &o, &rg);
 	if (c->req.method != HTTP_GET) {
-		srv_audit(c, "download.head", id, 1, copy.size, copy.sha256,
-		    NULL);
-		return;
+		srv_audit(c, "download.head", id, 1, h.size, h.sha256, NULL);
+		goto out;
 	}
-	settle(c, rc, id, idx, rg.len, sent);
-	snprintf(detail, sizeof(detail), "range=%" PRIu64 "-%" PRIu64 "/%"
-	    PRIu64 " sent=%" PRIu64 " complete=%d", rg.first,
-	    rg.len ? rg.last : 0, copy.size, sent, sent == rg.len);
-	srv_audit(c, sent == rg.len ? "download.completed" :
-	    "download.incomplete", id, 1, sent, copy.sha256, detail);
+	settle(c, rc, id, &h, &rg, sent);
+out:
+	seal_reader_free(h.rd);
 }
 
 void

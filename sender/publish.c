@@ -14,6 +14,11 @@
  * (optional). Publishing the same id with the same content again answers
  * 200 (the vault may retry after a crash); other content under a used id
  * is refused (409).
+ *
+ * In the net process: the store (keeper.c) checks the request again,
+ * creates the file and hands over its descriptor and key; the body is
+ * hashed and sealed here as it arrives; the store makes the record, checks
+ * the sealed file and commits it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -86,13 +91,13 @@ static int
 describe(struct srv_conn *c, const char *id, struct release *r,
     const char **why)
 {
-	struct sender *s = c->l->arg;
+	struct snet *s = SNET(c);
 	char v[1024];
 	uint64_t u;
 	size_t i;
 
 	memset(r, 0, sizeof(r[0]));
-	snprintf(r->id, sizeof(r->id), "%s", id);
+	snprintf(r->id, sizeof(r->id), "%.*s", RELEASE_ID_MAX - 1, id);
 	if (http_header(&c->req, "Sekisho-Dataset", r->dataset,
 	    sizeof(r->dataset)) != 0 ||
 	    site_find_dataset(s->site, r->dataset) == NULL)
@@ -124,7 +129,7 @@ describe(struct srv_conn *c, const char *id, struct release *r,
 	}
 	if (http_header(&c->req, "Sekisho-Filename", r->filename,
 	    sizeof(r->filename)) != 0)
-		snprintf(r->filename, sizeof(r->filename), "%s", id);
+		snprintf(r->filename, sizeof(r->filename), "%.*s", RELEASE_FILENAME_MAX - 1, id);
 	if (!sk_filename_valid(r->filename) || strchr(r->filename, '"') != NULL)
 		return *why = "Sekisho-Filename is not a valid file name", 400;
 	if (c->req.has_transfer_encoding)
@@ -192,67 +197,93 @@ read_body(struct srv_conn *c, struct body *b, uint64_t length, int *status)
 	return e;
 }
 
+/* A reply's text field, whole (the store's JSON). */
 static void
-record_json(const struct release *r, char *out, size_t cap, int served)
+respond_text(struct srv_conn *c, struct proc_reply *rep)
 {
-	char t[32], list[RELEASE_RECIPIENTS_MAX * (CONFIG_ID_MAX + 32)];
-	size_t i, o = 0;
-	struct json j;
+	uint32_t status = rep->status;
+	char *text;
 
-	json_begin(&j, out, cap);
-	json_str(&j, "id", r->id);
-	json_str(&j, "dataset", r->dataset);
-	json_str(&j, "filename", r->filename);
-	json_u64(&j, "size", r->size);
-	json_str(&j, "sha256", r->sha256);
-	sk_time_format(r->published, t, sizeof(t));
-	json_str(&j, "published", t);
-	sk_time_format(r->expires, t, sizeof(t));
-	json_str(&j, "expires", t);
-	json_u64(&j, "max_downloads", r->max_downloads);
-	json_bool(&j, "envelope", r->envelope);
-	o += (size_t)snprintf(list, sizeof(list), "[");
-	for (i = 0; i < r->nrecipients; i++) {
-		if (served)
-			o += (size_t)snprintf(list + o, sizeof(list) - o,
-			    "%s{\"id\":\"%s\",\"bytes_served\":%" PRIu64 "}",
-			    i ? "," : "", r->recipients[i], r->served[i]);
-		else
-			o += (size_t)snprintf(list + o, sizeof(list) - o,
-			    "%s\"%s\"", i ? "," : "", r->recipients[i]);
-	}
-	snprintf(list + o, sizeof(list) - o, "]");
-	json_raw(&j, "recipients", list);
-	if (json_end(&j) < 0)
-		snprintf(out, cap, "{\"id\":\"%s\"}", r->id);
+	if ((text = malloc(rep->msg.len + 1)) == NULL)
+		fatalx("out of memory");
+	proc_get_str(&rep->msg, text, rep->msg.len + 1);
+	net_reply_end(SNET(c), rep);
+	srv_respond_json(c, (int)status, text, NULL);
+	free(text);
 }
 
-/* The same id again: the same content is a retry (200), other is 409. */
+/* The store's answer to a step: 0 to go on; otherwise answered here. */
 static int
-already(struct srv_conn *c, const char *id, const uint8_t digest[32])
+step_answered(struct srv_conn *c, struct proc_reply *rep)
 {
-	struct sender *s = c->l->arg;
-	struct release *old;
-	char hex[65], reason[32], rec[4096];
-	int gone;
-
-	sk_hex(digest, 32, hex);
-	pthread_mutex_lock(&s->lock);
-	old = store_find(s, id);
-	if (old != NULL && strcmp(old->sha256, hex) == 0) {
-		record_json(old, rec, sizeof(rec), 0);
-		pthread_mutex_unlock(&s->lock);
-		srv_respond_json(c, 200, rec, NULL);
+	if (rep->status == 0)
+		return 0;
+	if (rep->status == 200 || rep->status == 201) {
+		respond_text(c, rep);
 		return 1;
 	}
-	gone = old == NULL && store_tombstone(s, id, NULL, reason,
-	    sizeof(reason)) == 0;
-	pthread_mutex_unlock(&s->lock);
-	if (old != NULL || gone) {
-		srv_error(c, 409, "publish.refused", gone ? "this release id "
-		    "was disposed of; use a new id" : "a different release "
-		    "has this id", NULL);
-		return 1;
+	net_reply_end(SNET(c), rep);
+	srv_error(c, (int)rep->status, NULL, rep->reason, NULL);
+	return 1;
+}
+
+static void
+publish_abort(struct srv_conn *c, uint64_t token)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+
+	proc_msg_init(&req, SMSG_PUBLISH_ABORT);
+	proc_put_u64(&req, token);
+	net_call(SNET(c), &req, -1, &rep);
+	net_reply_end(SNET(c), &rep);
+}
+
+/* The store checks the release again and creates its file: the writer. */
+static int
+publish_begin(struct srv_conn *c, const struct release *r,
+    const uint8_t want[32], uint64_t *token, struct seal_writer **w)
+{
+	char list[RELEASE_RECIPIENTS_MAX * (CONFIG_ID_MAX + 1)];
+	struct seal_handoff h;
+	struct proc_msg req;
+	struct proc_reply rep;
+	uint32_t envelope = 0;
+	size_t i, o = 0;
+	int fd, e;
+
+	for (i = 0; i < r->nrecipients; i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+		    i ? "," : "", r->recipients[i]);
+	proc_msg_init(&req, SMSG_PUBLISH_BEGIN);
+	proc_put_str(&req, r->id);
+	proc_put_str(&req, r->dataset);
+	proc_put_str(&req, list);
+	proc_put_str(&req, r->filename);
+	proc_put_u64(&req, (uint64_t)r->expires);
+	proc_put_u64(&req, r->size);
+	proc_put_u32(&req, r->max_downloads);
+	proc_put_fixed(&req, want, 32);
+	net_call(SNET(c), &req, -1, &rep);
+	if (step_answered(c, &rep))
+		return -1;
+	proc_get_u64(&rep.msg, token);
+	proc_get_u32(&rep.msg, &envelope);
+	proc_get_u32(&rep.msg, &h.chunk_size);
+	proc_get_fixed(&rep.msg, h.header, sizeof(h.header));
+	proc_get_fixed(&rep.msg, h.key, sizeof(h.key));
+	fd = proc_take_fd(&rep.msg);
+	net_reply_end(SNET(c), &rep);
+	if (fd == -1)
+		fatalx("the store gave no file for release %s; ending", r->id);
+	e = seal_writer_attach(fd, &h, w);
+	sk_wipe(&h, sizeof(h));
+	if (e != 0) {
+		close(fd);
+		publish_abort(c, *token);
+		srv_error(c, 500, "publish.refused", "cannot start storing the "
+		    "release", NULL);
+		return -1;
 	}
 	return 0;
 }
@@ -260,16 +291,17 @@ already(struct srv_conn *c, const char *id, const uint8_t digest[32])
 static void
 publish(struct srv_conn *c, const char *id)
 {
-	struct sender *s = c->l->arg;
 	struct release r;
 	struct body b = { 0 };
-	char v[256], tmp[RELEASE_ID_MAX + 32], meta[SEAL_META_MAX];
-	char rec[4096], detail[160];
+	struct proc_msg req;
+	struct proc_reply rep;
+	char v[256], meta[SEAL_META_MAX];
 	uint8_t want[32], got[32];
 	const char *why = NULL;
 	unsigned mdlen = 0;
-	uint64_t avail;
-	int status, e, n;
+	uint64_t token = 0;
+	size_t metalen = 0;
+	int status, e;
 
 	if (!store_id_valid(id)) {
 		srv_error(c, 400, "publish.refused", "a release id is 1 to 63 "
@@ -286,98 +318,70 @@ publish(struct srv_conn *c, const char *id)
 		srv_error(c, status, "publish.refused", why, NULL);
 		return;
 	}
-	if (already(c, id, want))
+	if (publish_begin(c, &r, want, &token, &b.w) != 0)
 		return;
-	if (util_disk_free(s->local.data_dir, &avail) == 0 &&
-	    avail < r.size + s->local.disk_reserve) {
-		srv_error(c, 507, "publish.refused", "not enough disk space",
-		    NULL);
-		return;
-	}
-	snprintf(tmp, sizeof(tmp), "%s.%d.%llu", id, (int)getpid(),
-	    (unsigned long long)util_now_ms());
 	if ((b.md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(b.md, EVP_sha256(), NULL) != 1 ||
-	    seal_writer_open(&s->master, s->tmp_fd, tmp, 0, &b.w) != 0) {
-		EVP_MD_CTX_free(b.md);
-		srv_error(c, 500, "publish.refused", "cannot start storing the "
-		    "release", NULL);
-		return;
-	}
+	    EVP_DigestInit_ex(b.md, EVP_sha256(), NULL) != 1)
+		fatalx("SHA-256 cannot start");
 	e = read_body(c, &b, r.size, &status);
 	if (e == 0 && EVP_DigestFinal_ex(b.md, got, &mdlen) != 1)
 		e = SK_ECRYPTO, status = 500;
-	if (e == 0 && memcmp(got, want, 32) != 0)
-		e = SK_EAUTH, status = 400, why = "the body does not match its "
-		    "Content-Digest; nothing was kept";
-	if (e == 0 && r.envelope && !b.is_cms)
-		e = SK_EFORMAT, status = 400, why = "a recipient of this "
-		    "release takes only CMS envelopes; nothing was kept";
-	if (e == 0) {
-		r.envelope = b.is_cms;
-		sk_hex(got, 32, r.sha256);
-		if ((n = store_meta_format(&r, meta, sizeof(meta))) < 0 ||
-		    (e = seal_writer_finish(b.w, meta, (size_t)n)) != 0)
-			e = e ? e : SK_ETOOBIG, status = e == SK_ENOSPACE ? 507 :
-			    500;
-	}
 	EVP_MD_CTX_free(b.md);
-	if (e == 0) {
-		pthread_mutex_lock(&s->lock);
-		if (store_find(s, id) != NULL)
-			e = SK_EEXIST;		/* a racing twin won */
-		else if ((e = seal_writer_commit(b.w, s->tmp_fd, s->objects_fd,
-		    id)) == 0 && (e = store_add(s, &r)) == 0)
-			store_save_state(s, &r);
-		pthread_mutex_unlock(&s->lock);
-		status = e == SK_EEXIST ? 409 : 500;
-		why = e == SK_EEXIST ? "a release with this id was published "
-		    "meanwhile" : NULL;
-	}
-	seal_writer_free(b.w);
 	if (e != 0) {
+		seal_writer_free(b.w);
+		publish_abort(c, token);
 		if (status != 0)
-			srv_error(c, status, "publish.refused", why != NULL ?
-			    why : sk_strerror(e), NULL);
+			srv_error(c, status, "publish.refused", sk_strerror(e),
+			    NULL);
 		else
 			log_warnx("vault: publishing %s ended early; nothing "
 			    "was kept", id);
 		return;
 	}
-	snprintf(detail, sizeof(detail), "dataset=%s recipients=%zu "
-	    "expires=%lld envelope=%d", r.dataset, r.nrecipients,
-	    (long long)r.expires, r.envelope);
-	srv_audit(c, "release.published", id, 1, r.size, r.sha256, detail);
-	log_info("release %s published: %" PRIu64 " bytes for %zu "
-	    "recipient(s)", id, r.size, r.nrecipients);
-	record_json(&r, rec, sizeof(rec), 0);
-	srv_respond_json(c, 201, rec, NULL);
+	/* The store checks the digest and the envelope, and says what to
+	 * seal as the record. */
+	proc_msg_init(&req, SMSG_PUBLISH_FINISH);
+	proc_put_u64(&req, token);
+	proc_put_fixed(&req, got, sizeof(got));
+	proc_put_u32(&req, b.is_cms ? 1 : 0);
+	net_call(SNET(c), &req, -1, &rep);
+	if (step_answered(c, &rep)) {
+		seal_writer_free(b.w);	/* the store has let go of it */
+		return;
+	}
+	proc_get_bytes(&rep.msg, meta, sizeof(meta), &metalen);
+	net_reply_end(SNET(c), &rep);
+	e = seal_writer_finish(b.w, meta, metalen);
+	seal_writer_free(b.w);
+	if (e != 0) {
+		publish_abort(c, token);
+		srv_error(c, e == SK_ENOSPACE ? 507 : 500, "publish.refused",
+		    sk_strerror(e), NULL);
+		return;
+	}
+	proc_msg_init(&req, SMSG_PUBLISH_COMMIT);
+	proc_put_u64(&req, token);
+	net_call(SNET(c), &req, -1, &rep);
+	step_answered(c, &rep);
 }
 
 static void
 withdraw(struct srv_conn *c, const char *id)
 {
-	struct sender *s = c->l->arg;
-	struct release *r;
-	char reason[32];
-	int e;
+	struct proc_msg req;
+	struct proc_reply rep;
 
-	pthread_mutex_lock(&s->lock);
-	if ((r = store_find(s, id)) == NULL) {
-		e = store_tombstone(s, id, NULL, reason, sizeof(reason));
-		pthread_mutex_unlock(&s->lock);
-		if (e == 0)
-			srv_error(c, 410, "withdraw.refused", "this release "
-			    "was already disposed of", NULL);
-		else
-			srv_error(c, 404, "withdraw.refused", "no such release",
-			    NULL);
+	if (!store_id_valid(id)) {
+		srv_error(c, 404, "withdraw.refused", "no such release", NULL);
 		return;
 	}
-	e = store_dispose(s, r, "withdrawn", "vault");
-	pthread_mutex_unlock(&s->lock);
-	if (e != 0) {
-		srv_error(c, 500, "withdraw.refused", sk_strerror(e), NULL);
+	proc_msg_init(&req, SMSG_WITHDRAW);
+	proc_put_str(&req, id);
+	net_call(SNET(c), &req, -1, &rep);
+	net_reply_end(SNET(c), &rep);
+	if (rep.status != 200) {
+		srv_error(c, (int)rep.status, "withdraw.refused", rep.reason,
+		    NULL);
 		return;
 	}
 	srv_respond_json(c, 200, "{\"withdrawn\":true}", NULL);
@@ -386,33 +390,23 @@ withdraw(struct srv_conn *c, const char *id)
 static void
 list_all(struct srv_conn *c)
 {
-	struct sender *s = c->l->arg;
-	char *buf, rec[4096];
-	size_t i, o, cap;
+	struct proc_msg req;
+	struct proc_reply rep;
 
-	pthread_mutex_lock(&s->lock);
-	cap = 64 + s->nreleases * sizeof(rec);
-	if ((buf = malloc(cap)) == NULL) {
-		pthread_mutex_unlock(&s->lock);
-		srv_error(c, 500, NULL, "out of memory", NULL);
+	proc_msg_init(&req, SMSG_LIST_ALL);
+	net_call(SNET(c), &req, -1, &rep);
+	if (rep.status != 200) {
+		net_reply_end(SNET(c), &rep);
+		srv_error(c, (int)rep.status, NULL, rep.reason, NULL);
 		return;
 	}
-	o = (size_t)snprintf(buf, cap, "{\"releases\":[");
-	for (i = 0; i < s->nreleases; i++) {
-		record_json(s->releases[i], rec, sizeof(rec), 1);
-		o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? "," : "",
-		    rec);
-	}
-	pthread_mutex_unlock(&s->lock);
-	snprintf(buf + o, cap - o, "]}");
-	srv_respond_json(c, 200, buf, NULL);
-	free(buf);
+	respond_text(c, &rep);
 }
 
 int
 publish_authorize(struct srv_conn *c)
 {
-	struct sender *s = c->l->arg;
+	struct snet *s = SNET(c);
 
 	return srv_require_host(c, s->site->vault.identity,
 	    s->site->vault.sender_address, "vault");

@@ -1,5 +1,21 @@
 /*
- * sender.h: sekisho-sender's structures, grouped by file.
+ * sender.h: sekisho-sender's processes, the messages between them, and its
+ * functions grouped by file.
+ *
+ *   parent (sender.c)    binds both listeners as root, starts the other
+ *                        two, then holds nothing and only waits.
+ *   net    (net.c, download.c, publish.c)
+ *                        TLS, HTTP, authorization of recipients and of
+ *                        the vault; the TLS key and the listening sockets;
+ *                        no master key, no audit key, no file.
+ *   store  (keeper.c, store.c, acct.c)
+ *                        the master key, the audit log, the releases,
+ *                        the download accounts and expiry; no socket but
+ *                        its channel to net.
+ *
+ * net asks, the store answers (proc.h): one reply per request, of the same
+ * type with PROC_REPLY set, starting with a status (0: go on, else the
+ * HTTP status for net to answer) and a reason.
  */
 #ifndef SENDER_H
 #define SENDER_H
@@ -13,12 +29,54 @@
 
 #include "audit.h"
 #include "config.h"
+#include "daemon.h"
+#include "proc.h"
 #include "seal.h"
 #include "server.h"
 
 #define RELEASE_ID_MAX 64
 #define RELEASE_RECIPIENTS_MAX 32
 #define RELEASE_FILENAME_MAX 128
+#define SENDER_VERSION "0.1.0"
+#define SENDER_STOP_GRACE_S 15
+
+enum smsg_type {
+	SMSG_AUDIT = DAEMON_MSG_AUDIT,
+	SMSG_AUDIT_STATE = DAEMON_MSG_AUDIT_STATE,
+	/* str recipient id. Reply: 200 and the JSON listing (the store
+	 * records release.listed). */
+	SMSG_LIST,
+	/* str release id, str recipient id. Reply (status 0): u64 size,
+	 * str sha256, str filename, u32 envelope, the object key, and the
+	 * object's read descriptor; or 404, or 410 with the reason. */
+	SMSG_OPEN,
+	/* str release id, str recipient id, u64 bytes about to be sent.
+	 * Reply: 0 (reserved in the accounts), or 429 / 403 / 404 with the
+	 * reason and (u32 after the reason) seconds for Retry-After. */
+	SMSG_ADMIT,
+	/* str release id, str recipient id, u64 first, last, reserved,
+	 * sent: the transfer ended; the store gives back what was not sent
+	 * and records the download. Reply: 0. */
+	SMSG_SETTLE,
+	/* What the vault's request says (str id, dataset, recipients
+	 * (comma separated), filename; u64 expires, size; u32
+	 * max_downloads; 32 bytes of the Content-Digest). Reply: 0, u64
+	 * token, u32 envelope required, the seal_handoff and the temporary
+	 * file's write descriptor; or 200 and the record (the same
+	 * release again); or 400, 409, 507 with the reason. */
+	SMSG_PUBLISH_BEGIN,
+	/* u64 token, 32 bytes sha-256 of what came, u32 it is CMS.
+	 * Reply: 0 and the metadata record to seal; or 400. */
+	SMSG_PUBLISH_FINISH,
+	/* u64 token: sealed and synced. Reply: 201 and the record. */
+	SMSG_PUBLISH_COMMIT,
+	/* u64 token: the transfer failed; the temporary file goes. */
+	SMSG_PUBLISH_ABORT,
+	/* str id. Reply: 200, or 404, or 410. */
+	SMSG_WITHDRAW,
+	/* Reply: 200 and every release with bytes served (JSON). */
+	SMSG_LIST_ALL,
+};
 
 /* A release as the sender holds it: sealed content plus what the vault
  * said of it. Only ids, sizes, digests and times: no personal data. */
@@ -50,10 +108,23 @@ struct acct {
 	size_t n, cap;
 };
 
-struct sender {
+/* The net process. */
+struct snet {
 	struct local_config local;
 	struct site_config *site;
 	SSL_CTX *tls_external, *tls_internal;
+	struct srv_listener listeners[2];	/* external, internal */
+	struct proc_chan chan;			/* to the store */
+	volatile sig_atomic_t stop;
+};
+
+#define SNET(c) ((struct snet *)(c)->l->arg)
+
+/* The store process. */
+struct sender {
+	const struct local_config *local;
+	struct site_config *site;
+	int chan;
 	struct seal_master master;
 	struct audit_log *audit;
 	int objects_fd;			/* data_dir/objects: sealed releases */
@@ -61,13 +132,23 @@ struct sender {
 	int state_fd;			/* data_dir/state: bytes served */
 	int gone_fd;			/* data_dir/gone: tombstones */
 	int acct_fd;			/* data_dir/accounting: windows */
-	struct srv_listener listeners[2];	/* external, internal */
-	pthread_mutex_t lock;		/* releases, accounts, files above */
 	struct release **releases;
 	size_t nreleases;
 	struct acct *accts;		/* one per recipient of the site */
-	volatile sig_atomic_t stop;
+	struct keeper_publish *pubs;	/* one per publication in flight */
+	size_t npubs;
+	uint64_t next_token;
 };
+
+/* keeper.c: the store process */
+int keeper_main(const struct local_config *local, struct site_config *site,
+    int chan);
+
+/* net.c: the net process */
+int net_main(struct snet *n);
+void net_call(struct snet *n, struct proc_msg *req, int fd,
+    struct proc_reply *rep);
+void net_reply_end(struct snet *n, struct proc_reply *rep);
 
 /* store.c: the releases, their state and their disposal */
 int store_load(struct sender *s, unsigned *loaded);
@@ -78,8 +159,7 @@ int store_meta_format(const struct release *r, char *buf, size_t cap);
 int store_meta_parse(const char *text, size_t len, struct release *r);
 int store_meta_parse_recipients(const char *v, struct release *r);
 int store_add(struct sender *s, struct release *r);
-/* Disposes of a release (crypto-shredding), leaves a tombstone, audits.
- * Called with the lock held. */
+/* Disposes of a release (crypto-shredding), leaves a tombstone, audits. */
 int store_dispose(struct sender *s, struct release *r, const char *why,
     const char *actor);
 /* Which recipients a tombstone names, or SK_ENOTFOUND. */

@@ -2,6 +2,8 @@
 SENDER_SRCS := \
 	sender/acct.c \
 	sender/download.c \
+	sender/keeper.c \
+	sender/net.c \
 	sender/publish.c \
 	sender/sender.c \
 	sender/store.c

@@ -58,7 +58,7 @@
 #define IO_BUF (64u << 10)
 #define BACKOFF_MAX 300			/* seconds */
 #define NET_TIMEOUT 30			/* seconds without a byte */
-#define VAULT_STOP_GRACE_S 60		/* a job under way may finish */
+#define VAULT_STOP_GRACE_S 25		/* under the unit's TimeoutStopSec */
 
 static int
 vaudit(struct vault *v, const char *event, const char *object, int has_size,
@@ -1283,34 +1283,11 @@ vault_start(struct vault *v)
 	daemon_sandbox(&v->local, v->site, SANDBOX_ALONE, &layers);
 }
 
-static volatile sig_atomic_t parent_stop;
-
-static void
-on_parent_signal(int sig)
-{
-	(void)sig;
-	parent_stop = 1;
-}
-
-static pid_t
-spawn(const char *self, const char *conf, const char *part, int fd)
-{
-	char *argv[] = { "sekisho-vault", "-c", (char *)(uintptr_t)conf,
-		"proc", (char *)(uintptr_t)part, NULL };
-	pid_t pid;
-
-	if (proc_spawn(self, argv, &fd, 1, &pid) != 0)
-		fatalx("cannot start the %s process: %s", part,
-		    strerror(errno));
-	return pid;
-}
-
 int
 vault_parent(const char *conf, struct vault *v)
 {
 	struct proc_child kids[2] = { { .name = "main" },
 		{ .name = "spawner" } };
-	struct sandbox_layers layers = { 0 };
 	char self[4096];
 	int sp[2];
 
@@ -1325,16 +1302,15 @@ vault_parent(const char *conf, struct vault *v)
 		fatalx("cannot find this program: %s", strerror(errno));
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
 		fatalx("socketpair: %s", strerror(errno));
-	daemon_signals(on_parent_signal);
-	kids[0].pid = spawn(self, conf, "main", sp[0]);
-	kids[1].pid = spawn(self, conf, "spawner", sp[1]);
+	daemon_parent_signals();
+	kids[0].pid = daemon_spawn("sekisho-vault", self, conf, "main",
+	    &sp[0], 1);
+	kids[1].pid = daemon_spawn("sekisho-vault", self, conf, "spawner",
+	    &sp[1], 1);
 	close(sp[0]);
 	close(sp[1]);
-	daemon_drop(&v->local, &layers);
-	daemon_sandbox(&v->local, v->site, SANDBOX_PARENT, &layers);
-	log_info("main process %ld, spawner process %ld", (long)kids[0].pid,
-	    (long)kids[1].pid);
-	return proc_supervise(kids, 2, &parent_stop, VAULT_STOP_GRACE_S);
+	return daemon_parent_wait(&v->local, v->site, kids, 2,
+	    VAULT_STOP_GRACE_S);
 }
 
 int

@@ -213,6 +213,54 @@ start_sender() {
 	wait_listening "$SENDER_PID" "$T/sender.log" "${before:-0}"
 }
 
+# child_of PID ROLE PART: the pid of the daemon's child running
+# "sekisho-ROLE -c $T/ROLE.conf proc PART".
+child_of() {
+	local p
+	for p in $(cat /proc/"$1"/task/*/children); do
+		if [ "$(tr '\0' ' ' < "/proc/$p/cmdline")" = \
+		    "sekisho-$2 -c $T/$2.conf proc $3 " ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# keys_only_in STORE NET HEX...: the scan of /proc/PID/mem finds every
+# key in the store (the control: the scan can see them) and none in net.
+keys_only_in() {
+	local store=$1 net=$2 out want_found="" want_absent="" h; shift 2
+	for h in "$@"; do
+		want_found+="found $h"$'\n'
+		want_absent+="absent $h"$'\n'
+	done
+	out=$(python3 "$TOP/tests/integration/memscan.py" "$store" "$@" \
+		2>/dev/null)$'\n' || return 1
+	[ "$out" = "$want_found" ] || { echo "control failed: $out" >&2; return 1; }
+	out=$(python3 "$TOP/tests/integration/memscan.py" "$net" "$@" \
+		2>/dev/null)$'\n' || return 1
+	[ "$out" = "$want_absent" ] || { echo "net holds: $out" >&2; return 1; }
+}
+
+# net_sockets_only NET STORE: net has sockets only (besides stdio); the
+# store has one socket, its channel, and no TCP socket at all.
+net_sockets_only() {
+	local fd target files=0 socks=0
+	for fd in /proc/"$1"/fd/*; do
+		[ "${fd##*/}" -le 2 ] && continue
+		target=$(readlink "$fd")
+		case $target in socket:*) ;; *) files=$((files + 1))
+			echo "net has $target open" >&2 ;; esac
+	done
+	for fd in /proc/"$2"/fd/*; do
+		target=$(readlink "$fd")
+		case $target in socket:*) socks=$((socks + 1)) ;; esac
+	done
+	[ "$files" = 0 ] && [ "$socks" = 1 ] &&
+	! grep -q " $(stat -L -c %i "/proc/$2/fd/3") " /proc/net/tcp /proc/net/tcp6
+}
+
 stop_sender() {
 	kill -TERM "$SENDER_PID" 2>/dev/null
 	wait "$SENDER_PID" 2>/dev/null

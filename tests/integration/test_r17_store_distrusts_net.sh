@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# test_r17_store_distrusts_net.sh: the receiver's store trusts its net
-# process no more than the network (R17). The real store process is
-# started as the parent starts it (`proc store`, its channel on descriptor
-# 3), with a Python script in net's place; each case sends what a
-# compromised net process might, and the store must end at once (exit 1,
+# test_r17_store_distrusts_net.sh: the receiver's and the sender's store
+# trust their net process no more than the network (R17). The real store
+# process is started as the parent starts it (`proc store`, its channel on
+# descriptor 3), with a Python script in net's place; each case sends what
+# a compromised net process might, and the store must end at once (exit 1,
 # the reason in its log), with the audit log intact and nothing stored.
 . "$(dirname "$0")/lib.sh"
 
@@ -11,13 +11,15 @@ PORT=$(free_port)
 
 setup() {
 	make_pki >/dev/null && write_site "$PORT" && write_local &&
-	"$BIN/sekisho-receiver" -c "$T/receiver.conf" init >/dev/null
+	write_sender_local &&
+	"$BIN/sekisho-receiver" -c "$T/receiver.conf" init >/dev/null &&
+	"$BIN/sekisho-sender" -c "$T/sender.conf" init >/dev/null
 }
 
-# as_net CASE: runs the store against the script's case; prints the
-# store's exit status.
+# as_net ROLE CASE: runs the role's store against the script's case;
+# prints the store's exit status.
 as_net() {
-	python3 - "$BIN/sekisho-receiver" "$T/receiver.conf" "$1" \
+	python3 - "$BIN/sekisho-$1" "$T/$1.conf" "$2" \
 		2>>"$T/store.log" <<'PY'
 import fcntl, os, socket, struct, subprocess, sys, time
 binary, conf, case = sys.argv[1:4]
@@ -65,6 +67,16 @@ elif case == "upload_net_must_refuse":
     msg(3, s(b"131156") + s(b"no-such-dataset") + struct.pack(">Q", 10))
 elif case == "length_over_max":
     ours.sendall(struct.pack(">II", 1, (8 << 20) + 1))
+# The sender's store (sender.h: 4 open, 7 publish begin, 9 commit).
+elif case == "sender_unknown_recipient":
+    msg(4, s(b"rel-1") + s(b"nobody"))
+elif case == "sender_foreign_audit_event":
+    msg(1, audit(b"release.published"))
+elif case == "sender_token_never_given":
+    msg(9, struct.pack(">Q", 12345))
+elif case == "sender_publish_net_must_refuse":
+    msg(7, s(b"rel-x") + s(b"no-such-dataset") + s(b"univ-a") + s(b"f") +
+        struct.pack(">QQI", 4102444800, 10, 0) + b"\0" * 32)
 try:
     status = p.wait(timeout=10)
 except subprocess.TimeoutExpired:
@@ -74,13 +86,15 @@ print(status)
 PY
 }
 
+# store_ends CASE [ROLE DATA]: the store (the receiver's, with its data in
+# data/, unless named) ends on it, nothing stored, its log intact.
 store_ends() {
-	local status
-	status=$(as_net "$1") || return 1
+	local status role=${2:-receiver} data=${3:-data}
+	status=$(as_net "$role" "$1") || return 1
 	[ "$status" = 1 ] || { echo "$1: store status $status" >&2; return 1; }
 	tail -1 "$T/store.log" | grep -q 'from the net process' &&
-	[ -z "$(ls -A "$T/data/objects")" ] &&
-	"$BIN/sekisho-receiver" audit verify "$T/data/audit.log" >/dev/null
+	[ -z "$(ls -A "$T/$data/objects")" ] &&
+	"$BIN/sekisho-$role" audit verify "$T/$data/audit.log" >/dev/null
 }
 
 test_r17_store_ends_on_an_unknown_type() { store_ends unknown_type; }
@@ -97,8 +111,25 @@ test_r17_store_ends_on_an_upload_net_must_refuse() {
 }
 test_r17_store_ends_on_a_length_over_the_maximum() {
 	local status
-	status=$(as_net length_over_max) && [ "$status" = 1 ] &&
+	status=$(as_net receiver length_over_max) && [ "$status" = 1 ] &&
 	tail -1 "$T/store.log" | grep -q 'input too large'
+}
+
+# The sender's store: a recipient net never authorized, an audit entry
+# that is the store's own to write, a token it never gave, a publication
+# net's checks refuse.
+test_r17_sender_store_ends_on_a_recipient_net_never_authorized() {
+	store_ends sender_unknown_recipient sender sdata
+}
+test_r17_sender_store_ends_on_an_audit_event_not_nets() {
+	store_ends sender_foreign_audit_event sender sdata &&
+	! grep -q '"event":"release.published"' "$T/sdata/audit.log"
+}
+test_r17_sender_store_ends_on_a_token_it_never_gave() {
+	store_ends sender_token_never_given sender sdata
+}
+test_r17_sender_store_ends_on_a_publication_net_must_refuse() {
+	store_ends sender_publish_net_must_refuse sender sdata
 }
 
 setup || { echo "setup failed"; exit 1; }

@@ -130,6 +130,20 @@ test_r03_sender_connect_and_socket_killed() {
 	killed sender connect socket execve
 }
 
+# R17: the sender's processes, as the receiver's: net has no file call and
+# no socket of its own; the store has no network; the parent only waits.
+test_r17_sender_net_killed_on_open_socket_connect() {
+	killed_as sender net open socket connect execve
+}
+
+test_r17_sender_store_killed_on_socket_and_accept() {
+	killed_as sender store socket connect accept4 bind listen execve
+}
+
+test_r17_sender_parent_killed_on_open_and_socket() {
+	killed_as sender parent open socket connect accept4 execve
+}
+
 test_r05_vault_bind_listen_accept_killed() {
 	killed vault bind listen accept accept4 execve
 }
@@ -146,11 +160,12 @@ test_r17_ptrace_killed_in_the_hardened_build() {
 }
 
 # Landlock: files outside the role's data folder are out of reach (for
-# the receiver, in the store: its net process cannot open at all).
+# the receiver and the sender, in the store: their net process cannot
+# open at all).
 test_r17_landlock_keeps_files_to_the_data_folder() {
 	local r kind
 	for r in receiver sender vault; do
-		kind=; [ "$r" = receiver ] && kind=store
+		kind=; [ "$r" = vault ] || kind=store
 		[ "$(probe "$TOP/build/bin" "$r" open-file $kind)" = 0 ] &&
 		grep -q "returned -1 (Permission denied)" "$T/probe.out" ||
 			return 1
