@@ -2,7 +2,8 @@
  * test_proc.c: the typed messages between a daemon's processes (R17):
  * fields round-trip, every getter checks what is there, nothing may be
  * left over, descriptors travel, and a peer that closes or lies about a
- * length is an error, never a read past the end.
+ * length is an error, never a read past the end; a request gets its reply,
+ * and a reply out of turn ends the asker.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -317,6 +318,84 @@ test_large_message_arrives_whole(void **state)
 	free(got);
 }
 
+/* The answering side, in a child: one reply to one request, of the type
+ * asked (or, with wrong_type, of another). */
+static pid_t
+answerer(int chan, int wrong_type)
+{
+	struct proc_msg req, rep;
+	uint32_t v = 0;
+	pid_t pid;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	if (proc_recv(chan, &req) != 0 || proc_get_u32(&req, &v) != 0 ||
+	    proc_end(&req) != 0)
+		_exit(2);
+	proc_reply_begin(&rep, wrong_type ? req.type + 1 : req.type, 507,
+	    "no room");
+	proc_put_u32(&rep, v + 1);
+	proc_reply_send(chan, &rep, -1);
+	proc_msg_free(&req);
+	_exit(0);
+}
+
+static void
+test_call_gets_its_reply(void **state)
+{
+	struct proc_chan ch;
+	struct proc_msg req;
+	struct proc_reply rep;
+	uint32_t v = 0;
+	int sp[2], status;
+	pid_t pid;
+
+	(void)state;
+	pair(sp);
+	pid = answerer(sp[1], 0);
+	proc_chan_init(&ch, sp[0], "the test's answerer");
+	proc_msg_init(&req, 5);
+	proc_put_u32(&req, 41);
+	proc_call(&ch, &req, -1, &rep);
+	assert_int_equal(rep.msg.type, 5 | PROC_REPLY);
+	assert_int_equal(rep.status, 507);
+	assert_string_equal(rep.reason, "no room");
+	assert_int_equal(proc_get_u32(&rep.msg, &v), 0);
+	assert_int_equal(v, 42);
+	proc_reply_end(&ch, &rep);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(sp[0]);
+	close(sp[1]);
+}
+
+/* A reply of another type than the request ends the asking process. */
+static void
+test_reply_out_of_turn_ends_the_caller(void **state)
+{
+	struct proc_chan ch;
+	struct proc_msg req;
+	struct proc_reply rep;
+	int sp[2], status;
+	pid_t asker, pid;
+
+	(void)state;
+	pair(sp);
+	pid = answerer(sp[1], 1);
+	if ((asker = fork()) == 0) {
+		proc_chan_init(&ch, sp[0], "the test's answerer");
+		proc_msg_init(&req, 5);
+		proc_put_u32(&req, 1);
+		proc_call(&ch, &req, -1, &rep);
+		_exit(0);		/* not reached: fatal above */
+	}
+	assert_int_equal(waitpid(asker, &status, 0), asker);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(sp[0]);
+	close(sp[1]);
+}
+
 int
 main(void)
 {
@@ -331,6 +410,8 @@ main(void)
 		cmocka_unit_test(test_length_over_max_refused),
 		cmocka_unit_test(test_put_past_max_is_refused),
 		cmocka_unit_test(test_large_message_arrives_whole),
+		cmocka_unit_test(test_call_gets_its_reply),
+		cmocka_unit_test(test_reply_out_of_turn_ends_the_caller),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
