@@ -4,6 +4,10 @@
  * process.
  *
  *   GET    /v1/pending        the receipts of the uploads not yet taken
+ *   GET    /v1/pending?wait=N the same, but with none pending the answer
+ *                             waits until one is stored, at most N seconds
+ *                             (1 to 60): the vault learns of an upload the
+ *                             moment it is durable
  *   GET    /v1/pending/ID     one upload (HEAD too; Range for resuming)
  *   DELETE /v1/pending/ID     the vault has it: with Sekisho-Sha256 set to
  *                             the digest it computed, the receiver keeps
@@ -19,12 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "receiver.h"
 #include "seal.h"
 #include "sk.h"
+#include "util.h"
 
 /* Object ids are the receiver's own: lowercase hex. */
 static int
@@ -33,8 +39,12 @@ id_valid(const char *id)
 	return sk_hexid_valid(id, 64);
 }
 
-static void
-list_pending(struct srv_conn *c)
+#define WAIT_MAX_S 60
+#define WAIT_STEP_MS 20		/* how often a long-poll asks the store */
+
+/* The listing's JSON (malloc'd), or NULL with the error answered. */
+static char *
+pending_json(struct srv_conn *c)
 {
 	struct proc_msg req;
 	struct proc_reply rep;
@@ -46,7 +56,7 @@ list_pending(struct srv_conn *c)
 	if (rep.status != 200) {
 		net_reply_end(&rep);
 		srv_error(c, (int)rep.status, NULL, rep.reason, NULL);
-		return;
+		return NULL;
 	}
 	/* The text is shorter than the payload it came in. */
 	cap = rep.msg.len + 1;
@@ -54,8 +64,66 @@ list_pending(struct srv_conn *c)
 		fatalx("out of memory");
 	proc_get_str(&rep.msg, json, cap);
 	net_reply_end(&rep);
+	return json;
+}
+
+static uint64_t
+pending_gen(struct srv_conn *c)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+	uint64_t gen = 0;
+
+	proc_msg_init(&req, RMSG_PENDING_GEN);
+	net_call(RCV(c), &req, -1, &rep);
+	proc_get_u64(&rep.msg, &gen);
+	net_reply_end(&rep);
+	return gen;
+}
+
+/*
+ * The listing; with wait_s > 0 and nothing pending, asked again each time
+ * the store has stored an upload, until one is pending or wait_s seconds
+ * have passed (or the receiver stops). The store's generation is read
+ * before the listing, so an upload stored in between is never missed.
+ */
+static void
+list_pending(struct srv_conn *c, unsigned wait_s)
+{
+	uint64_t until = util_now_ms() + (uint64_t)wait_s * 1000, gen;
+	struct timespec step = { 0, WAIT_STEP_MS * 1000000L };
+	char *json;
+
+	for (;;) {
+		gen = pending_gen(c);
+		if ((json = pending_json(c)) == NULL)
+			return;
+		if (wait_s == 0 || strstr(json, "\"pending\":[]") == NULL)
+			break;
+		while (util_now_ms() < until && !RCV(c)->stop &&
+		    pending_gen(c) == gen)
+			nanosleep(&step, NULL);
+		if (util_now_ms() >= until || RCV(c)->stop)
+			break;
+		free(json);
+	}
 	srv_respond_json(c, 200, json, NULL);
 	free(json);
+}
+
+/* "/v1/pending?wait=N": N in seconds, 1 to WAIT_MAX_S; else 0. */
+static unsigned
+wait_of(const char *target)
+{
+	static const char prefix[] = "/v1/pending?wait=";
+	const char *p = target + sizeof(prefix) - 1;
+	unsigned n = 0;
+
+	if (strncmp(target, prefix, sizeof(prefix) - 1) != 0)
+		return 0;
+	while (*p >= '0' && *p <= '9' && n <= WAIT_MAX_S)
+		n = n * 10 + (unsigned)(*p++ - '0');
+	return *p == '\0' && n >= 1 && n <= WAIT_MAX_S ? n : 0;
 }
 
 /* The store's descriptor and key for one pending upload, as a reader. */
@@ -163,9 +231,14 @@ handover_serve(struct srv_conn *c)
 {
 	char segs[4][256];
 	size_t nsegs;
+	unsigned wait;
 
 	if (srv_audit_ok(c) != 0 || srv_read_request(c, 1) != 0)
 		return;
+	if (c->req.method == HTTP_GET && (wait = wait_of(c->req.target)) > 0) {
+		list_pending(c, wait);
+		return;
+	}
 	if (http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs),
 	    &nsegs) != 0 || nsegs < 2 || nsegs > 3 ||
 	    strcmp(segs[0], "v1") != 0 || strcmp(segs[1], "pending") != 0 ||
@@ -175,7 +248,7 @@ handover_serve(struct srv_conn *c)
 		return;
 	}
 	if (nsegs == 2 && c->req.method == HTTP_GET)
-		list_pending(c);
+		list_pending(c, 0);
 	else if (nsegs == 3 && (c->req.method == HTTP_GET ||
 	    c->req.method == HTTP_HEAD))
 		fetch(c, segs[2]);

@@ -63,6 +63,9 @@ enum rmsg_type {
 	RMSG_PENDING_OPEN,
 	/* str id, str the vault's sha-256. Reply: the status and JSON. */
 	RMSG_PENDING_ACK,
+	/* Reply: u64 how many uploads were stored since the store started
+	 * (a long-poll waits for it to change). */
+	RMSG_PENDING_GEN,
 };
 
 /* The net process. */

@@ -65,6 +65,7 @@ struct store {
 	struct store_upload *uploads;	/* one per upload in flight */
 	size_t nuploads;
 	uint64_t next_token;
+	uint64_t generation;		/* uploads stored since the start */
 };
 
 /* The events net may record: what it refuses, and what it sent. */
@@ -442,10 +443,23 @@ on_upload_commit(void *arg, struct proc_msg *req)
 	log_info("object %s: stored (%s, dataset %s, %" PRIu64 " bytes, "
 	    "sha256 %s)", u->id, actor, u->dataset->id, u->length,
 	    u->sha256_hex);
+	st->generation++;
 	proc_reply_begin(&rep, RMSG_UPLOAD_COMMIT, 201, "");
 	proc_put_str(&rep, u->receipt);
 	proc_reply_send(st->chan, &rep, -1);
 	upload_drop(st, u, 0);
+}
+
+static void
+on_pending_gen(void *arg, struct proc_msg *req)
+{
+	struct store *st = arg;
+	struct proc_msg rep;
+
+	proc_expect_end(req);
+	proc_reply_begin(&rep, RMSG_PENDING_GEN, 0, "");
+	proc_put_u64(&rep, st->generation);
+	proc_reply_send(st->chan, &rep, -1);
 }
 
 static void
@@ -740,6 +754,7 @@ static const struct daemon_handler handlers[] = {
 	{ RMSG_PENDING_LIST, on_pending_list },
 	{ RMSG_PENDING_OPEN, on_pending_open },
 	{ RMSG_PENDING_ACK, on_pending_ack },
+	{ RMSG_PENDING_GEN, on_pending_gen },
 };
 
 static void

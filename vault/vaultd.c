@@ -58,6 +58,7 @@
 #define IO_BUF (64u << 10)
 #define BACKOFF_MAX 300			/* seconds */
 #define NET_TIMEOUT 30			/* seconds without a byte */
+#define LONGPOLL_S 20			/* under NET_TIMEOUT */
 #define VAULT_STOP_GRACE_S 25		/* under the unit's TimeoutStopSec */
 
 static int
@@ -302,6 +303,92 @@ poll_receiver(struct vault *v, char *why, size_t whycap)
 		take(v, item);
 	free(body);
 	return 0;
+}
+
+/* Sleeps s seconds, or less if the vault stops. */
+static void
+pause_for(struct vault *v, unsigned s)
+{
+	unsigned i;
+
+	for (i = 0; i < s * 10 && !v->stop; i++)
+		usleep(100000);
+}
+
+/*
+ * The long-poll (GET /v1/pending?wait=N): the receiver answers the moment
+ * an upload is durable, and this thread wakes the loop, which takes it at
+ * once instead of at its next poll. The periodic poll stays: it is what
+ * takes uploads when this cannot (an older receiver answers 404 here).
+ */
+static void *
+waiter(void *arg)
+{
+	struct vault *v = arg;
+	char why[256], target[40], *body;
+	unsigned backoff = 1;
+	struct hc_conn c;
+	size_t len;
+	int e;
+
+	snprintf(target, sizeof(target), "/v1/pending?wait=%d", LONGPOLL_S);
+	while (!v->stop) {
+		body = NULL;
+		if ((e = connect_to(v, &v->site->receiver, &c, why,
+		    sizeof(why))) == 0) {
+			atomic_store(&v->waiter_fd, c.fd);
+			if (v->stop)
+				shutdown(c.fd, SHUT_RDWR);
+			if ((e = hc_request(&c, "GET", target, NULL, -1)) == 0 &&
+			    (e = hc_response(&c)) == 0)
+				e = c.status == 200 ? hc_read_all(&c, LIST_MAX,
+				    &body, &len) : SK_EFORMAT;
+			atomic_store(&v->waiter_fd, -1);
+			hc_close(&c);
+		}
+		if (e != 0) {
+			pause_for(v, backoff);
+			backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+			    backoff * 2;
+		} else if (strstr(body, "\"pending\":[]") == NULL) {
+			backoff = 1;
+			if (write(v->wake[1], "u", 1) < 0 && errno != EAGAIN)
+				log_warnx("cannot wake the loop: %s",
+				    strerror(errno));
+			pause_for(v, 1);	/* the loop takes them */
+		} else
+			backoff = 1;
+		free(body);
+	}
+	return NULL;
+}
+
+static void
+waiter_start(struct vault *v)
+{
+	v->waiter_fd = -1;
+	if (pipe2(v->wake, O_CLOEXEC | O_NONBLOCK) != 0 ||
+	    pthread_create(&v->waiter, NULL, waiter, v) != 0) {
+		log_warnx("no long-poll (%s): uploads are taken at the next "
+		    "poll", strerror(errno));
+		return;
+	}
+	v->waiting = 1;
+}
+
+static void
+waiter_stop(struct vault *v)
+{
+	int fd;
+
+	if (!v->waiting)
+		return;
+	if ((fd = atomic_load(&v->waiter_fd)) != -1)
+		shutdown(fd, SHUT_RDWR);
+	pthread_join(v->waiter, NULL);
+	close(v->wake[0]);
+	close(v->wake[1]);
+	v->waiting = 0;
 }
 
 /* ---- processing ---- */
@@ -674,6 +761,7 @@ process(struct vault *v, struct job *j)
 	struct seal_disposal dd;
 	enum engine_outcome oc;
 	char why[256], *report = NULL;
+	uint64_t t0, t1;
 	size_t i;
 	int e;
 
@@ -698,7 +786,9 @@ process(struct vault *v, struct job *j)
 		return;
 	}
 	why[0] = '\0';
+	t0 = util_now_ms();
 	oc = run_engine(v, j, ds, m, rd, &report, why, sizeof(why));
+	t1 = util_now_ms();
 	seal_reader_free(rd);
 	/* Stopped in the middle: the job stays in processing, and runs
 	 * again from the sealed source at the next start. */
@@ -711,7 +801,11 @@ process(struct vault *v, struct job *j)
 		return;
 	}
 	if (oc == ENGINE_MADE && (e = run_checker(v, j, ds, report, why,
-	    sizeof(why))) != 0) {
+	    sizeof(why))) == 0)
+		log_info("job %s: engine %llu ms, checker %llu ms", j->id,
+		    (unsigned long long)(t1 - t0),
+		    (unsigned long long)(util_now_ms() - t1));
+	else if (oc == ENGINE_MADE) {
 		seal_dispose(v->releases_fd, j->id, &dd);
 		vaudit(v, "release.refused", j->id, 1, j->out_size,
 		    j->out_sha256, why);
@@ -1227,7 +1321,8 @@ watch_approvals(struct vault *v)
 	}
 }
 
-/* Sleeps a round (1 s) unless an approvals file is written first. */
+/* Sleeps a round (1 s) unless an approvals file is written first, or the
+ * long-poll says an upload is waiting (then the next poll is now). */
 static void
 wait_for_work(struct vault *v)
 {
@@ -1235,15 +1330,24 @@ wait_for_work(struct vault *v)
 		struct inotify_event ev;
 		char buf[4096];
 	} u;
-	struct pollfd pfd = { .fd = v->watch_fd, .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = v->watch_fd, .events = POLLIN },
+		{ .fd = v->waiting ? v->wake[0] : -1, .events = POLLIN } };
 	const struct inotify_event *ev;
 	int64_t until = (int64_t)util_now_ms() + 1000, left;
 	ssize_t n, off;
+	char drain[16];
 
-	/* Without a watch (fd -1), poll only sleeps; TERM interrupts it. */
+	/* A descriptor of -1 is left out by poll; without either, poll
+	 * only sleeps, and TERM interrupts it. */
 	while (!v->stop && (left = until - (int64_t)util_now_ms()) > 0) {
-		if (poll(&pfd, 1, (int)left) <= 0)
+		if (poll(pfd, 2, (int)left) <= 0)
 			continue;
+		if (pfd[1].revents & POLLIN) {
+			while (read(v->wake[0], drain, sizeof(drain)) > 0)
+				;
+			v->next_poll = 0;
+			return;
+		}
 		if ((n = read(v->watch_fd, u.buf, sizeof(u.buf))) <= 0)
 			continue;
 		for (off = 0; off + (ssize_t)sizeof(*ev) <= n;
@@ -1321,6 +1425,7 @@ vault_run(struct vault *v)
 	char why[256];
 
 	vault_start(v);
+	waiter_start(v);
 	log_info("polling the receiver at %s port %u every %u s; publishing "
 	    "to the sender at %s port %u", v->site->receiver.internal.address,
 	    v->site->receiver.internal.port, v->local.poll_interval,
@@ -1345,6 +1450,7 @@ vault_run(struct vault *v)
 		}
 		wait_for_work(v);
 	}
+	waiter_stop(v);
 	audit_append(v->audit, &ev);
 	log_info("stopped");
 	return 0;

@@ -4,7 +4,9 @@
 #ifndef VAULT_VAULTD_H
 #define VAULT_VAULTD_H
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 
 #include <openssl/ssl.h>
 
@@ -36,6 +38,12 @@ struct vault {
 	int releases_fd;		/* data_dir/releases: sealed */
 	int reports_fd;			/* data_dir/reports: JSON, no data */
 	int watch_fd;			/* inotify on jobs/, or -1 */
+	/* The long-poll: a thread waits at the receiver for uploads and
+	 * wakes the loop through the pipe the moment one is stored. */
+	int wake[2];
+	pthread_t waiter;
+	int waiting;			/* the thread runs */
+	_Atomic int waiter_fd;		/* its connection, to cut at a stop */
 	unsigned recv_backoff, send_backoff;	/* seconds, 0: none */
 	int64_t next_poll, next_send;
 	volatile sig_atomic_t stop;
