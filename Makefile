@@ -25,7 +25,7 @@ WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
 	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Wcast-qual \
 	-Wno-cast-qual
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -pthread -MMD -MP $(WARNINGS) \
-	-Icommon -Ivault -Ifirewall -Isender
+	-Icommon -Ivault -Ivault/anon -Ifirewall -Isender
 HARDEN_CFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
 	-fstack-clash-protection -fcf-protection -fPIE
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
@@ -76,6 +76,15 @@ test: deps
 	$(MAKE) SAN=1 all tests-bin
 	$(MAKE) tests-bin
 	tests/run-tests.sh
+
+# `make check`: the unit tests alone, built with ASan and UBSan; fails
+# when one does (the full suite is `make test`).
+check: deps
+	$(MAKE) SAN=1 tests-bin
+	@failed=0; for t in build/san/tests/test_*; do \
+		echo "=== $$t"; "$$t" || failed=$$((failed + 1)); \
+	done; echo "check: $$failed unit test program(s) failed"; \
+	[ $$failed -eq 0 ]
 
 deps:
 	@tests/deps.sh

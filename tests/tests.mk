@@ -11,16 +11,16 @@ UNIT_WRAP_sandbox := $(foreach f,geteuid getpwnam setgroups setresgid \
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TEST_PROGRAMS += $(UNIT_BINS)
 
-# The vault engine's modules, linked with its pure core.
-VAULT_UNIT_TESTS := csv action policy
+# The vault engine's modules (vault/anon/), linked with its library.
+VAULT_UNIT_TESTS := csv action policy anon
 VAULT_UNIT_BINS := $(VAULT_UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TEST_PROGRAMS += $(VAULT_UNIT_BINS)
 
 $(VAULT_UNIT_BINS): $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
-		$(VAULT_CORE_OBJS) $(COMMON_LIB)
+		$(ANON_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(VAULT_CORE_OBJS) $(COMMON_LIB) \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ANON_LIB) $(COMMON_LIB) \
 		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP) -lm
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(COMMON_LIB)
@@ -57,7 +57,7 @@ tests-bin: $(TEST_PROGRAMS)
 # libFuzzer targets, built with clang, ASan and UBSan, from the sources.
 FUZZ_TARGETS := http config content_digest csv reply proc
 FUZZ_CC := clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Ivault \
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Ivault -Ivault/anon \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 
