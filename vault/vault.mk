@@ -26,6 +26,10 @@ VAULT_DAEMON_SRCS := \
 	vault/engine.c \
 	vault/envelope.c \
 	vault/job.c \
+	vault/process.c \
+	vault/publish.c \
+	vault/pull.c \
+	vault/trust.c \
 	vault/vault.c \
 	vault/vaultd.c
 

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "job.h"
 #include "policy.h"
+#include "hclient.h"
 #include "seal.h"
 
 struct vault {
@@ -49,7 +50,23 @@ struct vault {
 	volatile sig_atomic_t stop;
 };
 
+#define LIST_MAX (16u << 20)		/* a listing from the receiver */
+#define IO_BUF (64u << 10)
+#define BACKOFF_MAX 300			/* seconds */
+#define NET_TIMEOUT 30			/* seconds without a byte */
+#define LONGPOLL_S 20			/* under NET_TIMEOUT */
+
 /* vaultd.c */
+/* An audit entry of the vault's (logged when it cannot be written). */
+int vault_audit(struct vault *v, const char *event, const char *object,
+    int has_size, uint64_t size, const char *sha256, const char *detail);
+/* A TLS connection to the receiver's or the sender's internal listener. */
+int vault_connect(struct vault *v, const struct config_host *h,
+    struct hc_conn *c, char *why, size_t whycap);
+/* Saves a job under the lock; its new state, recorded and audited. */
+int vault_save(struct vault *v, struct job *j);
+void vault_set_state(struct vault *v, struct job *j, enum job_state s,
+    const char *why);
 /* `run`: the parent, which starts main and the spawner and waits. */
 int vault_parent(const char *conf, struct vault *v);
 /* `proc main`: the pipeline. */
@@ -63,6 +80,22 @@ void vault_free_policies(struct vault *v);
  * municipalities' CA and CRL (exits on an error). */
 void vault_load_trust(struct vault *v);
 void vault_free_trust(struct vault *v);
+
+/* pull.c */
+int vault_poll_receiver(struct vault *v, char *why, size_t whycap);
+void vault_pause(struct vault *v, unsigned s);
+void vault_waiter_start(struct vault *v);
+void vault_waiter_stop(struct vault *v);
+
+/* process.c */
+void vault_process(struct vault *v, struct job *j);
+
+/* publish.c */
+void vault_decide(struct vault *v, struct job *j);
+int vault_publish(struct vault *v, struct job *j, char *why, size_t whycap);
+int vault_withdraw_at_sender(struct vault *v, struct job *j, char *why,
+    size_t whycap);
+void vault_sender_trouble(struct vault *v, const char *id, const char *why);
 
 /* console.c */
 int console_release(struct vault *v, int argc, char **argv);

@@ -1,0 +1,215 @@
+/*
+ * publish.c: approvals, publishing and withdrawal (R30, R41): counting the
+ * operators' signatures, sealing a release to the recipients who ask for
+ * it, publishing it to the sender (idempotent by release id) and
+ * withdrawing it there.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "approve.h"
+#include "daemon.h"
+#include "engine.h"
+#include "envelope.h"
+#include "hclient.h"
+#include "jsonr.h"
+#include "log.h"
+#include "policy.h"
+#include "proc.h"
+#include "sk.h"
+#include "tls.h"
+#include "util.h"
+#include "vaultd.h"
+
+/* ---- approvals, publishing, withdrawal ---- */
+
+void
+vault_decide(struct vault *v, struct job *j)
+{
+	const struct config_dataset *ds = site_find_dataset(v->site,
+	    j->dataset);
+	char ops[256], reason[APPROVAL_REASON_MAX + 8], detail[320];
+	int64_t now = (int64_t)time(NULL);
+	unsigned n, bad;
+
+	if (ds == NULL)
+		return;
+	if (approval_count(v->jobs_fd, v->site, v->op_keys, j, "reject", now, &n, &bad,
+	    ops, sizeof(ops), reason, sizeof(reason)) == 0 && n > 0) {
+		j->decided = now;
+		snprintf(detail, sizeof(detail), "operator=%s", ops);
+		vault_audit(v, "release.rejected", j->id, 0, 0, j->out_sha256, detail);
+		snprintf(detail, sizeof(detail), "rejected by %.60s: %.90s", ops,
+		    reason);
+		vault_set_state(v, j, JOB_REJECTED, detail);
+		return;
+	}
+	if (approval_count(v->jobs_fd, v->site, v->op_keys, j, "approve", now, &n, &bad,
+	    ops, sizeof(ops), NULL, 0) != 0 || n < ds->approvals)
+		return;
+	j->decided = now;
+	j->expires = now + (int64_t)ds->release_days * 86400;
+	snprintf(detail, sizeof(detail), "operators=%s approvals=%u of %u",
+	    ops, n, ds->approvals);
+	vault_audit(v, "release.approved", j->id, 1, j->out_size, j->out_sha256,
+	    detail);
+	vault_set_state(v, j, JOB_APPROVED, NULL);
+}
+
+/* The release as it goes to the sender: sealed to the recipients who ask
+ * for it, else as it is. */
+static int
+outgoing(struct vault *v, const struct config_dataset *ds, struct job *j,
+    uint8_t **out, size_t *len, int *cms, char *why, size_t whycap)
+{
+	X509 *certs[CONFIG_DATASETS_MAX];
+	const struct config_recipient *rc;
+	struct seal_reader *rd;
+	uint8_t *plain;
+	size_t i, got, nc = 0;
+	int e, need = 0;
+
+	*cms = 0;
+	for (i = 0; i < ds->nrecipients; i++)
+		if ((rc = site_find_recipient(v->site, ds->recipients[i])) !=
+		    NULL) {
+			need |= rc->envelope;
+			certs[nc++] = v->recip_certs[rc - v->site->recipients];
+		}
+	if ((e = seal_reader_open(&v->master, v->releases_fd, j->id, &rd)) != 0)
+		return e;
+	if ((plain = malloc(j->out_size + 1)) == NULL) {
+		seal_reader_free(rd);
+		return SK_ENOMEM;
+	}
+	e = seal_reader_read(rd, plain, j->out_size, &got);
+	seal_reader_free(rd);
+	if (e != 0 || got != j->out_size) {
+		free(plain);
+		return e ? e : SK_ETRUNCATED;
+	}
+	if (!need) {
+		*out = plain;
+		*len = got;
+		return 0;
+	}
+	for (i = 0; i < nc; i++)
+		if (certs[i] == NULL) {
+			snprintf(why, whycap, "a recipient takes only envelopes, "
+			    "so every recipient of the dataset needs a "
+			    "certificate");
+			sk_wipe(plain, got);
+			free(plain);
+			return SK_ECONFIG;
+		}
+	e = envelope_seal(plain, got, certs, nc, out, len, why, whycap);
+	sk_wipe(plain, got);
+	free(plain);
+	*cms = e == 0;
+	return e;
+}
+
+int
+vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
+{
+	const struct config_dataset *ds = site_find_dataset(v->site,
+	    j->dataset);
+	char target[128], extra[6144], recips[CONFIG_DATASETS_MAX * 66];
+	char digest64[48], sha[65];
+	uint8_t *body = NULL, d[32];
+	unsigned dl = 0;
+	struct hc_conn c;
+	size_t len, i, o = 0;
+	int e, cms;
+
+	if (ds == NULL || ds->nrecipients == 0) {
+		snprintf(why, whycap, "the dataset names no recipients");
+		return SK_ECONFIG;
+	}
+	if ((e = outgoing(v, ds, j, &body, &len, &cms, why, whycap)) != 0)
+		return e;
+	EVP_Digest(body, len, d, &dl, EVP_sha256(), NULL);
+	sk_base64_encode(d, 32, digest64);
+	sk_hex(d, 32, sha);
+	for (i = 0; i < ds->nrecipients; i++)
+		o += (size_t)snprintf(recips + o, sizeof(recips) - o, "%s%s",
+		    i ? "," : "", ds->recipients[i]);
+	snprintf(extra, sizeof(extra), "Content-Digest: sha-256=:%s:\r\n"
+	    "Sekisho-Dataset: %s\r\nSekisho-Recipients: %s\r\n"
+	    "Sekisho-Expires: %" PRId64 "\r\nSekisho-Max-Downloads: %u\r\n"
+	    "Sekisho-Filename: %s-%.16s.csv%s\r\n", digest64, ds->id, recips,
+	    j->expires, ds->max_downloads, ds->id, j->id, cms ? ".cms" : "");
+	snprintf(target, sizeof(target), "/v1/releases/%s", j->id);
+	log_info("release %s: publishing %zu bytes", j->id, len);
+	if ((e = vault_connect(v, &v->site->sender, &c, why, whycap)) != 0)
+		goto out;
+	if ((e = hc_request(&c, "PUT", target, extra, (int64_t)len)) != 0 ||
+	    (e = hc_send(&c, body, len)) != 0 || (e = hc_response(&c)) != 0)
+		snprintf(why, whycap, "sender: no answer (%s)", sk_strerror(e));
+	else if (c.status != 201 && c.status != 200) {
+		snprintf(why, whycap, "sender answered %d", c.status);
+		e = c.status == 409 ? SK_EEXIST : SK_EFORMAT;
+	}
+	hc_close(&c);
+	if (e == 0) {
+		j->published = (int64_t)time(NULL);
+		vault_audit(v, "release.published", j->id, 1, len, sha, cms ?
+		    "sealed to the recipients' certificates" : NULL);
+	}
+out:
+	if (body != NULL) {
+		sk_wipe(body, len);
+		free(body);
+	}
+	return e;
+}
+
+int
+vault_withdraw_at_sender(struct vault *v, struct job *j, char *why, size_t whycap)
+{
+	char target[128];
+	struct hc_conn c;
+	int e;
+
+	snprintf(target, sizeof(target), "/v1/releases/%s", j->id);
+	if ((e = vault_connect(v, &v->site->sender, &c, why, whycap)) != 0)
+		return e;
+	if ((e = hc_request(&c, "DELETE", target, NULL, -1)) == 0 &&
+	    (e = hc_response(&c)) == 0 && c.status != 200 && c.status != 410 &&
+	    c.status != 404) {
+		snprintf(why, whycap, "sender answered %d", c.status);
+		e = SK_EFORMAT;
+	} else if (e != 0)
+		snprintf(why, whycap, "sender: no answer (%s)", sk_strerror(e));
+	hc_close(&c);
+	return e;
+}
+
+/* The sender is down or refuses: try later, with backoff, and say so. */
+void
+vault_sender_trouble(struct vault *v, const char *id, const char *why)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	v->send_backoff = v->send_backoff == 0 ? 2 :
+	    v->send_backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+	    v->send_backoff * 2;
+	v->next_send = now + v->send_backoff;
+	log_warnx("release %s: %s; retrying in %u s", id, why,
+	    v->send_backoff);
+}

@@ -1,0 +1,313 @@
+/*
+ * pull.c: taking uploads from the receiver (R05, R11). The vault opens
+ * every connection: it lists what is pending, fetches each upload into a
+ * sealed source while hashing, checks it against its receipt, records the
+ * job and only then acknowledges it. A thread keeps a long-poll open
+ * (GET /v1/pending?wait=N) and wakes the loop the moment an upload is
+ * stored.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "approve.h"
+#include "daemon.h"
+#include "engine.h"
+#include "envelope.h"
+#include "hclient.h"
+#include "jsonr.h"
+#include "log.h"
+#include "policy.h"
+#include "proc.h"
+#include "sk.h"
+#include "tls.h"
+#include "util.h"
+#include "vaultd.h"
+
+/* ---- taking uploads from the receiver ---- */
+
+/* Fetches one upload into sources/ID, checking it against its receipt. */
+static int
+fetch(struct vault *v, const char *id, uint64_t size, const char *sha,
+    const char *receipt, char *why, size_t whycap)
+{
+	struct seal_writer *w = NULL;
+	struct seal_disposal dd;
+	struct hc_conn c;
+	EVP_MD_CTX *md = NULL;
+	uint8_t *buf = NULL, d[32];
+	char target[128], tmp[JOB_ID_MAX + 8], hex[65];
+	uint64_t done = 0;
+	unsigned dl = 0;
+	size_t got;
+	int e;
+
+	log_info("upload %s: fetching %" PRIu64 " bytes", id, size);
+	if ((e = vault_connect(v, &v->site->receiver, &c, why, whycap)) != 0)
+		return e;
+	snprintf(target, sizeof(target), "/v1/pending/%s", id);
+	snprintf(tmp, sizeof(tmp), "src.%s", id);
+	if ((e = hc_request(&c, "GET", target, NULL, -1)) != 0 ||
+	    (e = hc_response(&c)) != 0) {
+		snprintf(why, whycap, "receiver: no answer (%s)", sk_strerror(e));
+		goto out;
+	}
+	if (c.status != 200 || c.length != size) {
+		snprintf(why, whycap, "receiver answered %d with %" PRIu64
+		    " bytes for a %" PRIu64 "-byte upload", c.status, c.length,
+		    size);
+		e = SK_EFORMAT;
+		goto out;
+	}
+	if ((buf = malloc(IO_BUF)) == NULL || (md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    (e = seal_writer_open(&v->master, v->tmp_fd, tmp, 0, &w)) != 0) {
+		snprintf(why, whycap, "cannot start storing");
+		e = e ? e : SK_ENOMEM;
+		goto out;
+	}
+	while (done < size) {
+		if ((e = hc_read(&c, buf, IO_BUF, &got)) != 0 || got == 0) {
+			snprintf(why, whycap, "the transfer broke at byte %"
+			    PRIu64, done);
+			e = e ? e : SK_ETRUNCATED;
+			goto out;
+		}
+		if (EVP_DigestUpdate(md, buf, got) != 1 ||
+		    (e = seal_writer_write(w, buf, got)) != 0) {
+			snprintf(why, whycap, "cannot store: %s",
+			    sk_strerror(e ? e : SK_ECRYPTO));
+			e = e ? e : SK_ECRYPTO;
+			goto out;
+		}
+		done += got;
+	}
+	EVP_DigestFinal_ex(md, d, &dl);
+	sk_hex(d, 32, hex);
+	if (strcmp(hex, sha) != 0) {
+		snprintf(why, whycap, "the SHA-256 differs from the receipt's");
+		e = SK_EAUTH;
+		goto out;
+	}
+	if ((e = seal_writer_finish(w, receipt, strlen(receipt))) != 0)
+		goto out;
+	/* A copy left by a crash before the job was recorded goes first. */
+	if (faccessat(v->sources_fd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		seal_dispose(v->sources_fd, id, &dd);
+	e = seal_writer_commit(w, v->tmp_fd, v->sources_fd, id);
+	if (e != 0)
+		snprintf(why, whycap, "cannot commit: %s", sk_strerror(e));
+out:
+	if (buf != NULL)
+		sk_wipe(buf, IO_BUF);
+	free(buf);
+	EVP_MD_CTX_free(md);
+	seal_writer_free(w);
+	hc_close(&c);
+	return e;
+}
+
+static int
+acknowledge(struct vault *v, const char *id, const char *sha, char *why,
+    size_t whycap)
+{
+	char target[128], extra[128];
+	struct hc_conn c;
+	int e;
+
+	if ((e = vault_connect(v, &v->site->receiver, &c, why, whycap)) != 0)
+		return e;
+	snprintf(target, sizeof(target), "/v1/pending/%s", id);
+	snprintf(extra, sizeof(extra), "Sekisho-Sha256: %s\r\n", sha);
+	if ((e = hc_request(&c, "DELETE", target, extra, -1)) == 0 &&
+	    (e = hc_response(&c)) == 0 && c.status != 200) {
+		snprintf(why, whycap, "receiver answered %d", c.status);
+		e = SK_EFORMAT;
+	} else if (e != 0)
+		snprintf(why, whycap, "receiver: no answer (%s)", sk_strerror(e));
+	hc_close(&c);
+	return e;
+}
+
+/* One receipt of the listing: take it (or acknowledge it again). */
+static void
+take(struct vault *v, struct jsonr item)
+{
+	char id[JOB_ID_MAX], muni[CONFIG_ID_MAX], ds[CONFIG_ID_MAX];
+	char sha[65], why[256], receipt[SEAL_META_MAX];
+	struct job j;
+	uint64_t size;
+
+	if (jsonr_get_string(item, "id", id, sizeof(id)) != 0 ||
+	    !job_id_valid(id) ||
+	    jsonr_get_string(item, "municipality", muni, sizeof(muni)) != 0 ||
+	    jsonr_get_string(item, "dataset", ds, sizeof(ds)) != 0 ||
+	    jsonr_get_string(item, "sha256", sha, sizeof(sha)) != 0 ||
+	    strlen(sha) != 64 || jsonr_get_u64(item, "size", &size) != 0 ||
+	    item.n >= sizeof(receipt)) {
+		log_warnx("receiver: a malformed receipt in the listing; "
+		    "skipped");
+		return;
+	}
+	if (!job_exists(v->jobs_fd, id)) {
+		if (fetch(v, id, size, sha, (memcpy(receipt, item.p, item.n),
+		    receipt[item.n] = '\0', receipt), why, sizeof(why)) != 0) {
+			log_warnx("upload %s: not taken: %s; trying again later",
+			    id, why);
+			vault_audit(v, "fetch.failed", id, 1, size, sha, why);
+			return;
+		}
+		memset(&j, 0, sizeof(j));
+		snprintf(j.id, sizeof(j.id), "%s", id);
+		snprintf(j.municipality, sizeof(j.municipality), "%s", muni);
+		snprintf(j.dataset, sizeof(j.dataset), "%s", ds);
+		snprintf(j.sha256, sizeof(j.sha256), "%s", sha);
+		j.size = size;
+		j.received = (int64_t)time(NULL);
+		j.state = JOB_RECEIVED;
+		if (vault_save(v, &j) != 0)
+			return;		/* not acknowledged: taken again */
+		vault_audit(v, "job.received", id, 1, size, sha, ds);
+		log_info("upload %s (%s, %s, %" PRIu64 " bytes): taken", id,
+		    muni, ds, size);
+	}
+	if (acknowledge(v, id, sha, why, sizeof(why)) != 0) {
+		log_warnx("upload %s: not acknowledged yet: %s", id, why);
+		return;
+	}
+	vault_audit(v, "upload.acknowledged", id, 1, size, sha, NULL);
+}
+
+int
+vault_poll_receiver(struct vault *v, char *why, size_t whycap)
+{
+	struct jsonr doc, list, item;
+	struct hc_conn c;
+	char *body = NULL;
+	size_t len, pos = 0;
+	int e;
+
+	if ((e = vault_connect(v, &v->site->receiver, &c, why, whycap)) != 0)
+		return e;
+	if ((e = hc_request(&c, "GET", "/v1/pending", NULL, -1)) != 0 ||
+	    (e = hc_response(&c)) != 0 || c.status != 200 ||
+	    (e = hc_read_all(&c, LIST_MAX, &body, &len)) != 0) {
+		snprintf(why, whycap, "listing failed (%s, status %d)",
+		    sk_strerror(e ? e : SK_EFORMAT), c.status);
+		hc_close(&c);
+		return e ? e : SK_EFORMAT;
+	}
+	hc_close(&c);
+	doc.p = body;
+	doc.n = len;
+	if (jsonr_valid(body, len) != 0 ||
+	    jsonr_member(doc, "pending", &list) != 0) {
+		snprintf(why, whycap, "the listing is not the expected JSON");
+		free(body);
+		return SK_EFORMAT;
+	}
+	while (!v->stop && jsonr_next(list, &pos, &item) == 0)
+		take(v, item);
+	free(body);
+	return 0;
+}
+
+/* Sleeps s seconds, or less if the vault stops. */
+void
+vault_pause(struct vault *v, unsigned s)
+{
+	unsigned i;
+
+	for (i = 0; i < s * 10 && !v->stop; i++)
+		usleep(100000);
+}
+
+/*
+ * The long-poll (GET /v1/pending?wait=N): the receiver answers the moment
+ * an upload is durable, and this thread wakes the loop, which takes it at
+ * once instead of at its next poll. The periodic poll stays: it is what
+ * takes uploads when this cannot (an older receiver answers 404 here).
+ */
+static void *
+waiter(void *arg)
+{
+	struct vault *v = arg;
+	char why[256], target[40], *body;
+	unsigned backoff = 1;
+	struct hc_conn c;
+	size_t len;
+	int e;
+
+	snprintf(target, sizeof(target), "/v1/pending?wait=%d", LONGPOLL_S);
+	while (!v->stop) {
+		body = NULL;
+		if ((e = vault_connect(v, &v->site->receiver, &c, why,
+		    sizeof(why))) == 0) {
+			atomic_store(&v->waiter_fd, c.fd);
+			if (v->stop)
+				shutdown(c.fd, SHUT_RDWR);
+			if ((e = hc_request(&c, "GET", target, NULL, -1)) == 0 &&
+			    (e = hc_response(&c)) == 0)
+				e = c.status == 200 ? hc_read_all(&c, LIST_MAX,
+				    &body, &len) : SK_EFORMAT;
+			atomic_store(&v->waiter_fd, -1);
+			hc_close(&c);
+		}
+		if (e != 0) {
+			vault_pause(v, backoff);
+			backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+			    backoff * 2;
+		} else if (strstr(body, "\"pending\":[]") == NULL) {
+			backoff = 1;
+			if (write(v->wake[1], "u", 1) < 0 && errno != EAGAIN)
+				log_warnx("cannot wake the loop: %s",
+				    strerror(errno));
+			vault_pause(v, 1);	/* the loop takes them */
+		} else
+			backoff = 1;
+		free(body);
+	}
+	return NULL;
+}
+
+void
+vault_waiter_start(struct vault *v)
+{
+	v->waiter_fd = -1;
+	if (pipe2(v->wake, O_CLOEXEC | O_NONBLOCK) != 0 ||
+	    pthread_create(&v->waiter, NULL, waiter, v) != 0) {
+		log_warnx("no long-poll (%s): uploads are taken at the next "
+		    "poll", strerror(errno));
+		return;
+	}
+	v->waiting = 1;
+}
+
+void
+vault_waiter_stop(struct vault *v)
+{
+	int fd;
+
+	if (!v->waiting)
+		return;
+	if ((fd = atomic_load(&v->waiter_fd)) != -1)
+		shutdown(fd, SHUT_RDWR);
+	pthread_join(v->waiter, NULL);
+	close(v->wake[0]);
+	close(v->wake[1]);
+	v->waiting = 0;
+}

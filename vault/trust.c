@@ -1,0 +1,195 @@
+/*
+ * trust.c: what main loads as root before its sandbox: every dataset's
+ * policy, the operators' public keys, the recipients' certificates, the
+ * municipalities' CA and CRL (also as bytes, for the engines) and the
+ * envelope pair.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "approve.h"
+#include "daemon.h"
+#include "engine.h"
+#include "envelope.h"
+#include "hclient.h"
+#include "jsonr.h"
+#include "log.h"
+#include "policy.h"
+#include "proc.h"
+#include "sk.h"
+#include "tls.h"
+#include "util.h"
+#include "vaultd.h"
+
+/* A whole file into memory (at most ENGINE_PEM_MAX); secret: a key. */
+static int
+read_file(const char *path, int secret, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, e = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (secret ? util_open_secret(path, &fd) != 0 :
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return SK_ESYS;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
+	    st.st_size > ENGINE_PEM_MAX ||
+	    (*out = malloc((size_t)st.st_size)) == NULL)
+		e = SK_ETOOBIG;
+	else if ((n = read(fd, *out, (size_t)st.st_size)) != st.st_size)
+		e = SK_ESYS;
+	close(fd);
+	if (e != 0) {
+		if (*out != NULL)
+			sk_wipe(*out, (size_t)st.st_size);
+		free(*out);
+		*out = NULL;
+		return e;
+	}
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+/*
+ * The envelope pair: what municipalities encrypt to, kept apart from the
+ * TLS pair (a TLS key can then be renewed, or lost, on its own). Needed
+ * when a dataset takes envelopes; checked here to match, so that a wrong
+ * key is a start-up error, not a rejected upload.
+ */
+static void
+load_envelope_pair(struct vault *v)
+{
+	X509 *x;
+	EVP_PKEY *k;
+	size_t i;
+
+	for (i = 0; i < v->site->ndatasets; i++)
+		if (v->site->datasets[i].envelope)
+			break;
+	if (i == v->site->ndatasets)
+		return;
+	if (v->local.envelope_key[0] == '\0')
+		fatalx("%s: dataset %s takes envelopes (envelope = true), so "
+		    "this file needs envelope: { certificate = ...; key = ...; "
+		    "}, a pair of its own apart from the TLS key (sekisho-pki "
+		    "host vault makes it)", v->local.file,
+		    v->site->datasets[i].id);
+	if (read_file(v->local.envelope_certificate, 0, &v->env_cert,
+	    &v->env_certlen) != 0)
+		fatalx("%s: cannot read the envelope certificate %s",
+		    v->local.file, v->local.envelope_certificate);
+	if (read_file(v->local.envelope_key, 1, &v->env_key,
+	    &v->env_keylen) != 0)
+		fatalx("%s: cannot read the envelope key %s (it must be a "
+		    "file of its owner alone)", v->local.file,
+		    v->local.envelope_key);
+	if (envelope_pair_pem(v->env_cert, v->env_certlen, v->env_key,
+	    v->env_keylen, &x, &k) != 0)
+		fatalx("%s: the envelope key %s does not load or does not "
+		    "match its certificate %s", v->local.file,
+		    v->local.envelope_key, v->local.envelope_certificate);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+void
+vault_load_trust(struct vault *v)
+{
+	const struct config_listener *muni = &v->site->receiver.external;
+	char why[512];
+	size_t i;
+
+	if (approval_keys_load(v->site, &v->op_keys, why, sizeof(why)) != 0)
+		fatalx("%s", why);
+	if ((v->recip_certs = calloc(v->site->nrecipients + 1,
+	    sizeof(*v->recip_certs))) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < v->site->nrecipients; i++)
+		if (v->site->recipients[i].certificate[0] != '\0' &&
+		    (v->recip_certs[i] = envelope_read_cert(
+		    v->site->recipients[i].certificate, why, sizeof(why))) ==
+		    NULL)
+			fatalx("recipient %s: %s", v->site->recipients[i].id, why);
+	if ((v->muni_store = envelope_muni_store(muni->ca_file,
+	    muni->crl_file)) == NULL)
+		fatalx("cannot load the municipalities' CA %s or its CRL",
+		    muni->ca_file);
+	if (read_file(muni->ca_file, 0, &v->muni_ca, &v->muni_calen) != 0 ||
+	    (muni->crl_file[0] != '\0' && read_file(muni->crl_file, 0,
+	    &v->muni_crl, &v->muni_crllen) != 0))
+		fatalx("cannot read the municipalities' CA %s or its CRL",
+		    muni->ca_file);
+	load_envelope_pair(v);
+}
+
+void
+vault_free_trust(struct vault *v)
+{
+	size_t i;
+
+	approval_keys_free(v->op_keys, v->site->noperators);
+	for (i = 0; v->recip_certs != NULL && i < v->site->nrecipients; i++)
+		X509_free(v->recip_certs[i]);
+	free(v->recip_certs);
+	X509_STORE_free(v->muni_store);
+	if (v->env_key != NULL)
+		sk_wipe(v->env_key, v->env_keylen);
+	free(v->env_key);
+	free(v->env_cert);
+	free(v->muni_ca);
+	free(v->muni_crl);
+	v->env_key = v->env_cert = v->muni_ca = v->muni_crl = NULL;
+	v->op_keys = NULL;
+	v->recip_certs = NULL;
+	v->muni_store = NULL;
+}
+
+void
+vault_load_policies(struct vault *v)
+{
+	struct config_error err;
+	size_t i;
+
+	if ((v->policies = calloc(v->site->ndatasets + 1,
+	    sizeof(*v->policies))) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < v->site->ndatasets; i++) {
+		if (v->site->datasets[i].policy[0] == '\0')
+			continue;
+		memset(&err, 0, sizeof(err));
+		if (policy_load(v->site->datasets[i].policy, &v->policies[i],
+		    &err) != 0)
+			fatalx("%s:%d: %s", err.file, err.line, err.message);
+		log_info("dataset %s: policy %s, digest %s",
+		    v->site->datasets[i].id, v->site->datasets[i].policy,
+		    v->policies[i]->digest);
+	}
+}
+
+void
+vault_free_policies(struct vault *v)
+{
+	size_t i;
+
+	for (i = 0; v->policies != NULL && i < v->site->ndatasets; i++)
+		policy_free(v->policies[i]);
+	free(v->policies);
+	v->policies = NULL;
+}
