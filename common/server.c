@@ -697,3 +697,87 @@ srv_run(struct srv_listener *ls, size_t n, int watch_fd,
 		}
 	}
 }
+
+/* ---- dispatch ---- */
+
+static const char *
+method_name(enum http_method m)
+{
+	switch (m) {
+	case HTTP_GET:
+		return "GET";
+	case HTTP_HEAD:
+		return "HEAD";
+	case HTTP_PUT:
+		return "PUT";
+	case HTTP_POST:
+		return "POST";
+	case HTTP_DELETE:
+		return "DELETE";
+	case HTTP_OTHER:
+		break;
+	}
+	return "?";
+}
+
+/* Does the path pattern match these segments? */
+static int
+route_matches(const char *pattern, char segs[][256], size_t nsegs)
+{
+	const char *p = pattern, *end;
+	size_t i = 0, len;
+
+	while (*p == '/') {
+		p++;
+		if ((end = strchr(p, '/')) == NULL)
+			end = p + strlen(p);
+		len = (size_t)(end - p);
+		if (i == nsegs)
+			return 0;
+		if (!(len >= 2 && p[0] == '{' && p[len - 1] == '}') &&
+		    (strlen(segs[i]) != len || memcmp(segs[i], p, len) != 0))
+			return 0;
+		i++;
+		p = end;
+	}
+	return i == nsegs;
+}
+
+void
+srv_dispatch(struct srv_conn *c, const struct srv_route *routes, size_t n,
+    const char *event)
+{
+	char segs[SRV_SEGS][256], list[512], allow[96];
+	size_t nsegs = 0, i, o = 0, a = 0;
+	int r, path_known = 0;
+
+	r = http_split_path(c->req.target, segs, SRV_SEGS, &nsegs);
+	for (i = 0; r == 0 && i < n; i++) {
+		if (!route_matches(routes[i].path, segs, nsegs))
+			continue;
+		if (routes[i].method == c->req.method) {
+			routes[i].handle(c, segs, nsegs);
+			return;
+		}
+		path_known = 1;
+		a += (size_t)snprintf(allow + a, sizeof(allow) - a, "%s%s",
+		    a ? ", " : "Allow: ", method_name(routes[i].method));
+		if (a >= sizeof(allow))
+			a = sizeof(allow) - 1;
+	}
+	for (i = 0; i < n && o < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s %s",
+		    i ? ", " : "the endpoints are ",
+		    method_name(routes[i].method), routes[i].path);
+	if (r == SK_EFORMAT || r == SK_ETOOBIG) {
+		srv_error(c, 400, event, r == SK_ETOOBIG ? "a path segment is "
+		    "longer than 255 bytes" : "malformed path", NULL);
+		return;
+	}
+	if (path_known && a + 3 <= sizeof(allow)) {
+		memcpy(allow + a, "\r\n", 3);
+		srv_error(c, 405, event, list, allow);
+		return;
+	}
+	srv_error(c, path_known ? 405 : 404, event, list, NULL);
+}

@@ -108,6 +108,25 @@ int srv_require_host(struct srv_conn *c, const char *identity,
  * refused (400) before a byte of it is read. 0, or -1 when answered. */
 int srv_read_request(struct srv_conn *c, int no_body);
 
+/*
+ * HTTP dispatch by a table: a method, a path whose "{name}" parts match
+ * one segment each, and the handler, which gets the path's segments
+ * (decoded, at most SRV_SEGS of 255 bytes). A path that no route has is
+ * 404; one that a route has for another method, 405 with Allow; a
+ * malformed path, 400. Each refusal lists the endpoints and is recorded as
+ * event.
+ */
+#define SRV_SEGS 6
+
+struct srv_route {
+	enum http_method method;
+	const char *path;
+	void (*handle)(struct srv_conn *c, char segs[][256], size_t nsegs);
+};
+
+void srv_dispatch(struct srv_conn *c, const struct srv_route *routes,
+    size_t n, const char *event);
+
 /* Sends a reply with a body (once per connection). */
 void srv_respond(struct srv_conn *c, int status, const char *content_type,
     const char *body, size_t len, const char *extra_headers);

@@ -226,35 +226,57 @@ handover_authorize(struct srv_conn *c)
 	    RCV(c)->site->vault.address, "vault");
 }
 
+static void
+route_list(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	(void)segs;
+	(void)nsegs;
+	list_pending(c, 0);
+}
+
+/* An id that is not the receiver's own is no object: 404. */
+static int
+known_id(struct srv_conn *c, const char *id)
+{
+	if (id_valid(id))
+		return 1;
+	srv_error(c, 404, "request.refused", "no such pending upload", NULL);
+	return 0;
+}
+
+static void
+route_fetch(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	(void)nsegs;
+	if (known_id(c, segs[2]))
+		fetch(c, segs[2]);
+}
+
+static void
+route_ack(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	(void)nsegs;
+	if (known_id(c, segs[2]))
+		acknowledge(c, segs[2]);
+}
+
 void
 handover_serve(struct srv_conn *c)
 {
-	char segs[4][256];
-	size_t nsegs;
+	static const struct srv_route routes[] = {
+		{ HTTP_GET, "/v1/pending", route_list },
+		{ HTTP_GET, "/v1/pending/{id}", route_fetch },
+		{ HTTP_HEAD, "/v1/pending/{id}", route_fetch },
+		{ HTTP_DELETE, "/v1/pending/{id}", route_ack },
+	};
 	unsigned wait;
 
 	if (srv_audit_ok(c) != 0 || srv_read_request(c, 1) != 0)
 		return;
+	/* The long-poll is the listing with a query: the only one. */
 	if (c->req.method == HTTP_GET && (wait = wait_of(c->req.target)) > 0) {
 		list_pending(c, wait);
 		return;
 	}
-	if (http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs),
-	    &nsegs) != 0 || nsegs < 2 || nsegs > 3 ||
-	    strcmp(segs[0], "v1") != 0 || strcmp(segs[1], "pending") != 0 ||
-	    (nsegs == 3 && !id_valid(segs[2]))) {
-		srv_error(c, 404, "request.refused", "the endpoints are "
-		    "/v1/pending and /v1/pending/{id}", NULL);
-		return;
-	}
-	if (nsegs == 2 && c->req.method == HTTP_GET)
-		list_pending(c, 0);
-	else if (nsegs == 3 && (c->req.method == HTTP_GET ||
-	    c->req.method == HTTP_HEAD))
-		fetch(c, segs[2]);
-	else if (nsegs == 3 && c->req.method == HTTP_DELETE)
-		acknowledge(c, segs[2]);
-	else
-		srv_error(c, 405, "request.refused", "GET /v1/pending, GET, "
-		    "HEAD or DELETE /v1/pending/{id}", NULL);
+	srv_dispatch(c, routes, SK_ARRAY_LEN(routes), "request.refused");
 }

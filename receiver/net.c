@@ -94,31 +94,13 @@ conn_authorize(struct srv_conn *c)
 static void
 conn_dispatch(struct srv_conn *c)
 {
-	char segs[6][256];
-	size_t nsegs;
-	int r;
+	static const struct srv_route routes[] = {
+		{ HTTP_PUT, "/v1/uploads/{dataset}/{filename}", upload_handle },
+	};
 
 	if (srv_audit_ok(c) != 0 || srv_read_request(c, 0) != 0)
 		return;
-	r = http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs), &nsegs);
-	if (r == 0 && nsegs == 4 && strcmp(segs[0], "v1") == 0 &&
-	    strcmp(segs[1], "uploads") == 0) {
-		if (c->req.method != HTTP_PUT) {
-			srv_error(c, 405, "request.refused",
-			    "only PUT is allowed on /v1/uploads/", NULL);
-			return;
-		}
-		upload_handle(c, segs, nsegs);
-		return;
-	}
-	if (r == SK_EFORMAT || r == SK_ETOOBIG) {
-		srv_error(c, 400, "request.refused", r == SK_ETOOBIG ?
-		    "a path segment is longer than 255 bytes" :
-		    "malformed path", NULL);
-		return;
-	}
-	srv_error(c, 405, "request.refused",
-	    "the only endpoint is PUT /v1/uploads/{dataset}/{filename}", NULL);
+	srv_dispatch(c, routes, SK_ARRAY_LEN(routes), "request.refused");
 }
 
 static void

@@ -219,36 +219,33 @@ out:
 	seal_reader_free(h.rd);
 }
 
+static void
+route_list(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	(void)segs;
+	(void)nsegs;
+	list_releases(c, c->peer_cfg);	/* download_authorize found it */
+}
+
+static void
+route_get(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	(void)nsegs;
+	get_release(c, c->peer_cfg, segs[2]);
+}
+
 void
 download_serve(struct srv_conn *c)
 {
-	const struct config_recipient *rc;
-	char segs[4][256];
-	size_t nsegs;
-	int r;
+	static const struct srv_route routes[] = {
+		{ HTTP_GET, "/v1/releases", route_list },
+		{ HTTP_HEAD, "/v1/releases", route_list },
+		{ HTTP_GET, "/v1/releases/{id}", route_get },
+		{ HTTP_HEAD, "/v1/releases/{id}", route_get },
+	};
 
 	/* R03: nothing comes in here, not even a request body. */
-	rc = c->peer_cfg;	/* download_authorize found it */
 	if (srv_audit_ok(c) != 0 || srv_read_request(c, 1) != 0)
 		return;
-	r = http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs), &nsegs);
-	if (r != 0) {
-		srv_error(c, 400, "request.refused", "malformed path", NULL);
-		return;
-	}
-	if (nsegs < 2 || nsegs > 3 || strcmp(segs[0], "v1") != 0 ||
-	    strcmp(segs[1], "releases") != 0) {
-		srv_error(c, 404, "request.refused", "the endpoints are "
-		    "/v1/releases and /v1/releases/{id}", NULL);
-		return;
-	}
-	if (c->req.method != HTTP_GET && c->req.method != HTTP_HEAD) {
-		srv_error(c, 405, "request.refused", "only GET and HEAD are "
-		    "allowed here", "Allow: GET, HEAD\r\n");
-		return;
-	}
-	if (nsegs == 2)
-		list_releases(c, rc);
-	else
-		get_release(c, rc, segs[2]);
+	srv_dispatch(c, routes, SK_ARRAY_LEN(routes), "request.refused");
 }

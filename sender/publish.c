@@ -412,28 +412,38 @@ publish_authorize(struct srv_conn *c)
 	    s->site->vault.sender_address, "vault");
 }
 
+static void
+route_list(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	(void)segs;
+	(void)nsegs;
+	list_all(c);
+}
+
+static void
+route_publish(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	(void)nsegs;
+	publish(c, segs[2]);
+}
+
+static void
+route_withdraw(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	(void)nsegs;
+	withdraw(c, segs[2]);
+}
+
 void
 publish_serve(struct srv_conn *c)
 {
-	char segs[4][256];
-	size_t nsegs;
+	static const struct srv_route routes[] = {
+		{ HTTP_GET, "/v1/releases", route_list },
+		{ HTTP_PUT, "/v1/releases/{id}", route_publish },
+		{ HTTP_DELETE, "/v1/releases/{id}", route_withdraw },
+	};
 
 	if (srv_audit_ok(c) != 0 || srv_read_request(c, 0) != 0)
 		return;
-	if (http_split_path(c->req.target, segs, SK_ARRAY_LEN(segs),
-	    &nsegs) != 0 || nsegs < 2 || nsegs > 3 ||
-	    strcmp(segs[0], "v1") != 0 || strcmp(segs[1], "releases") != 0) {
-		srv_error(c, 404, "request.refused", "the endpoints are "
-		    "/v1/releases and /v1/releases/{id}", NULL);
-		return;
-	}
-	if (nsegs == 2 && c->req.method == HTTP_GET)
-		list_all(c);
-	else if (nsegs == 3 && c->req.method == HTTP_PUT)
-		publish(c, segs[2]);
-	else if (nsegs == 3 && c->req.method == HTTP_DELETE)
-		withdraw(c, segs[2]);
-	else
-		srv_error(c, 405, "request.refused", "GET /v1/releases, PUT or "
-		    "DELETE /v1/releases/{id}", NULL);
+	srv_dispatch(c, routes, SK_ARRAY_LEN(routes), "request.refused");
 }

@@ -64,7 +64,7 @@ test_something_pending_is_answered_without_waiting() {
 test_a_wait_out_of_range_or_malformed_is_refused() {
 	local w
 	for w in 0 61 1x "" 99999999999; do
-		[ "$(vault -o /dev/null -w '%{http_code}' "$VURL?wait=$w")" = 404 ] ||
+		[ "$(vault -o /dev/null -w '%{http_code}' "$VURL?wait=$w")" = 400 ] ||
 			{ echo "wait=$w not refused" >&2; return 1; }
 	done
 }

@@ -143,7 +143,9 @@ test_unknown_dataset_404() {
 	[ "$(upload 131156 no-such-dataset a.csv "$T/a.csv")" = 404 ]
 }
 
-test_methods_and_paths_405() {
+# Another method on the upload path is 405 (Allow: PUT); a path that is no
+# endpoint at all is 404.
+test_methods_405_and_unknown_paths_404() {
 	local c1 c2 c3
 	c1=$(curl_as 131156 -o /dev/null -w '%{http_code}' \
 		"$URL/v1/uploads/health-checkup/a.csv" 2>/dev/null)
@@ -151,7 +153,7 @@ test_methods_and_paths_405() {
 		"$URL/v1/uploads/health-checkup/a.csv" 2>/dev/null)
 	c3=$(curl_as 131156 -o /dev/null -w '%{http_code}' -T "$T/a.csv" \
 		"$URL/v1/other/health-checkup/a.csv" 2>/dev/null)
-	[ "$c1" = 405 ] && [ "$c2" = 405 ] && [ "$c3" = 405 ]
+	[ "$c1" = 405 ] && [ "$c2" = 405 ] && [ "$c3" = 404 ]
 }
 
 test_r56_bad_filenames_400() {
