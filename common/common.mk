@@ -11,6 +11,7 @@ COMMON_SRCS := \
 	common/log.c \
 	common/netaddr.c \
 	common/proc.c \
+	common/proto.c \
 	common/sandbox.c \
 	common/seal.c \
 	common/server.c \

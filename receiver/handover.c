@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proto.h"
 #include "receiver.h"
 #include "seal.h"
 #include "sk.h"
@@ -39,7 +40,6 @@ id_valid(const char *id)
 	return sk_hexid_valid(id, 64);
 }
 
-#define WAIT_MAX_S 60
 #define WAIT_STEP_MS 20		/* how often a long-poll asks the store */
 
 /* The listing's JSON (malloc'd), or NULL with the error answered. */
@@ -111,19 +111,19 @@ list_pending(struct srv_conn *c, unsigned wait_s)
 	free(json);
 }
 
-/* "/v1/pending?wait=N": N in seconds, 1 to WAIT_MAX_S; else 0. */
+/* "/v1/pending?wait=N": N in seconds, 1 to PROTO_WAIT_MAX; else 0. */
 static unsigned
 wait_of(const char *target)
 {
-	static const char prefix[] = "/v1/pending?wait=";
+	static const char prefix[] = PROTO_PENDING "?wait=";
 	const char *p = target + sizeof(prefix) - 1;
 	unsigned n = 0;
 
 	if (strncmp(target, prefix, sizeof(prefix) - 1) != 0)
 		return 0;
-	while (*p >= '0' && *p <= '9' && n <= WAIT_MAX_S)
+	while (*p >= '0' && *p <= '9' && n <= PROTO_WAIT_MAX)
 		n = n * 10 + (unsigned)(*p++ - '0');
-	return *p == '\0' && n >= 1 && n <= WAIT_MAX_S ? n : 0;
+	return *p == '\0' && n >= 1 && n <= PROTO_WAIT_MAX ? n : 0;
 }
 
 /* The store's descriptor and key for one pending upload, as a reader. */
@@ -198,7 +198,7 @@ acknowledge(struct srv_conn *c, const char *id)
 	struct proc_reply rep;
 	uint32_t status;
 
-	if (http_header(&c->req, "Sekisho-Sha256", theirs, sizeof(theirs)) != 0
+	if (http_header(&c->req, PROTO_H_SHA256, theirs, sizeof(theirs)) != 0
 	    || strlen(theirs) != 64) {
 		srv_error(c, 400, "ack.refused", "Sekisho-Sha256 (the digest "
 		    "the vault computed, in hex) is required", NULL);
@@ -264,10 +264,10 @@ void
 handover_serve(struct srv_conn *c)
 {
 	static const struct srv_route routes[] = {
-		{ HTTP_GET, "/v1/pending", route_list },
-		{ HTTP_GET, "/v1/pending/{id}", route_fetch },
-		{ HTTP_HEAD, "/v1/pending/{id}", route_fetch },
-		{ HTTP_DELETE, "/v1/pending/{id}", route_ack },
+		{ HTTP_GET, PROTO_PENDING, route_list },
+		{ HTTP_GET, PROTO_PENDING "/{id}", route_fetch },
+		{ HTTP_HEAD, PROTO_PENDING "/{id}", route_fetch },
+		{ HTTP_DELETE, PROTO_PENDING "/{id}", route_ack },
 	};
 	unsigned wait;
 

@@ -30,6 +30,7 @@
 #include "daemon.h"
 #include "http.h"
 #include "log.h"
+#include "proto.h"
 #include "receiver.h"
 #include "sk.h"
 #include "tls.h"
@@ -95,7 +96,7 @@ static void
 conn_dispatch(struct srv_conn *c)
 {
 	static const struct srv_route routes[] = {
-		{ HTTP_PUT, "/v1/uploads/{dataset}/{filename}", upload_handle },
+		{ HTTP_PUT, PROTO_UPLOADS "/{dataset}/{filename}", upload_handle },
 	};
 
 	if (srv_audit_ok(c) != 0 || srv_read_request(c, 0) != 0)

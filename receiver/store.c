@@ -31,6 +31,7 @@
 #include "daemon.h"
 #include "json.h"
 #include "log.h"
+#include "proto.h"
 #include "receiver.h"
 #include "sk.h"
 #include "util.h"
@@ -245,24 +246,19 @@ static int
 upload_make_receipt(struct store_upload *u, const char *filename,
     int has_rows, uint64_t rows)
 {
-	char stamp[32];
-	struct json j;
+	struct proto_receipt r = { .filename = filename, .size = u->length,
+		.has_rows = has_rows, .rows = rows };
 	int n;
 
-	if (sk_time_format((int64_t)time(NULL), stamp, sizeof(stamp)) != 0)
+	if (sk_time_format((int64_t)time(NULL), r.received,
+	    sizeof(r.received)) != 0)
 		return SK_EINTERNAL;
-	json_begin(&j, u->receipt, sizeof(u->receipt));
-	json_str(&j, "id", u->id);
-	json_str(&j, "municipality", u->muni->id);
-	json_str(&j, "dataset", u->dataset->id);
-	json_str(&j, "filename", filename);
-	json_u64(&j, "size", u->length);
-	json_str(&j, "sha256", u->sha256_hex);
-	if (has_rows)
-		json_u64(&j, "rows", rows);
-	json_str(&j, "received", stamp);
-	if ((n = json_end(&j)) < 0)
-		return SK_ETOOBIG;
+	snprintf(r.id, sizeof(r.id), "%s", u->id);
+	snprintf(r.municipality, sizeof(r.municipality), "%s", u->muni->id);
+	snprintf(r.dataset, sizeof(r.dataset), "%s", u->dataset->id);
+	snprintf(r.sha256, sizeof(r.sha256), "%s", u->sha256_hex);
+	if ((n = proto_receipt_format(&r, u->receipt, sizeof(u->receipt))) < 0)
+		return n;
 	u->receipt_len = (size_t)n;
 	return 0;
 }
@@ -483,22 +479,15 @@ id_valid(const char *id)
 	return sk_hexid_valid(id, 64);
 }
 
-/* The value of "key":"..." in a receipt we wrote ourselves. */
+/* The digest in a receipt we wrote ourselves (proto.h's codec). */
 static int
-receipt_field(const char *receipt, const char *key, char *out, size_t cap)
+receipt_sha(const char *receipt, char *out, size_t cap)
 {
-	char pat[40];
-	const char *p, *q;
+	struct proto_receipt r;
 
-	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
-	if ((p = strstr(receipt, pat)) == NULL)
-		return SK_ENOTFOUND;
-	p += strlen(pat);
-	if ((q = strchr(p, '"')) == NULL || (size_t)(q - p) >= cap)
+	if (proto_receipt_parse(receipt, strlen(receipt), &r) != 0)
 		return SK_EFORMAT;
-	memcpy(out, p, (size_t)(q - p));
-	out[q - p] = '\0';
-	return 0;
+	return snprintf(out, cap, "%s", r.sha256) >= (int)cap ? SK_ETOOBIG : 0;
 }
 
 static int
@@ -590,9 +579,8 @@ on_pending_open(void *arg, struct proc_msg *req)
 	if (!id_valid(id))
 		proc_malformed(req, "an object id net never checked");
 	if (read_receipt(st, st->objects_fd, id, receipt, sizeof(receipt),
-	    &size) != 0 || receipt_field(receipt, "sha256", sha,
-	    sizeof(sha)) != 0 || seal_object_open(&st->master, st->objects_fd,
-	    id, key, &fd) != 0) {
+	    &size) != 0 || receipt_sha(receipt, sha, sizeof(sha)) != 0 ||
+	    seal_object_open(&st->master, st->objects_fd, id, key, &fd) != 0) {
 		refuse(st, RMSG_PENDING_OPEN, 404, "fetch.refused", "vault", id,
 		    "no such pending upload");
 		return;
@@ -658,8 +646,8 @@ ack_again(struct store *st, const char *id, const char *theirs)
 	char receipt[SEAL_META_MAX], sha[65], body[160];
 
 	if (read_receipt(st, st->handed_fd, id, receipt, sizeof(receipt),
-	    NULL) == 0 && receipt_field(receipt, "sha256", sha,
-	    sizeof(sha)) == 0 && strcmp(sha, theirs) == 0) {
+	    NULL) == 0 && receipt_sha(receipt, sha, sizeof(sha)) == 0 &&
+	    strcmp(sha, theirs) == 0) {
 		snprintf(body, sizeof(body), "{\"id\":\"%s\",\"acknowledged\":"
 		    "true,\"again\":true}", id);
 		ack_reply(st, 200, body);
@@ -686,7 +674,7 @@ on_pending_ack(void *arg, struct proc_msg *req)
 		ack_again(st, id, theirs);
 		return;
 	}
-	if (receipt_field(receipt, "sha256", sha, sizeof(sha)) != 0 ||
+	if (receipt_sha(receipt, sha, sizeof(sha)) != 0 ||
 	    strcmp(sha, theirs) != 0) {
 		refuse(st, RMSG_PENDING_ACK, 409, "ack.refused", "vault", id,
 		    "Sekisho-Sha256 differs from the upload's: nothing was "
@@ -732,7 +720,7 @@ store_recover(struct store *st)
 			continue;
 		if (read_receipt(st, st->objects_fd, de->d_name, receipt,
 		    sizeof(receipt), &size) != 0 ||
-		    receipt_field(receipt, "sha256", sha, sizeof(sha)) != 0)
+		    receipt_sha(receipt, sha, sizeof(sha)) != 0)
 			sha[0] = '\0';
 		if (dispose(st, de->d_name, sha[0] ? sha : NULL, size,
 		    "system") == 0)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proto.h"
 #include "sender.h"
 #include "sk.h"
 #include "tls.h"
@@ -238,10 +239,10 @@ void
 download_serve(struct srv_conn *c)
 {
 	static const struct srv_route routes[] = {
-		{ HTTP_GET, "/v1/releases", route_list },
-		{ HTTP_HEAD, "/v1/releases", route_list },
-		{ HTTP_GET, "/v1/releases/{id}", route_get },
-		{ HTTP_HEAD, "/v1/releases/{id}", route_get },
+		{ HTTP_GET, PROTO_RELEASES, route_list },
+		{ HTTP_HEAD, PROTO_RELEASES, route_list },
+		{ HTTP_GET, PROTO_RELEASES "/{id}", route_get },
+		{ HTTP_HEAD, PROTO_RELEASES "/{id}", route_get },
 	};
 
 	/* R03: nothing comes in here, not even a request body. */

@@ -31,6 +31,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "proto.h"
 #include "sender.h"
 #include "sk.h"
 #include "tls.h"
@@ -98,12 +99,12 @@ describe(struct srv_conn *c, const char *id, struct release *r,
 
 	memset(r, 0, sizeof(r[0]));
 	snprintf(r->id, sizeof(r->id), "%.*s", RELEASE_ID_MAX - 1, id);
-	if (http_header(&c->req, "Sekisho-Dataset", r->dataset,
+	if (http_header(&c->req, PROTO_H_DATASET, r->dataset,
 	    sizeof(r->dataset)) != 0 ||
 	    site_find_dataset(s->site, r->dataset) == NULL)
 		return *why = "Sekisho-Dataset is missing or not a dataset of "
 		    "the site", 400;
-	if (http_header(&c->req, "Sekisho-Recipients", v, sizeof(v)) != 0 ||
+	if (http_header(&c->req, PROTO_H_RECIPIENTS, v, sizeof(v)) != 0 ||
 	    store_meta_parse_recipients(v, r) != 0)
 		return *why = "Sekisho-Recipients is missing or malformed", 400;
 	for (i = 0; i < r->nrecipients; i++) {
@@ -113,13 +114,13 @@ describe(struct srv_conn *c, const char *id, struct release *r,
 		if (site_find_recipient(s->site, r->recipients[i])->envelope)
 			r->envelope = 1;	/* required, checked below */
 	}
-	if (http_header(&c->req, "Sekisho-Expires", v, sizeof(v)) != 0 ||
+	if (http_header(&c->req, PROTO_H_EXPIRES, v, sizeof(v)) != 0 ||
 	    parse_time(v, &r->expires) != 0)
 		return *why = "Sekisho-Expires is missing or malformed", 400;
 	r->published = (int64_t)time(NULL);
 	if (r->expires <= r->published)
 		return *why = "Sekisho-Expires is in the past", 400;
-	if (http_header(&c->req, "Sekisho-Max-Downloads", v, sizeof(v)) == 0) {
+	if (http_header(&c->req, PROTO_H_MAX_DOWNLOADS, v, sizeof(v)) == 0) {
 		char *end;
 
 		u = strtoull(v, &end, 10);
@@ -127,7 +128,7 @@ describe(struct srv_conn *c, const char *id, struct release *r,
 			return *why = "Sekisho-Max-Downloads is malformed", 400;
 		r->max_downloads = (unsigned)u;
 	}
-	if (http_header(&c->req, "Sekisho-Filename", r->filename,
+	if (http_header(&c->req, PROTO_H_FILENAME, r->filename,
 	    sizeof(r->filename)) != 0)
 		snprintf(r->filename, sizeof(r->filename), "%.*s", RELEASE_FILENAME_MAX - 1, id);
 	if (!sk_filename_valid(r->filename) || strchr(r->filename, '"') != NULL)
@@ -438,9 +439,9 @@ void
 publish_serve(struct srv_conn *c)
 {
 	static const struct srv_route routes[] = {
-		{ HTTP_GET, "/v1/releases", route_list },
-		{ HTTP_PUT, "/v1/releases/{id}", route_publish },
-		{ HTTP_DELETE, "/v1/releases/{id}", route_withdraw },
+		{ HTTP_GET, PROTO_RELEASES, route_list },
+		{ HTTP_PUT, PROTO_RELEASES "/{id}", route_publish },
+		{ HTTP_DELETE, PROTO_RELEASES "/{id}", route_withdraw },
 	};
 
 	if (srv_audit_ok(c) != 0 || srv_read_request(c, 0) != 0)

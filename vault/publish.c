@@ -31,6 +31,7 @@
 #include "log.h"
 #include "policy.h"
 #include "proc.h"
+#include "proto.h"
 #include "sk.h"
 #include "tls.h"
 #include "util.h"
@@ -150,11 +151,11 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 		o += (size_t)snprintf(recips + o, sizeof(recips) - o, "%s%s",
 		    i ? "," : "", ds->recipients[i]);
 	snprintf(extra, sizeof(extra), "Content-Digest: sha-256=:%s:\r\n"
-	    "Sekisho-Dataset: %s\r\nSekisho-Recipients: %s\r\n"
-	    "Sekisho-Expires: %" PRId64 "\r\nSekisho-Max-Downloads: %u\r\n"
-	    "Sekisho-Filename: %s-%.16s.csv%s\r\n", digest64, ds->id, recips,
+	    PROTO_H_DATASET ": %s\r\n" PROTO_H_RECIPIENTS ": %s\r\n"
+	    PROTO_H_EXPIRES ": %" PRId64 "\r\n" PROTO_H_MAX_DOWNLOADS ": %u\r\n"
+	    PROTO_H_FILENAME ": %s-%.16s.csv%s\r\n", digest64, ds->id, recips,
 	    j->expires, ds->max_downloads, ds->id, j->id, cms ? ".cms" : "");
-	snprintf(target, sizeof(target), "/v1/releases/%s", j->id);
+	snprintf(target, sizeof(target), PROTO_RELEASES "/%s", j->id);
 	log_info("release %s: publishing %zu bytes", j->id, len);
 	if ((e = vault_connect(v, &v->site->sender, &c, why, whycap)) != 0)
 		goto out;
@@ -186,7 +187,7 @@ vault_withdraw_at_sender(struct vault *v, struct job *j, char *why, size_t whyca
 	struct hc_conn c;
 	int e;
 
-	snprintf(target, sizeof(target), "/v1/releases/%s", j->id);
+	snprintf(target, sizeof(target), PROTO_RELEASES "/%s", j->id);
 	if ((e = vault_connect(v, &v->site->sender, &c, why, whycap)) != 0)
 		return e;
 	if ((e = hc_request(&c, "DELETE", target, NULL, -1)) == 0 &&

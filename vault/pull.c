@@ -33,6 +33,7 @@
 #include "log.h"
 #include "policy.h"
 #include "proc.h"
+#include "proto.h"
 #include "sk.h"
 #include "tls.h"
 #include "util.h"
@@ -59,7 +60,7 @@ fetch(struct vault *v, const char *id, uint64_t size, const char *sha,
 	log_info("upload %s: fetching %" PRIu64 " bytes", id, size);
 	if ((e = vault_connect(v, &v->site->receiver, &c, why, whycap)) != 0)
 		return e;
-	snprintf(target, sizeof(target), "/v1/pending/%s", id);
+	snprintf(target, sizeof(target), PROTO_PENDING "/%s", id);
 	snprintf(tmp, sizeof(tmp), "src.%s", id);
 	if ((e = hc_request(&c, "GET", target, NULL, -1)) != 0 ||
 	    (e = hc_response(&c)) != 0) {
@@ -131,8 +132,8 @@ acknowledge(struct vault *v, const char *id, const char *sha, char *why,
 
 	if ((e = vault_connect(v, &v->site->receiver, &c, why, whycap)) != 0)
 		return e;
-	snprintf(target, sizeof(target), "/v1/pending/%s", id);
-	snprintf(extra, sizeof(extra), "Sekisho-Sha256: %s\r\n", sha);
+	snprintf(target, sizeof(target), PROTO_PENDING "/%s", id);
+	snprintf(extra, sizeof(extra), PROTO_H_SHA256 ": %s\r\n", sha);
 	if ((e = hc_request(&c, "DELETE", target, extra, -1)) == 0 &&
 	    (e = hc_response(&c)) == 0 && c.status != 200) {
 		snprintf(why, whycap, "receiver answered %d", c.status);
@@ -147,22 +148,23 @@ acknowledge(struct vault *v, const char *id, const char *sha, char *why,
 static void
 take(struct vault *v, struct jsonr item)
 {
-	char id[JOB_ID_MAX], muni[CONFIG_ID_MAX], ds[CONFIG_ID_MAX];
-	char sha[65], why[256], receipt[SEAL_META_MAX];
+	char why[256], receipt[SEAL_META_MAX];
+	const char *id, *muni, *ds, *sha;
+	struct proto_receipt rc;
 	struct job j;
 	uint64_t size;
 
-	if (jsonr_get_string(item, "id", id, sizeof(id)) != 0 ||
-	    !job_id_valid(id) ||
-	    jsonr_get_string(item, "municipality", muni, sizeof(muni)) != 0 ||
-	    jsonr_get_string(item, "dataset", ds, sizeof(ds)) != 0 ||
-	    jsonr_get_string(item, "sha256", sha, sizeof(sha)) != 0 ||
-	    strlen(sha) != 64 || jsonr_get_u64(item, "size", &size) != 0 ||
-	    item.n >= sizeof(receipt)) {
+	if (proto_receipt_parse(item.p, item.n, &rc) != 0 ||
+	    !job_id_valid(rc.id) || item.n >= sizeof(receipt)) {
 		log_warnx("receiver: a malformed receipt in the listing; "
 		    "skipped");
 		return;
 	}
+	id = rc.id;
+	muni = rc.municipality;
+	ds = rc.dataset;
+	sha = rc.sha256;
+	size = rc.size;
 	if (!job_exists(v->jobs_fd, id)) {
 		if (fetch(v, id, size, sha, (memcpy(receipt, item.p, item.n),
 		    receipt[item.n] = '\0', receipt), why, sizeof(why)) != 0) {
@@ -203,7 +205,7 @@ vault_poll_receiver(struct vault *v, char *why, size_t whycap)
 
 	if ((e = vault_connect(v, &v->site->receiver, &c, why, whycap)) != 0)
 		return e;
-	if ((e = hc_request(&c, "GET", "/v1/pending", NULL, -1)) != 0 ||
+	if ((e = hc_request(&c, "GET", PROTO_PENDING, NULL, -1)) != 0 ||
 	    (e = hc_response(&c)) != 0 || c.status != 200 ||
 	    (e = hc_read_all(&c, LIST_MAX, &body, &len)) != 0) {
 		snprintf(why, whycap, "listing failed (%s, status %d)",
@@ -252,7 +254,7 @@ waiter(void *arg)
 	size_t len;
 	int e;
 
-	snprintf(target, sizeof(target), "/v1/pending?wait=%d", LONGPOLL_S);
+	snprintf(target, sizeof(target), PROTO_PENDING "?wait=%d", LONGPOLL_S);
 	while (!v->stop) {
 		body = NULL;
 		if ((e = vault_connect(v, &v->site->receiver, &c, why,

@@ -1,6 +1,7 @@
 /*
  * fuzz_reply.c: libFuzzer target for what the vault reads from the other
- * hosts: an HTTP response head, and the JSON of a listing.
+ * hosts: an HTTP response head, and the JSON of a listing with the
+ * receipts in it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 
 #include "hclient.h"
 #include "jsonr.h"
+#include "proto.h"
 #include "sk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -16,6 +18,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct jsonr doc = { (const char *)data, size }, list, item;
+	struct proto_receipt rc;
 	char s[256];
 	uint64_t len, u;
 	size_t head, pos = 0;
@@ -34,6 +37,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strlen(s) >= sizeof(s))
 				__builtin_trap();
 			jsonr_get_u64(item, "size", &u);
+			/* The receipt's codec (proto.h), as the vault reads
+			 * each: what it accepts is what it promises. */
+			if (proto_receipt_parse(item.p, item.n, &rc) == 0 &&
+			    (strlen(rc.sha256) != 64 ||
+			    !sk_hexid_valid(rc.id, PROTO_ID_MAX - 1)))
+				__builtin_trap();
 		}
 	return 0;
 }

@@ -1,0 +1,54 @@
+/*
+ * proto.c: the receipt's codec (see proto.h).
+ */
+#include <string.h>
+
+#include "json.h"
+#include "jsonr.h"
+#include "proto.h"
+#include "sk.h"
+
+int
+proto_receipt_format(const struct proto_receipt *r, char *out, size_t cap)
+{
+	struct json j;
+	int n;
+
+	json_begin(&j, out, cap);
+	json_str(&j, "id", r->id);
+	json_str(&j, "municipality", r->municipality);
+	json_str(&j, "dataset", r->dataset);
+	json_str(&j, "filename", r->filename != NULL ? r->filename : "");
+	json_u64(&j, "size", r->size);
+	json_str(&j, "sha256", r->sha256);
+	if (r->has_rows)
+		json_u64(&j, "rows", r->rows);
+	json_str(&j, "received", r->received);
+	if ((n = json_end(&j)) < 0)
+		return SK_ETOOBIG;
+	return n;
+}
+
+int
+proto_receipt_parse(const char *text, size_t len, struct proto_receipt *r)
+{
+	struct jsonr doc = { text, len };
+
+	memset(r, 0, sizeof(*r));
+	if (jsonr_valid(text, len) != 0 ||
+	    jsonr_get_string(doc, "id", r->id, sizeof(r->id)) != 0 ||
+	    !sk_hexid_valid(r->id, PROTO_ID_MAX - 1) ||
+	    jsonr_get_string(doc, "municipality", r->municipality,
+	    sizeof(r->municipality)) != 0 ||
+	    jsonr_get_string(doc, "dataset", r->dataset,
+	    sizeof(r->dataset)) != 0 ||
+	    jsonr_get_u64(doc, "size", &r->size) != 0 ||
+	    jsonr_get_string(doc, "sha256", r->sha256,
+	    sizeof(r->sha256)) != 0 || strlen(r->sha256) != 64 ||
+	    !sk_hexid_valid(r->sha256, 64) ||
+	    jsonr_get_string(doc, "received", r->received,
+	    sizeof(r->received)) != 0)
+		return SK_EFORMAT;
+	r->has_rows = jsonr_get_u64(doc, "rows", &r->rows) == 0;
+	return 0;
+}

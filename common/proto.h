@@ -1,0 +1,67 @@
+/*
+ * proto.h: the contract between Sekisho's hosts, in one place: the paths
+ * of the internal and external endpoints, the Sekisho-* header names, and
+ * the receipt, written by the receiver and read by the vault with the
+ * same codec. Both ends include this file; neither types a name by hand.
+ *
+ *   municipality -> receiver   PUT  /v1/uploads/{dataset}/{filename}
+ *   vault -> receiver          GET  /v1/pending[?wait=N]
+ *                              GET|HEAD /v1/pending/{id}
+ *                              DELETE /v1/pending/{id}, Sekisho-Sha256
+ *   vault -> sender            PUT  /v1/releases/{id}, Sekisho-Dataset,
+ *                                   Sekisho-Recipients, Sekisho-Expires,
+ *                                   Sekisho-Max-Downloads, Sekisho-Filename
+ *                              DELETE /v1/releases/{id}, GET /v1/releases
+ *   recipient -> sender        GET|HEAD /v1/releases[/{id}]
+ */
+#ifndef SK_PROTO_H
+#define SK_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define PROTO_UPLOADS "/v1/uploads"
+#define PROTO_PENDING "/v1/pending"
+#define PROTO_RELEASES "/v1/releases"
+#define PROTO_WAIT_MAX 60		/* seconds of a long-poll */
+
+#define PROTO_H_SHA256 "Sekisho-Sha256"
+#define PROTO_H_DATASET "Sekisho-Dataset"
+#define PROTO_H_RECIPIENTS "Sekisho-Recipients"
+#define PROTO_H_EXPIRES "Sekisho-Expires"
+#define PROTO_H_MAX_DOWNLOADS "Sekisho-Max-Downloads"
+#define PROTO_H_FILENAME "Sekisho-Filename"
+
+#define PROTO_ID_MAX 65			/* an upload id: hex */
+#define PROTO_RECEIPT_MAX 1024
+
+/*
+ * The receipt of an upload: ids, sizes, digests and times, and the file
+ * name the municipality chose (kept sealed with the upload; the vault does
+ * not read it back). JSON: {"id","municipality","dataset","filename",
+ * "size","sha256"[,"rows"],"received"}.
+ */
+struct proto_receipt {
+	char id[PROTO_ID_MAX];
+	char municipality[CONFIG_ID_MAX];
+	char dataset[CONFIG_ID_MAX];
+	const char *filename;		/* formatting only */
+	uint64_t size;
+	char sha256[65];
+	int has_rows;
+	uint64_t rows;
+	char received[32];		/* RFC 3339, UTC */
+};
+
+/* Writes the receipt's JSON into out; its length, or SK_ETOOBIG. */
+int proto_receipt_format(const struct proto_receipt *r, char *out,
+    size_t cap);
+
+/* Reads a receipt: every field but the file name, each checked (the id
+ * and the digest hex of their lengths). 0 or SK_EFORMAT. */
+int proto_receipt_parse(const char *text, size_t len,
+    struct proto_receipt *r);
+
+#endif
