@@ -1,30 +1,45 @@
-# common/: the static library every program links.
+# common/: the pure library every program links: configuration, the
+# protocol's formats (HTTP, JSON, the receipt), sealed storage, the audit
+# log, logging. common/daemon/: the daemons' edge, a second library: their
+# processes and messages, sandbox, TLS, the listeners and the client.
 COMMON_SRCS := \
 	common/audit.c \
-	common/config.c \
-	common/daemon.c \
-	common/daemon_parent.c \
-	common/hclient.c \
+	common/config_read.c \
 	common/http.c \
 	common/json.c \
 	common/jsonr.c \
+	common/local.c \
 	common/log.c \
 	common/netaddr.c \
-	common/proc.c \
 	common/proto.c \
-	common/sandbox.c \
 	common/seal.c \
-	common/server.c \
+	common/site.c \
 	common/sk.c \
-	common/tls.c \
-	common/tls_client.c \
-	common/tls_server.c \
 	common/util.c
 
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)
 COMMON_LIB := $(BUILD)/lib/libsekisho-common.a
 
 $(COMMON_LIB): $(COMMON_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+DAEMON_SRCS := \
+	common/daemon/daemon.c \
+	common/daemon/daemon_parent.c \
+	common/daemon/hclient.c \
+	common/daemon/proc.c \
+	common/daemon/sandbox.c \
+	common/daemon/server.c \
+	common/daemon/tls.c \
+	common/daemon/tls_client.c \
+	common/daemon/tls_server.c
+
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+DAEMON_LIB := $(BUILD)/lib/libsekisho-daemon.a
+
+$(DAEMON_LIB): $(DAEMON_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -4,7 +4,8 @@
  *
  * Loading validates everything; an error names file, line and what is wrong
  * in struct config_error. Relative paths are taken relative to the file that
- * names them.
+ * names them. site.c reads the site file into this model, local.c a host's
+ * local file; both, and the vault's policies, read through config_read.h.
  */
 #ifndef SK_CONFIG_H
 #define SK_CONFIG_H
@@ -16,6 +17,7 @@
 
 #include <libconfig.h>
 
+#include "config_read.h"
 #include "netaddr.h"
 
 #define CONFIG_ID_MAX 64	/* dataset, recipient, operator ids */
@@ -24,12 +26,6 @@
 #define CONFIG_NETWORKS_MAX 64	/* networks per peer */
 #define CONFIG_DATASETS_MAX 64	/* datasets a municipality may upload */
 #define CONFIG_PEERS_MAX 4096	/* municipalities, recipients, operators */
-
-struct config_error {
-	char file[PATH_MAX];
-	int line;
-	char message[512];
-};
 
 struct config_listener {
 	char address[64];	/* the address to bind */
@@ -182,56 +178,5 @@ int site_municipality_allows(const struct config_municipality *muni,
     const char *dataset);
 
 const char *config_role_name(enum config_role role);
-
-/*
- * Helpers for reading any libconfig file with the same error reporting
- * (the vault's policy files use them). A context names the file for
- * messages and the folder that relative paths are taken from.
- */
-struct config_ctx {
-	const char *name;		/* file name for messages */
-	char dir[PATH_MAX];		/* base for relative paths */
-	struct config_error *err;
-};
-
-/* Sets cx->dir to the folder of path. */
-void config_ctx_dir(struct config_ctx *cx, const char *path);
-
-/* Reads a whole file (at most 16 MiB, no NUL) into a new buffer. */
-int config_read_text(struct config_ctx *cx, const char *path, char **out,
-    size_t *len);
-
-typedef int (*config_parse_fn)(config_t *cfg, struct config_ctx *cx,
-    void *arg);
-
-/*
- * Parses text (len bytes, NUL-terminated) as libconfig and hands the result
- * to parse. A syntax error is reported with its line. If digest is not
- * NULL it gets the hex SHA-256 of the text, the digest logged at load (R54).
- */
-int config_parse_text(struct config_ctx *cx, const char *text, size_t len,
-    char digest[65], config_parse_fn parse, void *arg);
-
-/* Records "file:line: message" (line of at, or 0) and returns SK_ECONFIG. */
-int config_fail(struct config_ctx *cx, const config_setting_t *at,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Typed getters: missing optional settings leave defaults / empty. */
-int config_string(struct config_ctx *cx, const config_setting_t *group,
-    const char *name, char *buf, size_t cap, int required);
-int config_path(struct config_ctx *cx, const config_setting_t *group,
-    const char *name, char *buf, size_t cap, int required);
-int config_uint64(struct config_ctx *cx, const config_setting_t *group,
-    const char *name, uint64_t min, uint64_t max, uint64_t dflt,
-    uint64_t *out);
-int config_unsigned(struct config_ctx *cx, const config_setting_t *group,
-    const char *name, unsigned min, unsigned max, unsigned dflt,
-    unsigned *out);
-int config_bool(struct config_ctx *cx, const config_setting_t *group,
-    const char *name, int dflt, int *out);
-const config_setting_t *config_group(struct config_ctx *cx,
-    const config_setting_t *parent, const char *name, int *r);
-const config_setting_t *config_list(struct config_ctx *cx,
-    const config_setting_t *root, const char *name, int required, int *r);
 
 #endif

@@ -14,8 +14,8 @@ PROGRAMS += $(RECEIVER_BIN)
 
 # The firewall check is sekisho-firewall's own verify, run as a program:
 # no netlink code is linked here.
-$(RECEIVER_BIN): $(RECEIVER_OBJS) $(COMMON_LIB)
+$(RECEIVER_BIN): $(RECEIVER_OBJS) $(DAEMON_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(RECEIVER_OBJS) \
-		$(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
+		$(DAEMON_LIB) $(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)

@@ -13,8 +13,8 @@ SENDER_BIN := $(BUILD)/bin/sekisho-sender
 PROGRAMS += $(SENDER_BIN)
 
 # Like the receiver, it links no firewall code (sekisho-firewall verify).
-$(SENDER_BIN): $(SENDER_OBJS) $(COMMON_LIB)
+$(SENDER_BIN): $(SENDER_OBJS) $(DAEMON_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(SENDER_OBJS) \
-		$(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
+		$(DAEMON_LIB) $(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)

@@ -17,16 +17,16 @@ VAULT_UNIT_BINS := $(VAULT_UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TEST_PROGRAMS += $(VAULT_UNIT_BINS)
 
 $(VAULT_UNIT_BINS): $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o \
-		$(ANON_LIB) $(COMMON_LIB)
+		$(ANON_LIB) $(DAEMON_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ANON_LIB) $(COMMON_LIB) \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(ANON_LIB) $(DAEMON_LIB) $(COMMON_LIB) \
 		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP) -lm
 
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(COMMON_LIB)
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(DAEMON_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) $(UNIT_WRAP_$*) -o $@ $< $(COMMON_LIB) \
+	$(Q)$(CC) $(ALL_LDFLAGS) $(UNIT_WRAP_$*) -o $@ $< $(DAEMON_LIB) $(COMMON_LIB) \
 		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
 
 # The firewall's pure core (no kernel).
@@ -34,10 +34,10 @@ FW_UNIT_BIN := $(BUILD)/tests/test_fw
 TEST_PROGRAMS += $(FW_UNIT_BIN)
 
 $(FW_UNIT_BIN): $(BUILD)/obj/tests/unit/test_fw.o $(FIREWALL_CORE_OBJS) \
-		$(COMMON_LIB)
+		$(DAEMON_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(FIREWALL_CORE_OBJS) $(COMMON_LIB) \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(FIREWALL_CORE_OBJS) $(DAEMON_LIB) $(COMMON_LIB) \
 		-lcmocka $(LIBS_NFT) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
 
 # The sender's pure parts (store and accounting, without main).
@@ -46,10 +46,10 @@ SENDER_CORE_OBJS := $(BUILD)/obj/sender/store.o $(BUILD)/obj/sender/acct.o
 TEST_PROGRAMS += $(SENDER_UNIT_BIN)
 
 $(SENDER_UNIT_BIN): $(BUILD)/obj/tests/unit/test_sender.o $(SENDER_CORE_OBJS) \
-		$(COMMON_LIB)
+		$(DAEMON_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(SENDER_CORE_OBJS) $(COMMON_LIB) \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(SENDER_CORE_OBJS) $(DAEMON_LIB) $(COMMON_LIB) \
 		-lcmocka $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
 
 tests-bin: $(TEST_PROGRAMS)
@@ -57,14 +57,14 @@ tests-bin: $(TEST_PROGRAMS)
 # libFuzzer targets, built with clang, ASan and UBSan, from the sources.
 FUZZ_TARGETS := http config content_digest csv reply proc
 FUZZ_CC := clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Ivault -Ivault/anon \
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Icommon/daemon -Ivault -Ivault/anon \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRCS) $(VAULT_CORE_SRCS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRCS) $(DAEMON_SRCS) $(VAULT_CORE_SRCS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS) $(VAULT_CORE_SRCS) \
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS) $(DAEMON_SRCS) $(VAULT_CORE_SRCS) \
 		$(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP) -lpthread -lm
 
 fuzz-bin: $(FUZZ_BINS)

@@ -39,9 +39,9 @@ PROGRAMS += $(VAULT_BIN)
 
 # The firewall check is sekisho-firewall's own verify, run as a program:
 # no netlink code is linked here.
-$(VAULT_BIN): $(VAULT_OBJS) $(ANON_LIB) $(COMMON_LIB)
+$(VAULT_BIN): $(VAULT_OBJS) $(ANON_LIB) $(DAEMON_LIB) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(VAULT_OBJS) $(ANON_LIB) \
-		$(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) \
+		$(DAEMON_LIB) $(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) \
 		$(LIBS_SECCOMP) -lm
