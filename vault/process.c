@@ -5,35 +5,21 @@
  * process, re-reads the release before it may await approval. The
  * plaintext of an envelope exists only inside the engine.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <poll.h>
 #include <pthread.h>
-#include <sys/inotify.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
-#include "approve.h"
 #include "daemon.h"
 #include "engine.h"
-#include "envelope.h"
-#include "hclient.h"
-#include "jsonr.h"
 #include "log.h"
-#include "policy.h"
-#include "proc.h"
 #include "sk.h"
-#include "tls.h"
 #include "util.h"
 #include "vaultd.h"
 
@@ -181,11 +167,13 @@ engine_send_job(struct vault *v, int chan, const struct config_dataset *ds,
 /*
  * The engine's answers: OPENED (envelopes), then DONE. Returns the
  * outcome, with why and the report (malloc'd) filled; a channel that ends
- * first, or a message out of place, is ENGINE_FAILED.
+ * first (*gone set: why is then the caller's to say, with how the engine
+ * ended), or a message out of place, is ENGINE_FAILED.
  */
 static enum engine_outcome
 engine_answer(struct vault *v, int chan, struct job *j,
-    const struct config_dataset *ds, char **report, char *why, size_t whycap)
+    const struct config_dataset *ds, char **report, int *gone, char *why,
+    size_t whycap)
 {
 	int envelope = ds->envelope;
 	struct proc_msg m;
@@ -196,8 +184,7 @@ engine_answer(struct vault *v, int chan, struct job *j,
 	*report = NULL;
 	for (;;) {
 		if (proc_recv(chan, &m) != 0) {
-			snprintf(why, whycap, "the engine ended without an "
-			    "answer");
+			*gone = 1;
 			return ENGINE_FAILED;
 		}
 		if (m.type == VMSG_OPENED && envelope && !opened &&
@@ -263,7 +250,7 @@ run_engine(struct vault *v, struct job *j, const struct config_dataset *ds,
 	enum engine_outcome oc;
 	pthread_t ft, ct;
 	char tmp[JOB_ID_MAX + 8], meta[128];
-	int in[2], out[2], e;
+	int in[2], out[2], e, gone = 0;
 	uint8_t d[32];
 	unsigned dl = 0;
 
@@ -295,13 +282,13 @@ run_engine(struct vault *v, struct job *j, const struct config_dataset *ds,
 		snprintf(why, whycap, "cannot hand the job to the engine");
 		oc = ENGINE_FAILED;
 	} else
-		oc = engine_answer(v, pe.chan, j, ds, report, why, whycap);
+		oc = engine_answer(v, pe.chan, j, ds, report, &gone, why,
+		    whycap);
 	/* The engine has closed its ends, or is gone: both threads end. */
 	part_finish(v, &pe);
 	pthread_join(ft, NULL);
 	pthread_join(ct, NULL);
-	if (oc == ENGINE_FAILED && strcmp(why, "the engine ended without an "
-	    "answer") == 0)
+	if (gone)
 		snprintf(why, whycap, "the engine ended without an answer (%s)",
 		    pe.status);
 	if (oc == ENGINE_MADE && c.err != 0) {

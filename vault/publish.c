@@ -4,37 +4,20 @@
  * it, publishing it to the sender (idempotent by release id) and
  * withdrawing it there.
  */
-#include <errno.h>
-#include <fcntl.h>
+
+
 #include <inttypes.h>
-#include <limits.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sys/inotify.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "approve.h"
-#include "daemon.h"
-#include "engine.h"
 #include "envelope.h"
-#include "hclient.h"
-#include "jsonr.h"
 #include "log.h"
-#include "policy.h"
-#include "proc.h"
 #include "proto.h"
 #include "sk.h"
-#include "tls.h"
-#include "util.h"
 #include "vaultd.h"
 
 /* ---- approvals, publishing, withdrawal ---- */

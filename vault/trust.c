@@ -4,35 +4,19 @@
  * municipalities' CA and CRL (also as bytes, for the engines) and the
  * envelope pair.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sys/inotify.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "approve.h"
-#include "daemon.h"
 #include "engine.h"
 #include "envelope.h"
-#include "hclient.h"
-#include "jsonr.h"
 #include "log.h"
-#include "policy.h"
-#include "proc.h"
 #include "sk.h"
-#include "tls.h"
 #include "util.h"
 #include "vaultd.h"
 

@@ -27,28 +27,18 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
-#include <sys/inotify.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "approve.h"
 #include "daemon.h"
-#include "engine.h"
-#include "envelope.h"
-#include "hclient.h"
-#include "jsonr.h"
 #include "log.h"
-#include "policy.h"
-#include "proc.h"
 #include "sk.h"
 #include "tls.h"
 #include "util.h"
