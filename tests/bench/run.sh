@@ -18,7 +18,7 @@ SIZE_MB=${SIZE_MB:-1024}
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # tree_rss PID: the peak RSS (VmHWM, KiB) of a daemon's processes added
-# up: the process and its children (the receiver's net and store).
+# up: the process and its children (net and store).
 tree_rss() {
 	local p sum=0 kb
 	for p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
@@ -214,7 +214,7 @@ bench_download() {
 		pids+=($!)
 	done
 	sleep 5
-	rss=$(awk '/VmHWM/ {print $2}' "/proc/$SENDER_PID/status")
+	rss=$(tree_rss "$SENDER_PID")
 	kill "${pids[@]}" 2>/dev/null
 	wait "${pids[@]}" 2>/dev/null
 	printf 'bench: download_1g sender_peak_rss=%d KiB with 32 concurrent downloads (goal < 65536)\n' "$rss"
