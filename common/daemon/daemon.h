@@ -48,8 +48,8 @@ int daemon_init(const struct local_config *local);
 void daemon_drop(const struct local_config *local,
     struct sandbox_layers *layers);
 
-/* Enters the sandbox of the role's process kind (sandbox_enter) and logs its layers; exits on
- * failure. */
+/* Enters the sandbox of the process kind (sandbox_enter) and logs its
+ * layers; exits on failure. */
 void daemon_sandbox(const struct local_config *local,
     const struct site_config *site, enum sandbox_kind kind,
     struct sandbox_layers *layers);
