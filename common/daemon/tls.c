@@ -97,6 +97,14 @@ tls_ctx_new(const SSL_METHOD *method, const char *cert_file,
 		tls_why_openssl(why, whycap, "cannot restrict to TLS 1.3");
 		goto out;
 	}
+	/* Elliptic curves only: a finite-field group (ffdhe8192) would let a
+	 * replayed ClientHello cost the server hundreds of times the
+	 * client's CPU. */
+	if (SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1) {
+		tls_why_openssl(why, whycap, "cannot restrict the key exchange "
+		    "groups");
+		goto out;
+	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_num_tickets(ctx, 0);
@@ -138,38 +146,55 @@ int
 tls_cert_identity(X509 *cert, char *out, size_t outcap)
 {
 	GENERAL_NAMES *names;
-	char cn[TLS_IDENTITY_MAX];
-	int i, n, r = SK_ENOTFOUND;
+	int i, len, found = 0, bad = 0;
 
 	names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
 	for (i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
 		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
 		const char *uri;
-		int len;
 
 		if (gn->type != GEN_URI)
 			continue;
-		uri = (const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier);
+		uri = (const char *)ASN1_STRING_get0_data(
+		    gn->d.uniformResourceIdentifier);
 		len = ASN1_STRING_length(gn->d.uniformResourceIdentifier);
-		if (len <= 0 || (size_t)len >= outcap ||
-		    strncmp(uri, TLS_IDENTITY_PREFIX,
-		    strlen(TLS_IDENTITY_PREFIX)) != 0 ||
-		    !identity_ok(uri, (size_t)len))
+		if (len <= 0 || strncmp(uri, TLS_IDENTITY_PREFIX,
+		    strlen(TLS_IDENTITY_PREFIX)) != 0)
 			continue;
+		/* Two of ours in one certificate: which would it be? */
+		if (found++ > 0)
+			break;
+		if ((size_t)len >= outcap || !identity_ok(uri, (size_t)len)) {
+			bad = 1;
+			break;
+		}
 		memcpy(out, uri, (size_t)len);
 		out[len] = '\0';
-		r = 0;
-		break;
 	}
 	GENERAL_NAMES_free(names);
-	if (r == 0)
-		return 0;
-	n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
-	    NID_commonName, cn, sizeof(cn));
-	if (n <= 0 || (size_t)n >= outcap || !identity_ok(cn, (size_t)n))
-		return SK_ENOTFOUND;
-	memcpy(out, cn, (size_t)n + 1);
+	return found == 1 && !bad ? 0 : SK_ENOTFOUND;
+}
+
+/* The handshake's own check of the peer's certificate (depth 0): it must
+ * name exactly one identity of ours, else the handshake fails. */
+static int
+verify_identity(int preverify_ok, X509_STORE_CTX *x)
+{
+	char identity[TLS_IDENTITY_MAX];
+
+	if (!preverify_ok || X509_STORE_CTX_get_error_depth(x) != 0)
+		return preverify_ok;
+	if (tls_cert_identity(X509_STORE_CTX_get_current_cert(x), identity,
+	    sizeof(identity)) == 0)
+		return 1;
+	X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
 	return 0;
+}
+
+void
+tls_verify_peers(SSL_CTX *ctx, int mode)
+{
+	SSL_CTX_set_verify(ctx, mode, verify_identity);
 }
 
 int

@@ -50,13 +50,19 @@ int tls_accept(SSL_CTX *ctx, int fd, uint64_t deadline_ms, SSL **out,
     char *why, size_t whycap);
 
 /*
- * The peer's identity from its verified certificate: the first SAN URI that
- * starts with "urn:sekisho:", else the subject CN. Returns 0 or SK_ENOTFOUND.
+ * The peer's identity from its verified certificate: its one SAN URI that
+ * starts with "urn:sekisho:" (what our CAs issue). No such URI, two of them,
+ * or one with a control character or a space: SK_ENOTFOUND. The subject CN
+ * is never an identity.
  */
 int tls_peer_identity(SSL *ssl, char *out, size_t outcap);
 
 /* The same rule for any certificate (a CMS signer's, say). */
 int tls_cert_identity(X509 *cert, char *out, size_t outcap);
+
+/* SSL_CTX_set_verify with the identity rule in the handshake: a peer whose
+ * certificate names no identity of ours fails it. */
+void tls_verify_peers(SSL_CTX *ctx, int mode);
 
 /*
  * Reads up to cap bytes. Returns 0 with *got > 0, or *got == 0 at a clean

@@ -20,7 +20,7 @@ tls_client_new(const char *cert_file, const char *key_file,
 	if ((r = tls_ctx_new(TLS_client_method(), cert_file, key_file, ca_file,
 	    NULL, out, why, whycap)) != 0)
 		return r;
-	SSL_CTX_set_verify(*out, SSL_VERIFY_PEER, NULL);
+	tls_verify_peers(*out, SSL_VERIFY_PEER);
 	return 0;
 }
 

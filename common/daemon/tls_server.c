@@ -28,8 +28,8 @@ tls_server_new(const char *cert_file, const char *key_file,
 	/* Tell clients which CA we accept, so they pick the right cert. */
 	if ((names = SSL_load_client_CA_file(ca_file)) != NULL)
 		SSL_CTX_set_client_CA_list(*out, names);
-	SSL_CTX_set_verify(*out, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE, NULL);
+	tls_verify_peers(*out, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE);
 	return 0;
 }
 
