@@ -150,6 +150,43 @@ note_field(struct http_request *req, const struct http_field *f, int *status)
 	return 0;
 }
 
+/*
+ * Fields whose meaning we use may come once: a second Content-Digest (or
+ * Range, or a Sekisho-* field) would say two things, and a check of the
+ * first while another part reads the second is how a smuggled request
+ * gets through. Content-Length and Host are checked where they are read.
+ */
+static int
+said_once(const char *name, size_t len)
+{
+	static const char *const once[] = { "content-digest", "range",
+		"if-range", "expect", "transfer-encoding" };
+	size_t i;
+
+	if (len > 8 && strncasecmp(name, "sekisho-", 8) == 0)
+		return 1;
+	for (i = 0; i < sizeof(once) / sizeof(once[0]); i++)
+		if (len == strlen(once[i]) && strncasecmp(name, once[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+repeated(const struct http_request *req, const struct http_field *f)
+{
+	const char *name = req->raw + f->name_off;
+	size_t i;
+
+	if (!said_once(name, f->name_len))
+		return 0;
+	for (i = 0; i + 1 < req->nfields; i++)
+		if (req->fields[i].name_len == f->name_len &&
+		    strncasecmp(req->raw + req->fields[i].name_off, name,
+		    f->name_len) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 parse_field(struct http_request *req, size_t off, size_t len, int *status)
 {
@@ -178,6 +215,8 @@ parse_field(struct http_request *req, size_t off, size_t len, int *status)
 	f->name_len = (uint16_t)colon;
 	f->value_off = (uint16_t)(off + vstart);
 	f->value_len = (uint16_t)(vend - vstart);
+	if (repeated(req, f))
+		return fail(status, 400, SK_EFORMAT);
 	return note_field(req, f, status);
 }
 

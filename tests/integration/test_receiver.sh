@@ -68,6 +68,18 @@ test_r51_content_digest_verified() {
 	[ "$code2" = 201 ]
 }
 
+# Two Content-Digest lines: the first without sha-256, a wrong sha-256 on
+# the second. Before, the second was never looked at and the upload got
+# 201; a field we use that comes twice is now 400, and nothing is kept.
+test_r51_a_second_content_digest_is_400() {
+	local bad before code
+	bad=$(printf 'other' | openssl dgst -sha256 -binary | base64)
+	before=$(objects)
+	code=$(upload 131156 health-checkup d2.csv "$T/a.csv" \
+		-H "Content-Digest: md5=:AAAA:" -H "Content-Digest: sha-256=:$bad:")
+	[ "$code" = 400 ] && [ "$(objects)" = "$before" ]
+}
+
 # A refusal in the handshake: curl gets no HTTP status at all, and the
 # receiver logs why. $1 is a pattern the log line must show.
 refused_in_handshake() {

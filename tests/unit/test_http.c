@@ -168,6 +168,31 @@ test_framing_is_strict(void **state)
 	expect_status("GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400);
 }
 
+/* A field whose meaning we use, twice: 400, whatever the case of its name
+ * (issue 14: a second Content-Digest was ignored). Other fields may
+ * repeat, and two different Sekisho-* fields are fine. */
+static void
+test_repeated_fields_we_use_are_refused(void **state)
+{
+	int status;
+
+	(void)state;
+	expect_status("PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+	    "Content-Digest: md5=:x:\r\ncontent-digest: sha-256=:y:\r\n\r\n",
+	    400);
+	expect_status("GET / HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\n"
+	    "Range: bytes=5-\r\n\r\n", 400);
+	expect_status("GET / HTTP/1.1\r\nHost: x\r\nIf-Range: \"a\"\r\n"
+	    "If-Range: \"b\"\r\n\r\n", 400);
+	expect_status("DELETE / HTTP/1.1\r\nHost: x\r\nSekisho-Sha256: a\r\n"
+	    "SEKISHO-SHA256: b\r\n\r\n", 400);
+	expect_status("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: x\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n", 400);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: x\r\nAccept: a\r\n"
+	    "Accept: b\r\nSekisho-Dataset: d\r\nSekisho-Expires: 1\r\n\r\n",
+	    &status), 0);
+}
+
 static void
 test_content_length(void **state)
 {
@@ -312,6 +337,7 @@ main(void)
 		cmocka_unit_test(test_header_count_limit),
 		cmocka_unit_test(test_head_size_limit),
 		cmocka_unit_test(test_framing_is_strict),
+		cmocka_unit_test(test_repeated_fields_we_use_are_refused),
 		cmocka_unit_test(test_content_length),
 		cmocka_unit_test(test_expect),
 		cmocka_unit_test(test_methods),
