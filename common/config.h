@@ -93,6 +93,7 @@ struct config_dataset {
 	unsigned release_days;	/* until the release expires */
 	unsigned approvals;	/* distinct operators needed (R41) */
 	unsigned max_downloads;	/* per recipient; 0: no limit */
+	int approvals_line;	/* where approvals is set, for errors */
 };
 
 struct config_management {
@@ -173,6 +174,14 @@ const struct config_municipality *site_find_municipality(
     const struct site_config *site, const char *id);
 const struct config_dataset *site_find_dataset(const struct site_config *site,
     const char *id);
+/*
+ * The vault's check (R41): every dataset's approvals can be given by the
+ * roster's operators who are, or will be, valid; else SK_ECONFIG with the
+ * site file's line. (The receiver and the sender keep no roster.)
+ */
+int site_check_approvals(const struct site_config *site,
+    struct config_error *err);
+
 /* Returns 1 if the municipality may upload the dataset. */
 int site_municipality_allows(const struct config_municipality *muni,
     const char *dataset);

@@ -212,22 +212,32 @@ load_release(struct config_ctx *cx, const config_setting_t *e,
     struct config_dataset *d)
 {
 	const config_setting_t *g = config_setting_get_member(e, "release"),
-	    *list, *it;
+	    *list, *it, *g2;
 	int r;
 
 	d->release_days = 30;
 	d->approvals = 2;
+	d->approvals_line = config_setting_source_line(e);
 	if (g == NULL)
 		return 0;
 	if (!config_setting_is_group(g))
 		return config_fail(cx, g, "'release' must be a group");
 	if ((r = config_unsigned(cx, g, "days", 1, 3650, 30,
 	    &d->release_days)) ||
-	    (r = config_unsigned(cx, g, "approvals", 1, 16, 2,
+	    (r = config_unsigned(cx, g, "approvals", 0, 16, 2,
 	    &d->approvals)) ||
 	    (r = config_unsigned(cx, g, "max_downloads", 0, 1000000, 0,
 	    &d->max_downloads)))
 		return r;
+	d->approvals_line = (g2 = config_setting_get_member(g, "approvals")) !=
+	    NULL ? config_setting_source_line(g2) :
+	    config_setting_source_line(g);
+	/* R41: two distinct persons, always. */
+	if (d->approvals < 2)
+		return config_fail(cx, config_setting_get_member(g,
+		    "approvals"), "'approvals' is %u: one operator could "
+		    "publish alone; at least 2 distinct operators must sign "
+		    "(R41)", d->approvals);
 	if ((list = config_setting_get_member(g, "recipients")) == NULL)
 		return 0;
 	if (!config_setting_is_array(list) && !config_setting_is_list(list))
@@ -735,4 +745,28 @@ config_role_name(enum config_role role)
 		return "sender";
 	}
 	return "?";
+}
+
+int
+site_check_approvals(const struct site_config *site, struct config_error *err)
+{
+	time_t now = time(NULL);
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < site->noperators; i++)
+		if (site->operators[i].valid_until > now)
+			n++;
+	for (i = 0; i < site->ndatasets; i++) {
+		if (site->datasets[i].approvals <= n)
+			continue;
+		snprintf(err->file, sizeof(err->file), "%s", site->file);
+		err->line = site->datasets[i].approvals_line;
+		snprintf(err->message, sizeof(err->message), "dataset '%s' "
+		    "needs %u approvals, but the roster has %u operator(s) "
+		    "still valid: nothing of it could ever be published (R41)",
+		    site->datasets[i].id, site->datasets[i].approvals, n);
+		return SK_ECONFIG;
+	}
+	return 0;
 }

@@ -166,14 +166,10 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 	    sizeof(ops), NULL, 0);
 	job_unlock(lk);
 	ds = site_find_dataset(v->site, j.dataset);
-	if (strcmp(action, "reject") == 0)
-		printf("%s: rejection by %s recorded; the vault rejects it on "
-		    "its next round\n", j.id, op);
-	else
-		printf("%s: %s by %s recorded: %u of %u distinct operators "
-		    "(%s)\n", j.id, strcmp(action, "approve") == 0 ?
-		    "approval" : "withdrawal", op, n, ds ? ds->approvals : 2,
-		    ops);
+	printf("%s: %s by %s recorded: %u of %u distinct operators (%s)\n",
+	    j.id, strcmp(action, "approve") == 0 ? "approval" :
+	    strcmp(action, "reject") == 0 ? "rejection" : "withdrawal", op, n,
+	    ds ? ds->approvals : 2, ops);
 	return 0;
 }
 

@@ -33,10 +33,13 @@ vault_decide(struct vault *v, struct job *j)
 
 	if (ds == NULL)
 		return;
-	if (approval_count(v->jobs_fd, v->site, v->op_keys, j, "reject", now, &n, &bad,
-	    ops, sizeof(ops), reason, sizeof(reason)) == 0 && n > 0) {
+	/* Rejecting is a decision like approving: as many distinct
+	 * operators (R41's two-person rule covers both). */
+	if (approval_count(v->jobs_fd, v->site, v->op_keys, j, "reject", now,
+	    &n, &bad, ops, sizeof(ops), reason, sizeof(reason)) == 0 &&
+	    n >= ds->approvals) {
 		j->decided = now;
-		snprintf(detail, sizeof(detail), "operator=%s", ops);
+		snprintf(detail, sizeof(detail), "operators=%s", ops);
 		vault_audit(v, "release.rejected", j->id, 0, 0, j->out_sha256, detail);
 		snprintf(detail, sizeof(detail), "rejected by %.60s: %.90s", ops,
 		    reason);

@@ -69,11 +69,17 @@ PY
 	[ "$(state "$B")" = awaiting_approval ]
 }
 
-test_r41_rejection_with_a_reason() {
+# A rejection is a decision of two, like an approval: one alone leaves the
+# release awaiting; the second rejects it, with the reasons.
+test_r41_rejection_needs_two_operators_and_a_reason() {
 	"$VAULT" -c "$T/vault.conf" release reject "$B" --operator op3 \
-		--key "$T/ops/op3.key" --reason "wrong reference date" >/dev/null &&
+		--key "$T/ops/op3.key" --reason "wrong reference date" |
+		grep -q '1 of 2' && sleep 2.5 &&
+	[ "$(state "$B")" = awaiting_approval ] &&
+	"$VAULT" -c "$T/vault.conf" release reject "$B" --operator op1 \
+		--key "$T/ops/op1.key" --reason "wrong reference date" >/dev/null &&
 	wait_state "$B" rejected &&
-	"$VAULT" -c "$T/vault.conf" release show "$B" | grep -q 'rejected by op3: wrong reference date' &&
+	"$VAULT" -c "$T/vault.conf" release show "$B" | grep -q 'rejected by op[13],op[13]: wrong reference date' &&
 	[ ! -e "$T/vdata/sources/$B" ] && [ ! -e "$T/vdata/releases/$B" ]
 }
 
@@ -125,6 +131,30 @@ test_r41_withdrawal_needs_the_approvals_and_reaches_the_sender() {
 		--key "$T/ops/op2.key" >/dev/null &&
 	wait_state "$A" withdrawn &&
 	[ "$(recip -o /dev/null -w '%{http_code}' "$url")" = 410 ]
+}
+
+# with_site EDIT ROLE: ROLE's check-config against a copy of the site with
+# the sed EDIT applied; prints its output, fails as it fails.
+with_site() {
+	sed "$1" "$T/site.conf" > "$T/site-edit.conf" &&
+	sed 's#^site = .*#site = "site-edit.conf";#' "$T/$2.conf" > "$T/$2-edit.conf" &&
+	"$BIN/sekisho-$2" -c "$T/$2-edit.conf" check-config 2>&1
+}
+
+# R41 in the configuration: approvals = 1 is refused by every host (one
+# operator could publish alone); more approvals than the roster's three
+# valid operators can give is refused by the vault, which keeps the
+# roster, with the line; the same site is fine for the receiver.
+test_r41_approvals_below_two_or_beyond_the_roster_refused() {
+	local out
+	out=$(with_site '0,/approvals = 2/s//approvals = 1/' vault) &&
+		{ echo "approvals = 1 accepted" >&2; return 1; }
+	echo "$out" | grep -q 'site-edit.conf:[0-9]*: .*at least 2 distinct operators' || return 1
+	out=$(with_site '0,/approvals = 2/s//approvals = 4/' vault) &&
+		{ echo "approvals = 4 accepted" >&2; return 1; }
+	echo "$out" | grep -q 'site-edit.conf:[0-9]*: .*needs 4 approvals, but the roster has 3' &&
+	with_site '0,/approvals = 2/s//approvals = 4/' receiver >/dev/null &&
+	with_site '0,/approvals = 2/s//approvals = 3/' vault >/dev/null
 }
 
 test_r15_all_three_audit_logs_verify() { audit_logs_verify; }

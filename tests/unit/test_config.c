@@ -51,8 +51,13 @@ static const char base_site[] =
     ");\n"								/* 33 */
     "operators = (\n"							/* 34 */
     "  { id = \"op1\"; public_key = \"op1.pub\";\n"			/* 35 */
-    "    valid_from = \"2026-04-01\"; valid_until = \"2027-03-31\"; }\n" /* 36 */
-    ");\n";								/* 37 */
+    "    valid_from = \"2026-04-01\"; valid_until = \"2027-03-31\"; },\n" /* 36 */
+    /* Two more, so that approvals = 2 can be given after op1's end. */
+    "  { id = \"op2\"; public_key = \"op2.pub\";\n"			/* 37 */
+    "    valid_from = \"2026-04-01\"; valid_until = \"2099-12-31\"; },\n" /* 38 */
+    "  { id = \"op3\"; public_key = \"op3.pub\";\n"			/* 39 */
+    "    valid_from = \"2026-04-01\"; valid_until = \"2099-12-31\"; }\n" /* 40 */
+    ");\n";								/* 41 */
 
 static struct config_error err;
 
@@ -118,7 +123,7 @@ test_good_site(void **state)
 	assert_false(site_municipality_allows(m, "register"));
 	assert_null(site_find_municipality_by_identity(site,
 	    "urn:sekisho:recip:univ-a"));
-	assert_int_equal(site->noperators, 1);
+	assert_int_equal(site->noperators, 3);
 	assert_int_equal(site->operators[0].valid_from, 1775001600);
 	assert_int_equal(site->operators[0].valid_until, 1806537600);
 	site_config_free(site);
@@ -161,6 +166,9 @@ test_errors_name_the_line(void **state)
 	expect_error("max_bytes = 1000", "max_bytes = \"big\"", 22,
 	    "must be an integer");
 	expect_error("envelope = true", "envelope = 1", 23, "true or false");
+	/* R41: one operator alone is a configuration error at its line. */
+	expect_error("max_bytes = 1000; }", "max_bytes = 1000; release: { "
+	    "approvals = 1; }; }", 22, "at least 2 distinct operators");
 	expect_error("    identity = \"urn:sekisho:host:sender\";\n", "", 15,
 	    "missing setting 'identity'");
 	expect_error("networks = [ \"203.0.113.0/24\" ]", "networks = [ ]", 32,
@@ -213,6 +221,31 @@ write_file(const char *name, const char *text, char *path, size_t cap)
 		return -1;
 	fputs(text, fp);
 	return fclose(fp);
+}
+
+/* R41, the vault's check: more approvals than the roster's valid
+ * operators can give is an error at the dataset's approvals line; what
+ * they can give is fine. */
+static void
+test_r41_approvals_the_roster_cannot_give(void **state)
+{
+	struct site_config *site = NULL;
+
+	(void)state;
+	assert_int_equal(load_with("max_bytes = 1000; }", "max_bytes = 1000; "
+	    "release: { approvals = 4; }; }", &site), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(site_check_approvals(site, &err), SK_ECONFIG);
+	assert_string_equal(err.file, "/etc/sekisho/site.conf");
+	assert_int_equal(err.line, 22);
+	/* 3 operators until op1's end (2027-03-31), 2 after. */
+	assert_non_null(strstr(err.message, "needs 4 approvals, but the "
+	    "roster has "));
+	site_config_free(site);
+	assert_int_equal(load_with("max_bytes = 1000; }", "max_bytes = 1000; "
+	    "release: { approvals = 2; }; }", &site), 0);
+	assert_int_equal(site_check_approvals(site, &err), 0);
+	site_config_free(site);
 }
 
 static void
@@ -309,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_good_site),
 		cmocka_unit_test(test_digest_changes_with_text),
 		cmocka_unit_test(test_errors_name_the_line),
+		cmocka_unit_test(test_r41_approvals_the_roster_cannot_give),
 		cmocka_unit_test(test_local_config),
 		cmocka_unit_test(test_local_config_errors),
 		cmocka_unit_test(test_local_config_user),
