@@ -131,7 +131,11 @@ test_example_site_checks_with_its_pki() {
 	cp "$S"/usr/share/doc/sekisho/examples/policies/*.policy "$e/policies/" ||
 		return 1
 	for r in site receiver vault sender; do
+		# The example's roster is a fiscal year's (to 2027-03-31); the
+		# vault refuses a roster that can no longer approve (R41), so
+		# the copy's operators stay valid whenever this runs.
 		sed -e "s|/etc/sekisho|$e|g" -e "s|/var/lib/sekisho|$R/var/lib/sekisho|g" \
+			-e 's|valid_until = "2027-03-31"|valid_until = "2099-03-31"|' \
 			"$S/usr/share/doc/sekisho/examples/$r.conf" > "$e/$r.conf" || return 1
 	done
 	for r in receiver vault sender; do
