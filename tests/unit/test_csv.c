@@ -275,6 +275,44 @@ test_writer_quotes(void **state)
 	fclose(fp);
 }
 
+/* Issue 14: a cell a spreadsheet would run is written as text, with a
+ * leading '; so is one that starts with ' (the guard is never ambiguous);
+ * others, and everything with the guard off, as they are. */
+static void
+test_writer_guards_formulas(void **state)
+{
+	const char *fields[8] = { "=HYPERLINK(\"http://x\")", "+1", "-2",
+		"@SUM(A1)", "\tx", "'q", "a=b", "12" };
+	uint32_t lens[8] = { 22, 2, 2, 8, 2, 2, 3, 2 };
+	struct csv_writer *w;
+	uint8_t digest[32];
+	char out[256];
+	FILE *fp;
+	ssize_t n;
+	int on;
+
+	(void)state;
+	for (on = 1; on >= 0; on--) {
+		fp = tmpfile();
+		assert_int_equal(csv_writer_new(fileno(fp), CSV_UTF8, ',', 0, &w),
+		    0);
+		csv_writer_guard_formulas(w, on);
+		assert_int_equal(csv_write(w, fields, lens, 8), 0);
+		assert_int_equal(csv_writer_finish(w, digest), 0);
+		csv_writer_free(w);
+		lseek(fileno(fp), 0, SEEK_SET);
+		n = read(fileno(fp), out, sizeof(out) - 1);
+		out[n] = '\0';
+		if (on)
+			assert_string_equal(out, "\"'=HYPERLINK(\"\"http://x\"\")\","
+			    "'+1,'-2,'@SUM(A1),'\tx,''q,a=b,12\n");
+		else
+			assert_string_equal(out, "\"=HYPERLINK(\"\"http://x\"\")\","
+			    "+1,-2,@SUM(A1),\tx,'q,a=b,12\n");
+		fclose(fp);
+	}
+}
+
 int
 main(void)
 {
@@ -286,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_cp932_errors_and_splits),
 		cmocka_unit_test(test_block_boundaries),
 		cmocka_unit_test(test_writer_quotes),
+		cmocka_unit_test(test_writer_guards_formulas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

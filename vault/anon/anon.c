@@ -641,6 +641,7 @@ write_rows(struct job *jb, int out_fd, const uint32_t *order)
 	if ((r = csv_writer_new(out_fd, jb->p->out_enc, ',', jb->p->crlf,
 	    &w)) != 0)
 		return job_fail(jb, "out of memory");
+	csv_writer_guard_formulas(w, jb->p->guard_formulas);
 	for (j = 0; j < jb->ncols; j++) {
 		fields[j] = jb->cols[j].pc->name;
 		lens[j] = (uint32_t)strlen(fields[j]);
@@ -740,6 +741,8 @@ make_report(struct job *jb)
 	json_double(&j, "risk_highest", res->risk_max);
 	json_double(&j, "risk_average", res->risk_avg);
 	json_bool(&j, "shuffled", jb->p->shuffle);
+	/* A cell that would run as a spreadsheet formula starts with ' */
+	json_bool(&j, "formulas_guarded", jb->p->guard_formulas);
 	json_raw(&j, "columns", cols);
 	if (json_end(&j) < 0)
 		goto fail;

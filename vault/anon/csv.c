@@ -504,7 +504,22 @@ struct csv_writer {
 	int error;
 	size_t rec_used, out_used;	/* high-water marks, to wipe */
 	uint8_t special[256];		/* bytes that need quoting */
+	int guard;			/* formulas written as text */
 };
+
+void
+csv_writer_guard_formulas(struct csv_writer *w, int on)
+{
+	w->guard = on;
+}
+
+/* Would a spreadsheet take this value for a formula (or the guard)? */
+static int
+formula_like(const char *v, uint32_t len)
+{
+	return len > 0 && (v[0] == '=' || v[0] == '+' || v[0] == '-' ||
+	    v[0] == '@' || v[0] == '\t' || v[0] == '\r' || v[0] == '\'');
+}
 
 #define CSV_OUT_BUF (1u << 20)
 
@@ -558,24 +573,31 @@ csv_write(struct csv_writer *w, const char *const *fields,
 {
 	size_t i, j, len = 0, bad;
 	long m;
-	int quote, e;
+	int quote, e, guard;
 
 	if (w->error != 0)
 		return w->error;
 	for (i = 0; i < n; i++) {
-		if (lens[i] > CSV_RECORD_MAX || len + 2 * (size_t)lens[i] + 4 >
+		/* Room for the delimiter, the guard, two quotes, every byte
+		 * doubled, and the line end after the last field. */
+		if (lens[i] > CSV_RECORD_MAX || len + 2 * (size_t)lens[i] + 6 >
 		    w->rec_cap)
 			return SK_ETOOBIG;
 		if (i > 0)
 			w->rec[len++] = (uint8_t)w->delim;
+		guard = w->guard && formula_like(fields[i], lens[i]);
 		for (j = 0, quote = 0; j < lens[i] && !quote; j++)
 			quote = w->special[(uint8_t)fields[i][j]];
 		if (!quote) {
+			if (guard)
+				w->rec[len++] = '\'';
 			memcpy(w->rec + len, fields[i], lens[i]);
 			len += lens[i];
 			continue;
 		}
 		w->rec[len++] = '"';
+		if (guard)
+			w->rec[len++] = '\'';
 		for (j = 0; j < lens[i]; j++) {
 			if (fields[i][j] == '"')
 				w->rec[len++] = '"';

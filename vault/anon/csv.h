@@ -56,6 +56,14 @@ int csv_writer_new(int fd, enum csv_encoding enc, char delim, int crlf,
     struct csv_writer **out);
 
 /*
+ * From now on a field that a spreadsheet would run as a formula (its first
+ * byte =, +, -, @, TAB or CR) is written with a leading ', so that it
+ * shows as text; so is one that starts with ' already, so that the guard
+ * itself is never ambiguous.
+ */
+void csv_writer_guard_formulas(struct csv_writer *w, int on);
+
+/*
  * Writes one record, quoting fields that need it. SK_EFORMAT if a value
  * cannot be represented in the output encoding; SK_ESYS on write errors.
  */

@@ -349,10 +349,13 @@ load_io(struct config_ctx *cx, const config_setting_t *root, struct policy *p)
 	p->reject_bad_rows = strcmp(v, "reject") == 0;
 	p->out_enc = CSV_UTF8;
 	p->shuffle = 1;
+	p->guard_formulas = 1;
 	if ((out = config_setting_get_member(root, "output")) == NULL)
 		return 0;
 	if ((r = load_encoding(cx, out, &p->out_enc)) ||
 	    (r = config_bool(cx, out, "shuffle", 1, &p->shuffle)) ||
+	    (r = config_bool(cx, out, "guard_formulas", 1,
+	    &p->guard_formulas)) ||
 	    (r = config_string(cx, out, "line_end", v, sizeof(v), 0)))
 		return r;
 	if (v[0] != '\0' && strcmp(v, "lf") != 0 && strcmp(v, "crlf") != 0)

@@ -5,7 +5,8 @@
  *              on_error = "fail"; };          # or "reject": count and skip
  *   columns = ( { name = "氏名"; role = "identifier"; action = "drop"; }, ... );
  *   privacy: { k = 5; max_suppression = 0.05; l_diversity = 2; };
- *   output:  { encoding = "utf-8"; shuffle = true; line_end = "lf"; };
+ *   output:  { encoding = "utf-8"; shuffle = true; line_end = "lf";
+ *              guard_formulas = true; };
  *   scan:    { patterns = ( { name = "phone"; regex = "0[0-9]{1,4}-..." } ); };
  *
  * Roles: identifier (drop or pseudonymize only), quasi, sensitive, other.
@@ -69,6 +70,7 @@ struct policy {
 	double max_suppression;
 	unsigned l;			/* 0: no l-diversity */
 	int shuffle;
+	int guard_formulas;		/* a leading = + - @ ' TAB CR: text */
 	int crlf;
 	struct policy_pattern *patterns;
 	size_t npatterns;
