@@ -106,6 +106,9 @@ show(struct vault *v, const char *id)
 		printf("release:       %llu bytes, sha256 %s\n"
 		    "report:        sha256 %s\n", (unsigned long long)j.out_size,
 		    j.out_sha256, j.report_sha256);
+	/* The vault alone keeps the mapping to the id recipients see. */
+	if (j.release_id[0] != '\0')
+		printf("release id:    %s (at the sender)\n", j.release_id);
 	snprintf(name, sizeof(name), "%s.json", j.id);
 	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;

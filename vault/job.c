@@ -72,12 +72,13 @@ job_save(int jobs_fd, struct job *j)
 	n = snprintf(buf, sizeof(buf), "id=%s\nmunicipality=%s\ndataset=%s\n"
 	    "size=%" PRIu64 "\nsha256=%s\nreceived=%" PRId64 "\nstate=%s\n"
 	    "reason=%s\nout_size=%" PRIu64 "\nout_sha256=%s\n"
-	    "report_sha256=%s\ndecided=%" PRId64 "\npublished=%" PRId64 "\n"
-	    "expires=%" PRId64 "\nsource_disposed=%d\nupdated=%" PRId64 "\n",
+	    "report_sha256=%s\nrelease_id=%s\ndecided=%" PRId64 "\n"
+	    "published=%" PRId64 "\nexpires=%" PRId64 "\nsource_disposed=%d\n"
+	    "updated=%" PRId64 "\n",
 	    j->id, j->municipality, j->dataset, j->size, j->sha256, j->received,
 	    job_state_name(j->state), j->reason, j->out_size, j->out_sha256,
-	    j->report_sha256, j->decided, j->published, j->expires,
-	    j->source_disposed, j->updated);
+	    j->report_sha256, j->release_id, j->decided, j->published,
+	    j->expires, j->source_disposed, j->updated);
 	if (n < 0 || (size_t)n >= sizeof(buf) || !job_id_valid(j->id))
 		return SK_ETOOBIG;
 	snprintf(tmp, sizeof(tmp), ".%s.t", j->id);
@@ -142,6 +143,10 @@ job_load(int jobs_fd, const char *id, struct job *j)
 			e = set_text(j->reason, sizeof(j->reason), eq);
 		else if (strcmp(line, "out_sha256") == 0)
 			e = set_text(j->out_sha256, sizeof(j->out_sha256), eq);
+		else if (strcmp(line, "release_id") == 0)
+			e = eq[0] == '\0' || sk_hexid_valid(eq, 32) ?
+			    set_text(j->release_id, sizeof(j->release_id), eq) :
+			    SK_EFORMAT;
 		else if (strcmp(line, "report_sha256") == 0)
 			e = set_text(j->report_sha256, sizeof(j->report_sha256),
 			    eq);

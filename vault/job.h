@@ -38,6 +38,10 @@ struct job {
 	char reason[160];		/* why rejected or failed */
 	uint64_t out_size;		/* the release */
 	char out_sha256[65];
+	/* The release's id at the sender: fresh and random, so that nothing
+	 * outside the vault can tie it to the upload, its receipt or another
+	 * release of the same source (R07); "" until it is first published. */
+	char release_id[33];
 	char report_sha256[65];
 	int64_t decided, published, expires;
 	int source_disposed;

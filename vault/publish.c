@@ -18,6 +18,7 @@
 #include "log.h"
 #include "proto.h"
 #include "sk.h"
+#include "util.h"
 #include "vaultd.h"
 
 /* ---- approvals, publishing, withdrawal ---- */
@@ -136,13 +137,27 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	for (i = 0; i < ds->nrecipients; i++)
 		o += (size_t)snprintf(recips + o, sizeof(recips) - o, "%s%s",
 		    i ? "," : "", ds->recipients[i]);
+	/* The release's own id, made once and kept before it is first sent:
+	 * a retry after a crash publishes the same id (idempotent). */
+	if (j->release_id[0] == '\0') {
+		if (util_random(d, 16) != 0)
+			fatalx("no randomness");
+		sk_hex(d, 16, j->release_id);
+		if ((e = vault_save(v, j)) != 0) {
+			snprintf(why, whycap, "cannot record the release id");
+			j->release_id[0] = '\0';
+			goto out;
+		}
+	}
 	snprintf(extra, sizeof(extra), "Content-Digest: sha-256=:%s:\r\n"
 	    PROTO_H_DATASET ": %s\r\n" PROTO_H_RECIPIENTS ": %s\r\n"
 	    PROTO_H_EXPIRES ": %" PRId64 "\r\n" PROTO_H_MAX_DOWNLOADS ": %u\r\n"
 	    PROTO_H_FILENAME ": %s-%.16s.csv%s\r\n", digest64, ds->id, recips,
-	    j->expires, ds->max_downloads, ds->id, j->id, cms ? ".cms" : "");
-	snprintf(target, sizeof(target), PROTO_RELEASES "/%s", j->id);
-	log_info("release %s: publishing %zu bytes", j->id, len);
+	    j->expires, ds->max_downloads, ds->id, j->release_id,
+	    cms ? ".cms" : "");
+	snprintf(target, sizeof(target), PROTO_RELEASES "/%s", j->release_id);
+	log_info("release %s: publishing %zu bytes as %s", j->id, len,
+	    j->release_id);
 	if ((e = vault_connect(v, &v->site->sender, &c, why, whycap)) != 0)
 		goto out;
 	if ((e = hc_request(&c, "PUT", target, extra, (int64_t)len)) != 0 ||
@@ -155,8 +170,9 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	hc_close(&c);
 	if (e == 0) {
 		j->published = (int64_t)time(NULL);
-		vault_audit(v, "release.published", j->id, 1, len, sha, cms ?
-		    "sealed to the recipients' certificates" : NULL);
+		snprintf(target, sizeof(target), "release=%s%s", j->release_id,
+		    cms ? " sealed to the recipients' certificates" : "");
+		vault_audit(v, "release.published", j->id, 1, len, sha, target);
 	}
 out:
 	if (body != NULL) {
@@ -173,7 +189,9 @@ vault_withdraw_at_sender(struct vault *v, struct job *j, char *why, size_t whyca
 	struct hc_conn c;
 	int e;
 
-	snprintf(target, sizeof(target), PROTO_RELEASES "/%s", j->id);
+	if (j->release_id[0] == '\0')	/* never reached the sender */
+		return 0;
+	snprintf(target, sizeof(target), PROTO_RELEASES "/%s", j->release_id);
 	if ((e = vault_connect(v, &v->site->sender, &c, why, whycap)) != 0)
 		return e;
 	if ((e = hc_request(&c, "DELETE", target, NULL, -1)) == 0 &&

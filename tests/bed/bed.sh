@@ -306,6 +306,12 @@ bed_console() {
 	bed_ns "$NS_VAULT" "$BED_BIN/sekisho-vault" -c "$BED_DIR/etc/vault.conf" "$@"
 }
 
+# bed_release_id JOB: the id the release of JOB has at the sender (fresh and
+# random: the vault alone keeps the mapping, R07).
+bed_release_id() {
+	bed_console release show "$1" | awk '/^release id:/ {print $3}'
+}
+
 bed_approve() {	# bed_approve ID OPERATOR
 	bed_console release approve "$1" --operator "$2" \
 		--key "$BED_DIR/pki/operators/$2.key"

@@ -103,11 +103,11 @@ downloads() {
 	bed_recip "$RECIP1" "$SENDER_URL/v1/releases" | python3 -m json.tool |
 		sed 's/^/   /' &&
 	bed_recip "$RECIP1" -C - -o "$W/release.csv" \
-		"$SENDER_URL/v1/releases/$ID1" || return 1
+		"$SENDER_URL/v1/releases/$(bed_release_id "$ID1")" || return 1
 	echo "   $RECIP1 downloaded release.csv; its first lines:"
 	head -6 "$W/release.csv" | sed 's/^/   /'
 	echo "   $RECIP2 takes sealed releases only: it downloads and opens one"
-	bed_recip "$RECIP2" -o "$W/release2.csv.cms" "$SENDER_URL/v1/releases/$ID2" &&
+	bed_recip "$RECIP2" -o "$W/release2.csv.cms" "$SENDER_URL/v1/releases/$(bed_release_id "$ID2")" &&
 	openssl cms -decrypt -binary -inform DER -in "$W/release2.csv.cms" \
 		-recip "$p/recip-ca/issued/$RECIP2.crt" \
 		-inkey "$p/recip-ca/issued/$RECIP2.key" -out "$W/release2.csv" &&

@@ -294,7 +294,8 @@ bench_pipeline() {
 		bed_approve "$id" op1 >/dev/null && bed_approve "$id" op2 >/dev/null &&
 		bed_wait_state "$id" published || return 1
 		t2=$(date +%s%N)
-		bed_recip "$RECIP1" -o "$T/p$i.out" "$SENDER_URL/v1/releases/$id" ||
+		bed_recip "$RECIP1" -o "$T/p$i.out" \
+		    "$SENDER_URL/v1/releases/$(bed_release_id "$id")" ||
 			return 1
 		t3=$(date +%s%N)
 		ours+=("$(echo "($t3 - $t0) / 1000000000" | bc -l)")

@@ -106,6 +106,13 @@ wait_state() {	# wait_state ID STATE [SECONDS]
 	return 1
 }
 
+# rid_of ID: the release's id at the sender, as the vault's console shows
+# it (the vault alone keeps the mapping, R07).
+rid_of() {
+	"$VAULT" -c "$T/vault.conf" release show "$1" |
+		awk '/^release id:/ {print $3}'
+}
+
 approve() {	# approve ID OP
 	"$VAULT" -c "$T/vault.conf" release approve "$1" --operator "$2" \
 		--key "$T/ops/$2.key"

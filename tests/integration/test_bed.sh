@@ -64,7 +64,7 @@ test_r41_full_flow_checked_independently() {
 	[ "$(bed_upload "$MUNI1" "$W/k1.csv" health-checkup)" = 201 ] &&
 	ID1=$(bed_receipt_id) && bed_wait_state "$ID1" awaiting_approval &&
 	publish "$ID1" &&
-	bed_recip "$RECIP1" -o "$W/r1.csv" "$SENDER_URL/v1/releases/$ID1" &&
+	bed_recip "$RECIP1" -o "$W/r1.csv" "$SENDER_URL/v1/releases/$(bed_release_id "$ID1")" &&
 	report "$ID1" "$W/r1.json" &&
 	python3 "$CHECK" "$W/r1.csv" "$W/r1.json" --k 5 --l 2 --sensitive 診断名 \
 		--qi "$QI" --absent "$DROPPED" || return 1
@@ -80,7 +80,7 @@ test_r41_full_flow_checked_independently() {
 	[ "$(bed_upload "$MUNI2" "$W/k2.cms" health-checkup-sealed)" = 201 ] &&
 	id2=$(bed_receipt_id) && bed_wait_state "$id2" awaiting_approval &&
 	publish "$id2" &&
-	bed_recip "$RECIP2" -o "$W/r2.cms" "$SENDER_URL/v1/releases/$id2" &&
+	bed_recip "$RECIP2" -o "$W/r2.cms" "$SENDER_URL/v1/releases/$(bed_release_id "$id2")" &&
 	openssl cms -decrypt -binary -inform DER -in "$W/r2.cms" \
 		-recip "$p/recip-ca/issued/$RECIP2.crt" \
 		-inkey "$p/recip-ca/issued/$RECIP2.key" -out "$W/r2.csv" &&
@@ -89,7 +89,7 @@ test_r41_full_flow_checked_independently() {
 		--qi "$QI" --absent "$DROPPED" &&
 	# Each recipient sees only its own release.
 	[ "$(bed_recip "$RECIP1" -o /dev/null -w '%{http_code}' \
-		"$SENDER_URL/v1/releases/$id2")" = 404 ]
+		"$SENDER_URL/v1/releases/$(bed_release_id "$id2")")" = 404 ]
 }
 
 # Every ordered pair of namespaces: TCP (the service ports and others),
@@ -186,16 +186,16 @@ test_r50_each_daemon_restarted_in_the_middle_of_a_transfer() {
 	[ "$(jobs_of "$ID4")" = 1 ] && publish "$ID4" || return 1
 	# The sender, while a recipient downloads.
 	rel=$(bed_recip "$RECIP1" "$SENDER_URL/v1/releases" | python3 -c \
-		'import json,sys; d=json.load(sys.stdin); print([r["sha256"] for r in d["releases"] if r["id"] == sys.argv[1]][0])' "$ID4") ||
+		'import json,sys; d=json.load(sys.stdin); print([r["sha256"] for r in d["releases"] if r["id"] == sys.argv[1]][0])' "$(bed_release_id "$ID4")") ||
 		return 1
 	bed_recip "$RECIP1" --limit-rate 300K -o "$W/r4.csv" \
-		"$SENDER_URL/v1/releases/$ID4" 2>/dev/null &
+		"$SENDER_URL/v1/releases/$(bed_release_id "$ID4")" 2>/dev/null &
 	c=$!
 	sleep 1.5 && bed_stop sender KILL && wait "$c"
 	sz=$(stat -c %s "$W/r4.csv")
 	echo "download cut at $sz bytes; resuming"
 	bed_start sender &&
-	bed_recip "$RECIP1" -C - -o "$W/r4.csv" "$SENDER_URL/v1/releases/$ID4" &&
+	bed_recip "$RECIP1" -C - -o "$W/r4.csv" "$SENDER_URL/v1/releases/$(bed_release_id "$ID4")" &&
 	[ "$sz" -gt 0 ] && [ "$(sha "$W/r4.csv")" = "$rel" ]
 }
 
@@ -233,12 +233,12 @@ test_r50_cut_links_in_the_middle_of_transfers() {
 	publish "$id" || return 1
 	# The recipient's link, during a download.
 	bed_recip "$RECIP1" --limit-rate 300K -o "$W/r6.csv" \
-		"$SENDER_URL/v1/releases/$id" 2>/dev/null &
+		"$SENDER_URL/v1/releases/$(bed_release_id "$id")" 2>/dev/null &
 	c=$!
 	sleep 1 && bed_ns "$NS_RECIP" ip link set send0 down && sleep 2 &&
 	bed_ns "$NS_RECIP" ip link set send0 up
 	wait "$c" ||
-		bed_recip "$RECIP1" -C - -o "$W/r6.csv" "$SENDER_URL/v1/releases/$id"
+		bed_recip "$RECIP1" -C - -o "$W/r6.csv" "$SENDER_URL/v1/releases/$(bed_release_id "$id")"
 	report "$id" "$W/r6.json" &&
 	[ "$(sha "$W/r6.csv")" = "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["output_sha256"])' "$W/r6.json")" ]
 }

@@ -41,7 +41,8 @@ test_r41_second_operator_publishes_and_recipient_downloads() {
 	approve "$A" op3 >/dev/null && wait_state "$A" published || return 1
 	t1=$(date +%s%N)
 	echo "second approval to published: $(( (t1 - t0) / 1000000 )) ms"
-	recip -o "$T/release.csv" "$url/$A" &&
+	RA=$(rid_of "$A") && [ ${#RA} = 32 ] &&
+	recip -o "$T/release.csv" "$url/$RA" &&
 	python3 "$CHECK" "$T/release.csv" "$T/vdata/reports/$A.json" --k 5 \
 		--l 2 --sensitive 診断名 --qi 生年月日,性別,郵便番号 \
 		--absent 宛名番号,個人番号,氏名,住所 &&
@@ -121,8 +122,23 @@ test_r12_signed_upload_checked() {
 	grep -q "\"object\":\"$S1\".*signature verified" "$T/vdata/audit.log"
 }
 
+# R07: the id recipients see is the release's own, fresh and random:
+# neither the upload's id nor any part of it, and the receipt the
+# municipality got does not contain it; the sender knows only that id.
+test_r07_release_id_is_not_the_upload_id() {
+	local url="https://127.0.0.1:$((PORT + 2))/v1/releases" listing
+	[ -n "$RA" ] && [ "$RA" != "$A" ] &&
+	case $RA in *"${A:0:8}"*) false ;; esac &&
+	case $A in *"${RA:0:8}"*) false ;; esac || return 1
+	listing=$(recip "$url") || return 1
+	echo "$listing" | grep -q "\"id\":\"$RA\"" &&
+	! echo "$listing" | grep -q "$A" &&
+	! grep -q "$A" "$T/sdata/audit.log" &&
+	[ "$(recip -o /dev/null -w '%{http_code}' "$url/$A")" = 404 ]
+}
+
 test_r41_withdrawal_needs_the_approvals_and_reaches_the_sender() {
-	local url="https://127.0.0.1:$((PORT + 2))/v1/releases/$A"
+	local url="https://127.0.0.1:$((PORT + 2))/v1/releases/$RA"
 	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --operator op1 \
 		--key "$T/ops/op1.key" >/dev/null && sleep 2.5 &&
 	[ "$(state "$A")" = published ] &&

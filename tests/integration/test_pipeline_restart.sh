@@ -8,12 +8,18 @@
 
 SURL="https://127.0.0.1:$((PORT + 3))/v1/releases"
 
-# How many releases with this id the sender holds (as the vault sees it).
+# How many releases of this job the sender holds (as the vault sees it):
+# those with the job's release id, and, for safety, any whose size and
+# digest are the job's release's (a second id for the same release).
 at_sender() {
+	local rid sha
+	rid=$(rid_of "$1")
+	sha=$("$VAULT" -c "$T/vault.conf" release show "$1" |
+		awk '/^release:/ {print $5}')
 	curl -sS --cacert "$P/internal-ca/ca.crt" \
 		--cert "$P/internal-ca/issued/vault.crt" \
 		--key "$P/internal-ca/issued/vault.key" "$SURL" |
-		python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin)["releases"] if r["id"] == sys.argv[1]))' "$1"
+		python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin)["releases"] if r["id"] == sys.argv[1] or r["sha256"] == sys.argv[2]))' "$rid" "$sha"
 }
 
 jobs_named() { ls "$T/vdata/jobs" | grep -c "^$1\$"; }
