@@ -228,6 +228,16 @@ on_signal(int sig)
 		the_vault->stop = 1;
 }
 
+static void
+vault_check_roster(struct vault *v)
+{
+	struct config_error err;
+
+	memset(&err, 0, sizeof(err));
+	if (site_check_approvals(v->site, &err) != 0)
+		fatalx("%s:%d: %s", err.file, err.line, err.message);
+}
+
 /* `proc PART`: a process the vault's parent or spawner started. */
 static int
 cmd_proc(const char *conf, struct vault *v, const char *part,
@@ -303,6 +313,11 @@ main(int argc, char **argv)
 	v.tmp_fd = v.jobs_fd = v.sources_fd = v.releases_fd = -1;
 	v.reports_fd = v.watch_fd = -1;
 	daemon_load_config(conf, ROLE_VAULT, &v.local, &v.site);
+	/* What the vault will decide on, and what it checks for an admin:
+	 * approvals its roster can give (R41). */
+	if (argc == 4 && (strcmp(argv[3], "run") == 0 ||
+	    strcmp(argv[3], "check-config") == 0))
+		vault_check_roster(&v);
 	if (argc == 4 && strcmp(argv[3], "check-config") == 0) {
 		vault_load_policies(&v);
 		vault_load_trust(&v);

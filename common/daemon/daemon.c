@@ -56,8 +56,7 @@ daemon_load_config(const char *path, enum config_role role,
 	if (local->role != role)
 		fatalx("%s: role is \"%s\", not \"%s\"", path,
 		    config_role_name(local->role), config_role_name(role));
-	if (site_config_load(local->site_file, site, &err) != 0 ||
-	    (role == ROLE_VAULT && site_check_approvals(*site, &err) != 0))
+	if (site_config_load(local->site_file, site, &err) != 0)
 		fatalx("%s:%d: %s", err.file, err.line, err.message);
 }
 
