@@ -198,17 +198,47 @@ sk_utf8_printable(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * Characters a name must not hide behind (R56): zero-width and bidi
+ * controls (a name that shows as "csv.exe" and is not), the byte order
+ * mark, and look-alikes of / and \.
+ */
+static int
+deceptive(uint32_t cp)
+{
+	return (cp >= 0x200b && cp <= 0x200f) ||	/* zero-width, LRM/RLM */
+	    (cp >= 0x202a && cp <= 0x202e) ||		/* bidi embeddings */
+	    (cp >= 0x2060 && cp <= 0x2069) ||		/* word joiner, isolates */
+	    cp == 0x061c || cp == 0x180e || cp == 0xfeff ||
+	    cp == 0x2044 || cp == 0x2215 || cp == 0x2216 || cp == 0x29f8 ||
+	    cp == 0x29f9 || cp == 0xff0f || cp == 0xff3c || cp == 0x3033 ||
+	    cp == 0x1735 || cp == 0x2571 || cp == 0x2572;
+}
+
 int
 sk_filename_valid(const char *name)
 {
-	size_t len = strlen(name);
+	const unsigned char *p = (const unsigned char *)name;
+	size_t len = strlen(name), i, n, k;
+	uint32_t cp;
 
 	if (len == 0 || len > 255)
 		return 0;
 	if (strchr(name, '/') != NULL || strchr(name, '\\') != NULL ||
 	    strstr(name, "..") != NULL || strcmp(name, ".") == 0)
 		return 0;
-	return sk_utf8_printable(name, len);
+	if (!sk_utf8_printable(name, len))
+		return 0;
+	/* Valid UTF-8 from here on: decode and look at each character. */
+	for (i = 0; i < len; i += n + 1) {
+		n = p[i] < 0x80 ? 0 : p[i] < 0xe0 ? 1 : p[i] < 0xf0 ? 2 : 3;
+		cp = n == 0 ? p[i] : p[i] & (0x3f >> n);
+		for (k = 1; k <= n; k++)
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		if (deceptive(cp))
+			return 0;
+	}
+	return 1;
 }
 
 int

@@ -58,7 +58,9 @@ int sk_utf8_printable(const char *s, size_t len);
 
 /*
  * Returns 1 if name is acceptable as an uploaded file's name: 1 to 255 bytes
- * of printable UTF-8 without '/', '\\' or "..". Else 0.
+ * of printable UTF-8 without '/', '\\' or "..", and without what would hide
+ * what the name is (R56): zero-width and bidi controls, the byte order
+ * mark, look-alikes of / and \\. Else 0.
  */
 int sk_filename_valid(const char *name);
 

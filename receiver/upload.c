@@ -105,8 +105,9 @@ upload_checks(struct upload *u, char segs[][256])
 	}
 	if (!sk_filename_valid(segs[3])) {
 		srv_error(c, 400, "upload.refused", "invalid file name: 1 to "
-		    "255 bytes of UTF-8, no control characters, '/', '\\' or "
-		    "'..'", NULL);
+		    "255 bytes of UTF-8, no control, invisible or bidi "
+		    "characters, no '/', '\\', '..' or look-alikes of them",
+		    NULL);
 		return -1;
 	}
 	u->filename = segs[3];

@@ -178,6 +178,20 @@ test_r56_bad_filenames_400() {
 	[ "$(json_field filename)" = '健診.csv' ]
 }
 
+# R56: a name that hides what it is: a right-to-left override (shows as
+# "reportcsv.exe" reversed), a zero-width space, a byte order mark, a
+# division slash that looks like /. Each 400, nothing kept.
+test_r56_names_that_hide_what_they_are_400() {
+	local n before
+	before=$(objects)
+	for n in 'report%E2%80%AEvsc.exe' 'a%E2%80%8Bb.csv' '%EF%BB%BFa.csv' \
+	    'a%E2%88%95b.csv' 'a%EF%BC%8Fb.csv'; do
+		[ "$(upload 131156 health-checkup "$n" "$T/a.csv")" = 400 ] ||
+			{ echo "$n accepted" >&2; return 1; }
+	done
+	[ "$(objects)" = "$before" ]
+}
+
 test_length_required_411() {
 	[ "$(curl_as 131156 -o "$T/body" -w '%{http_code}' -X PUT \
 		"$URL/v1/uploads/health-checkup/a.csv" 2>/dev/null)" = 411 ]

@@ -88,6 +88,16 @@ test_filename(void **state)
 	assert_false(sk_filename_valid("a..b"));
 	assert_false(sk_filename_valid("a\tb"));
 	assert_false(sk_filename_valid("a\x1b[31m"));
+	/* R56: nothing that hides what the name is. */
+	assert_false(sk_filename_valid("report\xe2\x80\xae" "vsc.exe")); /* RLO */
+	assert_false(sk_filename_valid("a\xe2\x80\x8b" "b.csv"));	/* ZWSP */
+	assert_false(sk_filename_valid("a\xe2\x81\xa6" "b.csv"));	/* LRI */
+	assert_false(sk_filename_valid("\xef\xbb\xbf" "a.csv"));		/* BOM */
+	assert_false(sk_filename_valid("a\xe2\x88\x95" "b.csv"));	/* U+2215 */
+	assert_false(sk_filename_valid("a\xef\xbc\x8f" "b.csv"));	/* U+FF0F */
+	assert_false(sk_filename_valid("a\xe2\x81\x84" "b.csv"));	/* U+2044 */
+	assert_true(sk_filename_valid("\xe5\x81\xa5\xe8\xa8\xba\xe2\x80\x95"
+	    "2026.csv"));	/* a horizontal bar is fine */
 	memset(name, 'x', 255);
 	name[255] = '\0';
 	assert_true(sk_filename_valid(name));
