@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "audit.h"
 #include "json.h"
+#include "log.h"
 #include "sk.h"
 #include "util.h"
 
@@ -24,15 +26,34 @@
 #define AUDIT_STATE_LEN (8 + 8 + 32 + 32)
 #define AUDIT_MAC_SUFFIX_LEN 74	/* ,"mac":"<64 hex>"} */
 #define AUDIT_TAIL_READ 4096
+#define AUDIT_RETRY_MS 1000	/* a broken log is tried again this often */
+#define AUDIT_MARKER_MAGIC "SKCHAIN1"
+#define AUDIT_MARKER_LEN (8 + 8 + 32 + 32 + 32)
 
 struct audit_log {
 	pthread_mutex_t lock;
 	int fd;
 	int state_fd;
 	int broken;
+	int state_stale;	/* the log holds an entry its state does not */
 	uint64_t next_seq;
 	uint8_t key[32];
 	uint8_t last_mac[32];
+	uint64_t good_end;	/* the log's length after its last whole entry */
+	/* While broken: since when, the error, the entries not written. */
+	int64_t broken_since;
+	int broken_errno;
+	uint64_t lost;
+	uint64_t retry_ms;
+	/* Space held for the log past its end (FALLOC_FL_KEEP_SIZE). */
+	uint64_t reserve;
+	uint64_t alloc_end;
+	int reserve_short;
+	/* The chain's marker, kept apart from the log (see audit.h). */
+	int has_marker;
+	char marker_path[4096];
+	uint8_t marker_key[32];
+	uint8_t log_id[32];	/* SHA-256 of the log's path */
 };
 
 static void
@@ -258,11 +279,22 @@ audit_load_state(struct audit_log *a, const char *key0_path, int created)
 	return r != 0 ? SK_EAUTH : reconcile(a);
 }
 
+static int chain_check(struct audit_log *a, int created);
+
 int
 audit_open(const char *path, const char *key0_path, struct audit_log **out)
 {
+	return audit_open_marked(path, key0_path, NULL, NULL, out);
+}
+
+int
+audit_open_marked(const char *path, const char *key0_path,
+    const char *marker_path, const uint8_t marker_key[32],
+    struct audit_log **out)
+{
 	struct audit_log *a;
 	char state_path[4096];
+	struct stat st;
 	int r, created = 0;
 
 	if (snprintf(state_path, sizeof(state_path), "%s.state", path) >=
@@ -272,6 +304,20 @@ audit_open(const char *path, const char *key0_path, struct audit_log **out)
 		return SK_ENOMEM;
 	a->fd = a->state_fd = -1;
 	pthread_mutex_init(&a->lock, NULL);
+	if (marker_path != NULL) {
+		if (snprintf(a->marker_path, sizeof(a->marker_path), "%s",
+		    marker_path) >= (int)sizeof(a->marker_path)) {
+			r = SK_EINVAL;
+			goto fail;
+		}
+		memcpy(a->marker_key, marker_key, 32);
+		a->has_marker = 1;
+		if (EVP_Digest(path, strlen(path), a->log_id, NULL,
+		    EVP_sha256(), NULL) != 1) {
+			r = SK_ECRYPTO;
+			goto fail;
+		}
+	}
 	a->state_fd = open(state_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (a->state_fd == -1 && errno == ENOENT) {
 		/* A log without its state cannot be continued safely. */
@@ -295,11 +341,117 @@ audit_open(const char *path, const char *key0_path, struct audit_log **out)
 	}
 	if ((r = audit_load_state(a, key0_path, created)) != 0)
 		goto fail;
+	if (fstat(a->fd, &st) == -1) {
+		r = SK_ESYS;
+		goto fail;
+	}
+	a->good_end = (uint64_t)st.st_size;
+	if (a->has_marker && (r = chain_check(a, created)) != 0)
+		goto fail;
 	*out = a;
 	return 0;
 fail:
 	audit_close(a);
 	return r;
+}
+
+/* ---- the chain's marker ---- */
+
+static int
+marker_mac(const struct audit_log *a, const uint8_t *buf, uint8_t out[32])
+{
+	struct iovec part = { .iov_base = (void *)(uintptr_t)buf,
+		.iov_len = AUDIT_MARKER_LEN - 32 };
+
+	return util_hmac_sha256(a->marker_key, 32, &part, 1, out);
+}
+
+/* Records, apart from the log, that this chain exists: when it began, its
+ * first entry's mac and the log's path (a digest), under a MAC of the
+ * host's master key. */
+static void
+marker_write(struct audit_log *a, const uint8_t first[32])
+{
+	uint8_t buf[AUDIT_MARKER_LEN];
+	char tmp[sizeof(a->marker_path) + 8], dir[sizeof(a->marker_path)];
+	uint64_t now = (uint64_t)time(NULL);
+	char *slash;
+	int fd, i, ok;
+
+	memcpy(buf, AUDIT_MARKER_MAGIC, 8);
+	for (i = 0; i < 8; i++)
+		buf[8 + i] = (uint8_t)(now >> (56 - 8 * i));
+	memcpy(buf + 16, first, 32);
+	memcpy(buf + 48, a->log_id, 32);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", a->marker_path);
+	snprintf(dir, sizeof(dir), "%s", a->marker_path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	ok = marker_mac(a, buf, buf + 80) == 0;
+	fd = ok ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600) : -1;
+	ok = fd != -1 && util_write_all(fd, buf, sizeof(buf)) == 0 &&
+	    fsync(fd) == 0;
+	if (fd != -1 && close(fd) == -1)
+		ok = 0;
+	ok = ok && rename(tmp, a->marker_path) == 0 &&
+	    util_fsync_dir_path(dir) == 0;
+	if (!ok) {
+		log_warnx("cannot write the audit chain's marker %s (%s): a "
+		    "removed log would not be noticed", a->marker_path,
+		    strerror(errno));
+		unlink(tmp);
+	}
+}
+
+static int
+marker_read(const struct audit_log *a, int64_t *began, uint8_t first[32])
+{
+	uint8_t buf[AUDIT_MARKER_LEN + 1], mac[32];
+	uint64_t t = 0;
+	ssize_t n;
+	int fd, i;
+
+	if ((fd = open(a->marker_path, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOENT ? SK_ENOTFOUND : SK_ESYS;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n != AUDIT_MARKER_LEN || memcmp(buf, AUDIT_MARKER_MAGIC, 8) != 0 ||
+	    marker_mac(a, buf, mac) != 0 ||
+	    CRYPTO_memcmp(mac, buf + 80, 32) != 0)
+		return SK_EAUTH;
+	/* A marker of a log kept elsewhere before (audit.log moved in the
+	 * configuration): this log has none yet. */
+	if (memcmp(buf + 48, a->log_id, 32) != 0)
+		return SK_ENOTFOUND;
+	for (i = 0; i < 8; i++)
+		t = t << 8 | buf[8 + i];
+	*began = (int64_t)t;
+	memcpy(first, buf + 16, 32);
+	return 0;
+}
+
+/* The mac of the log's first entry. */
+static int
+first_mac(int fd, uint8_t mac[32])
+{
+	char buf[AUDIT_LINE_MAX + 2], *nl;
+	size_t bodylen;
+	uint64_t seq;
+	ssize_t n;
+
+	if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return SK_ENOTFOUND;
+	if ((nl = memchr(buf, '\n', (size_t)n)) == NULL)
+		return SK_EFORMAT;
+	*nl = '\0';
+	if (line_split(buf, (size_t)(nl - buf), &bodylen, mac, &seq) != 0 ||
+	    seq != 1)
+		return SK_EFORMAT;
+	return 0;
 }
 
 static int
@@ -332,16 +484,19 @@ format_entry(const struct audit_log *a, const struct audit_event *ev,
 	return n - 1;
 }
 
+/*
+ * Writes one entry and makes it durable. The caller holds the lock and has
+ * checked that the log is not broken; on failure errno is kept for the
+ * entry that records the gap.
+ */
 static int
-audit_append_locked(struct audit_log *a, const struct audit_event *ev)
+append_locked(struct audit_log *a, const struct audit_event *ev)
 {
 	char line[AUDIT_LINE_MAX], machex[65];
 	uint8_t mac[32];
 	off_t end;
 	int n, r;
 
-	if (a->broken)
-		return SK_ESYS;
 	if ((n = format_entry(a, ev, line, sizeof(line))) < 0)
 		return n;
 	if ((r = entry_mac(a->key, a->last_mac, line, (size_t)n, mac)) != 0)
@@ -349,19 +504,158 @@ audit_append_locked(struct audit_log *a, const struct audit_event *ev)
 	sk_hex(mac, 32, machex);
 	n += snprintf(line + n, sizeof(line) - (size_t)n, ",\"mac\":\"%s\"}\n",
 	    machex);
-	if ((end = lseek(a->fd, 0, SEEK_END)) == -1)
+	if ((end = lseek(a->fd, 0, SEEK_END)) == -1) {
+		a->broken_errno = errno;
 		return SK_ESYS;
+	}
 	if ((r = util_write_all(a->fd, line, (size_t)n)) != 0 ||
 	    fdatasync(a->fd) == -1) {
-		/* Leave no torn entry behind: cut back to the last whole one. */
+		a->broken_errno = errno;
+		/* Leave no torn entry behind: cut back to the last whole one
+		 * (if this fails too, the retry cuts it). */
 		if (ftruncate(a->fd, end) == -1)
 			return SK_ESYS;
 		return r != 0 ? r : SK_ESYS;
 	}
+	a->good_end = (uint64_t)end + (uint64_t)n;
 	memcpy(a->last_mac, mac, 32);
 	evolve(a->key);
 	a->next_seq++;
-	return state_write(a);
+	if (a->next_seq == 2 && a->has_marker)
+		marker_write(a, mac);
+	if ((r = state_write(a)) != 0) {
+		a->broken_errno = errno;
+		a->state_stale = 1;
+	}
+	return r;
+}
+
+/*
+ * Compares the log with the chain's marker. A log and state that are gone
+ * while the marker says a chain was begun, a log that begins with another
+ * entry than the marker's, or a marker that does not verify: the chain goes
+ * on (or begins) with an entry that records the break, and `audit verify`
+ * reports it. A missing marker beside an existing log is written.
+ */
+static int
+chain_check(struct audit_log *a, int created)
+{
+	char why[200], began[32];
+	struct audit_event ev = { .event = "audit.break", .actor = "system",
+		.detail = why };
+	uint8_t first[32], mine[32];
+	int64_t t = 0;
+	int m, have;
+
+	why[0] = '\0';
+	m = marker_read(a, &t, first);
+	if (m == 0 && sk_time_format(t, began, sizeof(began)) != 0)
+		snprintf(began, sizeof(began), "unknown");
+	have = !created && first_mac(a->fd, mine) == 0;
+	if (m == SK_ESYS)
+		log_warnx("cannot read the audit chain's marker %s: %s",
+		    a->marker_path, strerror(errno));
+	else if (created && m == 0)
+		snprintf(why, sizeof(why), "the log recorded %s and its state "
+		    "are gone; this chain begins after them", began);
+	else if (m == SK_EAUTH)
+		snprintf(why, sizeof(why), "the chain's marker does not "
+		    "verify: an earlier log may be gone or replaced");
+	else if (have && m == 0 && CRYPTO_memcmp(first, mine, 32) != 0)
+		snprintf(why, sizeof(why), "the log does not begin with the "
+		    "first entry of the chain recorded %s: it was replaced",
+		    began);
+	else if (have && m == SK_ENOTFOUND)
+		marker_write(a, mine);
+	if (why[0] == '\0')
+		return 0;
+	log_errorx("audit log: %s (recorded as audit.break)", why);
+	if (append_locked(a, &ev) != 0)
+		return SK_ESYS;
+	/* A new chain's marker was written with its first entry. */
+	if (!created && first_mac(a->fd, mine) == 0)
+		marker_write(a, mine);
+	return 0;
+}
+
+/*
+ * Keeps `reserve` bytes allocated past the log's end, so that entries can
+ * still be written when uploads have filled the disk. Renewed when half is
+ * used; a renewal the disk cannot give is said once, and tried again.
+ */
+static void
+reserve_renew(struct audit_log *a)
+{
+	uint64_t left = a->alloc_end > a->good_end ?
+	    a->alloc_end - a->good_end : 0;
+
+	if (a->reserve == 0 || left >= a->reserve / 2)
+		return;
+	if (fallocate(a->fd, FALLOC_FL_KEEP_SIZE, (off_t)a->good_end,
+	    (off_t)a->reserve) == 0) {
+		a->alloc_end = a->good_end + a->reserve;
+		if (a->reserve_short)
+			log_info("the audit log's reserve of %" PRIu64 " bytes "
+			    "is whole again", a->reserve);
+		a->reserve_short = 0;
+		return;
+	}
+	if (!a->reserve_short)
+		log_warnx("the audit log's reserve of %" PRIu64 " bytes cannot "
+		    "be renewed (%s): %" PRIu64 " bytes of it are left",
+		    a->reserve, strerror(errno), left);
+	a->reserve_short = 1;
+}
+
+/*
+ * A broken log is tried again (at most once per AUDIT_RETRY_MS): a torn
+ * entry is cut, the state caught up, and the first entry written again is
+ * one that records the gap: since when, the error, how many entries were
+ * not written (R50).
+ */
+static void
+recover_locked(struct audit_log *a)
+{
+	char detail[256], since[32];
+	struct audit_event ev = { .event = "audit.resumed", .actor = "system",
+		.detail = detail };
+	uint64_t now = util_now_ms();
+	struct stat st;
+
+	if (now - a->retry_ms < AUDIT_RETRY_MS)
+		return;
+	a->retry_ms = now;
+	if (fstat(a->fd, &st) == -1 || ((uint64_t)st.st_size != a->good_end &&
+	    ftruncate(a->fd, (off_t)a->good_end) == -1))
+		return;
+	if (a->state_stale) {
+		if (state_write(a) != 0)
+			return;
+		a->state_stale = 0;
+	}
+	if (sk_time_format(a->broken_since, since, sizeof(since)) != 0)
+		snprintf(since, sizeof(since), "unknown");
+	snprintf(detail, sizeof(detail), "unwritable_since=%s "
+	    "entries_not_written=%" PRIu64 " error=%s", since, a->lost,
+	    strerror(a->broken_errno));
+	if (append_locked(a, &ev) != 0)
+		return;
+	log_info("the audit log can be written again after %" PRId64 " s; "
+	    "entries not written: %" PRIu64 "; work resumes (R50)",
+	    (int64_t)time(NULL) - a->broken_since, a->lost);
+	a->broken = 0;
+	a->lost = 0;
+	reserve_renew(a);
+}
+
+static void
+mark_broken(struct audit_log *a)
+{
+	a->broken = 1;
+	a->broken_since = (int64_t)time(NULL);
+	a->retry_ms = util_now_ms();
+	/* An entry whose state alone failed is in the log. */
+	a->lost = a->state_stale ? 0 : 1;
 }
 
 int
@@ -370,9 +664,15 @@ audit_append(struct audit_log *a, const struct audit_event *ev)
 	int r;
 
 	pthread_mutex_lock(&a->lock);
-	r = audit_append_locked(a, ev);
-	if (r != 0)
-		a->broken = 1;
+	if (a->broken)
+		recover_locked(a);
+	if (a->broken) {
+		a->lost++;
+		r = SK_ESYS;
+	} else if ((r = append_locked(a, ev)) != 0)
+		mark_broken(a);
+	else
+		reserve_renew(a);
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }
@@ -383,9 +683,36 @@ audit_broken(struct audit_log *a)
 	int b;
 
 	pthread_mutex_lock(&a->lock);
+	if (a->broken)
+		recover_locked(a);
 	b = a->broken;
 	pthread_mutex_unlock(&a->lock);
 	return b;
+}
+
+void
+audit_health(struct audit_log *a, struct audit_health *h)
+{
+	pthread_mutex_lock(&a->lock);
+	if (a->broken)
+		recover_locked(a);
+	h->broken = a->broken;
+	h->since = a->broken ? a->broken_since : 0;
+	h->error = a->broken ? a->broken_errno : 0;
+	h->lost = a->broken ? a->lost : 0;
+	h->reserve = a->reserve;
+	h->reserve_short = a->reserve_short;
+	pthread_mutex_unlock(&a->lock);
+}
+
+void
+audit_set_reserve(struct audit_log *a, uint64_t bytes)
+{
+	pthread_mutex_lock(&a->lock);
+	a->reserve = bytes;
+	a->alloc_end = 0;
+	reserve_renew(a);
+	pthread_mutex_unlock(&a->lock);
 }
 
 void
@@ -398,6 +725,7 @@ audit_close(struct audit_log *a)
 	if (a->state_fd != -1)
 		close(a->state_fd);
 	sk_wipe(a->key, sizeof(a->key));
+	sk_wipe(a->marker_key, sizeof(a->marker_key));
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
@@ -441,6 +769,25 @@ verify_at_state(const uint8_t key[32], const uint8_t prev[32],
 		return verify_fail(res, 0, "the state key does not follow from "
 		    "the first key");
 	return 0;
+}
+
+/* Breaks and gaps that the chain itself records. */
+static void
+note_event(struct audit_verify_result *res, const char *line, uint64_t lineno)
+{
+	static const char brk[] = "\"event\":\"audit.break\",";
+	static const char gap[] = "\"event\":\"audit.resumed\",";
+	/* seq and time come first and cannot hold a quote: the first
+	 * "event" member is the entry's own. */
+	const char *ev = strstr(line, "\"event\":\"");
+
+	if (ev == NULL)
+		return;
+	if (strncmp(ev, brk, sizeof(brk) - 1) == 0) {
+		if (res->breaks++ == 0)
+			res->first_break = lineno;
+	} else if (strncmp(ev, gap, sizeof(gap) - 1) == 0)
+		res->gaps++;
 }
 
 int
@@ -494,6 +841,7 @@ audit_verify(const char *path, const char *key0_path, const char *state_path,
 			memcpy(prev, mac, 32);
 			evolve(key);
 			res->entries++;
+			note_event(res, line, lineno);
 			if (state_path != NULL && res->entries + 1 == sseq)
 				r = verify_at_state(key, prev, skey, smac, res);
 		}

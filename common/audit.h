@@ -47,8 +47,43 @@ int audit_open(const char *path, const char *key0_path,
  */
 int audit_append(struct audit_log *a, const struct audit_event *ev);
 
-/* Returns 1 once an append has failed. */
+/*
+ * Returns 1 while the log cannot be written: once an append has failed,
+ * and until a retry (at most once a second, made here and in
+ * audit_append) writes an `audit.resumed` entry that records the gap:
+ * since when, the error, the entries that were not written (R50).
+ */
 int audit_broken(struct audit_log *a);
+
+struct audit_health {
+	int broken;
+	int64_t since;		/* unwritable since (unix time), or 0 */
+	int error;		/* the errno of the failure */
+	uint64_t lost;		/* entries not written since */
+	uint64_t reserve;	/* bytes held for the log */
+	int reserve_short;	/* the reserve could not be renewed */
+};
+
+void audit_health(struct audit_log *a, struct audit_health *h);
+
+/*
+ * Holds `bytes` of disk allocated past the log's end (fallocate with
+ * FALLOC_FL_KEEP_SIZE), renewed when half is used, so that uploads that
+ * fill the disk cannot take the log's space. 0: none.
+ */
+void audit_set_reserve(struct audit_log *a, uint64_t bytes);
+
+/*
+ * audit_open with the chain's marker: a small file kept apart from the log
+ * (in the daemon's data folder) under a MAC of marker_key, recording when
+ * the chain began and its first entry. A log and state that are gone while
+ * the marker is there, or a log that another chain replaced, are not begun
+ * again silently: the chain records an `audit.break` entry, which
+ * audit_verify counts.
+ */
+int audit_open_marked(const char *path, const char *key0_path,
+    const char *marker_path, const uint8_t marker_key[32],
+    struct audit_log **out);
 
 void audit_close(struct audit_log *a);
 
@@ -56,6 +91,9 @@ struct audit_verify_result {
 	uint64_t entries;	/* entries that verified */
 	uint64_t bad_line;	/* first failing line (1-based), 0 if none */
 	char reason[160];	/* what failed */
+	uint64_t breaks;	/* audit.break entries: evidence lost before */
+	uint64_t first_break;	/* the line of the first, 0 if none */
+	uint64_t gaps;		/* audit.resumed entries: entries not written */
 };
 
 /*

@@ -136,6 +136,7 @@ struct local_config {
 	char envelope_key[PATH_MAX];
 	char audit_log[PATH_MAX];
 	char audit_key[PATH_MAX];	/* the chain's first key (auditor's) */
+	uint64_t audit_reserve;		/* bytes held for the log (audit.reserve) */
 	int require_firewall;
 	int use_syslog;
 	int log_level;			/* enum log_level */
@@ -148,7 +149,10 @@ struct local_config {
 	unsigned min_rate;		/* bytes per second, body transfer */
 	unsigned min_rate_grace;	/* seconds before min_rate applies */
 	uint64_t disk_reserve;		/* bytes kept free on the data disk */
+	unsigned refusal_interval;	/* seconds a refusal summary covers */
 };
+
+#define LOCAL_AUDIT_RESERVE (UINT64_C(32) << 20)
 
 /* Loads and validates a site file. The caller frees with site_config_free. */
 int site_config_load(const char *path, struct site_config **out,

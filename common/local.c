@@ -47,7 +47,9 @@ local_parse_limits(struct config_ctx *cx, const config_setting_t *root,
 	    (r = config_unsigned(cx, g, "min_rate_grace", 0, 3600, 10,
 	    &lc->min_rate_grace)) ||
 	    (r = config_uint64(cx, g, "disk_reserve", 0, UINT64_MAX >> 1,
-	    UINT64_C(1) << 30, &lc->disk_reserve)))
+	    UINT64_C(1) << 30, &lc->disk_reserve)) ||
+	    (r = config_unsigned(cx, g, "refusal_interval", 1, 3600, 60,
+	    &lc->refusal_interval)))
 		return r;
 	return 0;
 }
@@ -130,9 +132,12 @@ local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 		if (!config_setting_is_group(g))
 			return config_fail(cx, g, "'audit' must be a group");
 		if ((r = config_path(cx, g, "log", lc->audit_log, PATH_MAX, 0)) ||
-		    (r = config_path(cx, g, "key", lc->audit_key, PATH_MAX, 0)))
+		    (r = config_path(cx, g, "key", lc->audit_key, PATH_MAX, 0)) ||
+		    (r = config_uint64(cx, g, "reserve", 0, UINT64_C(1) << 40,
+		    LOCAL_AUDIT_RESERVE, &lc->audit_reserve)))
 			return r;
-	}
+	} else
+		lc->audit_reserve = LOCAL_AUDIT_RESERVE;
 	if (lc->audit_log[0] == '\0')
 		n = snprintf(lc->audit_log, PATH_MAX, "%s/audit.log",
 		    lc->data_dir);

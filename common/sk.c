@@ -28,6 +28,7 @@ static const struct {
 	{ SK_ENOSPACE, "no space left" },
 	{ SK_ETRUNCATED, "input truncated" },
 	{ SK_EPERM, "unsafe file permissions" },
+	{ SK_EAUDIT, "the audit log cannot be written" },
 };
 
 const char *

@@ -27,6 +27,7 @@ enum sk_error {
 	SK_ENOSPACE = -13,	/* storage is full */
 	SK_ETRUNCATED = -14,	/* input ended early */
 	SK_EPERM = -15,		/* file permissions are unsafe */
+	SK_EAUDIT = -16,	/* done, but the audit log cannot record it */
 };
 
 /* Returns a static description of an SK_E* code. */

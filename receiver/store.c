@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -135,15 +136,33 @@ actor_of(const struct store_upload *u, char *out, size_t cap)
 	snprintf(out, cap, "muni:%s", u->muni->id);
 }
 
-/* Space for this upload above the reserve? */
+/*
+ * Space for this upload above the reserve, and above what the uploads in
+ * progress still need (R56): each holds its announced length, less what
+ * its temporary file already takes on the disk. So uploads that fit
+ * together are all taken, and one that would make the others run out of
+ * space is refused at once instead of breaking all of them.
+ */
 static int
 disk_has_room(struct store *st, uint64_t length)
 {
-	uint64_t avail;
+	uint64_t avail, held = 0, used;
+	struct stat sb;
+	size_t i;
 
-	return util_disk_free(st->local->data_dir, &avail) == 0 &&
-	    avail >= st->local->disk_reserve &&
-	    avail - st->local->disk_reserve >= length;
+	if (util_disk_free(st->local->data_dir, &avail) != 0)
+		return 0;
+	for (i = 0; i < st->nuploads; i++) {
+		if (st->uploads[i].token == 0 || st->uploads[i].finished)
+			continue;
+		used = fstatat(st->tmp_fd, st->uploads[i].tmpname, &sb,
+		    AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t)sb.st_blocks * 512 : 0;
+		if (used < st->uploads[i].length)
+			held += st->uploads[i].length - used;
+	}
+	return avail >= st->local->disk_reserve &&
+	    avail - st->local->disk_reserve >= held &&
+	    avail - st->local->disk_reserve - held >= length;
 }
 
 static struct store_upload *

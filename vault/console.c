@@ -13,6 +13,8 @@
  * again before it acts, and writes the audit entries: the audit log keeps
  * one writer.
  */
+#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 
 #include "approve.h"
 #include "daemon.h"
+#include "jsonr.h"
 #include "log.h"
 #include "sk.h"
 #include "vaultd.h"
@@ -34,6 +37,15 @@ console_open(struct vault *v)
 
 	daemon_drop(&v->local, &layers);
 	vault_open(v, 0);
+}
+
+/* `status` reads as the vault's user, and opens nothing else. */
+void
+console_status_open(struct vault *v)
+{
+	struct sandbox_layers layers;
+
+	daemon_drop(&v->local, &layers);
 }
 
 static int
@@ -130,6 +142,63 @@ reason_ok(const char *s)
 	return n > 0 && n <= APPROVAL_REASON_MAX && sk_utf8_printable(s, n);
 }
 
+/* data/status, as main last wrote it: 0, or -1 if it cannot be read. */
+static int
+status_read(struct vault *v, char *audit, size_t acap, char *since,
+    size_t scap, char *error, size_t ecap, uint64_t *lost)
+{
+	char path[PATH_MAX], buf[1024];
+	struct jsonr doc;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/status", v->local.data_dir) >=
+	    (int)sizeof(path))
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	doc.p = buf;
+	doc.n = (size_t)n;
+	since[0] = error[0] = '\0';
+	*lost = 0;
+	if (jsonr_valid(buf, (size_t)n) != 0 ||
+	    jsonr_get_string(doc, "audit", audit, acap) != 0)
+		return -1;
+	jsonr_get_string(doc, "since", since, scap);
+	jsonr_get_string(doc, "error", error, ecap);
+	jsonr_get_u64(doc, "entries_not_written", lost);
+	return 0;
+}
+
+int
+vault_status(struct vault *v)
+{
+	char audit[32], since[40], error[128];
+	uint64_t lost;
+
+	if (status_read(v, audit, sizeof(audit), since, sizeof(since), error,
+	    sizeof(error), &lost) != 0) {
+		printf("状態 / status: 不明 / unknown (%s/status cannot be "
+		    "read: has the vault run?)\n", v->local.data_dir);
+		return 2;
+	}
+	if (strcmp(audit, "unwritable") == 0) {
+		printf("監査ログ / audit log: 書き込めません / cannot be "
+		    "written since %s (%s); entries not written: %" PRIu64 "\n"
+		    "受付・処理・承認・公開を停止しています / taking, "
+		    "processing, approving and publishing are stopped (R50)\n",
+		    since, error, lost);
+		return 1;
+	}
+	printf("監査ログ / audit log: 書き込み可 / writable\n"
+	    "稼働中 / working\n");
+	return 0;
+}
+
 static int
 decide(struct vault *v, const char *action, const char *id, const char *op,
     EVP_PKEY *key, const char *reason)
@@ -141,11 +210,18 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 	enum job_state want = strcmp(action, "withdraw") == 0 ? JOB_PUBLISHED :
 	    JOB_AWAITING;
 	unsigned n, bad;
+	uint64_t lost;
 	struct job j;
 	int lk;
 
 	if (o == NULL)
 		fatalx("operator %s is not on the roster; refused", op);
+	/* R50: no decision is taken while the vault cannot record it. */
+	if (status_read(v, msg, sizeof(msg), why, sizeof(why), ops,
+	    sizeof(ops), &lost) == 0 && strcmp(msg, "unwritable") == 0)
+		fatalx("監査ログに書き込めないため、判断を受け付けません / the "
+		    "vault's audit log cannot be written (since %s): no "
+		    "decision is taken until it can (R50)", why);
 	if ((lk = job_lock(v->jobs_fd)) < 0)
 		fatalx("cannot lock the jobs");
 	if (find(v, id, &j) != 0)

@@ -458,7 +458,10 @@ vault_process(struct vault *v, struct job *j)
 		vault_set_state(v, j, JOB_FAILED, why);
 		return;
 	}
-	vault_audit(v, "release.made", j->id, 1, j->out_size, j->out_sha256,
-	    j->report_sha256);
+	/* R50: a release nobody recorded is not offered: the job stays in
+	 * processing and is made again once the log can be written. */
+	if (vault_audit(v, "release.made", j->id, 1, j->out_size,
+	    j->out_sha256, j->report_sha256) != 0)
+		return;
 	vault_set_state(v, j, JOB_AWAITING, NULL);
 }

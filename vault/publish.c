@@ -41,7 +41,9 @@ vault_decide(struct vault *v, struct job *j)
 	    n >= ds->approvals) {
 		j->decided = now;
 		snprintf(detail, sizeof(detail), "operators=%s", ops);
-		vault_audit(v, "release.rejected", j->id, 0, 0, j->out_sha256, detail);
+		if (vault_audit(v, "release.rejected", j->id, 0, 0,
+		    j->out_sha256, detail) != 0)
+			return;		/* R50: decided once it is recorded */
 		snprintf(detail, sizeof(detail), "rejected by %.60s: %.90s", ops,
 		    reason);
 		vault_set_state(v, j, JOB_REJECTED, detail);
@@ -54,8 +56,9 @@ vault_decide(struct vault *v, struct job *j)
 	j->expires = now + (int64_t)ds->release_days * 86400;
 	snprintf(detail, sizeof(detail), "operators=%s approvals=%u of %u",
 	    ops, n, ds->approvals);
-	vault_audit(v, "release.approved", j->id, 1, j->out_size, j->out_sha256,
-	    detail);
+	if (vault_audit(v, "release.approved", j->id, 1, j->out_size,
+	    j->out_sha256, detail) != 0)
+		return;			/* R50: decided once it is recorded */
 	vault_set_state(v, j, JOB_APPROVED, NULL);
 }
 
@@ -172,7 +175,12 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 		j->published = (int64_t)time(NULL);
 		snprintf(target, sizeof(target), "release=%s%s", j->release_id,
 		    cms ? " sealed to the recipients' certificates" : "");
-		vault_audit(v, "release.published", j->id, 1, len, sha, target);
+		if (vault_audit(v, "release.published", j->id, 1, len, sha,
+		    target) != 0) {
+			snprintf(why, whycap, "sent, but the audit log cannot "
+			    "record it");
+			e = SK_EAUDIT;
+		}
 	}
 out:
 	if (body != NULL) {

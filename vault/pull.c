@@ -138,6 +138,7 @@ take(struct vault *v, struct jsonr item)
 {
 	char why[256], receipt[SEAL_META_MAX];
 	const char *id, *muni, *ds, *sha;
+	struct seal_disposal dd;
 	struct proto_receipt rc;
 	struct job j;
 	uint64_t size;
@@ -153,6 +154,8 @@ take(struct vault *v, struct jsonr item)
 	ds = rc.dataset;
 	sha = rc.sha256;
 	size = rc.size;
+	if (vault_audit_paused(v))
+		return;
 	if (!job_exists(v->jobs_fd, id)) {
 		if (fetch(v, id, size, sha, (memcpy(receipt, item.p, item.n),
 		    receipt[item.n] = '\0', receipt), why, sizeof(why)) != 0) {
@@ -169,9 +172,15 @@ take(struct vault *v, struct jsonr item)
 		j.size = size;
 		j.received = (int64_t)time(NULL);
 		j.state = JOB_RECEIVED;
+		/* R50: recorded before it is kept and acknowledged; else the
+		 * receiver keeps it and it is taken again. */
+		if (vault_audit(v, "job.received", id, 1, size, sha, ds) != 0) {
+			/* Nothing is kept that is not recorded. */
+			seal_dispose(v->sources_fd, id, &dd);
+			return;		/* not acknowledged: taken again */
+		}
 		if (vault_save(v, &j) != 0)
 			return;		/* not acknowledged: taken again */
-		vault_audit(v, "job.received", id, 1, size, sha, ds);
 		log_info("upload %s (%s, %s, %" PRIu64 " bytes): taken", id,
 		    muni, ds, size);
 	}

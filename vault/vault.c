@@ -38,7 +38,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config\n"
+	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config|status\n"
 	    "       sekisho-vault -c LOCAL.conf sandbox-check "
 	    "[main|engine|checker|spawner|parent] CALL\n"
 	    "       sekisho-vault -c LOCAL.conf release list\n"
@@ -327,6 +327,10 @@ main(int argc, char **argv)
 		r = 0;
 	} else if (argc == 4 && strcmp(argv[3], "init") == 0)
 		r = daemon_init(&v.local);
+	else if (argc == 4 && strcmp(argv[3], "status") == 0) {
+		console_status_open(&v);
+		r = vault_status(&v);
+	}
 	else if (argc == 5 && strcmp(argv[3], "sandbox-check") == 0)
 		r = daemon_sandbox_check(&v.local, v.site, SANDBOX_ALONE, argv[4],
 		    vault_probe);

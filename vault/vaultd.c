@@ -38,6 +38,7 @@
 
 #include "approve.h"
 #include "daemon.h"
+#include "json.h"
 #include "log.h"
 #include "sk.h"
 #include "tls.h"
@@ -59,6 +60,66 @@ vault_audit(struct vault *v, const char *event, const char *object, int has_size
 	if ((r = audit_append(v->audit, &ev)) != 0)
 		log_errorx("audit log write failed: %s", sk_strerror(r));
 	return r;
+}
+
+/* data/status: the vault's own state for `sekisho-vault status`, written
+ * whole (tmp, rename) when it changes. */
+static void
+status_write(struct vault *v, const struct audit_health *h)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8], body[512], since[32], now[32];
+	struct json j;
+	int fd, n, ok;
+
+	if (snprintf(path, sizeof(path), "%s/status", v->local.data_dir) >=
+	    (int)sizeof(path))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (sk_time_format((int64_t)time(NULL), now, sizeof(now)) != 0 ||
+	    sk_time_format(h->since, since, sizeof(since)) != 0)
+		return;
+	json_begin(&j, body, sizeof(body));
+	json_str(&j, "updated", now);
+	json_str(&j, "audit", h->broken ? "unwritable" : "writable");
+	if (h->broken) {
+		json_str(&j, "since", since);
+		json_str(&j, "error", strerror(h->error));
+		json_u64(&j, "entries_not_written", h->lost);
+	}
+	json_u64(&j, "audit_reserve", h->reserve);
+	json_bool(&j, "audit_reserve_short", h->reserve_short);
+	if ((n = json_end(&j)) < 0)
+		return;
+	body[n++] = '\n';
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0640);
+	ok = fd != -1 && util_write_all(fd, body, (size_t)n) == 0 &&
+	    fsync(fd) == 0;
+	if (fd != -1 && close(fd) == -1)
+		ok = 0;
+	if (!ok || rename(tmp, path) != 0) {
+		log_warnx("cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+int
+vault_audit_paused(struct vault *v)
+{
+	struct audit_health h;
+
+	audit_health(v->audit, &h);
+	if (h.broken && !v->audit_paused)
+		log_errorx("the audit log %s cannot be written (%s): taking, "
+		    "processing, approving and publishing stop until it can "
+		    "(R50)", v->local.audit_log, strerror(h.error));
+	else if (!h.broken && v->audit_paused)
+		log_info("the audit log can be written again: work resumes");
+	if (h.broken != v->audit_paused) {
+		v->audit_paused = h.broken;
+		status_write(v, &h);
+	}
+	return h.broken;
 }
 
 int
@@ -163,7 +224,10 @@ step_publish(struct vault *v, struct job *j, int64_t now)
 	if ((e = vault_publish(v, j, why, sizeof(why))) == 0) {
 		v->send_backoff = 0;
 		vault_set_state(v, j, JOB_PUBLISHED, NULL);
-	} else if (e == SK_EEXIST || e == SK_ECONFIG)
+	} else if (e == SK_EAUDIT)
+		log_warnx("release %s: %s; published again (the same id) once "
+		    "it can be recorded", j->id, why);
+	else if (e == SK_EEXIST || e == SK_ECONFIG)
 		vault_set_state(v, j, JOB_FAILED, why);
 	else
 		vault_sender_trouble(v, j->id, why);
@@ -192,8 +256,9 @@ step_published(struct vault *v, struct job *j, int64_t now)
 	    "withdraw", now, &n, &bad, ops, sizeof(ops), NULL, 0) == 0 &&
 	    n >= ds->approvals) {
 		snprintf(why, sizeof(why), "operators=%.200s", ops);
-		vault_audit(v, "release.withdrawal_approved", j->id, 0, 0,
-		    j->out_sha256, why);
+		if (vault_audit(v, "release.withdrawal_approved", j->id, 0, 0,
+		    j->out_sha256, why) != 0)
+			return;		/* R50: decided once it is recorded */
 		vault_set_state(v, j, JOB_WITHDRAWING, NULL);
 	}
 }
@@ -255,7 +320,7 @@ round_of_jobs(struct vault *v)
 	if (job_list(v->jobs_fd, &ids, &n) != 0)
 		return;
 	for (i = 0; i < n; i++) {
-		if (!v->stop)
+		if (!v->stop && !vault_audit_paused(v))
 			advance(v, ids[i]);
 		free(ids[i]);
 	}
@@ -398,19 +463,26 @@ int
 vault_run(struct vault *v)
 {
 	struct audit_event ev = { .event = "vault.stop", .actor = "system" };
+	struct audit_health h;
 	int64_t now;
 	char why[256];
 
 	vault_start(v);
+	audit_health(v->audit, &h);
+	status_write(v, &h);
 	vault_waiter_start(v);
 	log_info("polling the receiver at %s port %u every %u s; publishing "
 	    "to the sender at %s port %u", v->site->receiver.internal.address,
 	    v->site->receiver.internal.port, v->local.poll_interval,
 	    v->site->sender.internal.address, v->site->sender.internal.port);
 	while (!v->stop) {
+		if (vault_audit_paused(v)) {
+			wait_for_work(v);
+			continue;
+		}
 		round_of_jobs(v);
 		now = (int64_t)time(NULL);
-		if (!v->stop && now >= v->next_poll) {
+		if (!v->stop && now >= v->next_poll && !vault_audit_paused(v)) {
 			if (vault_poll_receiver(v, why, sizeof(why)) == 0) {
 				v->recv_backoff = 0;
 				v->next_poll = now + v->local.poll_interval;

@@ -47,6 +47,7 @@ struct vault {
 	_Atomic int waiter_fd;		/* its connection, to cut at a stop */
 	unsigned recv_backoff, send_backoff;	/* seconds, 0: none */
 	int64_t next_poll, next_send;
+	int audit_paused;		/* R50: the log cannot be written */
 	volatile sig_atomic_t stop;
 };
 
@@ -60,6 +61,13 @@ struct vault {
 /* An audit entry of the vault's (logged when it cannot be written). */
 int vault_audit(struct vault *v, const char *event, const char *object,
     int has_size, uint64_t size, const char *sha256, const char *detail);
+/* R50: 1 while the audit log cannot be written, when nothing is taken,
+ * processed, approved or published; said in the log and in data/status
+ * (`sekisho-vault status`) when it begins and ends. */
+int vault_audit_paused(struct vault *v);
+/* `status`: what data/status says, in Japanese and English; 0 if the vault
+ * works, 1 if it is paused, 2 if it cannot tell. */
+int vault_status(struct vault *v);
 /* A TLS connection to the receiver's or the sender's internal listener. */
 int vault_connect(struct vault *v, const struct config_host *h,
     struct hc_conn *c, char *why, size_t whycap);
@@ -99,5 +107,7 @@ void vault_sender_trouble(struct vault *v, const char *id, const char *why);
 
 /* console.c */
 int console_release(struct vault *v, int argc, char **argv);
+/* Gives up root for the vault's user before `status`. */
+void console_status_open(struct vault *v);
 
 #endif

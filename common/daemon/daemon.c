@@ -12,6 +12,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +61,34 @@ daemon_load_config(const char *path, enum config_role role,
 		fatalx("%s:%d: %s", err.file, err.line, err.message);
 }
 
+/*
+ * The daemon's audit log with its chain's marker, data_dir/audit.chain,
+ * under a key derived from the master key: a log and state removed
+ * together are noticed at the next start (audit.break).
+ */
+int
+daemon_audit_open(const struct local_config *local,
+    const struct seal_master *master, struct audit_log **audit)
+{
+	static const char label[] = "sekisho-audit-chain-marker";
+	struct iovec part = { .iov_base = (void *)(uintptr_t)label,
+		.iov_len = sizeof(label) - 1 };
+	char marker[PATH_MAX];
+	uint8_t key[32];
+	int r;
+
+	if (snprintf(marker, sizeof(marker), "%s/audit.chain",
+	    local->data_dir) >= (int)sizeof(marker))
+		return SK_EINVAL;
+	if ((r = util_hmac_sha256(master->key, sizeof(master->key), &part, 1,
+	    key)) != 0)
+		return r;
+	r = audit_open_marked(local->audit_log, local->audit_key, marker, key,
+	    audit);
+	sk_wipe(key, sizeof(key));
+	return r;
+}
+
 void
 daemon_open_storage(const char *program, const char *version,
     const struct local_config *local, const struct site_config *site,
@@ -87,11 +116,12 @@ daemon_open_storage(const char *program, const char *version,
 	if ((r = seal_cleanup_dir(*tmp_fd, removed)) != 0)
 		fatalx("cannot clean %s/tmp: %s", local->data_dir,
 		    sk_strerror(r));
-	if ((r = audit_open(local->audit_log, local->audit_key, audit)) != 0)
+	if ((r = daemon_audit_open(local, master, audit)) != 0)
 		fatalx("audit log %s: %s", local->audit_log,
 		    r == SK_EAUTH ? "does not match its state file: it was "
 		    "truncated or replaced; refusing to continue it" :
 		    sk_strerror(r));
+	audit_set_reserve(*audit, local->audit_reserve);
 	/* "sekisho-receiver" starts as "receiver.start" */
 	snprintf(event, sizeof(event), "%s.start",
 	    strncmp(program, "sekisho-", 8) == 0 ? program + 8 : program);
@@ -263,6 +293,26 @@ daemon_audit_verify(int argc, char **argv, void (*usage)(void))
 			usage();
 	}
 	r = audit_verify(file, key, statep, &res);
+	if (r == 0 && res.gaps > 0)
+		printf("%s: %llu time(s) the log could not be written for a "
+		    "while (audit.resumed entries say how long and how many "
+		    "entries were not written)\n"
+		    "%s: 監査ログに書けなかった期間が %llu 回あります "
+		    "(audit.resumed の記録を参照)\n", file,
+		    (unsigned long long)res.gaps, file,
+		    (unsigned long long)res.gaps);
+	if (r == 0 && res.breaks > 0) {
+		printf("%s: BREAK: the entries verify, but the chain records "
+		    "%llu break(s), the first at line %llu: an earlier log "
+		    "was removed or replaced (audit.break)\n"
+		    "%s: 断絶: 各記録は検証できますが、以前のログが削除または"
+		    "差し替えられた記録が %llu 件あります (最初は %llu 行目)\n",
+		    file, (unsigned long long)res.breaks,
+		    (unsigned long long)res.first_break, file,
+		    (unsigned long long)res.breaks,
+		    (unsigned long long)res.first_break);
+		return 1;
+	}
 	if (r == 0) {
 		printf("%s: OK, %llu entries verified%s\n", file,
 		    (unsigned long long)res.entries,

@@ -24,6 +24,11 @@ void daemon_open_storage(const char *program, const char *version,
     struct seal_master *master, int *tmp_fd, unsigned *removed,
     struct audit_log **audit);
 
+/* The audit log with its chain's marker (data_dir/audit.chain, under a key
+ * derived from the master key): see audit_open_marked. */
+int daemon_audit_open(const struct local_config *local,
+    const struct seal_master *master, struct audit_log **audit);
+
 /* Creates (0700) and opens base/name as a directory; exits on failure. */
 int daemon_open_dir(const char *base, const char *name);
 

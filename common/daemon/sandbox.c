@@ -96,6 +96,8 @@ static const struct sb_call sb_calls[] = {
 	{ SCMP_SYS(sync_file_range), SB_ALL,
 	    "start write-back of big objects" },
 	{ SCMP_SYS(ftruncate), SB_FILES, "a torn audit entry is cut off" },
+	{ SCMP_SYS(fallocate), SB_FILES,
+	    "the audit log's reserve, held past its end" },
 	{ SCMP_SYS(fchmod), SB_FILES, "new objects and records are 0600" },
 	{ SCMP_SYS(statfs), SB_STORE, "free space before storing (507)" },
 	{ SCMP_SYS(fstatfs), SB_FILES, "the same, and fdopendir()" },

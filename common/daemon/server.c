@@ -25,6 +25,7 @@
 #define SRV_DROP_LOG_MS 10000	/* one line for connections closed at once */
 #define SRV_LINGER_BYTES (256u << 10)
 #define SRV_LINGER_MS 1000
+#define SRV_REFUSAL_SLOTS 256	/* sources summarized one by one */
 #define SRV_SEND_BUF (64u << 10)	/* at most this much per TLS write */
 
 int
@@ -80,6 +81,7 @@ srv_listener_limits(struct srv_listener *l, const struct local_config *lc)
 	l->handshake_timeout = lc->handshake_timeout;
 	l->max_unauth = lc->max_unauthenticated;
 	l->max_unauth_per_source = lc->max_unauthenticated_per_source;
+	l->refusal_interval = lc->refusal_interval;
 }
 
 int
@@ -149,6 +151,144 @@ srv_respond_json(struct srv_conn *c, int status, const char *json,
 	free(buf);
 }
 
+/* ---- refusals of peers not yet known, summarized ---- */
+
+/*
+ * A refused handshake or connection of a peer that is not yet known writes
+ * no entry of its own: it is counted by source address, event and reason,
+ * and srv_run writes one entry per such triple and interval (first, last,
+ * count). Past SRV_REFUSAL_SLOTS triples, one entry per event counts the
+ * other sources. So one client refused many times a second costs one entry
+ * a minute, and many clients at most SRV_REFUSAL_SLOTS + a few.
+ */
+struct srv_refusal {
+	struct srv_listener *l;		/* NULL: a free slot */
+	char source[64];
+	char event[24];
+	char reason[128];
+	int64_t first, last;
+	uint64_t count;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct srv_refusal v[SRV_REFUSAL_SLOTS];
+	struct srv_refusal other[4];	/* per event, past the slots */
+	uint64_t since_ms;
+} refusals = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+refusal_add(struct srv_refusal *e, struct srv_listener *l, const char *source,
+    const char *event, const char *reason, int64_t now)
+{
+	if (e->l == NULL) {
+		e->l = l;
+		snprintf(e->source, sizeof(e->source), "%s", source);
+		snprintf(e->event, sizeof(e->event), "%s", event);
+		snprintf(e->reason, sizeof(e->reason), "%s", reason);
+		e->first = now;
+		e->count = 0;
+	}
+	e->last = now;
+	e->count++;
+}
+
+/* Counts one refusal; 1 if it is the first of its kind this interval
+ * (the caller then logs it). */
+static int
+refusal_note(struct srv_listener *l, const char *source, const char *event,
+    const char *reason)
+{
+	struct srv_refusal *e = NULL, *free_slot = NULL;
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int first;
+
+	pthread_mutex_lock(&refusals.lock);
+	for (i = 0; i < SRV_REFUSAL_SLOTS && e == NULL; i++) {
+		if (refusals.v[i].l == NULL) {
+			if (free_slot == NULL)
+				free_slot = &refusals.v[i];
+		} else if (refusals.v[i].l == l &&
+		    strcmp(refusals.v[i].source, source) == 0 &&
+		    strcmp(refusals.v[i].event, event) == 0 &&
+		    strncmp(refusals.v[i].reason, reason,
+		    sizeof(refusals.v[i].reason) - 1) == 0)
+			e = &refusals.v[i];
+	}
+	if (e == NULL && free_slot != NULL)
+		e = free_slot;
+	if (e == NULL) {
+		for (i = 0; i < SK_ARRAY_LEN(refusals.other); i++)
+			if (refusals.other[i].l == NULL ||
+			    (refusals.other[i].l == l &&
+			    strcmp(refusals.other[i].event, event) == 0))
+				break;
+		if (i == SK_ARRAY_LEN(refusals.other))
+			i--;
+		e = &refusals.other[i];
+		source = "other sources";
+		reason = "various";
+	}
+	first = e->l == NULL;
+	refusal_add(e, l, source, event, reason, now);
+	pthread_mutex_unlock(&refusals.lock);
+	return first;
+}
+
+static void
+refusal_write(const struct srv_refusal *e)
+{
+	char detail[320], first[32], last[32];
+	struct audit_event ev = { .event = e->event, .actor = e->source,
+		.detail = detail };
+	struct srv_listener *l = e->l;
+	int r;
+
+	if (sk_time_format(e->first, first, sizeof(first)) != 0 ||
+	    sk_time_format(e->last, last, sizeof(last)) != 0)
+		return;
+	snprintf(detail, sizeof(detail), "first=%s last=%s count=%" PRIu64
+	    " listener=%s %s", first, last, e->count, l->name, e->reason);
+	r = l->audit_fn != NULL ? l->audit_fn(l->arg, &ev) :
+	    audit_append(l->audit, &ev);
+	if (r != 0)
+		log_errorx("audit log write failed (%s): a summary of %" PRIu64
+		    " refusals is lost (R50)", sk_strerror(r), e->count);
+}
+
+/* Writes the summaries of the interval that ended (all of them, with
+ * force). Only srv_run's thread calls this. */
+static void
+refusals_flush(unsigned interval, int force)
+{
+	static struct srv_refusal out[SRV_REFUSAL_SLOTS + 4];
+	uint64_t now = util_now_ms();
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&refusals.lock);
+	if (refusals.since_ms == 0)
+		refusals.since_ms = now;
+	if (!force && now - refusals.since_ms < interval * 1000ull) {
+		pthread_mutex_unlock(&refusals.lock);
+		return;
+	}
+	refusals.since_ms = now;
+	for (i = 0; i < SRV_REFUSAL_SLOTS; i++)
+		if (refusals.v[i].l != NULL) {
+			out[n++] = refusals.v[i];
+			refusals.v[i].l = NULL;
+		}
+	for (i = 0; i < SK_ARRAY_LEN(refusals.other); i++)
+		if (refusals.other[i].l != NULL) {
+			out[n++] = refusals.other[i];
+			refusals.other[i].l = NULL;
+		}
+	pthread_mutex_unlock(&refusals.lock);
+	for (i = 0; i < n; i++)
+		refusal_write(&out[i]);
+}
+
 void
 srv_error(struct srv_conn *c, int status, const char *event,
     const char *reason, const char *extra_headers)
@@ -161,12 +301,23 @@ srv_error(struct srv_conn *c, int status, const char *event,
 	json_str(&j, "error", reason);
 	if (json_end(&j) < 0)
 		snprintf(body, sizeof(body), "{\"status\":%d}", status);
-	log_warnx("%s peer %s (%s): %d: %s", c->l->name, c->peer_str,
-	    c->actor[0] != '\0' ? c->actor : "unidentified", status, reason);
 	snprintf(detail, sizeof(detail), "status=%d %s", status, reason);
-	/* A refusal is still answered when the audit log is broken. */
-	if (event != NULL && !srv_audit_broken(c->l))
-		srv_audit(c, event, NULL, 0, 0, NULL, detail);
+	/* A peer not yet known is counted, not recorded one by one. */
+	if (event != NULL && c->actor[0] == '\0') {
+		if (refusal_note(c->l, c->peer_str, event, detail))
+			log_warnx("%s peer %s (unidentified): %d: %s (the "
+			    "same again is counted for %u s)", c->l->name,
+			    c->peer_str, status, reason,
+			    c->l->refusal_interval);
+	} else {
+		log_warnx("%s peer %s (%s): %d: %s", c->l->name, c->peer_str,
+		    c->actor[0] != '\0' ? c->actor : "unidentified", status,
+		    reason);
+		/* A refusal is still answered when the audit log is
+		 * broken. */
+		if (event != NULL && !srv_audit_broken(c->l))
+			srv_audit(c, event, NULL, 0, 0, NULL, detail);
+	}
 	srv_respond_json(c, status, body, extra_headers);
 }
 
@@ -447,10 +598,10 @@ handshake(struct srv_conn *c)
 	if (tls_accept(c->l->tls, c->fd, c->deadline_ms, &c->ssl, why,
 	    sizeof(why)) == 0)
 		return 0;
-	log_warnx("%s peer %s: TLS handshake refused: %s", c->l->name,
-	    c->peer_str, why);
-	if (!srv_audit_broken(c->l))
-		srv_audit(c, "tls.refused", NULL, 0, 0, NULL, why);
+	if (refusal_note(c->l, c->peer_str, "tls.refused", why))
+		log_warnx("%s peer %s: TLS handshake refused: %s (the same "
+		    "again is counted for %u s)", c->l->name, c->peer_str, why,
+		    c->l->refusal_interval);
 	return -1;
 }
 
@@ -675,11 +826,12 @@ srv_run(struct srv_listener *ls, size_t n, int watch_fd,
 	pfd[n].events = 0;
 	pfd[n].revents = 0;
 	while (!*stop) {
+		refusals_flush(ls[0].refusal_interval, 0);
 		if (poll(pfd, (nfds_t)n + 1, 500) <= 0)
 			continue;
 		if (pfd[n].revents & (POLLHUP | POLLERR)) {
 			log_warnx("the store process is gone: stopping");
-			break;
+			return;		/* nothing to record the counts in */
 		}
 		for (i = 0; i < n; i++) {
 			if (!(pfd[i].revents & POLLIN))
@@ -696,6 +848,7 @@ srv_run(struct srv_listener *ls, size_t n, int watch_fd,
 			spawn(&ls[i], fd, &peer);
 		}
 	}
+	refusals_flush(0, 1);
 }
 
 /* ---- dispatch ---- */

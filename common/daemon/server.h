@@ -43,6 +43,7 @@ struct srv_listener {
 					 * of the request head */
 	unsigned max_unauth;		/* connections not yet authorized */
 	unsigned max_unauth_per_source;	/* ... from one address */
+	unsigned refusal_interval;	/* seconds one summary entry covers */
 	/* Where audit entries go: this log (a daemon of one process), or,
 	 * when audit_fn is set, to audit_fn(arg, ...) and broken_fn(arg):
 	 * a net process hands them to the store that holds the log. */

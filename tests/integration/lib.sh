@@ -163,8 +163,15 @@ envelope: { certificate = "pki/internal-ca/issued/vault-envelope.crt";
 CONF
 }
 
+# refusal_count EVENT LOG [FIRST]: how many refusals the summary entries of
+# EVENT in audit log LOG count (from line FIRST on).
+refusal_count() {
+	tail -n +"${3:-1}" "$2" | grep "\"event\":\"$1\"" |
+		awk '{ if (match($0, /count=[0-9]+/)) s += substr($0, RSTART + 6, RLENGTH - 6) } END { print s + 0 }'
+}
+
 # write_local [LIMITS]: the receiver's (data in data/).
-write_local() { write_role_local receiver data "${1:-disk_reserve = 0L;}"; }
+write_local() { write_role_local receiver data "${1:-disk_reserve = 0L; refusal_interval = 1;}"; }
 
 # wait_listening PID LOG BEFORE: waits until LOG has more "listening on"
 # lines than BEFORE. (Probing the port instead can connect a client socket
@@ -197,7 +204,7 @@ start_receiver() {
 # write_sender_local: the sender's (data in sdata/).
 write_sender_local() {
 	write_role_local sender sdata \
-		"max_connections = 64; read_timeout = 30; disk_reserve = 0L;"
+		"max_connections = 64; read_timeout = 30; disk_reserve = 0L; refusal_interval = 1;"
 }
 
 # write_vault_local [LIMITS]: the vault's (data in vdata/).

@@ -22,7 +22,8 @@ setup() {
 	PORT=$(free_port)
 	URL="https://127.0.0.1:$PORT"
 	write_site "$PORT"
-	write_local "disk_reserve = 0L; min_rate = 1024; min_rate_grace = 2; read_timeout = 5;"
+	write_local "disk_reserve = 0L; min_rate = 1024; min_rate_grace = 2; read_timeout = 5;
+		refusal_interval = 1;"
 	"$BIN/sekisho-receiver" -c "$T/receiver.conf" init >/dev/null
 	start_receiver "$PORT" || return 1
 	printf 'id,name,age\r\n1,"Yamada, Taro",40\r\n2,"Line\nbreak",41\r\n' > "$T/a.csv"
@@ -246,6 +247,28 @@ test_r15_audit_log_verifies_and_detects_edits() {
 		>/dev/null
 }
 
+# Issue 14, item 2: refused handshakes of a peer not yet known are counted
+# and written as one entry per source, reason and interval (first, last,
+# count), not one entry (two fdatasyncs) each.
+test_r15_refused_handshakes_are_summarized_not_flooded() {
+	local log=$T/data/audit.log before after i total entries
+	sleep 1.2	# the interval of the tests before is written
+	before=$(wc -l < "$log")
+	for i in $(seq 1 60); do
+		curl -sS -o /dev/null --cacert "$T/pki/internal-ca/ca.crt" \
+			"$URL/v1/uploads/health-checkup/flood.csv" 2>/dev/null
+	done
+	sleep 1.5
+	after=$(wc -l < "$log")
+	entries=$(tail -n +"$((before + 1))" "$log" | grep -c '"event":"tls.refused"')
+	total=$(refusal_count tls.refused "$log" $((before + 1)))
+	echo "60 refused handshakes: $entries entries (of $((after - before)) new), counts adding up to $total"
+	[ "$total" = 60 ] && [ "$entries" -ge 1 ] && [ "$entries" -le 8 ] &&
+	tail -n +"$((before + 1))" "$log" | grep '"event":"tls.refused"' |
+		head -1 | grep -qE '"actor":"127.0.0.1".*first=[0-9T:Z-]+ last=[0-9T:Z-]+ count=' &&
+	"$BIN/sekisho-receiver" audit verify "$log" >/dev/null
+}
+
 test_r50_concurrent_64_uploads() {
 	local i ok=0 pids=()
 	head -c 300000 /dev/urandom > "$T/c.bin"
@@ -328,11 +351,13 @@ test_r50_kill9_mid_upload_keeps_nothing_then_retry() {
 }
 
 # R50: when the audit log cannot be written the receiver refuses work.
-# The log lives on a tiny tmpfs in a private mount namespace, then fills up:
-# uploads go on until the log's last page is full, then every upload gets
-# 503 and nothing is stored, even once space is freed again (fail closed),
-# and the log holds no torn entry.
-test_r50_audit_unwritable_503_fail_closed() {
+# The log lives on a tiny tmpfs in a private mount namespace, then fills up
+# (too small for the log's reserve, which the receiver says it cannot
+# hold): uploads go on until the log's last page is full, then every upload
+# gets 503 and nothing is stored (fail closed), and the log holds no torn
+# entry. Once space is freed the receiver resumes by itself (issue 14,
+# item 1): the first entry written records the gap, and the chain verifies.
+test_r50_audit_unwritable_503_fail_closed_then_resumes() {
 	stop_receiver
 	mkdir -p "$T/auditfs"
 	echo 'audit: { log = "auditfs/audit.log"; key = "auditfs/audit.key0"; };' \
@@ -358,14 +383,145 @@ test_r50_audit_unwritable_503_fail_closed() {
 		[ "$code" = 201 ] || { echo "unexpected $code"; return 1; }
 	done
 	[ "$got503" = 1 ] && [ "$(objects)" = "$before" ] || return 1
+	printf 'while full\n' > "$T/h.csv"
+	code=$(upload 131156 health-checkup h.csv "$T/h.csv")
+	[ "$code" = 503 ] && [ "$(objects)" = "$before" ] || return 1
 	nsenter -t "$RECEIVER_PID" -m rm -f "$T/auditfs/fill"
 	printf 'later\n' > "$T/g.csv"
-	code=$(upload 131156 health-checkup g.csv "$T/g.csv")
-	[ "$code" = 503 ] && [ "$(objects)" = "$before" ] || return 1
+	for i in $(seq 1 10); do
+		code=$(upload 131156 health-checkup g.csv "$T/g.csv")
+		[ "$code" = 201 ] && break
+		sleep 0.5
+	done
+	echo "after space returned: $code"
+	[ "$code" = 201 ] && [ "$(objects)" = $((before + 1)) ] || return 1
 	nsenter -t "$RECEIVER_PID" -m "$BIN/sekisho-receiver" audit verify \
-		"$T/auditfs/audit.log" --key "$T/auditfs/audit.key0" || return 1
+		"$T/auditfs/audit.log" --key "$T/auditfs/audit.key0" > "$T/v.out" ||
+		{ cat "$T/v.out"; return 1; }
+	nsenter -t "$RECEIVER_PID" -m grep -q \
+		'"event":"audit.resumed".*entries_not_written=[1-9]' \
+		"$T/auditfs/audit.log" || return 1
 	stop_receiver
-	[ "$first" = 201 ] && grep -q 'R50' "$T/receiver.log"
+	[ "$first" = 201 ] && grep -q 'R50' "$T/receiver.log" &&
+	grep -q 'work resumes (R50)' "$T/receiver.log" &&
+	grep -q 'could not be written for a while' "$T/v.out"
+}
+
+# A receiver of its own (config $T/NAME.conf, data in DIR), for the tests
+# below that must not touch the main one's data.
+other_conf() {	# other_conf NAME DIR EXTRA
+	cat > "$T/$1.conf" <<CONF
+role = "receiver";
+site = "site.conf";
+data_dir = "$2";
+certificate = "pki/internal-ca/issued/receiver.crt";
+key = "pki/internal-ca/issued/receiver.key";
+master_key = "$2/master.key";
+require_firewall = false;
+limits: { disk_reserve = 0L; };
+$3
+CONF
+}
+
+# start_on_tmpfs CONF DIR SIZE: a receiver of config CONF whose DIR is a
+# fresh tmpfs of SIZE in a mount namespace of its own, initialized there.
+start_on_tmpfs() {
+	mkdir -p "$2"
+	unshare -m --propagation private sh -c \
+		"mount -t tmpfs -o size=$3 tmpfs '$2' && '$BIN/sekisho-receiver' -c '$1' init >/dev/null && exec '$BIN/sekisho-receiver' -c '$1' run" \
+		>>"$T/receiver.log" 2>&1 &
+	RECEIVER_PID=$!
+	PIDS+=("$RECEIVER_PID")
+	local i
+	for i in $(seq 1 50); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Issue 14, item 2: the audit log holds its own space. Data and log share
+# a 6 MiB disk; uploads fill what the log's 1 MiB reserve leaves, root
+# fills the rest, and still every refusal is recorded (507, not the 503 of
+# a log that cannot be written) and the chain verifies. Without the
+# reserve the log's last page is gone after a dozen entries.
+test_r50_audit_reserve_outlasts_a_full_disk() {
+	other_conf full fullfs/data 'audit: { reserve = 1048576; };'
+	head -c 900000 /dev/urandom | base64 -w 76 > "$T/mb.csv"
+	start_on_tmpfs "$T/full.conf" "$T/fullfs" 6m || return 1
+	local i code n507=0 n503=0
+	for i in $(seq 1 10); do
+		code=$(upload 131156 health-checkup "m$i.csv" "$T/mb.csv")
+		[ "$code" = 507 ] && break
+		[ "$code" = 201 ] || { echo "unexpected $code"; return 1; }
+	done
+	echo "disk full after $((i - 1)) uploads of 1.2 MB"
+	[ "$code" = 507 ] || return 1
+	nsenter -t "$RECEIVER_PID" -m dd if=/dev/zero of="$T/fullfs/fill" \
+		bs=4k 2>/dev/null
+	printf 'small\n' > "$T/s.csv"
+	for i in $(seq 1 40); do
+		code=$(upload 131156 health-checkup "s$i.csv" "$T/s.csv")
+		case $code in 507) n507=$((n507 + 1)) ;; 503) n503=$((n503 + 1)) ;; esac
+	done
+	echo "on a full disk: $n507 refused 507 (recorded), $n503 refused 503"
+	local refused
+	refused=$(nsenter -t "$RECEIVER_PID" -m grep -c '"event":"upload.refused"' \
+		"$T/fullfs/data/audit.log")
+	nsenter -t "$RECEIVER_PID" -m "$BIN/sekisho-receiver" audit verify \
+		"$T/fullfs/data/audit.log" || return 1
+	stop_receiver
+	[ "$n507" = 40 ] && [ "$refused" -ge 41 ]
+}
+
+# R56 (issue 14, item 10): the free-space check holds the space of the
+# uploads in progress. Three concurrent 10 MB uploads on a 24 MiB disk:
+# two fit and are stored, the third is refused at once (507). Checking
+# free space alone let all three start, and all three ran out of space.
+test_r56_space_is_held_for_uploads_in_progress() {
+	other_conf space spacefs/data 'audit: { reserve = 0; };'
+	head -c 7500000 /dev/urandom | base64 -w 76 > "$T/ten.csv"
+	start_on_tmpfs "$T/space.conf" "$T/spacefs" 24m || return 1
+	local i codes
+	local curls=()
+	for i in 1 2 3; do
+		curl_as 131156 -o /dev/null -w '%{http_code}\n' --limit-rate 4M \
+			-T "$T/ten.csv" "$URL/v1/uploads/health-checkup/ten$i.csv" \
+			> "$T/code$i" 2>/dev/null &
+		curls+=($!)
+	done
+	wait "${curls[@]}"
+	codes=$(cat "$T/code1" "$T/code2" "$T/code3" | sort | tr '\n' ' ')
+	echo "three concurrent 10 MB uploads on 24 MiB: $codes"
+	stop_receiver
+	[ "$codes" = "201 201 507 " ]
+}
+
+# Issue 14, item 13: a log and its state removed together (the first key
+# left on the host) are not begun again silently: the chain's marker in
+# the data folder makes the new chain begin with audit.break, and `audit
+# verify` reports the break and fails.
+test_r15_removed_audit_log_is_recorded_as_a_break() {
+	local before out
+	other_conf gone data-gone ''
+	"$BIN/sekisho-receiver" -c "$T/gone.conf" init >/dev/null || return 1
+	start_other() {
+		before=$(grep -c 'listening on' "$T/receiver.log")
+		"$BIN/sekisho-receiver" -c "$T/gone.conf" run >>"$T/receiver.log" 2>&1 &
+		RECEIVER_PID=$!
+		PIDS+=("$RECEIVER_PID")
+		wait_listening "$RECEIVER_PID" "$T/receiver.log" "$before"
+	}
+	start_other && stop_receiver && start_other && stop_receiver &&
+	"$BIN/sekisho-receiver" audit verify "$T/data-gone/audit.log" || return 1
+	rm "$T/data-gone/audit.log" "$T/data-gone/audit.log.state"
+	start_other && stop_receiver || return 1
+	head -1 "$T/data-gone/audit.log" | grep -q '"seq":1,.*"event":"audit.break"' &&
+	grep -q 'recorded as audit.break' "$T/receiver.log" || return 1
+	out=$("$BIN/sekisho-receiver" audit verify "$T/data-gone/audit.log") &&
+		{ echo "verify passed: $out"; return 1; }
+	echo "$out"
+	echo "$out" | grep -q 'BREAK' && echo "$out" | grep -q '断絶'
 }
 
 setup || { echo "setup failed"; exit 1; }

@@ -340,6 +340,140 @@ test_oversized_entry_refused(void **state)
 	audit_close(a);
 }
 
+/*
+ * R50: a log that could not be written is tried again; the first entry
+ * that goes in records the gap (since when, the error, the entries not
+ * written), and the chain still verifies, with the gap counted.
+ */
+static void
+test_failed_write_resumes_with_a_gap_entry(void **state)
+{
+	struct audit_log *a;
+	struct audit_event ev = { .event = "x" };
+	struct audit_verify_result res;
+	struct audit_health h;
+	size_t len;
+	char *text;
+
+	(void)state;
+	fresh_log("resume", 1);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	fail_fdatasync = 1;
+	assert_int_not_equal(audit_append(a, &ev), 0);
+	assert_int_not_equal(audit_append(a, &ev), 0);
+	audit_health(a, &h);
+	assert_true(h.broken);
+	assert_int_equal(h.error, EIO);
+	assert_int_equal(h.lost, 2);
+	fail_fdatasync = 0;
+	usleep(1100 * 1000);
+	assert_false(audit_broken(a));
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	text = slurp(logp, &len);
+	assert_non_null(strstr(text, "\"event\":\"audit.resumed\""));
+	assert_non_null(strstr(text, "entries_not_written=2 error="));
+	free(text);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	assert_int_equal(res.entries, 3);
+	assert_int_equal(res.gaps, 1);
+	assert_int_equal(res.breaks, 0);
+}
+
+/* The reserve is disk held past the log's end, not part of it. */
+static void
+test_reserve_is_held_past_the_end(void **state)
+{
+	struct audit_log *a;
+	struct audit_event ev = { .event = "x" };
+	struct stat st;
+
+	(void)state;
+	fresh_log("reserve", 0);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	audit_set_reserve(a, 1 << 20);
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	assert_int_equal(stat(logp, &st), 0);
+	assert_true(st.st_size < 4096);
+	assert_true((uint64_t)st.st_blocks * 512 >= 1 << 20);
+	assert_int_equal(verify(statep), 0);
+}
+
+static const uint8_t mkey[32] = { 1, 2, 3 };
+
+static int
+open_marked(struct audit_log **a)
+{
+	char marker[200];
+
+	snprintf(marker, sizeof(marker), "%s.chain", logp);
+	return audit_open_marked(logp, key0, marker, mkey, a);
+}
+
+/*
+ * Item 13 of issue 14: a log and state removed together (key0 left) are
+ * not begun again silently, nor is a log replaced by a fresh chain: the
+ * chain records the break and audit_verify counts it.
+ */
+static void
+test_removed_log_is_recorded_as_a_break(void **state)
+{
+	struct audit_log *a;
+	struct audit_event ev = { .event = "x" };
+	struct audit_verify_result res;
+	char marker[200];
+	size_t len;
+	char *text;
+
+	(void)state;
+	fresh_log("break", 0);
+	snprintf(marker, sizeof(marker), "%s.chain", logp);
+	unlink(marker);
+	assert_int_equal(open_marked(&a), 0);
+	assert_int_equal(audit_append(a, &ev), 0);
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	/* A plain restart: no break. */
+	assert_int_equal(open_marked(&a), 0);
+	audit_close(a);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	assert_int_equal(res.breaks, 0);
+	/* The log and its state removed: the new chain begins with a break. */
+	assert_int_equal(unlink(logp), 0);
+	assert_int_equal(unlink(statep), 0);
+	assert_int_equal(open_marked(&a), 0);
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	text = slurp(logp, &len);
+	assert_int_equal(strncmp(text, "{\"seq\":1,", 9), 0);
+	assert_non_null(strstr(text, "\"event\":\"audit.break\""));
+	free(text);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	assert_int_equal(res.breaks, 1);
+	assert_int_equal(res.first_break, 1);
+	/* Replaced by a fresh chain made without the marker: a break too,
+	 * recorded once. */
+	assert_int_equal(unlink(logp), 0);
+	assert_int_equal(unlink(statep), 0);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	assert_int_equal(open_marked(&a), 0);
+	audit_close(a);
+	assert_int_equal(open_marked(&a), 0);
+	audit_close(a);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	assert_int_equal(res.breaks, 1);
+	assert_int_equal(res.first_break, 2);
+	/* A forged marker does not verify: a break. */
+	spew(marker, "SKCHAIN1 forged marker of the wrong length", 42);
+	assert_int_equal(open_marked(&a), 0);
+	audit_close(a);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	assert_int_equal(res.breaks, 2);
+}
+
 int
 main(void)
 {
@@ -354,6 +488,9 @@ main(void)
 		cmocka_unit_test(test_truncated_log_refused_on_open),
 		cmocka_unit_test(test_failed_write_fails_closed),
 		cmocka_unit_test(test_oversized_entry_refused),
+		cmocka_unit_test(test_failed_write_resumes_with_a_gap_entry),
+		cmocka_unit_test(test_reserve_is_held_past_the_end),
+		cmocka_unit_test(test_removed_log_is_recorded_as_a_break),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
