@@ -13,12 +13,19 @@
  *
  * In the net process: the releases, the accounts and the audit log are the
  * store's (keeper.c); a download's bytes are decrypted here from the
- * descriptor and key the store hands over.
+ * descriptor and key the store hands over. Since this process holds the
+ * key while it sends, it also ends what it sends: every download in
+ * progress is registered here, and a withdrawal (which comes through this
+ * process) or the release's expiry cuts its connection at once, even in
+ * the middle of a blocked write (R33).
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -95,8 +102,94 @@ struct held {
 	char sha256[65];
 	char filename[RELEASE_FILENAME_MAX];
 	uint32_t envelope;
+	int64_t expires;		/* unix seconds, 0: none */
 	struct seal_reader *rd;
 };
+
+/* ---- the downloads in progress, so that they can be cut ---- */
+
+struct sending {
+	struct sending *next, *prev;
+	struct srv_conn *c;
+	const char *id;
+	const char *recipient;
+	int64_t expires;
+	const char *cut;		/* why it was cut, or NULL */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct sending *head;
+} sendings = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+sending_add(struct sending *d)
+{
+	pthread_mutex_lock(&sendings.lock);
+	d->prev = NULL;
+	d->next = sendings.head;
+	if (d->next != NULL)
+		d->next->prev = d;
+	sendings.head = d;
+	pthread_mutex_unlock(&sendings.lock);
+}
+
+static void
+sending_remove(struct sending *d)
+{
+	pthread_mutex_lock(&sendings.lock);
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		sendings.head = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	pthread_mutex_unlock(&sendings.lock);
+}
+
+/* Cuts the downloads of release id (every release's that has expired, for
+ * NULL): shutdown() ends a write that blocks, and the thread that sends
+ * finds the connection gone. Returns how many were cut. */
+static unsigned
+sendings_cut(const char *id, const char *why)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct sending *d;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&sendings.lock);
+	for (d = sendings.head; d != NULL; d = d->next) {
+		if (d->cut != NULL || (id != NULL ? strcmp(d->id, id) != 0 :
+		    d->expires == 0 || now < d->expires))
+			continue;
+		d->cut = why;
+		shutdown(d->c->fd, SHUT_RDWR);
+		n++;
+	}
+	pthread_mutex_unlock(&sendings.lock);
+	return n;
+}
+
+unsigned
+download_cut(const char *id, const char *why)
+{
+	unsigned n = sendings_cut(id, why);
+
+	if (n > 0)
+		log_info("release %s: %s: %u download(s) in progress cut", id,
+		    why, n);
+	return n;
+}
+
+void
+download_tick(void *arg)
+{
+	unsigned n;
+
+	(void)arg;
+	if ((n = sendings_cut(NULL, "expired")) > 0)
+		log_info("%u download(s) of expired releases cut", n);
+}
 
 static int
 open_release(struct srv_conn *c, const struct config_recipient *rc,
@@ -105,6 +198,7 @@ open_release(struct srv_conn *c, const struct config_recipient *rc,
 	uint8_t key[SEAL_KEY_LEN];
 	struct proc_msg req;
 	struct proc_reply rep;
+	uint64_t expires = 0;
 	int fd, r;
 
 	proc_msg_init(&req, SMSG_OPEN);
@@ -121,6 +215,8 @@ open_release(struct srv_conn *c, const struct config_recipient *rc,
 	proc_get_str(&rep.msg, h->sha256, sizeof(h->sha256));
 	proc_get_str(&rep.msg, h->filename, sizeof(h->filename));
 	proc_get_u32(&rep.msg, &h->envelope);
+	proc_get_u64(&rep.msg, &expires);
+	h->expires = (int64_t)expires;
 	proc_get_fixed(&rep.msg, key, sizeof(key));
 	fd = proc_take_fd(&rep.msg);
 	net_reply_end(SNET(c), &rep);
@@ -192,6 +288,7 @@ get_release(struct srv_conn *c, const struct config_recipient *rc,
     const char *id)
 {
 	struct held h = { 0 };
+	struct sending d;
 	struct srv_object o;
 	struct srv_range rg;
 	uint64_t sent;
@@ -210,7 +307,15 @@ get_release(struct srv_conn *c, const struct config_recipient *rc,
 		goto out;
 	if (c->req.method == HTTP_GET && admit(c, rc, id, rg.len) != 0)
 		goto out;
+	d = (struct sending){ .c = c, .id = id, .recipient = rc->id,
+		.expires = h.expires };
+	sending_add(&d);
 	sent = srv_send_object(c, &o, &rg);
+	sending_remove(&d);
+	if (d.cut != NULL)
+		log_info("release %s: the download by %s was cut (%s) after "
+		    "%" PRIu64 " of %" PRIu64 " bytes", id, rc->id, d.cut,
+		    sent, rg.len);
 	if (c->req.method != HTTP_GET) {
 		srv_audit(c, "download.head", id, 1, h.size, h.sha256, NULL);
 		goto out;

@@ -37,7 +37,7 @@
 #include "sk.h"
 #include "util.h"
 
-#define SWEEP_INTERVAL_MS (30 * 1000)
+#define SWEEP_INTERVAL_MS 1000	/* expiry is kept to the second (R33) */
 #define RECORD_MAX 4096
 
 /* A publication in flight: what the store decided before the bytes came. */
@@ -224,6 +224,7 @@ on_open(void *arg, struct proc_msg *req)
 	proc_put_str(&rep, r->sha256);
 	proc_put_str(&rep, r->filename);
 	proc_put_u32(&rep, r->envelope ? 1 : 0);
+	proc_put_u64(&rep, (uint64_t)r->expires);
 	proc_put_fixed(&rep, key, sizeof(key));
 	sk_wipe(key, sizeof(key));
 	proc_reply_send(s->chan, &rep, fd);

@@ -93,6 +93,7 @@ net_listeners(struct snet *n)
 		n->listeners[i].audit_fn = net_audit;
 		n->listeners[i].broken_fn = net_audit_broken;
 	}
+	n->listeners[0].tick = download_tick;
 }
 
 static unsigned

@@ -385,6 +385,9 @@ withdraw(struct srv_conn *c, const char *id)
 		    NULL);
 		return;
 	}
+	/* Disposed of: what is being sent of it ends now (R33). The store
+	 * counted them in its release.disposed entry. */
+	download_cut(id, "withdrawn");
 	srv_respond_json(c, 200, "{\"withdrawn\":true}", NULL);
 }
 

@@ -47,8 +47,9 @@ enum smsg_type {
 	 * records release.listed). */
 	SMSG_LIST,
 	/* str release id, str recipient id. Reply (status 0): u64 size,
-	 * str sha256, str filename, u32 envelope, the object key, and the
-	 * object's read descriptor; or 404, or 410 with the reason. */
+	 * str sha256, str filename, u32 envelope, i64 expires, the object
+	 * key, and the object's read descriptor; or 404, or 410 with the
+	 * reason. */
 	SMSG_OPEN,
 	/* str release id, str recipient id, u64 bytes about to be sent.
 	 * Reply: 0 (reserved in the accounts), or 429 / 403 / 404 with the
@@ -186,6 +187,11 @@ int acct_save(struct sender *s, struct acct *a);
 /* A known recipient from its networks (srv authorize). */
 int download_authorize(struct srv_conn *c);
 void download_serve(struct srv_conn *c);
+/* Cuts every download of release id in progress (after its withdrawal);
+ * returns how many. */
+unsigned download_cut(const char *id, const char *why);
+/* Run by the listener's loop: cuts the downloads of expired releases. */
+void download_tick(void *arg);
 
 /* publish.c: the vault's side */
 /* Only the vault (srv authorize). */

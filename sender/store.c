@@ -344,9 +344,12 @@ store_dispose(struct sender *s, struct release *r, const char *why,
 	if (e != 0 && e != SK_ENOTFOUND)
 		return e;
 	unlinkat(s->state_fd, r->id, 0);
+	/* The downloads in progress are cut by the net process that sends
+	 * them (at once, for a withdrawal; within half a second, for an
+	 * expiry): counted here. */
 	snprintf(detail, sizeof(detail), "reason=%s key_destroyed=%d "
-	    "file_bytes=%llu", why, disp.key_destroyed,
-	    (unsigned long long)disp.file_bytes);
+	    "file_bytes=%llu downloads_cut=%u", why, disp.key_destroyed,
+	    (unsigned long long)disp.file_bytes, r->busy);
 	ev.detail = detail;
 	audit_append(s->audit, &ev);
 	log_info("release %s disposed of (%s)", r->id, why);

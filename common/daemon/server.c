@@ -827,6 +827,9 @@ srv_run(struct srv_listener *ls, size_t n, int watch_fd,
 	pfd[n].revents = 0;
 	while (!*stop) {
 		refusals_flush(ls[0].refusal_interval, 0);
+		for (i = 0; i < n; i++)
+			if (ls[i].tick != NULL)
+				ls[i].tick(ls[i].arg);
 		if (poll(pfd, (nfds_t)n + 1, 500) <= 0)
 			continue;
 		if (pfd[n].revents & (POLLHUP | POLLERR)) {

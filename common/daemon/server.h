@@ -55,6 +55,7 @@ struct srv_listener {
 	 * handshake let in. */
 	int (*authorize)(struct srv_conn *c);
 	void (*serve)(struct srv_conn *c);	/* after authorize */
+	void (*tick)(void *arg);	/* every half second, or NULL */
 	void *arg;			/* the daemon's state */
 	atomic_uint active;		/* authorized connections being served */
 	atomic_uint unauth;		/* connections not yet authorized */

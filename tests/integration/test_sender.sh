@@ -245,6 +245,49 @@ test_withdrawal_by_the_vault() {
 	grep -q withdrawn "$T/wd.out" && [ ! -e "$T/sdata/objects/wd" ]
 }
 
+# R33 (issue 14, item 5): a withdrawal ends every download of the release
+# in progress at once, and so does its expiry; the part already sent is
+# all the recipient gets, and the disposal's entry counts the cuts.
+test_r33_withdrawal_and_expiry_cut_downloads_in_progress() {
+	local pid t0 t1 size
+	head -c 40000000 /dev/urandom > "$T/big40"
+	[ "$(publish cut "$T/big40" univ-a "$(in_secs 3600)")" = 201 ] || return 1
+	as univ-a --limit-rate 2M -o "$T/cut.part" "$URL/cut" 2>/dev/null &
+	pid=$!
+	sleep 2
+	t0=$(date +%s%N)
+	[ "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" \
+		--cert "$P/internal-ca/issued/vault.crt" \
+		--key "$P/internal-ca/issued/vault.key" -X DELETE \
+		"https://127.0.0.1:$INT/v1/releases/cut")" = 200 ] || return 1
+	# The sender stops sending at once (what is already in the socket
+	# buffers still reaches curl, at its own limited rate).
+	local i
+	for i in $(seq 1 20); do
+		grep -q 'release cut: the download by univ-a was cut (withdrawn)' \
+			"$T/sender.log" && break
+		sleep 0.05
+	done
+	t1=$(date +%s%N)
+	grep 'release cut: the download by univ-a was cut' "$T/sender.log" || return 1
+	wait "$pid"
+	size=$(stat -c %s "$T/cut.part")
+	echo "withdrawn 2 s into a 20 s download: the sender stopped $(( (t1 - t0) / 1000000 )) ms later; curl got $size of 40000000 bytes"
+	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ] && [ "$size" -lt 20000000 ] &&
+	grep -q '"object":"cut".*reason=withdrawn.*downloads_cut=1' \
+		"$T/sdata/audit.log" || return 1
+	[ "$(publish cutx "$T/big40" univ-a "$(in_secs 3)")" = 201 ] || return 1
+	t0=$(date +%s)
+	as univ-a --limit-rate 2M -o "$T/cutx.part" "$URL/cutx" 2>/dev/null &
+	pid=$!
+	wait "$pid"
+	t1=$(date +%s)
+	size=$(stat -c %s "$T/cutx.part")
+	echo "expiring 3 s into a 20 s download: it ended after $((t1 - t0)) s, with $size bytes"
+	[ $((t1 - t0)) -le 6 ] && [ "$size" -lt 20000000 ] &&
+	grep -q '"object":"cutx".*reason=expired' "$T/sdata/audit.log"
+}
+
 # univ-c takes only envelopes; it opens one with openssl cms -decrypt.
 test_envelope_to_the_recipients_certificate() {
 	local c
