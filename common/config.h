@@ -83,7 +83,8 @@ struct config_operator {
 struct config_dataset {
 	char id[CONFIG_ID_MAX];
 	uint64_t max_bytes;	/* largest accepted upload */
-	unsigned retention_days;
+	unsigned retention_days;	/* undecided uploads, from receipt; 0: none */
+	unsigned keep_source_days;	/* the vault's source after decision */
 	int envelope;		/* uploads must be CMS enveloped */
 	int signed_by_muni;	/* ... and signed by the municipality inside */
 	char policy[PATH_MAX];	/* the vault's processing policy; optional */

@@ -313,7 +313,9 @@ load_datasets(struct config_ctx *cx, const config_setting_t *root,
 		if ((r = config_uint64(cx, e, "max_bytes", 1, UINT64_C(1) << 40,
 		    UINT64_C(1) << 30, &d->max_bytes)) ||
 		    (r = config_unsigned(cx, e, "retention_days", 0, 36500, 30,
-		    &d->retention_days)))
+		    &d->retention_days)) ||
+		    (r = config_unsigned(cx, e, "keep_source_days", 0, 3650, 0,
+		    &d->keep_source_days)))
 			return r;
 		if ((r = config_bool(cx, e, "envelope", 0, &d->envelope)) ||
 		    (r = config_bool(cx, e, "signed", 0, &d->signed_by_muni)) ||

@@ -270,12 +270,36 @@ load_state(struct sender *s, struct release *r)
 	}
 }
 
+/* A tombstone without its disposal done: a crash came in between. */
+static void
+finish_disposal(struct sender *s, const char *id)
+{
+	struct seal_disposal dd = { 0 };
+	char detail[128];
+	int e;
+
+	if ((e = seal_dispose(s->objects_fd, id, &dd)) != 0) {
+		log_errorx("release %s: its disposal cannot be finished: %s; "
+		    "it is tried again at the next start", id, sk_strerror(e));
+		snprintf(detail, sizeof(detail), "finishing an interrupted "
+		    "disposal: %s", sk_strerror(e));
+		daemon_store_audit(s->audit, "release.dispose_failed", "system",
+		    id, 0, 0, NULL, detail);
+		return;
+	}
+	unlinkat(s->state_fd, id, 0);
+	snprintf(detail, sizeof(detail), "reason=finishing_an_interrupted_"
+	    "disposal key_destroyed=%d file_bytes=%" PRIu64, dd.key_destroyed,
+	    dd.file_bytes);
+	daemon_store_audit(s->audit, "release.disposed", "system", id, 0, 0,
+	    NULL, detail);
+}
+
 int
 store_load(struct sender *s, unsigned *loaded)
 {
 	uint8_t meta[SEAL_META_MAX];
 	struct seal_reader *rd;
-	struct seal_disposal dd;
 	struct release r;
 	struct dirent *de;
 	size_t len;
@@ -290,8 +314,9 @@ store_load(struct sender *s, unsigned *loaded)
 		if (!store_id_valid(de->d_name))
 			continue;
 		if (faccessat(s->gone_fd, de->d_name, F_OK, 0) == 0) {
-			/* Disposed of before a crash finished it: again. */
-			seal_dispose(s->objects_fd, de->d_name, &dd);
+			/* Disposed of before a crash finished it: again,
+			 * on record (R33). */
+			finish_disposal(s, de->d_name);
 			continue;
 		}
 		if ((e = seal_reader_open(&s->master, s->objects_fd, de->d_name,

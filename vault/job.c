@@ -18,7 +18,7 @@
 
 static const char *const names[JOB_NSTATES] = { "received", "processing",
 	"awaiting_approval", "approved", "published", "rejected", "failed",
-	"withdrawing", "withdrawn" };
+	"withdrawing", "withdrawn", "expired" };
 
 const char *
 job_state_name(enum job_state s)

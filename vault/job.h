@@ -6,6 +6,8 @@
  *                          \-> failed            \-> rejected
  *   (an upload that cannot be opened or whose signature fails: rejected)
  *   published -> withdrawing -> withdrawn
+ *   (received, processing or awaiting past the dataset's retention_days:
+ *   expired)
  *
  * data_dir/jobs/ID holds the record as "key=value" lines: ids, sizes,
  * digests, times and states only, never a value from the data. It is
@@ -24,7 +26,7 @@
 enum job_state {
 	JOB_RECEIVED, JOB_PROCESSING, JOB_AWAITING, JOB_APPROVED,
 	JOB_PUBLISHED, JOB_REJECTED, JOB_FAILED, JOB_WITHDRAWING,
-	JOB_WITHDRAWN, JOB_NSTATES
+	JOB_WITHDRAWN, JOB_EXPIRED, JOB_NSTATES
 };
 
 struct job {

@@ -111,6 +111,39 @@ write_report(struct vault *v, const char *id, const char *report, char *hex)
 	return 0;
 }
 
+/*
+ * The report says what becomes of the vault's copy of the source (R20):
+ * disposed of when the job is decided, or kept keep_source_days after that
+ * for corrections. Added by main, which decides it, to the engine's report.
+ */
+static int
+report_add_source(char **report, const struct config_dataset *ds)
+{
+	char head[160], *out;
+	size_t hl, rl;
+
+	if (*report == NULL || (*report)[0] != '{')
+		return SK_EFORMAT;
+	if (ds->keep_source_days > 0)
+		snprintf(head, sizeof(head), "{\"source_copy\":{\"disposal\":"
+		    "\"kept_after_decision\",\"days\":%u},",
+		    ds->keep_source_days);
+	else
+		snprintf(head, sizeof(head), "{\"source_copy\":{\"disposal\":"
+		    "\"when_decided\",\"days\":0},");
+	hl = strlen(head);
+	if ((*report)[1] == '}')
+		head[--hl] = '\0';	/* an empty report: no comma */
+	rl = strlen(*report);
+	if ((out = malloc(hl + rl)) == NULL)
+		return SK_ENOMEM;
+	memcpy(out, head, hl);
+	memcpy(out + hl, *report + 1, rl);	/* with its NUL */
+	free(*report);
+	*report = out;
+	return 0;
+}
+
 /* What the engine's and the checker's conversations end with. */
 struct part_end {
 	pid_t pid;
@@ -246,7 +279,6 @@ run_engine(struct vault *v, struct job *j, const struct config_dataset *ds,
 	struct feed f = { .rd = rd };
 	struct collect c = { 0 };
 	struct part_end pe = { .chan = -1 };
-	struct seal_disposal dd;
 	enum engine_outcome oc;
 	pthread_t ft, ct;
 	char tmp[JOB_ID_MAX + 8], meta[128];
@@ -301,10 +333,12 @@ run_engine(struct vault *v, struct job *j, const struct config_dataset *ds,
 		sk_hex(d, 32, j->out_sha256);
 		j->out_size = c.n;
 		snprintf(meta, sizeof(meta), "{\"job\":\"%s\"}", j->id);
+		/* A release made before a crash is replaced, on record. */
 		if (seal_writer_finish(c.w, meta, strlen(meta)) != 0 ||
 		    (faccessat(v->releases_fd, j->id, F_OK,
 		    AT_SYMLINK_NOFOLLOW) == 0 &&
-		    seal_dispose(v->releases_fd, j->id, &dd) != 0) ||
+		    vault_dispose(v, v->releases_fd, j->id, "release",
+		    "made_again_after_an_interruption") != 0) ||
 		    seal_writer_commit(c.w, v->tmp_fd, v->releases_fd,
 		    j->id) != 0) {
 			snprintf(why, whycap, "cannot store the release");
@@ -391,7 +425,6 @@ vault_process(struct vault *v, struct job *j)
 	    j->dataset);
 	const struct config_municipality *m = NULL;
 	struct seal_reader *rd = NULL;
-	struct seal_disposal dd;
 	enum engine_outcome oc;
 	char why[256], *report = NULL;
 	uint64_t t0, t1;
@@ -439,15 +472,20 @@ vault_process(struct vault *v, struct job *j)
 		    (unsigned long long)(t1 - t0),
 		    (unsigned long long)(util_now_ms() - t1));
 	else if (oc == ENGINE_MADE) {
-		seal_dispose(v->releases_fd, j->id, &dd);
 		vault_audit(v, "release.refused", j->id, 1, j->out_size,
 		    j->out_sha256, why);
+		vault_dispose(v, v->releases_fd, j->id, "release",
+		    "refused_by_the_checker");
 		oc = ENGINE_FAILED;
 	}
 	if (oc == ENGINE_MADE)
 		vault_audit(v, "release.checked", j->id, 1, j->out_size,
 		    j->out_sha256, "checker: columns, k, l, scan and counts "
 		    "hold");
+	if (oc == ENGINE_MADE && (e = report_add_source(&report, ds)) != 0) {
+		snprintf(why, sizeof(why), "cannot complete the report");
+		oc = ENGINE_FAILED;
+	}
 	if (oc == ENGINE_MADE && write_report(v, j->id, report,
 	    j->report_sha256) != 0) {
 		snprintf(why, sizeof(why), "cannot store the report");

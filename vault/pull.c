@@ -35,7 +35,6 @@ fetch(struct vault *v, const char *id, uint64_t size, const char *sha,
     const char *receipt, char *why, size_t whycap)
 {
 	struct seal_writer *w = NULL;
-	struct seal_disposal dd;
 	struct hc_conn c;
 	EVP_MD_CTX *md = NULL;
 	uint8_t *buf = NULL, d[32];
@@ -94,9 +93,15 @@ fetch(struct vault *v, const char *id, uint64_t size, const char *sha,
 	}
 	if ((e = seal_writer_finish(w, receipt, strlen(receipt))) != 0)
 		goto out;
-	/* A copy left by a crash before the job was recorded goes first. */
-	if (faccessat(v->sources_fd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		seal_dispose(v->sources_fd, id, &dd);
+	/* A copy left by a crash before the job was recorded goes first,
+	 * with a record like every disposal. */
+	if (faccessat(v->sources_fd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (e = vault_dispose(v, v->sources_fd, id, "source",
+	    "left_by_an_interrupted_fetch")) != 0) {
+		snprintf(why, whycap, "cannot replace an earlier copy: %s",
+		    sk_strerror(e));
+		goto out;
+	}
 	e = seal_writer_commit(w, v->tmp_fd, v->sources_fd, id);
 	if (e != 0)
 		snprintf(why, whycap, "cannot commit: %s", sk_strerror(e));

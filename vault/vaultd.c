@@ -164,43 +164,120 @@ vault_set_state(struct vault *v, struct job *j, enum job_state s, const char *wh
 	    why ? why : "");
 }
 
+/*
+ * A failed disposal is not recorded as done: the caller marks nothing, it
+ * is tried again next round, and the failure is recorded (at most once an
+ * hour per object, in the log at most once a minute).
+ */
+static struct {
+	char id[JOB_ID_MAX];
+	const char *what;
+	int64_t audited, logged;
+} dispose_failures[32];
+
 static void
-dispose_object(struct vault *v, int dirfd, const char *id, const char *what,
+dispose_failed(struct vault *v, const char *id, const char *what, int e)
+{
+	int64_t now = (int64_t)time(NULL);
+	char detail[160];
+	size_t i, k = 0;
+
+	for (i = 0; i < SK_ARRAY_LEN(dispose_failures); i++) {
+		if (strcmp(dispose_failures[i].id, id) == 0 &&
+		    dispose_failures[i].what == what)
+			break;
+		if (dispose_failures[i].audited < dispose_failures[k].audited)
+			k = i;
+	}
+	if (i == SK_ARRAY_LEN(dispose_failures)) {
+		i = k;
+		snprintf(dispose_failures[i].id, sizeof(dispose_failures[i].id),
+		    "%s", id);
+		dispose_failures[i].what = what;
+		dispose_failures[i].audited = dispose_failures[i].logged = 0;
+	}
+	if (now - dispose_failures[i].logged >= 60) {
+		log_errorx("%s %s: cannot be disposed of: %s%s%s; trying again",
+		    what, id, sk_strerror(e), e == SK_ESYS ? ": " : "",
+		    e == SK_ESYS ? strerror(errno) : "");
+		dispose_failures[i].logged = now;
+	}
+	if (now - dispose_failures[i].audited >= 3600) {
+		snprintf(detail, sizeof(detail), "%s error=%s", what,
+		    e == SK_ESYS ? strerror(errno) : sk_strerror(e));
+		vault_audit(v, "object.dispose_failed", id, 0, 0, NULL, detail);
+		dispose_failures[i].audited = now;
+	}
+}
+
+/* Disposes of one sealed object and records it after it is done (R13,
+ * R20, R33): 0, or the error (recorded; nothing is marked disposed). */
+int
+vault_dispose(struct vault *v, int dirfd, const char *id, const char *what,
     const char *why)
 {
 	struct seal_disposal dd = { 0 };
 	char detail[128];
+	int e;
 
-	if (seal_dispose(dirfd, id, &dd) != 0)
-		return;
+	if ((e = seal_dispose(dirfd, id, &dd)) == SK_ENOTFOUND)
+		return 0;	/* gone already: it does not open */
+	if (e != 0) {
+		dispose_failed(v, id, what, e);
+		return e;
+	}
 	snprintf(detail, sizeof(detail), "%s reason=%s key_destroyed=%d "
 	    "file_bytes=%" PRIu64, what, why, dd.key_destroyed, dd.file_bytes);
 	vault_audit(v, "object.disposed", id, 0, 0, NULL, detail);
+	return 0;
 }
 
-/* R20: the source goes once the release is decided and the dataset's
- * retention is over; a release that will never be published goes too. */
+static int
+decided(enum job_state s)
+{
+	return s == JOB_APPROVED || s == JOB_PUBLISHED || s == JOB_REJECTED ||
+	    s == JOB_FAILED || s == JOB_WITHDRAWN || s == JOB_WITHDRAWING ||
+	    s == JOB_EXPIRED;
+}
+
+/*
+ * R20: a job not decided within the dataset's retention_days of its
+ * receipt expires; the source goes once the job is decided (after
+ * keep_source_days, if the dataset keeps it for corrections); a release
+ * that will never be published, or no longer is, goes too.
+ */
 static void
 retention(struct vault *v, struct job *j, int64_t now)
 {
 	const struct config_dataset *ds = site_find_dataset(v->site,
 	    j->dataset);
-	int decided = j->state == JOB_APPROVED || j->state == JOB_PUBLISHED ||
-	    j->state == JOB_REJECTED || j->state == JOB_FAILED ||
-	    j->state == JOB_WITHDRAWN || j->state == JOB_WITHDRAWING;
-	unsigned days = ds != NULL ? ds->retention_days : 0;
+	unsigned keep = ds != NULL ? ds->keep_source_days : 0;
+	int64_t at;
+	char why[96];
 
-	if (!j->source_disposed && decided &&
-	    now >= j->received + (int64_t)days * 86400) {
-		dispose_object(v, v->sources_fd, j->id, "source", "decided");
+	if (!decided(j->state) && ds != NULL && ds->retention_days > 0 &&
+	    now >= j->received + (int64_t)ds->retention_days * 86400) {
+		snprintf(why, sizeof(why), "not decided within %u days of "
+		    "its receipt", ds->retention_days);
+		if (vault_audit(v, "job.expired", j->id, 0, 0, NULL, why) != 0)
+			return;
+		j->decided = now;
+		vault_set_state(v, j, JOB_EXPIRED, why);
+	}
+	at = j->decided != 0 ? j->decided : j->updated;
+	if (!j->source_disposed && decided(j->state) &&
+	    now >= at + (int64_t)keep * 86400 &&
+	    vault_dispose(v, v->sources_fd, j->id, "source", keep ?
+	    "kept_days_after_decision" : "decided") == 0) {
 		j->source_disposed = 1;
 		vault_save(v, j);
 	}
 	if ((j->state == JOB_REJECTED || j->state == JOB_FAILED ||
-	    j->state == JOB_WITHDRAWN || (j->state == JOB_PUBLISHED &&
-	    j->expires != 0 && now >= j->expires)) &&
+	    j->state == JOB_WITHDRAWN || j->state == JOB_EXPIRED ||
+	    (j->state == JOB_PUBLISHED && j->expires != 0 &&
+	    now >= j->expires)) &&
 	    faccessat(v->releases_fd, j->id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-		dispose_object(v, v->releases_fd, j->id, "release",
+		vault_dispose(v, v->releases_fd, j->id, "release",
 		    job_state_name(j->state));
 }
 

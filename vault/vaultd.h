@@ -75,6 +75,10 @@ int vault_connect(struct vault *v, const struct config_host *h,
 int vault_save(struct vault *v, struct job *j);
 void vault_set_state(struct vault *v, struct job *j, enum job_state s,
     const char *why);
+/* Disposes of a sealed object and records it once done; a failure is
+ * recorded and returned, and nothing is marked disposed. */
+int vault_dispose(struct vault *v, int dirfd, const char *id,
+    const char *what, const char *why);
 /* `run`: the parent, which starts main and the spawner and waits. */
 int vault_parent(const char *conf, struct vault *v);
 /* `proc main`: the pipeline. */

@@ -47,11 +47,11 @@ datasets = (
     release = { recipients = [ "univ-a" ]; approvals = 2; }; },
   { id = "health-signed"; max_bytes = 104857600L; retention_days = 0;
     envelope = true; signed = true; policy = "$POLICY";
-    release = { recipients = [ "univ-a" ]; approvals = 2; }; }
+    release = { recipients = [ "univ-a" ]; approvals = 2; }; }${EXTRA_DATASETS:-}
 );
 municipalities = (
   { id = "131156"; identity = "urn:sekisho:muni:131156"; networks = [ "127.0.0.0/8" ];
-    datasets = [ "health-checkup", "health-sealed", "health-signed" ]; }
+    datasets = [ "health-checkup", "health-sealed", "health-signed"${EXTRA_DATASET_IDS:-} ]; }
 );
 recipients = (
   { id = "univ-a"; identity = "urn:sekisho:recip:univ-a"; networks = [ "127.0.0.0/8" ]; }
