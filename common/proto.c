@@ -24,6 +24,8 @@ proto_receipt_format(const struct proto_receipt *r, char *out, size_t cap)
 	if (r->has_rows)
 		json_u64(&j, "rows", r->rows);
 	json_str(&j, "received", r->received);
+	if (r->replaces[0] != '\0')
+		json_str(&j, "replaces", r->replaces);
 	if ((n = json_end(&j)) < 0)
 		return SK_ETOOBIG;
 	return n;
@@ -33,6 +35,7 @@ int
 proto_receipt_parse(const char *text, size_t len, struct proto_receipt *r)
 {
 	struct jsonr doc = { text, len };
+	int e;
 
 	memset(r, 0, sizeof(*r));
 	if (jsonr_valid(text, len) != 0 ||
@@ -50,5 +53,10 @@ proto_receipt_parse(const char *text, size_t len, struct proto_receipt *r)
 	    sizeof(r->received)) != 0)
 		return SK_EFORMAT;
 	r->has_rows = jsonr_get_u64(doc, "rows", &r->rows) == 0;
+	e = jsonr_get_string(doc, "replaces", r->replaces, sizeof(r->replaces));
+	if (e == SK_ENOTFOUND)
+		r->replaces[0] = '\0';
+	else if (e != 0 || !sk_hexid_valid(r->replaces, PROTO_ID_MAX - 1))
+		return SK_EFORMAT;
 	return 0;
 }

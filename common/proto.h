@@ -33,6 +33,9 @@
 #define PROTO_H_EXPIRES "Sekisho-Expires"
 #define PROTO_H_MAX_DOWNLOADS "Sekisho-Max-Downloads"
 #define PROTO_H_FILENAME "Sekisho-Filename"
+/* municipality -> receiver, on an upload: the receipt id of an earlier
+ * upload of the same municipality and dataset that this one corrects. */
+#define PROTO_H_REPLACES "Sekisho-Replaces"
 
 #define PROTO_ID_MAX 65			/* an upload id: hex */
 #define PROTO_RECEIPT_MAX 1024
@@ -53,6 +56,7 @@ struct proto_receipt {
 	int has_rows;
 	uint64_t rows;
 	char received[32];		/* RFC 3339, UTC */
+	char replaces[PROTO_ID_MAX];	/* the receipt it corrects, or "" */
 };
 
 /* Writes the receipt's JSON into out; its length, or SK_ETOOBIG. */

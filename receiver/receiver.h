@@ -43,9 +43,11 @@ enum rmsg_type {
 	RMSG_AUDIT = DAEMON_MSG_AUDIT,
 	/* Reply: u32 broken (the log cannot be written, R50). */
 	RMSG_AUDIT_STATE = DAEMON_MSG_AUDIT_STATE,
-	/* str municipality id, str dataset id, u64 length. Reply (status
-	 * 0): u64 token, the seal_handoff, and the temporary file's write
-	 * descriptor. */
+	/* str municipality id, str dataset id, u64 length, str the receipt
+	 * id it corrects ("" for none). Reply (status 0): u64 token, the
+	 * seal_handoff, and the temporary file's write descriptor; or 409
+	 * when the corrected upload is not this municipality's to this
+	 * dataset. */
 	RMSG_UPLOAD_BEGIN,
 	/* u64 token, str filename, 32 bytes sha-256, u32 has_rows, u64
 	 * rows. Reply: status 0 and the receipt to seal as the object's

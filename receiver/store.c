@@ -46,6 +46,7 @@ struct store_upload {
 	const struct config_municipality *muni;
 	const struct config_dataset *dataset;
 	uint64_t length;
+	char replaces[PROTO_ID_MAX];	/* the receipt it corrects, or "" */
 	int finished;			/* the receipt below is being sealed */
 	char id[RECEIVER_ID_HEX];
 	char sha256_hex[65];
@@ -176,12 +177,63 @@ upload_slot(struct store *st)
 	return NULL;
 }
 
+/* The receipt (our own JSON, authenticated by the seal) and the size. */
+static int
+read_receipt(struct store *st, int dirfd, const char *id, char *out,
+    size_t cap, uint64_t *size)
+{
+	struct seal_reader *rd;
+	size_t len = 0;
+	int e;
+
+	if ((e = seal_reader_open(&st->master, dirfd, id, &rd)) != 0)
+		return e;
+	e = seal_reader_meta(rd, (uint8_t *)out, cap - 1, &len);
+	if (size != NULL)
+		*size = seal_reader_size(rd);
+	seal_reader_free(rd);
+	if (e != 0)
+		return e;
+	out[len] = '\0';
+	return 0;
+}
+
+/*
+ * R12: the upload a correction names must be one this municipality made
+ * to this dataset, still pending here or handed over to the vault (whose
+ * receipt is kept). 1, or 0 with why.
+ */
+static int
+replaceable(struct store *st, const char *id,
+    const struct config_municipality *muni, const struct config_dataset *ds,
+    char *why, size_t whycap)
+{
+	char receipt[SEAL_META_MAX];
+	struct proto_receipt rc;
+	int r;
+
+	r = read_receipt(st, st->objects_fd, id, receipt, sizeof(receipt),
+	    NULL);
+	if (r == SK_ENOTFOUND || r == SK_ESYS)
+		r = read_receipt(st, st->handed_fd, id, receipt,
+		    sizeof(receipt), NULL);
+	if (r != 0 || proto_receipt_parse(receipt, strlen(receipt), &rc) != 0 ||
+	    strcmp(rc.municipality, muni->id) != 0 ||
+	    strcmp(rc.dataset, ds->id) != 0) {
+		/* The same answer whether it does not exist or is another's. */
+		snprintf(why, whycap, PROTO_H_REPLACES " names no earlier "
+		    "upload of this municipality to this dataset");
+		return 0;
+	}
+	return 1;
+}
+
 static void
 on_upload_begin(void *arg, struct proc_msg *req)
 {
 	struct store *st = arg;
 	char muni_id[CONFIG_ID_MAX], ds_id[CONFIG_ID_MAX], actor[96], rnd[8];
-	char hex[17];
+	char hex[17], replaces[PROTO_ID_MAX], why[160];
 	const struct config_municipality *muni;
 	const struct config_dataset *ds;
 	struct seal_handoff h;
@@ -193,6 +245,7 @@ on_upload_begin(void *arg, struct proc_msg *req)
 	proc_get_str(req, muni_id, sizeof(muni_id));
 	proc_get_str(req, ds_id, sizeof(ds_id));
 	proc_get_u64(req, &length);
+	proc_get_str(req, replaces, sizeof(replaces));
 	proc_expect_end(req);
 	/* net has checked all of this: a mismatch means net is not ours. */
 	if ((muni = site_find_municipality(st->site, muni_id)) == NULL ||
@@ -200,6 +253,15 @@ on_upload_begin(void *arg, struct proc_msg *req)
 	    !site_municipality_allows(muni, ds->id) || length > ds->max_bytes)
 		proc_malformed(req, "an upload that net's own checks refuse");
 	snprintf(actor, sizeof(actor), "muni:%s", muni->id);
+	if (replaces[0] != '\0' && (!sk_hexid_valid(replaces,
+	    sizeof(replaces) - 1)))
+		proc_malformed(req, "a Sekisho-Replaces net never checked");
+	if (replaces[0] != '\0' && !replaceable(st, replaces, muni, ds, why,
+	    sizeof(why))) {
+		refuse(st, RMSG_UPLOAD_BEGIN, 409, "upload.refused", actor,
+		    NULL, why);
+		return;
+	}
 	if (!disk_has_room(st, length)) {
 		refuse(st, RMSG_UPLOAD_BEGIN, 507, "upload.refused", actor,
 		    NULL, "not enough free disk space above the configured "
@@ -227,6 +289,7 @@ on_upload_begin(void *arg, struct proc_msg *req)
 	u->muni = muni;
 	u->dataset = ds;
 	u->length = length;
+	snprintf(u->replaces, sizeof(u->replaces), "%s", replaces);
 	proc_reply_begin(&rep, RMSG_UPLOAD_BEGIN, 0, "");
 	proc_put_u64(&rep, u->token);
 	proc_put_u32(&rep, h.chunk_size);
@@ -276,30 +339,10 @@ upload_make_receipt(struct store_upload *u, const char *filename,
 	snprintf(r.municipality, sizeof(r.municipality), "%s", u->muni->id);
 	snprintf(r.dataset, sizeof(r.dataset), "%s", u->dataset->id);
 	snprintf(r.sha256, sizeof(r.sha256), "%s", u->sha256_hex);
+	snprintf(r.replaces, sizeof(r.replaces), "%s", u->replaces);
 	if ((n = proto_receipt_format(&r, u->receipt, sizeof(u->receipt))) < 0)
 		return n;
 	u->receipt_len = (size_t)n;
-	return 0;
-}
-
-/* The receipt (our own JSON, authenticated by the seal) and the size. */
-static int
-read_receipt(struct store *st, int dirfd, const char *id, char *out,
-    size_t cap, uint64_t *size)
-{
-	struct seal_reader *rd;
-	size_t len = 0;
-	int e;
-
-	if ((e = seal_reader_open(&st->master, dirfd, id, &rd)) != 0)
-		return e;
-	e = seal_reader_meta(rd, (uint8_t *)out, cap - 1, &len);
-	if (size != NULL)
-		*size = seal_reader_size(rd);
-	seal_reader_free(rd);
-	if (e != 0)
-		return e;
-	out[len] = '\0';
 	return 0;
 }
 
@@ -365,6 +408,14 @@ on_upload_finish(void *arg, struct proc_msg *req)
 		proc_malformed(req, "a file name or an upload net never checked");
 	sk_hex(sha256, 32, u->sha256_hex);
 	upload_make_id(st, u, filename, sha256);
+	if (strcmp(u->id, u->replaces) == 0) {
+		actor_of(u, actor, sizeof(actor));
+		upload_drop(st, u, 1);
+		refuse(st, RMSG_UPLOAD_FINISH, 409, "upload.refused", actor,
+		    NULL, "a correction must differ from the upload it "
+		    "replaces");
+		return;
+	}
 	if (object_known(st, u->id)) {
 		upload_repeat(st, RMSG_UPLOAD_FINISH, u);
 		return;
@@ -404,11 +455,39 @@ upload_verify(struct store *st, const struct store_upload *u)
 	return e;
 }
 
+/* A correction is stored: the upload it replaces, if the vault has not
+ * taken it yet, is disposed of here, on record; else the vault stops or
+ * withdraws it when it takes the correction. */
+static void
+replace_pending(struct store *st, const struct store_upload *u,
+    const char *actor)
+{
+	struct seal_disposal disp = { 0 };
+	char detail[160];
+	int e;
+
+	if (faccessat(st->objects_fd, u->replaces, F_OK,
+	    AT_SYMLINK_NOFOLLOW) != 0)
+		return;
+	if ((e = seal_dispose(st->objects_fd, u->replaces, &disp)) != 0) {
+		log_errorx("object %s: replaced by %s, but cannot be disposed "
+		    "of: %s", u->replaces, u->id, sk_strerror(e));
+		return;
+	}
+	snprintf(detail, sizeof(detail), "reason=replaced by=%s "
+	    "key_destroyed=%d file_bytes=%" PRIu64, u->id, disp.key_destroyed,
+	    disp.file_bytes);
+	daemon_store_audit(st->audit, "upload.disposed", actor, u->replaces, 0,
+	    0, NULL, detail);
+	log_info("object %s: replaced by %s before the vault took it; "
+	    "disposed of", u->replaces, u->id);
+}
+
 static void
 on_upload_commit(void *arg, struct proc_msg *req)
 {
 	struct store *st = arg;
-	char actor[96];
+	char actor[96], detail[CONFIG_ID_MAX + PROTO_ID_MAX + 16];
 	struct store_upload *u;
 	struct proc_msg rep;
 	uint64_t token = 0;
@@ -430,8 +509,13 @@ on_upload_commit(void *arg, struct proc_msg *req)
 	}
 	/* Audit first: a stored object that the log does not know is worse
 	 * than a refused upload the client will retry (R50). */
+	if (u->replaces[0] != '\0')
+		snprintf(detail, sizeof(detail), "%s replaces=%s",
+		    u->dataset->id, u->replaces);
+	else
+		snprintf(detail, sizeof(detail), "%s", u->dataset->id);
 	if (daemon_store_audit(st->audit, "upload.stored", actor, u->id, 1, u->length,
-	    u->sha256_hex, u->dataset->id) != 0) {
+	    u->sha256_hex, detail) != 0) {
 		upload_drop(st, u, 1);
 		proc_reply_status(st->chan, RMSG_UPLOAD_COMMIT, 503,
 		    "the audit log cannot be written");
@@ -458,6 +542,8 @@ on_upload_commit(void *arg, struct proc_msg *req)
 	log_info("object %s: stored (%s, dataset %s, %" PRIu64 " bytes, "
 	    "sha256 %s)", u->id, actor, u->dataset->id, u->length,
 	    u->sha256_hex);
+	if (u->replaces[0] != '\0')
+		replace_pending(st, u, actor);
 	st->generation++;
 	proc_reply_begin(&rep, RMSG_UPLOAD_COMMIT, 201, "");
 	proc_put_str(&rep, u->receipt);

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "proto.h"
 #include "receiver.h"
 #include "seal.h"
 #include "sk.h"
@@ -38,6 +39,7 @@ struct upload {
 	const struct config_dataset *dataset;
 	const char *filename;
 	uint64_t length;		/* Content-Length */
+	char replaces[65];		/* Sekisho-Replaces, or "" */
 	int has_digest;
 	uint8_t want_digest[32];
 	uint64_t token;			/* the store's; 0 when it has none */
@@ -126,6 +128,20 @@ upload_checks(struct upload *u, char segs[][256])
 		    "larger than this dataset's size limit", NULL);
 		return -1;
 	}
+	/* R12: a correction names the receipt it replaces. */
+	r = http_header(&c->req, PROTO_H_REPLACES, value, sizeof(value));
+	if (r == 0 && (strlen(value) >= sizeof(u->replaces) ||
+	    !sk_hexid_valid(value, sizeof(u->replaces) - 1))) {
+		srv_error(c, 400, "upload.refused", PROTO_H_REPLACES " must be "
+		    "the id of an earlier receipt", NULL);
+		return -1;
+	} else if (r == 0)
+		memcpy(u->replaces, value, strlen(value) + 1);
+	else if (r == SK_ETOOBIG) {
+		srv_error(c, 400, "upload.refused", PROTO_H_REPLACES " too "
+		    "long", NULL);
+		return -1;
+	}
 	r = http_header(&c->req, "content-digest", value, sizeof(value));
 	if (r == 0) {
 		r = http_content_digest_sha256(value, u->want_digest);
@@ -171,6 +187,7 @@ upload_start(struct upload *u)
 	proc_put_str(&req, MUNI(c)->id);
 	proc_put_str(&req, u->dataset->id);
 	proc_put_u64(&req, u->length);
+	proc_put_str(&req, u->replaces);
 	net_call(RCV(c), &req, -1, &rep);
 	if (rep.status != 0) {
 		net_reply_end(&rep);

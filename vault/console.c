@@ -67,10 +67,12 @@ list(struct vault *v)
 			approval_count(v->jobs_fd, v->site, v->op_keys, &j, "approve",
 			    (int64_t)time(NULL), &n, &bad, ops, sizeof(ops),
 			    NULL, 0);
-			printf("%-16.16s  %-24s  %-6s  %-17s  %u of %u%s%s\n",
+			printf("%-16.16s  %-24s  %-6s  %-17s  %u of %u%s%s%s\n",
 			    j.id, j.dataset, j.municipality,
 			    job_state_name(j.state), n, ds ? ds->approvals : 2,
-			    n ? " by " : "", ops);
+			    n ? " by " : "", ops, j.replaced_by[0] != '\0' &&
+			    j.state == JOB_PUBLISHED ? "  [corrected: "
+			    "withdrawal requested / 訂正あり・取り下げ要]" : "");
 		}
 		free(ids[i]);
 	}
@@ -121,6 +123,14 @@ show(struct vault *v, const char *id)
 	/* The vault alone keeps the mapping to the id recipients see. */
 	if (j.release_id[0] != '\0')
 		printf("release id:    %s (at the sender)\n", j.release_id);
+	if (j.replaces[0] != '\0')
+		printf("replaces:      %s (訂正 / a correction of it)\n",
+		    j.replaces);
+	if (j.replaced_by[0] != '\0')
+		printf("replaced by:   %s (訂正済み / corrected)%s\n",
+		    j.replaced_by, j.state == JOB_PUBLISHED ?
+		    "; 取り下げが必要です / withdrawal requested: two operators "
+		    "sign 'release withdraw'" : "");
 	snprintf(name, sizeof(name), "%s.json", j.id);
 	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;

@@ -18,7 +18,7 @@
 
 static const char *const names[JOB_NSTATES] = { "received", "processing",
 	"awaiting_approval", "approved", "published", "rejected", "failed",
-	"withdrawing", "withdrawn", "expired" };
+	"withdrawing", "withdrawn", "expired", "replaced" };
 
 const char *
 job_state_name(enum job_state s)
@@ -74,11 +74,12 @@ job_save(int jobs_fd, struct job *j)
 	    "reason=%s\nout_size=%" PRIu64 "\nout_sha256=%s\n"
 	    "report_sha256=%s\nrelease_id=%s\ndecided=%" PRId64 "\n"
 	    "published=%" PRId64 "\nexpires=%" PRId64 "\nsource_disposed=%d\n"
-	    "updated=%" PRId64 "\n",
+	    "updated=%" PRId64 "\nreplaces=%s\nreplaced_by=%s\n",
 	    j->id, j->municipality, j->dataset, j->size, j->sha256, j->received,
 	    job_state_name(j->state), j->reason, j->out_size, j->out_sha256,
 	    j->report_sha256, j->release_id, j->decided, j->published,
-	    j->expires, j->source_disposed, j->updated);
+	    j->expires, j->source_disposed, j->updated, j->replaces,
+	    j->replaced_by);
 	if (n < 0 || (size_t)n >= sizeof(buf) || !job_id_valid(j->id))
 		return SK_ETOOBIG;
 	snprintf(tmp, sizeof(tmp), ".%s.t", j->id);
@@ -170,6 +171,10 @@ job_load(int jobs_fd, const char *id, struct job *j)
 			j->source_disposed = atoi(eq);
 		else if (strcmp(line, "updated") == 0)
 			j->updated = strtoll(eq, NULL, 10);
+		else if (strcmp(line, "replaces") == 0)
+			e = set_text(j->replaces, sizeof(j->replaces), eq);
+		else if (strcmp(line, "replaced_by") == 0)
+			e = set_text(j->replaced_by, sizeof(j->replaced_by), eq);
 	}
 	if (e != 0 || j->state == JOB_NSTATES || strcmp(j->id, id) != 0)
 		return SK_EFORMAT;

@@ -7,7 +7,7 @@
  *   (an upload that cannot be opened or whose signature fails: rejected)
  *   published -> withdrawing -> withdrawn
  *   (received, processing or awaiting past the dataset's retention_days:
- *   expired)
+ *   expired; corrected by the municipality before a decision: replaced)
  *
  * data_dir/jobs/ID holds the record as "key=value" lines: ids, sizes,
  * digests, times and states only, never a value from the data. It is
@@ -26,7 +26,7 @@
 enum job_state {
 	JOB_RECEIVED, JOB_PROCESSING, JOB_AWAITING, JOB_APPROVED,
 	JOB_PUBLISHED, JOB_REJECTED, JOB_FAILED, JOB_WITHDRAWING,
-	JOB_WITHDRAWN, JOB_EXPIRED, JOB_NSTATES
+	JOB_WITHDRAWN, JOB_EXPIRED, JOB_REPLACED, JOB_NSTATES
 };
 
 struct job {
@@ -48,6 +48,10 @@ struct job {
 	int64_t decided, published, expires;
 	int source_disposed;
 	int64_t updated;
+	/* R12: the upload this one corrects, and the one that corrected it
+	 * ("" for none). */
+	char replaces[JOB_ID_MAX];
+	char replaced_by[JOB_ID_MAX];
 };
 
 const char *job_state_name(enum job_state s);

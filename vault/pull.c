@@ -137,6 +137,56 @@ acknowledge(struct vault *v, const char *id, const char *sha, char *why,
 	return e;
 }
 
+/*
+ * R12: a correction was taken. The job it replaces stops if it is not
+ * decided yet, or, if its release is out, is marked for withdrawal, which
+ * two operators then sign as any withdrawal; the link is kept on both
+ * jobs and recorded. (One that the vault never took was disposed of at the
+ * receiver when the correction came.)
+ */
+static void
+correct(struct vault *v, const struct job *nj)
+{
+	char detail[160];
+	struct job old;
+
+	if (job_load(v->jobs_fd, nj->replaces, &old) != 0) {
+		snprintf(detail, sizeof(detail), "replaces=%s (never taken: "
+		    "disposed of at the receiver)", nj->replaces);
+		vault_audit(v, "job.corrects", nj->id, 0, 0, NULL, detail);
+		return;
+	}
+	/* The receiver checked this; the vault does not take its word. */
+	if (strcmp(old.municipality, nj->municipality) != 0 ||
+	    strcmp(old.dataset, nj->dataset) != 0) {
+		log_warnx("upload %s names %s as the upload it corrects, which "
+		    "is another municipality's or dataset's; the link is "
+		    "ignored", nj->id, old.id);
+		vault_audit(v, "correction.refused", nj->id, 0, 0, NULL,
+		    "replaces an upload of another municipality or dataset");
+		return;
+	}
+	snprintf(old.replaced_by, sizeof(old.replaced_by), "%s", nj->id);
+	snprintf(detail, sizeof(detail), "by=%s state_was=%s%s", nj->id,
+	    job_state_name(old.state), old.state == JOB_PUBLISHED ?
+	    " withdrawal=requested" : "");
+	if (vault_audit(v, "job.replaced", old.id, 0, 0, NULL, detail) != 0)
+		return;
+	if (old.state == JOB_RECEIVED || old.state == JOB_PROCESSING ||
+	    old.state == JOB_AWAITING) {
+		old.decided = (int64_t)time(NULL);
+		snprintf(detail, sizeof(detail), "replaced by the correction %s",
+		    nj->id);
+		vault_set_state(v, &old, JOB_REPLACED, detail);
+	} else {
+		vault_save(v, &old);
+		if (old.state == JOB_PUBLISHED)
+			log_warnx("release %s: replaced by the correction %s: "
+			    "two operators should withdraw it (release "
+			    "withdraw %s)", old.id, nj->id, old.id);
+	}
+}
+
 /* One receipt of the listing: take it (or acknowledge it again). */
 static void
 take(struct vault *v, struct jsonr item)
@@ -184,8 +234,11 @@ take(struct vault *v, struct jsonr item)
 			seal_dispose(v->sources_fd, id, &dd);
 			return;		/* not acknowledged: taken again */
 		}
+		snprintf(j.replaces, sizeof(j.replaces), "%s", rc.replaces);
 		if (vault_save(v, &j) != 0)
 			return;		/* not acknowledged: taken again */
+		if (j.replaces[0] != '\0')
+			correct(v, &j);
 		log_info("upload %s (%s, %s, %" PRIu64 " bytes): taken", id,
 		    muni, ds, size);
 	}

@@ -237,7 +237,7 @@ decided(enum job_state s)
 {
 	return s == JOB_APPROVED || s == JOB_PUBLISHED || s == JOB_REJECTED ||
 	    s == JOB_FAILED || s == JOB_WITHDRAWN || s == JOB_WITHDRAWING ||
-	    s == JOB_EXPIRED;
+	    s == JOB_EXPIRED || s == JOB_REPLACED;
 }
 
 /*
@@ -274,6 +274,7 @@ retention(struct vault *v, struct job *j, int64_t now)
 	}
 	if ((j->state == JOB_REJECTED || j->state == JOB_FAILED ||
 	    j->state == JOB_WITHDRAWN || j->state == JOB_EXPIRED ||
+	    j->state == JOB_REPLACED ||
 	    (j->state == JOB_PUBLISHED && j->expires != 0 &&
 	    now >= j->expires)) &&
 	    faccessat(v->releases_fd, j->id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)

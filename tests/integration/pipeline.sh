@@ -51,7 +51,7 @@ datasets = (
 );
 municipalities = (
   { id = "131156"; identity = "urn:sekisho:muni:131156"; networks = [ "127.0.0.0/8" ];
-    datasets = [ "health-checkup", "health-sealed", "health-signed"${EXTRA_DATASET_IDS:-} ]; }
+    datasets = [ "health-checkup", "health-sealed", "health-signed"${EXTRA_DATASET_IDS:-} ]; }${EXTRA_MUNIS:-}
 );
 recipients = (
   { id = "univ-a"; identity = "urn:sekisho:recip:univ-a"; networks = [ "127.0.0.0/8" ]; }
