@@ -83,13 +83,4 @@ test_r12_only_the_same_municipality_and_dataset() {
 	[ "$(ls "$T/data/objects" | wc -l)" = "$before" ]
 }
 
-test_audit_logs_verify_and_no_sanitizer_reports() {
-	stop_vault; audit_logs_verify && no_sanitizer_reports
-}
-
-setup || { echo "setup failed"; exit 1; }
-for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
-	check "$t" "$t"
-done
-[ "$FAILED" -eq 0 ] || tail -30 "$T/vault.log"
-summary
+run_pipeline_tests

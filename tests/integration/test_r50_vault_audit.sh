@@ -100,11 +100,4 @@ test_r50_vault_resumes_once_the_log_can_be_written() {
 		"$T/vaudit/audit.log"
 }
 
-test_no_sanitizer_reports() { stop_vault; no_sanitizer_reports; }
-
-setup || { echo "setup failed"; exit 1; }
-for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
-	check "$t" "$t"
-done
-[ "$FAILED" -eq 0 ] || tail -30 "$T/vault.log"
-summary
+run_pipeline_tests
