@@ -25,7 +25,7 @@ WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
 	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Wcast-qual \
 	-Wno-cast-qual
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -pthread -MMD -MP $(WARNINGS) \
-	-Icommon -Icommon/daemon -Ivault -Ivault/anon -Ifirewall -Isender
+	-Icommon -Icommon/unicode -Icommon/daemon -Ivault -Ivault/anon -Ifirewall -Isender
 HARDEN_CFLAGS := -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
 	-fstack-clash-protection -fcf-protection -fPIE
 HARDEN_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed

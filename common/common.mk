@@ -15,6 +15,7 @@ COMMON_SRCS := \
 	common/seal.c \
 	common/site.c \
 	common/sk.c \
+	common/unicode/nfc.c \
 	common/util.c
 
 COMMON_OBJS := $(COMMON_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "nfc.h"
 #include "proto.h"
 #include "receiver.h"
 #include "seal.h"
@@ -37,7 +38,8 @@
 struct upload {
 	struct srv_conn *c;
 	const struct config_dataset *dataset;
-	const char *filename;
+	const char *filename;		/* NFC */
+	char nfc_name[512];
 	uint64_t length;		/* Content-Length */
 	char replaces[65];		/* Sekisho-Replaces, or "" */
 	int has_digest;
@@ -112,7 +114,15 @@ upload_checks(struct upload *u, char segs[][256])
 		    NULL);
 		return -1;
 	}
-	u->filename = segs[3];
+	/* One name is one upload: "が" typed as か + U+3099 (macOS) is the
+	 * same name as U+304C, and is kept as that (NFC). */
+	if (sk_nfc(segs[3], u->nfc_name, sizeof(u->nfc_name)) != 0 ||
+	    strlen(u->nfc_name) > 255 || !sk_filename_valid(u->nfc_name)) {
+		srv_error(c, 400, "upload.refused", "invalid file name: its "
+		    "normalized form (NFC) is too long or not allowed", NULL);
+		return -1;
+	}
+	u->filename = u->nfc_name;
 	if (c->req.has_transfer_encoding) {
 		srv_error(c, 501, "upload.refused", "Transfer-Encoding "
 		    "(chunked upload) is not supported; send Content-Length", NULL);

@@ -193,6 +193,23 @@ test_r56_names_that_hide_what_they_are_400() {
 	[ "$(objects)" = "$before" ]
 }
 
+# R56 (issue 14, item 10): names are kept in NFC, so one name is one
+# upload. "健診が.csv" sent as macOS writes it (か + U+3099) and as U+304C:
+# one receipt, whose name is the NFC form.
+test_r56_names_normalized_to_nfc_one_name_one_upload() {
+	local before nfd nfc
+	before=$(objects)
+	printf 'id,v\r\n1,2\r\n' > "$T/nfc.csv"
+	nfd='%E5%81%A5%E8%A8%BA%E3%81%8B%E3%82%99.csv'
+	nfc='%E5%81%A5%E8%A8%BA%E3%81%8C.csv'
+	[ "$(upload 131156 health-checkup "$nfd" "$T/nfc.csv")" = 201 ] &&
+	cp "$T/body" "$T/nfd.receipt" &&
+	[ "$(json_field filename)" = "健診が.csv" ] &&
+	[ "$(upload 131156 health-checkup "$nfc" "$T/nfc.csv")" = 200 ] &&
+	cmp -s "$T/body" "$T/nfd.receipt" &&
+	[ "$(objects)" = $((before + 1)) ]
+}
+
 test_length_required_411() {
 	[ "$(curl_as 131156 -o "$T/body" -w '%{http_code}' -X PUT \
 		"$URL/v1/uploads/health-checkup/a.csv" 2>/dev/null)" = 411 ]
