@@ -2,6 +2,7 @@
  * proto.c: the receipt's codec (see proto.h).
  */
 #include <string.h>
+#include <time.h>
 
 #include "json.h"
 #include "jsonr.h"
@@ -59,4 +60,19 @@ proto_receipt_parse(const char *text, size_t len, struct proto_receipt *r)
 	else if (e != 0 || !sk_hexid_valid(r->replaces, PROTO_ID_MAX - 1))
 		return SK_EFORMAT;
 	return 0;
+}
+
+int
+proto_receipt_expired(const struct proto_receipt *r, unsigned days,
+    int64_t now)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(r->received, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
+	    *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	return days > 0 && now >= (int64_t)t + (int64_t)days * 86400;
 }

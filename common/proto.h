@@ -59,6 +59,13 @@ struct proto_receipt {
 	char replaces[PROTO_ID_MAX];	/* the receipt it corrects, or "" */
 };
 
+/*
+ * R20: has an upload waited past its dataset's retention_days (0: no
+ * limit) at `now`? 1 or 0; -1 if the receipt's time cannot be read.
+ */
+int proto_receipt_expired(const struct proto_receipt *r, unsigned days,
+    int64_t now);
+
 /* Writes the receipt's JSON into out; its length, or SK_ETOOBIG. */
 int proto_receipt_format(const struct proto_receipt *r, char *out,
     size_t cap);

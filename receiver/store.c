@@ -38,6 +38,7 @@
 #include "util.h"
 
 #define PENDING_LIST_MAX 1000	/* receipts in one listing */
+#define SWEEP_MS (60 * 1000)	/* pending uploads past their retention */
 #define UPLOAD_ID_BYTES 16
 
 struct store_upload {
@@ -669,6 +670,54 @@ out:
 	free(ids);
 }
 
+/*
+ * R20: a pending upload that the vault has not taken within its dataset's
+ * retention_days of its receipt is disposed of, on record, like everything
+ * else that outlives its purpose. Run every minute.
+ */
+static void
+sweep(void *arg)
+{
+	struct store *st = arg;
+	struct seal_disposal disp;
+	const struct config_dataset *ds;
+	char **ids, receipt[SEAL_META_MAX], detail[160];
+	int64_t now = (int64_t)time(NULL);
+	struct proto_receipt rc;
+	size_t n = 0, i;
+	int e;
+
+	if (audit_broken(st->audit))
+		return;		/* nothing is disposed of without a record */
+	ids = pending_ids(st, &n);
+	for (i = 0; i < n; i++) {
+		if (read_receipt(st, st->objects_fd, ids[i], receipt,
+		    sizeof(receipt), NULL) != 0 ||
+		    proto_receipt_parse(receipt, strlen(receipt), &rc) != 0 ||
+		    (ds = site_find_dataset(st->site, rc.dataset)) == NULL ||
+		    proto_receipt_expired(&rc, ds->retention_days, now) != 1)
+			continue;
+		memset(&disp, 0, sizeof(disp));
+		if ((e = seal_dispose(st->objects_fd, ids[i], &disp)) != 0) {
+			log_errorx("object %s: past its retention, but cannot be "
+			    "disposed of: %s; trying again", ids[i],
+			    sk_strerror(e));
+			continue;
+		}
+		snprintf(detail, sizeof(detail), "reason=expired "
+		    "retention_days=%u key_destroyed=%d file_bytes=%" PRIu64,
+		    ds->retention_days, disp.key_destroyed, disp.file_bytes);
+		daemon_store_audit(st->audit, "upload.disposed", "system",
+		    ids[i], 1, rc.size, rc.sha256, detail);
+		log_info("object %s: not taken within %u days; disposed of",
+		    ids[i], ds->retention_days);
+		st->generation++;
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 static void
 on_pending_open(void *arg, struct proc_msg *req)
 {
@@ -888,8 +937,9 @@ store_main(const struct local_config *local, struct site_config *site,
 	daemon_store_begin(local, &layers);
 	store_open(&st);
 	daemon_sandbox(local, site, SANDBOX_STORE, &layers);
-	daemon_store_serve(st.chan, handlers, SK_ARRAY_LEN(handlers), &st, 0,
-	    NULL);
+	sweep(&st);
+	daemon_store_serve(st.chan, handlers, SK_ARRAY_LEN(handlers), &st,
+	    SWEEP_MS, sweep);
 	for (i = 0; i < st.nuploads; i++)
 		if (st.uploads[i].token != 0)
 			upload_drop(&st, &st.uploads[i], 1);

@@ -107,10 +107,30 @@ test_too_small_a_buffer_is_an_error(void **state)
 	assert_int_equal(receipt(&w, buf, sizeof(buf)), SK_ETOOBIG);
 }
 
+/* R20: a pending upload expires retention_days after its receipt's time;
+ * 0 days is no limit; a time that is not RFC 3339 UTC cannot say. */
+static void
+test_receipt_expiry(void **state)
+{
+	struct proto_receipt r = { .received = "2026-11-01T00:00:00Z" };
+	int64_t t = 1793491200;		/* 2026-11-01T00:00:00Z */
+
+	(void)state;
+	assert_int_equal(proto_receipt_expired(&r, 30, t + 30 * 86400 - 1), 0);
+	assert_int_equal(proto_receipt_expired(&r, 30, t + 30 * 86400), 1);
+	assert_int_equal(proto_receipt_expired(&r, 0, t + 3650 * 86400), 0);
+	assert_int_equal(proto_receipt_expired(&r, 1, t), 0);
+	snprintf(r.received, sizeof(r.received), "2026-11-01 00:00:00");
+	assert_int_equal(proto_receipt_expired(&r, 1, t), -1);
+	snprintf(r.received, sizeof(r.received), "2026-11-01T00:00:00Zx");
+	assert_int_equal(proto_receipt_expired(&r, 1, t), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_receipt_expiry),
 		cmocka_unit_test(test_what_the_receiver_writes_the_vault_reads),
 		cmocka_unit_test(test_rows_are_optional),
 		cmocka_unit_test(test_a_receipt_out_of_shape_is_refused),
