@@ -17,8 +17,22 @@
 #   pki.sh DIR rotate-ca CA ["Common Name"]     a new CA; the old one is retired
 #                                               and bundle.crt trusts both
 #   pki.sh DIR revoke CA NAME                   revoke NAME and refresh the CRL
-#   pki.sh DIR crl CA                           (re)write DIR/CA/crl.pem
+#   pki.sh DIR crl CA [--days N]                (re)write DIR/CA/crl.pem, valid
+#                                               N days (default 30); prints
+#                                               its nextUpdate
+#   pki.sh DIR sign-req CA NAME REQ.csr [--client|--server] [--uri URI]...
+#                                               sign a request made where the
+#                                               key stays (a city's own machine)
+#   pki.sh DIR muni CODE [--csr REQ.csr]        the same for a municipality
 #   pki.sh DIR list                             every certificate and its state
+#
+# Every path comes from DIR as given on this command line, each time (the
+# CA's openssl.cnf is rewritten from it before each use), so a copied or
+# moved PKI signs with its own CA. A name that has a certificate already
+# is not issued again: renew it, or revoke it first. A CRL is valid 30 days
+# unless --days says otherwise (SEKISHO_CRL_DAYS for revoke and renew);
+# renew it with `crl` before its nextUpdate, or every client of that CA is
+# refused.
 #
 # Keys are ECDSA P-256 (R55), written with mode 0600; operators' keys are
 # Ed25519. Municipalities get client certificates whose SAN URI is
@@ -29,12 +43,14 @@ set -euo pipefail
 umask 077
 
 die() { echo "pki.sh: $*" >&2; exit 2; }
-[ $# -ge 2 ] || die "usage: pki.sh DIR init-ca|issue|host|muni|recipient|operator|renew|rotate-ca|revoke|crl|list ..."
+[ $# -ge 2 ] || die "usage: pki.sh DIR init-ca|issue|host|muni|recipient|operator|renew|rotate-ca|revoke|crl|sign-req|list ..."
 top=$1; cmd=$2; shift 2
 
 ca_conf() {
-	local d=$1
-	cat > "$d/openssl.cnf" <<EOF
+	local d
+	d=$(cd "$1" && pwd -P) || die "no folder $1"
+	cat > "$1/openssl.cnf" <<EOF
+# Written by sekisho-pki from the folder it was given, before each use.
 [ ca ]
 default_ca = sekisho
 [ sekisho ]
@@ -47,7 +63,7 @@ serial = \$dir/serial
 crlnumber = \$dir/crlnumber
 default_md = sha256
 default_days = 825
-default_crl_days = 30
+default_crl_days = ${SEKISHO_CRL_DAYS:-30}
 policy = policy_any
 unique_subject = no
 copy_extensions = none
@@ -75,11 +91,27 @@ init_ca() {
 	write_crl "$name"
 }
 
+# openssl ca on the CA in folder $1, configured from that folder now.
+ca_run() {
+	local d=$1; shift
+	ca_conf "$d"
+	openssl ca -batch -config "$d/openssl.cnf" "$@"
+}
+
 write_crl() {
 	local d="$top/$1"
-	openssl ca -batch -config "$d/openssl.cnf" -gencrl -out "$d/crl.pem" \
-		2>/dev/null || die "cannot write the CRL of $1"
+	ca_run "$d" -gencrl -out "$d/crl.pem" 2>/dev/null ||
+		die "cannot write the CRL of $1"
 	chmod 644 "$d/crl.pem"
+}
+
+# The 2-digit-weighted check digit of a local government code (JIS X 0401/
+# 0402): digits 1-5 times 6,5,4,3,2, summed; 11 minus the sum mod 11, its
+# last digit.
+code_ok() {
+	local c=$1 s=0 i w=(6 5 4 3 2)
+	for i in 0 1 2 3 4; do s=$((s + ${c:i:1} * ${w[i]})); done
+	[ "${c:5:1}" = $(( (11 - s % 11) % 10 )) ]
 }
 
 issue() {
@@ -107,11 +139,32 @@ issue() {
 	envelope) eku=emailProtection; ku=keyAgreement ;;
 	esac
 	local key="$d/issued/$name.key" crt="$d/issued/$name.crt"
+	# A live certificate is never replaced quietly; a revoked or expired
+	# one is kept aside, and the name issued again.
+	if [ -e "$crt" ]; then
+		openssl verify -crl_check -CAfile "$d/ca.crt" -CRLfile "$d/crl.pem" \
+			"$crt" >/dev/null 2>&1 &&
+			die "$name has a live certificate under $ca (until $(openssl x509 -in "$crt" -noout -enddate | cut -d= -f2)): renew it ('renew $ca $name') or revoke it first"
+		local stamp; stamp=$(date -u +%Y%m%dT%H%M%SZ)
+		mv "$crt" "$crt.old-$stamp"
+		[ ! -e "$key" ] || mv "$key" "$key.old-$stamp"
+	fi
 	local tmp; tmp=$(mktemp -d)
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		-out "$key" 2>/dev/null
-	openssl req -new -key "$key" -subj "/CN=$name" -out "$tmp/req.csr" \
-		2>/dev/null
+	if [ -n "${CSR:-}" ]; then
+		# The key stays where the request was made: check the request
+		# is signed by its key and that the key is P-256 (R55).
+		openssl req -in "$CSR" -noout -verify 2>/dev/null ||
+			{ rm -rf "$tmp"; die "$CSR: not a request signed by its own key"; }
+		openssl req -in "$CSR" -noout -text 2>/dev/null |
+			grep -q 'NIST CURVE: P-256' ||
+			{ rm -rf "$tmp"; die "$CSR: the key must be ECDSA P-256"; }
+		cp "$CSR" "$tmp/req.csr"
+	else
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+			-out "$key" 2>/dev/null
+		openssl req -new -key "$key" -subj "/CN=$name" -out "$tmp/req.csr" \
+			2>/dev/null
+	fi
 	{
 		echo "basicConstraints=critical,CA:FALSE"
 		echo "keyUsage=critical,$ku"
@@ -122,19 +175,20 @@ issue() {
 			(IFS=,; echo "subjectAltName=${san[*]}")
 		fi
 	} > "$tmp/ext.cnf"
-	openssl ca -batch -config "$d/openssl.cnf" -in "$tmp/req.csr" \
-		-out "$crt" -extfile "$tmp/ext.cnf" -days "$days" -notext \
+	# The subject is ours (CN=name), whatever the request says.
+	ca_run "$d" -in "$tmp/req.csr" -subj "/CN=$name" -out "$crt" \
+		-extfile "$tmp/ext.cnf" -days "$days" -notext \
 		2>"$tmp/err" || { cat "$tmp/err" >&2; rm -rf "$tmp"; die "issue failed"; }
 	rm -rf "$tmp"
 	chmod 644 "$crt"
-	chmod 600 "$key"
+	[ -n "${CSR:-}" ] || chmod 600 "$key"
 }
 
 revoke() {
 	local ca=$1 name=$2 d="$top/$1"
 	[ -f "$d/issued/$name.crt" ] || die "no certificate $name under CA $ca"
-	openssl ca -batch -config "$d/openssl.cnf" -revoke "$d/issued/$name.crt" \
-		2>/dev/null || die "cannot revoke $name"
+	ca_run "$d" -revoke "$d/issued/$name.crt" 2>/dev/null ||
+		die "cannot revoke $name"
 	write_crl "$ca"
 }
 
@@ -153,8 +207,38 @@ host() {
 }
 
 muni() {
-	[[ $1 =~ ^[0-9]{6}$ ]] || die "muni: a 6-digit local government code"
-	issue muni-ca "$1" --client --uri "urn:sekisho:muni:$1"
+	local code=$1; shift
+	[[ $code =~ ^[0-9]{6}$ ]] || die "muni: a 6-digit local government code"
+	code_ok "$code" || die "muni: $code: the check digit (the 6th) is wrong"
+	if [ $# -eq 2 ] && [ "$1" = --csr ]; then
+		CSR=$2 issue muni-ca "$code" --client --uri "urn:sekisho:muni:$code"
+	elif [ $# -eq 0 ]; then
+		issue muni-ca "$code" --client --uri "urn:sekisho:muni:$code"
+	else
+		die "muni CODE [--csr REQ.csr]"
+	fi
+}
+
+# sign-req CA NAME REQ [issue options]: a certificate for a key made
+# elsewhere (the admin guide's recommended way for cities and recipients).
+sign_req() {
+	local ca=$1 name=$2 req=$3; shift 3
+	[ -f "$req" ] || die "sign-req: no request $req"
+	CSR=$req issue "$ca" "$name" "$@"
+	echo "$top/$ca/issued/$name.crt: signed; send it back with $top/$ca/ca.crt"
+}
+
+crl() {
+	local ca=$1; shift
+	if [ $# -eq 2 ] && [ "$1" = --days ]; then
+		[[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge 1 ] || die "crl: --days N, N >= 1"
+		SEKISHO_CRL_DAYS=$2 write_crl "$ca"
+	elif [ $# -eq 0 ]; then
+		write_crl "$ca"
+	else
+		die "crl CA [--days N]"
+	fi
+	echo "$top/$ca/crl.pem: next update $(openssl crl -in "$top/$ca/crl.pem" -noout -nextupdate | cut -d= -f2); write it again before then"
 }
 
 recipient() {
@@ -197,13 +281,14 @@ renew() {
 		grep -q "E-mail Protection" && kind=--envelope
 	old=$(mktemp -d)
 	cp -p "$crt" "$d/issued/$name.key" "$old/"
-	if ! issue "$ca" "$name" "$kind" "${args[@]}" "$@"; then
+	rm -f "$crt" "$d/issued/$name.key"
+	if ! (issue "$ca" "$name" "$kind" "${args[@]}" "$@"); then
 		cp -p "$old/$name.crt" "$old/$name.key" "$d/issued/"
 		rm -rf "$old"
 		die "renew failed; $name left as it was"
 	fi
-	openssl ca -batch -config "$d/openssl.cnf" -revoke "$old/$name.crt" \
-		-crl_reason superseded 2>/dev/null || die "cannot revoke the old $name"
+	ca_run "$d" -revoke "$old/$name.crt" -crl_reason superseded \
+		2>/dev/null || die "cannot revoke the old $name"
 	rm -rf "$old"
 	write_crl "$ca"
 	echo "$crt: renewed; the old certificate is revoked in $d/crl.pem"
@@ -227,7 +312,6 @@ rotate_ca() {
 	[ "$cn" != "$old_cn" ] || die "the new CA needs another name than $old_cn"
 	old="$top/$ca.retired-$(date -u +%Y%m%dT%H%M%SZ)"
 	mv "$d" "$old"
-	ca_conf "$old"
 	init_ca "$ca" "$cn"
 	cat "$d/ca.crt" "$old/ca.crt" > "$d/bundle.crt"
 	cat "$d/crl.pem" "$old/crl.pem" > "$d/bundle-crl.pem"
@@ -257,14 +341,15 @@ case $cmd in
 init-ca) [ $# -eq 2 ] || die "init-ca CA \"Common Name\""; init_ca "$1" "$2" ;;
 issue) [ $# -ge 2 ] || die "issue CA NAME [options]"; issue "$@" ;;
 host) [ $# -ge 1 ] || die "host ROLE [--ip ADDR]... [--dns NAME]..."; host "$@" ;;
-muni) [ $# -eq 1 ] || die "muni CODE"; muni "$1" ;;
+muni) [ $# -ge 1 ] || die "muni CODE [--csr REQ.csr]"; muni "$@" ;;
+sign-req) [ $# -ge 3 ] || die "sign-req CA NAME REQ.csr [options]"; sign_req "$@" ;;
 recipient) [ $# -eq 1 ] || die "recipient ID"; recipient "$1" ;;
 operator) [ $# -eq 1 ] || die "operator ID"; operator "$1" ;;
 renew) [ $# -ge 2 ] || die "renew CA NAME [--days N]"; renew "$@" ;;
 rotate-ca) [ $# -ge 1 ] && [ $# -le 2 ] || die "rotate-ca CA [\"Common Name\"]"
 	rotate_ca "$@" ;;
 revoke) [ $# -eq 2 ] || die "revoke CA NAME"; revoke "$1" "$2" ;;
-crl) [ $# -eq 1 ] || die "crl CA"; write_crl "$1" ;;
+crl) [ $# -ge 1 ] || die "crl CA [--days N]"; crl "$@" ;;
 list) [ $# -eq 0 ] || die "list"; list ;;
 *) die "unknown command $cmd" ;;
 esac

@@ -95,6 +95,69 @@ test_r55_ca_rotation_with_the_bundle() {
 	[ "$(as muni-ca 131156 "$T/oldca")" = 000 ]
 }
 
+# Issue 15: a code whose check digit is wrong is refused; a name with a
+# live certificate is not issued again over it (the key stays as it was).
+test_pki_wrong_check_digit_and_a_second_live_certificate_refused() {
+	! "$PKI" "$P" muni 131155 2>"$T/e1" && grep -q 'check digit' "$T/e1" &&
+	[ ! -e "$P/muni-ca/issued/131155.crt" ] &&
+	cp "$P/muni-ca/issued/131156.key" "$T/key-before" &&
+	! "$PKI" "$P" muni 131156 2>"$T/e2" && grep -q 'live certificate' "$T/e2" &&
+	cmp -s "$P/muni-ca/issued/131156.key" "$T/key-before" &&
+	[ "$(as muni-ca 131156)" = 201 ]
+}
+
+# A copied PKI writes its own records, and one named by a relative path
+# works from any folder: every path comes from the folder on the command
+# line, each time.
+test_pki_paths_come_from_the_folder_given() {
+	local idx
+	cp -a "$P" "$T/pki-copy" && idx=$(md5sum < "$P/recip-ca/index.txt") &&
+	"$PKI" "$T/pki-copy" recipient univ-b >/dev/null &&
+	[ "$(md5sum < "$P/recip-ca/index.txt")" = "$idx" ] &&
+	grep -q 'CN=univ-b' "$T/pki-copy/recip-ca/index.txt" &&
+	[ ! -e "$P/recip-ca/issued/univ-b.crt" ] || return 1
+	(cd "$T" && "$PKI" pki-rel init-ca recip-ca "Relative CA" >/dev/null) &&
+	(cd / && "$PKI" "$T/pki-rel" recipient univ-c >/dev/null) &&
+	openssl verify -CAfile "$T/pki-rel/recip-ca/ca.crt" \
+		"$T/pki-rel/recip-ca/issued/univ-c.crt" >/dev/null
+}
+
+# The city makes its key and a request on its own machine; the PKI signs
+# the request and never sees the key. The certificate's names are ours,
+# whatever the request asked for.
+test_pki_a_city_keeps_its_key_sign_req() {
+	mkdir -p "$T/city" &&
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$T/city/141003.key" 2>/dev/null &&
+	openssl req -new -key "$T/city/141003.key" -subj "/CN=urn:sekisho:muni:131156" \
+		-out "$T/city/141003.csr" &&
+	"$PKI" "$P" muni 141003 --csr "$T/city/141003.csr" >/dev/null &&
+	[ ! -e "$P/muni-ca/issued/141003.key" ] &&
+	openssl x509 -in "$P/muni-ca/issued/141003.crt" -noout -subject -ext \
+		subjectAltName > "$T/city.txt" &&
+	grep -q 'CN *= *141003' "$T/city.txt" &&
+	grep -q 'URI:urn:sekisho:muni:141003' "$T/city.txt" &&
+	cp "$P/muni-ca/issued/141003.crt" "$T/city/" && restart &&
+	# Yokohama may send only resident-register: 403 is its certificate
+	# accepted in the handshake and its identity known.
+	[ "$(as muni-ca 141003 "$T/city")" = 403 ] || return 1
+	# Not P-256, or not signed by its key: refused.
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+		-out "$T/city/rsa.key" 2>/dev/null &&
+	openssl req -new -key "$T/city/rsa.key" -subj "/CN=x" -out "$T/city/rsa.csr" &&
+	! "$PKI" "$P" sign-req recip-ca univ-r "$T/city/rsa.csr" 2>"$T/e3" &&
+	grep -q 'P-256' "$T/e3"
+}
+
+# The CRL's lifetime is an option, and `crl` says when to write it again.
+test_pki_crl_lifetime_and_next_update() {
+	"$PKI" "$P" crl recip-ca --days 90 > "$T/crl.out" &&
+	grep -q 'next update' "$T/crl.out" &&
+	local next
+	next=$(date -d "$(openssl crl -in "$P/recip-ca/crl.pem" -noout -nextupdate | cut -d= -f2)" +%s) &&
+	[ $(( (next - $(date +%s)) / 86400 )) -ge 89 ]
+}
+
 test_list_shows_state_and_expiry() {
 	"$PKI" "$P" list > "$T/list" &&
 	grep -qE '^muni-ca +131156 +valid +until ' "$T/list" &&
