@@ -103,6 +103,8 @@ struct config_management {
 	uint16_t port;
 };
 
+#define CONFIG_WARNINGS_MAX 16
+
 struct site_config {
 	char file[PATH_MAX];
 	char digest[65];	/* sha-256 of the file as read (R54) */
@@ -118,6 +120,10 @@ struct site_config {
 	size_t noperators;
 	struct config_dataset *datasets;
 	size_t ndatasets;
+	/* What is allowed but likely a mistake (check-config prints them,
+	 * the daemons log them at start): "file:line: message". */
+	char warnings[CONFIG_WARNINGS_MAX][320];
+	size_t nwarnings;
 };
 
 enum config_role { ROLE_RECEIVER, ROLE_VAULT, ROLE_SENDER };

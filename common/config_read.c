@@ -21,6 +21,126 @@
 
 #define CONFIG_FILE_MAX (16u << 20)	/* 16 MiB: far beyond any real site */
 
+struct config_asked {
+	const config_setting_t *group;
+	const char *name;
+};
+
+/* The hook of every setting a parser read. */
+static char config_known;
+
+const config_setting_t *
+config_member(struct config_ctx *cx, const config_setting_t *group,
+    const char *name)
+{
+	config_setting_t *s;
+	struct config_asked *a;
+	size_t cap;
+
+	if (group == NULL)
+		return NULL;
+	if ((s = config_setting_get_member(group, name)) != NULL)
+		config_setting_set_hook(s, &config_known);
+	if (cx->nasked == cx->capasked) {
+		cap = cx->capasked ? cx->capasked * 2 : 256;
+		/* Without room the suggestion is lost, not the check. */
+		if ((a = realloc(cx->asked, cap * sizeof(*a))) == NULL)
+			return s;
+		cx->asked = a;
+		cx->capasked = cap;
+	}
+	cx->asked[cx->nasked].group = group;
+	cx->asked[cx->nasked].name = name;
+	cx->nasked++;
+	return s;
+}
+
+const char *
+config_type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a decimal number";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "true or false";
+	case CONFIG_TYPE_GROUP:
+		return "a group { ... }";
+	case CONFIG_TYPE_LIST:
+		return "a list ( ... )";
+	case CONFIG_TYPE_ARRAY:
+		return "an array [ ... ]";
+	}
+	return "nothing";
+}
+
+/* Edit distance, for the nearest known name (names are short). */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[64], prev, cur;
+
+	if (la >= sizeof(d) / sizeof(d[0]) || lb >= sizeof(d) / sizeof(d[0]))
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = d[j];
+			d[j] = a[i - 1] == b[j - 1] ? prev : 1 + (prev < d[j - 1] ?
+			    (prev < d[j] ? prev : d[j]) : (d[j - 1] < d[j] ?
+			    d[j - 1] : d[j]));
+			prev = cur;
+		}
+	}
+	return d[lb];
+}
+
+static int
+unknown(struct config_ctx *cx, const config_setting_t *group,
+    const config_setting_t *s)
+{
+	const char *name = config_setting_name(s), *best = NULL;
+	size_t i, d, bestd = (size_t)-1, len = strlen(name);
+
+	for (i = 0; i < cx->nasked; i++) {
+		if (cx->asked[i].group != group ||
+		    (d = distance(name, cx->asked[i].name)) >= bestd)
+			continue;
+		bestd = d;
+		best = cx->asked[i].name;
+	}
+	if (best != NULL && bestd <= (len < 6 ? 2 : len / 3))
+		return config_fail(cx, s, "unknown setting '%s'; did you mean "
+		    "'%s'?", name, best);
+	return config_fail(cx, s, "unknown setting '%s'", name);
+}
+
+/* Every named setting under group was read by the parser. */
+static int
+check_known(struct config_ctx *cx, const config_setting_t *group)
+{
+	const config_setting_t *s;
+	int i, n = config_setting_length(group), r;
+
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(group, (unsigned)i);
+		if (config_setting_name(s) != NULL &&
+		    config_setting_get_hook(s) != &config_known)
+			return unknown(cx, group, s);
+		if (config_setting_is_aggregate(s) &&
+		    (r = check_known(cx, s)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 int
 config_fail(struct config_ctx *cx, const config_setting_t *at, const char *fmt, ...)
 {
@@ -41,7 +161,7 @@ int
 config_string(struct config_ctx *cx, const config_setting_t *group, const char *name,
     char *buf, size_t cap, int required)
 {
-	const config_setting_t *s = config_setting_get_member(group, name);
+	const config_setting_t *s = config_member(cx, group, name);
 	const char *v;
 
 	buf[0] = '\0';
@@ -51,7 +171,8 @@ config_string(struct config_ctx *cx, const config_setting_t *group, const char *
 		return 0;
 	}
 	if ((v = config_setting_get_string(s)) == NULL)
-		return config_fail(cx, s, "'%s' must be a string", name);
+		return config_fail(cx, s, "'%s' must be a string, not %s", name,
+		    config_type_name(s));
 	if (v[0] == '\0' && required)
 		return config_fail(cx, s, "'%s' must not be empty", name);
 	if (strlen(v) >= cap)
@@ -76,7 +197,7 @@ config_path(struct config_ctx *cx, const config_setting_t *group, const char *na
 	} else
 		n = snprintf(buf, cap, "%s/%s", cx->dir, tmp);
 	if (n < 0 || (size_t)n >= cap)
-		return config_fail(cx, config_setting_get_member(group, name),
+		return config_fail(cx, config_member(cx, group, name),
 		    "path '%s' is too long", name);
 	return 0;
 }
@@ -85,7 +206,7 @@ int
 config_uint64(struct config_ctx *cx, const config_setting_t *group, const char *name,
     uint64_t min, uint64_t max, uint64_t dflt, uint64_t *out)
 {
-	const config_setting_t *s = config_setting_get_member(group, name);
+	const config_setting_t *s = config_member(cx, group, name);
 	long long v;
 
 	if (s == NULL) {
@@ -94,7 +215,8 @@ config_uint64(struct config_ctx *cx, const config_setting_t *group, const char *
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_INT &&
 	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		return config_fail(cx, s, "'%s' must be an integer", name);
+		return config_fail(cx, s, "'%s' must be an integer, not %s",
+		    name, config_type_name(s));
 	v = config_setting_get_int64(s);
 	if (v < 0 || (uint64_t)v < min || (uint64_t)v > max)
 		return config_fail(cx, s, "'%s' must be between %llu and %llu",
@@ -120,14 +242,15 @@ int
 config_bool(struct config_ctx *cx, const config_setting_t *group, const char *name,
     int dflt, int *out)
 {
-	const config_setting_t *s = config_setting_get_member(group, name);
+	const config_setting_t *s = config_member(cx, group, name);
 
 	if (s == NULL) {
 		*out = dflt;
 		return 0;
 	}
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return config_fail(cx, s, "'%s' must be true or false", name);
+		return config_fail(cx, s, "'%s' must be true or false, not %s",
+		    name, config_type_name(s));
 	*out = config_setting_get_bool(s);
 	return 0;
 }
@@ -136,7 +259,7 @@ const config_setting_t *
 config_group(struct config_ctx *cx, const config_setting_t *parent, const char *name,
     int *r)
 {
-	const config_setting_t *s = config_setting_get_member(parent, name);
+	const config_setting_t *s = config_member(cx, parent, name);
 
 	*r = 0;
 	if (s == NULL)
@@ -153,7 +276,7 @@ const config_setting_t *
 config_list(struct config_ctx *cx, const config_setting_t *root, const char *name,
     int required, int *r)
 {
-	const config_setting_t *s = config_setting_get_member(root, name);
+	const config_setting_t *s = config_member(cx, root, name);
 
 	*r = 0;
 	if (s == NULL) {
@@ -188,13 +311,18 @@ config_parse_text(struct config_ctx *cx, const char *text, size_t len,
 		sk_hex(md, sizeof(md), digest);
 	}
 	config_init(&cfg);
+	cx->asked = NULL;
+	cx->nasked = cx->capasked = 0;
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
 		r = config_fail(cx, NULL, "%s", config_error_text(&cfg));
 		if (cx->err != NULL)
 			cx->err->line = config_error_line(&cfg);
-	} else
-		r = parse(&cfg, cx, arg);
+	} else if ((r = parse(&cfg, cx, arg)) == 0)
+		r = check_known(cx, config_root_setting(&cfg));
 	config_destroy(&cfg);
+	free(cx->asked);
+	cx->asked = NULL;
+	cx->nasked = cx->capasked = 0;
 	return r;
 }
 

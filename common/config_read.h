@@ -23,10 +23,17 @@ struct config_error {
  * (the vault's policy files use them). A context names the file for
  * messages and the folder that relative paths are taken from.
  */
+struct config_asked;
+
 struct config_ctx {
 	const char *name;		/* file name for messages */
 	char dir[PATH_MAX];		/* base for relative paths */
 	struct config_error *err;
+	/* The names the parser asked for, per group: what an unknown
+	 * setting is compared with ("did you mean ...?"). Kept by
+	 * config_parse_text. */
+	struct config_asked *asked;
+	size_t nasked, capasked;
 };
 
 /* Sets cx->dir to the folder of path. */
@@ -46,6 +53,19 @@ typedef int (*config_parse_fn)(config_t *cfg, struct config_ctx *cx,
  */
 int config_parse_text(struct config_ctx *cx, const char *text, size_t len,
     char digest[65], config_parse_fn parse, void *arg);
+
+/*
+ * A member of a group, as every parser reads one: the name is noted as
+ * known in that group. Once parse has read the whole file, a setting or
+ * group that no parser asked for is an error with its line and the nearest
+ * known name ("unknown setting 'envelop'; did you mean 'envelope'?"), as
+ * `sshd -t` does: a typo never silently becomes a default.
+ */
+const config_setting_t *config_member(struct config_ctx *cx,
+    const config_setting_t *group, const char *name);
+
+/* The type of a setting, in words ("a string", "an integer", ...). */
+const char *config_type_name(const config_setting_t *s);
 
 /* Records "file:line: message" (line of at, or 0) and returns SK_ECONFIG. */
 int config_fail(struct config_ctx *cx, const config_setting_t *at,

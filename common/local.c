@@ -22,7 +22,7 @@ static int
 local_parse_limits(struct config_ctx *cx, const config_setting_t *root,
     struct local_config *lc)
 {
-	const config_setting_t *g = config_setting_get_member(root, "limits");
+	const config_setting_t *g = config_member(cx, root, "limits");
 	int r;
 
 	/* Every limit has a default; an absent group means all defaults. */
@@ -75,11 +75,11 @@ local_parse_user(struct config_ctx *cx, const config_setting_t *root,
 		if (!((lc->user[i] >= 'a' && lc->user[i] <= 'z') ||
 		    lc->user[i] == '_' || (i > 0 && ((lc->user[i] >= '0' &&
 		    lc->user[i] <= '9') || lc->user[i] == '-'))))
-			return config_fail(cx, config_setting_get_member(root,
+			return config_fail(cx, config_member(cx, root,
 			    "user"), "'user' must be an account name: a-z, "
 			    "0-9, '_' and '-', not starting with a digit");
 	if (strcmp(lc->user, "root") == 0)
-		return config_fail(cx, config_setting_get_member(root, "user"),
+		return config_fail(cx, config_member(cx, root, "user"),
 		    "'user' may not be root: the daemons drop root (R17)");
 	return 0;
 }
@@ -101,7 +101,7 @@ local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 	else if (strcmp(role, "sender") == 0)
 		lc->role = ROLE_SENDER;
 	else
-		return config_fail(cx, config_setting_get_member(root, "role"),
+		return config_fail(cx, config_member(cx, root, "role"),
 		    "'role' must be \"receiver\", \"vault\" or \"sender\"");
 	if ((r = local_parse_user(cx, root, lc)) != 0)
 		return r;
@@ -115,7 +115,7 @@ local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 	    (r = config_bool(cx, root, "require_firewall", 1,
 	    &lc->require_firewall)))
 		return r;
-	if ((g = config_setting_get_member(root, "envelope")) != NULL) {
+	if ((g = config_member(cx, root, "envelope")) != NULL) {
 		if (lc->role != ROLE_VAULT)
 			return config_fail(cx, g, "'envelope' is for the vault "
 			    "only");
@@ -128,7 +128,7 @@ local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 			return r;
 	}
 	n = 0;
-	if ((g = config_setting_get_member(root, "audit")) != NULL) {
+	if ((g = config_member(cx, root, "audit")) != NULL) {
 		if (!config_setting_is_group(g))
 			return config_fail(cx, g, "'audit' must be a group");
 		if ((r = config_path(cx, g, "log", lc->audit_log, PATH_MAX, 0)) ||
@@ -149,7 +149,7 @@ local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 		return config_fail(cx, root, "audit log path is too long");
 	lc->use_syslog = 0;
 	lc->log_level = LOG_LEVEL_INFO;
-	if ((g = config_setting_get_member(root, "log")) != NULL) {
+	if ((g = config_member(cx, root, "log")) != NULL) {
 		if ((r = config_bool(cx, g, "syslog", 0, &lc->use_syslog)) ||
 		    (r = config_string(cx, g, "level", level, sizeof(level), 0)))
 			return r;

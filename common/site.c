@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,7 @@ load_listener(struct config_ctx *cx, const config_setting_t *host,
 		return r;
 	if (netaddr_parse(l->address, &na) != 0 ||
 	    na.prefixlen != (na.family == AF_INET ? 32u : 128u))
-		return config_fail(cx, config_setting_get_member(g, "address"),
+		return config_fail(cx, config_member(cx, g, "address"),
 		    "'address' must be an IPv4 or IPv6 address");
 	if ((r = config_unsigned(cx, g, "port", 1, 65535, 0, &port)) != 0)
 		return r;
@@ -160,7 +161,7 @@ load_hosts(struct config_ctx *cx, const config_setting_t *root,
 	    sizeof(site->vault.address), 1)))
 		return r;
 	if (netaddr_parse(site->vault.address, &na) != 0)
-		return config_fail(cx, config_setting_get_member(g, "address"),
+		return config_fail(cx, config_member(cx, g, "address"),
 		    "'address' must be an IPv4 or IPv6 address");
 	/* A vault with a link of its own to each server has two addresses. */
 	if ((r = config_string(cx, g, "sender_address",
@@ -171,7 +172,7 @@ load_hosts(struct config_ctx *cx, const config_setting_t *root,
 		memcpy(site->vault.sender_address, site->vault.address,
 		    sizeof(site->vault.address));
 	else if (netaddr_parse(site->vault.sender_address, &na) != 0)
-		return config_fail(cx, config_setting_get_member(g,
+		return config_fail(cx, config_member(cx, g,
 		    "sender_address"), "'sender_address' must be an IPv4 or "
 		    "IPv6 address");
 	return 0;
@@ -181,7 +182,7 @@ static int
 load_networks(struct config_ctx *cx, const config_setting_t *peer,
     struct netaddr *nets, size_t *count)
 {
-	const config_setting_t *list = config_setting_get_member(peer,
+	const config_setting_t *list = config_member(cx, peer,
 	    "networks");
 	const char *v;
 	int i, n;
@@ -211,7 +212,7 @@ static int
 load_release(struct config_ctx *cx, const config_setting_t *e,
     struct config_dataset *d)
 {
-	const config_setting_t *g = config_setting_get_member(e, "release"),
+	const config_setting_t *g = config_member(cx, e, "release"),
 	    *list, *it, *g2;
 	int r;
 
@@ -229,16 +230,16 @@ load_release(struct config_ctx *cx, const config_setting_t *e,
 	    (r = config_unsigned(cx, g, "max_downloads", 0, 1000000, 0,
 	    &d->max_downloads)))
 		return r;
-	d->approvals_line = (g2 = config_setting_get_member(g, "approvals")) !=
+	d->approvals_line = (g2 = config_member(cx, g, "approvals")) !=
 	    NULL ? config_setting_source_line(g2) :
 	    config_setting_source_line(g);
 	/* R41: two distinct persons, always. */
 	if (d->approvals < 2)
-		return config_fail(cx, config_setting_get_member(g,
+		return config_fail(cx, config_member(cx, g,
 		    "approvals"), "'approvals' is %u: one operator could "
 		    "publish alone; at least 2 distinct operators must sign "
 		    "(R41)", d->approvals);
-	if ((list = config_setting_get_member(g, "recipients")) == NULL)
+	if ((list = config_member(cx, g, "recipients")) == NULL)
 		return 0;
 	if (!config_setting_is_array(list) && !config_setting_is_list(list))
 		return config_fail(cx, list, "'recipients' must be a list of "
@@ -261,7 +262,7 @@ static int
 check_release_recipients(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
 {
-	const config_setting_t *list = config_setting_get_member(root,
+	const config_setting_t *list = config_member(cx, root,
 	    "datasets");
 	size_t i, j, k;
 
@@ -336,7 +337,7 @@ static int
 load_dataset_refs(struct config_ctx *cx, const config_setting_t *e,
     const struct site_config *site, struct config_municipality *m)
 {
-	const config_setting_t *list = config_setting_get_member(e, "datasets");
+	const config_setting_t *list = config_member(cx, e, "datasets");
 	const char *v;
 	int i, n;
 
@@ -373,6 +374,84 @@ identity_taken(const struct site_config *site, const char *identity)
 	return 0;
 }
 
+/* Records a warning for check-config and the start-up log. */
+static void
+site_warn(struct config_ctx *cx, const config_setting_t *at,
+    struct site_config *site, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+site_warn(struct config_ctx *cx, const config_setting_t *at,
+    struct site_config *site, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (site->nwarnings == CONFIG_WARNINGS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(site->warnings[site->nwarnings++], sizeof(site->warnings[0]),
+	    "%s:%d: warning: %s", cx->name, config_setting_source_line(at), msg);
+}
+
+/* Do two networks share an address? */
+static int
+nets_overlap(const struct netaddr *a, const struct netaddr *b)
+{
+	unsigned bits = a->prefixlen < b->prefixlen ? a->prefixlen :
+	    b->prefixlen, i;
+
+	if (a->family != b->family)
+		return 0;
+	for (i = 0; i < bits; i++)
+		if (((a->addr[i / 8] ^ b->addr[i / 8]) >> (7 - i % 8)) & 1)
+			return 0;
+	return 1;
+}
+
+static void
+net_text(const struct netaddr *n, char *out, size_t cap)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(n->family, n->addr, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "?");
+	snprintf(out, cap, "%s/%u", a, n->prefixlen);
+}
+
+/*
+ * A city's networks decide who may upload as it (R01): one that admits
+ * every address, or one that overlaps another city's, is allowed (a
+ * shared data centre) but said.
+ */
+static void
+warn_networks(struct config_ctx *cx, const config_setting_t *e,
+    struct site_config *site, const struct config_municipality *m)
+{
+	char a[64], b[64];
+	size_t i, j, k;
+
+	for (i = 0; i < m->nnetworks; i++) {
+		net_text(&m->networks[i], a, sizeof(a));
+		if (m->networks[i].prefixlen == 0)
+			site_warn(cx, e, site, "municipality %s: network %s "
+			    "admits every address", m->id, a);
+		for (j = 0; j < site->nmunicipalities; j++)
+			for (k = 0; k < site->municipalities[j].nnetworks; k++)
+				if (nets_overlap(&m->networks[i],
+				    &site->municipalities[j].networks[k])) {
+					net_text(&site->municipalities[j].
+					    networks[k], b, sizeof(b));
+					site_warn(cx, e, site, "municipality "
+					    "%s: network %s overlaps %s of "
+					    "municipality %s", m->id, a, b,
+					    site->municipalities[j].id);
+				}
+	}
+}
+
 static int
 load_municipalities(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
@@ -400,6 +479,9 @@ load_municipalities(struct config_ctx *cx, const config_setting_t *root,
 			    "6-digit local government code with a valid check "
 			    "digit", code);
 		memcpy(m->id, code, sizeof(m->id));
+		if (site_find_municipality(site, m->id) != NULL)
+			return config_fail(cx, e, "municipality '%s' is defined "
+			    "twice", m->id);
 		if ((r = config_string(cx, e, "name", m->name, sizeof(m->name), 0)) ||
 		    (r = config_string(cx, e, "identity", m->identity,
 		    sizeof(m->identity), 1)))
@@ -410,6 +492,7 @@ load_municipalities(struct config_ctx *cx, const config_setting_t *root,
 		if ((r = load_networks(cx, e, m->networks, &m->nnetworks)) ||
 		    (r = load_dataset_refs(cx, e, site, m)))
 			return r;
+		warn_networks(cx, e, site, m);
 		site->nmunicipalities++;
 	}
 	return 0;
@@ -424,7 +507,7 @@ static int
 load_downloads(struct config_ctx *cx, const config_setting_t *parent,
     struct config_downloads *d)
 {
-	const config_setting_t *g = config_setting_get_member(parent,
+	const config_setting_t *g = config_member(cx, parent,
 	    "downloads");
 	const uint64_t max = UINT64_C(1) << 50;
 	int r;
@@ -478,6 +561,9 @@ load_recipients(struct config_ctx *cx, const config_setting_t *root,
 		if (!valid_id(p->id))
 			return config_fail(cx, e, "recipient id '%s' may hold only "
 			    "letters, digits, '.', '_' and '-'", p->id);
+		if (site_find_recipient(site, p->id) != NULL)
+			return config_fail(cx, e, "recipient '%s' is defined "
+			    "twice", p->id);
 		if (identity_taken(site, p->identity))
 			return config_fail(cx, e, "identity '%s' is used twice",
 			    p->identity);
@@ -564,7 +650,7 @@ static int
 load_management(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
 {
-	const config_setting_t *g = config_setting_get_member(root,
+	const config_setting_t *g = config_member(cx, root,
 	    "management");
 	unsigned port;
 	int r;

@@ -50,6 +50,7 @@ daemon_load_config(const char *path, enum config_role role,
     struct local_config *local, struct site_config **site)
 {
 	struct config_error err;
+	size_t i;
 
 	memset(&err, 0, sizeof(err));
 	if (local_config_load(path, local, &err) != 0)
@@ -59,6 +60,8 @@ daemon_load_config(const char *path, enum config_role role,
 		    config_role_name(local->role), config_role_name(role));
 	if (site_config_load(local->site_file, site, &err) != 0)
 		fatalx("%s:%d: %s", err.file, err.line, err.message);
+	for (i = 0; i < (*site)->nwarnings; i++)
+		log_warnx("%s", (*site)->warnings[i]);
 }
 
 /*

@@ -186,9 +186,67 @@ test_errors_name_the_line(void **state)
 	expect_error("networks = [ \"203.0.113.0/24\" ]; }",
 	    "networks = [ \"203.0.113.0/24\" ];\n downloads = { window = 5; }; }",
 	    33, "window");
+	/* Issue 15: a typo is an error at its line, with the nearest name
+	 * the parser knows there, never a silent default. */
+	expect_error("envelope = true", "envelop = true", 23,
+	    "unknown setting 'envelop'; did you mean 'envelope'?");
+	expect_error("retention_days = 7", "retension_days = 7", 23,
+	    "unknown setting 'retension_days'; did you mean 'retention_days'?");
+	expect_error("site: { name = \"Test Prefecture\"; };\n",
+	    "site: { name = \"Test Prefecture\"; };\n"
+	    "managment: { ssh_port = 22; };\n", 2,
+	    "unknown setting 'managment'; did you mean 'management'?");
+	expect_error("port = 9443; };\n  };\n  vault",
+	    "port = 9443; prot = 1; };\n  };\n  vault", 11,
+	    "unknown setting 'prot'; did you mean 'port'?");
+	expect_error("site: { name = \"Test Prefecture\"; };",
+	    "site: { name = \"Test Prefecture\"; colour = \"red\"; };", 1,
+	    "unknown setting 'colour'");
+	expect_error("max_bytes = 1000", "max_bytes = \"1000\"", 22,
+	    "'max_bytes' must be an integer, not a string");
+	/* Issue 15: the same id twice is an error at the second. */
+	expect_error("    datasets = [ \"health\" ]; }\n);\nrecipients",
+	    "    datasets = [ \"health\" ]; },\n"
+	    "  { id = \"131156\"; identity = \"urn:sekisho:muni:other\";\n"
+	    "    networks = [ \"198.18.0.0/24\" ]; datasets = [ \"health\" ]; }\n"
+	    ");\nrecipients", 29, "municipality '131156' is defined twice");
+	expect_error("    networks = [ \"203.0.113.0/24\" ]; }\n",
+	    "    networks = [ \"203.0.113.0/24\" ]; },\n"
+	    "  { id = \"univ-a\"; identity = \"urn:sekisho:recip:other\";\n"
+	    "    networks = [ \"203.0.113.0/24\" ]; }\n", 33,
+	    "recipient 'univ-a' is defined twice");
 	/* A syntax error: libconfig's own message, with the line. */
 	expect_error("max_bytes = 1000; },", "max_bytes = = 1000; },", 22,
 	    "syntax error");
+}
+
+/* Issue 15: a city network open to every address, or overlapping
+ * another city's, is allowed but warned of, with both names and the line. */
+static void
+test_network_warnings(void **state)
+{
+	struct site_config *site = NULL;
+
+	(void)state;
+	assert_int_equal(load_with("    datasets = [ \"health\" ]; }\n);",
+	    "    datasets = [ \"health\" ]; },\n"
+	    "  { id = \"011002\"; identity = \"urn:sekisho:muni:011002\";\n"
+	    "    networks = [ \"192.0.2.32/27\", \"0.0.0.0/0\" ];\n"
+	    "    datasets = [ \"health\" ]; }\n);", &site), 0);
+	assert_int_equal(site->nwarnings, 3);
+	assert_string_equal(site->warnings[0], "/etc/sekisho/site.conf:29: "
+	    "warning: municipality 011002: network 192.0.2.32/27 overlaps "
+	    "192.0.2.0/26 of municipality 131156");
+	assert_string_equal(site->warnings[1], "/etc/sekisho/site.conf:29: "
+	    "warning: municipality 011002: network 0.0.0.0/0 admits every "
+	    "address");
+	assert_non_null(strstr(site->warnings[2], "0.0.0.0/0 overlaps "
+	    "192.0.2.0/26 of municipality 131156"));
+	site_config_free(site);
+	/* The base site: no warning. */
+	assert_int_equal(load_with("health", "health", &site), 0);
+	assert_int_equal(site->nwarnings, 0);
+	site_config_free(site);
 }
 
 static char tmpdir[64];
@@ -333,6 +391,23 @@ test_local_config_errors(void **state)
 	snprintf(path, sizeof(path), "%s/missing.conf", tmpdir);
 	assert_int_equal(local_config_load(path, &lc, &err), SK_ECONFIG);
 	assert_non_null(strstr(err.message, "cannot open"));
+	/* Issue 15: typos in a local file, at their lines. */
+	assert_int_equal(write_file("typo.conf",
+	    "role = \"vault\";\nsite = \"s\";\ndata_dir = \"d\";\n"
+	    "certificate = \"c\";\nkey = \"k\";\nmaster_key = \"m\";\n"
+	    "limts: {\n  max_connections = 4;\n};\n", path, sizeof(path)), 0);
+	assert_int_equal(local_config_load(path, &lc, &err), SK_ECONFIG);
+	assert_int_equal(err.line, 7);
+	assert_string_equal(err.message,
+	    "unknown setting 'limts'; did you mean 'limits'?");
+	assert_int_equal(write_file("typo2.conf",
+	    "role = \"vault\";\nsite = \"s\";\ndata_dir = \"d\";\n"
+	    "certificate = \"c\";\nkey = \"k\";\nmaster_key = \"m\";\n"
+	    "audit: {\n  reserv = 0;\n};\n", path, sizeof(path)), 0);
+	assert_int_equal(local_config_load(path, &lc, &err), SK_ECONFIG);
+	assert_int_equal(err.line, 8);
+	assert_string_equal(err.message,
+	    "unknown setting 'reserv'; did you mean 'reserve'?");
 }
 
 int
@@ -342,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_good_site),
 		cmocka_unit_test(test_digest_changes_with_text),
 		cmocka_unit_test(test_errors_name_the_line),
+		cmocka_unit_test(test_network_warnings),
 		cmocka_unit_test(test_r41_approvals_the_roster_cannot_give),
 		cmocka_unit_test(test_local_config),
 		cmocka_unit_test(test_local_config_errors),

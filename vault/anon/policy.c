@@ -54,7 +54,7 @@ pick(struct config_ctx *cx, const config_setting_t *g, const char *name,
 			*out = (int)i;
 			return 0;
 		}
-	return config_fail(cx, config_setting_get_member(g, name),
+	return config_fail(cx, config_member(cx, g, name),
 	    "unknown %s \"%s\"", name, v);
 }
 
@@ -62,7 +62,7 @@ static int
 get_double(struct config_ctx *cx, const config_setting_t *g, const char *name,
     int required, double *out, int *has)
 {
-	const config_setting_t *s = config_setting_get_member(g, name);
+	const config_setting_t *s = config_member(cx, g, name);
 
 	if (has != NULL)
 		*has = s != NULL;
@@ -206,7 +206,7 @@ column_params(struct config_ctx *cx, const config_setting_t *e,
 		    (r = config_string(cx, e, "default", c->default_value,
 		    sizeof(c->default_value), 0)))
 			return r;
-		c->has_default = config_setting_get_member(e, "default") !=
+		c->has_default = config_member(cx, e, "default") !=
 		    NULL;
 		return load_table(cx, e, v, ',', 1, c);
 	case ACT_HIERARCHY:
@@ -320,7 +320,7 @@ load_encoding(struct config_ctx *cx, const config_setting_t *g,
 	else if (strcmp(v, "cp932") == 0 || strcmp(v, "shift_jis") == 0)
 		*out = CSV_CP932;
 	else
-		return config_fail(cx, config_setting_get_member(g,
+		return config_fail(cx, config_member(cx, g,
 		    "encoding"), "'encoding' must be \"utf-8\" or \"cp932\"");
 	return 0;
 }
@@ -350,7 +350,7 @@ load_io(struct config_ctx *cx, const config_setting_t *root, struct policy *p)
 	p->out_enc = CSV_UTF8;
 	p->shuffle = 1;
 	p->guard_formulas = 1;
-	if ((out = config_setting_get_member(root, "output")) == NULL)
+	if ((out = config_member(cx, root, "output")) == NULL)
 		return 0;
 	if ((r = load_encoding(cx, out, &p->out_enc)) ||
 	    (r = config_bool(cx, out, "shuffle", 1, &p->shuffle)) ||
@@ -376,7 +376,7 @@ load_scan(struct config_ctx *cx, const config_setting_t *root,
 	size_t i, n;
 	int r;
 
-	if ((g = config_setting_get_member(root, "scan")) == NULL)
+	if ((g = config_member(cx, root, "scan")) == NULL)
 		return 0;
 	if ((list = config_list(cx, g, "patterns", 0, &r)) == NULL)
 		return r;
