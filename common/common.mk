@@ -27,6 +27,7 @@ $(COMMON_LIB): $(COMMON_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 DAEMON_SRCS := \
+	common/daemon/check.c \
 	common/daemon/daemon.c \
 	common/daemon/daemon_parent.c \
 	common/daemon/hclient.c \

@@ -29,6 +29,19 @@ void daemon_open_storage(const char *program, const char *version,
 int daemon_audit_open(const struct local_config *local,
     const struct seal_master *master, struct audit_log **audit);
 
+/*
+ * check-config's second half: every certificate, key, CA and CRL that
+ * `run` loads for the role, each finding on stderr naming the setting and
+ * the file. Errors: a file that cannot be read, a key that does not match
+ * its certificate, a certificate not issued by the internal CA, one out of
+ * date, a CRL past its next update. Warnings: an end within warn_days.
+ * 0, or -1 if there was an error.
+ */
+#define CHECK_WARN_DAYS 30
+
+int daemon_check_credentials(const struct local_config *local,
+    const struct site_config *site, unsigned warn_days);
+
 /* Creates (0700) and opens base/name as a directory; exits on failure. */
 int daemon_open_dir(const char *base, const char *name);
 

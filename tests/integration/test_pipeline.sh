@@ -173,6 +173,53 @@ test_r41_approvals_below_two_or_beyond_the_roster_refused() {
 	with_site '0,/approvals = 2/s//approvals = 3/' vault >/dev/null
 }
 
+# with_local ROLE SED: ROLE's check-config with its local file edited.
+with_local() {
+	sed "$2" "$T/$1.conf" > "$T/$1-local-edit.conf" &&
+	"$BIN/sekisho-$1" -c "$T/$1-local-edit.conf" check-config 2>&1
+}
+
+# Issue 15, item 2: check-config loads what run loads, and names the
+# setting and the file: a key that is not the certificate's, a CA that is
+# not there, a certificate out of date or not ours, a CRL past its next
+# update; an end within 30 days is a warning, not an error.
+test_check_config_loads_what_run_loads() {
+	local out d=$P/internal-ca
+	for r in receiver sender vault; do
+		"$BIN/sekisho-$r" -c "$T/$r.conf" check-config >/dev/null 2>&1 ||
+			{ echo "$r: check-config fails on the good set-up" >&2; return 1; }
+	done
+	out=$(with_local receiver 's#issued/receiver.key#issued/vault.key#') &&
+		{ echo "a foreign key accepted" >&2; return 1; }
+	echo "$out" | grep -q "error: 'key' (.*vault.key): does not match the certificate" || return 1
+	out=$(with_site 's#pki/muni-ca/ca.crt#pki/muni-ca/none.crt#' receiver) &&
+		return 1
+	echo "$out" | grep -q "error: 'receiver external (municipalities) CA' (.*none.crt): cannot open" || return 1
+	# A certificate that ended last year, and one from another CA.
+	openssl req -new -key "$d/issued/sender.key" -subj /CN=old -out "$T/old.csr" 2>/dev/null &&
+	openssl ca -batch -config "$d/openssl.cnf" -in "$T/old.csr" -out "$T/old.crt" \
+		-startdate 20200101000000Z -enddate 20250101000000Z -notext 2>/dev/null || return 1
+	out=$(with_local sender "s#pki/internal-ca/issued/sender.crt#old.crt#") && return 1
+	echo "$out" | grep -q "error: 'certificate' (.*old.crt): the certificate has expired" || return 1
+	out=$(with_local sender "s#internal-ca/issued/sender.crt#muni-ca/issued/131156.crt#;s#internal-ca/issued/sender.key#muni-ca/issued/131156.key#") &&
+		return 1
+	echo "$out" | grep -q "error: 'certificate' (.*131156.crt): is not issued by the internal CA" || return 1
+	# A CRL past its next update is an error: every city would be refused.
+	openssl ca -batch -config "$P/muni-ca/openssl.cnf" -gencrl \
+		-crl_lastupdate 20200101000000Z -crl_nextupdate 20200201000000Z \
+		-out "$T/old.crl" 2>/dev/null || return 1
+	out=$(with_site 's#municipalities = "pki/muni-ca/ca.crt";#& municipalities_crl = "old.crl";#' receiver) &&
+		return 1
+	echo "$out" | grep -q "old.crl): the CRL's next update has passed" || return 1
+	# Ten days left: a warning, and still OK.
+	"$PKI" "$P" issue internal-ca soon --server --uri urn:sekisho:host:receiver \
+		--ip 127.0.0.1 --days 10 >/dev/null &&
+	out=$(with_local receiver 's#issued/receiver\.#issued/soon.#g') || { echo "$out"; return 1; }
+	echo "$out"
+	echo "$out" | grep -q "warning: 'certificate' (.*soon.crt): the certificate expires in [0-9]* days" &&
+	echo "$out" | grep -q ': OK'
+}
+
 test_r15_all_three_audit_logs_verify() { audit_logs_verify; }
 test_sanitizers_found_nothing() { no_sanitizer_reports; }
 
