@@ -36,7 +36,8 @@ DAEMON_SRCS := \
 	common/daemon/server.c \
 	common/daemon/tls.c \
 	common/daemon/tls_client.c \
-	common/daemon/tls_server.c
+	common/daemon/tls_server.c \
+	common/daemon/tls_trust.c
 
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
 DAEMON_LIB := $(BUILD)/lib/libsekisho-daemon.a

@@ -34,6 +34,7 @@
 #include "receiver.h"
 #include "sk.h"
 #include "tls.h"
+#include "util.h"
 
 static struct receiver *the_receiver;
 
@@ -112,6 +113,16 @@ on_signal(int sig)
 		the_receiver->stop = 1;
 }
 
+/* A CRL renewed on disk is taken every few seconds, at once on SIGHUP. */
+static void
+net_tick(void *arg)
+{
+	struct receiver *rcv = arg;
+
+	daemon_net_crl_tick(&rcv->chan, rcv->listeners, 2, rcv->crl_gens,
+	    &rcv->next_crl_poll);
+}
+
 /* The listeners the parent bound, with their TLS contexts. */
 static void
 net_listeners(struct receiver *rcv)
@@ -140,7 +151,10 @@ net_listeners(struct receiver *rcv)
 		rcv->listeners[i].arg = rcv;
 		rcv->listeners[i].audit_fn = net_audit;
 		rcv->listeners[i].broken_fn = net_audit_broken;
+		if (tls_trust_new(*ctx[i], &rcv->listeners[i].trust) != 0)
+			fatalx("out of memory");
 	}
+	rcv->listeners[1].tick = net_tick;
 }
 
 static unsigned

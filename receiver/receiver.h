@@ -78,6 +78,8 @@ struct receiver {
 	SSL_CTX *tls_internal;
 	struct srv_listener listeners[2];	/* municipalities, the vault */
 	struct proc_chan chan;		/* to the store */
+	uint64_t crl_gens[2];		/* the CRLs in use, per listener */
+	uint64_t next_crl_poll;		/* ms */
 	volatile sig_atomic_t stop;
 };
 

@@ -70,6 +70,7 @@ struct store {
 	size_t nuploads;
 	uint64_t next_token;
 	uint64_t generation;		/* uploads stored since the start */
+	struct daemon_crl_watch crl[2];	/* the listeners' CRLs on disk */
 };
 
 /* The events net may record: what it refuses, and what it sent. */
@@ -886,7 +887,16 @@ store_recover(struct store *st)
 
 /* ---- the loop ---- */
 
+static void
+on_crl(void *arg, struct proc_msg *req)
+{
+	struct store *st = arg;
+
+	daemon_store_on_crl(st->chan, st->audit, st->crl, 2, req);
+}
+
 static const struct daemon_handler handlers[] = {
+	{ DAEMON_MSG_CRL, on_crl },
 	{ RMSG_AUDIT, on_audit },
 	{ RMSG_AUDIT_STATE, on_audit_state },
 	{ RMSG_UPLOAD_BEGIN, on_upload_begin },
@@ -936,6 +946,10 @@ store_main(const struct local_config *local, struct site_config *site,
 	st.chan = chan;
 	daemon_store_begin(local, &layers);
 	store_open(&st);
+	daemon_crl_watch_init(&st.crl[0], "external",
+	    site->receiver.external.ca_file, site->receiver.external.crl_file);
+	daemon_crl_watch_init(&st.crl[1], "internal",
+	    site->receiver.internal.ca_file, site->receiver.internal.crl_file);
 	daemon_sandbox(local, site, SANDBOX_STORE, &layers);
 	sweep(&st);
 	daemon_store_serve(st.chan, handlers, SK_ARRAY_LEN(handlers), &st,

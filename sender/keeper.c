@@ -776,7 +776,16 @@ on_list_all(void *arg, struct proc_msg *req)
 
 /* ---- the loop ---- */
 
+static void
+on_crl(void *arg, struct proc_msg *req)
+{
+	struct sender *s = arg;
+
+	daemon_store_on_crl(s->chan, s->audit, s->crl, 2, req);
+}
+
 static const struct daemon_handler handlers[] = {
+	{ DAEMON_MSG_CRL, on_crl },
 	{ SMSG_AUDIT, on_audit },
 	{ SMSG_AUDIT_STATE, on_audit_state },
 	{ SMSG_LIST, on_list },
@@ -836,6 +845,10 @@ keeper_main(const struct local_config *local, struct site_config *site,
 	s.objects_fd = s.tmp_fd = s.state_fd = s.gone_fd = s.acct_fd = -1;
 	daemon_store_begin(local, &layers);
 	keeper_open(&s);
+	daemon_crl_watch_init(&s.crl[0], "external",
+	    site->sender.external.ca_file, site->sender.external.crl_file);
+	daemon_crl_watch_init(&s.crl[1], "internal",
+	    site->sender.internal.ca_file, site->sender.internal.crl_file);
 	daemon_sandbox(local, site, SANDBOX_STORE, &layers);
 	daemon_store_serve(s.chan, handlers, SK_ARRAY_LEN(handlers), &s,
 	    SWEEP_INTERVAL_MS, keeper_sweep);

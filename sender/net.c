@@ -28,6 +28,7 @@
 #include "sender.h"
 #include "sk.h"
 #include "tls.h"
+#include "util.h"
 
 static struct snet *the_net;
 
@@ -64,6 +65,16 @@ on_signal(int sig)
 }
 
 /* The listeners the parent bound, with their TLS contexts. */
+/* A CRL renewed on disk is taken every few seconds, at once on SIGHUP. */
+static void
+net_tick(void *arg)
+{
+	struct snet *n = arg;
+
+	daemon_net_crl_tick(&n->chan, n->listeners, 2, n->crl_gens,
+	    &n->next_crl_poll);
+}
+
 static void
 net_listeners(struct snet *n)
 {
@@ -92,8 +103,11 @@ net_listeners(struct snet *n)
 		n->listeners[i].arg = n;
 		n->listeners[i].audit_fn = net_audit;
 		n->listeners[i].broken_fn = net_audit_broken;
+		if (tls_trust_new(*ctx[i], &n->listeners[i].trust) != 0)
+			fatalx("out of memory");
 	}
 	n->listeners[0].tick = download_tick;
+	n->listeners[1].tick = net_tick;
 }
 
 static unsigned

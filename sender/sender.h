@@ -116,6 +116,8 @@ struct snet {
 	SSL_CTX *tls_external, *tls_internal;
 	struct srv_listener listeners[2];	/* external, internal */
 	struct proc_chan chan;			/* to the store */
+	uint64_t crl_gens[2];		/* the CRLs in use, per listener */
+	uint64_t next_crl_poll;		/* ms */
 	volatile sig_atomic_t stop;
 };
 
@@ -128,6 +130,7 @@ struct sender {
 	int chan;
 	struct seal_master master;
 	struct audit_log *audit;
+	struct daemon_crl_watch crl[2];	/* the listeners' CRLs on disk */
 	int objects_fd;			/* data_dir/objects: sealed releases */
 	int tmp_fd;			/* data_dir/tmp: writes in progress */
 	int state_fd;			/* data_dir/state: bytes served */

@@ -554,6 +554,12 @@ vault_run(struct vault *v)
 	    v->site->receiver.internal.port, v->local.poll_interval,
 	    v->site->sender.internal.address, v->site->sender.internal.port);
 	while (!v->stop) {
+		if (daemon_reload) {
+			daemon_reload = 0;
+			log_info("SIGHUP: the vault reloads nothing in place; a "
+			    "new site, roster, policies or keys are taken at "
+			    "a restart");
+		}
 		if (vault_audit_paused(v)) {
 			wait_for_work(v);
 			continue;

@@ -19,13 +19,19 @@
 
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
+#include <openssl/x509.h>
+#include <openssl/pem.h>
+#include <openssl/evp.h>
+#include <openssl/err.h>
 
 #include "audit.h"
 #include "daemon.h"
 #include "log.h"
 #include "proc.h"
 #include "seal.h"
+#include "server.h"
 #include "sk.h"
+#include "tls.h"
 #include "util.h"
 
 int
@@ -171,6 +177,15 @@ daemon_require_firewall(const struct local_config *local)
 	    "the site", role);
 }
 
+volatile sig_atomic_t daemon_reload;
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	daemon_reload = 1;
+}
+
 void
 daemon_signals(void (*on_stop)(int))
 {
@@ -180,6 +195,13 @@ daemon_signals(void (*on_stop)(int))
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* SIGHUP (systemctl reload) asks for a reload: it never ends a
+	 * process (its default would, and systemd would count that as a
+	 * clean exit). */
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
@@ -468,7 +490,7 @@ daemon_parent_wait(const struct local_config *local,
 	log_info("%s process %ld, %s process %ld", kids[0].name,
 	    (long)kids[0].pid, n > 1 ? kids[1].name : "no other",
 	    n > 1 ? (long)kids[1].pid : 0L);
-	return proc_supervise(kids, n, &parent_stop, grace_s);
+	return proc_supervise(kids, n, &parent_stop, &daemon_reload, grace_s);
 }
 
 void
@@ -484,6 +506,7 @@ daemon_store_begin(const struct local_config *local,
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);	/* net reloads; it asks the store */
 	daemon_drop(local, layers);
 	proc_die_with_parent();
 }
@@ -549,4 +572,212 @@ daemon_store_serve(int chan, const struct daemon_handler *h, size_t nh,
 		h[i].handle(arg, &req);
 		proc_msg_free(&req);
 	}
+}
+
+/* ---- CRLs that change on disk (issue 15) ---- */
+
+void
+daemon_crl_watch_init(struct daemon_crl_watch *w, const char *name,
+    const char *ca_file, const char *crl_file)
+{
+	struct stat st;
+
+	memset(w, 0, sizeof(*w));
+	w->name = name;
+	w->ca_file = ca_file;
+	w->crl_file = crl_file;
+	w->fd = -1;
+	/* What net loaded at its start is generation 0. */
+	if (crl_file[0] != '\0' && stat(crl_file, &st) == 0) {
+		w->dev = st.st_dev;
+		w->ino = st.st_ino;
+		w->size = st.st_size;
+		w->mtime = st.st_mtim;
+	}
+}
+
+/* Reads what fd holds, at most PROC_MSG_MAX bytes, from its start. */
+static int
+read_whole(int fd, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	size_t got = 0;
+
+	if (fstat(fd, &st) == -1 || st.st_size < 0 ||
+	    (uint64_t)st.st_size > PROC_MSG_MAX)
+		return SK_ETOOBIG;
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		return SK_ENOMEM;
+	while (got < (size_t)st.st_size) {
+		n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n <= 0) {
+			free(buf);
+			return SK_ESYS;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+static STACK_OF(X509) *
+read_ca(const char *file)
+{
+	STACK_OF(X509) *v = sk_X509_new_null();
+	BIO *bio = BIO_new_file(file, "r");
+	X509 *x;
+
+	while (v != NULL && bio != NULL &&
+	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(v, x))
+			X509_free(x);
+	BIO_free(bio);
+	ERR_clear_error();
+	return v;
+}
+
+static void
+crl_refresh(struct daemon_crl_watch *w, struct audit_log *log)
+{
+	STACK_OF(X509_CRL) *crls = NULL;
+	STACK_OF(X509) *cas;
+	char why[160], detail[300], sha[65];
+	uint8_t md[32];
+	struct stat st;
+	size_t len = 0;
+	char *pem = NULL;
+	int fd, r;
+
+	if (w->crl_file[0] == '\0' || stat(w->crl_file, &st) != 0 ||
+	    (st.st_dev == w->dev && st.st_ino == w->ino &&
+	    st.st_size == w->size && st.st_mtim.tv_sec == w->mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == w->mtime.tv_nsec))
+		return;
+	w->dev = st.st_dev;
+	w->ino = st.st_ino;
+	w->size = st.st_size;
+	w->mtime = st.st_mtim;
+	if ((fd = open(w->crl_file, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_errorx("CRL %s: %s; the CRL in use stays", w->crl_file,
+		    strerror(errno));
+		return;
+	}
+	cas = read_ca(w->ca_file);
+	r = read_whole(fd, &pem, &len);
+	if (r == 0)
+		r = tls_crl_validate(cas, pem, len, &crls, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "cannot be read: %s", sk_strerror(r));
+	sk_X509_pop_free(cas, X509_free);
+	if (r != 0) {
+		snprintf(detail, sizeof(detail), "listener=%s reason=%s",
+		    w->name, why);
+		log_errorx("CRL %s: %s; the CRL in use stays", w->crl_file, why);
+		daemon_store_audit(log, "crl.refused", "system", NULL, 1, len,
+		    NULL, detail);
+		free(pem);
+		close(fd);
+		return;
+	}
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	EVP_Digest(pem, len, md, NULL, EVP_sha256(), NULL);
+	sk_hex(md, sizeof(md), sha);
+	free(pem);
+	if (w->fd != -1)
+		close(w->fd);
+	w->fd = fd;
+	w->gen++;
+	snprintf(detail, sizeof(detail), "listener=%s generation=%llu",
+	    w->name, (unsigned long long)w->gen);
+	log_info("CRL %s changed on disk: checked (sha256 %s); offered to the "
+	    "%s listener", w->crl_file, sha, w->name);
+	daemon_store_audit(log, "crl.loaded", "system", NULL, 1, len, sha,
+	    detail);
+}
+
+void
+daemon_store_on_crl(int chan, struct audit_log *log,
+    struct daemon_crl_watch *ws, size_t n, struct proc_msg *req)
+{
+	struct daemon_crl_watch *w;
+	struct proc_msg rep;
+	uint32_t idx = 0;
+	uint64_t have = 0;
+
+	proc_get_u32(req, &idx);
+	proc_get_u64(req, &have);
+	proc_expect_end(req);
+	if (idx >= n)
+		proc_malformed(req, "a listener that does not exist");
+	w = &ws[idx];
+	crl_refresh(w, log);
+	if (w->fd == -1 || w->gen <= have) {
+		proc_reply_status(chan, DAEMON_MSG_CRL, 304, "");
+		return;
+	}
+	proc_reply_begin(&rep, DAEMON_MSG_CRL, 0, "");
+	proc_put_u64(&rep, w->gen);
+	proc_reply_send(chan, &rep, w->fd);
+}
+
+void
+daemon_net_crl_poll(struct proc_chan *ch, struct srv_listener *ls, size_t n,
+    uint64_t *gens)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+	char why[160], *pem;
+	uint64_t gen = 0;
+	size_t i, len;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		if (ls[i].trust == NULL)
+			continue;
+		proc_msg_init(&req, DAEMON_MSG_CRL);
+		proc_put_u32(&req, (uint32_t)i);
+		proc_put_u64(&req, gens[i]);
+		proc_call(ch, &req, -1, &rep);
+		fd = -1;
+		if (rep.status == 0) {
+			proc_get_u64(&rep.msg, &gen);
+			fd = proc_take_fd(&rep.msg);
+		}
+		proc_reply_end(ch, &rep);
+		if (fd == -1)
+			continue;
+		gens[i] = gen;
+		if (read_whole(fd, &pem, &len) != 0)
+			log_errorx("%s listener: the new CRL cannot be read; the "
+			    "CRL in use stays", ls[i].name);
+		else {
+			if (tls_trust_set_crl(ls[i].trust, pem, len, why,
+			    sizeof(why)) != 0)
+				log_errorx("%s listener: the new CRL is refused "
+				    "(%s); the CRL in use stays", ls[i].name,
+				    why);
+			else
+				log_info("%s listener: the new CRL is in use "
+				    "for new connections", ls[i].name);
+			free(pem);
+		}
+		close(fd);
+	}
+}
+
+void
+daemon_net_crl_tick(struct proc_chan *ch, struct srv_listener *ls, size_t n,
+    uint64_t *gens, uint64_t *next_ms)
+{
+	if (!daemon_reload && util_now_ms() < *next_ms)
+		return;
+	if (daemon_reload)
+		log_info("SIGHUP: looking for new CRLs now");
+	daemon_reload = 0;
+	*next_ms = util_now_ms() + DAEMON_CRL_POLL_MS;
+	daemon_net_crl_poll(ch, ls, n, gens);
 }

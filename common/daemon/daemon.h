@@ -5,11 +5,17 @@
 #ifndef SK_DAEMON_H
 #define SK_DAEMON_H
 
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
+
 #include "audit.h"
 #include "config.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "seal.h"
+
+struct srv_listener;
 
 /* Loads the local file (which must be for role) and its site; exits with
  * file:line and a message on any error. */
@@ -55,6 +61,9 @@ void daemon_require_firewall(const struct local_config *local);
 /* TERM and INT call on_stop; SIGPIPE is ignored (a peer that leaves is an
  * error return, not a signal). */
 void daemon_signals(void (*on_stop)(int));
+/* Set by SIGHUP in a process that called daemon_signals: a reload is
+ * asked for (the parent passes it on to its first child). */
+extern volatile sig_atomic_t daemon_reload;
 
 /* `init`: the data folder and a new master key (kept if it exists). Run
  * as root, both are given to the service user, who writes in the folder
@@ -140,6 +149,42 @@ void daemon_store_serve(int chan, const struct daemon_handler *h, size_t nh,
  */
 #define DAEMON_MSG_AUDIT 1u
 #define DAEMON_MSG_AUDIT_STATE 2u
+/* u32 listener (0 external, 1 internal), u64 the generation net has.
+ * Reply: status 0, u64 generation and the descriptor of a new CRL that
+ * the store has checked (signed by the listener's CA, not past its next
+ * update); or 304 when there is none newer. */
+#define DAEMON_MSG_CRL 0x100u
+
+/*
+ * The store's watch on a listener's CRL file (issue 15): when the file
+ * changes on disk it is read and checked, recorded (crl.loaded or
+ * crl.refused, with its digest), and offered to net, which swaps it in
+ * for new connections. A bad file leaves the CRL in use as it is.
+ */
+struct daemon_crl_watch {
+	const char *name;		/* "external", "internal" */
+	const char *ca_file, *crl_file;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;		/* the file as last looked at */
+	uint64_t gen;			/* checked versions so far */
+	int fd;				/* the last good one, or -1 */
+};
+
+void daemon_crl_watch_init(struct daemon_crl_watch *w, const char *name,
+    const char *ca_file, const char *crl_file);
+void daemon_store_on_crl(int chan, struct audit_log *log,
+    struct daemon_crl_watch *w, size_t n, struct proc_msg *req);
+/* net's side, every few seconds and on SIGHUP: asks for each listener
+ * with a trust, and swaps in what comes. gens: one per listener. */
+void daemon_net_crl_poll(struct proc_chan *ch, struct srv_listener *ls,
+    size_t n, uint64_t *gens);
+#define DAEMON_CRL_POLL_MS 5000
+/* The listener tick that calls it: every DAEMON_CRL_POLL_MS, at once after
+ * SIGHUP (daemon_reload). */
+void daemon_net_crl_tick(struct proc_chan *ch, struct srv_listener *ls,
+    size_t n, uint64_t *gens, uint64_t *next_ms);
 
 /* net's side: srv's audit_fn and broken_fn, given the channel. */
 int daemon_net_audit(struct proc_chan *ch, const struct audit_event *ev);

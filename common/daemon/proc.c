@@ -490,7 +490,7 @@ reap(struct proc_child *kids, size_t n, int *bad)
 
 int
 proc_supervise(struct proc_child *kids, size_t n,
-    volatile sig_atomic_t *stop, unsigned grace_s)
+    volatile sig_atomic_t *stop, volatile sig_atomic_t *hup, unsigned grace_s)
 {
 	struct timespec tick = { 0, 50 * 1000 * 1000 };
 	unsigned ticks = 0, limit = grace_s * 20;
@@ -503,6 +503,13 @@ proc_supervise(struct proc_child *kids, size_t n,
 			bad = 1;
 			stopping = 1;
 			signal_all(kids, n, SIGTERM);
+		}
+		if (hup != NULL && *hup) {
+			*hup = 0;
+			log_info("SIGHUP: passed on to the %s process",
+			    kids[0].name);
+			if (n > 0 && kids[0].pid > 0)
+				kill(kids[0].pid, SIGHUP);
 		}
 		if (*stop && !stopping) {
 			stopping = 1;

@@ -171,8 +171,9 @@ struct proc_child {
  * ends unasked, every other one is sent SIGTERM. Children still alive
  * `grace_s` seconds after the first SIGTERM are killed. Returns 0 when
  * every child exited with status 0 after a stop, else 1.
+ * On *hup (SIGHUP) it sends SIGHUP to the first child.
  */
 int proc_supervise(struct proc_child *kids, size_t n,
-    volatile sig_atomic_t *stop, unsigned grace_s);
+    volatile sig_atomic_t *stop, volatile sig_atomic_t *hup, unsigned grace_s);
 
 #endif

@@ -26,6 +26,7 @@
 #include <linux/landlock.h>
 #include <seccomp.h>
 
+#include "log.h"
 #include "sandbox.h"
 
 /* Who may make a call: the vault's main process (by its role, SB_V), or
@@ -678,6 +679,37 @@ sandbox_spec_for(const struct local_config *local,
 	    (d = folder_of(local->audit_log, audit_dir, sizeof(audit_dir))) !=
 	    NULL)
 		spec->rw[spec->nrw++] = d;
+	if (kind == SANDBOX_STORE) {
+		/* The store watches its listeners' CRLs (issue 15): it reads
+		 * the folders of the CRL and CA files, public data. */
+		const struct config_host *h = local->role == ROLE_RECEIVER ?
+		    &site->receiver : &site->sender;
+		const char *files[4] = { h->external.crl_file,
+		    h->external.ca_file, h->internal.crl_file,
+		    h->internal.ca_file };
+		static char dirs[4][PATH_MAX];
+		size_t i, k;
+
+		for (i = 0; i < 4 && spec->nro < SANDBOX_PATHS_MAX; i++) {
+			if (files[i][0] == '\0' ||
+			    (d = folder_of(files[i], dirs[i], sizeof(dirs[i]))) ==
+			    NULL)
+				continue;
+			/* A folder the service user cannot read is not
+			 * watched (a new CRL there needs a restart). */
+			if (access(d, R_OK | X_OK) != 0) {
+				log_warnx("%s: not readable by this user (%s): "
+				    "a new CRL there is taken only at a restart",
+				    d, strerror(errno));
+				continue;
+			}
+			for (k = 0; k < spec->nro; k++)
+				if (strcmp(spec->ro[k], d) == 0)
+					break;
+			if (k == spec->nro)
+				spec->ro[spec->nro++] = d;
+		}
+	}
 	if (local->role == ROLE_VAULT) {
 		/* It reads no file but its data: policies, keys and
 		 * certificates are loaded before the sandbox. It connects to

@@ -193,16 +193,14 @@ refusal_add(struct srv_refusal *e, struct srv_listener *l, const char *source,
 	e->count++;
 }
 
-/* Counts one refusal; 1 if it is the first of its kind this interval
- * (the caller then logs it). */
-static int
+/* Counts one refusal for the summary of this interval. */
+static void
 refusal_note(struct srv_listener *l, const char *source, const char *event,
     const char *reason)
 {
 	struct srv_refusal *e = NULL, *free_slot = NULL;
 	int64_t now = (int64_t)time(NULL);
 	size_t i;
-	int first;
 
 	pthread_mutex_lock(&refusals.lock);
 	for (i = 0; i < SRV_REFUSAL_SLOTS && e == NULL; i++) {
@@ -230,10 +228,8 @@ refusal_note(struct srv_listener *l, const char *source, const char *event,
 		source = "other sources";
 		reason = "various";
 	}
-	first = e->l == NULL;
 	refusal_add(e, l, source, event, reason, now);
 	pthread_mutex_unlock(&refusals.lock);
-	return first;
 }
 
 static void
@@ -304,11 +300,11 @@ srv_error(struct srv_conn *c, int status, const char *event,
 	snprintf(detail, sizeof(detail), "status=%d %s", status, reason);
 	/* A peer not yet known is counted, not recorded one by one. */
 	if (event != NULL && c->actor[0] == '\0') {
-		if (refusal_note(c->l, c->peer_str, event, detail))
-			log_warnx("%s peer %s (unidentified): %d: %s (the "
-			    "same again is counted for %u s)", c->l->name,
-			    c->peer_str, status, reason,
-			    c->l->refusal_interval);
+		/* The log line each time (journald limits its own rate); the
+		 * audit entry once per source, reason and interval. */
+		log_warnx("%s peer %s (unidentified): %d: %s", c->l->name,
+		    c->peer_str, status, reason);
+		refusal_note(c->l, c->peer_str, event, detail);
 	} else {
 		log_warnx("%s peer %s (%s): %d: %s", c->l->name, c->peer_str,
 		    c->actor[0] != '\0' ? c->actor : "unidentified", status,
@@ -593,15 +589,19 @@ set_timeouts(int fd, unsigned seconds)
 static int
 handshake(struct srv_conn *c)
 {
+	X509_STORE *vs = c->l->trust != NULL ? tls_trust_get(c->l->trust) :
+	    NULL;
 	char why[256];
+	int r;
 
-	if (tls_accept(c->l->tls, c->fd, c->deadline_ms, &c->ssl, why,
-	    sizeof(why)) == 0)
+	r = tls_accept(c->l->tls, vs, c->fd, c->deadline_ms, &c->ssl, why,
+	    sizeof(why));
+	X509_STORE_free(vs);
+	if (r == 0)
 		return 0;
-	if (refusal_note(c->l, c->peer_str, "tls.refused", why))
-		log_warnx("%s peer %s: TLS handshake refused: %s (the same "
-		    "again is counted for %u s)", c->l->name, c->peer_str, why,
-		    c->l->refusal_interval);
+	log_warnx("%s peer %s: TLS handshake refused: %s", c->l->name,
+	    c->peer_str, why);
+	refusal_note(c->l, c->peer_str, "tls.refused", why);
 	return -1;
 }
 

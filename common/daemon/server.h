@@ -29,6 +29,7 @@
 #include "http.h"
 #include "netaddr.h"
 #include "seal.h"
+#include "tls.h"
 
 struct srv_conn;
 struct srv_sources;
@@ -36,6 +37,7 @@ struct srv_sources;
 struct srv_listener {
 	const char *name;		/* "external", "internal": for logs */
 	SSL_CTX *tls;
+	struct tls_trust *trust;	/* its CA and CRL, or NULL: tls's */
 	int fd;
 	unsigned max_connections;	/* authorized connections served */
 	unsigned read_timeout;		/* seconds without a byte */

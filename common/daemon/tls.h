@@ -31,6 +31,23 @@ int tls_server_new(const char *cert_file, const char *key_file,
     const char *ca_file, const char *crl_file, SSL_CTX **out, char *why,
     size_t whycap);
 
+/*
+ * A server context's trust (its CA certificates, and the CRLs, which are
+ * replaced whole): new connections get the current store, those in
+ * progress keep theirs. tls_trust_set_crl swaps in the CRLs in pem only if
+ * every one is signed by one of the CAs and not past its next update; else
+ * the old ones stay and why says why.
+ */
+struct tls_trust;
+int tls_trust_new(SSL_CTX *ctx, struct tls_trust **out);
+int tls_trust_set_crl(struct tls_trust *t, const char *pem, size_t len,
+    char *why, size_t whycap);
+X509_STORE *tls_trust_get(struct tls_trust *t);	/* the caller frees */
+
+/* The check tls_trust_set_crl makes, for whoever reads a CRL first. */
+int tls_crl_validate(STACK_OF(X509) *cas, const char *pem, size_t len,
+    STACK_OF(X509_CRL) **out, char *why, size_t whycap);
+
 /* A client context: our certificate and key; servers must chain to ca_file. */
 int tls_client_new(const char *cert_file, const char *key_file,
     const char *ca_file, SSL_CTX **out, char *why, size_t whycap);
@@ -44,10 +61,11 @@ int tls_connect(SSL_CTX *ctx, int fd, const char *identity, SSL **out,
  * Runs the server handshake on a connected socket, all of it before
  * deadline_ms (util_now_ms() time; a peer that drips bytes does not extend
  * it). Returns 0 with the session, or SK_EAUTH with a short reason in why
- * (untrusted, missing certificate, wrong version, not in time, ...).
+ * (untrusted, missing certificate, wrong version, not in time, ...). The
+ * peer is verified against `verify` (a tls_trust's store) if not NULL.
  */
-int tls_accept(SSL_CTX *ctx, int fd, uint64_t deadline_ms, SSL **out,
-    char *why, size_t whycap);
+int tls_accept(SSL_CTX *ctx, X509_STORE *verify, int fd, uint64_t deadline_ms,
+    SSL **out, char *why, size_t whycap);
 
 /*
  * The peer's identity from its verified certificate: its one SAN URI that

@@ -53,15 +53,17 @@ wait_for(SSL *ssl, int fd, int ret, uint64_t deadline_ms)
 }
 
 int
-tls_accept(SSL_CTX *ctx, int fd, uint64_t deadline_ms, SSL **out, char *why,
-    size_t whycap)
+tls_accept(SSL_CTX *ctx, X509_STORE *verify, int fd, uint64_t deadline_ms,
+    SSL **out, char *why, size_t whycap)
 {
 	SSL *ssl;
 	long vr;
 	int flags, r;
 
-	if ((ssl = SSL_new(ctx)) == NULL) {
+	if ((ssl = SSL_new(ctx)) == NULL ||
+	    (verify != NULL && SSL_set1_verify_cert_store(ssl, verify) != 1)) {
 		tls_why_openssl(why, whycap, "SSL_new");
+		SSL_free(ssl);
 		return SK_ECRYPTO;
 	}
 	if (SSL_set_fd(ssl, fd) != 1 ||

@@ -149,6 +149,40 @@ test_pki_a_city_keeps_its_key_sign_req() {
 	grep -q 'P-256' "$T/e3"
 }
 
+# Issue 15, item 3: a CRL renewed on disk is in use within seconds, with
+# no restart; SIGHUP (systemctl reload) asks at once and ends nothing; a
+# CRL that is not good is refused, recorded, and the one in use stays.
+test_r14_a_new_crl_is_taken_without_a_restart() {
+	local i code
+	# The CA's folder holds public files: the store, as the service
+	# user, reads the CRL there (sekisho-pki makes folders 0700).
+	chmod 755 "$P" "$P/muni-ca" && restart &&
+	[ "$(as muni-ca 141003 "$T/city")" = 403 ] &&
+	"$PKI" "$P" revoke muni-ca 141003 && kill -HUP "$RECEIVER_PID" || return 1
+	for i in $(seq 1 40); do
+		code=$(as muni-ca 141003 "$T/city")
+		[ "$code" = 000 ] && break
+		sleep 0.25
+	done
+	echo "revoked, no restart: refused after $i tries"
+	[ "$code" = 000 ] && kill -0 "$RECEIVER_PID" &&
+	[ "$(as muni-ca 131156)" = 201 ] &&
+	grep -q 'SIGHUP: passed on to the net process' "$T/receiver.log" &&
+	grep -q 'external listener: the new CRL is in use' "$T/receiver.log" &&
+	grep -q '"event":"crl.loaded"' "$T/data/audit.log" || return 1
+	# A CRL that is not one: refused; the revocation still holds.
+	cp "$P/muni-ca/crl.pem" "$T/crl.good" &&
+	echo "not a CRL" > "$P/muni-ca/crl.pem" && kill -HUP "$RECEIVER_PID" || return 1
+	for i in $(seq 1 40); do
+		grep -q '"event":"crl.refused"' "$T/data/audit.log" && break
+		sleep 0.25
+	done
+	grep -q 'the CRL in use stays' "$T/receiver.log" &&
+	[ "$(as muni-ca 141003 "$T/city")" = 000 ] &&
+	[ "$(as muni-ca 131156)" = 201 ] && kill -0 "$RECEIVER_PID" &&
+	cp "$T/crl.good" "$P/muni-ca/crl.pem"
+}
+
 # The CRL's lifetime is an option, and `crl` says when to write it again.
 test_pki_crl_lifetime_and_next_update() {
 	"$PKI" "$P" crl recip-ca --days 90 > "$T/crl.out" &&
