@@ -10,6 +10,7 @@ COMMON_SRCS := \
 	common/jsonr.c \
 	common/local.c \
 	common/log.c \
+	common/msg_ja.c \
 	common/netaddr.c \
 	common/proto.c \
 	common/seal.c \

@@ -88,6 +88,7 @@ struct config_dataset {
 	int envelope;		/* uploads must be CMS enveloped */
 	int signed_by_muni;	/* ... and signed by the municipality inside */
 	char policy[PATH_MAX];	/* the vault's processing policy; optional */
+	int policy_line;	/* the site file's line that names it */
 	/* The release: for whom, for how long, on how many approvals. */
 	char recipients[CONFIG_DATASETS_MAX][CONFIG_ID_MAX];
 	size_t nrecipients;

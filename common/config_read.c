@@ -3,6 +3,7 @@
  * config_read.h). A file is read into memory once, hashed and parsed from
  * that same copy, so the digest describes what was parsed (R54).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -296,10 +297,79 @@ config_list(struct config_ctx *cx, const config_setting_t *root, const char *nam
 	return s;
 }
 
+/*
+ * libconfig 1.5 reads an integer without the L suffix as 32 bits and wraps
+ * a larger one silently (2147483648 becomes -2147483648). What was meant
+ * is clear, so such a literal gets its L before libconfig sees it. Strings
+ * and comments are left alone. Returns a new text, or NULL (no memory).
+ */
+static char *
+widen_ints(const char *t, size_t len)
+{
+	char *out = malloc(len * 2 + 1);
+	size_t i = 0, o = 0, j;
+	unsigned long long v;
+	int neg, hex, big;
+
+	if (out == NULL)
+		return NULL;
+	while (i < len) {
+		if (t[i] == '"') {		/* a string, with its escapes */
+			out[o++] = t[i++];
+			while (i < len && t[i] != '"') {
+				if (t[i] == '\\' && i + 1 < len)
+					out[o++] = t[i++];
+				out[o++] = t[i++];
+			}
+			if (i < len)
+				out[o++] = t[i++];
+			continue;
+		}
+		if (t[i] == '#' || (t[i] == '/' && i + 1 < len &&
+		    t[i + 1] == '/')) {
+			while (i < len && t[i] != '\n')
+				out[o++] = t[i++];
+			continue;
+		}
+		if (t[i] == '/' && i + 1 < len && t[i + 1] == '*') {
+			while (i < len && !(t[i] == '*' && i + 1 < len &&
+			    t[i + 1] == '/'))
+				out[o++] = t[i++];
+			continue;
+		}
+		if (t[i] < '0' || t[i] > '9' || (i > 0 && (isalnum(
+		    (unsigned char)t[i - 1]) || t[i - 1] == '_' ||
+		    t[i - 1] == '.'))) {
+			out[o++] = t[i++];
+			continue;
+		}
+		/* A number: where it ends, and whether it fits 32 bits. */
+		neg = i > 0 && t[i - 1] == '-';
+		hex = t[i] == '0' && i + 1 < len && (t[i + 1] == 'x' ||
+		    t[i + 1] == 'X');
+		j = hex ? i + 2 : i;
+		while (j < len && (hex ? isxdigit((unsigned char)t[j]) :
+		    isdigit((unsigned char)t[j])))
+			j++;
+		errno = 0;
+		v = strtoull(t + i, NULL, hex ? 16 : 10);
+		big = errno == 0 && (neg ? v > 2147483648ull : v > 2147483647ull);
+		memcpy(out + o, t + i, j - i);
+		o += j - i;
+		if (big && !(j < len && (t[j] == 'L' || t[j] == 'l' ||
+		    t[j] == '.' || t[j] == 'e' || t[j] == 'E')))
+			out[o++] = 'L';
+		i = j;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 int
 config_parse_text(struct config_ctx *cx, const char *text, size_t len,
     char digest[65], config_parse_fn parse, void *arg)
 {
+	char *wide;
 	uint8_t md[32];
 	unsigned mdlen = 0;
 	config_t cfg;
@@ -310,16 +380,19 @@ config_parse_text(struct config_ctx *cx, const char *text, size_t len,
 			return SK_ECRYPTO;
 		sk_hex(md, sizeof(md), digest);
 	}
+	if ((wide = widen_ints(text, len)) == NULL)
+		return SK_ENOMEM;
 	config_init(&cfg);
 	cx->asked = NULL;
 	cx->nasked = cx->capasked = 0;
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+	if (config_read_string(&cfg, wide) != CONFIG_TRUE) {
 		r = config_fail(cx, NULL, "%s", config_error_text(&cfg));
 		if (cx->err != NULL)
 			cx->err->line = config_error_line(&cfg);
 	} else if ((r = parse(&cfg, cx, arg)) == 0)
 		r = check_known(cx, config_root_setting(&cfg));
 	config_destroy(&cfg);
+	free(wide);
 	free(cx->asked);
 	cx->asked = NULL;
 	cx->nasked = cx->capasked = 0;

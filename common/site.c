@@ -324,6 +324,9 @@ load_datasets(struct config_ctx *cx, const config_setting_t *root,
 		    0)) ||
 		    (r = load_release(cx, e, d)))
 			return r;
+		d->policy_line = config_member(cx, e, "policy") != NULL ?
+		    config_setting_source_line(config_member(cx, e, "policy")) :
+		    0;
 		if (d->signed_by_muni && !d->envelope)
 			return config_fail(cx, e, "dataset '%s': signed = true "
 			    "needs envelope = true (signed, then enveloped)",

@@ -159,7 +159,13 @@ vault_load_policies(struct vault *v)
 			continue;
 		memset(&err, 0, sizeof(err));
 		if (policy_load(v->site->datasets[i].policy, &v->policies[i],
-		    &err) != 0)
+		    &err) != 0 && err.line == 0)
+			/* The file itself: say which line of the site names
+			 * it. */
+			fatalx("%s:%d: dataset %s: policy %s: %s",
+			    v->site->file, v->site->datasets[i].policy_line,
+			    v->site->datasets[i].id, err.file, err.message);
+		else if (v->policies[i] == NULL)
 			fatalx("%s:%d: %s", err.file, err.line, err.message);
 		log_info("dataset %s: policy %s, digest %s",
 		    v->site->datasets[i].id, v->site->datasets[i].policy,

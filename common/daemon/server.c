@@ -17,6 +17,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "msg_ja.h"
 #include "server.h"
 #include "sk.h"
 #include "tls.h"
@@ -289,12 +290,13 @@ void
 srv_error(struct srv_conn *c, int status, const char *event,
     const char *reason, const char *extra_headers)
 {
-	char body[512], detail[160];
+	char body[2048], detail[160];
 	struct json j;
 
 	json_begin(&j, body, sizeof(body));
 	json_u64(&j, "status", (uint64_t)status);
 	json_str(&j, "error", reason);
+	json_str(&j, "error_ja", msg_ja(status, reason));
 	if (json_end(&j) < 0)
 		snprintf(body, sizeof(body), "{\"status\":%d}", status);
 	snprintf(detail, sizeof(detail), "status=%d %s", status, reason);

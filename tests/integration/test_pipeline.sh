@@ -211,6 +211,10 @@ test_check_config_loads_what_run_loads() {
 	out=$(with_site 's#municipalities = "pki/muni-ca/ca.crt";#& municipalities_crl = "old.crl";#' receiver) &&
 		return 1
 	echo "$out" | grep -q "old.crl): the CRL's next update has passed" || return 1
+	# A policy that is not there: the site's line that names it.
+	out=$(with_site '0,/checkup.policy/s//nothing.policy/' vault) && return 1
+	echo "$out" | grep -q 'site-edit.conf:[0-9][0-9]*: dataset health-checkup: policy .*nothing.policy: cannot open' ||
+		{ echo "$out" | tail -3; return 1; }
 	# Ten days left: a warning, and still OK.
 	"$PKI" "$P" issue internal-ca soon --server --uri urn:sekisho:host:receiver \
 		--ip 127.0.0.1 --days 10 >/dev/null &&

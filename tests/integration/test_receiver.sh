@@ -210,6 +210,22 @@ test_r56_names_normalized_to_nfc_one_name_one_upload() {
 	[ "$(objects)" = $((before + 1)) ]
 }
 
+# Issue 18, item 4: every error has its Japanese next to the English.
+test_errors_in_japanese_too() {
+	local code
+	code=$(upload 131156 no-such-dataset a.csv "$T/a.csv")
+	[ "$code" = 404 ] && [ "$(json_field error)" = "unknown dataset" ] &&
+	json_field error_ja | grep -q 'データセット' || return 1
+	code=$(upload 131156 health-checkup 'a%E2%80%AEb.csv' "$T/a.csv")
+	[ "$code" = 400 ] && json_field error_ja | grep -q 'ファイル名' || return 1
+	head -c 2000 /dev/zero > "$T/big2"
+	code=$(upload 131156 resident-register big2 "$T/big2")
+	[ "$code" = 413 ] && json_field error_ja | grep -q '上限サイズ' || return 1
+	code=$(curl_as 131156 -o "$T/body" -w '%{http_code}' -X DELETE \
+		"$URL/v1/uploads/health-checkup/a.csv" 2>/dev/null)
+	[ "$code" = 405 ] && json_field error_ja | grep -q 'メソッド'
+}
+
 test_length_required_411() {
 	[ "$(curl_as 131156 -o "$T/body" -w '%{http_code}' -X PUT \
 		"$URL/v1/uploads/health-checkup/a.csv" 2>/dev/null)" = 411 ]

@@ -127,6 +127,16 @@ test_good_site(void **state)
 	assert_int_equal(site->operators[0].valid_from, 1775001600);
 	assert_int_equal(site->operators[0].valid_until, 1806537600);
 	site_config_free(site);
+	/* Issue 15: 2 GiB written without the L suffix is 2 GiB. */
+	assert_int_equal(load_with("max_bytes = 1000", "max_bytes = 2147483648",
+	    &site), 0);
+	assert_true(site->datasets[0].max_bytes == UINT64_C(2147483648));
+	site_config_free(site);
+	/* ... and inside a string or a comment nothing changes. */
+	assert_int_equal(load_with("\"Test Prefecture\"; };",
+	    "\"Test 4294967296\"; }; # 4294967296", &site), 0);
+	assert_string_equal(site->name, "Test 4294967296");
+	site_config_free(site);
 }
 
 static void
