@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -19,12 +20,35 @@ static const struct sockaddr_un log_dev = { .sun_family = AF_UNIX,
 	.sun_path = "/dev/log" };
 static enum log_level log_threshold = LOG_LEVEL_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int log_journal;		/* stderr is journald's stream */
+
+/*
+ * Under systemd, stderr is a stream to journald, named by JOURNAL_STREAM
+ * ("device:inode"). Each line then starts with its priority ("<3>" for
+ * an error, sd-daemon's prefix), so that `journalctl -p err` finds the
+ * errors, and without a time stamp, which journald adds.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	    fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *progname, int use_syslog, enum log_level level)
 {
 	log_progname = progname;
 	log_threshold = level;
+	log_journal = stderr_is_journal();
 	/* strftime() reads /etc/localtime the first time: now, before any
 	 * sandbox, not after (a net process has no open(2) at all). */
 	tzset();
@@ -68,8 +92,12 @@ log_vemit(enum log_level level, const char *func, const char *fmt, va_list ap)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	pthread_mutex_lock(&log_lock);
-	fprintf(stderr, "%s %s: %s: %s: %s\n", stamp, log_progname,
-	    names[level], func, msg);
+	if (log_journal)
+		fprintf(stderr, "<%d>%s: %s: %s: %s\n", prio[level],
+		    log_progname, names[level], func, msg);
+	else
+		fprintf(stderr, "%s %s: %s: %s: %s\n", stamp, log_progname,
+		    names[level], func, msg);
 	if (log_syslog != -1)
 		log_to_syslog(prio[level], func, msg);
 	pthread_mutex_unlock(&log_lock);

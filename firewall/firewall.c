@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "audit.h"
 #include "config.h"
 #include "fw.h"
@@ -26,12 +28,18 @@ struct fw_cmd {
 	struct site_config *site;
 };
 
+static void
+print_usage(FILE *fp)
+{
+	fprintf(fp, "usage: sekisho-firewall -c SITE.conf --role "
+	    "receiver|vault|sender [--audit LOG] "
+	    "render|apply|verify|lockdown|unlock|systemd\n");
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: sekisho-firewall -c SITE.conf --role "
-	    "receiver|vault|sender [--audit LOG] "
-	    "render|apply|verify|lockdown|unlock|systemd\n");
+	print_usage(stderr);
 	exit(2);
 }
 
@@ -156,6 +164,17 @@ main(int argc, char **argv)
 	const char *cmd = NULL;
 	int i, r;
 
+	/* Asked for: on stdout, exit 0 (a wrong call: stderr, exit 2). */
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("sekisho-firewall %s (%s)\n", FW_VERSION,
+		    OpenSSL_version(OPENSSL_VERSION));
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		print_usage(stdout);
+		return 0;
+	}
 	log_init("sekisho-firewall", 0, LOG_LEVEL_INFO);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -36,10 +38,10 @@
 
 #define RECEIVER_STOP_GRACE_S 15	/* uploads in flight may finish */
 
-static void __attribute__((noreturn))
-usage(void)
+static void
+print_usage(FILE *fp)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: sekisho-receiver -c LOCAL.conf run\n"
 	    "       sekisho-receiver -c LOCAL.conf check-config\n"
 	    "       sekisho-receiver -c LOCAL.conf init\n"
@@ -47,6 +49,12 @@ usage(void)
 	    "[net|store|parent] CALL\n"
 	    "       sekisho-receiver audit verify FILE [--key KEY0] "
 	    "[--state STATE]\n");
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	print_usage(stderr);
 	exit(2);
 }
 
@@ -79,6 +87,17 @@ main(int argc, char **argv)
 	const char *conf, *cmd;
 	int r;
 
+	/* Asked for: on stdout, exit 0 (a wrong call: stderr, exit 2). */
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("sekisho-receiver %s (%s)\n", RECEIVER_VERSION,
+		    OpenSSL_version(OPENSSL_VERSION));
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		print_usage(stdout);
+		return 0;
+	}
 	log_init("sekisho-receiver", 0, LOG_LEVEL_INFO);
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)

@@ -70,6 +70,7 @@ struct store {
 	size_t nuploads;
 	uint64_t next_token;
 	uint64_t generation;		/* uploads stored since the start */
+	uint64_t listed_generation;	/* ... at the last recorded listing */
 	struct daemon_crl_watch crl[2];	/* the listeners' CRLs on disk */
 };
 
@@ -660,7 +661,14 @@ on_pending_list(void *arg, struct proc_msg *req)
 		    shown++ ? "," : "", receipt);
 	}
 	snprintf(buf + o, cap - o, "],\"more\":%s}", i < n ? "true" : "false");
-	daemon_store_audit(st->audit, "pending.listed", "vault", NULL, 1, shown, NULL, NULL);
+	/* A listing is recorded when it shows something the last recorded
+	 * one could not (the vault polls every few seconds: 8,640 empty
+	 * listings a day said nothing). */
+	if (shown > 0 && st->generation != st->listed_generation) {
+		daemon_store_audit(st->audit, "pending.listed", "vault", NULL,
+		    1, shown, NULL, NULL);
+		st->listed_generation = st->generation;
+	}
 	proc_reply_begin(&rep, RMSG_PENDING_LIST, 200, "");
 	proc_put_str(&rep, buf);
 	proc_reply_send(st->chan, &rep, -1);
@@ -946,6 +954,7 @@ store_main(const struct local_config *local, struct site_config *site,
 	st.chan = chan;
 	daemon_store_begin(local, &layers);
 	store_open(&st);
+	st.listed_generation = UINT64_MAX;	/* the first is recorded */
 	daemon_crl_watch_init(&st.crl[0], "external",
 	    site->receiver.external.ca_file, site->receiver.external.crl_file);
 	daemon_crl_watch_init(&st.crl[1], "internal",

@@ -28,16 +28,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "proc.h"
 #include "sender.h"
 
-static void __attribute__((noreturn))
-usage(void)
+static void
+print_usage(FILE *fp)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: sekisho-sender -c LOCAL.conf run\n"
 	    "       sekisho-sender -c LOCAL.conf check-config\n"
 	    "       sekisho-sender -c LOCAL.conf init\n"
@@ -45,6 +47,12 @@ usage(void)
 	    "[net|store|parent] CALL\n"
 	    "       sekisho-sender audit verify FILE [--key KEY0] "
 	    "[--state STATE]\n");
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	print_usage(stderr);
 	exit(2);
 }
 
@@ -77,6 +85,17 @@ main(int argc, char **argv)
 	const char *conf, *cmd;
 	int r;
 
+	/* Asked for: on stdout, exit 0 (a wrong call: stderr, exit 2). */
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("sekisho-sender %s (%s)\n", SENDER_VERSION,
+		    OpenSSL_version(OPENSSL_VERSION));
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		print_usage(stdout);
+		return 0;
+	}
 	log_init("sekisho-sender", 0, LOG_LEVEL_INFO);
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)

@@ -23,6 +23,8 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "anon.h"
 #include "check.h"
 #include "config.h"
@@ -34,10 +36,10 @@
 #include "util.h"
 #include "vaultd.h"
 
-static void __attribute__((noreturn))
-usage(void)
+static void
+print_usage(FILE *fp)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config|status\n"
 	    "       sekisho-vault -c LOCAL.conf sandbox-check "
 	    "[main|engine|checker|spawner|parent] CALL\n"
@@ -55,6 +57,12 @@ usage(void)
 	    "REL.csv --report REPORT.json\n"
 	    "       sekisho-vault audit verify FILE [--key KEY0] "
 	    "[--state STATE]\n");
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	print_usage(stderr);
 	exit(2);
 }
 
@@ -299,6 +307,17 @@ main(int argc, char **argv)
 	const char *conf;
 	int r;
 
+	/* Asked for: on stdout, exit 0 (a wrong call: stderr, exit 2). */
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("sekisho-vault %s (%s)\n", VAULT_VERSION,
+		    OpenSSL_version(OPENSSL_VERSION));
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		print_usage(stdout);
+		return 0;
+	}
 	log_init("sekisho-vault", 0, LOG_LEVEL_INFO);
 	if (argc >= 2 && strcmp(argv[1], "anonymize") == 0)
 		return cmd_anonymize(argc - 2, argv + 2);

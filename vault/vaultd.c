@@ -45,7 +45,6 @@
 #include "util.h"
 #include "vaultd.h"
 
-#define VAULT_VERSION "0.1.0"
 #define VAULT_STOP_GRACE_S 25		/* under the unit's TimeoutStopSec */
 
 int

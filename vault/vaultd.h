@@ -51,6 +51,7 @@ struct vault {
 	volatile sig_atomic_t stop;
 };
 
+#define VAULT_VERSION "0.1.0"
 #define LIST_MAX (16u << 20)		/* a listing from the receiver */
 #define IO_BUF (64u << 10)
 #define BACKOFF_MAX 300			/* seconds */
