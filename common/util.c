@@ -3,12 +3,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -177,4 +180,22 @@ util_hmac_sha256(const uint8_t *key, size_t keylen, const struct iovec *parts,
 	EVP_MAC_CTX_free(ctx);
 	EVP_MAC_free(mac);
 	return ok ? 0 : SK_ECRYPTO;
+}
+
+int
+util_cli_info(int argc, char **argv, const char *program, const char *version,
+    void (*print_usage)(FILE *fp))
+{
+	if (argc != 2)
+		return 0;
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("%s %s (%s)\n", program, version,
+		    OpenSSL_version(OPENSSL_VERSION));
+		return 1;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		print_usage(stdout);
+		return 1;
+	}
+	return 0;
 }

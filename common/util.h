@@ -45,6 +45,15 @@ struct iovec;
 int util_hmac_sha256(const uint8_t *key, size_t keylen,
     const struct iovec *parts, int n, uint8_t out[32]);
 
+#include <stdio.h>
+
+/*
+ * `PROGRAM --version` and `PROGRAM --help` (or -h): the answer on stdout,
+ * and 1 (the caller exits 0); 0 for any other call.
+ */
+int util_cli_info(int argc, char **argv, const char *program,
+    const char *version, void (*print_usage)(FILE *fp));
+
 /* Monotonic time in milliseconds. */
 uint64_t util_now_ms(void);
 

@@ -11,14 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "audit.h"
 #include "config.h"
 #include "fw.h"
 #include "fwbatch.h"
 #include "log.h"
 #include "sk.h"
+#include "util.h"
 
 struct fw_cmd {
 	const char *site_path;
@@ -165,16 +164,8 @@ main(int argc, char **argv)
 	int i, r;
 
 	/* Asked for: on stdout, exit 0 (a wrong call: stderr, exit 2). */
-	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-		printf("sekisho-firewall %s (%s)\n", FW_VERSION,
-		    OpenSSL_version(OPENSSL_VERSION));
+	if (util_cli_info(argc, argv, "sekisho-firewall", FW_VERSION, print_usage))
 		return 0;
-	}
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)) {
-		print_usage(stdout);
-		return 0;
-	}
 	log_init("sekisho-firewall", 0, LOG_LEVEL_INFO);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)

@@ -28,13 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "proc.h"
 #include "receiver.h"
+#include "util.h"
 
 #define RECEIVER_STOP_GRACE_S 15	/* uploads in flight may finish */
 
@@ -88,16 +87,8 @@ main(int argc, char **argv)
 	int r;
 
 	/* Asked for: on stdout, exit 0 (a wrong call: stderr, exit 2). */
-	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-		printf("sekisho-receiver %s (%s)\n", RECEIVER_VERSION,
-		    OpenSSL_version(OPENSSL_VERSION));
+	if (util_cli_info(argc, argv, "sekisho-receiver", RECEIVER_VERSION, print_usage))
 		return 0;
-	}
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)) {
-		print_usage(stdout);
-		return 0;
-	}
 	log_init("sekisho-receiver", 0, LOG_LEVEL_INFO);
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)

@@ -28,13 +28,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "proc.h"
 #include "sender.h"
+#include "util.h"
 
 static void
 print_usage(FILE *fp)
@@ -86,16 +85,8 @@ main(int argc, char **argv)
 	int r;
 
 	/* Asked for: on stdout, exit 0 (a wrong call: stderr, exit 2). */
-	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-		printf("sekisho-sender %s (%s)\n", SENDER_VERSION,
-		    OpenSSL_version(OPENSSL_VERSION));
+	if (util_cli_info(argc, argv, "sekisho-sender", SENDER_VERSION, print_usage))
 		return 0;
-	}
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)) {
-		print_usage(stdout);
-		return 0;
-	}
 	log_init("sekisho-sender", 0, LOG_LEVEL_INFO);
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)

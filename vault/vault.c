@@ -23,8 +23,6 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "anon.h"
 #include "check.h"
 #include "config.h"
@@ -308,16 +306,8 @@ main(int argc, char **argv)
 	int r;
 
 	/* Asked for: on stdout, exit 0 (a wrong call: stderr, exit 2). */
-	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-		printf("sekisho-vault %s (%s)\n", VAULT_VERSION,
-		    OpenSSL_version(OPENSSL_VERSION));
+	if (util_cli_info(argc, argv, "sekisho-vault", VAULT_VERSION, print_usage))
 		return 0;
-	}
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0)) {
-		print_usage(stdout);
-		return 0;
-	}
 	log_init("sekisho-vault", 0, LOG_LEVEL_INFO);
 	if (argc >= 2 && strcmp(argv[1], "anonymize") == 0)
 		return cmd_anonymize(argc - 2, argv + 2);
