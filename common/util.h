@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /*
  * Opens a secret (key) file read-only with O_NOFOLLOW. Refuses it with
@@ -44,8 +45,6 @@ struct iovec;
  */
 int util_hmac_sha256(const uint8_t *key, size_t keylen,
     const struct iovec *parts, int n, uint8_t out[32]);
-
-#include <stdio.h>
 
 /*
  * `PROGRAM --version` and `PROGRAM --help` (or -h): the answer on stdout,
