@@ -24,6 +24,7 @@
 
 #include "approve.h"
 #include "daemon.h"
+#include "json.h"
 #include "jsonr.h"
 #include "log.h"
 #include "sk.h"
@@ -48,8 +49,46 @@ console_status_open(struct vault *v)
 	daemon_drop(&v->local, &layers);
 }
 
+/* One job as a JSON line of `release list --json`: ids, states, counts,
+ * times; nothing from the data. */
+static void
+list_json(struct vault *v, const struct job *j, unsigned n, unsigned need)
+{
+	char line[1024], stamp[32], name[JOB_ID_MAX + 8], rep[8192];
+	struct jsonr doc;
+	struct json js;
+	uint64_t rows_out = 0;
+	ssize_t r;
+	int fd, has_rows = 0;
+
+	snprintf(name, sizeof(name), "%s.json", j->id);
+	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_CLOEXEC)) != -1) {
+		r = read(fd, rep, sizeof(rep) - 1);
+		close(fd);
+		doc.p = rep;
+		doc.n = r > 0 ? (size_t)r : 0;
+		has_rows = r > 0 && jsonr_get_u64(doc, "rows_out", &rows_out) == 0;
+	}
+	json_begin(&js, line, sizeof(line));
+	json_str(&js, "id", j->id);
+	json_str(&js, "dataset", j->dataset);
+	json_str(&js, "municipality", j->municipality);
+	json_str(&js, "state", job_state_name(j->state));
+	if (sk_time_format(j->received, stamp, sizeof(stamp)) == 0)
+		json_str(&js, "received", stamp);
+	json_u64(&js, "size", j->size);
+	if (has_rows)
+		json_u64(&js, "rows_out", rows_out);
+	json_u64(&js, "approvals", n);
+	json_u64(&js, "approvals_needed", need);
+	if (j->replaced_by[0] != '\0')
+		json_str(&js, "replaced_by", j->replaced_by);
+	if (json_end(&js) > 0)
+		printf("%s\n", line);
+}
+
 static int
-list(struct vault *v)
+list(struct vault *v, const char *state, int as_json)
 {
 	char **ids = NULL, ops[256];
 	const struct config_dataset *ds;
@@ -59,14 +98,21 @@ list(struct vault *v)
 
 	if (job_list(v->jobs_fd, &ids, &k) != 0)
 		fatalx("cannot read the jobs");
-	printf("%-16s  %-24s  %-6s  %-17s  %s\n", "ID", "DATASET", "MUNI",
-	    "STATE", "APPROVALS");
+	if (!as_json)
+		printf("%-16s  %-24s  %-6s  %-17s  %s\n", "ID", "DATASET",
+		    "MUNI", "STATE", "APPROVALS");
 	for (i = 0; i < k; i++) {
-		if (job_load(v->jobs_fd, ids[i], &j) == 0) {
+		if (job_load(v->jobs_fd, ids[i], &j) == 0 && (state == NULL ||
+		    strcmp(state, job_state_name(j.state)) == 0)) {
 			ds = site_find_dataset(v->site, j.dataset);
 			approval_count(v->jobs_fd, v->site, v->op_keys, &j, "approve",
 			    (int64_t)time(NULL), &n, &bad, ops, sizeof(ops),
 			    NULL, 0);
+			if (as_json) {
+				list_json(v, &j, n, ds ? ds->approvals : 2);
+				free(ids[i]);
+				continue;
+			}
 			printf("%-16.16s  %-24s  %-6s  %-17s  %u of %u%s%s%s\n",
 			    j.id, j.dataset, j.municipality,
 			    job_state_name(j.state), n, ds ? ds->approvals : 2,
@@ -99,6 +145,87 @@ find(struct vault *v, const char *arg, struct job *j)
 	}
 	free(ids);
 	return hits == 1 ? r : SK_ENOTFOUND;
+}
+
+/* A member's text as it stands (a number, true or false), or "?". */
+static const char *
+raw(struct jsonr doc, const char *key, char *buf, size_t cap)
+{
+	struct jsonr m;
+
+	if (jsonr_member(doc, key, &m) != 0 || m.n == 0 || m.n >= cap ||
+	    m.p[0] == '"' || m.p[0] == '{' || m.p[0] == '[')
+		return "?";
+	memcpy(buf, m.p, m.n);
+	buf[m.n] = '\0';
+	return buf;
+}
+
+static uint64_t
+num(struct jsonr doc, const char *key)
+{
+	uint64_t v = 0;
+
+	jsonr_get_u64(doc, key, &v);
+	return v;
+}
+
+/*
+ * The report as the two operators read it before they sign (R41, issue
+ * 20): what went in and out, what was removed and why, whether the privacy
+ * model holds, the risk, and what each column became; Japanese and English.
+ */
+static void
+show_summary(const char *text, size_t len)
+{
+	struct jsonr doc = { text, len }, cols, col;
+	char a[32], b[32], c[32], name[128], role[32], action[32];
+	uint64_t k, smallest, in, out, values;
+	size_t pos = 0;
+
+	if (jsonr_valid(text, len) != 0) {
+		printf("報告 / report: 読めません / cannot be read\n");
+		return;
+	}
+	k = num(doc, "k");
+	smallest = num(doc, "smallest_class");
+	in = num(doc, "rows_in");
+	out = num(doc, "rows_out");
+	printf("入力行数 / rows in:         %" PRIu64 "\n", in);
+	printf("出力行数 / rows out:        %" PRIu64 "\n", out);
+	printf("形式不正 / rows rejected:   %" PRIu64 "\n",
+	    num(doc, "rows_rejected"));
+	printf("削除行数 / rows suppressed: %" PRIu64 " (k: %" PRIu64 ", l: %"
+	    PRIu64 "; 上限 / limit %s)\n", num(doc, "rows_suppressed"),
+	    num(doc, "rows_suppressed_k"), num(doc, "rows_suppressed_l"),
+	    raw(doc, "max_suppression", a, sizeof(a)));
+	printf("モデル / privacy model:     k = %" PRIu64 ", l = %s: %s\n", k,
+	    raw(doc, "l_diversity", b, sizeof(b)), out == 0 ? "出力なし / "
+	    "nothing released" : smallest >= k ? "満たす / holds" :
+	    "満たさない / DOES NOT HOLD");
+	printf("同値クラス / classes:       %" PRIu64 " (最小 / smallest %"
+	    PRIu64 ")\n", num(doc, "equivalence_classes"), smallest);
+	printf("再識別リスク / risk:        最大 / highest %s, 平均 / average "
+	    "%s\n", raw(doc, "risk_highest", a, sizeof(a)),
+	    raw(doc, "risk_average", c, sizeof(c)));
+	printf("数式の無害化 / formulas guarded: %s\n",
+	    raw(doc, "formulas_guarded", a, sizeof(a)));
+	if (jsonr_member(doc, "columns", &cols) != 0)
+		return;
+	printf("列 / columns:\n");
+	while (jsonr_next(cols, &pos, &col) == 0) {
+		if (jsonr_get_string(col, "name", name, sizeof(name)) != 0 ||
+		    jsonr_get_string(col, "role", role, sizeof(role)) != 0 ||
+		    jsonr_get_string(col, "action", action, sizeof(action)) != 0)
+			continue;
+		if (jsonr_get_u64(col, "distinct_values_out", &values) == 0)
+			printf("  %-20s %-10s %-12s %" PRIu64 " 値 / values\n",
+			    name, role, action, values);
+		else
+			printf("  %-20s %-10s %-12s %s\n", name, role, action,
+			    strcmp(action, "drop") == 0 ? "出力しない / not "
+			    "released" : "");
+	}
 }
 
 static int
@@ -138,6 +265,8 @@ show(struct vault *v, const char *id)
 	close(fd);
 	if (n > 0) {
 		buf[n] = '\0';
+		printf("審査用の要約 / summary for the review:\n");
+		show_summary(buf, (size_t)n);
 		printf("release report:\n%s", buf);
 	}
 	return 0;
@@ -273,9 +402,20 @@ console_release(struct vault *v, int argc, char **argv)
 	/* The operator's key is read as whoever runs the command (root at
 	 * the console may read it); the vault's data is then touched as the
 	 * vault's own user only, so the daemon can still read and lock it. */
-	if (argc >= 1 && strcmp(argv[0], "list") == 0 && argc == 1) {
+	if (argc >= 1 && strcmp(argv[0], "list") == 0) {
+		const char *state = NULL;
+		int as_json = 0;
+
+		for (i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--json") == 0)
+				as_json = 1;
+			else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
+				state = argv[++i];
+			else
+				return -1;
+		}
 		console_open(v);
-		return list(v);
+		return list(v, state, as_json);
 	}
 	if (argc == 2 && strcmp(argv[0], "show") == 0) {
 		console_open(v);

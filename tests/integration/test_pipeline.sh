@@ -16,7 +16,27 @@ test_r41_upload_flows_to_awaiting_approval() {
 	# The receiver's copy is gone, with a record; the vault has a report.
 	[ ! -e "$T/data/objects/$A" ] &&
 	grep -q "\"event\":\"upload.disposed\",\"actor\":\"vault\",\"object\":\"$A\"" "$T/data/audit.log" &&
-	"$VAULT" -c "$T/vault.conf" release show "$A" | grep -q '"rows_out"'
+	"$VAULT" -c "$T/vault.conf" release show "$A" > "$T/show" &&
+	grep -q '"rows_out"' "$T/show" &&
+	# The summary the operators read (issue 20): its figures are the
+	# report's.
+	local out
+	out=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rows_out"])' \
+		"$T/vdata/reports/$A.json") &&
+	grep -q "^出力行数 / rows out: *$out\$" "$T/show" &&
+	grep -q '^モデル / privacy model: *k = 5, l = 2: 満たす / holds$' "$T/show" &&
+	grep -q '^  生年月日 *quasi *age_band' "$T/show" &&
+	# The list for scripts: by state, as JSON lines.
+	"$VAULT" -c "$T/vault.conf" release list --state awaiting_approval \
+		--json > "$T/list.json" &&
+	python3 - "$T/list.json" "$A" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert rows and all(r["state"] == "awaiting_approval" for r in rows), rows
+a = [r for r in rows if r["id"] == sys.argv[2]][0]
+assert a["municipality"] == "131156" and a["rows_out"] > 0, a
+assert a["approvals"] == 0 and a["approvals_needed"] == 2, a
+PY
 }
 
 test_r41_one_approval_is_not_enough_nor_the_same_twice() {
