@@ -110,6 +110,9 @@ struct site_config {
 	char file[PATH_MAX];
 	char digest[65];	/* sha-256 of the file as read (R54) */
 	char name[CONFIG_NAME_MAX];
+	/* The vault tells the receiver what became of each upload, for the
+	 * city to read (issue 18); site.status_reports, default true. */
+	int status_reports;
 	struct config_host receiver, vault, sender;
 	struct config_management management;
 	struct config_downloads downloads;	/* defaults for recipients */

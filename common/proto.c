@@ -76,3 +76,42 @@ proto_receipt_expired(const struct proto_receipt *r, unsigned days,
 		return -1;
 	return days > 0 && now >= (int64_t)t + (int64_t)days * 86400;
 }
+
+/* The states a job's outcome can be in, as the city reads them. */
+static const char *const status_states[] = { "accepted", "rejected",
+	"failed", "released", "withdrawn", "expired", "replaced" };
+
+/* Why it was rejected or failed: codes, never text. */
+static const char *const status_reasons[] = { "columns_mismatch",
+	"encoding", "csv_format", "empty", "my_number_found", "value_refused",
+	"k_not_reachable", "signature_invalid", "envelope_invalid",
+	"operators_rejected", "other" };
+
+static int
+in_list(const char *s, const char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, v[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+proto_status_state(const char *s)
+{
+	return in_list(s, status_states, SK_ARRAY_LEN(status_states));
+}
+
+int
+proto_status_reason(const char *s)
+{
+	return in_list(s, status_reasons, SK_ARRAY_LEN(status_reasons));
+}
+
+int
+proto_status_needs_reason(const char *state)
+{
+	return strcmp(state, "rejected") == 0 || strcmp(state, "failed") == 0;
+}

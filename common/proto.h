@@ -37,6 +37,26 @@
  * upload of the same municipality and dataset that this one corrects. */
 #define PROTO_H_REPLACES "Sekisho-Replaces"
 
+/*
+ * vault -> receiver: PUT /v1/status/{id} with Sekisho-State and, where it
+ * applies, Sekisho-Reason and Sekisho-Line, no body: what became of an
+ * upload the vault took, in a closed vocabulary (issue 18). The receiver
+ * checks every field, stamps its own time, and keeps at most
+ * PROTO_STATUS_MAX of them per upload; the city reads them with
+ * GET /v1/uploads/{id}.
+ */
+#define PROTO_STATUS "/v1/status"
+#define PROTO_H_STATE "Sekisho-State"
+#define PROTO_H_REASON "Sekisho-Reason"
+#define PROTO_H_LINE "Sekisho-Line"
+#define PROTO_STATUS_MAX 8
+
+/* Is s a state, a reason code of the vocabulary? Does the state need a
+ * reason? */
+int proto_status_state(const char *s);
+int proto_status_reason(const char *s);
+int proto_status_needs_reason(const char *state);
+
 #define PROTO_ID_MAX 65			/* an upload id: hex */
 #define PROTO_RECEIPT_MAX 1024
 

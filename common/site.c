@@ -679,7 +679,8 @@ site_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 	int r;
 
 	if ((g = config_group(cx, root, "site", &r)) == NULL ||
-	    (r = config_string(cx, g, "name", site->name, sizeof(site->name), 1)))
+	    (r = config_string(cx, g, "name", site->name, sizeof(site->name), 1)) ||
+	    (r = config_bool(cx, g, "status_reports", 1, &site->status_reports)))
 		return r;
 	memset(&ca, 0, sizeof(ca));
 	site->downloads.window = 86400;

@@ -19,6 +19,7 @@
  * decrypted here on their way into TLS. A repeated acknowledgement answers
  * 200 again.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,66 @@ route_ack(struct srv_conn *c, char segs[][256], size_t nsegs)
 		acknowledge(c, segs[2]);
 }
 
+/*
+ * PUT /v1/status/{id}: the vault says what became of an upload it took, in
+ * the closed vocabulary only; anything else is a 400 and is kept nowhere
+ * (issue 18).
+ */
+static void
+route_status(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	char state[32], reason[32], line[16], *end;
+	struct proc_msg req;
+	struct proc_reply rep;
+	uint64_t lineno = 0;
+	int r;
+
+	(void)nsegs;
+	if (!known_id(c, segs[2]))
+		return;
+	if (http_header(&c->req, PROTO_H_STATE, state, sizeof(state)) != 0 ||
+	    !proto_status_state(state)) {
+		srv_error(c, 400, "status.refused", PROTO_H_STATE " is not a "
+		    "state of the vocabulary", NULL);
+		return;
+	}
+	r = http_header(&c->req, PROTO_H_REASON, reason, sizeof(reason));
+	if (r == SK_ENOTFOUND)
+		reason[0] = '\0';
+	if ((r != 0 && r != SK_ENOTFOUND) || (r == 0 &&
+	    !proto_status_reason(reason)) ||
+	    proto_status_needs_reason(state) != (reason[0] != '\0')) {
+		srv_error(c, 400, "status.refused", PROTO_H_REASON " is not a "
+		    "reason code of the vocabulary, or is missing or out of "
+		    "place", NULL);
+		return;
+	}
+	if ((r = http_header(&c->req, PROTO_H_LINE, line, sizeof(line))) == 0) {
+		errno = 0;
+		lineno = strtoull(line, &end, 10);
+		if (line[0] < '1' || line[0] > '9' || *end != '\0' ||
+		    errno != 0 || lineno > UINT32_MAX)
+			r = SK_EFORMAT;
+	}
+	if (r != 0 && r != SK_ENOTFOUND) {
+		srv_error(c, 400, "status.refused", PROTO_H_LINE " is not a "
+		    "line number", NULL);
+		return;
+	}
+	proc_msg_init(&req, RMSG_STATUS_PUT);
+	proc_put_str(&req, segs[2]);
+	proc_put_str(&req, state);
+	proc_put_str(&req, reason);
+	proc_put_u64(&req, lineno);
+	net_call(RCV(c), &req, -1, &rep);
+	net_reply_end(&rep);
+	if (rep.status != 200) {
+		srv_error(c, (int)rep.status, NULL, rep.reason, NULL);
+		return;
+	}
+	srv_respond_json(c, 200, "{\"recorded\":true}", NULL);
+}
+
 void
 handover_serve(struct srv_conn *c)
 {
@@ -268,6 +329,7 @@ handover_serve(struct srv_conn *c)
 		{ HTTP_GET, PROTO_PENDING "/{id}", route_fetch },
 		{ HTTP_HEAD, PROTO_PENDING "/{id}", route_fetch },
 		{ HTTP_DELETE, PROTO_PENDING "/{id}", route_ack },
+		{ HTTP_PUT, PROTO_STATUS "/{id}", route_status },
 	};
 	unsigned wait;
 

@@ -92,12 +92,43 @@ conn_authorize(struct srv_conn *c)
 	return -1;
 }
 
+#define STATUS_BODY_MAX 16384	/* the store's answer is at most 8 KiB */
+
+/* GET /v1/uploads/{id}: the city's own upload, its receipt and what
+ * became of it (issue 18); another city's is not there. */
+static void
+status_get(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+	char *body;
+
+	(void)nsegs;
+	proc_msg_init(&req, RMSG_STATUS_GET);
+	proc_put_str(&req, MUNI(c)->id);
+	proc_put_str(&req, segs[2]);
+	net_call(c->l->arg, &req, -1, &rep);
+	if (rep.status != 200) {
+		net_reply_end(&rep);
+		srv_error(c, (int)rep.status, "request.refused", rep.reason,
+		    NULL);
+		return;
+	}
+	if ((body = malloc(STATUS_BODY_MAX)) == NULL)
+		fatalx("out of memory");
+	proc_get_str(&rep.msg, body, STATUS_BODY_MAX);
+	net_reply_end(&rep);
+	srv_respond_json(c, 200, body, NULL);
+	free(body);
+}
+
 /* The external listener's serve function: one request per connection. */
 static void
 conn_dispatch(struct srv_conn *c)
 {
 	static const struct srv_route routes[] = {
 		{ HTTP_PUT, PROTO_UPLOADS "/{dataset}/{filename}", upload_handle },
+		{ HTTP_GET, PROTO_UPLOADS "/{id}", status_get },
 	};
 
 	if (srv_audit_ok(c) != 0 || srv_read_request(c, 0) != 0)

@@ -66,6 +66,8 @@ struct store {
 	int tmp_fd;			/* data_dir/tmp: writes in progress */
 	int handed_fd;			/* data_dir/handed: receipts of what
 					 * the vault took (sealed, no data) */
+	int status_fd;			/* data_dir/status: what the vault
+					 * said became of them (codes only) */
 	struct store_upload *uploads;	/* one per upload in flight */
 	size_t nuploads;
 	uint64_t next_token;
@@ -78,7 +80,7 @@ struct store {
 static const char *const net_events[] = {
 	"tls.refused", "access.refused", "request.refused", "upload.refused",
 	"upload.failed", "upload.truncated", "fetch.refused", "upload.fetched",
-	"upload.fetch_broken", "ack.refused",
+	"upload.fetch_broken", "ack.refused", "status.refused",
 };
 
 /* A refusal of the store's own: recorded, then answered. */
@@ -895,6 +897,214 @@ store_recover(struct store *st)
 
 /* ---- the loop ---- */
 
+/* ---- what became of an upload (issue 18) ---- */
+
+/* data_dir/status/ID: one line per report, "state reason line time",
+ * every word from the vocabulary or a number. */
+static int
+status_read(struct store *st, const char *id, char *buf, size_t cap,
+    size_t *nlines)
+{
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	*nlines = 0;
+	buf[0] = '\0';
+	if ((fd = openat(st->status_fd, id, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : SK_ESYS;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return SK_ESYS;
+	buf[n] = '\0';
+	for (i = 0; i < (size_t)n; i++)
+		if (buf[i] == '\n')
+			(*nlines)++;
+	return 0;
+}
+
+static void
+on_status_put(void *arg, struct proc_msg *req)
+{
+	struct store *st = arg;
+	char id[80], state[32], reason[32], receipt[SEAL_META_MAX];
+	char buf[2048], last[32], line[160], stamp[32], tmp[96], detail[160];
+	struct proto_receipt rc;
+	uint64_t lineno = 0;
+	size_t n, k;
+	const char *p;
+	int fd, ok;
+
+	proc_get_str(req, id, sizeof(id));
+	proc_get_str(req, state, sizeof(state));
+	proc_get_str(req, reason, sizeof(reason));
+	proc_get_u64(req, &lineno);
+	proc_expect_end(req);
+	if (!id_valid(id) || !proto_status_state(state) ||
+	    (reason[0] != '\0' && !proto_status_reason(reason)) ||
+	    proto_status_needs_reason(state) != (reason[0] != '\0'))
+		proc_malformed(req, "a status net never checked");
+	if (!st->site->status_reports) {
+		refuse(st, RMSG_STATUS_PUT, 404, "status.refused", "vault", id,
+		    "status reports are off at this site");
+		return;
+	}
+	if (read_receipt(st, st->handed_fd, id, receipt, sizeof(receipt),
+	    NULL) != 0 || proto_receipt_parse(receipt, strlen(receipt),
+	    &rc) != 0) {
+		refuse(st, RMSG_STATUS_PUT, 404, "status.refused", "vault", id,
+		    "no upload was handed over with this id");
+		return;
+	}
+	/* A line number is one of the upload's lines: no more bits than
+	 * that can ride on it. */
+	if (lineno > 0 && rc.has_rows && lineno > rc.rows) {
+		refuse(st, RMSG_STATUS_PUT, 400, "status.refused", "vault", id,
+		    "Sekisho-Line is not a line of this upload");
+		return;
+	}
+	if (status_read(st, id, buf, sizeof(buf), &n) != 0) {
+		refuse(st, RMSG_STATUS_PUT, 500, "status.refused", "vault", id,
+		    "the status cannot be read");
+		return;
+	}
+	/* The same state again is the same report (a retry). */
+	last[0] = '\0';
+	if (n > 0) {
+		for (p = buf + strlen(buf) - 1; p > buf && p[-1] != '\n'; p--)
+			;
+		for (k = 0; k + 1 < sizeof(last) && p[k] != ' ' &&
+		    p[k] != '\0'; k++)
+			last[k] = p[k];
+		last[k] = '\0';
+	}
+	if (strcmp(last, state) == 0) {
+		proc_reply_status(st->chan, RMSG_STATUS_PUT, 200, "");
+		return;
+	}
+	if (n >= PROTO_STATUS_MAX) {
+		refuse(st, RMSG_STATUS_PUT, 409, "status.refused", "vault", id,
+		    "this upload has all the status reports it may have");
+		return;
+	}
+	if (sk_time_format((int64_t)time(NULL), stamp, sizeof(stamp)) != 0)
+		fatalx("the clock cannot be read");
+	snprintf(line, sizeof(line), "%s %s %" PRIu64 " %s\n", state,
+	    reason[0] ? reason : "-", lineno, stamp);
+	if (strlen(buf) + strlen(line) >= sizeof(buf))
+		fatalx("a status file beyond its bound");
+	strcat(buf, line);
+	snprintf(detail, sizeof(detail), "state=%s reason=%s line=%" PRIu64,
+	    state, reason[0] ? reason : "-", lineno);
+	if (daemon_store_audit(st->audit, "status.recorded", "vault", id, 0, 0,
+	    NULL, detail) != 0) {
+		proc_reply_status(st->chan, RMSG_STATUS_PUT, 503,
+		    "the audit log cannot be written");
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), ".%s.t", id);
+	fd = openat(st->status_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	ok = fd != -1 && util_write_all(fd, buf, strlen(buf)) == 0 &&
+	    fsync(fd) == 0;
+	if (fd != -1 && close(fd) != 0)
+		ok = 0;
+	if (!ok || renameat(st->status_fd, tmp, st->status_fd, id) != 0 ||
+	    fsync(st->status_fd) != 0) {
+		unlinkat(st->status_fd, tmp, 0);
+		refuse(st, RMSG_STATUS_PUT, 500, "status.refused", "vault", id,
+		    "the status cannot be stored");
+		return;
+	}
+	proc_reply_status(st->chan, RMSG_STATUS_PUT, 200, "");
+}
+
+/* Appends one event of the city's answer to the array in arr. */
+static void
+status_event(char *arr, size_t cap, const char *state, const char *reason,
+    uint64_t line, const char *at)
+{
+	char ev[256];
+	struct json j;
+	size_t o = strlen(arr);
+
+	json_begin(&j, ev, sizeof(ev));
+	json_str(&j, "state", state);
+	if (reason != NULL && strcmp(reason, "-") != 0)
+		json_str(&j, "reason", reason);
+	if (line > 0)
+		json_u64(&j, "line", line);
+	if (at != NULL)
+		json_str(&j, "at", at);
+	if (json_end(&j) > 0)
+		snprintf(arr + o, cap - o, "%s%s", o > 1 ? "," : "", ev);
+}
+
+static void
+on_status_get(void *arg, struct proc_msg *req)
+{
+	struct store *st = arg;
+	char muni[CONFIG_ID_MAX], id[80], receipt[SEAL_META_MAX], buf[2048];
+	char body[8192], arr[4096], stamp[32], w[4][40], *save = NULL, *ln;
+	struct proto_receipt rc;
+	struct proc_msg rep;
+	struct stat sb;
+	struct json j;
+	size_t n;
+	int pending, r;
+
+	proc_get_str(req, muni, sizeof(muni));
+	proc_get_str(req, id, sizeof(id));
+	proc_expect_end(req);
+	if (!st->site->status_reports) {
+		proc_reply_status(st->chan, RMSG_STATUS_GET, 404, "status "
+		    "reports are off at this site");
+		return;
+	}
+	pending = read_receipt(st, st->objects_fd, id, receipt,
+	    sizeof(receipt), NULL) == 0;
+	r = pending ? 0 : read_receipt(st, st->handed_fd, id, receipt,
+	    sizeof(receipt), NULL);
+	/* Another city's upload is answered like one that is not there. */
+	if (!id_valid(id) || r != 0 || proto_receipt_parse(receipt,
+	    strlen(receipt), &rc) != 0 || strcmp(rc.municipality, muni) != 0) {
+		proc_reply_status(st->chan, RMSG_STATUS_GET, 404, "no upload "
+		    "of this municipality has this id");
+		return;
+	}
+	snprintf(arr, sizeof(arr), "[");
+	status_event(arr, sizeof(arr) - 1, "received", NULL, 0, rc.received);
+	if (!pending) {
+		stamp[0] = '\0';
+		if (fstatat(st->handed_fd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			sk_time_format((int64_t)sb.st_mtime, stamp,
+			    sizeof(stamp));
+		status_event(arr, sizeof(arr) - 1, "handed_over", NULL, 0,
+		    stamp[0] ? stamp : NULL);
+		if (status_read(st, id, buf, sizeof(buf), &n) == 0)
+			for (ln = strtok_r(buf, "\n", &save); ln != NULL;
+			    ln = strtok_r(NULL, "\n", &save))
+				if (sscanf(ln, "%39s %39s %39s %39s", w[0], w[1],
+				    w[2], w[3]) == 4)
+					status_event(arr, sizeof(arr) - 1, w[0],
+					    w[1], strtoull(w[2], NULL, 10), w[3]);
+	}
+	strcat(arr, "]");
+	json_begin(&j, body, sizeof(body));
+	json_raw(&j, "receipt", receipt);
+	json_raw(&j, "status", arr);
+	if (json_end(&j) < 0) {
+		proc_reply_status(st->chan, RMSG_STATUS_GET, 500, "the status "
+		    "does not fit");
+		return;
+	}
+	proc_reply_begin(&rep, RMSG_STATUS_GET, 200, "");
+	proc_put_str(&rep, body);
+	proc_reply_send(st->chan, &rep, -1);
+}
+
 static void
 on_crl(void *arg, struct proc_msg *req)
 {
@@ -905,6 +1115,8 @@ on_crl(void *arg, struct proc_msg *req)
 
 static const struct daemon_handler handlers[] = {
 	{ DAEMON_MSG_CRL, on_crl },
+	{ RMSG_STATUS_PUT, on_status_put },
+	{ RMSG_STATUS_GET, on_status_get },
 	{ RMSG_AUDIT, on_audit },
 	{ RMSG_AUDIT_STATE, on_audit_state },
 	{ RMSG_UPLOAD_BEGIN, on_upload_begin },
@@ -932,6 +1144,7 @@ store_open(struct store *st)
 		fatalx("cannot derive the object id key");
 	st->objects_fd = daemon_open_dir(st->local->data_dir, "objects");
 	st->handed_fd = daemon_open_dir(st->local->data_dir, "handed");
+	st->status_fd = daemon_open_dir(st->local->data_dir, "status");
 	if ((removed = store_recover(st)) > 0)
 		log_info("%u interrupted hand-over(s) finished", removed);
 	/* Every upload in flight has a slot; more are refused with 503. */

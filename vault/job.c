@@ -74,12 +74,13 @@ job_save(int jobs_fd, struct job *j)
 	    "reason=%s\nout_size=%" PRIu64 "\nout_sha256=%s\n"
 	    "report_sha256=%s\nrelease_id=%s\ndecided=%" PRId64 "\n"
 	    "published=%" PRId64 "\nexpires=%" PRId64 "\nsource_disposed=%d\n"
-	    "updated=%" PRId64 "\nreplaces=%s\nreplaced_by=%s\n",
+	    "updated=%" PRId64 "\nreplaces=%s\nreplaced_by=%s\n"
+	    "reported=%s\n",
 	    j->id, j->municipality, j->dataset, j->size, j->sha256, j->received,
 	    job_state_name(j->state), j->reason, j->out_size, j->out_sha256,
 	    j->report_sha256, j->release_id, j->decided, j->published,
 	    j->expires, j->source_disposed, j->updated, j->replaces,
-	    j->replaced_by);
+	    j->replaced_by, j->reported);
 	if (n < 0 || (size_t)n >= sizeof(buf) || !job_id_valid(j->id))
 		return SK_ETOOBIG;
 	snprintf(tmp, sizeof(tmp), ".%s.t", j->id);
@@ -175,6 +176,8 @@ job_load(int jobs_fd, const char *id, struct job *j)
 			e = set_text(j->replaces, sizeof(j->replaces), eq);
 		else if (strcmp(line, "replaced_by") == 0)
 			e = set_text(j->replaced_by, sizeof(j->replaced_by), eq);
+		else if (strcmp(line, "reported") == 0)
+			e = set_text(j->reported, sizeof(j->reported), eq);
 	}
 	if (e != 0 || j->state == JOB_NSTATES || strcmp(j->id, id) != 0)
 		return SK_EFORMAT;

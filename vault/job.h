@@ -52,6 +52,8 @@ struct job {
 	 * ("" for none). */
 	char replaces[JOB_ID_MAX];
 	char replaced_by[JOB_ID_MAX];
+	/* The state the receiver was last told, for the city (issue 18). */
+	char reported[16];
 };
 
 const char *job_state_name(enum job_state s);

@@ -368,3 +368,131 @@ vault_waiter_stop(struct vault *v)
 	close(v->wake[1]);
 	v->waiting = 0;
 }
+
+/* ---- what became of each upload, told to the receiver (issue 18) ---- */
+
+/*
+ * The reason code of a job that was rejected or failed, from the vault's
+ * own reason (never from the data), and the line it names, if any.
+ */
+static const char *
+reason_code(const struct job *j, uint64_t *line)
+{
+	const char *r = j->reason, *l;
+
+	*line = 0;
+	if ((l = strstr(r, "line ")) != NULL)
+		*line = strtoull(l + 5, NULL, 10);
+	if (*line > UINT32_MAX)
+		*line = 0;
+	if (j->state == JOB_REJECTED && strncmp(r, "rejected by", 11) == 0)
+		return "operators_rejected";
+	if (strstr(r, "My Number") != NULL)
+		return "my_number_found";
+	if (strstr(r, "k-anonymity") != NULL)
+		return "k_not_reachable";
+	if (strstr(r, "signature") != NULL)
+		return "signature_invalid";
+	if (strstr(r, "envelope") != NULL || strstr(r, "CMS") != NULL ||
+	    strstr(r, "decrypt") != NULL)
+		return "envelope_invalid";
+	if (strstr(r, "column") != NULL || strstr(r, "header") != NULL)
+		return "columns_mismatch";
+	if (strstr(r, "not valid") != NULL || strstr(r, "NUL byte") != NULL)
+		return "encoding";
+	if (strstr(r, "no rows") != NULL || strstr(r, "empty") != NULL)
+		return "empty";
+	if (strstr(r, "quote") != NULL || strstr(r, "carriage return") !=
+	    NULL || strstr(r, "fields") != NULL || strstr(r, "record") != NULL)
+		return "csv_format";
+	if (strstr(r, "cannot be written") != NULL)
+		return "value_refused";
+	return "other";
+}
+
+/* The state the city sees, or NULL while there is nothing to say. */
+static const char *
+city_state(const struct job *j)
+{
+	switch (j->state) {
+	case JOB_AWAITING:
+	case JOB_APPROVED:
+		return "accepted";
+	case JOB_PUBLISHED:
+		return "released";
+	case JOB_REJECTED:
+		return "rejected";
+	case JOB_FAILED:
+		return "failed";
+	case JOB_WITHDRAWING:
+	case JOB_WITHDRAWN:
+		return "withdrawn";
+	case JOB_EXPIRED:
+		return "expired";
+	case JOB_REPLACED:
+		return "replaced";
+	default:
+		return NULL;
+	}
+}
+
+#define REPORTS_PER_ROUND 32
+
+void
+vault_report_status(struct vault *v)
+{
+	char **ids = NULL, target[128], extra[256], why[256];
+	const char *state, *reason;
+	unsigned sent = 0;
+	uint64_t line;
+	struct hc_conn c;
+	struct job j;
+	size_t n = 0, i;
+	int e;
+
+	if (!v->site->status_reports || job_list(v->jobs_fd, &ids, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (sent < REPORTS_PER_ROUND && !v->stop &&
+		    job_load(v->jobs_fd, ids[i], &j) == 0 &&
+		    (state = city_state(&j)) != NULL &&
+		    strcmp(state, j.reported) != 0) {
+			sent++;
+			reason = NULL;
+			line = 0;
+			if (proto_status_needs_reason(state))
+				reason = reason_code(&j, &line);
+			snprintf(extra, sizeof(extra), PROTO_H_STATE ": %s\r\n"
+			    "%s%s%s", state, reason ? PROTO_H_REASON ": " : "",
+			    reason ? reason : "", reason ? "\r\n" : "");
+			if (line > 0)
+				snprintf(extra + strlen(extra), sizeof(extra) -
+				    strlen(extra), PROTO_H_LINE ": %" PRIu64
+				    "\r\n", line);
+			snprintf(target, sizeof(target), PROTO_STATUS "/%s",
+			    j.id);
+			if ((e = vault_connect(v, &v->site->receiver, &c, why,
+			    sizeof(why))) != 0)
+				break;
+			if ((e = hc_request(&c, "PUT", target, extra, 0)) == 0)
+				e = hc_response(&c);
+			/* Told, or told it is not wanted: not again. A 404
+			 * (not handed over yet) is tried again. */
+			if (e == 0 && (c.status == 200 || c.status == 400 ||
+			    c.status == 409)) {
+				if (c.status != 200)
+					log_warnx("upload %s: the receiver refused "
+					    "the status %s (%d)", j.id, state,
+					    c.status);
+				snprintf(j.reported, sizeof(j.reported), "%s",
+				    state);
+				vault_save(v, &j);
+			}
+			hc_close(&c);
+		}
+		free(ids[i]);
+	}
+	for (; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}

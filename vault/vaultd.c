@@ -567,6 +567,7 @@ vault_run(struct vault *v)
 		now = (int64_t)time(NULL);
 		if (!v->stop && now >= v->next_poll && !vault_audit_paused(v)) {
 			if (vault_poll_receiver(v, why, sizeof(why)) == 0) {
+				vault_report_status(v);
 				v->recv_backoff = 0;
 				v->next_poll = now + v->local.poll_interval;
 			} else {

@@ -69,6 +69,9 @@ int vault_audit_paused(struct vault *v);
 /* `status`: what data/status says, in Japanese and English; 0 if the vault
  * works, 1 if it is paused, 2 if it cannot tell. */
 int vault_status(struct vault *v);
+/* Tells the receiver what became of each upload, in the closed
+ * vocabulary, for the city to read (issue 18); a few per round. */
+void vault_report_status(struct vault *v);
 /* A TLS connection to the receiver's or the sender's internal listener. */
 int vault_connect(struct vault *v, const struct config_host *h,
     struct hc_conn *c, char *why, size_t whycap);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# test_r10_r51_upload_status.sh: what became of my file (issue 18, item 1). The vault
+# tells the receiver, over the connection it opens anyway, what became of
+# each upload, in a closed vocabulary; the city reads its own uploads'
+# status with GET /v1/uploads/{id}; another city cannot; a status that is
+# not of the vocabulary, or names a line the upload does not have, is
+# refused and kept nowhere.
+. "$(dirname "$0")/lib.sh"
+EXTRA_MUNIS=',
+  { id = "011002"; identity = "urn:sekisho:muni:011002"; networks = [ "127.0.0.0/8" ];
+    datasets = [ "health-checkup" ]; }'
+. "$(dirname "$0")/pipeline.sh"
+
+status_of() {	# status_of ID [MUNI]: the city's view, into $T/st; the code
+	curl_as "${2:-131156}" -o "$T/st" -w '%{http_code}' \
+		"https://127.0.0.1:$PORT/v1/uploads/$1"
+}
+states() { python3 -c 'import json,sys; print(" ".join(e["state"] + ("/" + e["reason"] if "reason" in e else "") for e in json.load(open(sys.argv[1]))["status"]))' "$T/st"; }
+
+wait_city_state() {	# wait_city_state ID WORDS
+	local i
+	for i in $(seq 1 100); do
+		[ "$(status_of "$1")" = 200 ] && [ "$(states)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "the city sees '$(states)', not '$2'" >&2
+	return 1
+}
+
+fake_vault() {	# fake_vault ID HEADERS...: PUT /v1/status/ID as the vault
+	local id=$1; shift
+	curl -sS -o "$T/fv" -w '%{http_code}' --cacert "$P/internal-ca/ca.crt" \
+		--cert "$P/internal-ca/issued/vault.crt" \
+		--key "$P/internal-ca/issued/vault.key" -X PUT "$@" \
+		"https://127.0.0.1:$((PORT + 1))/v1/status/$id"
+}
+
+test_r51_the_city_follows_its_upload() {
+	python3 "$GEN" 300 81 "$T/a.csv" &&
+	[ "$(upload "$T/a.csv" health-checkup)" = 201 ] && A=$(cat "$T/id") &&
+	[ "$(status_of "$A")" = 200 ] || return 1
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["receipt"]["id"] == sys.argv[2], d' "$T/st" "$A" &&
+	wait_city_state "$A" "received handed_over accepted" &&
+	approve "$A" op1 >/dev/null && approve "$A" op2 >/dev/null &&
+	wait_city_state "$A" "received handed_over accepted released"
+}
+
+test_r51_a_failed_upload_says_why() {
+	printf 'name,age\r\nx,1\r\n' > "$T/wrong.csv" &&
+	[ "$(upload "$T/wrong.csv" health-checkup)" = 201 ] && B=$(cat "$T/id") &&
+	wait_state "$B" failed &&
+	wait_city_state "$B" "received handed_over failed/columns_mismatch" &&
+	grep -q "\"event\":\"status.recorded\",\"actor\":\"vault\",\"object\":\"$B\".*state=failed reason=columns_mismatch" \
+		"$T/data/audit.log"
+}
+
+test_r10_another_city_cannot_read_it() {
+	[ "$(status_of "$A" 011002)" = 404 ] &&
+	! grep -q "$A" "$T/st" &&
+	[ "$(status_of 0123456789abcdef0123456789abcdef)" = 404 ]
+}
+
+# A vault that says more than the vocabulary: refused, nothing kept.
+test_r10_a_doctored_status_is_refused() {
+	local before
+	status_of "$A" >/dev/null && before=$(cat "$T/st")
+	[ "$(fake_vault "$A" -H 'Sekisho-State: pwned')" = 400 ] &&
+	[ "$(fake_vault "$A" -H 'Sekisho-State: failed' -H 'Sekisho-Reason: the name was Yamada')" = 400 ] &&
+	[ "$(fake_vault "$A" -H 'Sekisho-State: failed')" = 400 ] &&
+	[ "$(fake_vault "$A" -H 'Sekisho-State: accepted' -H 'Sekisho-Reason: other')" = 400 ] &&
+	[ "$(fake_vault "$A" -H 'Sekisho-State: failed' -H 'Sekisho-Reason: other' -H 'Sekisho-Line: 99999')" = 400 ] &&
+	grep -q 'not a line of this upload' "$T/fv" &&
+	[ "$(fake_vault "$A" -H 'Sekisho-State: failed' -H 'Sekisho-Reason: other' -H 'Sekisho-Line: 1x')" = 400 ] &&
+	[ "$(fake_vault "$A" -H 'Sekisho-State: rejected' -H 'Sekisho-Reason: other' --data-binary 'free text')" = 400 ] &&
+	status_of "$A" >/dev/null && [ "$(cat "$T/st")" = "$before" ]
+}
+
+run_pipeline_tests
