@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_r10_r51_upload_status.sh: what became of my file (issue 18, item 1).
-# tells the receiver, over the connection it opens anyway, what became of
+# The vault tells the receiver, over the connection it opens anyway, what became of
 # each upload, in a closed vocabulary; the city reads its own uploads'
 # status with GET /v1/uploads/{id}; another city cannot; a status that is
 # not of the vocabulary, or names a line the upload does not have, is
