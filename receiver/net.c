@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -92,6 +93,46 @@ conn_authorize(struct srv_conn *c)
 	return -1;
 }
 
+#define STATUS_LIST_BODY_MAX (512u << 10)
+
+/* GET /v1/uploads?since=YYYY-MM-DD: the city's uploads since that day. */
+static void
+status_list(struct srv_conn *c)
+{
+	static const char prefix[] = PROTO_UPLOADS "?since=";
+	const char *d = c->req.target + sizeof(prefix) - 1;
+	char since[32];
+	struct proc_msg req;
+	struct proc_reply rep;
+	struct tm tm;
+	char *body;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strncmp(c->req.target, prefix, sizeof(prefix) - 1) != 0 ||
+	    strlen(d) != 10 || strptime(d, "%Y-%m-%d", &tm) != d + 10) {
+		srv_error(c, 400, "request.refused", "the list takes "
+		    "?since=YYYY-MM-DD", NULL);
+		return;
+	}
+	snprintf(since, sizeof(since), "%.10sT00:00:00Z", d);
+	proc_msg_init(&req, RMSG_STATUS_LIST);
+	proc_put_str(&req, MUNI(c)->id);
+	proc_put_str(&req, since);
+	net_call(c->l->arg, &req, -1, &rep);
+	if (rep.status != 200) {
+		net_reply_end(&rep);
+		srv_error(c, (int)rep.status, "request.refused", rep.reason,
+		    NULL);
+		return;
+	}
+	if ((body = malloc(STATUS_LIST_BODY_MAX)) == NULL)
+		fatalx("out of memory");
+	proc_get_str(&rep.msg, body, STATUS_LIST_BODY_MAX);
+	net_reply_end(&rep);
+	srv_respond_json(c, 200, body, NULL);
+	free(body);
+}
+
 #define STATUS_BODY_MAX 16384	/* the store's answer is at most 8 KiB */
 
 /* GET /v1/uploads/{id}: the city's own upload, its receipt and what
@@ -133,6 +174,12 @@ conn_dispatch(struct srv_conn *c)
 
 	if (srv_audit_ok(c) != 0 || srv_read_request(c, 0) != 0)
 		return;
+	/* The list is the uploads path with a query: the only one. */
+	if (c->req.method == HTTP_GET && strncmp(c->req.target, PROTO_UPLOADS
+	    "?", sizeof(PROTO_UPLOADS)) == 0) {
+		status_list(c);
+		return;
+	}
 	srv_dispatch(c, routes, SK_ARRAY_LEN(routes), "request.refused");
 }
 

@@ -76,6 +76,9 @@ enum rmsg_type {
 	/* str municipality id, str id. Reply: 200 and the JSON of the
 	 * upload's receipt and status, or 404 (not there, or another's). */
 	RMSG_STATUS_GET,
+	/* str municipality id, str since (RFC 3339). Reply: 200 and the
+	 * JSON list of its uploads received since then, at most 500. */
+	RMSG_STATUS_LIST,
 };
 
 /* The net process. */

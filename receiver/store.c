@@ -606,9 +606,18 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static char **dir_ids(int dirfd, size_t *n);
+
 /* The pending ids, sorted; *n of them (the caller frees). */
 static char **
 pending_ids(struct store *st, size_t *n)
+{
+	return dir_ids(st->objects_fd, n);
+}
+
+/* The object ids in a folder, sorted; *n of them (the caller frees). */
+static char **
+dir_ids(int dirfd, size_t *n)
 {
 	char **ids = NULL, **p;
 	struct dirent *de;
@@ -616,7 +625,7 @@ pending_ids(struct store *st, size_t *n)
 	int fd;
 
 	*n = 0;
-	if ((fd = dup(st->objects_fd)) == -1 || (d = fdopendir(fd)) == NULL) {
+	if ((fd = dup(dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
 		return NULL;
@@ -1105,6 +1114,93 @@ on_status_get(void *arg, struct proc_msg *req)
 	proc_reply_send(st->chan, &rep, -1);
 }
 
+#define STATUS_LIST_MAX 500	/* uploads in one answer */
+
+/* The last state in an upload's status file, into out. */
+static void
+status_last(struct store *st, const char *id, char *out, size_t cap)
+{
+	char buf[2048], *p;
+	size_t n, k;
+
+	if (status_read(st, id, buf, sizeof(buf), &n) != 0 || n == 0)
+		return;
+	for (p = buf + strlen(buf) - 1; p > buf && p[-1] != '\n'; p--)
+		;
+	for (k = 0; k + 1 < cap && p[k] != ' ' && p[k] != '\0'; k++)
+		out[k] = p[k];
+	out[k] = '\0';
+}
+
+/* GET /v1/uploads?since=DAY for the city: its uploads received since
+ * then, pending and handed over, each with its last state. */
+static void
+on_status_list(void *arg, struct proc_msg *req)
+{
+	struct store *st = arg;
+	char muni[CONFIG_ID_MAX], since[32], receipt[SEAL_META_MAX], ev[320];
+	char state[16], **ids;
+	struct proto_receipt rc;
+	struct proc_msg rep;
+	struct json j;
+	size_t n, i, o, cap, count = 0;
+	int pass, dirfd, more = 0;
+	char *out;
+
+	proc_get_str(req, muni, sizeof(muni));
+	proc_get_str(req, since, sizeof(since));
+	proc_expect_end(req);
+	if (!st->site->status_reports) {
+		proc_reply_status(st->chan, RMSG_STATUS_LIST, 404, "status "
+		    "reports are off at this site");
+		return;
+	}
+	cap = 64 + STATUS_LIST_MAX * sizeof(ev);
+	if ((out = malloc(cap)) == NULL) {
+		proc_reply_status(st->chan, RMSG_STATUS_LIST, 500,
+		    "out of memory");
+		return;
+	}
+	o = (size_t)snprintf(out, cap, "{\"uploads\":[");
+	for (pass = 0; pass < 2; pass++) {
+		dirfd = pass == 0 ? st->objects_fd : st->handed_fd;
+		ids = dir_ids(dirfd, &n);
+		for (i = 0; i < n; i++) {
+			if (count < STATUS_LIST_MAX &&
+			    read_receipt(st, dirfd, ids[i], receipt,
+			    sizeof(receipt), NULL) == 0 &&
+			    proto_receipt_parse(receipt, strlen(receipt),
+			    &rc) == 0 && strcmp(rc.municipality, muni) == 0 &&
+			    strcmp(rc.received, since) >= 0) {
+				snprintf(state, sizeof(state), "%s", pass == 0 ?
+				    "received" : "handed_over");
+				if (pass == 1)
+					status_last(st, ids[i], state,
+					    sizeof(state));
+				json_begin(&j, ev, sizeof(ev));
+				json_str(&j, "id", rc.id);
+				json_str(&j, "dataset", rc.dataset);
+				json_u64(&j, "size", rc.size);
+				json_str(&j, "received", rc.received);
+				json_str(&j, "state", state);
+				if (json_end(&j) > 0) {
+					o += (size_t)snprintf(out + o, cap - o,
+					    "%s%s", count ? "," : "", ev);
+					count++;
+				}
+			} else if (count >= STATUS_LIST_MAX)
+				more = 1;
+			free(ids[i]);
+		}
+		free(ids);
+	}
+	snprintf(out + o, cap - o, "],\"more\":%s}", more ? "true" : "false");
+	proc_reply_begin(&rep, RMSG_STATUS_LIST, 200, "");
+	proc_put_str(&rep, out);
+	proc_reply_send(st->chan, &rep, -1);
+	free(out);
+}
+
 static void
 on_crl(void *arg, struct proc_msg *req)
 {
@@ -1117,6 +1213,7 @@ static const struct daemon_handler handlers[] = {
 	{ DAEMON_MSG_CRL, on_crl },
 	{ RMSG_STATUS_PUT, on_status_put },
 	{ RMSG_STATUS_GET, on_status_get },
+	{ RMSG_STATUS_LIST, on_status_list },
 	{ RMSG_AUDIT, on_audit },
 	{ RMSG_AUDIT_STATE, on_audit_state },
 	{ RMSG_UPLOAD_BEGIN, on_upload_begin },

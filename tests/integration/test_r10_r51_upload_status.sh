@@ -60,6 +60,28 @@ test_r10_another_city_cannot_read_it() {
 	[ "$(status_of 0123456789abcdef0123456789abcdef)" = 404 ]
 }
 
+# The city's own list: what it sent since a day, each with its last state.
+test_r51_the_city_lists_its_uploads_since_a_day() {
+	local today tomorrow
+	today=$(date -u +%F)
+	tomorrow=$(date -u -d tomorrow +%F)
+	curl_as 131156 -o "$T/list" "https://127.0.0.1:$PORT/v1/uploads?since=$today" &&
+	python3 - "$T/list" "$A" "$B" "$today" <<'PY' || return 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+by = {u["id"]: u for u in d["uploads"]}
+assert by[sys.argv[2]]["state"] == "released", by
+assert by[sys.argv[3]]["state"] == "failed", by
+assert all(u["received"] >= sys.argv[4] for u in d["uploads"]) and d["more"] is False
+PY
+	curl_as 131156 -o "$T/list2" "https://127.0.0.1:$PORT/v1/uploads?since=$tomorrow" &&
+	python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["uploads"] == []' "$T/list2" &&
+	curl_as 011002 -o "$T/list3" "https://127.0.0.1:$PORT/v1/uploads?since=$today" &&
+	! grep -q "$A" "$T/list3" &&
+	[ "$(curl_as 131156 -o /dev/null -w '%{http_code}' \
+		"https://127.0.0.1:$PORT/v1/uploads?since=yesterday")" = 400 ]
+}
+
 # A vault that says more than the vocabulary: refused, nothing kept.
 test_r10_a_doctored_status_is_refused() {
 	local before
