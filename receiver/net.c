@@ -93,6 +93,29 @@ conn_authorize(struct srv_conn *c)
 	return -1;
 }
 
+/* Asks the store (req) and answers its JSON (at most cap bytes) as it is,
+ * or its refusal. */
+static void
+answer_json(struct srv_conn *c, struct proc_msg *req, size_t cap)
+{
+	struct proc_reply rep;
+	char *body;
+
+	net_call(c->l->arg, req, -1, &rep);
+	if (rep.status != 200) {
+		net_reply_end(&rep);
+		srv_error(c, (int)rep.status, "request.refused", rep.reason,
+		    NULL);
+		return;
+	}
+	if ((body = malloc(cap)) == NULL)
+		fatalx("out of memory");
+	proc_get_str(&rep.msg, body, cap);
+	net_reply_end(&rep);
+	srv_respond_json(c, 200, body, NULL);
+	free(body);
+}
+
 #define STATUS_LIST_BODY_MAX (512u << 10)
 
 /* GET /v1/uploads?since=YYYY-MM-DD: the city's uploads since that day. */
@@ -103,9 +126,7 @@ status_list(struct srv_conn *c)
 	const char *d = c->req.target + sizeof(prefix) - 1;
 	char since[32];
 	struct proc_msg req;
-	struct proc_reply rep;
 	struct tm tm;
-	char *body;
 
 	memset(&tm, 0, sizeof(tm));
 	if (strncmp(c->req.target, prefix, sizeof(prefix) - 1) != 0 ||
@@ -118,19 +139,7 @@ status_list(struct srv_conn *c)
 	proc_msg_init(&req, RMSG_STATUS_LIST);
 	proc_put_str(&req, MUNI(c)->id);
 	proc_put_str(&req, since);
-	net_call(c->l->arg, &req, -1, &rep);
-	if (rep.status != 200) {
-		net_reply_end(&rep);
-		srv_error(c, (int)rep.status, "request.refused", rep.reason,
-		    NULL);
-		return;
-	}
-	if ((body = malloc(STATUS_LIST_BODY_MAX)) == NULL)
-		fatalx("out of memory");
-	proc_get_str(&rep.msg, body, STATUS_LIST_BODY_MAX);
-	net_reply_end(&rep);
-	srv_respond_json(c, 200, body, NULL);
-	free(body);
+	answer_json(c, &req, STATUS_LIST_BODY_MAX);
 }
 
 #define STATUS_BODY_MAX 16384	/* the store's answer is at most 8 KiB */
@@ -141,26 +150,12 @@ static void
 status_get(struct srv_conn *c, char segs[][256], size_t nsegs)
 {
 	struct proc_msg req;
-	struct proc_reply rep;
-	char *body;
 
 	(void)nsegs;
 	proc_msg_init(&req, RMSG_STATUS_GET);
 	proc_put_str(&req, MUNI(c)->id);
 	proc_put_str(&req, segs[2]);
-	net_call(c->l->arg, &req, -1, &rep);
-	if (rep.status != 200) {
-		net_reply_end(&rep);
-		srv_error(c, (int)rep.status, "request.refused", rep.reason,
-		    NULL);
-		return;
-	}
-	if ((body = malloc(STATUS_BODY_MAX)) == NULL)
-		fatalx("out of memory");
-	proc_get_str(&rep.msg, body, STATUS_BODY_MAX);
-	net_reply_end(&rep);
-	srv_respond_json(c, 200, body, NULL);
-	free(body);
+	answer_json(c, &req, STATUS_BODY_MAX);
 }
 
 /* The external listener's serve function: one request per connection. */

@@ -934,6 +934,23 @@ status_read(struct store *st, const char *id, char *buf, size_t cap,
 	return 0;
 }
 
+/* The state of the last line of a status file's text, into out (left as
+ * it is for none). */
+static void
+status_last(const char *buf, char *out, size_t cap)
+{
+	const char *p;
+	size_t k;
+
+	if (buf[0] == '\0')
+		return;
+	for (p = buf + strlen(buf) - 1; p > buf && p[-1] != '\n'; p--)
+		;
+	for (k = 0; k + 1 < cap && p[k] != ' ' && p[k] != '\0'; k++)
+		out[k] = p[k];
+	out[k] = '\0';
+}
+
 static void
 on_status_put(void *arg, struct proc_msg *req)
 {
@@ -942,8 +959,7 @@ on_status_put(void *arg, struct proc_msg *req)
 	char buf[2048], last[32], line[160], stamp[32], tmp[96], detail[160];
 	struct proto_receipt rc;
 	uint64_t lineno = 0;
-	size_t n, k;
-	const char *p;
+	size_t n;
 	int fd, ok;
 
 	proc_get_str(req, id, sizeof(id));
@@ -981,14 +997,7 @@ on_status_put(void *arg, struct proc_msg *req)
 	}
 	/* The same state again is the same report (a retry). */
 	last[0] = '\0';
-	if (n > 0) {
-		for (p = buf + strlen(buf) - 1; p > buf && p[-1] != '\n'; p--)
-			;
-		for (k = 0; k + 1 < sizeof(last) && p[k] != ' ' &&
-		    p[k] != '\0'; k++)
-			last[k] = p[k];
-		last[k] = '\0';
-	}
+	status_last(buf, last, sizeof(last));
 	if (strcmp(last, state) == 0) {
 		proc_reply_status(st->chan, RMSG_STATUS_PUT, 200, "");
 		return;
@@ -1116,22 +1125,6 @@ on_status_get(void *arg, struct proc_msg *req)
 
 #define STATUS_LIST_MAX 500	/* uploads in one answer */
 
-/* The last state in an upload's status file, into out. */
-static void
-status_last(struct store *st, const char *id, char *out, size_t cap)
-{
-	char buf[2048], *p;
-	size_t n, k;
-
-	if (status_read(st, id, buf, sizeof(buf), &n) != 0 || n == 0)
-		return;
-	for (p = buf + strlen(buf) - 1; p > buf && p[-1] != '\n'; p--)
-		;
-	for (k = 0; k + 1 < cap && p[k] != ' ' && p[k] != '\0'; k++)
-		out[k] = p[k];
-	out[k] = '\0';
-}
-
 /* GET /v1/uploads?since=DAY for the city: its uploads received since
  * then, pending and handed over, each with its last state. */
 static void
@@ -1139,11 +1132,11 @@ on_status_list(void *arg, struct proc_msg *req)
 {
 	struct store *st = arg;
 	char muni[CONFIG_ID_MAX], since[32], receipt[SEAL_META_MAX], ev[320];
-	char state[16], **ids;
+	char state[16], buf[2048], **ids;
 	struct proto_receipt rc;
 	struct proc_msg rep;
 	struct json j;
-	size_t n, i, o, cap, count = 0;
+	size_t n, i, k, o, cap, count = 0;
 	int pass, dirfd, more = 0;
 	char *out;
 
@@ -1174,9 +1167,9 @@ on_status_list(void *arg, struct proc_msg *req)
 			    strcmp(rc.received, since) >= 0) {
 				snprintf(state, sizeof(state), "%s", pass == 0 ?
 				    "received" : "handed_over");
-				if (pass == 1)
-					status_last(st, ids[i], state,
-					    sizeof(state));
+				if (pass == 1 && status_read(st, ids[i], buf,
+				    sizeof(buf), &k) == 0)
+					status_last(buf, state, sizeof(state));
 				json_begin(&j, ev, sizeof(ev));
 				json_str(&j, "id", rc.id);
 				json_str(&j, "dataset", rc.dataset);
