@@ -79,7 +79,7 @@ proto_receipt_expired(const struct proto_receipt *r, unsigned days,
 
 /* The states a job's outcome can be in, as the city reads them. */
 static const char *const status_states[] = { "accepted", "rejected",
-	"failed", "released", "withdrawn", "expired", "replaced" };
+	"failed", "released", "withdrawn", "expired", "replaced", "disposed" };
 
 /* Why it was rejected or failed: codes, never text. */
 static const char *const status_reasons[] = { "columns_mismatch",

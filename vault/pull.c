@@ -410,9 +410,43 @@ reason_code(const struct job *j, uint64_t *line)
 	return "other";
 }
 
-/* The state the city sees, or NULL while there is nothing to say. */
+/*
+ * Every copy of the upload is gone (R45): the receiver's at the hand-over,
+ * the vault's source and release, and the sender's, which ends with the
+ * release's withdrawal or expiry.
+ */
+static int
+all_disposed(const struct vault *v, const struct job *j)
+{
+	int final = j->state == JOB_REJECTED || j->state == JOB_FAILED ||
+	    j->state == JOB_WITHDRAWN || j->state == JOB_EXPIRED ||
+	    j->state == JOB_REPLACED || (j->state == JOB_PUBLISHED &&
+	    j->expires != 0 && (int64_t)time(NULL) >= j->expires);
+
+	return final && j->source_disposed &&
+	    faccessat(v->releases_fd, j->id, F_OK, AT_SYMLINK_NOFOLLOW) != 0;
+}
+
+static const char *outcome(const struct job *j);
+
+/* The state the city is to be told next, or NULL while there is nothing
+ * new to say: the outcome first, then, once every copy is gone,
+ * "disposed". */
 static const char *
-city_state(const struct job *j)
+city_state(const struct vault *v, const struct job *j)
+{
+	const char *o = outcome(j);
+
+	if (strcmp(j->reported, "disposed") == 0)
+		return NULL;
+	if (o != NULL && strcmp(o, j->reported) != 0)
+		return o;
+	return o != NULL && all_disposed(v, j) ? "disposed" : NULL;
+}
+
+/* The state of the job's outcome as the city sees it, or NULL. */
+static const char *
+outcome(const struct job *j)
 {
 	switch (j->state) {
 	case JOB_AWAITING:
@@ -455,8 +489,7 @@ vault_report_status(struct vault *v)
 	for (i = 0; i < n; i++) {
 		if (sent < REPORTS_PER_ROUND && !v->stop &&
 		    job_load(v->jobs_fd, ids[i], &j) == 0 &&
-		    (state = city_state(&j)) != NULL &&
-		    strcmp(state, j.reported) != 0) {
+		    (state = city_state(v, &j)) != NULL) {
 			sent++;
 			reason = NULL;
 			line = 0;
