@@ -15,6 +15,8 @@
 #include <openssl/x509.h>
 
 #include "daemon.h"
+#include "sk.h"
+#include "tls.h"
 
 struct check {
 	const char *conf;		/* the file whose setting names it */
@@ -73,27 +75,14 @@ check_dates(struct check *ck, const char *setting, const char *file,
 static STACK_OF(X509) *
 read_certs(struct check *ck, const char *setting, const char *file)
 {
-	STACK_OF(X509) *v = sk_X509_new_null();
-	FILE *fp;
-	X509 *x;
+	STACK_OF(X509) *v;
+	int e;
 
-	if (v == NULL)
-		return NULL;
-	if ((fp = fopen(file, "re")) == NULL) {
+	if ((v = tls_read_certs(file, &e)) == NULL && e == SK_ESYS)
 		finding(ck, 1, setting, file, "cannot open: %s", strerror(errno));
-		sk_X509_free(v);
-		return NULL;
-	}
-	while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(v, x))
-			X509_free(x);
-	fclose(fp);
-	ERR_clear_error();
-	if (sk_X509_num(v) == 0) {
-		finding(ck, 1, setting, file, "holds no PEM certificate");
-		sk_X509_free(v);
-		return NULL;
-	}
+	else if (v == NULL)
+		finding(ck, 1, setting, file, "%s", e == SK_EFORMAT ?
+		    "holds no PEM certificate" : "out of memory");
 	return v;
 }
 

@@ -624,22 +624,6 @@ read_whole(int fd, char **out, size_t *len)
 	return 0;
 }
 
-static STACK_OF(X509) *
-read_ca(const char *file)
-{
-	STACK_OF(X509) *v = sk_X509_new_null();
-	BIO *bio = BIO_new_file(file, "r");
-	X509 *x;
-
-	while (v != NULL && bio != NULL &&
-	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(v, x))
-			X509_free(x);
-	BIO_free(bio);
-	ERR_clear_error();
-	return v;
-}
-
 static void
 crl_refresh(struct daemon_crl_watch *w, struct audit_log *log)
 {
@@ -666,7 +650,9 @@ crl_refresh(struct daemon_crl_watch *w, struct audit_log *log)
 		    strerror(errno));
 		return;
 	}
-	cas = read_ca(w->ca_file);
+	/* Without the CA no CRL verifies: the check below refuses it. */
+	if ((cas = tls_read_certs(w->ca_file, &r)) == NULL)
+		cas = sk_X509_new_null();
 	r = read_whole(fd, &pem, &len);
 	if (r == 0)
 		r = tls_crl_validate(cas, pem, len, &crls, why, sizeof(why));

@@ -44,6 +44,10 @@ int tls_trust_set_crl(struct tls_trust *t, const char *pem, size_t len,
     char *why, size_t whycap);
 X509_STORE *tls_trust_get(struct tls_trust *t);	/* the caller frees */
 
+/* The PEM certificates of a file; NULL with *err SK_ESYS (errno: it cannot
+ * be opened), SK_EFORMAT (none in it) or SK_ENOMEM. */
+STACK_OF(X509) *tls_read_certs(const char *file, int *err);
+
 /* The check tls_trust_set_crl makes, for whoever reads a CRL first. */
 int tls_crl_validate(STACK_OF(X509) *cas, const char *pem, size_t len,
     STACK_OF(X509_CRL) **out, char *why, size_t whycap);

@@ -21,6 +21,36 @@ struct tls_trust {
 	STACK_OF(X509) *cas;		/* what a new CRL is checked against */
 };
 
+STACK_OF(X509) *
+tls_read_certs(const char *file, int *err)
+{
+	STACK_OF(X509) *v;
+	X509 *x;
+	FILE *fp;
+
+	*err = 0;
+	if ((fp = fopen(file, "re")) == NULL) {
+		*err = SK_ESYS;
+		return NULL;
+	}
+	if ((v = sk_X509_new_null()) == NULL) {
+		fclose(fp);
+		*err = SK_ENOMEM;
+		return NULL;
+	}
+	while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(v, x))
+			X509_free(x);
+	fclose(fp);
+	ERR_clear_error();
+	if (sk_X509_num(v) == 0) {
+		sk_X509_free(v);
+		*err = SK_EFORMAT;
+		return NULL;
+	}
+	return v;
+}
+
 int
 tls_crl_validate(STACK_OF(X509) *cas, const char *pem, size_t len,
     STACK_OF(X509_CRL) **out, char *why, size_t whycap)

@@ -72,19 +72,25 @@ CONF
 	start_receiver "$PORT" && start_sender && start_vault
 }
 
+# vault_polling BEFORE: waits until the vault's log has more "polling the
+# receiver" lines than BEFORE (it has started).
+vault_polling() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'polling the receiver' "$T/vault.log" 2>/dev/null)" -gt "${1:-0}" ] && return 0
+		sleep 0.05
+	done
+	tail "$T/vault.log" >&2
+	return 1
+}
+
 start_vault() {
 	local before
 	before=$(grep -c 'polling the receiver' "$T/vault.log" 2>/dev/null)
 	"$VAULT" -c "$T/vault.conf" run >>"$T/vault.log" 2>&1 &
 	VAULT_PID=$!
 	PIDS+=("$VAULT_PID")
-	local i
-	for i in $(seq 1 100); do
-		[ "$(grep -c 'polling the receiver' "$T/vault.log" 2>/dev/null)" -gt "${before:-0}" ] && return 0
-		sleep 0.05
-	done
-	tail "$T/vault.log" >&2
-	return 1
+	vault_polling "$before"
 }
 
 upload() {	# upload FILE DATASET: prints the status; the id in $T/id

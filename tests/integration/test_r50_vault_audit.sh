@@ -22,13 +22,7 @@ start_vault_on_small_audit_fs() {
 		>>"$T/vault.log" 2>&1 &
 	VAULT_PID=$!
 	PIDS+=("$VAULT_PID")
-	local i
-	for i in $(seq 1 100); do
-		[ "$(grep -c 'polling the receiver' "$T/vault.log")" -gt "$before" ] && return 0
-		sleep 0.05
-	done
-	tail "$T/vault.log" >&2
-	return 1
+	vault_polling "$before"
 }
 
 wait_log() {	# wait_log PATTERN [SECONDS]
