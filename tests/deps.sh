@@ -7,7 +7,7 @@ PKGS="build-essential libssl-dev libnftnl-dev libmnl-dev libconfig-dev
 libcmocka-dev libseccomp-dev curl openssl nftables iproute2 nginx-light clang valgrind
 python3 procps e2fsprogs util-linux bc iputils-ping man-db systemd"
 if [ "${1:-}" = bench ]; then
-	PKGS="$PKGS python3-pandas time"
+	PKGS="$PKGS python3-pandas time default-jre-headless"
 fi
 missing=""
 for p in $PKGS; do

@@ -12,7 +12,7 @@ UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TEST_PROGRAMS += $(UNIT_BINS)
 
 # The vault engine's modules (vault/anon/), linked with its library.
-VAULT_UNIT_TESTS := csv action policy anon
+VAULT_UNIT_TESTS := csv action policy anon search
 VAULT_UNIT_BINS := $(VAULT_UNIT_TESTS:%=$(BUILD)/tests/test_%)
 TEST_PROGRAMS += $(VAULT_UNIT_BINS)
 

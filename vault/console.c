@@ -180,7 +180,7 @@ show_summary(const char *text, size_t len)
 {
 	struct jsonr doc = { text, len }, cols, col;
 	char a[32], b[32], c[32], name[128], role[32], action[32];
-	uint64_t k, smallest, in, out, values;
+	uint64_t k, smallest, in, out, values, level;
 	size_t pos = 0;
 
 	if (jsonr_valid(text, len) != 0) {
@@ -210,6 +210,12 @@ show_summary(const char *text, size_t len)
 	    raw(doc, "risk_average", c, sizeof(c)));
 	printf("数式の無害化 / formulas guarded: %s\n",
 	    raw(doc, "formulas_guarded", a, sizeof(a)));
+	if (strcmp(raw(doc, "information_loss", a, sizeof(a)), "?") != 0)
+		printf("情報損失 / information loss: %s (ARX の Loss 指標 / "
+		    "ARX's loss metric, 0 = none, 1 = all)%s\n", a,
+		    num(doc, "search_lattice_nodes") > 0 ?
+		    "; 一般化の段階は探索で決定 / levels chosen by the search" :
+		    "");
 	if (jsonr_member(doc, "columns", &cols) != 0)
 		return;
 	printf("列 / columns:\n");
@@ -218,7 +224,15 @@ show_summary(const char *text, size_t len)
 		    jsonr_get_string(col, "role", role, sizeof(role)) != 0 ||
 		    jsonr_get_string(col, "action", action, sizeof(action)) != 0)
 			continue;
-		if (jsonr_get_u64(col, "distinct_values_out", &values) == 0)
+		if (jsonr_get_u64(col, "level", &level) == 0)
+			printf("  %-20s %-10s %-12s 段階 / level %" PRIu64
+			    "%s, %" PRIu64 " 値 / values, 損失 / loss %s\n", name,
+			    role, action, level, strcmp(raw(col,
+			    "level_searched", b, sizeof(b)), "true") == 0 ?
+			    " (探索 / searched)" : "", num(col,
+			    "distinct_values_out"), raw(col,
+			    "information_loss", c, sizeof(c)));
+		else if (jsonr_get_u64(col, "distinct_values_out", &values) == 0)
 			printf("  %-20s %-10s %-12s %" PRIu64 " 値 / values\n",
 			    name, role, action, values);
 		else

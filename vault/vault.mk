@@ -10,7 +10,8 @@ VAULT_CORE_SRCS := \
 	vault/anon/cp932.c \
 	vault/anon/csv.c \
 	vault/anon/dict.c \
-	vault/anon/policy.c
+	vault/anon/policy.c \
+	vault/anon/search.c
 
 VAULT_CORE_OBJS := $(VAULT_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 ANON_LIB := $(BUILD)/lib/libsekisho-anon.a

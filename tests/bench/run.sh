@@ -270,6 +270,61 @@ bench_anonymize() {
 	printf 'bench: anonymize_checkup_1m vault_peak_rss=%d KiB (goal < 524288)\n' "$rss"
 }
 
+# The search for the best generalization against ARX (../shared/peers/arx)
+# on the same problem: UCI Adult, nine quasi-identifiers, k = 5, 100 %
+# suppression limit, and a 1,000,000-row file resampled from Adult. ours:
+# the whole `sekisho-vault anonymize` process (read, search, release,
+# report); peer: ARX's driver as a process doing the same once (JVM start,
+# load, search, transformation, output), and ARX's own timing of a warm
+# run inside the JVM (warm_peer, after a warm-up). Both must agree on the
+# optimum; a disagreement fails the bench.
+bench_search() {
+	local arx=${ARX:-$TOP/../shared/peers/arx} d=$TOP/tests/data/adult
+	local pol=$TOP/tests/bench/adult/adult-search-k5.policy name in o p w
+	local qi=sex,age,race,marital-status,education,native-country,workclass,occupation,salary-class
+	local ours=() peer=() i ol al rss
+	command -v java >/dev/null ||
+		{ echo "bench: search needs default-jre-headless" >&2; return 1; }
+	[ -f "$arx/ArxBench.class" ] || { echo "bench: no ARX at $arx" >&2; return 1; }
+	python3 - "$d/adult.csv" "$T/adult1m.csv" <<'PY'
+import random, sys
+rows = open(sys.argv[1], encoding="utf-8").read().splitlines()
+random.seed(7)
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    f.write(rows[0] + "\n")
+    body = rows[1:]
+    for _ in range(1000000):
+        f.write(random.choice(body) + "\n")
+PY
+	for name in adult_k5 1m_k5; do
+		in=$d/adult.csv; [ $name = 1m_k5 ] && in=$T/adult1m.csv
+		ours=(); peer=()
+		for i in $(seq 1 "$ROUNDS"); do
+			ours+=("$(timed "$BIN/sekisho-vault" anonymize --policy "$pol" \
+				--in "$in" --out "$T/s.out" --report "$T/s.json")") || return 1
+			peer+=("$(timed java -cp "$arx:$arx/lib/*" ArxBench --data "$in" \
+				--hierarchies "$d" --qi "$qi" --k 5 --suppression 1.0 \
+				--reps 0 --out "$T/arx.out")") || return 1
+		done
+		al=$(java -cp "$arx:$arx/lib/*" ArxBench --data "$in" --hierarchies "$d" \
+			--qi "$qi" --k 5 --suppression 1.0 --reps "$ROUNDS") || return 1
+		ol=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(",".join(str(c["level"]) for c in r["columns"]), r["rows_suppressed"])' "$T/s.json")
+		w=$(sed -E 's/.* median_ms=([0-9.]+).*/\1/' <<<"$al")
+		o=$(printf '%s\n' "${ours[@]}" | median)
+		p=$(printf '%s\n' "${peer[@]}" | median)
+		if [ "[${ol% *}] ${ol#* }" != "$(sed -E 's/.* optimum=(\[[0-9,]+\]).* suppressed=([0-9]+).*/\1 \2/' <<<"$al")" ]; then
+			echo "bench: anonymize_search_$name: ours chose ${ol}, ARX: $al" >&2
+			return 1
+		fi
+		printf 'bench: anonymize_search_%s ours=%.3f s peer=%.3f s ratio=%.1f warm_peer=%.3f s warm_ratio=%.1f same_optimum=yes (median of %d; ARX process, and ARX warm in its JVM)\n' \
+			"$name" "$o" "$p" "$(echo "$p / $o" | bc -l)" "$(echo "$w / 1000" | bc -l)" \
+			"$(echo "$w / 1000 / $o" | bc -l)" "$ROUNDS"
+	done
+	rss=$( { /usr/bin/time -f '%M' "$BIN/sekisho-vault" anonymize --policy "$pol" \
+		--in "$T/adult1m.csv" --out "$T/s.out" --report "$T/s.json" >/dev/null; } 2>&1 | tail -1)
+	printf 'bench: anonymize_search_1m_k5 vault_peak_rss=%d KiB (goal < 1048576)\n' "$rss"
+}
+
 # pipeline_10mb: on the namespace test bed (tests/bed/bed.sh), a 10 MB
 # CP932 check-up file from the municipality's curl to the recipient's curl:
 # upload, fetch, anonymize, two scripted approvals, publish, download. The
@@ -322,7 +377,8 @@ case "${1:-all}" in
 upload) bench_upload ;;
 download) bench_download ;;
 anonymize) bench_anonymize ;;
+search) bench_search ;;
 pipeline) bench_pipeline ;;
-all) bench_upload; bench_download; bench_anonymize; bench_pipeline ;;
-*) echo "usage: run.sh [upload|download|anonymize|pipeline|all]" >&2; exit 2 ;;
+all) bench_upload; bench_download; bench_anonymize; bench_search; bench_pipeline ;;
+*) echo "usage: run.sh [upload|download|anonymize|search|pipeline|all]" >&2; exit 2 ;;
 esac

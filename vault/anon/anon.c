@@ -22,6 +22,7 @@
 #include "csv.h"
 #include "dict.h"
 #include "json.h"
+#include "search.h"
 #include "sk.h"
 #include "util.h"
 
@@ -61,6 +62,8 @@ struct job {
 	struct dict *pairs;		/* (class, sensitive id >= 64) seen */
 	uint64_t rejected_lines[REJECTS_LISTED];
 	const char *rejected_why[REJECTS_LISTED];
+	struct search_result sr;	/* the chosen levels and their loss */
+	int scored;			/* sr holds the release's loss */
 };
 
 static int __attribute__((format(printf, 2, 3)))
@@ -237,7 +240,7 @@ reject(struct job *jb, uint64_t line, const char *why)
 
 /* Puts the row's QI tuple in its class, and counts l-diversity. */
 static int
-classify(struct job *jb, const uint32_t *ids)
+classify(struct job *jb, size_t row, const uint32_t *ids)
 {
 	uint32_t tuple[CSV_FIELDS_MAX], cid, pair[2], pid;
 	size_t i;
@@ -264,7 +267,7 @@ classify(struct job *jb, const uint32_t *ids)
 		jb->class_seen[cid] = 0;
 	}
 	jb->class_size[cid]++;
-	jb->row_class[jb->nrows] = cid;
+	jb->row_class[row] = cid;
 	if (jb->sens < 0)
 		return 0;
 	/* Distinct sensitive values per class: a bitmask for the first 64
@@ -507,7 +510,7 @@ take_row(struct job *jb, char **f, const uint32_t *lens, size_t n,
 		}
 	}
 	jb->row_line[jb->nrows] = (uint32_t)line;
-	if (classify(jb, ids) != 0)
+	if (classify(jb, jb->nrows, ids) != 0)
 		return job_fail(jb, "out of memory");
 	jb->nrows++;
 	return 0;
@@ -607,6 +610,311 @@ suppress(struct job *jb, uint32_t **order)
 	return 0;
 }
 
+/*
+ * The search's view of the job: a dimension per quasi-identifier and the
+ * distinct tuples of their values with their row counts. A searched
+ * column's values are its hierarchy's rows (level 0); any other column is
+ * one fixed level whose values are the ones it releases, each standing
+ * for as many hierarchy rows as it generalizes (a hierarchy at a fixed
+ * level) or for one (any other action).
+ */
+struct lattice {
+	struct search_problem sp;
+	struct search_dim dim[SEARCH_MAX_DIMS];
+	uint32_t *own[2 * SEARCH_MAX_DIMS];	/* gen and leaves made here */
+	uint32_t *from_of[SEARCH_MAX_DIMS];	/* searched: out id -> row */
+	uint32_t *tuples, *sens;
+	uint64_t *count;
+	uint8_t *keep;				/* tuple released */
+};
+
+static void
+lattice_free(struct lattice *lt)
+{
+	size_t i;
+
+	for (i = 0; i < SK_ARRAY_LEN(lt->own); i++)
+		free(lt->own[i]);
+	for (i = 0; i < SK_ARRAY_LEN(lt->from_of); i++)
+		free(lt->from_of[i]);
+	free(lt->tuples);
+	free(lt->sens);
+	free(lt->count);
+	free(lt->keep);
+}
+
+static int
+lattice_dim(struct job *jb, struct lattice *lt, size_t i)
+{
+	const struct outcol *c = &jb->cols[jb->qi[i]];
+	const struct policy_column *pc = c->pc;
+	struct search_dim *d = &lt->dim[i];
+	uint32_t nout = dict_count(c->out), o, rows, id, len, *cnt;
+	const char *key;
+
+	if (pc->search) {
+		rows = dict_count(pc->from);
+		*d = (struct search_dim){ .nvalues = rows,
+		    .nlevels = pc->nlevels, .min_level = pc->min_level,
+		    .max_level = pc->max_level, .gen = pc->gen,
+		    .leaves = pc->leaves, .domain = rows };
+		if ((lt->from_of[i] = calloc(nout + 1, sizeof(uint32_t))) ==
+		    NULL)
+			return SK_ENOMEM;
+		for (o = 0; o < nout; o++) {
+			key = dict_key(c->out, o, &len);
+			if (dict_find(pc->from, key, len, &id) != 0)
+				return SK_EINTERNAL;
+			lt->from_of[i][o] = id;
+		}
+		return 0;
+	}
+	lt->own[2 * i] = malloc(((size_t)nout + 1) * sizeof(uint32_t));
+	lt->own[2 * i + 1] = malloc(((size_t)nout + 1) * sizeof(uint32_t));
+	if (lt->own[2 * i] == NULL || lt->own[2 * i + 1] == NULL)
+		return SK_ENOMEM;
+	*d = (struct search_dim){ .nvalues = nout, .nlevels = 1,
+	    .gen = lt->own[2 * i], .leaves = lt->own[2 * i + 1],
+	    .domain = nout };
+	for (o = 0; o < nout; o++) {
+		lt->own[2 * i][o] = o;
+		lt->own[2 * i + 1][o] = 1;
+	}
+	if (pc->action != ACT_HIERARCHY)
+		return 0;
+	/* A fixed level: each label stands for the rows under it. */
+	rows = dict_count(pc->from);
+	d->domain = rows;
+	if ((cnt = calloc(dict_count(pc->to) + 1, sizeof(*cnt))) == NULL)
+		return SK_ENOMEM;
+	for (id = 0; id < rows; id++)
+		cnt[pc->to_id[id]]++;
+	for (o = 0; o < nout; o++) {
+		key = dict_key(c->out, o, &len);
+		if (dict_find(pc->to, key, len, &id) != 0) {
+			free(cnt);
+			return SK_EINTERNAL;
+		}
+		lt->own[2 * i + 1][o] = cnt[id];
+	}
+	free(cnt);
+	return 0;
+}
+
+/* The tuple of class cid, with searched columns as hierarchy rows. */
+static void
+lattice_tuple(const struct job *jb, const struct lattice *lt, uint32_t cid,
+    uint32_t *out)
+{
+	uint32_t len, id;
+	const char *key = dict_key(jb->classes, cid, &len);
+	size_t i;
+
+	/* Dictionary keys are bytes, not aligned for uint32_t. */
+	for (i = 0; i < jb->nqi; i++) {
+		memcpy(&id, key + i * sizeof(id), sizeof(id));
+		out[i] = lt->from_of[i] != NULL ? lt->from_of[i][id] : id;
+	}
+}
+
+/*
+ * Builds the lattice. by_sensitive: one tuple per (class, sensitive value)
+ * for the search's l-diversity; else one per class, with whether the
+ * engine releases it.
+ */
+static int
+lattice_build(struct job *jb, struct lattice *lt, int by_sensitive)
+{
+	struct dict *pairs = NULL;
+	uint32_t ncl = dict_count(jb->classes), pair[2], pid, len;
+	size_t i, n;
+	int added, r;
+
+	memset(lt, 0, sizeof(*lt));
+	if (jb->nqi == 0 || jb->nqi > SEARCH_MAX_DIMS)
+		return SK_ETOOBIG;
+	for (i = 0; i < jb->nqi; i++)
+		if ((r = lattice_dim(jb, lt, i)) != 0)
+			return r;
+	n = ncl;
+	if (by_sensitive) {
+		if ((r = dict_new(&pairs)) != 0)
+			return r;
+		for (i = 0; i < jb->nrows; i++) {
+			pair[0] = jb->row_class[i];
+			pair[1] = jb->cells[i * jb->ncols + (size_t)jb->sens];
+			if ((r = dict_intern(pairs, pair, sizeof(pair), &pid,
+			    &added)) != 0)
+				goto out;
+		}
+		n = dict_count(pairs);
+	}
+	lt->tuples = malloc((n + 1) * jb->nqi * sizeof(uint32_t));
+	lt->count = calloc(n + 1, sizeof(uint64_t));
+	lt->sens = calloc(n + 1, sizeof(uint32_t));
+	lt->keep = calloc(n + 1, 1);
+	if (lt->tuples == NULL || lt->count == NULL || lt->sens == NULL ||
+	    lt->keep == NULL) {
+		r = SK_ENOMEM;
+		goto out;
+	}
+	if (by_sensitive) {
+		for (i = 0; i < jb->nrows; i++) {
+			pair[0] = jb->row_class[i];
+			pair[1] = jb->cells[i * jb->ncols + (size_t)jb->sens];
+			(void)dict_find(pairs, pair, sizeof(pair), &pid);
+			lt->count[pid]++;
+		}
+		for (i = 0; i < n; i++) {
+			memcpy(pair, dict_key(pairs, (uint32_t)i, &len),
+			    sizeof(pair));
+			lattice_tuple(jb, lt, pair[0], lt->tuples + i * jb->nqi);
+			lt->sens[i] = pair[1];
+		}
+	} else
+		for (i = 0; i < n; i++) {
+			lattice_tuple(jb, lt, (uint32_t)i,
+			    lt->tuples + i * jb->nqi);
+			lt->count[i] = jb->class_size[i];
+			lt->keep[i] = (uint8_t)keeps(jb, (uint32_t)i);
+		}
+	lt->sp = (struct search_problem){ .ndims = jb->nqi, .dims = lt->dim,
+	    .ntuples = n, .tuples = lt->tuples, .count = lt->count,
+	    .sens = by_sensitive ? lt->sens : NULL, .k = jb->p->k,
+	    .l = jb->p->l, .max_suppression = jb->p->max_suppression };
+	if (util_random(&lt->sp.seed, sizeof(lt->sp.seed)) != 0)
+		r = SK_ECRYPTO;
+	else
+		r = 0;
+out:
+	dict_free(pairs);
+	return r;
+}
+
+/* Releases a searched column at its chosen level: new output values. */
+static int
+relevel(struct job *jb, const struct lattice *lt, size_t i, unsigned level)
+{
+	struct outcol *c = &jb->cols[jb->qi[i]];
+	const struct policy_column *pc = c->pc;
+	struct dict *old = c->out;
+	uint32_t nold = dict_count(old), o, rows = dict_count(pc->from);
+	uint32_t *to, len;
+	const char *v;
+	size_t row;
+	int r;
+
+	if ((to = calloc(nold + 1, sizeof(*to))) == NULL)
+		return SK_ENOMEM;
+	free(c->flagged);
+	free(c->flag_why);
+	c->flagged = NULL;
+	c->flag_why = NULL;
+	c->out_cap = 0;
+	if ((r = dict_new(&c->out)) != 0) {
+		c->out = old;
+		free(to);
+		return r;
+	}
+	for (o = 0; o < nold && r == 0; o++) {
+		v = dict_key(pc->labels, pc->gen[(size_t)level * rows +
+		    lt->from_of[i][o]], &len);
+		r = intern_out(jb, c, v, len, &to[o]);
+	}
+	for (row = 0; r == 0 && row < jb->nrows; row++) {
+		uint32_t *id = &jb->cells[row * jb->ncols + jb->qi[i]];
+
+		*id = to[*id];
+	}
+	dict_free(old);
+	free(to);
+	return r;
+}
+
+/* The classes again, after the search changed the released values. */
+static int
+reclassify(struct job *jb)
+{
+	size_t i;
+	int r;
+
+	dict_free(jb->classes);
+	dict_free(jb->pairs);
+	jb->classes = jb->pairs = NULL;
+	memset(jb->class_size, 0, jb->class_cap * sizeof(uint32_t));
+	if ((r = dict_new(&jb->classes)) != 0 ||
+	    (r = dict_new(&jb->pairs)) != 0)
+		return r;
+	for (i = 0; i < jb->nrows; i++)
+		if ((r = classify(jb, i, jb->cells + i * jb->ncols)) != 0)
+			return r;
+	return 0;
+}
+
+/* Finds the levels of least loss and releases the columns at them. */
+static int
+search_levels(struct job *jb)
+{
+	struct lattice lt;
+	struct search_result top;
+	unsigned levels[SEARCH_MAX_DIMS];
+	size_t i;
+	int r;
+
+	if (jb->nrows == 0)
+		return job_fail(jb, "no rows left to release");
+	if ((r = lattice_build(jb, &lt, jb->sens >= 0)) != 0) {
+		lattice_free(&lt);
+		return job_fail(jb, "cannot prepare the search: %s",
+		    r == SK_ETOOBIG ? "more than 128 quasi-identifiers" :
+		    sk_strerror(r));
+	}
+	r = search_run(&lt.sp, &jb->sr);
+	if (r == SK_ETOOBIG) {
+		lattice_free(&lt);
+		return job_fail(jb, "the search would have more than %u "
+		    "combinations of levels to try; fix the level of some "
+		    "columns or narrow them with min_level and max_level",
+		    SEARCH_MAX_NODES);
+	}
+	if (r == 0 && !jb->sr.found) {
+		for (i = 0; i < jb->nqi; i++)
+			levels[i] = lt.dim[i].max_level;
+		r = search_eval(&lt.sp, levels, NULL, &top);
+		if (r == 0) {
+			lattice_free(&lt);
+			return job_fail(jb, "no combination of levels meets "
+			    "k=%u%s within max_suppression: even the highest "
+			    "levels suppress %llu of %zu rows", jb->p->k,
+			    jb->sens >= 0 ? " with l-diversity" : "",
+			    (unsigned long long)top.suppressed, jb->nrows);
+		}
+	}
+	for (i = 0; r == 0 && i < jb->nqi; i++)
+		if (jb->cols[jb->qi[i]].pc->search)
+			r = relevel(jb, &lt, i, jb->sr.level[i]);
+	lattice_free(&lt);
+	if (r == 0)
+		r = reclassify(jb);
+	if (r != 0)
+		return job_fail(jb, "the search failed: %s", sk_strerror(r));
+	jb->scored = 1;
+	return 0;
+}
+
+/* The information loss of a release at fixed levels, for the report. */
+static void
+score_fixed(struct job *jb)
+{
+	struct lattice lt;
+	unsigned levels[SEARCH_MAX_DIMS] = { 0 };
+
+	if (jb->nrows > 0 && lattice_build(jb, &lt, 0) == 0 &&
+	    search_eval(&lt.sp, levels, lt.keep, &jb->sr) == 0)
+		jb->scored = 1;
+	lattice_free(&lt);
+}
+
 /* Fisher-Yates with a CSPRNG: row order must reveal nothing. */
 static int
 shuffle(uint32_t *order, size_t n)
@@ -679,6 +987,18 @@ job_memory(const struct job *jb)
 	return m;
 }
 
+/* The dimension of a quasi-identifier column, or nqi if it is none. */
+static size_t
+qi_of(const struct job *jb, const struct policy_column *pc)
+{
+	size_t i;
+
+	for (i = 0; i < jb->nqi; i++)
+		if (jb->cols[jb->qi[i]].pc == pc)
+			return i;
+	return jb->nqi;
+}
+
 static char *
 make_report(struct job *jb)
 {
@@ -705,6 +1025,18 @@ make_report(struct job *jb)
 			if (jb->cols[k].pc == pc)
 				json_u64(&c, "distinct_values_out",
 				    dict_count(jb->cols[k].out));
+		if (pc->action == ACT_HIERARCHY) {
+			json_u64(&c, "level", pc->search ?
+			    jb->sr.level[qi_of(jb, pc)] : pc->level);
+			json_bool(&c, "level_searched", pc->search);
+		}
+		if (jb->scored && qi_of(jb, pc) < jb->nqi) {
+			char num[32];
+
+			snprintf(num, sizeof(num), "%.12g",
+			    jb->sr.loss_dim[qi_of(jb, pc)]);
+			json_raw(&c, "information_loss", num);
+		}
 		if ((n = json_end(&c)) < 0)
 			goto fail;
 		o += (size_t)n;
@@ -740,6 +1072,18 @@ make_report(struct job *jb)
 	json_u64(&j, "smallest_class", res->smallest_class);
 	json_double(&j, "risk_highest", res->risk_max);
 	json_double(&j, "risk_average", res->risk_avg);
+	if (jb->scored) {
+		char num[32];
+
+		/* Enough digits to compare with another tool's figure. */
+		snprintf(num, sizeof(num), "%.15g", jb->sr.loss);
+		json_str(&j, "metric", "loss");
+		json_raw(&j, "information_loss", num);
+	}
+	if (jb->p->search) {
+		json_u64(&j, "search_lattice_nodes", jb->sr.nodes);
+		json_u64(&j, "search_nodes_checked", jb->sr.checked);
+	}
 	json_bool(&j, "shuffled", jb->p->shuffle);
 	/* A cell that would run as a spreadsheet formula starts with ' */
 	json_bool(&j, "formulas_guarded", jb->p->guard_formulas);
@@ -808,8 +1152,21 @@ run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
 	res->memory_bytes = job_memory(&jb);
 	/* The key can go as soon as every value has been transformed. */
 	sk_wipe(jb.key, sizeof(jb.key));
-	if (suppress(&jb, &order) != 0 ||
-	    (p->shuffle && shuffle(order, res->rows_out) != 0) ||
+	if (p->search && search_levels(&jb) != 0)
+		goto out;
+	if (suppress(&jb, &order) != 0)
+		goto out;
+	if (p->search) {
+		/* The engine's own count must agree with the search's. */
+		if (res->rows_suppressed_k + res->rows_suppressed_l !=
+		    jb.sr.suppressed) {
+			job_fail(&jb, "internal error: the search and the "
+			    "release disagree on the rows suppressed");
+			goto out;
+		}
+	} else if (jb.nqi > 0)
+		score_fixed(&jb);
+	if ((p->shuffle && shuffle(order, res->rows_out) != 0) ||
 	    write_rows(&jb, out_fd, order) != 0)
 		goto out;
 	if ((*report = make_report(&jb)) == NULL) {

@@ -21,8 +21,8 @@ struct dict {
 	size_t arena_len, arena_cap;
 };
 
-static uint64_t
-mix(uint64_t h)
+uint64_t
+dict_mix(uint64_t h)
 {
 	h ^= h >> 33;
 	h *= UINT64_C(0xff51afd7ed558ccd);
@@ -47,7 +47,7 @@ hash(uint64_t seed, const uint8_t *p, uint32_t len)
 	}
 	w = 0;
 	memcpy(&w, p, len);
-	return mix(h ^ w ^ ((uint64_t)len << 56));
+	return dict_mix(h ^ w ^ ((uint64_t)len << 56));
 }
 
 int

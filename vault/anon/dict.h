@@ -35,6 +35,9 @@ uint32_t dict_count(const struct dict *d);
 /* Bytes held, for the job's memory report. */
 size_t dict_bytes(const struct dict *d);
 
+/* Spreads the bits of a 64-bit word (the tables' hash finalizer). */
+uint64_t dict_mix(uint64_t h);
+
 /* Wipes the keys (they may be personal data) and frees. */
 void dict_free(struct dict *d);
 

@@ -142,6 +142,103 @@ out:
 	return r;
 }
 
+/*
+ * Loads every level of a hierarchy (load_table has read its values): the
+ * label of each value at each level, how many values share it, and checks
+ * that the levels nest (two values together at one level stay together
+ * above it), which the search's pruning relies on.
+ */
+static int
+load_levels(struct config_ctx *cx, const config_setting_t *at,
+    const char *path, struct policy_column *c)
+{
+	struct csv_reader *rd = NULL;
+	char **f;
+	uint32_t *lens, rows = dict_count(c->from), row = 0, nl, *cnt = NULL;
+	uint32_t *up = NULL, id;
+	size_t n, lv;
+	int fd, r, added;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return config_fail(cx, at, "cannot open table %s", path);
+	if ((r = dict_new(&c->labels)) != 0 ||
+	    (r = csv_reader_new(fd, CSV_UTF8, ';', &rd)) != 0)
+		goto out;
+	while ((r = csv_read(rd, &f, &lens, &n)) == 1 && row < rows) {
+		if (row == 0) {
+			if (n > 64) {
+				r = config_fail(cx, at, "%s: more than 64 "
+				    "levels", path);
+				goto out;
+			}
+			c->nlevels = (unsigned)n;
+			c->gen = calloc((size_t)rows * n, sizeof(*c->gen));
+			c->leaves = calloc((size_t)rows * n,
+			    sizeof(*c->leaves));
+			if (c->gen == NULL || c->leaves == NULL) {
+				r = SK_ENOMEM;
+				goto out;
+			}
+		} else if (n != c->nlevels) {
+			r = config_fail(cx, at, "%s, line %llu: %zu levels "
+			    "where the first line has %u", path,
+			    (unsigned long long)csv_reader_line(rd), n,
+			    c->nlevels);
+			goto out;
+		}
+		for (lv = 0; lv < n; lv++) {
+			if ((r = dict_intern(c->labels, f[lv], lens[lv], &id,
+			    &added)) != 0)
+				goto out;
+			c->gen[lv * rows + row] = id;
+		}
+		row++;
+	}
+	if (r < 0 || row != rows) {
+		r = config_fail(cx, at, "%s: %s", path, r < 0 ?
+		    csv_reader_error(rd) : "changed while it was read");
+		goto out;
+	}
+	nl = dict_count(c->labels);
+	cnt = calloc(nl, sizeof(*cnt));
+	up = malloc((size_t)nl * sizeof(*up));
+	if (cnt == NULL || up == NULL) {
+		r = SK_ENOMEM;
+		goto out;
+	}
+	for (lv = 0; lv < c->nlevels; lv++) {
+		const uint32_t *g = c->gen + lv * rows;
+
+		memset(cnt, 0, (size_t)nl * sizeof(*cnt));
+		for (row = 0; row < rows; row++)
+			cnt[g[row]]++;
+		for (row = 0; row < rows; row++)
+			c->leaves[lv * rows + row] = cnt[g[row]];
+		if (lv == 0)
+			continue;
+		memset(up, 0xff, (size_t)nl * sizeof(*up));
+		for (row = 0; row < rows; row++) {
+			id = c->gen[(lv - 1) * rows + row];
+			if (up[id] == UINT32_MAX)
+				up[id] = g[row];
+			else if (up[id] != g[row]) {
+				r = config_fail(cx, at, "%s, line %u: level "
+				    "%zu does not nest in level %zu (a label "
+				    "of level %zu has two parents)", path,
+				    row + 1, lv - 1, lv, lv - 1);
+				goto out;
+			}
+		}
+	}
+	r = 0;
+out:
+	free(cnt);
+	free(up);
+	csv_reader_free(rd);
+	close(fd);
+	return r;
+}
+
 static int
 parse_ref_date(const char *s, struct policy_column *c)
 {
@@ -211,9 +308,37 @@ column_params(struct config_ctx *cx, const config_setting_t *e,
 		return load_table(cx, e, v, ',', 1, c);
 	case ACT_HIERARCHY:
 		if ((r = config_path(cx, e, "file", v, sizeof(v), 1)) ||
-		    (r = config_unsigned(cx, e, "level", 0, 64, 0, &level)))
+		    (r = config_unsigned(cx, e, "level", 0, 64, 0, &level)) ||
+		    (r = config_bool(cx, e, "search", 0, &c->search)) ||
+		    (r = config_unsigned(cx, e, "min_level", 0, 64, 0,
+		    &c->min_level)) ||
+		    (r = config_unsigned(cx, e, "max_level", 0, 64, 64,
+		    &c->max_level)))
 			return r;
-		return load_table(cx, e, v, ';', level, c);
+		if (c->search && config_member(cx, e, "level") != NULL)
+			return config_fail(cx, e, "'level' and 'search' "
+			    "exclude each other: fix the level or let the "
+			    "search choose it");
+		if (!c->search && (config_member(cx, e, "min_level") ||
+		    config_member(cx, e, "max_level")))
+			return config_fail(cx, e, "'min_level' and "
+			    "'max_level' bound the search: set "
+			    "search = true");
+		if (c->search && c->role != COL_QUASI)
+			return config_fail(cx, e, "only a quasi-identifier's "
+			    "level can be searched");
+		c->level = c->search ? 0 : level;
+		/* A searched column holds its values as they are until the
+		 * search has chosen their level. */
+		if ((r = load_table(cx, e, v, ';', c->level, c)) != 0 ||
+		    (r = load_levels(cx, e, v, c)) != 0)
+			return r;
+		if (c->max_level == 64 || c->max_level >= c->nlevels)
+			c->max_level = c->nlevels - 1;
+		if (c->search && c->min_level > c->max_level)
+			return config_fail(cx, e, "'min_level' is above the "
+			    "hierarchy's last level (%u)", c->nlevels - 1);
+		return 0;
 	default:
 		return 0;
 	}
@@ -273,6 +398,7 @@ load_privacy(struct config_ctx *cx, const config_setting_t *root,
 {
 	const config_setting_t *g;
 	size_t i, nq = 0, ns = 0;
+	char v[32];
 	int r, has;
 
 	if ((g = config_group(cx, root, "privacy", &r)) == NULL)
@@ -284,6 +410,12 @@ load_privacy(struct config_ctx *cx, const config_setting_t *root,
 		return r;
 	if (p->k == 0)
 		return config_fail(cx, g, "missing setting 'k'");
+	if ((r = config_string(cx, g, "metric", v, sizeof(v), 0)) != 0)
+		return r;
+	if (v[0] != '\0' && strcmp(v, "loss") != 0)
+		return config_fail(cx, config_member(cx, g, "metric"),
+		    "'metric' must be \"loss\" (ARX's loss metric; no other "
+		    "is built yet)");
 	if (!has)
 		p->max_suppression = 0.0;
 	if (p->max_suppression < 0 || p->max_suppression > 1)
@@ -296,6 +428,8 @@ load_privacy(struct config_ctx *cx, const config_setting_t *root,
 		if (p->cols[i].role == COL_SENSITIVE &&
 		    p->cols[i].action != ACT_DROP)
 			ns++;
+		if (p->cols[i].search)
+			p->search = 1;
 	}
 	if (p->k > 1 && nq == 0)
 		return config_fail(cx, g, "k-anonymity needs at least one "
@@ -449,6 +583,9 @@ policy_free(struct policy *p)
 		dict_free(p->cols[i].from);
 		dict_free(p->cols[i].to);
 		free(p->cols[i].to_id);
+		dict_free(p->cols[i].labels);
+		free(p->cols[i].gen);
+		free(p->cols[i].leaves);
 	}
 	for (i = 0; i < p->npatterns; i++)
 		regfree(&p->patterns[i].re);

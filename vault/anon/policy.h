@@ -18,6 +18,9 @@
  *   age_band  reference_date = "YYYY-MM-DD", width [, top]
  *   map       file = "lookup.csv" [, default = "..."]   two columns: from,to
  *   hierarchy file = "h.csv", level = N   ';'-separated generalization rows
+ *             or search = true [, min_level, max_level]: the level of
+ *             least information loss that meets the privacy model
+ * privacy.metric = "loss" (ARX's default quality model) scores the search.
  */
 #ifndef VAULT_POLICY_H
 #define VAULT_POLICY_H
@@ -50,6 +53,14 @@ struct policy_column {
 	uint32_t *to_id;		/* from id -> to id */
 	int has_default;
 	char default_value[256];
+	/* hierarchy: every level, for the search and the loss */
+	unsigned nlevels;		/* columns of the hierarchy */
+	unsigned level;			/* the fixed one (unless search) */
+	int search;			/* the search picks the level */
+	unsigned min_level, max_level;	/* ... between these */
+	struct dict *labels;		/* every label of every level */
+	uint32_t *gen;			/* [lv * rows + from id]: label id */
+	uint32_t *leaves;		/* [lv * rows + from id]: rows under it */
 };
 
 struct policy_pattern {
@@ -69,6 +80,7 @@ struct policy {
 	unsigned k;
 	double max_suppression;
 	unsigned l;			/* 0: no l-diversity */
+	int search;			/* a column's level is searched */
 	int shuffle;
 	int guard_formulas;		/* a leading = + - @ ' TAB CR: text */
 	int crlf;

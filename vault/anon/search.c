@@ -1,0 +1,883 @@
+/*
+ * search.c: the optimal generalization search (see search.h).
+ *
+ * Every node of the lattice gets a lower bound on its loss first: the loss
+ * it would have if no row were suppressed, which depends on each
+ * dimension's level alone and so costs a table lookup per dimension. The
+ * nodes are then visited in order of that bound; a node's classes are
+ * counted only while its bound can still beat the best node found, so the
+ * search stops at the first node whose bound exceeds the best loss.
+ * k-anonymity and l-diversity are monotone (a generalization of a node
+ * that meets them meets them too, a specialization of one that fails
+ * fails), so a node below one known to fail is skipped uncounted.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dict.h"
+#include "search.h"
+#include "sk.h"
+
+/*
+ * The classes of one node: open addressing, one slot per class, all of a
+ * slot in one cache line's reach.
+ */
+struct slot {
+	uint64_t key;		/* exact mixed-radix key, or a hash */
+	uint64_t rows;
+	uint32_t stamp;		/* the evaluation that last used the slot */
+	uint32_t rep;		/* a tuple of the class */
+};
+
+struct classes {
+	size_t mask;		/* of this evaluation: sized to its items */
+	size_t cap;
+	struct slot *slot;
+	uint32_t *distinct;	/* sensitive values seen, per slot */
+	uint32_t *used;		/* the slots taken, in order */
+	size_t nused;
+};
+
+/* (class slot, sensitive value) pairs seen, for l-diversity. */
+struct pairs {
+	size_t mask;
+	uint32_t *stamp;
+	uint64_t *key;
+};
+
+/*
+ * The classes of a node already counted: a later node above it (in every
+ * dimension) merges them instead of counting every tuple again, since
+ * the hierarchies nest. With exact keys a class's key moves to the new
+ * node by the dimensions whose level changed only.
+ */
+#define SEARCH_SNAPS 1024
+
+/*
+ * The rows a node must suppress are at least those that two of its
+ * dimensions alone would: a class of the node lies inside a class of any
+ * two of its columns. Counted once per pair and pair of levels, this
+ * bounds a node's suppression, and so its loss, before its classes are.
+ */
+#define SEARCH_PAIRS 120		/* all pairs of 16 dimensions */
+#define SEARCH_PAIR_CELLS (1u << 20)
+
+struct snap {
+	uint8_t lv[SEARCH_MAX_DIMS];
+	uint32_t n;		/* classes; 0: the entry is free */
+	size_t cap;		/* room for, reused by the next node kept */
+	uint32_t *rep;
+	uint64_t *rows;
+	uint64_t *key;
+};
+
+struct search {
+	const struct search_problem *sp;
+	uint64_t rows, limit;
+	uint32_t stamp;
+	int exact;				/* keys are mixed-radix numbers */
+	uint64_t mult[SEARCH_MAX_DIMS];		/* ... with these weights */
+	const uint32_t *gen[SEARCH_MAX_DIMS];	/* at the node's levels */
+	const uint32_t *leaves[SEARCH_MAX_DIMS];
+	uint32_t *slot_of;			/* per tuple */
+	uint32_t *all;				/* 0, 1, ... ntuples - 1 */
+	struct classes c;
+	struct pairs p;
+	struct snap snap[SEARCH_SNAPS];
+	size_t snap_next;
+	/* bound[d][level]: dimension d's loss at level without suppression */
+	double bound[SEARCH_MAX_DIMS][SEARCH_MAX_LEVELS];
+	double braw[SEARCH_MAX_DIMS][SEARCH_MAX_LEVELS];	/* before normalizing */
+	double maxshare[SEARCH_MAX_DIMS][SEARCH_MAX_LEVELS];
+	/* pair[p][la * nlevels_e + lb]: rows suppressed by k-anonymity over
+	 * the two dimensions of pair p alone at levels la and lb */
+	uint64_t *pair[SEARCH_PAIRS];
+	uint8_t pair_d[SEARCH_PAIRS], pair_e[SEARCH_PAIRS];
+	size_t npairs;
+};
+
+static size_t
+table_size(size_t n)
+{
+	size_t s = 64;
+
+	while (s < 2 * n)
+		s *= 2;
+	return s;
+}
+
+static void
+search_free(struct search *s)
+{
+	size_t i;
+
+	for (i = 0; i < SEARCH_SNAPS; i++) {
+		free(s->snap[i].rep);
+		free(s->snap[i].rows);
+		free(s->snap[i].key);
+	}
+	for (i = 0; i < s->npairs; i++)
+		free(s->pair[i]);
+	free(s->all);
+	free(s->slot_of);
+	free(s->c.slot);
+	free(s->c.distinct);
+	free(s->c.used);
+	free(s->p.stamp);
+	free(s->p.key);
+}
+
+/* ARX's normalization of one dimension's aggregate, cut to 10 decimals. */
+static double
+normalize(const struct search *s, double agg, uint32_t domain)
+{
+	double min = (double)s->rows / (double)domain, max = (double)s->rows;
+	double r;
+
+	if (domain <= 1 || max <= min)
+		return 0.0;
+	r = (agg - min) / (max - min);
+	if (!(r >= 0.0))
+		r = 0.0;
+	return floor(r * 1e10) / 1e10;
+}
+
+static double
+aggregate(const double *v, size_t n)
+{
+	double r = 1.0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		r *= pow(v[i] + 1.0, 1.0 / (double)n);
+	return r - 1.0;
+}
+
+static int
+check_problem(const struct search_problem *sp)
+{
+	size_t d, t;
+
+	if (sp->ndims == 0 || sp->ndims > SEARCH_MAX_DIMS || sp->k == 0 ||
+	    sp->ntuples >= UINT32_MAX / 2)
+		return sp->ndims > SEARCH_MAX_DIMS ? SK_ETOOBIG : SK_EINVAL;
+	for (d = 0; d < sp->ndims; d++) {
+		const struct search_dim *dm = &sp->dims[d];
+
+		if (dm->nlevels == 0 || dm->nlevels > SEARCH_MAX_LEVELS ||
+		    dm->min_level > dm->max_level ||
+		    dm->max_level >= dm->nlevels || dm->domain == 0)
+			return SK_EINVAL;
+	}
+	for (t = 0; t < sp->ntuples; t++)
+		for (d = 0; d < sp->ndims; d++)
+			if (sp->tuples[t * sp->ndims + d] >=
+			    sp->dims[d].nvalues)
+				return SK_EINVAL;
+	return 0;
+}
+
+/* Each dimension's weight in the exact key, if the keys fit 64 bits. */
+static void
+key_weights(struct search *s)
+{
+	const struct search_problem *sp = s->sp;
+	uint64_t m = 1, base;
+	size_t d, i, n;
+
+	s->exact = 1;
+	for (d = 0; d < sp->ndims; d++) {
+		const struct search_dim *dm = &sp->dims[d];
+
+		base = 1;
+		n = (size_t)dm->nlevels * dm->nvalues;
+		for (i = 0; i < n; i++)
+			if (dm->gen[i] >= base)
+				base = (uint64_t)dm->gen[i] + 1;
+		s->mult[d] = m;
+		if (__builtin_mul_overflow(m, base, &m))
+			s->exact = 0;
+	}
+}
+
+/* Rows in classes below k over dimensions d and e alone, at each pair of
+ * levels. Skipped (no bound) where the labels are too many to tabulate. */
+static int
+pair_count(struct search *s, size_t d, size_t e, uint64_t *out)
+{
+	const struct search_problem *sp = s->sp;
+	const struct search_dim *a = &sp->dims[d], *b = &sp->dims[e];
+	uint64_t *cell;
+	uint32_t na = 0, nb = 0, la, lb, va, vb;
+	size_t t, n, i;
+
+	for (i = 0; i < (size_t)a->nlevels * a->nvalues; i++)
+		na = a->gen[i] >= na ? a->gen[i] + 1 : na;
+	for (i = 0; i < (size_t)b->nlevels * b->nvalues; i++)
+		nb = b->gen[i] >= nb ? b->gen[i] + 1 : nb;
+	if ((uint64_t)na * nb > SEARCH_PAIR_CELLS ||
+	    (uint64_t)a->nvalues * b->nvalues > SEARCH_PAIR_CELLS)
+		return 1;
+	n = (size_t)na * nb;
+	if ((cell = calloc(n + (size_t)a->nvalues * b->nvalues,
+	    sizeof(*cell))) == NULL)
+		return SK_ENOMEM;
+	/* The joint counts at level 0, then each pair of levels from them. */
+	{
+		uint64_t *joint = cell + n;
+
+		for (t = 0; t < sp->ntuples; t++)
+			joint[(size_t)sp->tuples[t * sp->ndims + d] *
+			    b->nvalues + sp->tuples[t * sp->ndims + e]] +=
+			    sp->count[t];
+		for (la = 0; la < a->nlevels; la++)
+			for (lb = 0; lb < b->nlevels; lb++) {
+				uint64_t o = 0;
+
+				memset(cell, 0, n * sizeof(*cell));
+				for (va = 0; va < a->nvalues; va++)
+					for (vb = 0; vb < b->nvalues; vb++) {
+						uint64_t c = joint[(size_t)va *
+						    b->nvalues + vb];
+
+						if (c != 0)
+							cell[(size_t)a->gen[
+							    la * a->nvalues +
+							    va] * nb + b->gen[
+							    lb * b->nvalues +
+							    vb]] += c;
+					}
+				for (i = 0; i < n; i++)
+					if (cell[i] != 0 && cell[i] < sp->k)
+						o += cell[i];
+				out[la * b->nlevels + lb] = o;
+			}
+	}
+	free(cell);
+	return 0;
+}
+
+static int
+pairs_count(struct search *s)
+{
+	const struct search_problem *sp = s->sp;
+	size_t d, e;
+	int r;
+
+	if (sp->ndims > 16)
+		return 0;
+	for (d = 0; d < sp->ndims; d++)
+		for (e = d + 1; e < sp->ndims; e++) {
+			uint64_t *o = calloc((size_t)sp->dims[d].nlevels *
+			    sp->dims[e].nlevels, sizeof(*o));
+
+			if (o == NULL)
+				return SK_ENOMEM;
+			if ((r = pair_count(s, d, e, o)) != 0) {
+				free(o);
+				if (r < 0)
+					return r;
+				continue;
+			}
+			s->pair[s->npairs] = o;
+			s->pair_d[s->npairs] = (uint8_t)d;
+			s->pair_e[s->npairs++] = (uint8_t)e;
+		}
+	return 0;
+}
+
+/*
+ * The rows the node must suppress at least, and a lower bound on its loss
+ * from them: each of those rows costs 1 instead of its share.
+ */
+static double
+pair_bound(const struct search *s, const unsigned *levels, uint64_t *least)
+{
+	const struct search_problem *sp = s->sp;
+	double v[SEARCH_MAX_DIMS];
+	uint64_t o = 0, x;
+	size_t p, d;
+
+	for (p = 0; p < s->npairs; p++) {
+		d = s->pair_d[p];
+		x = s->pair[p][levels[d] * sp->dims[s->pair_e[p]].nlevels +
+		    levels[s->pair_e[p]]];
+		if (x > o)
+			o = x;
+	}
+	*least = o;
+	for (d = 0; d < sp->ndims; d++)
+		v[d] = normalize(s, s->braw[d][levels[d]] + (double)o *
+		    (1.0 - s->maxshare[d][levels[d]]), sp->dims[d].domain);
+	return aggregate(v, sp->ndims);
+}
+
+static int
+search_init(struct search *s, const struct search_problem *sp)
+{
+	size_t d, t, n;
+	unsigned lv;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->sp = sp;
+	if ((r = check_problem(sp)) != 0)
+		return r;
+	for (t = 0; t < sp->ntuples; t++)
+		s->rows += sp->count[t];
+	s->limit = (uint64_t)floor(sp->max_suppression * (double)s->rows);
+	key_weights(s);
+	n = table_size(sp->ntuples);
+	s->c.cap = n;
+	s->c.mask = n - 1;
+	s->c.slot = calloc(n, sizeof(*s->c.slot));
+	s->c.distinct = calloc(n, sizeof(*s->c.distinct));
+	s->c.used = calloc(sp->ntuples + 1, sizeof(*s->c.used));
+	s->slot_of = calloc(sp->ntuples + 1, sizeof(*s->slot_of));
+	s->all = calloc(sp->ntuples + 1, sizeof(*s->all));
+	if (s->c.slot == NULL || s->c.distinct == NULL || s->c.used == NULL ||
+	    s->slot_of == NULL || s->all == NULL)
+		return SK_ENOMEM;
+	for (t = 0; t < sp->ntuples; t++)
+		s->all[t] = (uint32_t)t;
+	if (sp->sens != NULL && sp->l > 1) {
+		s->p.mask = n - 1;
+		s->p.stamp = calloc(n, sizeof(*s->p.stamp));
+		s->p.key = calloc(n, sizeof(*s->p.key));
+		if (s->p.stamp == NULL || s->p.key == NULL)
+			return SK_ENOMEM;
+	}
+	/* The bound of each dimension at each level: every row released. */
+	for (d = 0; d < sp->ndims; d++) {
+		const struct search_dim *dm = &sp->dims[d];
+
+		for (lv = 0; lv < dm->nlevels; lv++) {
+			unsigned __int128 num = 0;
+			const uint32_t *lf = dm->leaves +
+			    (size_t)lv * dm->nvalues;
+
+			for (t = 0; t < sp->ntuples; t++)
+				num += (unsigned __int128)sp->count[t] *
+				    lf[sp->tuples[t * sp->ndims + d]];
+			s->braw[d][lv] = (double)num / (double)dm->domain;
+			s->bound[d][lv] = normalize(s, s->braw[d][lv],
+			    dm->domain);
+			s->maxshare[d][lv] = 0;
+			for (t = 0; t < sp->ntuples; t++) {
+				double sh = (double)lf[sp->tuples[t *
+				    sp->ndims + d]] / (double)dm->domain;
+
+				if (sh > s->maxshare[d][lv])
+					s->maxshare[d][lv] = sh;
+			}
+		}
+	}
+	return pairs_count(s);
+}
+
+/* Starts counting the classes of a node from n items (tuples or classes). */
+static void
+set_levels(struct search *s, const unsigned *levels, size_t n)
+{
+	const struct search_problem *sp = s->sp;
+	size_t d;
+
+	/* A table no larger than the items need stays in the cache. */
+	s->c.mask = table_size(n) - 1;
+	if (++s->stamp == 0) {		/* wrapped: forget every slot */
+		for (d = 0; d < s->c.cap; d++)
+			s->c.slot[d].stamp = 0;
+		if (s->p.stamp != NULL)
+			memset(s->p.stamp, 0, (s->p.mask + 1) *
+			    sizeof(uint32_t));
+		s->stamp = 1;
+	}
+	s->c.nused = 0;
+	for (d = 0; d < sp->ndims; d++) {
+		s->gen[d] = sp->dims[d].gen +
+		    (size_t)levels[d] * sp->dims[d].nvalues;
+		s->leaves[d] = sp->dims[d].leaves +
+		    (size_t)levels[d] * sp->dims[d].nvalues;
+	}
+}
+
+/* The key of tuple t's class at the levels set. */
+static uint64_t
+tuple_key(const struct search *s, uint32_t t)
+{
+	const struct search_problem *sp = s->sp;
+	const uint32_t *tu = sp->tuples + (size_t)t * sp->ndims;
+	uint64_t key = s->exact ? 0 : sp->seed;
+	size_t d;
+
+	for (d = 0; d < sp->ndims; d++)
+		key = s->exact ? key + (uint64_t)s->gen[d][tu[d]] * s->mult[d] :
+		    dict_mix(key ^ s->gen[d][tu[d]]);
+	return key;
+}
+
+/* The generalized tuple t at the levels set equals the one of u. */
+static int
+same_class(const struct search *s, uint32_t t, uint32_t u)
+{
+	const struct search_problem *sp = s->sp;
+	const uint32_t *a = sp->tuples + (size_t)t * sp->ndims;
+	const uint32_t *b = sp->tuples + (size_t)u * sp->ndims;
+	size_t d;
+
+	for (d = 0; d < sp->ndims; d++)
+		if (s->gen[d][a[d]] != s->gen[d][b[d]])
+			return 0;
+	return 1;
+}
+
+/* Adds rows of tuple t (of class key) to its class; returns its slot. */
+static uint32_t
+add_rows(struct search *s, uint64_t key, uint32_t t, uint64_t rows)
+{
+	size_t i = (size_t)dict_mix(key ^ s->sp->seed) & s->c.mask;
+	struct slot *sl;
+
+	for (;;) {
+		sl = &s->c.slot[i];
+		if (sl->stamp != s->stamp) {
+			sl->stamp = s->stamp;
+			sl->key = key;
+			sl->rep = t;
+			sl->rows = 0;
+			s->c.distinct[i] = 0;
+			s->c.used[s->c.nused++] = (uint32_t)i;
+			break;
+		}
+		if (sl->key == key && (s->exact || same_class(s, sl->rep, t)))
+			break;
+		i = (i + 1) & s->c.mask;
+	}
+	sl->rows += rows;
+	return (uint32_t)i;
+}
+
+static void
+count_pair(struct search *s, uint32_t slot, uint32_t sens)
+{
+	uint64_t key = (uint64_t)slot << 32 | sens;
+	size_t i = (size_t)dict_mix(key ^ s->sp->seed) & s->p.mask;
+
+	while (s->p.stamp[i] == s->stamp) {
+		if (s->p.key[i] == key)
+			return;
+		i = (i + 1) & s->p.mask;
+	}
+	s->p.stamp[i] = s->stamp;
+	s->p.key[i] = key;
+	s->c.distinct[slot]++;
+}
+
+/* The node's result from its loss numerators and suppressed rows. */
+static void
+finish(const struct search *s, const unsigned *levels,
+    const unsigned __int128 *num, uint64_t out, struct search_result *r)
+{
+	const struct search_problem *sp = s->sp;
+	size_t d;
+
+	for (d = 0; d < sp->ndims; d++) {
+		const struct search_dim *dm = &sp->dims[d];
+
+		r->loss_dim[d] = normalize(s, (double)num[d] /
+		    (double)dm->domain + (double)out, dm->domain);
+		r->level[d] = levels[d];
+	}
+	r->loss = aggregate(r->loss_dim, sp->ndims);
+	r->suppressed = out;
+	r->found = out <= s->limit && out < s->rows;
+}
+
+/*
+ * The loss and the suppressed rows at the levels set, over the classes
+ * counted: a class is released if keep says so (keep != NULL: the
+ * engine's own decision per tuple), else if it meets the model.
+ */
+static void
+score(struct search *s, const unsigned *levels, const uint8_t *keep,
+    struct search_result *r)
+{
+	const struct search_problem *sp = s->sp;
+	unsigned __int128 num[SEARCH_MAX_DIMS] = { 0 };
+	uint64_t out = 0;
+	size_t d, t;
+
+	for (t = 0; t < sp->ntuples; t++) {
+		const uint32_t *tu = sp->tuples + t * sp->ndims;
+		uint32_t i = s->slot_of[t];
+		int kept = keep != NULL ? keep[t] != 0 :
+		    s->c.slot[i].rows >= sp->k && (s->p.stamp == NULL ||
+		    s->c.distinct[i] >= sp->l);
+
+		if (!kept) {
+			out += sp->count[t];
+			continue;
+		}
+		for (d = 0; d < sp->ndims; d++)
+			num[d] += (unsigned __int128)sp->count[t] *
+			    s->leaves[d][tu[d]];
+	}
+	finish(s, levels, num, out, r);
+}
+
+/* Counts the node's classes tuple by tuple (l-diversity needs them). */
+static void
+evaluate(struct search *s, const unsigned *levels, struct search_result *r)
+{
+	const struct search_problem *sp = s->sp;
+	size_t t;
+
+	set_levels(s, levels, sp->ntuples);
+	for (t = 0; t < sp->ntuples; t++) {
+		uint32_t i = add_rows(s, tuple_key(s, (uint32_t)t),
+		    (uint32_t)t, sp->count[t]);
+
+		s->slot_of[t] = i;
+		if (s->p.stamp != NULL)
+			count_pair(s, i, sp->sens[t]);
+	}
+	score(s, levels, NULL, r);
+}
+
+/* The counted node of fewest classes at or below levels, or NULL. */
+static const struct snap *
+snap_find(const struct search *s, const unsigned *levels)
+{
+	const struct snap *best = NULL;
+	size_t i, d, nd = s->sp->ndims;
+
+	for (i = 0; i < SEARCH_SNAPS; i++) {
+		const struct snap *sn = &s->snap[i];
+
+		if (sn->n == 0 || (best != NULL && sn->n >= best->n))
+			continue;
+		for (d = 0; d < nd && sn->lv[d] <= levels[d]; d++)
+			;
+		if (d == nd)
+			best = sn;
+	}
+	return best;
+}
+
+/* Keeps the classes just counted, if they are few enough to be worth it. */
+static void
+snap_keep(struct search *s, const unsigned *levels)
+{
+	struct snap *sn = &s->snap[s->snap_next];
+	size_t d, u, n = s->c.nused;
+
+	if (n == 0 || n > s->sp->ntuples / 8 * 7)
+		return;
+	sn->n = 0;
+	if (n > sn->cap) {
+		free(sn->rep);
+		free(sn->rows);
+		free(sn->key);
+		sn->cap = 0;
+		sn->rep = malloc(n * sizeof(*sn->rep));
+		sn->rows = malloc(n * sizeof(*sn->rows));
+		sn->key = malloc(n * sizeof(*sn->key));
+		if (sn->rep == NULL || sn->rows == NULL || sn->key == NULL)
+			return;		/* a cache: doing without is fine */
+		sn->cap = n;
+	}
+	for (u = 0; u < n; u++) {
+		const struct slot *sl = &s->c.slot[s->c.used[u]];
+
+		sn->rep[u] = sl->rep;
+		sn->rows[u] = sl->rows;
+		sn->key[u] = sl->key;
+	}
+	for (d = 0; d < s->sp->ndims; d++)
+		sn->lv[d] = (uint8_t)levels[d];
+	sn->n = (uint32_t)n;
+	s->snap_next = (s->snap_next + 1) % SEARCH_SNAPS;
+}
+
+/*
+ * k-anonymity alone: merges the classes of a counted node below (or else
+ * the tuples). With exact keys, a class's key at the new node is its old
+ * key moved by the dimensions whose level differs.
+ */
+static void
+rollup(struct search *s, const unsigned *levels, struct search_result *r)
+{
+	const struct search_problem *sp = s->sp;
+	const struct snap *sn = snap_find(s, levels);
+	unsigned __int128 num[SEARCH_MAX_DIMS] = { 0 };
+	size_t diff[SEARCH_MAX_DIMS], ndiff = 0, d, j, u;
+	const uint32_t *old[SEARCH_MAX_DIMS];
+	uint64_t out = 0;
+
+	set_levels(s, levels, sn != NULL ? sn->n : sp->ntuples);
+	if (sn == NULL) {
+		for (j = 0; j < sp->ntuples; j++)
+			(void)add_rows(s, tuple_key(s, (uint32_t)j),
+			    (uint32_t)j, sp->count[j]);
+	} else if (!s->exact) {
+		for (j = 0; j < sn->n; j++)
+			(void)add_rows(s, tuple_key(s, sn->rep[j]),
+			    sn->rep[j], sn->rows[j]);
+	} else {
+		for (d = 0; d < sp->ndims; d++)
+			if (sn->lv[d] != levels[d]) {
+				old[ndiff] = sp->dims[d].gen +
+				    (size_t)sn->lv[d] * sp->dims[d].nvalues;
+				diff[ndiff++] = d;
+			}
+		for (j = 0; j < sn->n; j++) {
+			const uint32_t *tu = sp->tuples +
+			    (size_t)sn->rep[j] * sp->ndims;
+			uint64_t key = sn->key[j];
+
+			for (u = 0; u < ndiff; u++) {
+				d = diff[u];
+				key += ((uint64_t)s->gen[d][tu[d]] -
+				    old[u][tu[d]]) * s->mult[d];
+			}
+			(void)add_rows(s, key, sn->rep[j], sn->rows[j]);
+		}
+	}
+	for (u = 0; u < s->c.nused; u++) {
+		const struct slot *sl = &s->c.slot[s->c.used[u]];
+		const uint32_t *tu = sp->tuples + (size_t)sl->rep * sp->ndims;
+
+		if (sl->rows < sp->k) {
+			out += sl->rows;
+			continue;
+		}
+		for (d = 0; d < sp->ndims; d++)
+			num[d] += (unsigned __int128)sl->rows *
+			    s->leaves[d][tu[d]];
+	}
+	finish(s, levels, num, out, r);
+	snap_keep(s, levels);
+}
+
+static int
+check_levels(const struct search_problem *sp, const unsigned *levels)
+{
+	size_t d;
+
+	for (d = 0; d < sp->ndims; d++)
+		if (levels[d] >= sp->dims[d].nlevels)
+			return SK_EINVAL;
+	return 0;
+}
+
+int
+search_eval(const struct search_problem *sp, const unsigned *levels,
+    const uint8_t *keep, struct search_result *res)
+{
+	struct search *s;
+	int r;
+
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return SK_ENOMEM;
+	if ((r = search_init(s, sp)) == 0 &&
+	    (r = check_levels(sp, levels)) == 0) {
+		memset(res, 0, sizeof(*res));
+		if (keep != NULL) {
+			set_levels(s, levels, sp->ntuples);
+			score(s, levels, keep, res);
+		} else
+			evaluate(s, levels, res);
+		res->nodes = res->checked = 1;
+	}
+	search_free(s);
+	free(s);
+	return r;
+}
+
+/* The lattice's nodes, with their bounds, in the order they are tried. */
+struct node {
+	double bound;
+	uint32_t sum;		/* of the levels */
+	uint32_t index;
+};
+
+static int
+node_cmp(const void *a, const void *b)
+{
+	const struct node *x = a, *y = b;
+
+	if (x->bound != y->bound)
+		return x->bound < y->bound ? -1 : 1;
+	if (x->sum != y->sum)
+		return x->sum < y->sum ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void
+node_levels(const struct search_problem *sp, uint32_t index,
+    unsigned *levels)
+{
+	size_t d;
+
+	for (d = 0; d < sp->ndims; d++) {
+		const struct search_dim *dm = &sp->dims[d];
+		unsigned span = dm->max_level - dm->min_level + 1;
+
+		levels[d] = dm->min_level + index % span;
+		index /= span;
+	}
+}
+
+/*
+ * The maximal nodes known to fail the model. A node at or below one of
+ * them (in every dimension) fails too.
+ */
+struct failed {
+	uint8_t *lv;		/* n x ndims */
+	size_t n, cap, ndims;
+};
+
+static int
+below(const uint8_t *a, const unsigned *b, size_t n)
+{
+	size_t d;
+
+	for (d = 0; d < n; d++)
+		if (b[d] > a[d])
+			return 0;
+	return 1;
+}
+
+static int
+failed_covers(const struct failed *f, const unsigned *levels)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (below(f->lv + i * f->ndims, levels, f->ndims))
+			return 1;
+	return 0;
+}
+
+static int
+failed_add(struct failed *f, const unsigned *levels)
+{
+	size_t i, d, o = 0;
+	void *p;
+
+	/* Drop the ones the new node is above: they add nothing. */
+	for (i = 0; i < f->n; i++) {
+		const uint8_t *a = f->lv + i * f->ndims;
+
+		for (d = 0; d < f->ndims && a[d] <= levels[d]; d++)
+			;
+		if (d == f->ndims)
+			continue;
+		if (o != i)
+			memmove(f->lv + o * f->ndims, a, f->ndims);
+		o++;
+	}
+	f->n = o;
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 64;
+		if ((p = reallocarray(f->lv, f->cap, f->ndims)) == NULL)
+			return SK_ENOMEM;
+		f->lv = p;
+	}
+	for (d = 0; d < f->ndims; d++)
+		f->lv[f->n * f->ndims + d] = (uint8_t)levels[d];
+	f->n++;
+	return 0;
+}
+
+int
+search_run(const struct search_problem *sp, struct search_result *res)
+{
+	struct search *s;
+	struct search_result cur;
+	struct failed fl = { .ndims = sp->ndims };
+	struct node *nodes = NULL;
+	unsigned levels[SEARCH_MAX_DIMS], best_sum = 0;
+	uint64_t n = 1, i;
+	size_t d;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return SK_ENOMEM;
+	if ((r = search_init(s, sp)) != 0)
+		goto out;
+	for (d = 0; d < sp->ndims; d++) {
+		n *= sp->dims[d].max_level - sp->dims[d].min_level + 1;
+		if (n > SEARCH_MAX_NODES) {
+			r = SK_ETOOBIG;
+			goto out;
+		}
+	}
+	res->nodes = n;
+	if ((nodes = calloc(n, sizeof(*nodes))) == NULL) {
+		r = SK_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		double b[SEARCH_MAX_DIMS];
+
+		node_levels(sp, (uint32_t)i, levels);
+		nodes[i].sum = 0;
+		for (d = 0; d < sp->ndims; d++) {
+			b[d] = s->bound[d][levels[d]];
+			nodes[i].sum += levels[d];
+		}
+		nodes[i].bound = aggregate(b, sp->ndims);
+		nodes[i].index = (uint32_t)i;
+	}
+	qsort(nodes, n, sizeof(*nodes), node_cmp);
+	for (i = 0; i < n; i++) {
+		/* Nothing further on can be better than the best found. */
+		if (res->found && nodes[i].bound > res->loss)
+			break;
+		if (res->found && nodes[i].bound == res->loss &&
+		    nodes[i].sum >= best_sum)
+			continue;
+		node_levels(sp, nodes[i].index, levels);
+		if (failed_covers(&fl, levels))
+			continue;
+		if (s->npairs > 0) {
+			uint64_t least;
+			double lb = pair_bound(s, levels, &least);
+
+			if (least > s->limit || least >= s->rows)
+				continue;	/* cannot meet the model */
+			if (res->found && (lb > res->loss ||
+			    (lb == res->loss && nodes[i].sum >= best_sum)))
+				continue;
+		}
+		if (s->p.stamp != NULL)
+			evaluate(s, levels, &cur);
+		else
+			rollup(s, levels, &cur);
+		res->checked++;
+		if (!cur.found) {
+			if ((r = failed_add(&fl, levels)) != 0)
+				goto out;
+			continue;
+		}
+		if (!res->found || cur.loss < res->loss ||
+		    (cur.loss == res->loss && nodes[i].sum < best_sum)) {
+			uint64_t nn = res->nodes, ck = res->checked;
+
+			*res = cur;
+			res->nodes = nn;
+			res->checked = ck;
+			best_sum = nodes[i].sum;
+		}
+	}
+	r = 0;
+out:
+	free(nodes);
+	free(fl.lv);
+	search_free(s);
+	free(s);
+	return r;
+}

@@ -1,0 +1,82 @@
+/*
+ * search.h: the search for the best generalization. Given the distinct
+ * quasi-identifier tuples of a file (each with its row count) and, per
+ * quasi-identifier, a generalization hierarchy, finds the combination of
+ * levels (the lattice node) of least information loss whose equivalence
+ * classes meet k-anonymity (and distinct l-diversity) once the rows of
+ * the classes that do not are suppressed, within the suppression limit.
+ *
+ * The loss is ARX's default quality model, "Loss" (Iyengar's generalized
+ * loss metric, generalization and suppression weighted equally, the
+ * dimensions aggregated by their geometric mean): a released value that
+ * stands for n of the hierarchy's d leaves costs (n / d) per row, a
+ * suppressed row costs 1, each dimension is normalized to [0, 1] and the
+ * result is prod(1 + loss_i)^(1/D) - 1, cut to 10 decimals. Ties go to the
+ * node of the smaller sum of levels, as in ARX.
+ *
+ * Pure: arrays in, levels out. Memory: the tuples, the lattice's nodes
+ * (SEARCH_MAX_NODES at most) and two hash tables sized to the tuples.
+ */
+#ifndef VAULT_SEARCH_H
+#define VAULT_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEARCH_MAX_NODES	(1u << 21)
+#define SEARCH_MAX_DIMS		128
+#define SEARCH_MAX_LEVELS	64
+
+/* One quasi-identifier. Its level-0 values are the ids 0 .. nvalues-1. */
+struct search_dim {
+	uint32_t nvalues;
+	unsigned nlevels;		/* levels in the hierarchy (>= 1) */
+	unsigned min_level, max_level;	/* the levels the search may take */
+	/* gen[level * nvalues + v]: the id of v's label at that level */
+	const uint32_t *gen;
+	/* leaves[level * nvalues + v]: hierarchy rows under that label */
+	const uint32_t *leaves;
+	uint32_t domain;		/* rows of the hierarchy */
+};
+
+struct search_problem {
+	size_t ndims;
+	const struct search_dim *dims;
+	size_t ntuples;
+	const uint32_t *tuples;		/* ntuples x ndims level-0 ids */
+	const uint64_t *count;		/* rows of each tuple */
+	const uint32_t *sens;		/* sensitive value per tuple, or NULL */
+	unsigned k, l;			/* l <= 1: no l-diversity */
+	double max_suppression;		/* fraction of the rows */
+	uint64_t seed;			/* of the hash: random per job */
+};
+
+struct search_result {
+	unsigned level[SEARCH_MAX_DIMS];	/* per dimension */
+	double loss;			/* of the chosen node */
+	double loss_dim[SEARCH_MAX_DIMS];	/* each dimension's, 0..1 */
+	uint64_t suppressed;		/* rows the chosen node suppresses */
+	uint64_t nodes;			/* in the lattice */
+	uint64_t checked;		/* nodes whose classes were counted */
+	int found;			/* 0: no node meets the model */
+};
+
+/*
+ * Runs the search. Returns 0 with *res filled (res->found says whether a
+ * node meets the model), SK_ETOOBIG if the lattice has more than
+ * SEARCH_MAX_NODES nodes or more than SEARCH_MAX_DIMS dimensions,
+ * SK_EINVAL for an inconsistent problem, SK_ENOMEM.
+ */
+int search_run(const struct search_problem *sp, struct search_result *res);
+
+/*
+ * Evaluates one node (levels per dimension): fills res->loss, loss_dim
+ * and suppressed as search_run would for it, and res->found with whether
+ * it meets the model. keep, if not NULL, decides instead which tuples are
+ * released (keep[t] != 0): the loss of a release the engine has already
+ * made at fixed levels, l-diversity and all.
+ */
+int search_eval(const struct search_problem *sp, const unsigned *levels,
+    const uint8_t *keep, struct search_result *res);
+
+#endif
