@@ -59,7 +59,8 @@ parse_number(const char *s, uint32_t len, double *out)
 	return 0;
 }
 
-/* Bands a number: "lo-hi" for whole widths, "[lo,hi)" otherwise. */
+/* Bands a number: "lo-hi" for whole widths ("lo" for a band of one),
+ * "[lo,hi)" otherwise. */
 static int
 band(const struct policy_column *c, double v, char *out)
 {
@@ -75,7 +76,9 @@ band(const struct policy_column *c, double v, char *out)
 		hi = lo + c->width;
 		if (c->has_top && hi > c->top)
 			hi = c->top;
-		if (c->width == floor(c->width))
+		if (c->width == floor(c->width) && hi - 1 == lo)
+			n = snprintf(out, ACTION_OUT_MAX, "%.0f", lo);
+		else if (c->width == floor(c->width))
 			n = snprintf(out, ACTION_OUT_MAX, "%.0f-%.0f", lo,
 			    hi - 1);
 		else
@@ -230,6 +233,35 @@ action_apply(const struct policy_column *c, const uint8_t key[32],
 		return lookup(c, in, len, out, why);
 	}
 	return SK_EINTERNAL;
+}
+
+int
+action_apply_level(const struct policy_column *c, unsigned level,
+    const char *in, uint32_t len, char *out, const char **why)
+{
+	static const uint8_t nokey[32];
+	struct policy_column at;
+
+	if (level > c->nsteps)
+		return SK_EINVAL;
+	if (level == c->nsteps)
+		return copy_out(out, "*", 1);
+	at = *c;
+	switch (c->action) {
+	case ACT_TRUNCATE:
+		at.keep = (unsigned)c->steps[level];
+		break;
+	case ACT_BAND:
+	case ACT_AGE_BAND:
+		at.width = c->steps[level];
+		break;
+	case ACT_DATE:
+		at.month = c->steps[level] != 0;
+		break;
+	default:
+		return SK_EINVAL;
+	}
+	return action_apply(&at, nokey, in, len, out, why);
 }
 
 int

@@ -24,6 +24,13 @@ int action_apply(const struct policy_column *c, const uint8_t key[32],
     const char *in, uint32_t len, char *out, const char **why);
 
 /*
+ * The same at one of a searched column's levels (0 .. nsteps - 1: its
+ * steps; nsteps: "*", everything in one).
+ */
+int action_apply_level(const struct policy_column *c, unsigned level,
+    const char *in, uint32_t len, char *out, const char **why);
+
+/*
  * Returns NULL if the value may be released, else the name of what it
  * looks like ("My Number", or a policy pattern's name).
  */

@@ -39,6 +39,12 @@ struct outcol {
 	uint8_t *flagged;		/* output id -> the scan refused it */
 	const char **flag_why;
 	size_t out_cap;
+	/* A searched built-in generalization: its levels, built from the
+	 * values read (each output value's labels above it). */
+	uint32_t *rep_memo;		/* out id -> memo id + 1 that made it */
+	size_t rep_cap;
+	struct dict *labels;
+	uint32_t *gen, *leaves;		/* [lv * nout + out id] */
 };
 
 struct job {
@@ -220,6 +226,13 @@ cell(struct job *jb, struct outcol *c, const char *v, uint32_t len,
 	if ((r = intern_out(jb, c, out, (uint32_t)n, oid)) != 0)
 		return r;
 	c->memo_out[mid] = *oid;
+	if (c->pc->nsteps > 0) {
+		if ((r = ensure((void **)&c->rep_memo, &c->rep_cap, *oid,
+		    sizeof(*c->rep_memo))) != 0)
+			return r;
+		if (c->rep_memo[*oid] == 0)
+			c->rep_memo[*oid] = mid + 1;
+	}
 	sk_wipe(out, sizeof(out));
 	return 0;
 }
@@ -643,6 +656,81 @@ lattice_free(struct lattice *lt)
 	free(lt->keep);
 }
 
+/*
+ * The levels of a searched built-in generalization over the values it
+ * released at level 0: each value's label at every level, from an input
+ * that produced it, and how many level-0 values each label covers (the
+ * domain is the values seen). The levels must nest.
+ */
+static int
+build_levels(struct job *jb, struct outcol *c)
+{
+	const struct policy_column *pc = c->pc;
+	uint32_t n = dict_count(c->out), o, len, id, nl, *up = NULL, *cnt;
+	char out[ACTION_OUT_MAX];
+	const char *v, *why;
+	unsigned lv;
+	int r, added, k;
+
+	if ((r = dict_new(&c->labels)) != 0)
+		return r;
+	c->gen = calloc((size_t)n * pc->nlevels + 1, sizeof(*c->gen));
+	c->leaves = calloc((size_t)n * pc->nlevels + 1, sizeof(*c->leaves));
+	if (c->gen == NULL || c->leaves == NULL)
+		return SK_ENOMEM;
+	for (o = 0; o < n; o++)
+		for (lv = 0; lv < pc->nlevels; lv++) {
+			if (lv == 0) {
+				v = dict_key(c->out, o, &len);
+				k = (int)len;
+			} else {
+				v = dict_key(c->memo, c->rep_memo[o] - 1, &len);
+				k = action_apply_level(pc, lv, v, len, out, &why);
+				if (k < 0)
+					return k;
+				v = out;
+			}
+			r = dict_intern(c->labels, v, (uint32_t)k, &id, &added);
+			sk_wipe(out, sizeof(out));
+			if (r != 0)
+				return r;
+			c->gen[(size_t)lv * n + o] = id;
+		}
+	nl = dict_count(c->labels);
+	if ((cnt = calloc(nl + 1, sizeof(*cnt))) == NULL ||
+	    (up = malloc(((size_t)nl + 1) * sizeof(*up))) == NULL) {
+		free(cnt);
+		return SK_ENOMEM;
+	}
+	for (lv = 0, r = 0; r == 0 && lv < pc->nlevels; lv++) {
+		const uint32_t *g = c->gen + (size_t)lv * n;
+
+		memset(cnt, 0, ((size_t)nl + 1) * sizeof(*cnt));
+		for (o = 0; o < n; o++)
+			cnt[g[o]]++;
+		for (o = 0; o < n; o++)
+			c->leaves[(size_t)lv * n + o] = cnt[g[o]];
+		if (lv == 0)
+			continue;
+		memset(up, 0xff, ((size_t)nl + 1) * sizeof(*up));
+		for (o = 0; o < n; o++) {
+			id = c->gen[(size_t)(lv - 1) * n + o];
+			if (up[id] == UINT32_MAX)
+				up[id] = g[o];
+			else if (up[id] != g[o])
+				r = SK_EFORMAT;
+		}
+		if (r != 0)
+			job_fail(jb, "column \"%s\": level %u does not nest in "
+			    "level %u (a band of one level spans two of the "
+			    "next: check top and bottom against the widths)",
+			    pc->name, lv - 1, lv);
+	}
+	free(cnt);
+	free(up);
+	return r;
+}
+
 static int
 lattice_dim(struct job *jb, struct lattice *lt, size_t i)
 {
@@ -652,6 +740,18 @@ lattice_dim(struct job *jb, struct lattice *lt, size_t i)
 	uint32_t nout = dict_count(c->out), o, rows, id, len, *cnt;
 	const char *key;
 
+	if (pc->search && pc->nsteps > 0) {
+		*d = (struct search_dim){ .nvalues = nout,
+		    .nlevels = pc->nlevels, .min_level = pc->min_level,
+		    .max_level = pc->max_level, .gen = c->gen,
+		    .leaves = c->leaves, .domain = nout };
+		if ((lt->from_of[i] = calloc(nout + 1, sizeof(uint32_t))) ==
+		    NULL)
+			return SK_ENOMEM;
+		for (o = 0; o < nout; o++)
+			lt->from_of[i][o] = o;
+		return 0;
+	}
 	if (pc->search) {
 		rows = dict_count(pc->from);
 		*d = (struct search_dim){ .nvalues = rows,
@@ -798,8 +898,12 @@ relevel(struct job *jb, const struct lattice *lt, size_t i, unsigned level)
 	struct outcol *c = &jb->cols[jb->qi[i]];
 	const struct policy_column *pc = c->pc;
 	struct dict *old = c->out;
-	uint32_t nold = dict_count(old), o, rows = dict_count(pc->from);
-	uint32_t *to, len;
+	uint32_t nold = dict_count(old), o, *to, len;
+	/* The labels: the hierarchy file's, or the ones built from the
+	 * values (build_levels), which the new values must outlive. */
+	const struct dict *labels = pc->nsteps > 0 ? c->labels : pc->labels;
+	const uint32_t *gen = pc->nsteps > 0 ? c->gen : pc->gen;
+	uint32_t rows = pc->nsteps > 0 ? nold : dict_count(pc->from);
 	const char *v;
 	size_t row;
 	int r;
@@ -817,7 +921,7 @@ relevel(struct job *jb, const struct lattice *lt, size_t i, unsigned level)
 		return r;
 	}
 	for (o = 0; o < nold && r == 0; o++) {
-		v = dict_key(pc->labels, pc->gen[(size_t)level * rows +
+		v = dict_key(labels, gen[(size_t)level * rows +
 		    lt->from_of[i][o]], &len);
 		r = intern_out(jb, c, v, len, &to[o]);
 	}
@@ -863,6 +967,12 @@ search_levels(struct job *jb)
 
 	if (jb->nrows == 0)
 		return job_fail(jb, "no rows left to release");
+	for (i = 0; i < jb->nqi; i++)
+		if (jb->cols[jb->qi[i]].pc->nsteps > 0 &&
+		    (r = build_levels(jb, &jb->cols[jb->qi[i]])) != 0)
+			return r == SK_EFORMAT ? -1 : job_fail(jb, "cannot "
+			    "build the levels of column \"%s\": %s",
+			    jb->cols[jb->qi[i]].pc->name, sk_strerror(r));
 	if ((r = lattice_build(jb, &lt, jb->sens >= 0)) != 0) {
 		lattice_free(&lt);
 		return job_fail(jb, "cannot prepare the search: %s",
@@ -1025,7 +1135,7 @@ make_report(struct job *jb)
 			if (jb->cols[k].pc == pc)
 				json_u64(&c, "distinct_values_out",
 				    dict_count(jb->cols[k].out));
-		if (pc->action == ACT_HIERARCHY) {
+		if (pc->action == ACT_HIERARCHY || pc->search) {
 			json_u64(&c, "level", pc->search ?
 			    jb->sr.level[qi_of(jb, pc)] : pc->level);
 			json_bool(&c, "level_searched", pc->search);
@@ -1111,6 +1221,10 @@ job_free(struct job *jb)
 		free(jb->cols[j].memo_out);
 		free(jb->cols[j].flagged);
 		free(jb->cols[j].flag_why);
+		free(jb->cols[j].rep_memo);
+		free(jb->cols[j].gen);
+		free(jb->cols[j].leaves);
+		dict_free(jb->cols[j].labels);
 	}
 	free(jb->cols);
 	free(jb->cells);

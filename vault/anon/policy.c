@@ -253,6 +253,103 @@ parse_ref_date(const char *s, struct policy_column *c)
 	return 0;
 }
 
+/*
+ * The searched levels of a built-in generalization: a list of numbers
+ * (widths, keeps) or of "month"/"year", finest first, each nesting in the
+ * next. The first is the column's level 0.
+ */
+static int
+load_steps(struct config_ctx *cx, const config_setting_t *e,
+    struct policy_column *c)
+{
+	static const char *const names[] = {
+		[ACT_TRUNCATE] = "keeps", [ACT_BAND] = "widths",
+		[ACT_AGE_BAND] = "widths", [ACT_DATE] = "granularities",
+	};
+	const char *name = c->action < SK_ARRAY_LEN(names) ?
+	    names[c->action] : NULL;
+	const config_setting_t *l, *x;
+	const char *str;
+	unsigned i, n;
+	double v;
+	int r;
+
+	if ((r = config_bool(cx, e, "search", 0, &c->search)) != 0)
+		return r;
+	l = name != NULL ? config_member(cx, e, name) : NULL;
+	if (!c->search) {
+		if (l != NULL)
+			return config_fail(cx, l, "'%s' lists the search's "
+			    "levels: set search = true", name);
+		return 0;
+	}
+	if (name == NULL)
+		return config_fail(cx, e, "only hierarchy, age_band, band, "
+		    "truncate and date columns can be searched");
+	if (c->role != COL_QUASI)
+		return config_fail(cx, e, "only a quasi-identifier's level can "
+		    "be searched");
+	if (l == NULL || !config_setting_is_array(l) ||
+	    (n = (unsigned)config_setting_length(l)) == 0 ||
+	    n > SK_ARRAY_LEN(c->steps))
+		return config_fail(cx, l != NULL ? l : e, "a searched %s needs "
+		    "'%s', a list of 1 to %zu levels, finest first",
+		    policy_action_name(c->action), name, SK_ARRAY_LEN(c->steps));
+	for (i = 0; i < n; i++) {
+		x = config_setting_get_elem(l, i);
+		if (c->action == ACT_DATE) {
+			str = config_setting_get_string(x);
+			if (str == NULL || (strcmp(str, "month") != 0 &&
+			    strcmp(str, "year") != 0) || (i > 0 &&
+			    strcmp(str, "month") == 0))
+				return config_fail(cx, l, "'granularities' "
+				    "must be [\"month\", \"year\"] or "
+				    "[\"year\"]");
+			c->steps[i] = strcmp(str, "month") == 0;
+			continue;
+		}
+		v = config_setting_type(x) == CONFIG_TYPE_FLOAT ?
+		    config_setting_get_float(x) :
+		    (double)config_setting_get_int64(x);
+		if (!isfinite(v) || v <= 0 || (c->action == ACT_TRUNCATE &&
+		    (v != floor(v) || v > 1000)))
+			return config_fail(cx, l, "'%s' must list %s", name,
+			    c->action == ACT_TRUNCATE ? "whole numbers of "
+			    "characters, 1 to 1000" : "widths above zero");
+		if (i > 0 && (c->action == ACT_TRUNCATE ? v >= c->steps[i - 1] :
+		    v <= c->steps[i - 1] ||
+		    fmod(v, c->steps[i - 1]) != 0))
+			return config_fail(cx, l, "'%s' must go from finest to "
+			    "coarsest, each %s", name, c->action ==
+			    ACT_TRUNCATE ? "shorter than the one before" :
+			    "a whole multiple of the one before, so that "
+			    "each band lies in one band of the next");
+		c->steps[i] = v;
+	}
+	c->nsteps = n;
+	c->nlevels = n + 1;
+	if ((r = config_unsigned(cx, e, "min_level", 0, 64, 0,
+	    &c->min_level)) != 0 || (r = config_unsigned(cx, e, "max_level",
+	    0, 64, n, &c->max_level)) != 0)
+		return r;
+	if (c->max_level > n)
+		c->max_level = n;
+	if (c->min_level > c->max_level)
+		return config_fail(cx, e, "'min_level' is above 'max_level'");
+	/* Level 0 is what the column's action releases as read. */
+	switch (c->action) {
+	case ACT_TRUNCATE:
+		c->keep = (unsigned)c->steps[0];
+		break;
+	case ACT_DATE:
+		c->month = c->steps[0] != 0;
+		break;
+	default:
+		c->width = c->steps[0];
+	}
+	return 0;
+}
+
 static int
 column_params(struct config_ctx *cx, const config_setting_t *e,
     struct policy_column *c)
@@ -264,8 +361,11 @@ column_params(struct config_ctx *cx, const config_setting_t *e,
 	switch (c->action) {
 	case ACT_TRUNCATE:
 		if ((r = config_unsigned(cx, e, "keep", 1, 1000, 0,
-		    &c->keep)) != 0)
+		    &c->keep)) != 0 || (r = load_steps(cx, e, c)) != 0)
 			return r;
+		if (c->search && config_member(cx, e, "keep") != NULL)
+			return config_fail(cx, e, "'keep' and 'search' exclude "
+			    "each other: 'keeps' lists the levels");
 		if (c->keep == 0)
 			return config_fail(cx, e, "truncate needs 'keep' (the "
 			    "characters to keep)");
@@ -279,7 +379,13 @@ column_params(struct config_ctx *cx, const config_setting_t *e,
 			    "date written YYYY-MM-DD");
 		/* FALLTHROUGH */
 	case ACT_BAND:
-		if ((r = get_double(cx, e, "width", 1, &c->width, NULL)) ||
+		if ((r = load_steps(cx, e, c)) != 0)
+			return r;
+		if (c->search && config_member(cx, e, "width") != NULL)
+			return config_fail(cx, e, "'width' and 'search' exclude "
+			    "each other: 'widths' lists the levels");
+		if ((r = get_double(cx, e, "width", !c->search, &c->width,
+		    NULL)) ||
 		    (r = get_double(cx, e, "top", 0, &c->top, &c->has_top)) ||
 		    (r = get_double(cx, e, "bottom", 0, &c->bottom,
 		    &c->has_bottom)))
@@ -291,6 +397,15 @@ column_params(struct config_ctx *cx, const config_setting_t *e,
 			    "'bottom'");
 		return 0;
 	case ACT_DATE:
+		if ((r = load_steps(cx, e, c)) != 0)
+			return r;
+		if (c->search) {
+			if (config_member(cx, e, "granularity") != NULL)
+				return config_fail(cx, e, "'granularity' and "
+				    "'search' exclude each other: "
+				    "'granularities' lists the levels");
+			return 0;
+		}
 		if ((r = config_string(cx, e, "granularity", v, sizeof(v), 1)))
 			return r;
 		if (strcmp(v, "year") != 0 && strcmp(v, "month") != 0)

@@ -20,6 +20,9 @@
  *   hierarchy file = "h.csv", level = N   ';'-separated generalization rows
  *             or search = true [, min_level, max_level]: the level of
  *             least information loss that meets the privacy model
+ * age_band, band (widths = [1, 5, 10]), truncate (keeps = [5, 3, 1]) and
+ * date (granularities = ["month", "year"]) take search = true with their
+ * levels listed (each nesting in the next), and "*" above them.
  * privacy.metric = "loss" (ARX's default quality model) scores the search.
  */
 #ifndef VAULT_POLICY_H
@@ -58,6 +61,10 @@ struct policy_column {
 	unsigned level;			/* the fixed one (unless search) */
 	int search;			/* the search picks the level */
 	unsigned min_level, max_level;	/* ... between these */
+	/* age_band, band, truncate, date: the searched levels' widths,
+	 * keeps or granularities (1 month, 0 year); a last level "*" */
+	double steps[8];
+	unsigned nsteps;
 	struct dict *labels;		/* every label of every level */
 	uint32_t *gen;			/* [lv * rows + from id]: label id */
 	uint32_t *leaves;		/* [lv * rows + from id]: rows under it */
