@@ -171,6 +171,35 @@ num(struct jsonr doc, const char *key)
 }
 
 /*
+ * Whom suppression removes: per quasi-identifier and sensitive column,
+ * the largest share of one value's rows that suppression took (the report
+ * names no value; `anonymize --values` does, at the console).
+ */
+static void
+show_groups(struct jsonr doc)
+{
+	struct jsonr groups, cols, col, list, first;
+	char name[256], share[32];
+	size_t pos = 0, p2;
+
+	if (jsonr_member(doc, "suppression_by_value", &groups) != 0 ||
+	    jsonr_member(doc, "columns", &cols) != 0)
+		return;
+	printf("値ごとの削除 / suppression by value (最大 / largest share):\n");
+	while (jsonr_next(cols, &pos, &col) == 0) {
+		p2 = 0;
+		if (jsonr_get_string(col, "name", name, sizeof(name)) != 0 ||
+		    jsonr_member(groups, name, &list) != 0 ||
+		    jsonr_next(list, &p2, &first) != 0 ||
+		    jsonr_member(first, "share", &col) != 0)
+			continue;
+		printf("  %-20s %s (%" PRIu64 " / %" PRIu64 " 行 / rows)\n",
+		    name, raw(first, "share", share, sizeof(share)),
+		    num(first, "suppressed"), num(first, "rows"));
+	}
+}
+
+/*
  * The report as the two operators read it before they sign (R41, issue
  * 20): what went in and out, what was removed and why, whether the privacy
  * model holds, the risk, and what each column became; Japanese and English.
@@ -208,6 +237,10 @@ show_summary(const char *text, size_t len)
 	printf("再識別リスク / risk:        最大 / highest %s, 平均 / average "
 	    "%s\n", raw(doc, "risk_highest", a, sizeof(a)),
 	    raw(doc, "risk_average", c, sizeof(c)));
+	printf("閾値超のリスク / rows at risk: %" PRIu64 " (1/クラスの大きさ > "
+	    "%s / 1 / class size above %s)\n", num(doc, "rows_at_risk"),
+	    raw(doc, "risk_threshold", a, sizeof(a)), a);
+	show_groups(doc);
 	printf("数式の無害化 / formulas guarded: %s\n",
 	    raw(doc, "formulas_guarded", a, sizeof(a)));
 	if (strcmp(raw(doc, "information_loss", a, sizeof(a)), "?") != 0)

@@ -51,7 +51,7 @@ print_usage(FILE *fp)
 	    "       sekisho-vault -c LOCAL.conf release withdraw ID "
 	    "--operator OP --key KEY\n"
 	    "       sekisho-vault anonymize --policy FILE --in IN.csv "
-	    "--out OUT.csv --report REPORT.json\n"
+	    "--out OUT.csv --report REPORT.json [--values VALUES.json]\n"
 	    "       sekisho-vault check-release --policy FILE --release "
 	    "REL.csv --report REPORT.json\n"
 	    "       sekisho-vault audit verify FILE [--key KEY0] "
@@ -91,7 +91,9 @@ static int
 cmd_anonymize(int argc, char **argv)
 {
 	const char *policy_path = NULL, *in = NULL, *out = NULL, *rep = NULL;
+	const char *vals = NULL;
 	char out_tmp[PATH_MAX], rep_tmp[PATH_MAX], *report = NULL;
+	char vals_tmp[PATH_MAX], *values = NULL;
 	struct config_error err;
 	struct anon_result res;
 	struct policy *p;
@@ -106,6 +108,8 @@ cmd_anonymize(int argc, char **argv)
 			out = argv[i + 1];
 		else if (strcmp(argv[i], "--report") == 0)
 			rep = argv[i + 1];
+		else if (strcmp(argv[i], "--values") == 0)
+			vals = argv[i + 1];
 		else
 			usage();
 	}
@@ -119,7 +123,8 @@ cmd_anonymize(int argc, char **argv)
 		fatalx("%s: %s", in, strerror(errno));
 	if ((out_fd = open_temp(out, out_tmp, sizeof(out_tmp))) == -1)
 		fatalx("%s: cannot create: %s", out, strerror(errno));
-	r = anon_run(p, in_fd, out_fd, &res, &report);
+	r = anon_run_values(p, in_fd, out_fd, &res, &report,
+	    vals != NULL ? &values : NULL);
 	close(in_fd);
 	if (r != 0) {
 		close(out_fd);
@@ -137,6 +142,20 @@ cmd_anonymize(int argc, char **argv)
 		unlink(rep_tmp);
 		unlink(out_tmp);
 		fatalx("cannot write %s or %s: %s", out, rep, strerror(errno));
+	}
+	/* Released values by how much suppression took from each: for the
+	 * operator's eyes, in a file of their choosing (mode 0600). */
+	if (vals != NULL && ((rep_fd = open_temp(vals, vals_tmp,
+	    sizeof(vals_tmp))) == -1 ||
+	    util_write_all(rep_fd, values, strlen(values)) != 0 ||
+	    util_write_all(rep_fd, "\n", 1) != 0 ||
+	    commit(rep_fd, vals_tmp, vals) != 0)) {
+		unlink(vals_tmp);
+		fatalx("cannot write %s: %s", vals, strerror(errno));
+	}
+	if (values != NULL) {
+		sk_wipe(values, strlen(values));
+		free(values);
 	}
 	printf("released %llu of %llu rows (%llu suppressed, %llu rejected) "
 	    "in %llu classes, smallest %llu; report %s\n",

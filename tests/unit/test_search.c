@@ -157,8 +157,33 @@ brute_node(const struct prob *p, const unsigned *lv, double *loss,
 		r *= pow(x + 1.0, 1.0 / (double)nd);
 	}
 	*loss = r - 1.0;
-	return *out <= (uint64_t)floor(sp->max_suppression * (double)rows) &&
-	    *out < rows;
+	if (!(*out <= (uint64_t)floor(sp->max_suppression * (double)rows) &&
+	    *out < rows))
+		return 0;
+	/* max_group_suppression: each label of each dimension with k rows
+	 * or more loses at most that share. */
+	if (sp->max_group_suppression > 0)
+		for (d = 0; d < nd; d++)
+			for (t = 0; t < sp->ntuples; t++) {
+				uint32_t lab = p->gen[d][lv[d] *
+				    p->dim[d].nvalues + sp->tuples[t * nd + d]];
+				uint64_t tot = 0, sup = 0;
+
+				for (u = 0; u < sp->ntuples; u++) {
+					if (p->gen[d][lv[d] * p->dim[d].nvalues +
+					    sp->tuples[u * nd + d]] != lab)
+						continue;
+					tot += sp->count[u];
+					if (size[cls[u]] < sp->k ||
+					    (sp->sens != NULL &&
+					    distinct[cls[u]] < sp->l))
+						sup += sp->count[u];
+				}
+				if (tot >= sp->k && (double)sup / (double)tot >
+				    sp->max_group_suppression)
+					return 0;
+			}
+	return 1;
 }
 
 static int
@@ -256,6 +281,23 @@ test_r07_search_equals_brute_force_l_diversity(void **state)
 	}
 }
 
+/* A cap on any one value's share suppressed (not monotone: the search
+ * must not prune below a node that fails only the cap). */
+static void
+test_r07_search_equals_brute_force_with_group_cap(void **state)
+{
+	static struct prob p;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 60; i++) {
+		make(&p, 2 + (size_t)rnd(MAXD - 1), 20 + (size_t)rnd(150),
+		    2 + rnd(4), i % 2 ? 1.0 : 0.3, i % 3 == 0 ? 2 : 0, 0);
+		p.sp.max_group_suppression = 0.2 + 0.1 * (i % 4);
+		compare(&p);
+	}
+}
+
 /* Label ids too large for an exact 64-bit key take the hashed path. */
 static void
 test_search_hashed_keys_agree(void **state)
@@ -332,6 +374,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_r07_search_equals_brute_force_k_anonymity),
 		cmocka_unit_test(test_r07_search_equals_brute_force_l_diversity),
+		cmocka_unit_test(test_r07_search_equals_brute_force_with_group_cap),
 		cmocka_unit_test(test_search_hashed_keys_agree),
 		cmocka_unit_test(test_search_eval_one_node),
 		cmocka_unit_test(test_search_refuses_a_huge_lattice_and_bad_ids),

@@ -618,6 +618,14 @@ suppress(struct job *jb, uint32_t **order)
 		}
 	res->classes = kept;
 	res->smallest_class = smallest;
+	/* Records whose class makes their risk (1 / size) exceed the
+	 * threshold: none when k >= 1 / threshold. */
+	for (i = 0; i < jb->nrows; i++) {
+		cid = jb->row_class[i];
+		if (keeps(jb, cid) && 1.0 / (double)jb->class_size[cid] >
+		    jb->p->risk_threshold)
+			res->rows_at_risk++;
+	}
 	res->risk_max = 1.0 / (double)smallest;
 	res->risk_avg = (double)kept / (double)o;
 	return 0;
@@ -881,7 +889,8 @@ lattice_build(struct job *jb, struct lattice *lt, int by_sensitive)
 	lt->sp = (struct search_problem){ .ndims = jb->nqi, .dims = lt->dim,
 	    .ntuples = n, .tuples = lt->tuples, .count = lt->count,
 	    .sens = by_sensitive ? lt->sens : NULL, .k = jb->p->k,
-	    .l = jb->p->l, .max_suppression = jb->p->max_suppression };
+	    .l = jb->p->l, .max_suppression = jb->p->max_suppression,
+	    .max_group_suppression = jb->p->max_group_suppression };
 	if (util_random(&lt->sp.seed, sizeof(lt->sp.seed)) != 0)
 		r = SK_ECRYPTO;
 	else
@@ -994,9 +1003,11 @@ search_levels(struct job *jb)
 		if (r == 0) {
 			lattice_free(&lt);
 			return job_fail(jb, "no combination of levels meets "
-			    "k=%u%s within max_suppression: even the highest "
+			    "k=%u%s within max_suppression%s: even the highest "
 			    "levels suppress %llu of %zu rows", jb->p->k,
 			    jb->sens >= 0 ? " with l-diversity" : "",
+			    jb->p->max_group_suppression > 0 ?
+			    " and max_group_suppression" : "",
 			    (unsigned long long)top.suppressed, jb->nrows);
 		}
 	}
@@ -1097,6 +1108,136 @@ job_memory(const struct job *jb)
 	return m;
 }
 
+/*
+ * Suppression per released value of each quasi-identifier and sensitive
+ * column, largest share first: shows whom suppression removes (a value
+ * whose rows go far more than the rest). A value with fewer than k rows
+ * is not named: such values are counted together.
+ */
+#define GROUPS_LISTED 20
+
+struct group {
+	uint32_t id;
+	uint64_t rows, suppressed;
+};
+
+static int
+group_cmp(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	/* x->sup / x->rows against y's, without division */
+	unsigned __int128 l = (unsigned __int128)x->suppressed * y->rows;
+	unsigned __int128 r = (unsigned __int128)y->suppressed * x->rows;
+
+	if (l != r)
+		return l > r ? -1 : 1;
+	if (x->rows != y->rows)
+		return x->rows > y->rows ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* One column's groups as a JSON array into buf (cap bytes); named: with
+ * each value's text. */
+static int
+group_array(const struct job *jb, size_t j, int named, char *buf, size_t cap)
+{
+	const struct outcol *c = &jb->cols[j];
+	size_t n = dict_count(c->out), i, t, o = 0, listed = 0, small = 0;
+	uint64_t small_rows = 0, small_sup = 0;
+	struct group *g;
+	struct json js;
+	int w, r = SK_ETOOBIG;
+
+	if ((g = calloc(n + 1, sizeof(*g))) == NULL)
+		return SK_ENOMEM;
+	for (i = 0; i < n; i++)
+		g[i].id = (uint32_t)i;
+	for (t = 0; t < jb->nrows; t++) {
+		struct group *x = &g[jb->cells[t * jb->ncols + j]];
+
+		x->rows++;
+		x->suppressed += !keeps(jb, jb->row_class[t]);
+	}
+	qsort(g, n, sizeof(*g), group_cmp);
+	buf[o++] = '[';
+	for (i = 0; i < n; i++) {
+		uint32_t len;
+		const char *v;
+
+		if (g[i].rows < jb->p->k) {
+			small++;
+			small_rows += g[i].rows;
+			small_sup += g[i].suppressed;
+			continue;
+		}
+		if (listed == GROUPS_LISTED)
+			continue;
+		if (listed++ > 0)
+			buf[o++] = ',';
+		v = dict_key(c->out, g[i].id, &len);
+		json_begin(&js, buf + o, cap - o - 2);
+		if (named)
+			json_strn(&js, "value", v, len);
+		json_u64(&js, "rows", g[i].rows);
+		json_u64(&js, "suppressed", g[i].suppressed);
+		json_double(&js, "share", (double)g[i].suppressed /
+		    (double)g[i].rows);
+		if ((w = json_end(&js)) < 0)
+			goto out;
+		o += (size_t)w;
+	}
+	if (small > 0) {
+		if (listed > 0)
+			buf[o++] = ',';
+		json_begin(&js, buf + o, cap - o - 2);
+		json_u64(&js, "values_under_k", small);
+		json_u64(&js, "rows", small_rows);
+		json_u64(&js, "suppressed", small_sup);
+		if ((w = json_end(&js)) < 0)
+			goto out;
+		o += (size_t)w;
+	}
+	buf[o++] = ']';
+	buf[o] = '\0';
+	r = 0;
+out:
+	free(g);
+	return r;
+}
+
+static char *
+group_report(const struct job *jb, int named)
+{
+	size_t j, cap = 64, acap = (GROUPS_LISTED + 1) *
+	    (6 * ACTION_OUT_MAX + 128) + 16;
+	char *buf, *arr;
+	struct json js;
+
+	for (j = 0; j < jb->ncols; j++)
+		cap += acap + 6 * sizeof(jb->cols[j].pc->name);
+	buf = malloc(cap);
+	arr = malloc(acap);
+	if (buf == NULL || arr == NULL)
+		goto fail;
+	json_begin(&js, buf, cap);
+	for (j = 0; j < jb->ncols; j++) {
+		if (jb->cols[j].pc->role != COL_QUASI &&
+		    jb->cols[j].pc->role != COL_SENSITIVE)
+			continue;
+		if (group_array(jb, j, named, arr, acap) != 0)
+			goto fail;
+		json_raw(&js, jb->cols[j].pc->name, arr);
+	}
+	if (json_end(&js) < 0)
+		goto fail;
+	free(arr);
+	return buf;
+fail:
+	free(buf);
+	free(arr);
+	return NULL;
+}
+
 /* The dimension of a quasi-identifier column, or nqi if it is none. */
 static size_t
 qi_of(const struct job *jb, const struct policy_column *pc)
@@ -1113,12 +1254,14 @@ static char *
 make_report(struct job *jb)
 {
 	const struct anon_result *res = jb->res;
-	size_t cap = 8192 + jb->p->ncols * 512, i, o = 0;
+	char *groups = group_report(jb, 0);
+	size_t cap = 8192 + jb->p->ncols * 512 + (groups != NULL ?
+	    strlen(groups) : 0), i, o = 0;
 	char *buf = malloc(cap), *cols = malloc(cap), hex[65], *rej;
 	struct json j, c;
 
 	rej = malloc(2048);
-	if (buf == NULL || cols == NULL || rej == NULL)
+	if (buf == NULL || cols == NULL || rej == NULL || groups == NULL)
 		goto fail;
 	/* Per-column summary: names and actions, never values. */
 	cols[o++] = '[';
@@ -1182,6 +1325,17 @@ make_report(struct job *jb)
 	json_u64(&j, "smallest_class", res->smallest_class);
 	json_double(&j, "risk_highest", res->risk_max);
 	json_double(&j, "risk_average", res->risk_avg);
+	json_u64(&j, "rows_at_risk", res->rows_at_risk);
+	json_double(&j, "risk_threshold", jb->p->risk_threshold);
+	json_double(&j, "risk_marketer", res->rows_out > 0 ?
+	    (double)res->classes / (double)res->rows_out : 0);
+	if (groups != NULL)
+		json_raw(&j, "suppression_by_value", groups);
+	if (jb->p->max_group_suppression > 0)
+		json_double(&j, "max_group_suppression",
+		    jb->p->max_group_suppression);
+	if (jb->scored && jb->p->max_group_suppression > 0)
+		json_double(&j, "group_suppression_worst", jb->sr.group_worst);
 	if (jb->scored) {
 		char num[32];
 
@@ -1202,11 +1356,13 @@ make_report(struct job *jb)
 		goto fail;
 	free(cols);
 	free(rej);
+	free(groups);
 	return buf;
 fail:
 	free(buf);
 	free(cols);
 	free(rej);
+	free(groups);
 	return NULL;
 }
 
@@ -1241,7 +1397,7 @@ job_free(struct job *jb)
 
 static int
 run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
-    int out_fd, struct anon_result *res, char **report)
+    int out_fd, struct anon_result *res, char **report, char **values)
 {
 	struct job jb;
 	uint32_t *order = NULL;
@@ -1280,10 +1436,28 @@ run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
 		}
 	} else if (jb.nqi > 0)
 		score_fixed(&jb);
+	if (p->max_group_suppression > 0 && (!jb.scored ||
+	    jb.sr.group_worst > p->max_group_suppression)) {
+		if (!jb.scored)
+			job_fail(&jb, "max_group_suppression cannot be "
+			    "checked for this policy");
+		else
+			job_fail(&jb, "column \"%s\": one value's rows would "
+			    "be %.1f%% suppressed, more than "
+			    "max_group_suppression allows (%.1f%%); generalize "
+			    "further or let the search choose the levels",
+			    jb.cols[jb.qi[jb.sr.group_dim]].pc->name,
+			    100 * jb.sr.group_worst,
+			    100 * p->max_group_suppression);
+		goto out;
+	}
 	if ((p->shuffle && shuffle(order, res->rows_out) != 0) ||
 	    write_rows(&jb, out_fd, order) != 0)
 		goto out;
-	if ((*report = make_report(&jb)) == NULL) {
+	if ((*report = make_report(&jb)) == NULL ||
+	    (values != NULL && (*values = group_report(&jb, 1)) == NULL)) {
+		free(*report);
+		*report = NULL;
 		job_fail(&jb, "cannot build the report");
 		goto out;
 	}
@@ -1298,7 +1472,14 @@ int
 anon_run(const struct policy *p, int in_fd, int out_fd,
     struct anon_result *res, char **report)
 {
-	return run(p, in_fd, NULL, 0, out_fd, res, report);
+	return run(p, in_fd, NULL, 0, out_fd, res, report, NULL);
+}
+
+int
+anon_run_values(const struct policy *p, int in_fd, int out_fd,
+    struct anon_result *res, char **report, char **values)
+{
+	return run(p, in_fd, NULL, 0, out_fd, res, report, values);
 }
 
 int
@@ -1307,5 +1488,6 @@ anon_run_mem(const struct policy *p, const uint8_t *in, size_t len,
 {
 	static const uint8_t empty[1];
 
-	return run(p, -1, in != NULL ? in : empty, len, out_fd, res, report);
+	return run(p, -1, in != NULL ? in : empty, len, out_fd, res, report,
+	    NULL);
 }

@@ -25,6 +25,7 @@ struct anon_result {
 	uint64_t classes;		/* equivalence classes released */
 	uint64_t smallest_class;
 	double risk_max, risk_avg;	/* re-identification risk, 1/class size */
+	uint64_t rows_at_risk;		/* released rows above risk_threshold */
 	uint8_t in_sha256[32], out_sha256[32];
 	size_t memory_bytes;		/* held by the encoded rows and tables */
 	char error[256];		/* why the job failed: no data values */
@@ -38,6 +39,14 @@ struct anon_result {
  */
 int anon_run(const struct policy *p, int in_fd, int out_fd,
     struct anon_result *res, char **report);
+
+/*
+ * The same, and *values gets the suppression by value with each value
+ * named (the report counts them without their text): for an operator
+ * tuning a policy at the console, never stored by the daemon.
+ */
+int anon_run_values(const struct policy *p, int in_fd, int out_fd,
+    struct anon_result *res, char **report, char **values);
 
 /* The same from len bytes in memory (an envelope's plaintext). */
 int anon_run_mem(const struct policy *p, const uint8_t *in, size_t len,

@@ -536,6 +536,23 @@ load_privacy(struct config_ctx *cx, const config_setting_t *root,
 	if (p->max_suppression < 0 || p->max_suppression > 1)
 		return config_fail(cx, g, "'max_suppression' must be between "
 		    "0 and 1 (a fraction of the rows)");
+	if ((r = get_double(cx, g, "max_group_suppression", 0,
+	    &p->max_group_suppression, &has)) != 0)
+		return r;
+	if (has && (p->max_group_suppression <= 0 ||
+	    p->max_group_suppression > 1))
+		return config_fail(cx, config_member(cx, g,
+		    "max_group_suppression"), "'max_group_suppression' must be "
+		    "above 0 and at most 1 (the largest share of one value's "
+		    "rows that may be suppressed)");
+	if ((r = get_double(cx, g, "risk_threshold", 0, &p->risk_threshold,
+	    &has)) != 0)
+		return r;
+	if (!has)
+		p->risk_threshold = 0.2;
+	if (p->risk_threshold <= 0 || p->risk_threshold > 1)
+		return config_fail(cx, config_member(cx, g, "risk_threshold"),
+		    "'risk_threshold' must be above 0 and at most 1");
 	for (i = 0; i < p->ncols; i++) {
 		if (p->cols[i].role == COL_QUASI &&
 		    p->cols[i].action != ACT_DROP)

@@ -86,6 +86,8 @@ struct policy {
 	size_t ncols;
 	unsigned k;
 	double max_suppression;
+	double max_group_suppression;	/* per value of a QI; 0: no limit */
+	double risk_threshold;		/* records above this risk, reported */
 	unsigned l;			/* 0: no l-diversity */
 	int search;			/* a column's level is searched */
 	int shuffle;

@@ -86,6 +86,12 @@ struct search {
 	struct pairs p;
 	struct snap snap[SEARCH_SNAPS];
 	size_t snap_next;
+	/* max_group_suppression: rows per (level, label), and the rows of
+	 * the labels the node suppresses, reset after each node */
+	uint64_t base[SEARCH_MAX_DIMS];
+	uint64_t *gtot[SEARCH_MAX_DIMS], *gsup[SEARCH_MAX_DIMS];
+	uint32_t *gtouched[SEARCH_MAX_DIMS];
+	size_t ntouched[SEARCH_MAX_DIMS];
 	/* bound[d][level]: dimension d's loss at level without suppression */
 	double bound[SEARCH_MAX_DIMS][SEARCH_MAX_LEVELS];
 	double braw[SEARCH_MAX_DIMS][SEARCH_MAX_LEVELS];	/* before normalizing */
@@ -119,6 +125,11 @@ search_free(struct search *s)
 	}
 	for (i = 0; i < s->npairs; i++)
 		free(s->pair[i]);
+	for (i = 0; i < SEARCH_MAX_DIMS; i++) {
+		free(s->gtot[i]);
+		free(s->gsup[i]);
+		free(s->gtouched[i]);
+	}
 	free(s->all);
 	free(s->slot_of);
 	free(s->c.slot);
@@ -196,8 +207,92 @@ key_weights(struct search *s)
 			if (dm->gen[i] >= base)
 				base = (uint64_t)dm->gen[i] + 1;
 		s->mult[d] = m;
+		s->base[d] = base;
 		if (__builtin_mul_overflow(m, base, &m))
 			s->exact = 0;
+	}
+}
+
+static int
+groups_init(struct search *s)
+{
+	const struct search_problem *sp = s->sp;
+	size_t d, t;
+	unsigned lv;
+
+	if (!(sp->max_group_suppression > 0 && sp->max_group_suppression < 1))
+		return 0;
+	for (d = 0; d < sp->ndims; d++) {
+		const struct search_dim *dm = &sp->dims[d];
+
+		s->gtot[d] = calloc((size_t)dm->nlevels * s->base[d],
+		    sizeof(uint64_t));
+		s->gsup[d] = calloc(s->base[d], sizeof(uint64_t));
+		s->gtouched[d] = calloc(s->base[d], sizeof(uint32_t));
+		if (s->gtot[d] == NULL || s->gsup[d] == NULL ||
+		    s->gtouched[d] == NULL)
+			return SK_ENOMEM;
+		for (lv = 0; lv < dm->nlevels; lv++)
+			for (t = 0; t < sp->ntuples; t++)
+				s->gtot[d][lv * s->base[d] + dm->gen[(size_t)lv *
+				    dm->nvalues + sp->tuples[t * sp->ndims +
+				    d]]] += sp->count[t];
+	}
+	return 0;
+}
+
+/* Counts rows suppressed under the labels of tuple t at the levels set. */
+static void
+groups_add(struct search *s, uint32_t t, uint64_t rows)
+{
+	const struct search_problem *sp = s->sp;
+	const uint32_t *tu = sp->tuples + (size_t)t * sp->ndims;
+	size_t d;
+	uint32_t id;
+
+	if (s->gsup[0] == NULL)
+		return;
+	for (d = 0; d < sp->ndims; d++) {
+		id = s->gen[d][tu[d]];
+		if (s->gsup[d][id] == 0)
+			s->gtouched[d][s->ntouched[d]++] = id;
+		s->gsup[d][id] += rows;
+	}
+}
+
+/* The worst group's share suppressed; resets the counts for the next. */
+static void
+groups_check(struct search *s, const unsigned *levels,
+    struct search_result *r)
+{
+	const struct search_problem *sp = s->sp;
+	size_t d, i;
+	uint64_t tot;
+	uint32_t id;
+	double rate;
+
+	r->group_capped = 0;
+	r->group_worst = 0;
+	r->group_dim = 0;
+	if (s->gsup[0] == NULL)
+		return;
+	for (d = 0; d < sp->ndims; d++) {
+		for (i = 0; i < s->ntouched[d]; i++) {
+			id = s->gtouched[d][i];
+			tot = s->gtot[d][levels[d] * s->base[d] + id];
+			rate = tot > 0 ? (double)s->gsup[d][id] / (double)tot : 0;
+			if (tot >= sp->k && rate > r->group_worst) {
+				r->group_worst = rate;
+				r->group_dim = d;
+			}
+			s->gsup[d][id] = 0;
+		}
+		s->ntouched[d] = 0;
+	}
+	/* Only a node that meets the monotone model can fail the cap. */
+	if (r->found && r->group_worst > sp->max_group_suppression) {
+		r->group_capped = 1;
+		r->found = 0;
 	}
 }
 
@@ -373,6 +468,8 @@ search_init(struct search *s, const struct search_problem *sp)
 			}
 		}
 	}
+	if ((r = groups_init(s)) != 0)
+		return r;
 	return pairs_count(s);
 }
 
@@ -476,7 +573,7 @@ count_pair(struct search *s, uint32_t slot, uint32_t sens)
 
 /* The node's result from its loss numerators and suppressed rows. */
 static void
-finish(const struct search *s, const unsigned *levels,
+finish(struct search *s, const unsigned *levels,
     const unsigned __int128 *num, uint64_t out, struct search_result *r)
 {
 	const struct search_problem *sp = s->sp;
@@ -492,6 +589,7 @@ finish(const struct search *s, const unsigned *levels,
 	r->loss = aggregate(r->loss_dim, sp->ndims);
 	r->suppressed = out;
 	r->found = out <= s->limit && out < s->rows;
+	groups_check(s, levels, r);
 }
 
 /*
@@ -517,6 +615,7 @@ score(struct search *s, const unsigned *levels, const uint8_t *keep,
 
 		if (!kept) {
 			out += sp->count[t];
+			groups_add(s, (uint32_t)t, sp->count[t]);
 			continue;
 		}
 		for (d = 0; d < sp->ndims; d++)
@@ -650,6 +749,7 @@ rollup(struct search *s, const unsigned *levels, struct search_result *r)
 
 		if (sl->rows < sp->k) {
 			out += sl->rows;
+			groups_add(s, sl->rep, sl->rows);
 			continue;
 		}
 		for (d = 0; d < sp->ndims; d++)
@@ -859,7 +959,9 @@ search_run(const struct search_problem *sp, struct search_result *res)
 			rollup(s, levels, &cur);
 		res->checked++;
 		if (!cur.found) {
-			if ((r = failed_add(&fl, levels)) != 0)
+			/* Only the suppression limit is monotone. */
+			if (!cur.group_capped &&
+			    (r = failed_add(&fl, levels)) != 0)
 				goto out;
 			continue;
 		}

@@ -48,6 +48,10 @@ struct search_problem {
 	const uint32_t *sens;		/* sensitive value per tuple, or NULL */
 	unsigned k, l;			/* l <= 1: no l-diversity */
 	double max_suppression;		/* fraction of the rows */
+	/* A group is the rows of one label of one dimension at the node's
+	 * level, counted if it has at least k rows; none may lose more than
+	 * this fraction to suppression (0: no limit). Not monotone. */
+	double max_group_suppression;
 	uint64_t seed;			/* of the hash: random per job */
 };
 
@@ -59,6 +63,9 @@ struct search_result {
 	uint64_t nodes;			/* in the lattice */
 	uint64_t checked;		/* nodes whose classes were counted */
 	int found;			/* 0: no node meets the model */
+	int group_capped;		/* found = 0 for max_group_suppression */
+	double group_worst;		/* the largest group's suppressed share */
+	size_t group_dim;		/* ... and its dimension */
 };
 
 /*
