@@ -26,6 +26,9 @@ def main():
     ap.add_argument("--qi", required=True)
     ap.add_argument("--absent", default="")
     ap.add_argument("--encoding", default="utf-8")
+    # suppressed = "star": the rows with every QI * are one class exempt
+    # from k and l, whose sensitive values must be * if it is small.
+    ap.add_argument("--stars", action="store_true")
     a = ap.parse_args()
     with open(a.out, encoding=a.encoding, newline="") as f:
         rows = list(csv.reader(f))
@@ -36,6 +39,14 @@ def main():
         if c in head:
             problems.append("dropped column %s is in the release" % c)
     classes = collections.Counter(tuple(r[i] for i in qi) for r in data)
+    star = tuple("*" for _ in qi)
+    starred = classes.pop(star, 0) if a.stars else 0
+    if starred:
+        srows = [r for r in data if tuple(r[i] for i in qi) == star]
+        sens = [head.index(c) for c in (a.sensitive or "").split(",") if c]
+        few = starred < a.k or (a.l and len({r[s] for r in srows for s in sens}) < a.l)
+        if few and any(r[s] != "*" for r in srows for s in sens):
+            problems.append("the %d starred rows show sensitive values" % starred)
     small = [n for n in classes.values() if n < a.k]
     if small:
         problems.append("%d classes smaller than k=%d" % (len(small), a.k))
@@ -43,6 +54,8 @@ def main():
         s = head.index(a.sensitive)
         values = collections.defaultdict(set)
         for r in data:
+            if starred and tuple(r[i] for i in qi) == star:
+                continue
             values[tuple(r[i] for i in qi)].add(r[s])
         poor = [c for c, v in values.items() if len(v) < a.l]
         if poor:
@@ -52,14 +65,18 @@ def main():
     if rep["rows_out"] != len(data):
         problems.append("report says %d rows, file has %d" %
                         (rep["rows_out"], len(data)))
-    if rep["equivalence_classes"] != len(classes):
+    if rep["equivalence_classes"] != len(classes) + (1 if starred else 0):
         problems.append("report says %d classes, file has %d" %
-                        (rep["equivalence_classes"], len(classes)))
+                        (rep["equivalence_classes"],
+                         len(classes) + (1 if starred else 0)))
+    if starred and rep.get("rows_starred", 0) > starred:
+        problems.append("report says %d starred rows, file has %d" %
+                        (rep["rows_starred"], starred))
     if data and rep["smallest_class"] != min(classes.values()):
         problems.append("report says smallest class %d, file has %d" %
                         (rep["smallest_class"], min(classes.values())))
-    if rep["rows_in"] != (rep["rows_out"] + rep["rows_suppressed"] +
-                          rep["rows_rejected"]):
+    if rep["rows_in"] != (rep["rows_out"] - rep.get("rows_starred", 0) +
+                          rep["rows_suppressed"] + rep["rows_rejected"]):
         problems.append("report rows do not add up")
     for p in problems:
         print("check_release: " + p)

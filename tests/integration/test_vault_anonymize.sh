@@ -172,6 +172,57 @@ PY
 	grep -q '"formulas_guarded":false' "$T/f-raw.json"
 }
 
+# suppressed = "star": the suppressed rows stay in the release with every
+# quasi-identifier *, so counts stay right; while their class is smaller
+# than k their sensitive values are * too. Both checkers agree, and the
+# vault's checker refuses a small star class that shows a diagnosis.
+test_r07_suppressed_rows_released_as_stars() {
+	local k small="" big=""
+	python3 "$GEN" 3000 9 "$T/st.csv" || return 1
+	for k in 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+		policy "$T/st.conf" "" "k = $k; max_suppression = 0.05; suppressed = \"star\";"
+		sed -i 's/width = 5; top = 90;/width = 10; top = 90;/; s/action = "truncate"; keep = 3;/action = "truncate"; keep = 5;/' "$T/st.conf"
+		anonymize "$T/st.conf" "$T/st.csv" "$T/st-$k.csv" "$T/st-$k.json" || continue
+		python3 "$CHECK" "$T/st-$k.csv" "$T/st-$k.json" --k "$k" --stars \
+			--sensitive 診断名 --qi 生年月日,性別,郵便番号 >/dev/null &&
+		"$VAULT" check-release --policy "$T/st.conf" --release "$T/st-$k.csv" \
+			--report "$T/st-$k.json" >/dev/null || return 1
+		python3 - "$T/st-$k.json" "$T/st-$k.csv" "$k" <<'PY' || return 1
+import csv, json, sys
+r = json.load(open(sys.argv[1])); k = int(sys.argv[3])
+rows = list(csv.DictReader(open(sys.argv[2], encoding="utf-8")))
+star = [x for x in rows if (x["生年月日"], x["性別"], x["郵便番号"]) == ("*", "*", "*")]
+ok = (r["rows_out"] == r["rows_in"] == len(rows) and
+      len(star) == r["rows_starred"] == r["rows_suppressed"] and
+      r["starred_sensitive"] == (0 < len(star) < k) and
+      all((x["診断名"] == "*") == r["starred_sensitive"] for x in star))
+sys.exit(0 if ok else 1)
+PY
+		s=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["rows_starred"])' "$T/st-$k.json")
+		[ "$s" -gt 0 ] && [ "$s" -lt "$k" ] && [ -z "$small" ] && small=$k
+		[ "$s" -ge "$k" ] && [ -z "$big" ] && big=$k
+	done
+	echo "small star class at k=$small, large at k=$big"
+	[ -n "$small" ] && [ -n "$big" ] || return 1
+	# A small star class that shows a diagnosis is refused.
+	python3 - "$T/st-$small.csv" "$T/st-bad.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8", newline="")))
+h = rows[0]; i = h.index("診断名")
+for r in rows[1:]:
+    if (r[h.index("生年月日")], r[h.index("性別")]) == ("*", "*"):
+        r[i] = "高血圧症"; break
+csv.writer(open(sys.argv[2], "w", encoding="utf-8", newline=""),
+           lineterminator="\n").writerows(rows)
+PY
+	policy "$T/st.conf" "" "k = $small; max_suppression = 0.05; suppressed = \"star\";"
+	sed -i 's/width = 5; top = 90;/width = 10; top = 90;/; s/action = "truncate"; keep = 3;/action = "truncate"; keep = 5;/' "$T/st.conf"
+	! "$VAULT" check-release --policy "$T/st.conf" --release "$T/st-bad.csv" \
+		--report "$T/st-$small.json" >"$T/out" 2>&1 &&
+	grep -q "quasi-identifier \* has [0-9]* rows (k = $small) and shows sensitive values" "$T/out" ||
+		{ cat "$T/out"; return 1; }
+}
+
 for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
 	check "$t" "$t"
 done

@@ -68,6 +68,7 @@ struct job {
 	struct dict *pairs;		/* (class, sensitive id >= 64) seen */
 	uint64_t rejected_lines[REJECTS_LISTED];
 	const char *rejected_why[REJECTS_LISTED];
+	int star_joins;			/* starred rows join a released class */
 	struct search_result sr;	/* the chosen levels and their loss */
 	int scored;			/* sr holds the release's loss */
 };
@@ -566,6 +567,74 @@ keeps(const struct job *jb, uint32_t cid)
 	    (jb->sens < 0 || jb->class_distinct[cid] >= jb->p->l);
 }
 
+/* Whether column j of a suppressed row is written as * (star mode). */
+static int
+starred_cell(const struct job *jb, size_t j)
+{
+	enum col_role r = jb->cols[j].pc->role;
+
+	return r == COL_QUASI || (r == COL_SENSITIVE &&
+	    jb->res->star_sensitive);
+}
+
+/*
+ * suppressed = "star": the suppressed rows are released with every
+ * quasi-identifier *, as one class. If that class (with a released class
+ * already all * in its quasi-identifiers, if any) has fewer than k rows
+ * or l sensitive values, their sensitive values are * too, so that the
+ * class tells nothing about the few people in it.
+ */
+static int
+star_class(struct job *jb)
+{
+	struct dict *seen = NULL;
+	uint64_t rows = 0;
+	uint32_t id, joined = UINT32_MAX, distinct = 0, len;
+	size_t i, q;
+	int added, r;
+
+	for (i = 0; i < dict_count(jb->classes); i++) {
+		const char *key = dict_key(jb->classes, (uint32_t)i, &len);
+
+		if (!keeps(jb, (uint32_t)i))
+			continue;
+		for (q = 0; q < jb->nqi; q++) {
+			const char *v;
+			uint32_t vl;
+
+			memcpy(&id, key + q * sizeof(id), sizeof(id));
+			v = dict_key(jb->cols[jb->qi[q]].out, id, &vl);
+			if (vl != 1 || v[0] != '*')
+				break;
+		}
+		if (q == jb->nqi)
+			joined = (uint32_t)i;
+	}
+	if ((r = dict_new(&seen)) != 0)
+		return r;
+	for (i = 0; i < jb->nrows; i++) {
+		uint32_t cid = jb->row_class[i];
+
+		if (keeps(jb, cid) && cid != joined)
+			continue;
+		if (!keeps(jb, cid))
+			jb->res->rows_starred++;
+		rows++;
+		if (jb->sens >= 0) {
+			id = jb->cells[i * jb->ncols + (size_t)jb->sens];
+			if ((r = dict_intern(seen, &id, sizeof(id), &id,
+			    &added)) != 0)
+				break;
+			distinct += (uint32_t)added;
+		}
+	}
+	dict_free(seen);
+	jb->star_joins = joined != UINT32_MAX;
+	jb->res->star_sensitive = jb->res->rows_starred > 0 &&
+	    (rows < jb->p->k || (jb->sens >= 0 && distinct < jb->p->l));
+	return r;
+}
+
 /* Decides suppression and checks every released value was cleared. */
 static int
 suppress(struct job *jb, uint32_t **order)
@@ -593,11 +662,17 @@ suppress(struct job *jb, uint32_t **order)
 		    (unsigned long long)limit);
 	if ((*order = calloc(jb->nrows + 1, sizeof(**order))) == NULL)
 		return job_fail(jb, "out of memory");
+	if (jb->p->star && star_class(jb) != 0)
+		return job_fail(jb, "out of memory");
 	for (i = 0; i < jb->nrows; i++) {
-		if (!keeps(jb, jb->row_class[i]))
+		int starred = !keeps(jb, jb->row_class[i]);
+
+		if (starred && !jb->p->star)
 			continue;
 		for (j = 0; j < jb->ncols; j++) {
 			id = jb->cells[i * jb->ncols + j];
+			if (starred && starred_cell(jb, j))
+				continue;	/* written as * */
 			if (jb->cols[j].flagged[id])
 				return job_fail(jb, "line %u, column \"%s\": a "
 				    "value that looks like %s would be "
@@ -608,7 +683,7 @@ suppress(struct job *jb, uint32_t **order)
 		(*order)[o++] = (uint32_t)i;
 	}
 	res->rows_out = o;
-	if (o == 0)
+	if (o == res->rows_starred)
 		return job_fail(jb, "no rows left to release");
 	for (i = 0; i < dict_count(jb->classes); i++)
 		if (keeps(jb, (uint32_t)i)) {
@@ -627,7 +702,11 @@ suppress(struct job *jb, uint32_t **order)
 			res->rows_at_risk++;
 	}
 	res->risk_max = 1.0 / (double)smallest;
-	res->risk_avg = (double)kept / (double)o;
+	res->risk_avg = (double)kept / (double)(o - res->rows_starred);
+	/* The starred rows are one class more, unless a released class
+	 * already has every quasi-identifier at *. */
+	if (res->rows_starred > 0 && !jb->star_joins)
+		res->classes++;
 	return 0;
 }
 
@@ -1079,8 +1158,16 @@ write_rows(struct job *jb, int out_fd, const uint32_t *order)
 	for (i = 0; r == 0 && i < jb->res->rows_out; i++) {
 		const uint32_t *ids = jb->cells + (size_t)order[i] * jb->ncols;
 
-		for (j = 0; j < jb->ncols; j++)
-			fields[j] = dict_key(jb->cols[j].out, ids[j], &lens[j]);
+		int starred = !keeps(jb, jb->row_class[order[i]]);
+
+		for (j = 0; j < jb->ncols; j++) {
+			if (starred && starred_cell(jb, j)) {
+				fields[j] = "*";
+				lens[j] = 1;
+			} else
+				fields[j] = dict_key(jb->cols[j].out, ids[j],
+				    &lens[j]);
+		}
 		r = csv_write(w, fields, lens, jb->ncols);
 	}
 	if (r == 0)
@@ -1318,6 +1405,9 @@ make_report(struct job *jb)
 	json_u64(&j, "rows_suppressed_k", res->rows_suppressed_k);
 	json_u64(&j, "rows_suppressed_l", res->rows_suppressed_l);
 	json_u64(&j, "rows_out", res->rows_out);
+	json_str(&j, "suppressed_rows", jb->p->star ? "star" : "delete");
+	json_u64(&j, "rows_starred", res->rows_starred);
+	json_bool(&j, "starred_sensitive", res->star_sensitive);
 	json_u64(&j, "k", jb->p->k);
 	json_u64(&j, "l_diversity", jb->p->l);
 	json_double(&j, "max_suppression", jb->p->max_suppression);

@@ -21,7 +21,9 @@ struct anon_result {
 	uint64_t rows_rejected;		/* malformed rows, on_error = reject */
 	uint64_t rows_suppressed_k;	/* in classes smaller than k */
 	uint64_t rows_suppressed_l;	/* in classes with < l sensitive values */
-	uint64_t rows_out;
+	uint64_t rows_out;		/* with the starred ones */
+	uint64_t rows_starred;		/* suppressed, released as * rows */
+	int star_sensitive;		/* ... their sensitive values * too */
 	uint64_t classes;		/* equivalence classes released */
 	uint64_t smallest_class;
 	double risk_max, risk_avg;	/* re-identification risk, 1/class size */

@@ -26,6 +26,9 @@ struct checker {
 	size_t ncols;
 	size_t qi[CSV_FIELDS_MAX], nqi;	/* release columns that are QIs */
 	long sens;			/* release column for l, or -1 */
+	size_t sensitive[CSV_FIELDS_MAX], nsensitive;	/* every one */
+	uint64_t star_rows, star_open;	/* rows all * in their QIs; of them,
+					 * with a sensitive value not * */
 	struct dict *classes, *pairs;
 	uint32_t *size, *distinct;	/* per class */
 	size_t cap;
@@ -73,6 +76,8 @@ check_header(struct checker *c, char **f, const uint32_t *lens, size_t n)
 			c->qi[c->nqi++] = o;
 		if (p->cols[j].role == COL_SENSITIVE && p->l > 1)
 			c->sens = (long)o;
+		if (p->cols[j].role == COL_SENSITIVE)
+			c->sensitive[c->nsensitive++] = o;
 		o++;
 	}
 	if (o != n)
@@ -134,6 +139,18 @@ check_row(struct checker *c, char **f, const uint32_t *lens, size_t n,
 			    "that looks like %s", (unsigned long long)line,
 			    c->p->cols[c->col_of[i]].name, what);
 	for (i = 0; i < c->nqi; i++)
+		if (lens[c->qi[i]] != 1 || f[c->qi[i]][0] != '*')
+			break;
+	if (i == c->nqi && c->nqi > 0) {
+		c->star_rows++;
+		for (i = 0; i < c->nsensitive; i++)
+			if (lens[c->sensitive[i]] != 1 ||
+			    f[c->sensitive[i]][0] != '*') {
+				c->star_open++;
+				break;
+			}
+	}
+	for (i = 0; i < c->nqi; i++)
 		if ((r = key_add(c, &len, f[c->qi[i]], lens[c->qi[i]])) != 0)
 			return r;
 	if ((r = dict_intern(c->classes, c->key, (uint32_t)len, &cid,
@@ -163,9 +180,24 @@ check_totals(struct checker *c, const uint8_t digest[32], const char *report,
 	struct jsonr doc = { report, reportlen };
 	uint64_t rows, classes, k;
 	char sha[65], policy_sha[65], hex[65];
-	uint32_t i, n = dict_count(c->classes);
+	uint32_t i, n = dict_count(c->classes), star = UINT32_MAX;
+	size_t len = 0, q;
 
+	/* suppressed = "star": the class of rows with every quasi-identifier
+	 * * may be small, but then shows no sensitive value either. */
+	for (q = 0; q < c->nqi; q++)
+		if (key_add(c, &len, "*", 1) != 0)
+			return SK_ETOOBIG;
+	if (c->p->star && c->nqi > 0 &&
+	    dict_find(c->classes, c->key, (uint32_t)len, &star) == 0 &&
+	    (c->size[star] < c->p->k || (c->sens >= 0 &&
+	    c->distinct[star] < c->p->l)) && c->star_open > 0)
+		return refuse(c, "the class of rows with every "
+		    "quasi-identifier * has %u rows (k = %u) and shows "
+		    "sensitive values", c->size[star], c->p->k);
 	for (i = 0; i < n; i++) {
+		if (i == star)
+			continue;
 		if (c->size[i] < c->p->k)
 			return refuse(c, "an equivalence class of the release "
 			    "has %u rows, fewer than k = %u", c->size[i],

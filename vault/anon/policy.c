@@ -525,6 +525,14 @@ load_privacy(struct config_ctx *cx, const config_setting_t *root,
 		return r;
 	if (p->k == 0)
 		return config_fail(cx, g, "missing setting 'k'");
+	if ((r = config_string(cx, g, "suppressed", v, sizeof(v), 0)) != 0)
+		return r;
+	if (v[0] != '\0' && strcmp(v, "delete") != 0 && strcmp(v, "star") != 0)
+		return config_fail(cx, config_member(cx, g, "suppressed"),
+		    "'suppressed' must be \"delete\" (the rows are not "
+		    "released) or \"star\" (released with every "
+		    "quasi-identifier *)");
+	p->star = strcmp(v, "star") == 0;
 	if ((r = config_string(cx, g, "metric", v, sizeof(v), 0)) != 0)
 		return r;
 	if (v[0] != '\0' && strcmp(v, "loss") != 0)

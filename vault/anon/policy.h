@@ -88,6 +88,7 @@ struct policy {
 	double max_suppression;
 	double max_group_suppression;	/* per value of a QI; 0: no limit */
 	double risk_threshold;		/* records above this risk, reported */
+	int star;			/* suppressed = "star": rows kept, QIs * */
 	unsigned l;			/* 0: no l-diversity */
 	int search;			/* a column's level is searched */
 	int shuffle;
