@@ -70,6 +70,15 @@ struct config_recipient {
 	int envelope;		/* releases sealed to its certificate (CMS) */
 	char certificate[PATH_MAX];	/* its certificate, for the vault */
 	struct config_downloads downloads;	/* the site's, overridden */
+	/* delivery = "push": the sender PUTs each release to the
+	 * recipient's own endpoint and opens no listener for it */
+	int push;
+	char endpoint[512];		/* https://ADDRESS:PORT/PATH/ */
+	char push_address[64];		/* ... its parts: an IP literal */
+	uint16_t push_port;
+	char push_path[384];		/* starts and ends with / */
+	char endpoint_ca[PATH_MAX];	/* signs the endpoint's certificate */
+	char endpoint_name[256];	/* the DNS name it must carry */
 };
 
 struct config_operator {
@@ -161,6 +170,8 @@ struct local_config {
 	unsigned min_rate_grace;	/* seconds before min_rate applies */
 	uint64_t disk_reserve;		/* bytes kept free on the data disk */
 	unsigned refusal_interval;	/* seconds a refusal summary covers */
+	unsigned push_retry;		/* seconds before a failed push is
+					 * tried again, doubled up to 64x */
 };
 
 #define LOCAL_AUDIT_RESERVE (UINT64_C(32) << 20)
@@ -183,6 +194,10 @@ const struct config_municipality *site_find_municipality_by_identity(
     const struct site_config *site, const char *identity);
 const struct config_recipient *site_find_recipient_by_identity(
     const struct site_config *site, const char *identity);
+/* Recipients that take releases pushed to their endpoint; all: no
+ * recipient pulls, so the sender opens no external listener. */
+size_t site_push_recipients(const struct site_config *site);
+
 const struct config_recipient *site_find_recipient(
     const struct site_config *site, const char *id);
 const struct config_municipality *site_find_municipality(

@@ -49,7 +49,9 @@ local_parse_limits(struct config_ctx *cx, const config_setting_t *root,
 	    (r = config_uint64(cx, g, "disk_reserve", 0, UINT64_MAX >> 1,
 	    UINT64_C(1) << 30, &lc->disk_reserve)) ||
 	    (r = config_unsigned(cx, g, "refusal_interval", 1, 3600, 60,
-	    &lc->refusal_interval)))
+	    &lc->refusal_interval)) ||
+	    (r = config_unsigned(cx, g, "push_retry", 1, 3600, 60,
+	    &lc->push_retry)))
 		return r;
 	return 0;
 }

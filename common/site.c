@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -537,6 +538,111 @@ load_downloads(struct config_ctx *cx, const config_setting_t *parent,
 	return 0;
 }
 
+/*
+ * A push recipient's endpoint: https://ADDRESS:PORT/PATH/ with an IP
+ * literal (IPv6 in brackets), so that the firewall can name it and no
+ * name is looked up in the DMZ; the server certificate's DNS name is
+ * endpoint_name.
+ */
+static int
+parse_endpoint(struct config_recipient *p)
+{
+	const char *s = p->endpoint, *h, *e, *colon, *slash;
+	struct netaddr na;
+	char port[8], *end;
+	unsigned long v;
+	size_t n;
+
+	if (strncmp(s, "https://", 8) != 0)
+		return SK_EFORMAT;
+	h = s + 8;
+	if (*h == '[') {
+		if ((e = strchr(h, ']')) == NULL || e[1] != ':')
+			return SK_EFORMAT;
+		n = (size_t)(e - h - 1);
+		h++;
+		colon = e + 1;
+	} else {
+		if ((colon = strchr(h, ':')) == NULL)
+			return SK_EFORMAT;
+		n = (size_t)(colon - h);
+	}
+	if (n == 0 || n >= sizeof(p->push_address))
+		return SK_EFORMAT;
+	memcpy(p->push_address, h, n);
+	p->push_address[n] = '\0';
+	if (netaddr_parse(p->push_address, &na) != 0 ||
+	    na.prefixlen != (na.family == AF_INET ? 32u : 128u))
+		return SK_EFORMAT;
+	if ((slash = strchr(colon, '/')) == NULL ||
+	    (size_t)(slash - colon - 1) >= sizeof(port) || slash == colon + 1)
+		return SK_EFORMAT;
+	memcpy(port, colon + 1, (size_t)(slash - colon - 1));
+	port[slash - colon - 1] = '\0';
+	v = strtoul(port, &end, 10);
+	if (*end != '\0' || v == 0 || v > 65535 || port[0] == '0')
+		return SK_EFORMAT;
+	p->push_port = (uint16_t)v;
+	n = strlen(slash);
+	if (n >= sizeof(p->push_path) || slash[n - 1] != '/' ||
+	    strpbrk(slash, " \t\r\n?#%\"\\") != NULL)
+		return SK_EFORMAT;
+	memcpy(p->push_path, slash, n + 1);
+	return 0;
+}
+
+size_t
+site_push_recipients(const struct site_config *site)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < site->nrecipients; i++)
+		n += site->recipients[i].push != 0;
+	return n;
+}
+
+static int
+load_delivery(struct config_ctx *cx, const config_setting_t *e,
+    struct config_recipient *p)
+{
+	char mode[16];
+	int r;
+
+	if ((r = config_string(cx, e, "delivery", mode, sizeof(mode), 0)) != 0)
+		return r;
+	if (mode[0] != '\0' && strcmp(mode, "pull") != 0 &&
+	    strcmp(mode, "push") != 0)
+		return config_fail(cx, config_member(cx, e, "delivery"),
+		    "'delivery' must be \"pull\" (the recipient downloads) "
+		    "or \"push\" (the sender delivers to its endpoint)");
+	p->push = strcmp(mode, "push") == 0;
+	if ((r = config_string(cx, e, "endpoint", p->endpoint,
+	    sizeof(p->endpoint), p->push)) != 0 ||
+	    (r = config_path(cx, e, "endpoint_ca", p->endpoint_ca,
+	    sizeof(p->endpoint_ca), p->push)) != 0 ||
+	    (r = config_string(cx, e, "endpoint_name", p->endpoint_name,
+	    sizeof(p->endpoint_name), p->push)) != 0)
+		return r;
+	if (!p->push) {
+		if (p->endpoint[0] != '\0' || p->endpoint_ca[0] != '\0' ||
+		    p->endpoint_name[0] != '\0')
+			return config_fail(cx, e, "recipient '%s': 'endpoint', "
+			    "'endpoint_ca' and 'endpoint_name' are for "
+			    "delivery = \"push\"", p->id);
+		return 0;
+	}
+	if (parse_endpoint(p) != 0)
+		return config_fail(cx, config_member(cx, e, "endpoint"),
+		    "recipient '%s': 'endpoint' must be https://ADDRESS:PORT/"
+		    "PATH/ with an IP address (IPv6 in brackets) and a path "
+		    "that ends in /", p->id);
+	if (strpbrk(p->endpoint_name, " \t\r\n/") != NULL)
+		return config_fail(cx, config_member(cx, e, "endpoint_name"),
+		    "recipient '%s': 'endpoint_name' is the DNS name in the "
+		    "endpoint's certificate", p->id);
+	return 0;
+}
+
 static int
 load_recipients(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
@@ -576,7 +682,8 @@ load_recipients(struct config_ctx *cx, const config_setting_t *root,
 		if ((r = config_bool(cx, e, "envelope", 0, &p->envelope)) ||
 		    (r = config_path(cx, e, "certificate", p->certificate,
 		    sizeof(p->certificate), 0)) ||
-		    (r = load_downloads(cx, e, &p->downloads)))
+		    (r = load_downloads(cx, e, &p->downloads)) ||
+		    (r = load_delivery(cx, e, p)))
 			return r;
 		if (p->envelope && p->certificate[0] == '\0')
 			return config_fail(cx, e, "recipient '%s' has envelope = "

@@ -5,8 +5,11 @@
  *           port, and from the vault to the internal port; nothing new out.
  * vault:    nothing new in; new TCP out only to the receiver's and the
  *           sender's internal listeners.
- * sender:   new TCP in from each recipient's networks to the external port,
- *           and from the vault to the internal port; nothing new out.
+ * sender:   new TCP in from each pull recipient's networks to the external
+ *           port, and from the vault to the internal port; new TCP out
+ *           only from the external address to each push recipient's
+ *           endpoint (a site of push recipients alone: nothing new in on
+ *           the external side at all).
  * Every role: loopback accepted, invalid state dropped, established and
  * related traffic accepted as the return path of what was allowed, IPv6
  * neighbour discovery (without which IPv6 does not work at all), SSH from
@@ -277,6 +280,25 @@ allow_out(struct fw_ruleset *rs, const char *from_addr,
 	return add(rs, &r);
 }
 
+/* New TCP out from the sender's external address to a push endpoint. */
+static int
+allow_push(struct fw_ruleset *rs, const struct site_config *site,
+    const struct config_recipient *rc)
+{
+	struct fw_rule r = rule(FW_OUTPUT, FW_CT_NEW, FW_ACCEPT);
+
+	if (netaddr_parse(rc->push_address, &r.daddr) != 0 ||
+	    netaddr_parse(site->sender.external.address, &r.saddr) != 0)
+		return SK_ECONFIG;
+	r.has_daddr = 1;
+	/* An endpoint of the other family leaves by another address. */
+	r.has_saddr = r.saddr.family == r.daddr.family;
+	snprintf(r.oif, sizeof(r.oif), "%s", site->sender.external.interface);
+	r.tcp = 1;
+	r.dport = rc->push_port;
+	return add(rs, &r);
+}
+
 /* SSH from the administrators' networks (none if unset). Never on the
  * vault: nothing connects to it at all (R05); it is run at its console. */
 static int
@@ -333,7 +355,9 @@ add_role(struct fw_ruleset *rs, const struct site_config *site,
 		return allow_in(rs, &vault, &site->receiver.internal);
 	case ROLE_SENDER:
 		for (i = 0; i < site->nrecipients; i++)
-			if ((e = allow_group_in(rs, "recipient",
+			if ((e = site->recipients[i].push ?
+			    allow_push(rs, site, &site->recipients[i]) :
+			    allow_group_in(rs, "recipient",
 			    site->recipients[i].networks,
 			    site->recipients[i].nnetworks,
 			    &site->sender.external)) != 0)

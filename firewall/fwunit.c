@@ -94,10 +94,21 @@ fw_systemd_dropin(const struct site_config *site, enum config_role role,
 		put_addr(&t, site->vault.address);
 		break;
 	case ROLE_SENDER:
-		for (i = 0; i < site->nrecipients; i++)
+		for (i = 0; i < site->nrecipients; i++) {
+			if (site->recipients[i].push) {
+				put_addr(&t, site->recipients[i].push_address);
+				continue;
+			}
 			for (k = 0; k < site->recipients[i].nnetworks; k++)
 				put_net(&t, &site->recipients[i].networks[k]);
+		}
 		put_addr(&t, site->vault.sender_address);
+		/* The push process connects out: the unit's ~connect (which
+		 * holds for a pull-only sender) is lifted for it. */
+		if (site_push_recipients(site) > 0)
+			put(&t, "# Push recipients: sekisho-pusher connects to "
+			    "their endpoints.\nSystemCallFilter=\n"
+			    "SystemCallFilter=@system-service\n");
 		break;
 	case ROLE_VAULT:
 		put_addr(&t, site->receiver.internal.address);

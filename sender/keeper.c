@@ -642,6 +642,22 @@ on_publish_finish(void *arg, struct proc_msg *req)
 	proc_reply_send(s->chan, &rep, -1);
 }
 
+/* A new release's push recipients: each delivery is due now. */
+static void
+push_queue(struct sender *s, struct release *r)
+{
+	const struct config_recipient *rc;
+	size_t i;
+
+	for (i = 0; i < r->nrecipients; i++)
+		if ((rc = site_find_recipient(s->site, r->recipients[i])) !=
+		    NULL && rc->push) {
+			r->push[i] = PUSH_PENDING;
+			r->push_attempts[i] = 0;
+			r->push_next[i] = (int64_t)time(NULL);
+		}
+}
+
 /* The sealed file is what the store decided: its size and its record. */
 static int
 pub_verify(struct sender *s, const struct keeper_publish *p)
@@ -701,8 +717,10 @@ on_publish_commit(void *arg, struct proc_msg *req)
 		pub_drop(s, p, 1);
 		return;
 	}
-	if ((added = store_find(s, p->r.id)) != NULL)
+	if ((added = store_find(s, p->r.id)) != NULL) {
+		push_queue(s, added);
 		store_save_state(s, added);
+	}
 	log_info("release %s published: %" PRIu64 " bytes for %zu "
 	    "recipient(s)", p->r.id, p->r.size, p->r.nrecipients);
 	reply_record(s, SMSG_PUBLISH_COMMIT, 201, &p->r);
@@ -784,6 +802,128 @@ on_crl(void *arg, struct proc_msg *req)
 	daemon_store_on_crl(s->chan, s->audit, s->crl, 2, req);
 }
 
+/* ---- deliveries to push recipients (the push process asks) ---- */
+
+static void
+on_push_next(void *arg, struct proc_msg *req)
+{
+	struct sender *s = arg;
+	int64_t now = (int64_t)time(NULL), soonest = now + 60;
+	uint8_t key[SEAL_KEY_LEN];
+	struct proc_msg rep;
+	struct release *r;
+	size_t i, j;
+	int fd;
+
+	proc_expect_end(req);
+	for (i = 0; i < s->nreleases; i++) {
+		r = s->releases[i];
+		if (r->gone || r->expires <= now)
+			continue;
+		for (j = 0; j < r->nrecipients; j++) {
+			if (r->push[j] != PUSH_PENDING || r->push_busy[j])
+				continue;
+			if (r->push_next[j] > now) {
+				if (r->push_next[j] < soonest)
+					soonest = r->push_next[j];
+				continue;
+			}
+			if (seal_object_open(&s->master, s->objects_fd, r->id,
+			    key, &fd) != 0) {
+				log_errorx("release %s: cannot be opened for "
+				    "its delivery", r->id);
+				continue;
+			}
+			r->push_busy[j] = 1;
+			proc_reply_begin(&rep, SMSG_PUSH_NEXT, 0, "");
+			proc_put_str(&rep, r->id);
+			proc_put_str(&rep, r->recipients[j]);
+			proc_put_u64(&rep, r->size);
+			proc_put_str(&rep, r->sha256);
+			proc_put_str(&rep, r->filename);
+			proc_put_u32(&rep, r->envelope ? 1 : 0);
+			proc_put_fixed(&rep, key, sizeof(key));
+			sk_wipe(key, sizeof(key));
+			proc_reply_send(s->chan, &rep, fd);
+			close(fd);
+			return;
+		}
+	}
+	proc_reply_begin(&rep, SMSG_PUSH_NEXT, 204, "nothing due");
+	proc_put_u32(&rep, (uint32_t)(soonest - now));
+	proc_reply_send(s->chan, &rep, -1);
+}
+
+static void
+on_push_done(void *arg, struct proc_msg *req)
+{
+	struct sender *s = arg;
+	char id[RELEASE_ID_MAX], rid[CONFIG_ID_MAX], why[PROC_REASON_MAX];
+	char actor[CONFIG_ID_MAX + 8], detail[PROC_REASON_MAX + 96];
+	const struct config_recipient *rc;
+	uint32_t status = 0, shift;
+	uint64_t bytes = 0;
+	struct release *r;
+	struct acct *a;
+	int i;
+
+	proc_get_str(req, id, sizeof(id));
+	proc_get_str(req, rid, sizeof(rid));
+	proc_get_u32(req, &status);
+	proc_get_str(req, why, sizeof(why));
+	proc_get_u64(req, &bytes);
+	proc_expect_end(req);
+	snprintf(actor, sizeof(actor), "recip:%s", rid);
+	/* Withdrawn or expired meanwhile: cancelled already. */
+	if ((r = store_find(s, id)) == NULL ||
+	    (i = store_recipient_index(r, rid)) < 0) {
+		proc_reply_status(s->chan, SMSG_PUSH_DONE, 0, "");
+		return;
+	}
+	r->push_busy[i] = 0;
+	if (r->push[i] != PUSH_PENDING) {
+		proc_reply_status(s->chan, SMSG_PUSH_DONE, 0, "");
+		return;
+	}
+	r->push_attempts[i]++;
+	if (status >= 200 && status <= 299) {
+		r->push[i] = PUSH_DELIVERED;
+		r->served[i] += bytes;
+		snprintf(detail, sizeof(detail), "status=%u attempts=%u", status,
+		    r->push_attempts[i]);
+		(void)daemon_store_audit(s->audit, "release.delivered", actor,
+		    r->id, 1, bytes, r->sha256, detail);
+		/* Deliveries count as downloads do (R16). */
+		if ((a = acct_find(s, rid)) != NULL &&
+		    acct_add(a, (int64_t)time(NULL), (int64_t)bytes, 1) == 0)
+			(void)acct_save(s, a);
+		log_info("release %s delivered to %s (%" PRIu64 " bytes)",
+		    r->id, rid, bytes);
+	} else {
+		rc = site_find_recipient(s->site, rid);
+		shift = r->push_attempts[i] - 1 < 6 ? r->push_attempts[i] - 1 :
+		    6;
+		r->push_next[i] = (int64_t)time(NULL) +
+		    (int64_t)s->local->push_retry * (1 << shift);
+		snprintf(detail, sizeof(detail), "status=%u attempts=%u "
+		    "next_in=%lld why=%s", status, r->push_attempts[i],
+		    (long long)(r->push_next[i] - (int64_t)time(NULL)), why);
+		(void)daemon_store_audit(s->audit, "push.failed", actor, r->id,
+		    1, bytes, NULL, detail);
+		log_warnx("release %s: delivery to %s (%s) failed: %s; next "
+		    "try in %lld s", r->id, rid, rc != NULL ? rc->endpoint :
+		    "?", why, (long long)(r->push_next[i] -
+		    (int64_t)time(NULL)));
+	}
+	store_save_state(s, r);
+	proc_reply_status(s->chan, SMSG_PUSH_DONE, 0, "");
+}
+
+static const struct daemon_handler push_handlers[] = {
+	{ SMSG_PUSH_NEXT, on_push_next },
+	{ SMSG_PUSH_DONE, on_push_done },
+};
+
 static const struct daemon_handler handlers[] = {
 	{ DAEMON_MSG_CRL, on_crl },
 	{ SMSG_AUDIT, on_audit },
@@ -832,7 +972,7 @@ keeper_open(struct sender *s)
 
 int
 keeper_main(const struct local_config *local, struct site_config *site,
-    int chan)
+    int chan, int push_chan)
 {
 	static struct sender s;
 	struct sandbox_layers layers = { 0 };
@@ -841,7 +981,8 @@ keeper_main(const struct local_config *local, struct site_config *site,
 
 	s.local = local;
 	s.site = site;
-	s.chan = chan;
+	s.chan = s.net_chan = chan;
+	s.push_chan = push_chan;
 	s.objects_fd = s.tmp_fd = s.state_fd = s.gone_fd = s.acct_fd = -1;
 	daemon_store_begin(local, &layers);
 	keeper_open(&s);
@@ -850,8 +991,9 @@ keeper_main(const struct local_config *local, struct site_config *site,
 	daemon_crl_watch_init(&s.crl[1], "internal",
 	    site->sender.internal.ca_file, site->sender.internal.crl_file);
 	daemon_sandbox(local, site, SANDBOX_STORE, &layers);
-	daemon_store_serve(s.chan, handlers, SK_ARRAY_LEN(handlers), &s,
-	    SWEEP_INTERVAL_MS, keeper_sweep);
+	daemon_store_serve2(s.net_chan, handlers, SK_ARRAY_LEN(handlers),
+	    s.push_chan, push_handlers, SK_ARRAY_LEN(push_handlers), &s.chan,
+	    &s, SWEEP_INTERVAL_MS, keeper_sweep);
 	for (i = 0; i < s.npubs; i++)
 		if (s.pubs[i].token != 0)
 			pub_drop(&s, &s.pubs[i], 1);

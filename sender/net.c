@@ -87,34 +87,42 @@ net_listeners(struct snet *n)
 	int (*authorize[2])(struct srv_conn *) = { download_authorize,
 		publish_authorize };
 	char why[512];
-	int i;
+	int i, o = 0;
 
-	for (i = 0; i < 2; i++) {
+	/* Every recipient pushed to: no external listener at all (R03). */
+	n->nlisteners = 0;
+	for (i = sender_pull_recipients(n->site) ? 0 : 1; i < 2; i++, o++) {
+		struct srv_listener *l = &n->listeners[o];
+
 		if (tls_server_new(n->local.certificate, n->local.key,
 		    cl[i]->ca_file, cl[i]->crl_file, ctx[i], why,
 		    sizeof(why)) != 0)
 			fatalx("%s listener TLS: %s", names[i], why);
-		n->listeners[i].name = names[i];
-		n->listeners[i].tls = *ctx[i];
-		n->listeners[i].fd = PROC_CHILD_FD + 1 + i;
-		srv_listener_limits(&n->listeners[i], &n->local);
-		n->listeners[i].authorize = authorize[i];
-		n->listeners[i].serve = serve[i];
-		n->listeners[i].arg = n;
-		n->listeners[i].audit_fn = net_audit;
-		n->listeners[i].broken_fn = net_audit_broken;
-		if (tls_trust_new(*ctx[i], &n->listeners[i].trust) != 0)
+		l->name = names[i];
+		l->tls = *ctx[i];
+		l->fd = PROC_CHILD_FD + 1 + o;
+		srv_listener_limits(l, &n->local);
+		l->authorize = authorize[i];
+		l->serve = serve[i];
+		l->arg = n;
+		l->audit_fn = net_audit;
+		l->broken_fn = net_audit_broken;
+		l->tick = i == 0 ? download_tick : net_tick;
+		if (tls_trust_new(*ctx[i], &l->trust) != 0)
 			fatalx("out of memory");
+		n->nlisteners++;
 	}
-	n->listeners[0].tick = download_tick;
-	n->listeners[1].tick = net_tick;
 }
 
 static unsigned
 active(struct snet *n)
 {
-	return atomic_load(&n->listeners[0].active) +
-	    atomic_load(&n->listeners[1].active);
+	unsigned a = 0;
+	size_t i;
+
+	for (i = 0; i < n->nlisteners; i++)
+		a += atomic_load(&n->listeners[i].active);
+	return a;
 }
 
 int
@@ -140,13 +148,21 @@ net_main(struct snet *n)
 	proc_die_with_parent();
 	daemon_sandbox(&n->local, n->site, SANDBOX_NET, &layers);
 	daemon_signals(on_signal);
-	log_info("listening on %s port %u for %zu recipients, and on %s port "
-	    "%u for the vault", n->site->sender.external.address,
-	    n->site->sender.external.port, n->site->nrecipients,
-	    n->site->sender.internal.address, n->site->sender.internal.port);
-	srv_run(n->listeners, 2, n->chan.fd, &n->stop);
-	close(n->listeners[0].fd);
-	close(n->listeners[1].fd);
+	if (n->nlisteners == 2)
+		log_info("listening on %s port %u for %zu recipients, and on %s "
+		    "port %u for the vault", n->site->sender.external.address,
+		    n->site->sender.external.port,
+		    sender_pull_recipients(n->site),
+		    n->site->sender.internal.address,
+		    n->site->sender.internal.port);
+	else
+		log_info("listening on %s port %u for the vault; no external "
+		    "listener (every recipient is pushed to)",
+		    n->site->sender.internal.address,
+		    n->site->sender.internal.port);
+	srv_run(n->listeners, n->nlisteners, n->chan.fd, &n->stop);
+	for (i = 0; i < (int)n->nlisteners; i++)
+		close(n->listeners[i].fd);
 	for (i = 0; i < 100 && active(n) > 0; i++)
 		usleep(100000);
 	if (active(n) > 0) {

@@ -24,9 +24,12 @@
  * refuses any request body before reading it. In pull mode it never opens
  * a connection: `nm -D --undefined-only sekisho-sender` shows no connect(2).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -65,7 +68,9 @@ cmd_proc(const char *part, struct local_config *local,
 	if (strcmp(part, "store") == 0) {
 		log_init("sekisho-sender/store", local->use_syslog,
 		    (enum log_level)local->log_level);
-		return keeper_main(local, site, PROC_CHILD_FD);
+		/* Its channel to the push process, if the site has one. */
+		return keeper_main(local, site, PROC_CHILD_FD,
+		    site_push_recipients(site) > 0 ? PROC_CHILD_FD + 1 : -1);
 	}
 	if (strcmp(part, "net") != 0)
 		usage();
@@ -74,6 +79,76 @@ cmd_proc(const char *part, struct local_config *local,
 	n.local = *local;
 	n.site = site;
 	return net_main(&n);
+}
+
+size_t
+sender_pull_recipients(const struct site_config *site)
+{
+	return site->nrecipients - site_push_recipients(site);
+}
+
+/*
+ * run: the listeners are bound here as root (the external one only if a
+ * recipient pulls), then the store, net and, if a recipient is pushed to,
+ * the push process (sekisho-pusher, beside this program: the only one of
+ * the sender's programs with code that opens connections).
+ */
+static int
+run_parent(const char *conf, const struct local_config *local,
+    const struct site_config *site)
+{
+	struct proc_child kids[3] = { { .name = "net" }, { .name = "store" },
+		{ .name = "push" } };
+	char self[4096], pusher[4096 + 32], why[512], *slash;
+	int lfd[2] = { -1, -1 }, sp[2], pp[2] = { -1, -1 }, fds[3], nl = 0;
+	int push = site_push_recipients(site) > 0;
+	size_t nkids = 2;
+
+	if (close_range(3, ~0u, 0) != 0)
+		fatalx("close_range: %s", strerror(errno));
+	log_init("sekisho-sender", local->use_syslog,
+	    (enum log_level)local->log_level);
+	if (local->require_firewall)
+		daemon_require_firewall(local);
+	if ((sender_pull_recipients(site) > 0 &&
+	    srv_listen(&site->sender.external, &lfd[0], why,
+	    sizeof(why)) != 0) ||
+	    srv_listen(&site->sender.internal, &lfd[1], why, sizeof(why)) != 0)
+		fatalx("listener: %s", why);
+	if (proc_self_path(self, sizeof(self)) != 0)
+		fatalx("cannot find this program: %s", strerror(errno));
+	snprintf(pusher, sizeof(pusher), "%s", self);
+	if ((slash = strrchr(pusher, '/')) != NULL)
+		snprintf(slash + 1, sizeof(pusher) - (size_t)(slash + 1 -
+		    pusher), "sekisho-pusher");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0 ||
+	    (push && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    pp) != 0))
+		fatalx("socketpair: %s", strerror(errno));
+	daemon_parent_signals();
+	fds[0] = sp[1];
+	fds[1] = pp[1];
+	kids[1].pid = daemon_spawn("sekisho-sender", self, conf, "store", fds,
+	    push ? 2 : 1);
+	fds[nl++] = sp[0];
+	if (lfd[0] != -1)
+		fds[nl++] = lfd[0];
+	fds[nl++] = lfd[1];
+	kids[0].pid = daemon_spawn("sekisho-sender", self, conf, "net", fds,
+	    (size_t)nl);
+	if (push) {
+		kids[2].pid = daemon_spawn("sekisho-pusher", pusher, conf,
+		    "push", &pp[0], 1);
+		nkids = 3;
+		close(pp[0]);
+		close(pp[1]);
+	}
+	close(sp[0]);
+	close(sp[1]);
+	if (lfd[0] != -1)
+		close(lfd[0]);
+	close(lfd[1]);
+	return daemon_parent_wait(local, site, kids, nkids, SENDER_STOP_GRACE_S);
 }
 
 int
@@ -105,9 +180,7 @@ main(int argc, char **argv)
 	} else if (argc == 4 && strcmp(cmd, "init") == 0)
 		r = daemon_init(&local);
 	else if (argc == 4 && strcmp(cmd, "run") == 0)
-		r = daemon_run_parent("sekisho-sender", conf, &local, site,
-		    &site->sender.external, &site->sender.internal,
-		    SENDER_STOP_GRACE_S);
+		r = run_parent(conf, &local, site);
 	else if (argc == 5 && strcmp(cmd, "proc") == 0)
 		r = cmd_proc(argv[4], &local, site);
 	/* The process that the network reaches, unless another is named. */

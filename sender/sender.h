@@ -77,7 +77,18 @@ enum smsg_type {
 	SMSG_WITHDRAW,
 	/* Reply: 200 and every release with bytes served (JSON). */
 	SMSG_LIST_ALL,
+	/* From the push process: the next delivery due. Reply: 0, str
+	 * release id, str recipient id, u64 size, str sha256, str
+	 * filename, u32 envelope, the object key and the object's read
+	 * descriptor; or 204 and u32 seconds until one may be due. */
+	SMSG_PUSH_NEXT,
+	/* str release id, str recipient id, u32 the endpoint's HTTP status
+	 * (0: no answer), str why, u64 bytes sent. Reply: 0. */
+	SMSG_PUSH_DONE,
 };
+
+/* A push recipient's delivery of one release. */
+enum push_state { PUSH_NONE, PUSH_PENDING, PUSH_DELIVERED };
 
 /* A release as the sender holds it: sealed content plus what the vault
  * said of it. Only ids, sizes, digests and times: no personal data. */
@@ -95,6 +106,12 @@ struct release {
 	int envelope;			/* content is a CMS envelope */
 	int busy;			/* downloads in progress */
 	int gone;			/* disposed of: being removed */
+	/* delivery to push recipients: state, attempts, next try (unix
+	 * seconds), a delivery in the push process's hands */
+	uint8_t push[RELEASE_RECIPIENTS_MAX];
+	uint32_t push_attempts[RELEASE_RECIPIENTS_MAX];
+	int64_t push_next[RELEASE_RECIPIENTS_MAX];
+	uint8_t push_busy[RELEASE_RECIPIENTS_MAX];
 };
 
 /* One minute's downloads of a recipient, for the sliding window. */
@@ -114,7 +131,8 @@ struct snet {
 	struct local_config local;
 	struct site_config *site;
 	SSL_CTX *tls_external, *tls_internal;
-	struct srv_listener listeners[2];	/* external, internal */
+	struct srv_listener listeners[2];	/* external (if any), internal */
+	size_t nlisteners;
 	struct proc_chan chan;			/* to the store */
 	uint64_t crl_gens[2];		/* the CRLs in use, per listener */
 	uint64_t next_crl_poll;		/* ms */
@@ -127,7 +145,8 @@ struct snet {
 struct sender {
 	const struct local_config *local;
 	struct site_config *site;
-	int chan;
+	int chan;			/* the one the request came on */
+	int net_chan, push_chan;	/* push: -1 in a pull-only site */
 	struct seal_master master;
 	struct audit_log *audit;
 	struct daemon_crl_watch crl[2];	/* the listeners' CRLs on disk */
@@ -144,8 +163,16 @@ struct sender {
 	uint64_t next_token;
 };
 
+/* sender.c */
+/* Recipients that download (pull mode); none: no external listener. */
+size_t sender_pull_recipients(const struct site_config *site);
+
 /* keeper.c: the store process */
 int keeper_main(const struct local_config *local, struct site_config *site,
+    int chan, int push_chan);
+
+/* pusher.c (sekisho-pusher): the push process */
+int pusher_main(const struct local_config *local, struct site_config *site,
     int chan);
 
 /* net.c: the net process */

@@ -18,3 +18,15 @@ $(SENDER_BIN): $(SENDER_OBJS) $(DAEMON_LIB) $(COMMON_LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(SENDER_OBJS) \
 		$(DAEMON_LIB) $(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)
+
+# sekisho-pusher: the push process, a program of its own so that
+# sekisho-sender links no connect(2) (tests/construction.sh looks).
+PUSHER_OBJS := $(BUILD)/obj/sender/pusher.o
+PUSHER_BIN := $(BUILD)/bin/sekisho-pusher
+PROGRAMS += $(PUSHER_BIN)
+
+$(PUSHER_BIN): $(PUSHER_OBJS) $(DAEMON_LIB) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(PUSHER_OBJS) \
+		$(DAEMON_LIB) $(COMMON_LIB) $(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP)

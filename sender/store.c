@@ -242,31 +242,45 @@ store_add(struct sender *s, struct release *r)
 int
 store_save_state(struct sender *s, const struct release *r)
 {
-	char buf[RELEASE_RECIPIENTS_MAX * (CONFIG_ID_MAX + 24)];
+	char buf[RELEASE_RECIPIENTS_MAX * (CONFIG_ID_MAX + 64)];
 	size_t i, o = 0;
 
 	for (i = 0; i < r->nrecipients; i++)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s %" PRIu64
-		    "\n", r->recipients[i], r->served[i]);
+		    " %u %u %lld\n", r->recipients[i], r->served[i],
+		    (unsigned)r->push[i], r->push_attempts[i],
+		    (long long)r->push_next[i]);
 	return store_write_file(s->state_fd, r->id, buf, o);
 }
 
 static void
 load_state(struct sender *s, struct release *r)
 {
-	char buf[RELEASE_RECIPIENTS_MAX * (CONFIG_ID_MAX + 24)], who[CONFIG_ID_MAX];
+	char buf[RELEASE_RECIPIENTS_MAX * (CONFIG_ID_MAX + 64)], who[CONFIG_ID_MAX];
 	const char *p;
 	uint64_t bytes;
+	unsigned state, attempts;
+	long long next;
 	size_t len;
 	int i, n;
 
 	if (read_file(s->state_fd, r->id, buf, sizeof(buf), &len) != 0)
 		return;
 	for (p = buf; *p != '\0'; p += n) {
-		if (sscanf(p, "%63s %" SCNu64 "\n%n", who, &bytes, &n) != 2)
+		/* Older state files hold the bytes served alone. */
+		state = attempts = 0;
+		next = 0;
+		if (sscanf(p, "%63s %" SCNu64 " %u %u %lld\n%n", who, &bytes,
+		    &state, &attempts, &next, &n) != 5 &&
+		    sscanf(p, "%63s %" SCNu64 "\n%n", who, &bytes, &n) != 2)
 			break;
-		if ((i = store_recipient_index(r, who)) >= 0)
+		if ((i = store_recipient_index(r, who)) >= 0) {
 			r->served[i] = bytes;
+			r->push[i] = state <= PUSH_DELIVERED ?
+			    (uint8_t)state : PUSH_NONE;
+			r->push_attempts[i] = attempts;
+			r->push_next[i] = (int64_t)next;
+		}
 	}
 }
 
@@ -355,6 +369,19 @@ store_dispose(struct sender *s, struct release *r, const char *why,
 	size_t i, o;
 	int e;
 
+	/* Deliveries not made are made never (withdrawal, expiry). */
+	for (i = 0; i < r->nrecipients; i++)
+		if (r->push[i] == PUSH_PENDING) {
+			char actor2[CONFIG_ID_MAX + 8];
+
+			snprintf(actor2, sizeof(actor2), "recip:%s",
+			    r->recipients[i]);
+			snprintf(detail, sizeof(detail), "reason=%s attempts=%u",
+			    why, r->push_attempts[i]);
+			(void)daemon_store_audit(s->audit, "push.cancelled",
+			    actor2, r->id, 0, 0, NULL, detail);
+			r->push[i] = PUSH_NONE;
+		}
 	o = (size_t)snprintf(tomb, sizeof(tomb), "reason=%s\nat=%lld\n"
 	    "recipients=", why, (long long)time(NULL));
 	for (i = 0; i < r->nrecipients; i++)

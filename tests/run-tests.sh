@@ -51,9 +51,11 @@ suite "R02 receiver imports no connect() or SSL_connect()" \
 	none_of build/bin/sekisho-receiver connect connectat SSL_connect
 suite "R03 sender imports no connect() or SSL_connect()" \
 	none_of build/bin/sekisho-sender connect connectat SSL_connect
+suite "R03 push process imports no bind/listen/accept or SSL_accept()" \
+	none_of build/bin/sekisho-pusher bind listen accept accept4 SSL_accept
 suite "R05 vault imports no bind/listen/accept or SSL_accept()" \
 	none_of build/bin/sekisho-vault bind listen accept accept4 SSL_accept
-for d in receiver sender vault; do
+for d in receiver sender pusher vault; do
 	suite "R17 $d links no firewall apply path (nftnl, mnl)" \
 		none_of build/bin/sekisho-$d nftnl_batch_begin mnl_socket_open \
 		nftnl_rule_alloc mnl_socket_sendto
@@ -63,6 +65,7 @@ suite "construction checks see what they look for" \
 	bash -c '. tests/construction.sh &&
 	! none_of build/bin/sekisho-firewall mnl_socket_open &&
 	! none_of build/bin/sekisho-vault SSL_connect &&
+	! none_of build/bin/sekisho-pusher SSL_connect &&
 	! none_of build/bin/sekisho-receiver SSL_accept'
 # Integration tests with the sanitizer builds of the daemons.
 for t in tests/integration/test_*.sh; do

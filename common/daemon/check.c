@@ -214,6 +214,14 @@ daemon_check_credentials(const struct local_config *local,
 		    "receiver external (municipalities)" :
 		    "sender external (recipients)", &h->external);
 		check_listener(&ck, "internal (the vault)", &h->internal);
+		/* Each push recipient's CA: the endpoint's certificate must
+		 * chain to it (R03, push mode). */
+		for (i = 0; local->role == ROLE_SENDER &&
+		    i < site->nrecipients; i++)
+			if (site->recipients[i].push)
+				sk_X509_pop_free(check_ca(&ck,
+				    "recipients.endpoint_ca",
+				    site->recipients[i].endpoint_ca), X509_free);
 	} else {
 		check_crl(&ck, "receiver internal CRL",
 		    site->receiver.internal.crl_file);

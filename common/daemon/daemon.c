@@ -523,6 +523,7 @@ daemon_sandbox_check_part(const struct local_config *local,
 		{ "net", SANDBOX_NET },
 		{ "store", SANDBOX_STORE },
 		{ "parent", SANDBOX_PARENT },
+		{ "push", SANDBOX_PUSH },
 	};
 	size_t i;
 
@@ -534,44 +535,78 @@ daemon_sandbox_check_part(const struct local_config *local,
 	return 2;
 }
 
-void
-daemon_store_serve(int chan, const struct daemon_handler *h, size_t nh,
-    void *arg, unsigned tick_ms, void (*tick)(void *arg))
+/* One request from chan, handled; returns 1 when chan has ended. */
+static int
+store_one(int chan, const struct daemon_handler *h, size_t nh, void *arg,
+    const char *peer)
 {
-	struct pollfd pfd = { .fd = chan, .events = POLLIN };
-	uint64_t next = util_now_ms() + tick_ms, now;
 	struct proc_msg req;
 	size_t i;
 	int r;
 
+	if ((r = proc_recv(chan, &req)) == SK_ETRUNCATED)
+		return 1;
+	if (r != 0)
+		fatalx("a message from the %s process: %s; ending", peer,
+		    sk_strerror(r));
+	/* No descriptor ever travels to the store. */
+	if (req.fd != -1)
+		proc_malformed(&req, "a descriptor came with it");
+	for (i = 0; i < nh; i++)
+		if (h[i].type == req.type)
+			break;
+	if (i == nh)
+		proc_malformed(&req, "an unknown type");
+	h[i].handle(arg, &req);
+	proc_msg_free(&req);
+	return 0;
+}
+
+void
+daemon_store_serve2(int chan, const struct daemon_handler *h, size_t nh,
+    int chan2, const struct daemon_handler *h2, size_t nh2, int *current,
+    void *arg, unsigned tick_ms, void (*tick)(void *arg))
+{
+	struct pollfd pfd[2] = { { .fd = chan, .events = POLLIN },
+		{ .fd = chan2, .events = POLLIN } };
+	uint64_t next = util_now_ms() + tick_ms, now;
+	nfds_t n = chan2 >= 0 ? 2 : 1;
+	int r;
+
 	for (;;) {
-		if (tick != NULL) {
-			if ((now = util_now_ms()) >= next) {
-				tick(arg);
-				next = now + tick_ms;
-			}
-			if ((r = poll(&pfd, 1, (int)(next - now))) == 0 ||
-			    (r < 0 && errno == EINTR))
-				continue;
-			if (r < 0)
-				fatalx("poll: %s", strerror(errno));
+		now = util_now_ms();
+		if (tick != NULL && now >= next) {
+			tick(arg);
+			next = now + tick_ms;
 		}
-		if ((r = proc_recv(chan, &req)) == SK_ETRUNCATED)
-			return;		/* net has ended */
-		if (r != 0)
-			fatalx("a message from the net process: %s; ending",
-			    sk_strerror(r));
-		/* No descriptor ever travels from net to the store. */
-		if (req.fd != -1)
-			proc_malformed(&req, "a descriptor came with it");
-		for (i = 0; i < nh; i++)
-			if (h[i].type == req.type)
-				break;
-		if (i == nh)
-			proc_malformed(&req, "an unknown type");
-		h[i].handle(arg, &req);
-		proc_msg_free(&req);
+		r = poll(pfd, n, tick != NULL ? (int)(next - now) : -1);
+		if (r == 0 || (r < 0 && errno == EINTR))
+			continue;
+		if (r < 0)
+			fatalx("poll: %s", strerror(errno));
+		if (pfd[0].revents != 0) {
+			if (current != NULL)
+				*current = chan;
+			if (store_one(chan, h, nh, arg, "net"))
+				return;		/* net has ended */
+		}
+		if (n == 2 && pfd[1].revents != 0) {
+			if (current != NULL)
+				*current = chan2;
+			if (store_one(chan2, h2, nh2, arg, "push"))
+				fatalx("the push process has ended");
+			if (current != NULL)
+				*current = chan;
+		}
 	}
+}
+
+void
+daemon_store_serve(int chan, const struct daemon_handler *h, size_t nh,
+    void *arg, unsigned tick_ms, void (*tick)(void *arg))
+{
+	daemon_store_serve2(chan, h, nh, -1, NULL, 0, NULL, arg, tick_ms,
+	    tick);
 }
 
 /* ---- CRLs that change on disk (issue 15) ---- */

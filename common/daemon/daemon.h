@@ -141,6 +141,16 @@ void daemon_store_serve(int chan, const struct daemon_handler *h, size_t nh,
     void *arg, unsigned tick_ms, void (*tick)(void *arg));
 
 /*
+ * The same with a second asker on chan2 (the sender's push process), with
+ * its own handlers; *current is set to the channel a request came on
+ * before its handler runs, for the reply. Returns when chan (net) ends;
+ * chan2 ending is fatal.
+ */
+void daemon_store_serve2(int chan, const struct daemon_handler *h, size_t nh,
+    int chan2, const struct daemon_handler *h2, size_t nh2, int *current,
+    void *arg, unsigned tick_ms, void (*tick)(void *arg));
+
+/*
  * The audit log across a separated daemon's channel: the store writes every
  * entry; its net process asks with DAEMON_MSG_AUDIT (str event, actor,
  * object; u32 has_size; u64 size; str sha256, detail: reply status 0, or

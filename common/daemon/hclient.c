@@ -18,16 +18,16 @@
 #include "sk.h"
 #include "tls.h"
 
-int
-hc_open(SSL_CTX *ctx, const char *address, uint16_t port,
-    const char *identity, unsigned timeout_s, struct hc_conn *c, char *why,
-    size_t whycap)
+/* A TCP connection to address:port, bounded by timeout_s. */
+static int
+tcp_connect(const char *address, uint16_t port, unsigned timeout_s,
+    struct hc_conn *c, char *why, size_t whycap)
 {
 	struct sockaddr_storage ss;
 	struct timeval tv = { .tv_sec = timeout_s, .tv_usec = 0 };
 	struct netaddr na;
 	socklen_t sslen;
-	int e, one = 1;
+	int one = 1;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -68,12 +68,67 @@ hc_open(SSL_CTX *ctx, const char *address, uint16_t port,
 		c->fd = -1;
 		return SK_ESYS;
 	}
+	return 0;
+}
+
+int
+hc_open(SSL_CTX *ctx, const char *address, uint16_t port,
+    const char *identity, unsigned timeout_s, struct hc_conn *c, char *why,
+    size_t whycap)
+{
+	int e;
+
+	if ((e = tcp_connect(address, port, timeout_s, c, why, whycap)) != 0)
+		return e;
 	if ((e = tls_connect(ctx, c->fd, identity, &c->ssl, why, whycap)) != 0) {
 		close(c->fd);
 		c->fd = -1;
 		return e;
 	}
 	return 0;
+}
+
+int
+hc_open_named(SSL_CTX *ctx, const char *address, uint16_t port,
+    const char *dns_name, unsigned timeout_s, struct hc_conn *c, char *why,
+    size_t whycap)
+{
+	long vr;
+	int e;
+
+	if ((e = tcp_connect(address, port, timeout_s, c, why, whycap)) != 0)
+		return e;
+	snprintf(c->host, sizeof(c->host), "%s", dns_name);
+	if ((c->ssl = SSL_new(ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1 ||
+	    SSL_set_tlsext_host_name(c->ssl, dns_name) != 1 ||
+	    SSL_set1_host(c->ssl, dns_name) != 1) {
+		snprintf(why, whycap, "cannot set up TLS");
+		e = SK_ECRYPTO;
+		goto fail;
+	}
+	if (SSL_connect(c->ssl) != 1) {
+		vr = SSL_get_verify_result(c->ssl);
+		snprintf(why, whycap, "TLS handshake with %s failed: %s",
+		    dns_name, vr != X509_V_OK ?
+		    X509_verify_cert_error_string(vr) : "refused");
+		e = SK_EAUTH;
+		goto fail;
+	}
+	if (SSL_get_verify_result(c->ssl) != X509_V_OK ||
+	    SSL_get0_peer_certificate(c->ssl) == NULL) {
+		snprintf(why, whycap, "%s showed no certificate it could be "
+		    "trusted with", dns_name);
+		e = SK_EAUTH;
+		goto fail;
+	}
+	return 0;
+fail:
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	close(c->fd);
+	c->fd = -1;
+	return e;
 }
 
 int
@@ -86,8 +141,9 @@ hc_request(struct hc_conn *c, const char *method, const char *target,
 	if (body_len >= 0)
 		snprintf(cl, sizeof(cl), "Content-Length: %lld\r\n",
 		    (long long)body_len);
-	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: sekisho\r\n"
-	    "Connection: close\r\n%s%s\r\n", method, target, cl,
+	n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Connection: close\r\n%s%s\r\n", method, target,
+	    c->host[0] != '\0' ? c->host : "sekisho", cl,
 	    extra != NULL ? extra : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return SK_ETOOBIG;

@@ -1,8 +1,8 @@
 /*
  * hclient.h: the vault's side of the internal links: one HTTP/1.1 request
  * per TLS 1.3 connection, to a host of the site whose certificate must
- * name that host. Only the vault links this (it is the only program that
- * opens connections).
+ * name that host. Only the vault and the sender's push process link this
+ * (the only programs that open connections).
  */
 #ifndef SK_HCLIENT_H
 #define SK_HCLIENT_H
@@ -23,11 +23,21 @@ struct hc_conn {
 	int status;
 	int has_length;
 	uint64_t length;		/* Content-Length of the response */
+	char host[256];			/* Host: (hc_open_named), or "sekisho" */
 };
 
 /* Connects to address:port, runs the handshake, checks the identity. */
 int hc_open(SSL_CTX *ctx, const char *address, uint16_t port,
     const char *identity, unsigned timeout_s, struct hc_conn *c, char *why,
+    size_t whycap);
+
+/*
+ * The same to a server outside the site (a push recipient's endpoint):
+ * its certificate must chain to ctx's trust (a plain client context, not
+ * tls_client_new's) and carry dns_name, which is also the SNI and Host.
+ */
+int hc_open_named(SSL_CTX *ctx, const char *address, uint16_t port,
+    const char *dns_name, unsigned timeout_s, struct hc_conn *c, char *why,
     size_t whycap);
 
 /* Sends the request head; body_len < 0 means no body. extra is header

@@ -37,10 +37,11 @@
 #define SB_PARENT (1u << 10)	/* waits for its children, nothing else */
 #define SB_ENGINE (1u << 11)	/* one job on handed descriptors */
 #define SB_CHECK (1u << 12)	/* re-reads one release, no thread */
+#define SB_PUSH (1u << 13)	/* sender: connects out to push endpoints */
 #define SB_PART (SB_ENGINE | SB_CHECK)
 #define SB_FILES (SB_V | SB_STORE)	/* reach files by folder */
-#define SB_SOCKS (SB_V | SB_NET)		/* talk TCP */
-#define SB_ALL (SB_V | SB_NET | SB_STORE)
+#define SB_SOCKS (SB_V | SB_NET | SB_PUSH)	/* talk TCP */
+#define SB_ALL (SB_V | SB_NET | SB_STORE | SB_PUSH)
 #define SB_EVERY (SB_ALL | SB_PARENT | SB_PART)
 
 struct sb_call {
@@ -171,9 +172,11 @@ static const struct sb_call sb_calls[] = {
 	{ SCMP_SYS(getpeername), SB_SOCKS, "the peer's address for "
 	    "authorization" },
 	{ SCMP_SYS(shutdown), SB_SOCKS, "end a TLS connection cleanly" },
-	/* The vault, and only the vault, opens connections (R05): to the
-	 * receiver's and the sender's internal listeners. */
-	{ SCMP_SYS(connect), SB_V, "to the receiver and the sender only" },
+	/* The vault opens connections (R05): to the receiver's and the
+	 * sender's internal listeners; the sender's push process to the
+	 * push recipients' endpoints (Landlock names the ports). */
+	{ SCMP_SYS(connect), SB_V | SB_PUSH,
+	    "vault: the receiver and the sender; push: the endpoints" },
 	/* A parent: its children's ends, and the stop passed on. */
 	{ SCMP_SYS(wait4), SB_PARENT, "reap a child that ended" },
 	{ SCMP_SYS(kill), SB_PARENT, "pass a stop on to the children" },
@@ -446,6 +449,8 @@ sb_bit(enum config_role role, enum sandbox_kind kind)
 		return SB_ENGINE;
 	case SANDBOX_CHECKER:
 		return SB_CHECK;
+	case SANDBOX_PUSH:
+		return SB_PUSH;
 	case SANDBOX_SPAWNER:
 	case SANDBOX_ALONE:
 		break;
@@ -483,17 +488,18 @@ seccomp_enter(enum config_role role, enum sandbox_kind kind,
 	count++;
 	/* The vault's socket(): TCP over IPv4 or IPv6, nothing else (no
 	 * UDP, no raw, no netlink, no UNIX sockets). */
-	/* A net process and a parent: fstat() (glibc's newfstatat on the
+	/* A net process, a push process and a parent: fstat() (glibc's newfstatat on the
 	 * descriptor itself, AT_EMPTY_PATH; stdio does it before its first
 	 * write) but no look-up of any path. */
-	if (bit == SB_NET || bit == SB_PARENT || (bit & SB_PART) != 0) {
+	if (bit == SB_NET || bit == SB_PARENT || bit == SB_PUSH ||
+	    (bit & SB_PART) != 0) {
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
 		    SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH,
 		    AT_EMPTY_PATH)) != 0)
 			goto out;
 		count++;
 	}
-	if (bit == SB_V) {
+	if (bit == SB_V || bit == SB_PUSH) {
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
 		    SCMP_A0(SCMP_CMP_EQ, AF_INET),
 		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)) != 0 ||
@@ -657,6 +663,19 @@ sandbox_spec_for(const struct local_config *local,
 #endif
 	if (kind == SANDBOX_NET || kind == SANDBOX_PARENT)
 		return;
+	if (kind == SANDBOX_PUSH) {
+		/* No file (its keys and CAs are loaded before); TCP to the
+		 * push recipients' ports only. */
+		size_t i;
+
+		spec->max_files = 64;
+		for (i = 0; i < site->nrecipients &&
+		    spec->nconnect < SANDBOX_PORTS_MAX; i++)
+			if (site->recipients[i].push)
+				spec->connect_ports[spec->nconnect++] =
+				    site->recipients[i].push_port;
+		return;
+	}
 	if (kind == SANDBOX_ENGINE || kind == SANDBOX_CHECKER) {
 		/* Its channel, its input and output, stdio, and what the
 		 * sanitizer's leak scan opens in the test build. */

@@ -48,6 +48,8 @@ enum sandbox_kind {
 				 * handed; no file call, no socket */
 	SANDBOX_CHECKER,	/* vault: re-reads one release; the same,
 				 * and no thread */
+	SANDBOX_PUSH,		/* sender: connects to the push recipients'
+				 * endpoints only; no file, no listener */
 };
 
 struct sandbox_spec {

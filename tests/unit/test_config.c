@@ -91,6 +91,51 @@ expect_error(const char *from, const char *to, int line, const char *words)
 		    err.message, line, words);
 }
 
+/* delivery = "push" (R03): the endpoint's parts, and what is refused. */
+static void
+test_r03_push_recipient(void **state)
+{
+	static const char *const from = "    networks = [ \"203.0.113.0/24\" ]; }\n";
+	char to[512];
+	struct site_config *site = NULL;
+	const struct config_recipient *rc;
+
+	(void)state;
+	assert_int_equal(load_with(from, "    networks = [ \"203.0.113.0/24\" ];"
+	    " delivery = \"push\";\n    endpoint = "
+	    "\"https://[2001:db8::7]:8443/in/box/\"; endpoint_ca = \"b.crt\";"
+	    " endpoint_name = \"in.b.example\"; }\n", &site), 0);
+	assert_non_null(rc = site_find_recipient(site, "univ-a"));
+	assert_true(rc->push);
+	assert_string_equal(rc->push_address, "2001:db8::7");
+	assert_int_equal(rc->push_port, 8443);
+	assert_string_equal(rc->push_path, "/in/box/");
+	assert_string_equal(rc->endpoint_ca, "/etc/sekisho/b.crt");
+	assert_int_equal(site_push_recipients(site), 1);
+	site_config_free(site);
+	static const char *const bad[] = {
+		"http://192.0.2.9:8443/in/", "https://push.example:8443/in/",
+		"https://192.0.2.9/in/", "https://192.0.2.9:0/in/",
+		"https://192.0.2.9:8443/in", "https://192.0.2.0/24:8443/in/",
+		"https://192.0.2.9:8443/a b/",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(to, sizeof(to), "    networks = [ \"203.0.113.0/24\" ];"
+		    " delivery = \"push\";\n    endpoint = \"%s\"; "
+		    "endpoint_ca = \"b.crt\"; endpoint_name = \"b\"; }\n",
+		    bad[i]);
+		expect_error(from, to, 33, "https://ADDRESS:PORT/PATH/");
+	}
+	expect_error(from, "    networks = [ \"203.0.113.0/24\" ]; delivery = "
+	    "\"push\"; }\n", 31, "missing setting 'endpoint'");
+	expect_error(from, "    networks = [ \"203.0.113.0/24\" ]; delivery = "
+	    "\"pushed\"; }\n", 32, "'delivery' must be");
+	expect_error(from, "    networks = [ \"203.0.113.0/24\" ]; endpoint = "
+	    "\"https://192.0.2.9:8443/in/\"; }\n", 31, "are for delivery");
+}
+
 static void
 test_good_site(void **state)
 {
@@ -425,6 +470,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_site),
+		cmocka_unit_test(test_r03_push_recipient),
 		cmocka_unit_test(test_digest_changes_with_text),
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_network_warnings),

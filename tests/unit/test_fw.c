@@ -172,6 +172,67 @@ test_r03_sender_rules(void **state)
 	free(text);
 }
 
+/*
+ * Push recipients (R03): no way in for them, one way out to each
+ * endpoint from the external address; with push recipients alone the
+ * external port takes nothing new at all.
+ */
+static void
+test_r03_sender_push_rules(void **state)
+{
+	static const char *const tails[2] = {
+	    "recipients = ( { id = \"u\"; identity = \"urn:sekisho:recip:u\";\n"
+	    "  networks = [ \"203.0.113.0/24\" ]; },\n"
+	    " { id = \"p\"; identity = \"urn:sekisho:recip:p\";\n"
+	    "  networks = [ \"198.18.0.0/24\" ]; delivery = \"push\";\n"
+	    "  endpoint = \"https://198.18.0.10:8443/in/\";\n"
+	    "  endpoint_ca = \"p-ca.crt\"; endpoint_name = \"in.p.example\"; } );\n",
+	    "recipients = ( { id = \"p\"; identity = \"urn:sekisho:recip:p\";\n"
+	    "  networks = [ \"198.18.0.0/24\" ]; delivery = \"push\";\n"
+	    "  endpoint = \"https://198.18.0.10:8443/in/\";\n"
+	    "  endpoint_ca = \"p-ca.crt\"; endpoint_name = \"in.p.example\"; } );\n" };
+	struct site_config *ps;
+	struct config_error err;
+	struct fw_ruleset rs;
+	char buf[8192], in[8192], out[8192], *text = NULL;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		snprintf(buf, sizeof(buf), "%.*s%s",
+		    (int)(strstr(site_text, "recipients = (") - site_text),
+		    site_text, tails[i]);
+		assert_int_equal(site_config_load_string(buf, "/t/site.conf",
+		    &ps, &err), 0);
+		assert_int_equal(fw_build(ps, ROLE_SENDER, 0, &rs), 0);
+		assert_int_equal(fw_render(&rs, "sender", 0, &text), 0);
+		chain_text(text, "input", in, sizeof(in));
+		chain_text(text, "output", out, sizeof(out));
+		assert_non_null(strstr(out, "ip saddr 203.0.113.1 ip daddr "
+		    "198.18.0.10 tcp dport 8443 ct state new accept"));
+		assert_null(strstr(text, "198.18.0.0/24"));	/* no way in */
+		if (i == 0)
+			assert_non_null(strstr(in, "tcp dport 8444 ct state "
+			    "new accept"));
+		else
+			assert_null(strstr(in, "dport 8444"));
+		fw_free(&rs);
+		free(text);
+		text = NULL;
+		assert_int_equal(fw_systemd_dropin(ps, ROLE_SENDER, &text), 0);
+		assert_non_null(strstr(text, "IPAddressAllow=198.18.0.10\n"));
+		assert_non_null(strstr(text, "SystemCallFilter=\n"
+		    "SystemCallFilter=@system-service\n"));
+		free(text);
+		text = NULL;
+		site_config_free(ps);
+	}
+	/* A pull-only sender keeps the unit's ~connect. */
+	assert_int_equal(fw_systemd_dropin(site, ROLE_SENDER, &text), 0);
+	assert_null(strstr(text, "SystemCallFilter"));
+	free(text);
+}
+
 static void
 test_r24_lockdown_keeps_only_loopback(void **state)
 {
@@ -383,6 +444,7 @@ main(void)
 		cmocka_unit_test(test_systemd_dropin_per_role),
 		cmocka_unit_test(test_r05_vault_rules),
 		cmocka_unit_test(test_r03_sender_rules),
+		cmocka_unit_test(test_r03_sender_push_rules),
 		cmocka_unit_test(test_r24_lockdown_keeps_only_loopback),
 		cmocka_unit_test(test_generating_twice_gives_identical_bytes),
 		cmocka_unit_test(test_batch_structure_and_protocol_guards),

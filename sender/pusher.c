@@ -1,0 +1,347 @@
+/*
+ * sekisho-pusher: the sender's push process (R03, push mode).
+ *
+ * A recipient with delivery = "push" never connects to the sender: the
+ * sender delivers each release addressed to it to the recipient's own
+ * endpoint with an HTTP PUT over TLS 1.3, with the sender's client
+ * certificate, and checks the endpoint's certificate against the CA the
+ * site names for it and the DNS name it must carry. This program is that
+ * process, started by sekisho-sender's parent with a channel to the store
+ * when the site has a push recipient; it is a program of its own so that
+ * sekisho-sender itself keeps no code that opens a connection.
+ *
+ * What it holds: the sender's client key and the endpoints' CAs (read
+ * before the sandbox closes), one release at a time (a descriptor and its
+ * object key from the store, dropped when the transfer ends). What it may
+ * do: connect(2) to the push recipients' ports (seccomp and Landlock), and
+ * nothing else: no file, no listener, no accept(2).
+ *
+ * The store decides what is due and when a failed delivery is tried again
+ * (keeper.c); this process asks, delivers, and says how it went.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "hclient.h"
+#include "log.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "seal.h"
+#include "sender.h"
+#include "sk.h"
+#include "util.h"
+
+#define PUSH_TIMEOUT_S 60	/* one send or receive on the connection */
+#define PUSH_CHUNK (256u << 10)
+
+struct delivery {
+	char id[RELEASE_ID_MAX];
+	char recipient[CONFIG_ID_MAX];
+	char sha256[65];
+	char filename[RELEASE_FILENAME_MAX];
+	uint64_t size;
+	uint32_t envelope;
+	struct seal_reader *rd;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void
+print_usage(FILE *fp)
+{
+	fprintf(fp, "usage: sekisho-pusher -c SENDER.conf proc push\n"
+	    "       (started by sekisho-sender run; not by hand)\n");
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	print_usage(stderr);
+	exit(2);
+}
+
+/* A client context for one endpoint: TLS 1.3, our certificate, its CA. */
+static SSL_CTX *
+endpoint_ctx(const struct local_config *local,
+    const struct config_recipient *rc)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_use_certificate_chain_file(ctx, local->certificate) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, local->key,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+		fatalx("recipient %s: our certificate %s or key %s cannot be "
+		    "used", rc->id, local->certificate, local->key);
+	if (SSL_CTX_load_verify_locations(ctx, rc->endpoint_ca, NULL) != 1)
+		fatalx("recipient %s: endpoint_ca %s cannot be read", rc->id,
+		    rc->endpoint_ca);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return ctx;
+}
+
+/* Asks the store for the next delivery due: 1 with d filled, or 0 with
+ * *wait_s until one may be due. */
+static int
+next_delivery(struct proc_chan *ch, struct delivery *d, unsigned *wait_s)
+{
+	uint8_t key[SEAL_KEY_LEN];
+	struct proc_msg req;
+	struct proc_reply rep;
+	uint32_t wait = 0;
+	int fd, e;
+
+	proc_msg_init(&req, SMSG_PUSH_NEXT);
+	proc_call(ch, &req, -1, &rep);
+	if (rep.status == 204) {
+		proc_get_u32(&rep.msg, &wait);
+		proc_reply_end(ch, &rep);
+		*wait_s = wait;
+		return 0;
+	}
+	if (rep.status != 0)
+		fatalx("the store answered %u: %s", rep.status, rep.reason);
+	proc_get_str(&rep.msg, d->id, sizeof(d->id));
+	proc_get_str(&rep.msg, d->recipient, sizeof(d->recipient));
+	proc_get_u64(&rep.msg, &d->size);
+	proc_get_str(&rep.msg, d->sha256, sizeof(d->sha256));
+	proc_get_str(&rep.msg, d->filename, sizeof(d->filename));
+	proc_get_u32(&rep.msg, &d->envelope);
+	proc_get_fixed(&rep.msg, key, sizeof(key));
+	fd = proc_take_fd(&rep.msg);
+	proc_reply_end(ch, &rep);
+	if (fd == -1)
+		fatalx("the store gave no file for release %s", d->id);
+	e = seal_reader_attach(fd, key, &d->rd);
+	sk_wipe(key, sizeof(key));
+	if (e != 0) {
+		close(fd);
+		fatalx("release %s cannot be read: %s", d->id, sk_strerror(e));
+	}
+	return 1;
+}
+
+static void
+report(struct proc_chan *ch, const struct delivery *d, int status,
+    const char *why, uint64_t sent)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+
+	proc_msg_init(&req, SMSG_PUSH_DONE);
+	proc_put_str(&req, d->id);
+	proc_put_str(&req, d->recipient);
+	proc_put_u32(&req, (uint32_t)(status > 0 ? status : 0));
+	proc_put_str(&req, why);
+	proc_put_u64(&req, sent);
+	proc_call(ch, &req, -1, &rep);
+	proc_reply_end(ch, &rep);
+}
+
+/* path (from the site file, already safe) and name, every byte of the
+ * name outside A-Z a-z 0-9 . _ - ~ as %XX. */
+static void
+pct_path(char *out, size_t cap, const char *path, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = (size_t)snprintf(out, cap, "%s", path);
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p != '\0' && o + 4 < cap; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("._-~", *p) != NULL)
+			out[o++] = (char)*p;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* Content-Digest of the release: sha-256, base64, from its hex. */
+static int
+digest_header(const char *hex, char *out, size_t cap)
+{
+	uint8_t raw[32];
+	char b64[64];
+	unsigned v;
+	size_t i;
+
+	if (strlen(hex) != 64)
+		return SK_EFORMAT;
+	for (i = 0; i < 32; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return SK_EFORMAT;
+		raw[i] = (uint8_t)v;
+	}
+	if (EVP_EncodeBlock((unsigned char *)b64, raw, 32) != 44)
+		return SK_EFORMAT;
+	return snprintf(out, cap, "Content-Digest: sha-256=:%s:\r\n", b64) <
+	    (int)cap ? 0 : SK_ETOOBIG;
+}
+
+/*
+ * One PUT of the whole release to the endpoint. Returns the endpoint's
+ * HTTP status, or 0 with why when it gave none (unreachable, refused in
+ * the handshake, gone in the middle); *sent gets the body bytes sent.
+ */
+static int
+deliver(SSL_CTX *ctx, const struct config_recipient *rc,
+    const struct delivery *d, char *why, size_t whycap, uint64_t *sent)
+{
+	struct hc_conn c;
+	char target[sizeof(rc->push_path) + 3 * RELEASE_FILENAME_MAX + 8];
+	char extra[512], dig[128];
+	const uint8_t *p;
+	size_t n;
+	int e, status = 0;
+
+	*sent = 0;
+	why[0] = '\0';
+	/* The name the vault gave it (UTF-8, no /), percent-encoded. */
+	pct_path(target, sizeof(target), rc->push_path,
+	    d->filename[0] != '\0' ? d->filename : d->id);
+	if (digest_header(d->sha256, dig, sizeof(dig)) != 0) {
+		snprintf(why, whycap, "the release's digest is malformed");
+		return 0;
+	}
+	snprintf(extra, sizeof(extra), "%sSekisho-Release: %s\r\n"
+	    "Content-Type: %s\r\n", dig, d->id, d->envelope ?
+	    "application/pkcs7-mime" : "text/csv; charset=utf-8");
+	if ((e = hc_open_named(ctx, rc->push_address, rc->push_port,
+	    rc->endpoint_name, PUSH_TIMEOUT_S, &c, why, whycap)) != 0)
+		return 0;
+	if ((e = hc_request(&c, "PUT", target, extra, (int64_t)d->size)) != 0)
+		goto broke;
+	for (;;) {
+		if ((e = seal_reader_peek(d->rd, &p, PUSH_CHUNK, &n)) != 0) {
+			snprintf(why, whycap, "the stored copy cannot be read: "
+			    "%s", sk_strerror(e));
+			hc_close(&c);
+			return 0;
+		}
+		if (n == 0 || stopping)
+			break;
+		if ((e = hc_send(&c, p, n)) != 0)
+			goto broke;
+		*sent += n;
+	}
+	if (*sent != d->size) {
+		snprintf(why, whycap, "stopped after %llu of %llu bytes",
+		    (unsigned long long)*sent, (unsigned long long)d->size);
+		hc_close(&c);
+		return 0;
+	}
+	if ((e = hc_response(&c)) != 0)
+		goto broke;
+	status = c.status;
+	if (status < 200 || status > 299)
+		snprintf(why, whycap, "the endpoint answered %d", status);
+	hc_close(&c);
+	return status;
+broke:
+	snprintf(why, whycap, "the connection broke after %llu bytes: %s",
+	    (unsigned long long)*sent, sk_strerror(e));
+	hc_close(&c);
+	return 0;
+}
+
+int
+pusher_main(const struct local_config *local, struct site_config *site,
+    int chan)
+{
+	struct sandbox_layers layers = { 0 };
+	struct proc_chan ch;
+	SSL_CTX **ctx;
+	struct delivery d;
+	char why[PROC_REASON_MAX];
+	unsigned wait = 0, w;
+	uint64_t sent;
+	size_t i;
+	int status;
+
+	proc_chan_init(&ch, chan, "the store process");
+	/* As root still: our key, the endpoints' CAs. Then nothing. */
+	if ((ctx = calloc(site->nrecipients + 1, sizeof(*ctx))) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < site->nrecipients; i++)
+		if (site->recipients[i].push)
+			ctx[i] = endpoint_ctx(local, &site->recipients[i]);
+	daemon_drop(local, &layers);
+	proc_die_with_parent();
+	daemon_sandbox(local, site, SANDBOX_PUSH, &layers);
+	daemon_signals(on_signal);
+	log_info("delivering to %zu push recipient(s)",
+	    site_push_recipients(site));
+	while (!stopping) {
+		memset(&d, 0, sizeof(d));
+		if (!next_delivery(&ch, &d, &wait)) {
+			/* Nothing due: ask again in a while, or sooner. */
+			for (w = 0; w < (wait < 5 ? wait : 5) && !stopping; w++)
+				sleep(1);
+			if (wait == 0)
+				sleep(1);
+			continue;
+		}
+		for (i = 0; i < site->nrecipients; i++)
+			if (strcmp(site->recipients[i].id, d.recipient) == 0)
+				break;
+		if (i == site->nrecipients || ctx[i] == NULL)
+			fatalx("the store asked a delivery to %s, which is not "
+			    "a push recipient", d.recipient);
+		status = deliver(ctx[i], &site->recipients[i], &d, why,
+		    sizeof(why), &sent);
+		seal_reader_free(d.rd);
+		report(&ch, &d, status, status >= 200 && status <= 299 ? "" :
+		    why, sent);
+	}
+	for (i = 0; i < site->nrecipients; i++)
+		SSL_CTX_free(ctx[i]);
+	free(ctx);
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct local_config local;
+	struct site_config *site = NULL;
+	int r;
+
+	if (util_cli_info(argc, argv, "sekisho-pusher", SENDER_VERSION,
+	    print_usage))
+		return 0;
+	log_init("sekisho-sender/push", 0, LOG_LEVEL_INFO);
+	if (argc != 5 || strcmp(argv[1], "-c") != 0 ||
+	    strcmp(argv[3], "proc") != 0 || strcmp(argv[4], "push") != 0)
+		usage();
+	daemon_load_config(argv[2], ROLE_SENDER, &local, &site);
+	log_init("sekisho-sender/push", local.use_syslog,
+	    (enum log_level)local.log_level);
+	if (site_push_recipients(site) == 0)
+		fatalx("%s: no recipient has delivery = \"push\"", argv[2]);
+	r = pusher_main(&local, site, PROC_CHILD_FD);
+	site_config_free(site);
+	return r;
+}

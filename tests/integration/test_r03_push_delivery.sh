@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# test_r03_push_delivery.sh: push mode (R03: the sending server has no
+# function of receiving from outside). A recipient with delivery = "push"
+# gets each release PUT to its own endpoint, here Debian's nginx as a
+# WebDAV PUT server that asks for a client certificate of the internal CA
+# (the sender's), on loopback; the sender checks the endpoint's server
+# certificate against the recipient's own CA and the name it must carry.
+. "$(dirname "$0")/lib.sh"
+
+PORT=$(free_port)
+EXT=$((PORT + 2))
+INT=$((PORT + 3))
+NPORT=$(free_port)
+P=$T/pki
+CA=$P/internal-ca/ca.crt
+NAME=push.univ-b.example
+
+setup() {
+	mkdir -p "$P"
+	"$PKI" "$P" init-ca muni-ca "Sekisho test municipalities CA"
+	"$PKI" "$P" init-ca recip-ca "Sekisho test recipients CA"
+	"$PKI" "$P" init-ca internal-ca "Sekisho test internal CA"
+	# The recipient's own CA for its server, and someone else's.
+	"$PKI" "$P" init-ca univ-b-ca "Univ B's own server CA"
+	"$PKI" "$P" init-ca rogue-ca "Someone else's CA"
+	"$PKI" "$P" issue internal-ca sender --server \
+		--uri urn:sekisho:host:sender --ip 127.0.0.1 --dns localhost
+	"$PKI" "$P" issue internal-ca vault --uri urn:sekisho:host:vault
+	"$PKI" "$P" issue recip-ca univ-a --uri urn:sekisho:recip:univ-a
+	"$PKI" "$P" issue univ-b-ca endpoint --server --dns "$NAME" --ip 127.0.0.1
+	"$PKI" "$P" issue univ-b-ca other-name --server --dns other.univ-b.example \
+		--ip 127.0.0.1
+	"$PKI" "$P" issue rogue-ca endpoint --server --dns "$NAME" --ip 127.0.0.1
+	write_site "$PORT"
+}
+
+# site MODE: univ-a pulls and univ-b is pushed to ("mixed"), or univ-b
+# alone ("push").
+site() {
+	python3 - "$T/site.conf" "$1" "$NPORT" "$NAME" <<'PY'
+import sys
+p, mode, port, name = sys.argv[1:]
+s = open(p).read()
+s = s[:s.index("recipients = (")]
+b = ('  { id = "univ-b"; identity = "urn:sekisho:recip:univ-b"; networks = [ "127.0.0.0/8" ];\n'
+     '    delivery = "push"; endpoint = "https://127.0.0.1:%s/incoming/";\n'
+     '    endpoint_ca = "pki/univ-b-ca/ca.crt"; endpoint_name = "%s"; }\n' % (port, name))
+a = '  { id = "univ-a"; identity = "urn:sekisho:recip:univ-a"; networks = [ "127.0.0.0/8" ]; },\n'
+s += "recipients = (\n" + (a if mode == "mixed" else "") + b + ");\n"
+open(p, "w").write(s)
+PY
+}
+
+# nginx_up [CERT-CA [CERT-NAME]]: the endpoint, with the server
+# certificate of univ-b-ca/endpoint unless told otherwise; it logs each
+# request's method, path, status and Content-Digest.
+nginx_up() {
+	local ca=${1:-univ-b-ca} crt=${2:-endpoint} d=$T/nginx
+	mkdir -p "$d/root/incoming" "$d/tmp"
+	cat > "$d/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 64; }
+http {
+  log_format push '\$request_method \$uri \$status \$http_content_digest \$ssl_client_s_dn';
+  access_log $d/access.log push;
+  client_body_temp_path $d/tmp;
+  server {
+    listen 127.0.0.1:$NPORT ssl;
+    ssl_certificate $P/$ca/issued/$crt.crt;
+    ssl_certificate_key $P/$ca/issued/$crt.key;
+    ssl_protocols TLSv1.3;
+    ssl_client_certificate $CA;
+    ssl_verify_client on;
+    client_max_body_size 1g;
+    location /incoming/ {
+      root $d/root;
+      dav_methods PUT;
+      create_full_put_path on;
+    }
+  }
+}
+CONF
+	nginx -c "$d/nginx.conf" &
+	NGINX_PID=$!
+	PIDS+=("$NGINX_PID")
+	local i
+	for i in $(seq 1 50); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$NPORT") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	cat "$d/error.log"
+	return 1
+}
+
+nginx_down() {
+	[ -n "${NGINX_PID:-}" ] || return 0
+	kill -TERM "$NGINX_PID" 2>/dev/null
+	wait "$NGINX_PID" 2>/dev/null
+	NGINX_PID=
+}
+
+digest() { echo "sha-256=:$(openssl dgst -sha256 -binary "$1" | base64 -w0):"; }
+in_secs() { date -u -d "@$(( $(date +%s) + $1 ))" +%Y-%m-%dT%H:%M:%SZ; }
+
+# publish ID FILE RECIPIENTS: as the vault, for an hour.
+publish() {
+	curl -sS -o "$T/pub.out" -w '%{http_code}' --cacert "$CA" \
+		--cert "$P/internal-ca/issued/vault.crt" \
+		--key "$P/internal-ca/issued/vault.key" \
+		-H "Content-Digest: $(digest "$2")" \
+		-H "Sekisho-Dataset: health-checkup" -H "Sekisho-Filename: $1.csv" \
+		-H "Sekisho-Recipients: $3" -H "Sekisho-Expires: $(in_secs 3600)" \
+		-T "$2" "https://127.0.0.1:$INT/v1/releases/$1"
+}
+
+withdraw() {
+	curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" \
+		--cert "$P/internal-ca/issued/vault.crt" \
+		--key "$P/internal-ca/issued/vault.key" -X DELETE \
+		"https://127.0.0.1:$INT/v1/releases/$1"
+}
+
+# wait_for PATTERN FILE [SECONDS]
+wait_for() {
+	local i
+	for i in $(seq 1 $((${3:-20} * 10))); do
+		grep -q -- "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no '$1' in $2"
+	return 1
+}
+
+start() {
+	write_role_local sender sdata \
+		"max_connections = 64; read_timeout = 30; disk_reserve = 0L; refusal_interval = 1; push_retry = 1;"
+	rm -rf "$T/sdata"
+	"$BIN/sekisho-sender" -c "$T/sender.conf" init >/dev/null &&
+	start_sender
+}
+
+# A mixed site: the push recipient's nginx receives the release byte for
+# byte, with a Content-Digest that verifies and the sender's certificate;
+# the pull recipient downloads the same release as before.
+test_r03_push_delivers_byte_for_byte_and_pull_still_works() {
+	site mixed && nginx_up && start || return 1
+	head -c 3000000 /dev/urandom > "$T/r1"
+	[ "$(publish r1 "$T/r1" univ-a,univ-b)" = 201 ] || { cat "$T/pub.out"; return 1; }
+	wait_for '"event":"release.delivered".*"object":"r1"' "$T/sdata/audit.log" ||
+		{ cat "$T/sender.log"; return 1; }
+	cmp "$T/r1" "$T/nginx/root/incoming/r1.csv" &&
+	grep -q "^PUT /incoming/r1.csv 201 $(digest "$T/r1") .*CN=sender" \
+		"$T/nginx/access.log" || { cat "$T/nginx/access.log"; return 1; }
+	curl -sS --cacert "$CA" --cert "$P/recip-ca/issued/univ-a.crt" \
+		--key "$P/recip-ca/issued/univ-a.key" -o "$T/r1.a" \
+		"https://127.0.0.1:$EXT/v1/releases/r1" && cmp "$T/r1" "$T/r1.a" &&
+	[ "$(grep -c '^PUT /incoming/r1.csv' "$T/nginx/access.log")" = 1 ]
+}
+
+# The endpoint down for a while, then up: delivered once, the failures
+# audited with the next try.
+test_r03_endpoint_down_then_up_delivered_once() {
+	nginx_down
+	head -c 100000 /dev/urandom > "$T/r2"
+	[ "$(publish r2 "$T/r2" univ-b)" = 201 ] || return 1
+	wait_for '"event":"push.failed".*"object":"r2".*status=0 attempts=2' \
+		"$T/sdata/audit.log" || return 1
+	nginx_up &&
+	wait_for '"event":"release.delivered".*"object":"r2"' "$T/sdata/audit.log" 30 &&
+	cmp "$T/r2" "$T/nginx/root/incoming/r2.csv" || return 1
+	sleep 3
+	[ "$(grep -c '^PUT /incoming/r2.csv' "$T/nginx/access.log")" = 1 ] &&
+	[ "$(grep -c '"event":"release.delivered".*"object":"r2"' "$T/sdata/audit.log")" = 1 ]
+}
+
+# Withdrawn before the endpoint came back: never delivered.
+test_r03_withdrawal_before_delivery_cancels_it() {
+	nginx_down
+	head -c 100000 /dev/urandom > "$T/r3"
+	[ "$(publish r3 "$T/r3" univ-b)" = 201 ] &&
+	wait_for '"event":"push.failed".*"object":"r3"' "$T/sdata/audit.log" &&
+	[ "$(withdraw r3)" = 200 ] &&
+	grep -q '"event":"push.cancelled".*"object":"r3".*reason=withdrawn' \
+		"$T/sdata/audit.log" || return 1
+	nginx_up && sleep 4
+	[ ! -e "$T/nginx/root/incoming/r3.csv" ] &&
+	! grep -q '/incoming/r3.csv' "$T/nginx/access.log"
+}
+
+# An endpoint whose certificate comes from another CA, or names another
+# host: refused in the handshake, audited, nothing sent.
+test_r03_endpoint_with_the_wrong_certificate_is_refused() {
+	local c
+	for c in "rogue-ca endpoint" "univ-b-ca other-name"; do
+		nginx_down
+		# shellcheck disable=SC2086
+		nginx_up $c || return 1
+		head -c 1000 /dev/urandom > "$T/r4"
+		rm -f "$T/nginx/access.log"
+		local id=r4${c%% *}
+		id=${id//-/}
+		[ "$(publish "$id" "$T/r4" univ-b)" = 201 ] || return 1
+		wait_for "\"event\":\"push.failed\".*\"object\":\"$id\".*why=TLS handshake with $NAME failed" \
+			"$T/sdata/audit.log" || { cat "$T/sender.log"; return 1; }
+		[ ! -e "$T/nginx/root/incoming/$id.csv" ] || return 1
+		[ "$(withdraw "$id")" = 200 ] || return 1
+	done
+	nginx_down
+	nginx_up
+}
+
+# Every recipient pushed to: the sender listens on its internal port
+# only, its external port refuses connections, and the push still goes.
+test_r03_all_push_site_has_no_external_listener() {
+	stop_sender
+	site push && start || return 1
+	grep -q 'no external listener (every recipient is pushed to)' "$T/sender.log" ||
+		return 1
+	ss -ltn "( sport = :$EXT )" | grep -q LISTEN && { echo "port $EXT listens"; return 1; }
+	ss -ltn "( sport = :$INT )" | grep -q LISTEN || return 1
+	! (exec 3<>/dev/tcp/127.0.0.1/"$EXT") 2>/dev/null || return 1
+	head -c 5000 /dev/urandom > "$T/r5"
+	[ "$(publish r5 "$T/r5" univ-b)" = 201 ] &&
+	wait_for '"event":"release.delivered".*"object":"r5"' "$T/sdata/audit.log" &&
+	cmp "$T/r5" "$T/nginx/root/incoming/r5.csv"
+}
+
+# check-config reads each push recipient's endpoint CA.
+test_r03_check_config_reads_the_endpoint_ca() {
+	"$BIN/sekisho-sender" -c "$T/sender.conf" check-config >/dev/null 2>&1 ||
+		return 1
+	cp "$T/site.conf" "$T/site.keep"
+	sed -i 's#pki/univ-b-ca/ca.crt#pki/univ-b-ca/none.crt#' "$T/site.conf"
+	! "$BIN/sekisho-sender" -c "$T/sender.conf" check-config >"$T/out" 2>&1 &&
+	grep -q 'recipients.endpoint_ca.*none.crt.*cannot open' "$T/out" ||
+		{ cat "$T/out"; mv "$T/site.keep" "$T/site.conf"; return 1; }
+	mv "$T/site.keep" "$T/site.conf"
+}
+
+# The audit log of it all verifies; the sender holds no connect(2), the
+# push process no accept(2), listen(2) or bind(2).
+test_r03_push_construction_and_audit() {
+	stop_sender
+	"$BIN/sekisho-sender" audit verify "$T/sdata/audit.log" >/dev/null || return 1
+	! nm -D --undefined-only "$BIN/sekisho-sender" | grep -qw connect &&
+	nm -D --undefined-only "$BIN/sekisho-pusher" | grep -qw connect &&
+	! nm -D --undefined-only "$BIN/sekisho-pusher" | grep -qwE 'accept4?|listen|bind'
+}
+
+setup
+site mixed
+for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
+	check "$t" "$t"
+done
+nginx_down
+summary
