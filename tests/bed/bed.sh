@@ -7,6 +7,7 @@
 #                                                                         │
 #   recip 203.0.113.11 (univ-a) ── recip0 203.0.113.1 send 198.51.100.6 vault0
 #         203.0.113.12 (univ-b)
+#         203.0.113.13 (univ-c, push: its nginx on 8443 takes the releases)
 #
 # Five namespaces joined by veth links, addresses from the documentation
 # ranges, only connected routes: nothing reaches outside the bed. The
@@ -41,6 +42,8 @@ VAULT_TO_RECV=198.51.100.2 VAULT_TO_SEND=198.51.100.5
 SEND_INT=198.51.100.6 SEND_EXT=203.0.113.1
 RECIP1=univ-a RECIP1_ADDR=203.0.113.11
 RECIP2=univ-b RECIP2_ADDR=203.0.113.12
+RECIP3=univ-c RECIP3_ADDR=203.0.113.13 RECIP3_PORT=8443
+RECIP3_NAME=push.univ-c.example
 RECV_PORT=8443 RECV_INT_PORT=9443 SEND_PORT=8444 SEND_INT_PORT=9444
 RECEIVER_URL=https://$RECV_EXT:$RECV_PORT
 SENDER_URL=https://$SEND_EXT:$SEND_PORT
@@ -80,7 +83,8 @@ bed_network() {
 	bed_link "$NS_SEND" recip0 - "$NS_RECIP" send0 &&
 	bed_addr "$NS_SEND" recip0 "$SEND_EXT/24" &&
 	bed_addr "$NS_RECIP" send0 "$RECIP1_ADDR/24" &&
-	bed_addr "$NS_RECIP" send0 "$RECIP2_ADDR/24"
+	bed_addr "$NS_RECIP" send0 "$RECIP2_ADDR/24" &&
+	bed_addr "$NS_RECIP" send0 "$RECIP3_ADDR/24"
 }
 
 # The demo PKI: a CA each for municipalities, recipients and internal
@@ -95,6 +99,10 @@ bed_pki() {
 	"$BED_PKI" "$p" host sender --ip "$SEND_EXT" --ip "$SEND_INT" &&
 	"$BED_PKI" "$p" muni "$MUNI1" && "$BED_PKI" "$p" muni "$MUNI2" &&
 	"$BED_PKI" "$p" recipient "$RECIP1" && "$BED_PKI" "$p" recipient "$RECIP2" &&
+	"$BED_PKI" "$p" recipient "$RECIP3" &&
+	"$BED_PKI" "$p" init-ca univ-c-ca "University C's own server CA" &&
+	"$BED_PKI" "$p" issue univ-c-ca endpoint --server --dns "$RECIP3_NAME" \
+		--ip "$RECIP3_ADDR" &&
 	"$BED_PKI" "$p" operator op1 >/dev/null &&
 	"$BED_PKI" "$p" operator op2 >/dev/null
 }
@@ -124,7 +132,7 @@ hosts: {
 datasets = (
   { id = "health-checkup"; max_bytes = 1073741824L; retention_days = 0;
     policy = "$BED_POLICY";
-    release = { recipients = [ "$RECIP1" ]; days = 30; approvals = 2; }; },
+    release = { recipients = [ "$RECIP1", "$RECIP3" ]; days = 30; approvals = 2; }; },
   { id = "health-checkup-sealed"; max_bytes = 1073741824L; retention_days = 0;
     envelope = true; signed = true; policy = "$BED_POLICY";
     release = { recipients = [ "$RECIP2" ]; days = 30; approvals = 2; }; }
@@ -140,7 +148,11 @@ recipients = (
     networks = [ "$RECIP1_ADDR" ]; },
   { id = "$RECIP2"; name = "University B (sealed releases)";
     identity = "urn:sekisho:recip:$RECIP2"; networks = [ "$RECIP2_ADDR" ];
-    envelope = true; certificate = "$p/recip-ca/issued/$RECIP2.crt"; }
+    envelope = true; certificate = "$p/recip-ca/issued/$RECIP2.crt"; },
+  { id = "$RECIP3"; name = "University C (push: no connection to the sender)";
+    identity = "urn:sekisho:recip:$RECIP3"; networks = [ "$RECIP3_ADDR" ];
+    delivery = "push"; endpoint = "https://$RECIP3_ADDR:$RECIP3_PORT/incoming/";
+    endpoint_ca = "$p/univ-c-ca/ca.crt"; endpoint_name = "$RECIP3_NAME"; }
 );
 operators = (
   { id = "op1"; name = "Operator one"; public_key = "$p/operators/op1.pub";
@@ -154,7 +166,7 @@ CONF
 		case $r in
 		vault) limits="poll_interval = 1;" ;;
 		receiver) limits="max_connections = 128; disk_reserve = 0L;" ;;
-		sender) limits="max_connections = 128; disk_reserve = 0L;" ;;
+		sender) limits="max_connections = 128; disk_reserve = 0L; push_retry = 1;" ;;
 		esac
 		cat > "$e/$r.conf" <<CONF
 role = "$r";
@@ -231,6 +243,52 @@ bed_stop() {	# bed_stop ROLE [SIGNAL]
 	kill -9 "$pid" 2>/dev/null
 }
 
+# bed_endpoint: univ-c's endpoint, Debian's nginx as a WebDAV PUT server in
+# the recipients' namespace, asking for a client certificate of the
+# internal CA (the sender's); what it receives lands in $BED_DIR/push/.
+bed_endpoint() {
+	local d=$BED_DIR/nginx p=$BED_DIR/pki i
+	mkdir -p "$d/tmp" "$BED_DIR/push/incoming" || return 1
+	cat > "$d/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $BED_DIR/logs/endpoint.log;
+events { worker_connections 64; }
+http {
+  log_format push '\$request_method \$uri \$status \$http_content_digest';
+  access_log $BED_DIR/logs/endpoint-access.log push;
+  client_body_temp_path $d/tmp;
+  server {
+    listen $RECIP3_ADDR:$RECIP3_PORT ssl;
+    ssl_certificate $p/univ-c-ca/issued/endpoint.crt;
+    ssl_certificate_key $p/univ-c-ca/issued/endpoint.key;
+    ssl_protocols TLSv1.3;
+    ssl_client_certificate $p/internal-ca/ca.crt;
+    ssl_verify_client on;
+    client_max_body_size 1g;
+    location /incoming/ {
+      root $BED_DIR/push;
+      dav_methods PUT;
+      create_full_put_path on;
+    }
+  }
+}
+CONF
+	nohup ip netns exec "$NS_RECIP" nginx -c "$d/nginx.conf" \
+		>>"$BED_DIR/logs/endpoint.log" 2>&1 </dev/null &
+	echo $! > "$BED_DIR/pids/endpoint"
+	disown $!
+	for i in $(seq 1 50); do
+		bed_ns "$NS_RECIP" bash -c "exec 3<>/dev/tcp/$RECIP3_ADDR/$RECIP3_PORT" \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	bed_log "univ-c's endpoint (nginx) did not start"
+	return 1
+}
+
 bed_up() {
 	[ "$(id -u)" = 0 ] || { bed_log "the test bed needs root"; return 1; }
 	if [ -e "$BED_DIR" ] || ip netns list | grep -q "^$NS_RECV\b"; then
@@ -248,7 +306,7 @@ bed_up() {
 		"$BED_BIN/sekisho-$r" -c "$BED_DIR/etc/$r.conf" init >/dev/null ||
 			return 1
 	done
-	bed_start sender && bed_start receiver && bed_start vault
+	bed_endpoint && bed_start sender && bed_start receiver && bed_start vault
 }
 
 # Removes every process, namespace, user and file bed_up made; safe to run
@@ -259,6 +317,17 @@ bed_down() {
 	for r in vault receiver sender; do
 		bed_stop "$r"
 	done
+	# The endpoint's nginx, by its own id (TERM: the master ends its
+	# worker).
+	if [ -f "$BED_DIR/pids/endpoint" ]; then
+		n=$(cat "$BED_DIR/pids/endpoint")
+		kill -TERM "$n" 2>/dev/null
+		for r in $(seq 1 30); do
+			kill -0 "$n" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$n" 2>/dev/null
+	fi
 	if [ -f "$BED_DIR/namespaces" ]; then
 		while read -r n; do
 			[ -n "$n" ] && ip netns del "$n" 2>/dev/null
@@ -364,6 +433,9 @@ RECIP2=$RECIP2
 RECIP2_ADDR=$RECIP2_ADDR
 RECIP2_CERT=$p/recip-ca/issued/$RECIP2.crt
 RECIP2_KEY=$p/recip-ca/issued/$RECIP2.key
+RECIP3=$RECIP3
+RECIP3_ADDR=$RECIP3_ADDR
+PUSHED=$BED_DIR/push/incoming
 OP1_KEY=$p/operators/op1.key
 OP2_KEY=$p/operators/op2.key
 SITE_CONF=$BED_DIR/etc/site.conf

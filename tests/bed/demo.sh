@@ -111,7 +111,29 @@ downloads() {
 	openssl cms -decrypt -binary -inform DER -in "$W/release2.csv.cms" \
 		-recip "$p/recip-ca/issued/$RECIP2.crt" \
 		-inkey "$p/recip-ca/issued/$RECIP2.key" -out "$W/release2.csv" &&
-	head -3 "$W/release2.csv" | sed 's/^/   /'
+	head -3 "$W/release2.csv" | sed 's/^/   /' || return 1
+	pushed
+}
+
+# univ-c (push mode, R03's strict reading): it never connects to the
+# sender; the sender PUT the release to univ-c's own nginx.
+pushed() {
+	local rel f i
+	rel=$(bed_release_id "$ID1") || return 1
+	for i in $(seq 1 100); do
+		grep -q "\"event\":\"release.delivered\".*\"object\":\"$rel\"" \
+			"$BED_DIR/data/sender/audit.log" && break
+		sleep 0.1
+	done
+	for f in "$BED_DIR"/push/incoming/*; do
+		cmp -s "$f" "$W/release.csv" && break
+	done
+	[ -f "$f" ] && cmp -s "$f" "$W/release.csv" ||
+		{ echo "   FAIL: $RECIP3's endpoint did not get the release" >&2; return 1; }
+	echo "   $RECIP3 takes releases by push: it never connects to the sender."
+	echo "   The sender PUT the same release to $RECIP3's own nginx (https://$RECIP3_ADDR:$RECIP3_PORT/incoming/):"
+	echo "   $(basename "$f"), $(stat -c %s "$f") bytes, the same bytes as $RECIP1's download;"
+	echo "   nginx's log: $(grep "^PUT /incoming/$(basename "$f")" "$BED_DIR/logs/endpoint-access.log" | head -1)"
 }
 
 # forbid NS ADDR PORT WHAT: a TCP connection that must not open.
@@ -130,6 +152,7 @@ forbidden() {
 	forbid "$NS_VAULT" "$RECV_INT" 8443 "vault -> receiver's external port (R06)" &&
 	forbid "$NS_VAULT" "$MUNI1_ADDR" 443 "vault -> municipality (R06)" &&
 	forbid "$NS_SEND" "$RECIP1_ADDR" 443 "sender -> recipient $RECIP1_ADDR:443 (R03)" &&
+	forbid "$NS_SEND" "$RECIP3_ADDR" 22 "sender -> $RECIP3's host but its endpoint port (R03)" &&
 	forbid "$NS_SEND" "$VAULT_TO_SEND" 22 "sender -> vault (R05)" &&
 	forbid "$NS_RECIP" "$SEND_EXT" "$SEND_INT_PORT" "recipient -> sender's internal port" &&
 	forbid "$NS_MUNI" "$VAULT_TO_RECV" 22 "municipality -> vault" || return 1
@@ -161,7 +184,7 @@ story() {
 	step "report" report
 	say "5. Two operators approve each release (R41)"
 	step "approvals and publishing" approvals
-	say "6. The recipients list and download their releases with curl"
+	say "6. The recipients list and download their releases with curl; one gets its release pushed"
 	step "downloads" downloads
 	say "7. Forbidden connections from each host fail"
 	step "forbidden connections" forbidden

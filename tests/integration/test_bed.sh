@@ -92,15 +92,39 @@ test_r41_full_flow_checked_independently() {
 		"$SENDER_URL/v1/releases/$(bed_release_id "$id2")")" = 404 ]
 }
 
+# R03, push mode: univ-c never connects to the sender; the sender PUT the
+# first release to univ-c's own nginx, byte for byte what univ-a
+# downloaded, with a Content-Digest that verifies, recorded as delivered.
+test_r03_push_recipient_gets_the_release_at_its_endpoint() {
+	local rel f i
+	rel=$(bed_release_id "$ID1") || return 1
+	for i in $(seq 1 100); do
+		grep -q "\"event\":\"release.delivered\".*\"object\":\"$rel\"" \
+			"$BED_DIR/data/sender/audit.log" && break
+		sleep 0.1
+	done
+	f=$(grep -l . "$BED_DIR"/push/incoming/* 2>/dev/null | while read -r x; do
+		cmp -s "$x" "$W/r1.csv" && echo "$x"; done | head -1)
+	[ -n "$f" ] || { ls -l "$BED_DIR/push/incoming"; return 1; }
+	echo "delivered: $(basename "$f"), $(stat -c %s "$f") bytes"
+	grep -q "^PUT /incoming/$(basename "$f") 201 sha-256=:$(openssl dgst -sha256 -binary "$f" | base64 -w0):" \
+		"$BED_DIR/logs/endpoint-access.log" &&
+	grep -q "\"event\":\"release.delivered\",.*\"actor\":\"recip:$RECIP3\".*\"object\":\"$rel\"" \
+		"$BED_DIR/data/sender/audit.log" ||
+		grep "release.delivered" "$BED_DIR/data/sender/audit.log"
+}
+
 # Every ordered pair of namespaces: TCP (the service ports and others),
 # UDP and ICMP, as root inside each (the view of an intruder who owns the
-# host), against what the design allows: four TCP paths and nothing else.
+# host), against what the design allows: five TCP paths (the fifth the
+# sender's to univ-c's push endpoint) and nothing else.
 test_r02_r03_r05_reachability_matrix() {
 	local ns addrs specs src n a p expected got
 	declare -A ADDRS=(
 		[$NS_MUNI]="$MUNI1_ADDR $MUNI2_ADDR" [$NS_RECV]="$RECV_EXT $RECV_INT"
 		[$NS_VAULT]="$VAULT_TO_RECV $VAULT_TO_SEND"
-		[$NS_SEND]="$SEND_INT $SEND_EXT" [$NS_RECIP]="$RECIP1_ADDR $RECIP2_ADDR")
+		[$NS_SEND]="$SEND_INT $SEND_EXT"
+		[$NS_RECIP]="$RECIP1_ADDR $RECIP2_ADDR $RECIP3_ADDR")
 	: > "$W/udp"
 	for ns in "${BED_NAMESPACES[@]}"; do
 		# shellcheck disable=SC2086
@@ -131,6 +155,7 @@ test_r02_r03_r05_reachability_matrix() {
 	expected=$(printf '%s\n' \
 		"$NS_MUNI tcp:$RECV_EXT:$RECV_PORT" \
 		"$NS_RECIP tcp:$SEND_EXT:$SEND_PORT" \
+		"$NS_SEND tcp:$RECIP3_ADDR:$RECIP3_PORT" \
 		"$NS_VAULT tcp:$RECV_INT:$RECV_INT_PORT" \
 		"$NS_VAULT tcp:$SEND_INT:$SEND_INT_PORT" | sort)
 	echo "probes: $(wc -l < "$W/matrix"), open: $(echo "$got" | wc -l)," \
