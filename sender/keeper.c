@@ -862,7 +862,7 @@ on_push_done(void *arg, struct proc_msg *req)
 	char actor[CONFIG_ID_MAX + 8], detail[PROC_REASON_MAX + 96];
 	const struct config_recipient *rc;
 	uint32_t status = 0, shift;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, ms = 0;
 	struct release *r;
 	struct acct *a;
 	int i;
@@ -872,6 +872,7 @@ on_push_done(void *arg, struct proc_msg *req)
 	proc_get_u32(req, &status);
 	proc_get_str(req, why, sizeof(why));
 	proc_get_u64(req, &bytes);
+	proc_get_u64(req, &ms);
 	proc_expect_end(req);
 	snprintf(actor, sizeof(actor), "recip:%s", rid);
 	/* Withdrawn or expired meanwhile: cancelled already. */
@@ -889,8 +890,8 @@ on_push_done(void *arg, struct proc_msg *req)
 	if (status >= 200 && status <= 299) {
 		r->push[i] = PUSH_DELIVERED;
 		r->served[i] += bytes;
-		snprintf(detail, sizeof(detail), "status=%u attempts=%u", status,
-		    r->push_attempts[i]);
+		snprintf(detail, sizeof(detail), "status=%u attempts=%u ms=%llu",
+		    status, r->push_attempts[i], (unsigned long long)ms);
 		(void)daemon_store_audit(s->audit, "release.delivered", actor,
 		    r->id, 1, bytes, r->sha256, detail);
 		/* Deliveries count as downloads do (R16). */

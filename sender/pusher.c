@@ -41,7 +41,7 @@
 #include "util.h"
 
 #define PUSH_TIMEOUT_S 60	/* one send or receive on the connection */
-#define PUSH_CHUNK (256u << 10)
+#define PUSH_CHUNK (1u << 20)	/* bytes per write to the endpoint */
 
 struct delivery {
 	char id[RELEASE_ID_MAX];
@@ -141,7 +141,7 @@ next_delivery(struct proc_chan *ch, struct delivery *d, unsigned *wait_s)
 
 static void
 report(struct proc_chan *ch, const struct delivery *d, int status,
-    const char *why, uint64_t sent)
+    const char *why, uint64_t sent, uint64_t ms)
 {
 	struct proc_msg req;
 	struct proc_reply rep;
@@ -152,6 +152,7 @@ report(struct proc_chan *ch, const struct delivery *d, int status,
 	proc_put_u32(&req, (uint32_t)(status > 0 ? status : 0));
 	proc_put_str(&req, why);
 	proc_put_u64(&req, sent);
+	proc_put_u64(&req, ms);
 	proc_call(ch, &req, -1, &rep);
 	proc_reply_end(ch, &rep);
 }
@@ -212,7 +213,7 @@ deliver(SSL_CTX *ctx, const struct config_recipient *rc,
 	struct hc_conn c;
 	char target[sizeof(rc->push_path) + 3 * RELEASE_FILENAME_MAX + 8];
 	char extra[512], dig[128];
-	const uint8_t *p;
+	static uint8_t buf[PUSH_CHUNK];
 	size_t n;
 	int e, status = 0;
 
@@ -226,26 +227,50 @@ deliver(SSL_CTX *ctx, const struct config_recipient *rc,
 		return 0;
 	}
 	snprintf(extra, sizeof(extra), "%sSekisho-Release: %s\r\n"
-	    "Content-Type: %s\r\n", dig, d->id, d->envelope ?
+	    "Expect: 100-continue\r\nContent-Type: %s\r\n", dig, d->id,
+	    d->envelope ?
 	    "application/pkcs7-mime" : "text/csv; charset=utf-8");
 	if ((e = hc_open_named(ctx, rc->push_address, rc->push_port,
 	    rc->endpoint_name, PUSH_TIMEOUT_S, &c, why, whycap)) != 0)
 		return 0;
 	if ((e = hc_request(&c, "PUT", target, extra, (int64_t)d->size)) != 0)
 		goto broke;
-	for (;;) {
-		if ((e = seal_reader_peek(d->rd, &p, PUSH_CHUNK, &n)) != 0) {
-			snprintf(why, whycap, "the stored copy cannot be read: "
-			    "%s", sk_strerror(e));
-			hc_close(&c);
-			return 0;
-		}
-		if (n == 0 || stopping)
-			break;
-		if ((e = hc_send(&c, p, n)) != 0)
-			goto broke;
-		*sent += n;
+	/* The endpoint may refuse before a byte of the body is sent (a
+	 * full disk, a wrong path); it also lines the body up with its
+	 * own buffers, which costs a server like nginx far less. */
+	if ((e = hc_continue(&c, 2000)) < 0)
+		goto broke;
+	if (e == 1) {
+		status = c.status;
+		snprintf(why, whycap, "the endpoint answered %d before the "
+		    "body", status);
+		hc_close(&c);
+		return status;
 	}
+	/* Large writes: the endpoint's TLS stack does far less per byte with
+	 * a few large writes than with one per 64 KiB sealed chunk. */
+	for (;;) {
+		size_t have = 0;
+
+		while (have < PUSH_CHUNK) {
+			if ((e = seal_reader_read(d->rd, buf + have,
+			    PUSH_CHUNK - have, &n)) != 0) {
+				snprintf(why, whycap, "the stored copy cannot be "
+				    "read: %s", sk_strerror(e));
+				hc_close(&c);
+				return 0;
+			}
+			if (n == 0)
+				break;
+			have += n;
+		}
+		if (have == 0 || stopping)
+			break;
+		if ((e = hc_send(&c, buf, have)) != 0)
+			goto broke;
+		*sent += have;
+	}
+	sk_wipe(buf, sizeof(buf));
 	if (*sent != d->size) {
 		snprintf(why, whycap, "stopped after %llu of %llu bytes",
 		    (unsigned long long)*sent, (unsigned long long)d->size);
@@ -276,7 +301,7 @@ pusher_main(const struct local_config *local, struct site_config *site,
 	struct delivery d;
 	char why[PROC_REASON_MAX];
 	unsigned wait = 0, w;
-	uint64_t sent;
+	uint64_t sent, t0;
 	size_t i;
 	int status;
 
@@ -296,11 +321,12 @@ pusher_main(const struct local_config *local, struct site_config *site,
 	while (!stopping) {
 		memset(&d, 0, sizeof(d));
 		if (!next_delivery(&ch, &d, &wait)) {
-			/* Nothing due: ask again in a while, or sooner. */
-			for (w = 0; w < (wait < 5 ? wait : 5) && !stopping; w++)
+			/* Nothing due: ask again in a second (a new release
+			 * goes out within one), or when the next try is. */
+			for (w = 0; w < (wait > 1 ? 1 : wait) && !stopping; w++)
 				sleep(1);
 			if (wait == 0)
-				sleep(1);
+				usleep(200000);
 			continue;
 		}
 		for (i = 0; i < site->nrecipients; i++)
@@ -309,11 +335,12 @@ pusher_main(const struct local_config *local, struct site_config *site,
 		if (i == site->nrecipients || ctx[i] == NULL)
 			fatalx("the store asked a delivery to %s, which is not "
 			    "a push recipient", d.recipient);
+		t0 = util_now_ms();
 		status = deliver(ctx[i], &site->recipients[i], &d, why,
 		    sizeof(why), &sent);
 		seal_reader_free(d.rd);
 		report(&ch, &d, status, status >= 200 && status <= 299 ? "" :
-		    why, sent);
+		    why, sent, util_now_ms() - t0);
 	}
 	for (i = 0; i < site->nrecipients; i++)
 		SSL_CTX_free(ctx[i]);

@@ -83,7 +83,8 @@ enum smsg_type {
 	 * descriptor; or 204 and u32 seconds until one may be due. */
 	SMSG_PUSH_NEXT,
 	/* str release id, str recipient id, u32 the endpoint's HTTP status
-	 * (0: no answer), str why, u64 bytes sent. Reply: 0. */
+	 * (0: no answer), str why, u64 bytes sent, u64 milliseconds it
+	 * took. Reply: 0. */
 	SMSG_PUSH_DONE,
 };
 

@@ -24,6 +24,7 @@ struct hc_conn {
 	int has_length;
 	uint64_t length;		/* Content-Length of the response */
 	char host[256];			/* Host: (hc_open_named), or "sekisho" */
+	int lenient;			/* a response may omit Content-Length */
 };
 
 /* Connects to address:port, runs the handshake, checks the identity. */
@@ -44,6 +45,14 @@ int hc_open_named(SSL_CTX *ctx, const char *address, uint16_t port,
  * lines, each ending in CRLF, or NULL. */
 int hc_request(struct hc_conn *c, const char *method, const char *target,
     const char *extra, int64_t body_len);
+
+/*
+ * After a request head with "Expect: 100-continue": waits up to wait_ms
+ * for the server's answer. 0: send the body (it said 100, or nothing in
+ * time); 1: it gave its final answer already (c->status), send nothing;
+ * else an error.
+ */
+int hc_continue(struct hc_conn *c, unsigned wait_ms);
 
 /* Sends body bytes. */
 int hc_send(struct hc_conn *c, const void *buf, size_t len);

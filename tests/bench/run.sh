@@ -222,6 +222,108 @@ bench_download() {
 	stop_nginx
 }
 
+# push_1g: a 1 GiB release delivered by the sender's push process (which
+# decrypts the sealed object and PUTs it over TLS 1.3 with its client
+# certificate) to nginx as a WebDAV PUT endpoint, against curl -T of the
+# same bytes to the same nginx with the same certificate, interleaved.
+# ours is the pusher's own timing of the transfer (ms= in the audit
+# entry release.delivered), the peer curl's wall clock.
+bench_push() {
+	local port int nport d=$T/nginx ours=() peer=() i t o p ms
+	make_pki >/dev/null
+	"$PKI" "$T/pki" issue internal-ca sender --server \
+		--uri urn:sekisho:host:sender --ip 127.0.0.1 >/dev/null
+	"$PKI" "$T/pki" issue internal-ca vault --uri urn:sekisho:host:vault >/dev/null
+	"$PKI" "$T/pki" init-ca endpoint-ca "Bench endpoint CA" >/dev/null
+	"$PKI" "$T/pki" issue endpoint-ca endpoint --server --dns push.bench \
+		--ip 127.0.0.1 >/dev/null
+	port=$(free_port); int=$((port + 3)); nport=$(free_port)
+	write_site "$port"
+	python3 - "$T/site.conf" "$nport" <<'PY'
+import sys
+p, port = sys.argv[1:]
+s = open(p).read()
+s = s[:s.index("recipients = (")] + """recipients = (
+  { id = "univ-a"; identity = "urn:sekisho:recip:univ-a"; networks = [ "127.0.0.0/8" ];
+    delivery = "push"; endpoint = "https://127.0.0.1:%s/incoming/";
+    endpoint_ca = "pki/endpoint-ca/ca.crt"; endpoint_name = "push.bench"; }
+);
+""" % port
+open(p, "w").write(s)
+PY
+	write_role_local sender sdata \
+		"max_connections = 64; read_timeout = 30; disk_reserve = 0L; push_retry = 1;"
+	"$BIN/sekisho-sender" -c "$T/sender.conf" init >/dev/null
+	mkdir -p "$d/root/incoming" "$d/tmp"
+	cat > "$d/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $d/tmp;
+  server {
+    listen 127.0.0.1:$nport ssl;
+    ssl_certificate $T/pki/endpoint-ca/issued/endpoint.crt;
+    ssl_certificate_key $T/pki/endpoint-ca/issued/endpoint.key;
+    ssl_protocols TLSv1.3;
+    ssl_client_certificate $T/pki/internal-ca/ca.crt;
+    ssl_verify_client on;
+    client_max_body_size 4g;
+    location /incoming/ { root $d/root; dav_methods PUT; create_full_put_path on; }
+  }
+}
+CONF
+	start_sender || return 1
+	head -c "$((SIZE_MB << 20))" /dev/urandom > "$T/payload"
+	for i in $(seq 1 "$ROUNDS"); do
+		t=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$T/pki/internal-ca/ca.crt" \
+			--cert "$T/pki/internal-ca/issued/vault.crt" \
+			--key "$T/pki/internal-ca/issued/vault.key" \
+			-H "Content-Digest: sha-256=:$(openssl dgst -sha256 -binary "$T/payload" | base64 -w0):" \
+			-H "Sekisho-Dataset: health-checkup" -H "Sekisho-Recipients: univ-a" \
+			-H "Sekisho-Filename: p$i.bin" \
+			-H "Sekisho-Expires: $(( $(date +%s) + 86400 ))" -T "$T/payload" \
+			"https://127.0.0.1:$int/v1/releases/p$i")
+		[ "$t" = 201 ] || { echo "publishing answered $t" >&2; return 1; }
+		# The endpoint comes up once the publication's writes are on
+		# disk, so that neither side pays for the other's writeback;
+		# the push process tries again within seconds.
+		sync
+		nginx -c "$d/nginx.conf" &
+		NGINX_PID=$!
+		for t in $(seq 1 600); do
+			grep -q "\"event\":\"release.delivered\".*\"object\":\"p$i\"" \
+				"$T/sdata/audit.log" && break
+			sleep 0.1
+		done
+		ms=$(grep "\"event\":\"release.delivered\".*\"object\":\"p$i\"" \
+			"$T/sdata/audit.log" | sed -E 's/.* ms=([0-9]+).*/\1/')
+		[ -n "$ms" ] && cmp -s "$T/payload" "$d/root/incoming/p$i.bin" ||
+			{ echo "push p$i: not delivered whole" >&2; return 1; }
+		ours+=("$(echo "$ms / 1000" | bc -l)")
+		rm -f "$d/root/incoming/p$i.bin"
+		sync
+		peer+=("$(timed curl -sS -f --cacert "$T/pki/endpoint-ca/ca.crt" \
+			--resolve push.bench:"$nport":127.0.0.1 \
+			--cert "$T/pki/internal-ca/issued/sender.crt" \
+			--key "$T/pki/internal-ca/issued/sender.key" -T "$T/payload" \
+			"https://push.bench:$nport/incoming/c$i.bin")")
+		rm -f "$d/root/incoming/c$i.bin"
+		stop_nginx
+	done
+	o=$(printf '%s\n' "${ours[@]}" | median)
+	p=$(printf '%s\n' "${peer[@]}" | median)
+	printf 'bench: push_1g ours=%.0f MB/s peer=%.0f MB/s ratio=%.2f (median of %d, curl -T to the same nginx peer)\n' \
+		"$(echo "$SIZE_MB / $o" | bc -l)" "$(echo "$SIZE_MB / $p" | bc -l)" \
+		"$(echo "$p / $o" | bc -l)" "$ROUNDS"
+	stop_sender
+	stop_nginx
+}
+
 # seconds for one command (wall clock)
 timed() {
 	local start end
@@ -376,9 +478,10 @@ command -v bc >/dev/null || { echo "bench needs bc (apt-get install bc)" >&2; ex
 case "${1:-all}" in
 upload) bench_upload ;;
 download) bench_download ;;
+push) bench_push ;;
 anonymize) bench_anonymize ;;
 search) bench_search ;;
 pipeline) bench_pipeline ;;
-all) bench_upload; bench_download; bench_anonymize; bench_search; bench_pipeline ;;
-*) echo "usage: run.sh [upload|download|anonymize|search|pipeline|all]" >&2; exit 2 ;;
+all) bench_upload; bench_download; bench_push; bench_anonymize; bench_search; bench_pipeline ;;
+*) echo "usage: run.sh [upload|download|push|anonymize|search|pipeline|all]" >&2; exit 2 ;;
 esac

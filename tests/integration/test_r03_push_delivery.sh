@@ -75,7 +75,7 @@ http {
     ssl_protocols TLSv1.3;
     ssl_client_certificate $CA;
     ssl_verify_client on;
-    client_max_body_size 1g;
+    client_max_body_size ${MAXBODY:-1g};
     location /incoming/ {
       root $d/root;
       dav_methods PUT;
@@ -209,6 +209,21 @@ test_r03_endpoint_with_the_wrong_certificate_is_refused() {
 		[ ! -e "$T/nginx/root/incoming/$id.csv" ] || return 1
 		[ "$(withdraw "$id")" = 200 ] || return 1
 	done
+	nginx_down
+	nginx_up
+}
+
+# An endpoint that refuses the upload (its size limit here) says so on
+# the request head (Expect: 100-continue): no body byte is sent, the
+# status is audited and the delivery is tried again.
+test_r03_endpoint_refusal_before_the_body() {
+	nginx_down
+	MAXBODY=1k nginx_up || return 1
+	head -c 100000 /dev/urandom > "$T/r6"
+	[ "$(publish r6 "$T/r6" univ-b)" = 201 ] &&
+	wait_for '"event":"push.failed".*"object":"r6".*"size":0,.*status=413.*before the body' \
+		"$T/sdata/audit.log" || { grep r6 "$T/sdata/audit.log"; return 1; }
+	[ "$(withdraw r6)" = 200 ] || return 1
 	nginx_down
 	nginx_up
 }
