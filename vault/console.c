@@ -170,6 +170,36 @@ num(struct jsonr doc, const char *key)
 	return v;
 }
 
+/* The class sizes as a text histogram: one bar per bucket, its rows. */
+static void
+show_histogram(struct jsonr doc)
+{
+	struct jsonr list, b;
+	uint64_t from, to, classes, rows, total = 0, width;
+	size_t pos = 0;
+	char bar[41];
+
+	if (jsonr_member(doc, "class_sizes", &list) != 0)
+		return;
+	while (jsonr_next(list, &pos, &b) == 0)
+		total += num(b, "rows");
+	if (total == 0)
+		return;
+	printf("クラスの大きさ / class sizes (行 / rows):\n");
+	pos = 0;
+	while (jsonr_next(list, &pos, &b) == 0) {
+		from = num(b, "from");
+		to = num(b, "to");
+		classes = num(b, "classes");
+		rows = num(b, "rows");
+		width = rows * 40 / total;
+		memset(bar, '#', (size_t)width);
+		bar[width] = '\0';
+		printf("  %6" PRIu64 "-%-7" PRIu64 " %-40s %" PRIu64 " classes, %"
+		    PRIu64 " rows\n", from, to, bar, classes, rows);
+	}
+}
+
 /*
  * Whom suppression removes: per quasi-identifier and sensitive column,
  * the largest share of one value's rows that suppression took (the report
@@ -240,6 +270,7 @@ show_summary(const char *text, size_t len)
 	printf("閾値超のリスク / rows at risk: %" PRIu64 " (1/クラスの大きさ > "
 	    "%s / 1 / class size above %s)\n", num(doc, "rows_at_risk"),
 	    raw(doc, "risk_threshold", a, sizeof(a)), a);
+	show_histogram(doc);
 	show_groups(doc);
 	printf("数式の無害化 / formulas guarded: %s\n",
 	    raw(doc, "formulas_guarded", a, sizeof(a)));

@@ -1325,6 +1325,46 @@ fail:
 	return NULL;
 }
 
+/*
+ * The class sizes of the release in buckets that double from k ([k, 2k),
+ * [2k, 4k), ...), each with its classes and rows: how far above k the
+ * release sits, for the operators' review. Sizes only, no values.
+ */
+static int
+size_histogram(const struct job *jb, char *buf, size_t cap)
+{
+	uint64_t lo[64], classes[64] = { 0 }, rows[64] = { 0 }, k = jb->p->k;
+	size_t i, b, nb = 0, o = 0;
+	uint32_t n = dict_count(jb->classes);
+
+	lo[0] = k > 0 ? k : 1;
+	for (nb = 1; nb < 64 && lo[nb - 1] <= UINT64_MAX / 2; nb++)
+		lo[nb] = lo[nb - 1] * 2;
+	for (i = 0; i < n; i++) {
+		uint64_t sz = jb->class_size[i];
+
+		if (!keeps(jb, (uint32_t)i))
+			continue;
+		for (b = 0; b + 1 < nb && sz >= lo[b + 1]; b++)
+			;
+		classes[b]++;
+		rows[b] += sz;
+	}
+	while (nb > 1 && classes[nb - 1] == 0)
+		nb--;
+	o += (size_t)snprintf(buf + o, cap - o, "[");
+	for (b = 0; b < nb && o < cap; b++)
+		o += (size_t)snprintf(buf + o, cap - o, "%s{\"from\":%llu,"
+		    "\"to\":%llu,\"classes\":%llu,\"rows\":%llu}",
+		    b ? "," : "", (unsigned long long)lo[b],
+		    (unsigned long long)(b + 1 < 64 ? lo[b] * 2 - 1 : UINT64_MAX),
+		    (unsigned long long)classes[b], (unsigned long long)rows[b]);
+	if (o + 2 > cap)
+		return SK_ETOOBIG;
+	snprintf(buf + o, cap - o, "]");
+	return 0;
+}
+
 /* The dimension of a quasi-identifier column, or nqi if it is none. */
 static size_t
 qi_of(const struct job *jb, const struct policy_column *pc)
@@ -1345,6 +1385,7 @@ make_report(struct job *jb)
 	size_t cap = 8192 + jb->p->ncols * 512 + (groups != NULL ?
 	    strlen(groups) : 0), i, o = 0;
 	char *buf = malloc(cap), *cols = malloc(cap), hex[65], *rej;
+	char hist[64 * 96];
 	struct json j, c;
 
 	rej = malloc(2048);
@@ -1415,6 +1456,8 @@ make_report(struct job *jb)
 	json_u64(&j, "smallest_class", res->smallest_class);
 	json_double(&j, "risk_highest", res->risk_max);
 	json_double(&j, "risk_average", res->risk_avg);
+	if (size_histogram(jb, hist, sizeof(hist)) == 0)
+		json_raw(&j, "class_sizes", hist);
 	json_u64(&j, "rows_at_risk", res->rows_at_risk);
 	json_double(&j, "risk_threshold", jb->p->risk_threshold);
 	json_double(&j, "risk_marketer", res->rows_out > 0 ?
