@@ -18,7 +18,8 @@
 #
 # Settings (before sourcing): BED_NAME (namespace prefix, "sekisho"),
 # BED_DIR (state: PKI, configuration, data, logs), BED_BIN (the programs,
-# build/bin).
+# build/bin), BED_ALL_PUSH=1 (every recipient in push mode, each with an
+# endpoint on its own address: the sender then has no external listener).
 
 BED_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BED_BIN=${BED_BIN:-$BED_TOP/build/bin}
@@ -107,6 +108,16 @@ bed_pki() {
 	"$BED_PKI" "$p" operator op2 >/dev/null
 }
 
+# bed_push_of ADDR: with BED_ALL_PUSH=1, the push settings of the recipient
+# at ADDR (its endpoint on its own address, the same nginx as univ-c's).
+bed_push_of() {
+	[ "${BED_ALL_PUSH:-0}" = 1 ] || return 0
+	printf '\n    delivery = "push"; endpoint = "https://%s:%s/incoming/";\n' \
+		"$1" "$RECIP3_PORT"
+	printf '    endpoint_ca = "%s/univ-c-ca/ca.crt"; endpoint_name = "%s";' \
+		"$BED_DIR/pki" "$RECIP3_NAME"
+}
+
 bed_site() {
 	local p=$BED_DIR/pki e=$BED_DIR/etc
 	mkdir -p "$e" || return 1
@@ -145,10 +156,10 @@ municipalities = (
 );
 recipients = (
   { id = "$RECIP1"; name = "University A"; identity = "urn:sekisho:recip:$RECIP1";
-    networks = [ "$RECIP1_ADDR" ]; },
+    networks = [ "$RECIP1_ADDR" ];$(bed_push_of "$RECIP1_ADDR") },
   { id = "$RECIP2"; name = "University B (sealed releases)";
     identity = "urn:sekisho:recip:$RECIP2"; networks = [ "$RECIP2_ADDR" ];
-    envelope = true; certificate = "$p/recip-ca/issued/$RECIP2.crt"; },
+    envelope = true; certificate = "$p/recip-ca/issued/$RECIP2.crt";$(bed_push_of "$RECIP2_ADDR") },
   { id = "$RECIP3"; name = "University C (push: no connection to the sender)";
     identity = "urn:sekisho:recip:$RECIP3"; networks = [ "$RECIP3_ADDR" ];
     delivery = "push"; endpoint = "https://$RECIP3_ADDR:$RECIP3_PORT/incoming/";
@@ -261,7 +272,9 @@ http {
   access_log $BED_DIR/logs/endpoint-access.log push;
   client_body_temp_path $d/tmp;
   server {
-    listen $RECIP3_ADDR:$RECIP3_PORT ssl;
+    listen $RECIP3_ADDR:$RECIP3_PORT ssl;$( [ "${BED_ALL_PUSH:-0}" = 1 ] &&
+	printf '\n    listen %s:%s ssl;\n    listen %s:%s ssl;' \
+		"$RECIP1_ADDR" "$RECIP3_PORT" "$RECIP2_ADDR" "$RECIP3_PORT")
     ssl_certificate $p/univ-c-ca/issued/endpoint.crt;
     ssl_certificate_key $p/univ-c-ca/issued/endpoint.key;
     ssl_protocols TLSv1.3;
