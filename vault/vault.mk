@@ -10,6 +10,7 @@ VAULT_CORE_SRCS := \
 	vault/anon/cp932.c \
 	vault/anon/csv.c \
 	vault/anon/dict.c \
+	vault/anon/model.c \
 	vault/anon/policy.c \
 	vault/anon/search.c
 

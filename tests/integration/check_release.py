@@ -10,6 +10,7 @@ fails (exit 1, saying why) unless every class has at least k rows and, with
 absent; and unless the report's counts match the file.
 """
 import argparse
+import math
 import collections
 import csv
 import json
@@ -29,6 +30,14 @@ def main():
     # suppressed = "star": the rows with every QI * are one class exempt
     # from k and l, whose sensitive values must be * if it is small.
     ap.add_argument("--stars", action="store_true")
+    # The other models, recounted: entropy or recursive (c,l) diversity;
+    # t-closeness against the SOURCE's distribution (--source FILE, with
+    # its delimiter), since the release alone cannot show it.
+    ap.add_argument("--l-model", default="distinct")
+    ap.add_argument("--c", type=float, default=0)
+    ap.add_argument("--t", type=float, default=0)
+    ap.add_argument("--source")
+    ap.add_argument("--source-sep", default=",")
     a = ap.parse_args()
     with open(a.out, encoding=a.encoding, newline="") as f:
         rows = list(csv.reader(f))
@@ -61,6 +70,36 @@ def main():
         if poor:
             problems.append("%d classes with fewer than l=%d values" %
                             (len(poor), a.l))
+    if a.l_model != "distinct" or a.t:
+        s = head.index(a.sensitive)
+        counts = collections.defaultdict(collections.Counter)
+        for r in data:
+            key = tuple(r[i] for i in qi)
+            if starred and key == star:
+                continue
+            counts[key][r[s]] += 1
+        glob = None
+        if a.t:
+            src = list(csv.reader(open(a.source, encoding="utf-8", newline=""),
+                                  delimiter=a.source_sep))
+            si = src[0].index(a.sensitive)
+            g = collections.Counter(r[si] for r in src[1:])
+            glob = {v: n / (len(src) - 1) for v, n in g.items()}
+        bad = 0
+        for key, c in counts.items():
+            n = sum(c.values())
+            if a.l_model == "entropy":
+                h = -sum(x / n * math.log(x / n) for x in c.values())
+                bad += h + 1e-12 < math.log(a.l)
+            elif a.l_model == "recursive":
+                r = sorted(c.values(), reverse=True)
+                bad += len(r) < a.l or not r[0] < a.c * sum(r[a.l - 1:])
+            if glob is not None:
+                emd = 0.5 * sum(abs(c.get(v, 0) / n - q) for v, q in glob.items())
+                bad += emd > a.t + 1e-12
+        if bad:
+            problems.append("%d classes fail %s%s" % (
+                bad, a.l_model, " or t=%g" % a.t if a.t else ""))
     rep = json.load(open(a.report))
     if rep["rows_out"] != len(data):
         problems.append("report says %d rows, file has %d" %

@@ -94,6 +94,7 @@ brute_node(const struct prob *p, const unsigned *lv, double *loss,
 	size_t nd = sp->ndims, t, u, d;
 	uint64_t rows = 0, size[MAXT];
 	unsigned distinct[MAXT];
+	int model_ok[MAXT];
 	size_t cls[MAXT];
 	double v[MAXD], r = 1.0;
 
@@ -116,6 +117,7 @@ brute_node(const struct prob *p, const unsigned *lv, double *loss,
 	for (t = 0; t < sp->ntuples; t++) {
 		size[t] = 0;
 		distinct[t] = 0;
+		model_ok[t] = 1;
 	}
 	for (t = 0; t < sp->ntuples; t++) {
 		size[cls[t]] += sp->count[t];
@@ -127,6 +129,54 @@ brute_node(const struct prob *p, const unsigned *lv, double *loss,
 		if (u == t)
 			distinct[cls[t]]++;
 	}
+	/* The other models, by their definitions, over the 4 values. */
+	if (sp->model != NULL)
+		for (t = 0; t < sp->ntuples; t++) {
+			double c4[4] = { 0 }, all[4] = { 0 }, n = 0, h = 0, e = 0;
+			double sorted[4], tail = 0, tot = 0;
+			int x, w, m = 0;
+
+			if (cls[t] != t)
+				continue;	/* judged at its first tuple */
+			for (u = 0; u < sp->ntuples; u++) {
+				all[sp->sens[u]] += (double)sp->count[u];
+				tot += (double)sp->count[u];
+				if (cls[u] == t) {
+					c4[sp->sens[u]] += (double)sp->count[u];
+					n += (double)sp->count[u];
+				}
+			}
+			for (x = 0; x < 4; x++) {
+				if (c4[x] > 0) {
+					h -= c4[x] / n * log(c4[x] / n);
+					sorted[m++] = c4[x];
+				}
+				e += fabs(c4[x] / n - all[x] / tot);
+			}
+			for (x = 0; x < m; x++)	/* largest first */
+				for (w = x + 1; w < m; w++)
+					if (sorted[w] > sorted[x]) {
+						double y = sorted[x];
+
+						sorted[x] = sorted[w];
+						sorted[w] = y;
+					}
+			for (x = sp->model->l > 0 ? (int)sp->model->l - 1 : m;
+			    x < m; x++)
+				tail += sorted[x];
+			if (sp->model->l > 1 && (unsigned)m < sp->model->l)
+				model_ok[t] = 0;
+			else if (sp->model->t > 0 && e / 2 > sp->model->t + 1e-12)
+				model_ok[t] = 0;
+			else if (sp->model->l > 1 &&
+			    sp->model->kind == MODEL_L_ENTROPY &&
+			    h + 1e-12 < log((double)sp->model->l))
+				model_ok[t] = 0;
+			else if (sp->model->l > 1 &&
+			    sp->model->kind == MODEL_L_RECURSIVE &&
+			    !(sorted[0] < sp->model->c * tail))
+				model_ok[t] = 0;
+		}
 	/* Released rows cost their label's share of the domain (summed as
 	 * whole numbers of leaves), suppressed ones cost 1. */
 	{
@@ -134,7 +184,8 @@ brute_node(const struct prob *p, const unsigned *lv, double *loss,
 
 		for (t = 0; t < sp->ntuples; t++) {
 			int kept = size[cls[t]] >= sp->k &&
-			    (sp->sens == NULL || distinct[cls[t]] >= sp->l);
+			    (sp->sens == NULL || distinct[cls[t]] >= sp->l) &&
+			    model_ok[cls[t]];
 
 			if (!kept) {
 				*out += sp->count[t];
@@ -176,7 +227,8 @@ brute_node(const struct prob *p, const unsigned *lv, double *loss,
 					tot += sp->count[u];
 					if (size[cls[u]] < sp->k ||
 					    (sp->sens != NULL &&
-					    distinct[cls[u]] < sp->l))
+					    distinct[cls[u]] < sp->l) ||
+					    !model_ok[cls[u]])
 						sup += sp->count[u];
 				}
 				if (tot >= sp->k && (double)sup / (double)tot >
@@ -298,6 +350,46 @@ test_r07_search_equals_brute_force_with_group_cap(void **state)
 	}
 }
 
+/* Entropy and recursive l-diversity and t-closeness: not monotone with
+ * suppression, so the search may not prune on them; the brute force
+ * judges every class by the definitions. */
+static void
+test_r07_search_equals_brute_force_other_models(void **state)
+{
+	static struct prob p;
+	static double global[4];
+	struct model m;
+	size_t t;
+	double tot;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 90; i++) {
+		make(&p, 2 + (size_t)rnd(3), 20 + (size_t)rnd(200), 2 + rnd(3),
+		    i % 3 == 0 ? 0.0 : i % 3 == 1 ? 0.2 : 1.0, 2, 0);
+		tot = 0;
+		memset(global, 0, sizeof(global));
+		for (t = 0; t < p.sp.ntuples; t++) {
+			global[p.sens[t]] += (double)p.count[t];
+			tot += (double)p.count[t];
+		}
+		for (t = 0; t < 4; t++)
+			global[t] /= tot;
+		m = (struct model){ .l = 2, .kind = (enum model_l)(i % 2 ?
+		    MODEL_L_ENTROPY : MODEL_L_RECURSIVE), .c = 1.5,
+		    .t = i % 5 == 0 ? 0.3 : 0, .global = global };
+		if (m.kind == MODEL_L_ENTROPY)
+			m.l = 1 + (unsigned)(i % 2);	/* entropy of l = 2 */
+		p.sp.model = &m;
+		compare(&p);
+		/* t-closeness alone. */
+		m = (struct model){ .l = 0, .t = 0.15 + 0.05 * (i % 4),
+		    .global = global };
+		p.sp.l = 0;
+		compare(&p);
+	}
+}
+
 /* Label ids too large for an exact 64-bit key take the hashed path. */
 static void
 test_search_hashed_keys_agree(void **state)
@@ -375,6 +467,7 @@ main(void)
 		cmocka_unit_test(test_r07_search_equals_brute_force_k_anonymity),
 		cmocka_unit_test(test_r07_search_equals_brute_force_l_diversity),
 		cmocka_unit_test(test_r07_search_equals_brute_force_with_group_cap),
+		cmocka_unit_test(test_r07_search_equals_brute_force_other_models),
 		cmocka_unit_test(test_search_hashed_keys_agree),
 		cmocka_unit_test(test_search_eval_one_node),
 		cmocka_unit_test(test_search_refuses_a_huge_lattice_and_bad_ids),

@@ -22,6 +22,7 @@
 #include "csv.h"
 #include "dict.h"
 #include "json.h"
+#include "model.h"
 #include "search.h"
 #include "sk.h"
 #include "util.h"
@@ -69,6 +70,10 @@ struct job {
 	uint64_t rejected_lines[REJECTS_LISTED];
 	const char *rejected_why[REJECTS_LISTED];
 	int star_joins;			/* starred rows join a released class */
+	struct model model;		/* entropy/recursive l, t-closeness */
+	double *global;			/* sensitive id -> share of all rows */
+	uint8_t *class_ok;		/* the model's verdict per class, or
+					 * NULL when distinct counts do */
 	struct search_result sr;	/* the chosen levels and their loss */
 	int scored;			/* sr holds the release's loss */
 };
@@ -157,7 +162,8 @@ map_columns(struct job *jb)
 			return r;
 		if (p->cols[j].role == COL_QUASI)
 			jb->qi[jb->nqi++] = o;
-		if (p->cols[j].role == COL_SENSITIVE && p->l > 1)
+		if (p->cols[j].role == COL_SENSITIVE && (p->l > 1 ||
+		    p->t > 0))
 			jb->sens = (long)o;
 		o++;
 	}
@@ -564,7 +570,131 @@ static int
 keeps(const struct job *jb, uint32_t cid)
 {
 	return jb->class_size[cid] >= jb->p->k &&
-	    (jb->sens < 0 || jb->class_distinct[cid] >= jb->p->l);
+	    (jb->sens < 0 || jb->class_distinct[cid] >= jb->p->l) &&
+	    (jb->class_ok == NULL || jb->class_ok[cid]);
+}
+
+/* A (class, sensitive value) pair and its rows, for model_verdicts. */
+struct vpair {
+	uint32_t cid, sens;
+	uint64_t rows;
+};
+
+static int
+vpair_cmp(const void *a, const void *b)
+{
+	const struct vpair *x = a, *y = b;
+
+	return x->cid < y->cid ? -1 : x->cid > y->cid;
+}
+
+/*
+ * The (class, sensitive value) pairs of the rows, each with its rows: a
+ * dictionary of 8-byte keys and counts by pair id.
+ */
+static int
+sens_pairs(const struct job *jb, struct dict **out, uint64_t **counts)
+{
+	struct dict *pairs;
+	uint64_t *cnt = NULL;
+	size_t i, cap = 0;
+	uint32_t pair[2], pid;
+	int added, r;
+
+	if ((r = dict_new(&pairs)) != 0)
+		return r;
+	for (i = 0; i < jb->nrows; i++) {
+		pair[0] = jb->row_class[i];
+		pair[1] = jb->cells[i * jb->ncols + (size_t)jb->sens];
+		if ((r = dict_intern(pairs, pair, sizeof(pair), &pid,
+		    &added)) != 0 || (r = ensure((void **)&cnt, &cap, pid,
+		    sizeof(*cnt))) != 0) {
+			dict_free(pairs);
+			free(cnt);
+			return r;
+		}
+		cnt[pid]++;
+	}
+	*out = pairs;
+	*counts = cnt;
+	return 0;
+}
+
+/* Each sensitive value's share of all the rows read (t-closeness). */
+static int
+model_global(struct job *jb)
+{
+	uint32_t nsens = dict_count(jb->cols[jb->sens].out);
+	uint64_t *gc;
+	size_t i;
+	double *g;
+
+	if ((gc = calloc(nsens + 1, sizeof(*gc))) == NULL ||
+	    (g = realloc(jb->global, (nsens + 1) * sizeof(*g))) == NULL) {
+		free(gc);
+		return SK_ENOMEM;
+	}
+	jb->global = g;
+	for (i = 0; i < jb->nrows; i++)
+		gc[jb->cells[i * jb->ncols + (size_t)jb->sens]]++;
+	for (i = 0; i < nsens; i++)
+		g[i] = jb->nrows ? (double)gc[i] / (double)jb->nrows : 0;
+	jb->model.global = g;
+	free(gc);
+	return 0;
+}
+
+/*
+ * Entropy or recursive l-diversity, t-closeness: each class judged on
+ * its sensitive values' counts (model.c), against the whole file's
+ * distribution for t. Run after the classes are final.
+ */
+static int
+model_verdicts(struct job *jb)
+{
+	struct dict *pairs = NULL;
+	struct vpair *v = NULL;
+	uint32_t ncl = dict_count(jb->classes), pair[2], len, *ids = NULL;
+	uint64_t *rows = NULL, *cnt = NULL;
+	size_t i, j, n;
+	int r;
+
+	free(jb->class_ok);
+	jb->class_ok = NULL;
+	if (!model_needs_counts(&jb->model))
+		return 0;
+	if ((r = model_global(jb)) != 0 ||
+	    (r = sens_pairs(jb, &pairs, &rows)) != 0)
+		return r;
+	r = SK_ENOMEM;
+	n = dict_count(pairs);
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		memcpy(pair, dict_key(pairs, (uint32_t)i, &len), sizeof(pair));
+		v[i] = (struct vpair){ pair[0], pair[1], rows[i] };
+	}
+	qsort(v, n, sizeof(*v), vpair_cmp);
+	if ((jb->class_ok = calloc(ncl + 1, 1)) == NULL ||
+	    (ids = calloc(n + 1, sizeof(*ids))) == NULL ||
+	    (cnt = calloc(n + 1, sizeof(*cnt))) == NULL)
+		goto out;
+	for (i = 0; i < n; i = j) {
+		for (j = i; j < n && v[j].cid == v[i].cid; j++) {
+			ids[j - i] = v[j].sens;
+			cnt[j - i] = v[j].rows;
+		}
+		jb->class_ok[v[i].cid] = (uint8_t)model_class_ok(&jb->model,
+		    ids, cnt, j - i, jb->class_size[v[i].cid]);
+	}
+	r = 0;
+out:
+	dict_free(pairs);
+	free(rows);
+	free(v);
+	free(ids);
+	free(cnt);
+	return r;
 }
 
 /* Whether column j of a suppressed row is written as * (star mode). */
@@ -913,9 +1043,10 @@ static int
 lattice_build(struct job *jb, struct lattice *lt, int by_sensitive)
 {
 	struct dict *pairs = NULL;
-	uint32_t ncl = dict_count(jb->classes), pair[2], pid, len;
+	uint32_t ncl = dict_count(jb->classes), pair[2], len;
+	uint64_t *prows = NULL;
 	size_t i, n;
-	int added, r;
+	int r;
 
 	memset(lt, 0, sizeof(*lt));
 	if (jb->nqi == 0 || jb->nqi > SEARCH_MAX_DIMS)
@@ -925,15 +1056,8 @@ lattice_build(struct job *jb, struct lattice *lt, int by_sensitive)
 			return r;
 	n = ncl;
 	if (by_sensitive) {
-		if ((r = dict_new(&pairs)) != 0)
+		if ((r = sens_pairs(jb, &pairs, &prows)) != 0)
 			return r;
-		for (i = 0; i < jb->nrows; i++) {
-			pair[0] = jb->row_class[i];
-			pair[1] = jb->cells[i * jb->ncols + (size_t)jb->sens];
-			if ((r = dict_intern(pairs, pair, sizeof(pair), &pid,
-			    &added)) != 0)
-				goto out;
-		}
 		n = dict_count(pairs);
 	}
 	lt->tuples = malloc((n + 1) * jb->nqi * sizeof(uint32_t));
@@ -946,13 +1070,8 @@ lattice_build(struct job *jb, struct lattice *lt, int by_sensitive)
 		goto out;
 	}
 	if (by_sensitive) {
-		for (i = 0; i < jb->nrows; i++) {
-			pair[0] = jb->row_class[i];
-			pair[1] = jb->cells[i * jb->ncols + (size_t)jb->sens];
-			(void)dict_find(pairs, pair, sizeof(pair), &pid);
-			lt->count[pid]++;
-		}
 		for (i = 0; i < n; i++) {
+			lt->count[i] = prows[i];
 			memcpy(pair, dict_key(pairs, (uint32_t)i, &len),
 			    sizeof(pair));
 			lattice_tuple(jb, lt, pair[0], lt->tuples + i * jb->nqi);
@@ -969,13 +1088,15 @@ lattice_build(struct job *jb, struct lattice *lt, int by_sensitive)
 	    .ntuples = n, .tuples = lt->tuples, .count = lt->count,
 	    .sens = by_sensitive ? lt->sens : NULL, .k = jb->p->k,
 	    .l = jb->p->l, .max_suppression = jb->p->max_suppression,
-	    .max_group_suppression = jb->p->max_group_suppression };
+	    .max_group_suppression = jb->p->max_group_suppression,
+	    .model = model_needs_counts(&jb->model) ? &jb->model : NULL };
 	if (util_random(&lt->sp.seed, sizeof(lt->sp.seed)) != 0)
 		r = SK_ECRYPTO;
 	else
 		r = 0;
 out:
 	dict_free(pairs);
+	free(prows);
 	return r;
 }
 
@@ -1055,6 +1176,8 @@ search_levels(struct job *jb)
 
 	if (jb->nrows == 0)
 		return job_fail(jb, "no rows left to release");
+	if (model_needs_counts(&jb->model) && model_global(jb) != 0)
+		return job_fail(jb, "out of memory");
 	for (i = 0; i < jb->nqi; i++)
 		if (jb->cols[jb->qi[i]].pc->nsteps > 0 &&
 		    (r = build_levels(jb, &jb->cols[jb->qi[i]])) != 0)
@@ -1096,6 +1219,8 @@ search_levels(struct job *jb)
 	lattice_free(&lt);
 	if (r == 0)
 		r = reclassify(jb);
+	if (r == 0 && jb->sens >= 0)
+		r = model_verdicts(jb);
 	if (r != 0)
 		return job_fail(jb, "the search failed: %s", sk_strerror(r));
 	jb->scored = 1;
@@ -1451,6 +1576,11 @@ make_report(struct job *jb)
 	json_bool(&j, "starred_sensitive", res->star_sensitive);
 	json_u64(&j, "k", jb->p->k);
 	json_u64(&j, "l_diversity", jb->p->l);
+	json_str(&j, "l_model", jb->p->l_model == MODEL_L_ENTROPY ? "entropy" :
+	    jb->p->l_model == MODEL_L_RECURSIVE ? "recursive" : "distinct");
+	if (jb->p->l_model == MODEL_L_RECURSIVE)
+		json_double(&j, "c", jb->p->c);
+	json_double(&j, "t_closeness", jb->p->t);
 	json_double(&j, "max_suppression", jb->p->max_suppression);
 	json_u64(&j, "equivalence_classes", res->classes);
 	json_u64(&j, "smallest_class", res->smallest_class);
@@ -1524,6 +1654,8 @@ job_free(struct job *jb)
 	free(jb->class_seen);
 	dict_free(jb->classes);
 	dict_free(jb->pairs);
+	free(jb->class_ok);
+	free(jb->global);
 	csv_reader_free(jb->rd);
 	sk_wipe(jb->key, sizeof(jb->key));
 }
@@ -1550,6 +1682,12 @@ run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
 	if (map_columns(&jb) != 0 || read_rows(&jb) != 0) {
 		if (res->error[0] == '\0')
 			job_fail(&jb, "out of memory");
+		goto out;
+	}
+	jb.model = (struct model){ .l = p->l, .kind = (enum model_l)p->l_model,
+	    .c = p->c, .t = p->t };
+	if (jb.sens >= 0 && !p->search && model_verdicts(&jb) != 0) {
+		job_fail(&jb, "out of memory");
 		goto out;
 	}
 	res->memory_bytes = job_memory(&jb);

@@ -16,6 +16,7 @@
 #include "csv.h"
 #include "dict.h"
 #include "jsonr.h"
+#include "model.h"
 #include "sk.h"
 
 #define KEY_MAX (CSV_RECORD_MAX + 4 * CSV_FIELDS_MAX)
@@ -31,6 +32,10 @@ struct checker {
 					 * with a sensitive value not * */
 	struct dict *classes, *pairs;
 	uint32_t *size, *distinct;	/* per class */
+	/* entropy or recursive l: each pair's class and rows */
+	uint32_t *pair_class;
+	uint64_t *pair_rows;
+	size_t pair_cap;
 	size_t cap;
 	uint8_t *key;			/* KEY_MAX: a class or pair key */
 	uint64_t rows;
@@ -167,9 +172,77 @@ check_row(struct checker *c, char **f, const uint32_t *lens, size_t n,
 			return r;
 		if (added)
 			c->distinct[cid]++;
+		if (c->p->l > 1 && c->p->l_model != MODEL_L_DISTINCT) {
+			if (pid >= c->pair_cap) {
+				size_t cap = c->pair_cap ? c->pair_cap * 2 :
+				    1024;
+				uint32_t *pc;
+				uint64_t *pr;
+
+				while (cap <= pid)
+					cap *= 2;
+				if ((pc = reallocarray(c->pair_class, cap,
+				    sizeof(*pc))) == NULL)
+					return SK_ENOMEM;
+				c->pair_class = pc;
+				if ((pr = reallocarray(c->pair_rows, cap,
+				    sizeof(*pr))) == NULL)
+					return SK_ENOMEM;
+				c->pair_rows = pr;
+				memset(pr + c->pair_cap, 0, (cap - c->pair_cap) *
+				    sizeof(*pr));
+				c->pair_cap = cap;
+			}
+			c->pair_class[pid] = cid;
+			c->pair_rows[pid]++;
+		}
 	}
 	c->rows++;
 	return 0;
+}
+
+/*
+ * Entropy or recursive l-diversity, recounted from the release: the first
+ * class that fails, or UINT32_MAX. (t-closeness is measured against the
+ * source's distribution, which the checker never sees: not recounted.)
+ */
+static uint32_t
+check_models(struct checker *c, uint32_t skip)
+{
+	struct model m = { .l = c->p->l, .kind = (enum model_l)c->p->l_model,
+		.c = c->p->c };
+	uint32_t ncl = dict_count(c->classes), np = dict_count(c->pairs), i;
+	uint32_t *first = NULL, *next = NULL, bad = UINT32_MAX, p;
+	uint64_t *cnt = NULL;
+	size_t n;
+
+	if (c->sens < 0 || c->p->l < 2 || c->p->l_model == MODEL_L_DISTINCT)
+		return UINT32_MAX;
+	first = malloc(((size_t)ncl + 1) * sizeof(*first));
+	next = malloc(((size_t)np + 1) * sizeof(*next));
+	cnt = malloc(((size_t)np + 1) * sizeof(*cnt));
+	if (first == NULL || next == NULL || cnt == NULL) {
+		bad = 0;		/* cannot check: refuse */
+		goto out;
+	}
+	memset(first, 0xff, ((size_t)ncl + 1) * sizeof(*first));
+	for (p = 0; p < np; p++) {
+		next[p] = first[c->pair_class[p]];
+		first[c->pair_class[p]] = p;
+	}
+	for (i = 0; i < ncl && bad == UINT32_MAX; i++) {
+		if (i == skip)
+			continue;
+		for (n = 0, p = first[i]; p != UINT32_MAX; p = next[p])
+			cnt[n++] = c->pair_rows[p];
+		if (!model_class_ok(&m, NULL, cnt, n, c->size[i]))
+			bad = i;
+	}
+out:
+	free(first);
+	free(next);
+	free(cnt);
+	return bad;
 }
 
 /* The classes, and what the report says against what was counted. */
@@ -208,6 +281,11 @@ check_totals(struct checker *c, const uint8_t digest[32], const char *report,
 			    "l = %u", c->distinct[i],
 			    c->p->cols[c->col_of[c->sens]].name, c->p->l);
 	}
+	if ((i = check_models(c, star)) != UINT32_MAX)
+		return refuse(c, "an equivalence class of the release (%u rows) "
+		    "does not meet %s l-diversity with l = %u", c->size[i],
+		    c->p->l_model == MODEL_L_ENTROPY ? "entropy" : "recursive",
+		    c->p->l);
 	if (c->rows == 0)
 		return refuse(c, "the release has no rows");
 	if (jsonr_valid(report, reportlen) != 0 ||
@@ -282,5 +360,7 @@ out:
 	free(c.key);
 	free(c.size);
 	free(c.distinct);
+	free(c.pair_class);
+	free(c.pair_rows);
 	return r;
 }

@@ -12,6 +12,7 @@
 
 #include "csv.h"
 #include "dict.h"
+#include "model.h"
 #include "policy.h"
 #include "sk.h"
 
@@ -507,6 +508,40 @@ load_columns(struct config_ctx *cx, const config_setting_t *root,
 	return 0;
 }
 
+/* l_model (distinct, entropy, recursive with c) and t_closeness. */
+static int
+load_models(struct config_ctx *cx, const config_setting_t *g,
+    struct policy *p)
+{
+	static const char *const names[] = { [MODEL_L_DISTINCT] = "distinct",
+		[MODEL_L_ENTROPY] = "entropy", [MODEL_L_RECURSIVE] = "recursive" };
+	int r, has, v = MODEL_L_DISTINCT;
+
+	if (config_member(cx, g, "l_model") != NULL &&
+	    (r = pick(cx, g, "l_model", names, SK_ARRAY_LEN(names), &v)) != 0)
+		return r;
+	p->l_model = v;
+	if ((r = get_double(cx, g, "c", 0, &p->c, &has)) != 0)
+		return r;
+	if (v != MODEL_L_DISTINCT && p->l < 2)
+		return config_fail(cx, config_member(cx, g, "l_model"),
+		    "'l_model' needs 'l_diversity' of 2 or more");
+	if (v == MODEL_L_RECURSIVE && (!has || !(p->c > 0)))
+		return config_fail(cx, g, "recursive (c,l)-diversity needs 'c' "
+		    "above zero (the most frequent value must be rarer than c "
+		    "times the l-th and rarer ones together)");
+	if (v != MODEL_L_RECURSIVE && has)
+		return config_fail(cx, config_member(cx, g, "c"), "'c' is for "
+		    "l_model = \"recursive\"");
+	if ((r = get_double(cx, g, "t_closeness", 0, &p->t, &has)) != 0)
+		return r;
+	if (has && !(p->t > 0 && p->t <= 1))
+		return config_fail(cx, config_member(cx, g, "t_closeness"),
+		    "'t_closeness' must be above 0 and at most 1 (the largest "
+		    "distance of a class's sensitive values from the file's)");
+	return 0;
+}
+
 static int
 load_privacy(struct config_ctx *cx, const config_setting_t *root,
     struct policy *p)
@@ -576,6 +611,11 @@ load_privacy(struct config_ctx *cx, const config_setting_t *root,
 		    "quasi-identifier column that is released");
 	if (p->l > 1 && ns != 1)
 		return config_fail(cx, g, "l_diversity needs exactly one "
+		    "released sensitive column (found %zu)", ns);
+	if ((r = load_models(cx, g, p)) != 0)
+		return r;
+	if (p->t > 0 && ns != 1)
+		return config_fail(cx, g, "t_closeness needs exactly one "
 		    "released sensitive column (found %zu)", ns);
 	return 0;
 }

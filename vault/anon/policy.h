@@ -90,6 +90,9 @@ struct policy {
 	double risk_threshold;		/* records above this risk, reported */
 	int star;			/* suppressed = "star": rows kept, QIs * */
 	unsigned l;			/* 0: no l-diversity */
+	int l_model;			/* enum model_l: distinct, entropy, ... */
+	double c;			/* recursive (c,l)-diversity */
+	double t;			/* t-closeness; 0: none */
 	int search;			/* a column's level is searched */
 	int shuffle;
 	int guard_formulas;		/* a leading = + - @ ' TAB CR: text */

@@ -35,15 +35,20 @@ struct classes {
 	size_t cap;
 	struct slot *slot;
 	uint32_t *distinct;	/* sensitive values seen, per slot */
+	uint8_t *ok;		/* the model's verdict, per slot */
 	uint32_t *used;		/* the slots taken, in order */
 	size_t nused;
 };
 
-/* (class slot, sensitive value) pairs seen, for l-diversity. */
+/* (class slot, sensitive value) pairs seen, for l-diversity, with their
+ * rows and, in order of first sight, which entries are in use. */
 struct pairs {
 	size_t mask;
 	uint32_t *stamp;
 	uint64_t *key;
+	uint64_t *rows;
+	uint32_t *used;
+	size_t nused;
 };
 
 /*
@@ -137,6 +142,9 @@ search_free(struct search *s)
 	free(s->c.used);
 	free(s->p.stamp);
 	free(s->p.key);
+	free(s->p.rows);
+	free(s->p.used);
+	free(s->c.ok);
 }
 
 /* ARX's normalization of one dimension's aggregate, cut to 10 decimals. */
@@ -436,11 +444,15 @@ search_init(struct search *s, const struct search_problem *sp)
 		return SK_ENOMEM;
 	for (t = 0; t < sp->ntuples; t++)
 		s->all[t] = (uint32_t)t;
-	if (sp->sens != NULL && sp->l > 1) {
+	if (sp->sens != NULL && (sp->l > 1 || sp->model != NULL)) {
 		s->p.mask = n - 1;
 		s->p.stamp = calloc(n, sizeof(*s->p.stamp));
 		s->p.key = calloc(n, sizeof(*s->p.key));
-		if (s->p.stamp == NULL || s->p.key == NULL)
+		s->p.rows = calloc(n, sizeof(*s->p.rows));
+		s->p.used = calloc(n, sizeof(*s->p.used));
+		s->c.ok = calloc(n, sizeof(*s->c.ok));
+		if (s->p.stamp == NULL || s->p.key == NULL ||
+		    s->p.rows == NULL || s->p.used == NULL || s->c.ok == NULL)
 			return SK_ENOMEM;
 	}
 	/* The bound of each dimension at each level: every row released. */
@@ -491,6 +503,7 @@ set_levels(struct search *s, const unsigned *levels, size_t n)
 		s->stamp = 1;
 	}
 	s->c.nused = 0;
+	s->p.nused = 0;
 	for (d = 0; d < sp->ndims; d++) {
 		s->gen[d] = sp->dims[d].gen +
 		    (size_t)levels[d] * sp->dims[d].nvalues;
@@ -556,19 +569,66 @@ add_rows(struct search *s, uint64_t key, uint32_t t, uint64_t rows)
 }
 
 static void
-count_pair(struct search *s, uint32_t slot, uint32_t sens)
+count_pair(struct search *s, uint32_t slot, uint32_t sens, uint64_t rows)
 {
 	uint64_t key = (uint64_t)slot << 32 | sens;
 	size_t i = (size_t)dict_mix(key ^ s->sp->seed) & s->p.mask;
 
 	while (s->p.stamp[i] == s->stamp) {
-		if (s->p.key[i] == key)
+		if (s->p.key[i] == key) {
+			s->p.rows[i] += rows;
 			return;
+		}
 		i = (i + 1) & s->p.mask;
 	}
 	s->p.stamp[i] = s->stamp;
 	s->p.key[i] = key;
+	s->p.rows[i] = rows;
+	s->p.used[s->p.nused++] = (uint32_t)i;
 	s->c.distinct[slot]++;
+}
+
+static int
+pair_cmp(const void *a, const void *b, void *arg)
+{
+	const struct pairs *p = arg;
+	uint64_t x = p->key[*(const uint32_t *)a];
+	uint64_t y = p->key[*(const uint32_t *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+/* The model's verdict on every class counted, from its pairs' rows. */
+static int
+model_verdicts(struct search *s)
+{
+	const struct search_problem *sp = s->sp;
+	uint32_t *ids;
+	uint64_t *cnt;
+	size_t i, j, n = s->p.nused;
+
+	if (sp->model == NULL)
+		return 0;
+	if ((ids = malloc((n + 1) * sizeof(*ids))) == NULL ||
+	    (cnt = malloc((n + 1) * sizeof(*cnt))) == NULL) {
+		free(ids);
+		return SK_ENOMEM;
+	}
+	qsort_r(s->p.used, n, sizeof(*s->p.used), pair_cmp, &s->p);
+	for (i = 0; i < n; i = j) {
+		uint32_t slot = (uint32_t)(s->p.key[s->p.used[i]] >> 32);
+
+		for (j = i; j < n && (uint32_t)(s->p.key[s->p.used[j]] >> 32) ==
+		    slot; j++) {
+			ids[j - i] = (uint32_t)s->p.key[s->p.used[j]];
+			cnt[j - i] = s->p.rows[s->p.used[j]];
+		}
+		s->c.ok[slot] = (uint8_t)model_class_ok(sp->model, ids, cnt,
+		    j - i, s->c.slot[slot].rows);
+	}
+	free(ids);
+	free(cnt);
+	return 0;
 }
 
 /* The node's result from its loss numerators and suppressed rows. */
@@ -611,7 +671,8 @@ score(struct search *s, const unsigned *levels, const uint8_t *keep,
 		uint32_t i = s->slot_of[t];
 		int kept = keep != NULL ? keep[t] != 0 :
 		    s->c.slot[i].rows >= sp->k && (s->p.stamp == NULL ||
-		    s->c.distinct[i] >= sp->l);
+		    s->c.distinct[i] >= sp->l) && (sp->model == NULL ||
+		    s->c.ok[i]);
 
 		if (!kept) {
 			out += sp->count[t];
@@ -639,8 +700,10 @@ evaluate(struct search *s, const unsigned *levels, struct search_result *r)
 
 		s->slot_of[t] = i;
 		if (s->p.stamp != NULL)
-			count_pair(s, i, sp->sens[t]);
+			count_pair(s, i, sp->sens[t], sp->count[t]);
 	}
+	if (model_verdicts(s) != 0)
+		memset(s->c.ok, 0, s->c.cap);	/* out of memory: refuse all */
 	score(s, levels, NULL, r);
 }
 
@@ -959,8 +1022,12 @@ search_run(const struct search_problem *sp, struct search_result *res)
 			rollup(s, levels, &cur);
 		res->checked++;
 		if (!cur.found) {
-			/* Only the suppression limit is monotone. */
-			if (!cur.group_capped &&
+			/* Only the suppression limit is monotone, and only
+			 * for k and distinct l (or with nothing suppressed:
+			 * a union of classes that meet entropy or recursive
+			 * l or t meets them too). */
+			if (!cur.group_capped && (sp->model == NULL ||
+			    sp->max_suppression == 0) &&
 			    (r = failed_add(&fl, levels)) != 0)
 				goto out;
 			continue;

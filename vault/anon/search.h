@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.h"
+
 #define SEARCH_MAX_NODES	(1u << 21)
 #define SEARCH_MAX_DIMS		128
 #define SEARCH_MAX_LEVELS	64
@@ -53,6 +55,10 @@ struct search_problem {
 	 * this fraction to suppression (0: no limit). Not monotone. */
 	double max_group_suppression;
 	uint64_t seed;			/* of the hash: random per job */
+	/* entropy or recursive l-diversity, t-closeness (model.h) over the
+	 * tuples' sensitive values, or NULL. Not monotone with
+	 * suppression: only the k and distinct-l verdicts prune then. */
+	const struct model *model;
 };
 
 struct search_result {
