@@ -27,6 +27,8 @@
 #include "json.h"
 #include "jsonr.h"
 #include "log.h"
+#include "seal.h"
+#include "csv.h"
 #include "sk.h"
 #include "vaultd.h"
 
@@ -192,6 +194,8 @@ show_histogram(struct jsonr doc)
 		to = num(b, "to");
 		classes = num(b, "classes");
 		rows = num(b, "rows");
+		if (classes == 0)
+			continue;
 		width = rows * 40 / total;
 		memset(bar, '#', (size_t)width);
 		bar[width] = '\0';
@@ -306,8 +310,81 @@ show_summary(const char *text, size_t len)
 	}
 }
 
+/* One field as a CSV cell (quoted when it must be), for the preview. */
+static void
+put_cell(const char *f, uint32_t len, int first)
+{
+	uint32_t i;
+
+	if (!first)
+		putchar(',');
+	if (strcspn(f, ",\"\r\n") >= len) {
+		fwrite(f, 1, len, stdout);
+		return;
+	}
+	putchar('"');
+	for (i = 0; i < len; i++) {
+		if (f[i] == '"')
+			putchar('"');
+		putchar(f[i]);
+	}
+	putchar('"');
+}
+
+/*
+ * The first n rows of the release as the recipient will get them (before
+ * any envelope), in UTF-8 whatever the release's encoding: what the two
+ * operators sign. Read from the sealed copy with the vault's master key;
+ * the plaintext is wiped once shown.
+ */
+static void
+show_preview(struct vault *v, const struct job *j, const char *report,
+    size_t reportlen, unsigned n)
+{
+	struct jsonr doc = { report, reportlen };
+	struct seal_reader *rd = NULL;
+	struct csv_reader *cr = NULL;
+	enum csv_encoding enc = CSV_UTF8;
+	char encname[16] = "", **f;
+	size_t cap = 1u << 20, got = 0, nf, i;
+	uint32_t *lens;
+	unsigned row;
+	uint8_t *buf;
+
+	if (n == 0 || j->out_sha256[0] == '\0' || !v->master_loaded)
+		return;
+	if (jsonr_get_string(doc, "output_encoding", encname,
+	    sizeof(encname)) == 0 && strcmp(encname, "cp932") == 0)
+		enc = CSV_CP932;
+	if ((buf = malloc(cap)) == NULL)
+		return;
+	if (seal_reader_open(&v->master, v->releases_fd, j->id, &rd) != 0 ||
+	    seal_reader_read(rd, buf, cap, &got) != 0) {
+		printf("先頭行 / preview: 読めません / the release cannot be "
+		    "read here\n");
+		goto out;
+	}
+	/* The last line read may be cut: only whole rows are shown. */
+	while (got > 0 && got < j->out_size && buf[got - 1] != '\n')
+		got--;
+	if (csv_reader_new_mem(buf, got, enc, ',', &cr) != 0)
+		goto out;
+	printf("先頭 %u 行 / the first %u rows (the header first):\n", n, n);
+	for (row = 0; row <= n && csv_read(cr, &f, &lens, &nf) == 1; row++) {
+		printf("  ");
+		for (i = 0; i < nf; i++)
+			put_cell(f[i], lens[i], i == 0);
+		putchar('\n');
+	}
+out:
+	csv_reader_free(cr);
+	seal_reader_free(rd);
+	sk_wipe(buf, cap);
+	free(buf);
+}
+
 static int
-show(struct vault *v, const char *id)
+show(struct vault *v, const char *id, unsigned preview)
 {
 	char name[JOB_ID_MAX + 8], buf[65536];
 	struct job j;
@@ -345,6 +422,7 @@ show(struct vault *v, const char *id)
 		buf[n] = '\0';
 		printf("審査用の要約 / summary for the review:\n");
 		show_summary(buf, (size_t)n);
+		show_preview(v, &j, buf, (size_t)n, preview);
 		printf("release report:\n%s", buf);
 	}
 	return 0;
@@ -495,9 +573,28 @@ console_release(struct vault *v, int argc, char **argv)
 		console_open(v);
 		return list(v, state, as_json);
 	}
-	if (argc == 2 && strcmp(argv[0], "show") == 0) {
+	if ((argc == 2 || argc == 4) && strcmp(argv[0], "show") == 0) {
+		unsigned preview = 20;
+		char *end;
+
+		if (argc == 4) {
+			unsigned long pv = strtoul(argv[3], &end, 10);
+
+			if (strcmp(argv[2], "--preview") != 0 || *end != '\0' ||
+			    argv[3][0] == '\0' || pv > 100000)
+				return -1;
+			preview = (unsigned)pv;
+		}
+		/* The master key, as whoever runs the command (root may
+		 * read it), for the preview of the sealed release. */
+		if (preview > 0 &&
+		    seal_master_load(v->local.master_key, &v->master) == 0)
+			v->master_loaded = 1;
 		console_open(v);
-		return show(v, argv[1]);
+		r = show(v, argv[1], preview);
+		if (v->master_loaded)
+			seal_master_wipe(&v->master);
+		return r;
 	}
 	if (argc < 2)
 		return -1;

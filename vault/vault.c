@@ -43,7 +43,7 @@ print_usage(FILE *fp)
 	    "[main|engine|checker|spawner|parent] CALL\n"
 	    "       sekisho-vault -c LOCAL.conf release list [--state STATE] "
 	    "[--json]\n"
-	    "       sekisho-vault -c LOCAL.conf release show ID\n"
+	    "       sekisho-vault -c LOCAL.conf release show ID [--preview N]\n"
 	    "       sekisho-vault -c LOCAL.conf release approve ID "
 	    "--operator OP --key KEY\n"
 	    "       sekisho-vault -c LOCAL.conf release reject ID "

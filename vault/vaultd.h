@@ -32,6 +32,7 @@ struct vault {
 	int spawner;			/* channel to the spawner */
 	SSL_CTX *tls;			/* client: internal CA both ways */
 	struct seal_master master;
+	int master_loaded;		/* the console: for release show */
 	struct audit_log *audit;
 	int tmp_fd;			/* data_dir/tmp */
 	int jobs_fd;			/* data_dir/jobs: records, approvals */

@@ -26,6 +26,14 @@ test_r41_upload_flows_to_awaiting_approval() {
 	grep -q "^出力行数 / rows out: *$out\$" "$T/show" &&
 	grep -q '^モデル / privacy model: *k = 5, l = 2: 満たす / holds$' "$T/show" &&
 	grep -q '^  生年月日 *quasi *age_band' "$T/show" &&
+	# The first 20 released rows, under the release's header, read from
+	# the sealed copy; none with --preview 0.
+	grep -q '^先頭 20 行 / the first 20 rows' "$T/show" &&
+	[ "$(sed -n '/^先頭 20 行/,/^release report:/p' "$T/show" | grep -c '^  ')" = 21 ] &&
+	sed -n '/^先頭 20 行/{n;p}' "$T/show" | grep -q '^  生年月日,性別,郵便番号' &&
+	[ "$(sed -n '/^先頭 20 行/,/^release report:/p' "$T/show" |
+		grep -c '^  [0-9<]*[-+0-9]*,[男女],')" = 20 ] &&
+	! "$VAULT" -c "$T/vault.conf" release show "$A" --preview 0 | grep -q '^先頭' &&
 	# The list for scripts: by state, as JSON lines.
 	"$VAULT" -c "$T/vault.conf" release list --state awaiting_approval \
 		--json > "$T/list.json" &&

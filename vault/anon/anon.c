@@ -1572,6 +1572,8 @@ make_report(struct job *jb)
 	json_u64(&j, "rows_suppressed_l", res->rows_suppressed_l);
 	json_u64(&j, "rows_out", res->rows_out);
 	json_str(&j, "suppressed_rows", jb->p->star ? "star" : "delete");
+	json_str(&j, "output_encoding", jb->p->out_enc == CSV_CP932 ? "cp932" :
+	    "utf-8");
 	json_u64(&j, "rows_starred", res->rows_starred);
 	json_bool(&j, "starred_sensitive", res->star_sensitive);
 	json_u64(&j, "k", jb->p->k);
