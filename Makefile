@@ -50,7 +50,7 @@ PROGRAMS :=
 TEST_PROGRAMS :=
 
 .PHONY: all test check unit integration fuzz-run deps bench demo demo-up \
-	demo-down clean tests-bin install
+	demo-down clean tests-bin install check-reqs
 all:
 
 include common/common.mk
@@ -105,6 +105,11 @@ demo-down:
 
 # `make bench`: each case against a peer measured in the same run (nginx,
 # pandas); BENCH=upload, download, anonymize or pipeline runs one group.
+# `make check-reqs`: docs/requirements-map.md, every requirement ID with
+# the tests named after it; fails while an ID has none (see its last line).
+check-reqs:
+	python3 tests/check_reqs.py
+
 bench: all
 	@tests/deps.sh bench
 	tests/bench/run.sh $(BENCH)
