@@ -54,6 +54,8 @@ struct delivery {
 };
 
 static volatile sig_atomic_t stopping;
+/* Plaintext of the release on its way out: wiped after every delivery. */
+static uint8_t push_buf[PUSH_CHUNK];
 
 static void
 on_signal(int sig)
@@ -213,7 +215,7 @@ deliver(SSL_CTX *ctx, const struct config_recipient *rc,
 	struct hc_conn c;
 	char target[sizeof(rc->push_path) + 3 * RELEASE_FILENAME_MAX + 8];
 	char extra[512], dig[128];
-	static uint8_t buf[PUSH_CHUNK];
+	uint8_t *buf = push_buf;
 	size_t n;
 	int e, status = 0;
 
@@ -270,7 +272,6 @@ deliver(SSL_CTX *ctx, const struct config_recipient *rc,
 			goto broke;
 		*sent += have;
 	}
-	sk_wipe(buf, sizeof(buf));
 	if (*sent != d->size) {
 		snprintf(why, whycap, "stopped after %llu of %llu bytes",
 		    (unsigned long long)*sent, (unsigned long long)d->size);
@@ -338,6 +339,7 @@ pusher_main(const struct local_config *local, struct site_config *site,
 		t0 = util_now_ms();
 		status = deliver(ctx[i], &site->recipients[i], &d, why,
 		    sizeof(why), &sent);
+		sk_wipe(push_buf, sizeof(push_buf));
 		seal_reader_free(d.rd);
 		report(&ch, &d, status, status >= 200 && status <= 299 ? "" :
 		    why, sent, util_now_ms() - t0);

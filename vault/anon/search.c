@@ -58,6 +58,7 @@ struct pairs {
  * node by the dimensions whose level changed only.
  */
 #define SEARCH_SNAPS 1024
+#define SEARCH_SNAP_ITEMS (4u << 20)
 
 /*
  * The rows a node must suppress are at least those that two of its
@@ -91,6 +92,7 @@ struct search {
 	struct pairs p;
 	struct snap snap[SEARCH_SNAPS];
 	size_t snap_next;
+	size_t snap_items;			/* classes held in the cache */
 	/* max_group_suppression: rows per (level, label), and the rows of
 	 * the labels the node suppresses, reset after each node */
 	uint64_t base[SEARCH_MAX_DIMS];
@@ -734,8 +736,13 @@ snap_keep(struct search *s, const unsigned *levels)
 	struct snap *sn = &s->snap[s->snap_next];
 	size_t d, u, n = s->c.nused;
 
-	if (n == 0 || n > s->sp->ntuples / 8 * 7)
+	/* The cache holds at most SEARCH_SNAP_ITEMS classes (20 bytes each)
+	 * and four times the tuples: a file of many distinct combinations
+	 * does not make it grow past a bound. */
+	if (n == 0 || n > s->sp->ntuples / 8 * 7 || n - (size_t)sn->n +
+	    s->snap_items > SEARCH_SNAP_ITEMS + 4 * s->sp->ntuples)
 		return;
+	s->snap_items -= sn->n;
 	sn->n = 0;
 	if (n > sn->cap) {
 		free(sn->rep);
@@ -759,6 +766,7 @@ snap_keep(struct search *s, const unsigned *levels)
 	for (d = 0; d < s->sp->ndims; d++)
 		sn->lv[d] = (uint8_t)levels[d];
 	sn->n = (uint32_t)n;
+	s->snap_items += n;
 	s->snap_next = (s->snap_next + 1) % SEARCH_SNAPS;
 }
 
