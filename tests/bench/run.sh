@@ -254,29 +254,10 @@ PY
 	write_role_local sender sdata \
 		"max_connections = 64; read_timeout = 30; disk_reserve = 0L; push_retry = 1;"
 	"$BIN/sekisho-sender" -c "$T/sender.conf" init >/dev/null
-	mkdir -p "$d/root/incoming" "$d/tmp"
-	cat > "$d/nginx.conf" <<CONF
-user root;
-worker_processes 1;
-daemon off;
-pid $d/nginx.pid;
-error_log $d/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $d/tmp;
-  server {
-    listen 127.0.0.1:$nport ssl;
-    ssl_certificate $T/pki/endpoint-ca/issued/endpoint.crt;
-    ssl_certificate_key $T/pki/endpoint-ca/issued/endpoint.key;
-    ssl_protocols TLSv1.3;
-    ssl_client_certificate $T/pki/internal-ca/ca.crt;
-    ssl_verify_client on;
-    client_max_body_size 4g;
-    location /incoming/ { root $d/root; dav_methods PUT; create_full_put_path on; }
-  }
-}
-CONF
+	dav_endpoint_conf "$d" "127.0.0.1:$nport" \
+		"$T/pki/endpoint-ca/issued/endpoint.crt" \
+		"$T/pki/endpoint-ca/issued/endpoint.key" \
+		"$T/pki/internal-ca/ca.crt" || return 1
 	start_sender || return 1
 	head -c "$((SIZE_MB << 20))" /dev/urandom > "$T/payload"
 	for i in $(seq 1 "$ROUNDS"); do

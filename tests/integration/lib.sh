@@ -285,3 +285,41 @@ curl_as() {
 		--cert "$T/pki/muni-ca/issued/$who.crt" \
 		--key "$T/pki/muni-ca/issued/$who.key" "$@"
 }
+
+# dav_endpoint_conf DIR LISTEN CERT KEY CLIENT_CA [MAXBODY]: DIR/nginx.conf
+# for Debian's nginx as a WebDAV PUT endpoint over TLS 1.3 that asks for a
+# client certificate of CLIENT_CA; what it receives lands in
+# DIR/root/incoming/, each request logged (method, path, status,
+# Content-Digest, client DN) in DIR/access.log. The push recipients'
+# endpoint in the tests and the push bench.
+dav_endpoint_conf() {
+	local d=$1
+	mkdir -p "$d/root/incoming" "$d/tmp" || return 1
+	cat > "$d/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 64; }
+http {
+  log_format push '\$request_method \$uri \$status \$http_content_digest \$ssl_client_s_dn';
+  access_log $d/access.log push;
+  client_body_temp_path $d/tmp;
+  server {
+    listen $2 ssl;
+    ssl_certificate $3;
+    ssl_certificate_key $4;
+    ssl_protocols TLSv1.3;
+    ssl_client_certificate $5;
+    ssl_verify_client on;
+    client_max_body_size ${6:-4g};
+    location /incoming/ {
+      root $d/root;
+      dav_methods PUT;
+      create_full_put_path on;
+    }
+  }
+}
+CONF
+}

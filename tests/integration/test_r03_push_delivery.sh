@@ -56,34 +56,8 @@ PY
 # request's method, path, status and Content-Digest.
 nginx_up() {
 	local ca=${1:-univ-b-ca} crt=${2:-endpoint} d=$T/nginx
-	mkdir -p "$d/root/incoming" "$d/tmp"
-	cat > "$d/nginx.conf" <<CONF
-user root;
-worker_processes 1;
-daemon off;
-pid $d/nginx.pid;
-error_log $d/error.log;
-events { worker_connections 64; }
-http {
-  log_format push '\$request_method \$uri \$status \$http_content_digest \$ssl_client_s_dn';
-  access_log $d/access.log push;
-  client_body_temp_path $d/tmp;
-  server {
-    listen 127.0.0.1:$NPORT ssl;
-    ssl_certificate $P/$ca/issued/$crt.crt;
-    ssl_certificate_key $P/$ca/issued/$crt.key;
-    ssl_protocols TLSv1.3;
-    ssl_client_certificate $CA;
-    ssl_verify_client on;
-    client_max_body_size ${MAXBODY:-1g};
-    location /incoming/ {
-      root $d/root;
-      dav_methods PUT;
-      create_full_put_path on;
-    }
-  }
-}
-CONF
+	dav_endpoint_conf "$d" "127.0.0.1:$NPORT" "$P/$ca/issued/$crt.crt" \
+		"$P/$ca/issued/$crt.key" "$CA" "${MAXBODY:-1g}" || return 1
 	nginx -c "$d/nginx.conf" &
 	NGINX_PID=$!
 	PIDS+=("$NGINX_PID")
