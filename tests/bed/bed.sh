@@ -350,6 +350,29 @@ bed_down() {
 	rm -rf "$BED_DIR"
 }
 
+# bed_wait_delivered RELEASE [RECIPIENT]: waits (up to 30 s) for the
+# sender's release.delivered entry of a push delivery.
+bed_wait_delivered() {
+	local i
+	for i in $(seq 1 150); do
+		grep -q "\"event\":\"release.delivered\",.*\"actor\":\"recip:${2:-[^\"]*}\",.*\"object\":\"$1\"" \
+			"$BED_DIR/data/sender/audit.log" && return 0
+		sleep 0.2
+	done
+	bed_log "release $1 never reached ${2:-its push recipients}"
+	return 1
+}
+
+# bed_pushed_copy FILE: the file the push endpoints received that holds
+# exactly FILE's bytes (none: fails).
+bed_pushed_copy() {
+	local f
+	for f in "$BED_DIR"/push/incoming/*; do
+		[ -f "$f" ] && cmp -s "$f" "$1" && { echo "$f"; return 0; }
+	done
+	return 1
+}
+
 # ---- acting as each party ----
 
 # bed_upload MUNI FILE DATASET [CURL-ARGS...]: curl from the

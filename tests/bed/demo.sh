@@ -118,17 +118,9 @@ downloads() {
 # univ-c (push mode, R03's strict reading): it never connects to the
 # sender; the sender PUT the release to univ-c's own nginx.
 pushed() {
-	local rel f i
-	rel=$(bed_release_id "$ID1") || return 1
-	for i in $(seq 1 100); do
-		grep -q "\"event\":\"release.delivered\".*\"object\":\"$rel\"" \
-			"$BED_DIR/data/sender/audit.log" && break
-		sleep 0.1
-	done
-	for f in "$BED_DIR"/push/incoming/*; do
-		cmp -s "$f" "$W/release.csv" && break
-	done
-	[ -f "$f" ] && cmp -s "$f" "$W/release.csv" ||
+	local rel f
+	rel=$(bed_release_id "$ID1") && bed_wait_delivered "$rel" "$RECIP3" &&
+	f=$(bed_pushed_copy "$W/release.csv") ||
 		{ echo "   FAIL: $RECIP3's endpoint did not get the release" >&2; return 1; }
 	echo "   $RECIP3 takes releases by push: it never connects to the sender."
 	echo "   The sender PUT the same release to $RECIP3's own nginx (https://$RECIP3_ADDR:$RECIP3_PORT/incoming/):"

@@ -18,18 +18,6 @@ GEN=$TOP/tests/data/gen_checkup.py
 REACH=$TOP/tests/integration/reach.py
 W=$T/work
 
-# delivered RELEASE RECIPIENT: waits for its release.delivered entry.
-delivered() {
-	local i
-	for i in $(seq 1 150); do
-		grep -q "\"event\":\"release.delivered\",.*\"actor\":\"recip:$2\",.*\"object\":\"$1\"" \
-			"$BED_DIR/data/sender/audit.log" && return 0
-		sleep 0.2
-	done
-	echo "release $1 never reached $2"
-	return 1
-}
-
 test_r03_every_release_is_pushed_and_the_sealed_one_opens() {
 	local p=$BED_DIR/pki id1 id2 r1 r2 f
 	mkdir -p "$W"
@@ -50,8 +38,8 @@ test_r03_every_release_is_pushed_and_the_sealed_one_opens() {
 		bed_wait_state "$f" published 60 || return 1
 	done
 	r1=$(bed_release_id "$id1") && r2=$(bed_release_id "$id2") &&
-	delivered "$r1" "$RECIP1" && delivered "$r1" "$RECIP3" &&
-	delivered "$r2" "$RECIP2" || return 1
+	bed_wait_delivered "$r1" "$RECIP1" && bed_wait_delivered "$r1" "$RECIP3" &&
+	bed_wait_delivered "$r2" "$RECIP2" || return 1
 	# The sealed release opens with univ-b's key alone.
 	for f in "$BED_DIR"/push/incoming/*; do
 		openssl cms -decrypt -binary -inform DER -in "$f" \
