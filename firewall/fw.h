@@ -24,7 +24,6 @@
 
 #define FW_TABLE "sekisho"
 #define FW_VERSION "0.1.0"
-#define FW_LOG_PREFIX "sekisho-drop "
 
 enum fw_chain { FW_INPUT, FW_OUTPUT, FW_FORWARD, FW_NCHAINS };
 
@@ -68,6 +67,7 @@ struct fw_rule {
 	uint16_t dport;
 	int icmp6_type;			/* >= 0: match this ICMPv6 type */
 	enum fw_ct ct;
+	int counter;			/* count what the rule matches */
 	enum fw_verdict verdict;
 };
 
@@ -107,6 +107,10 @@ int fw_render(struct fw_ruleset *rs, const char *role, int lockdown,
 int fw_render_rule(const struct fw_rule *r, char *buf, size_t cap);
 
 extern const char *const fw_chain_names[FW_NCHAINS];
+
+/* The log prefix of each chain's dropped packets: an outbound attempt on
+ * the receiver is told apart from the usual noise inbound. */
+extern const char *const fw_log_prefixes[FW_NCHAINS];
 
 /* fwunit.c: the systemd drop-in limiting the role's unit to its peers
  * (IPAddressDeny=any, then IPAddressAllow= each peer network). */

@@ -181,9 +181,13 @@ match_ct(struct nftnl_rule *r, enum fw_ct ct)
 }
 
 static int
-verdict(struct nftnl_rule *r, enum fw_verdict v)
+verdict(struct nftnl_rule *r, const struct fw_rule *fr)
 {
+	enum fw_verdict v = fr->verdict;
 	struct nftnl_expr *e;
+
+	if (fr->counter && add_expr(r, nftnl_expr_alloc("counter")) != 0)
+		return SK_ENOMEM;
 
 	if (v == FW_LOG) {
 		if ((e = nftnl_expr_alloc("limit")) != NULL) {
@@ -197,7 +201,7 @@ verdict(struct nftnl_rule *r, enum fw_verdict v)
 			return SK_ENOMEM;
 		if ((e = nftnl_expr_alloc("log")) != NULL) {
 			nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX,
-			    FW_LOG_PREFIX);
+			    fw_log_prefixes[fr->chain]);
 			/* The kernel would fill in warning (4) itself; say it,
 			 * so the rule reads back exactly as it was sent. */
 			nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_LEVEL, 4);
@@ -256,7 +260,7 @@ rule_exprs(struct nftnl_rule *nr, const struct fw_rule *r)
 	}
 	if (r->ct != FW_CT_ANY && (e = match_ct(nr, r->ct)) != 0)
 		return e;
-	return verdict(nr, r->verdict);
+	return verdict(nr, r);
 }
 
 struct nftnl_rule *
@@ -493,8 +497,20 @@ fw_batch_free(struct fw_batch *b)
 int
 fw_rule_canonical(struct nftnl_rule *nr, char *out, size_t cap)
 {
+	struct nftnl_expr_iter *it;
+	struct nftnl_expr *e;
 	int n;
 
+	/* What a counter has counted is not what the rule does. */
+	if ((it = nftnl_expr_iter_create(nr)) == NULL)
+		return SK_ENOMEM;
+	while ((e = nftnl_expr_iter_next(it)) != NULL)
+		if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME),
+		    "counter") == 0) {
+			nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, 0);
+			nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, 0);
+		}
+	nftnl_expr_iter_destroy(it);
 	/* Where a rule sits is not what it does. */
 	nftnl_rule_unset(nr, NFTNL_RULE_HANDLE);
 	nftnl_rule_unset(nr, NFTNL_RULE_POSITION);

@@ -1,7 +1,8 @@
 /*
  * fwrender.c: the ruleset in nft syntax, for review and the admin guide
- * (pure), written exactly as `nft list table inet sekisho` prints it, so an
- * administrator can compare the two. `nft -f` loads it too. Its digest tags
+ * (pure), written exactly as `nft -s list table inet sekisho` prints it
+ * (stateless: without the counters' values), so an administrator can
+ * compare the two. `nft -f` loads it too. Its digest tags
  * the live table.
  */
 #include <arpa/inet.h>
@@ -82,8 +83,11 @@ fw_render_rule(const struct fw_rule *r, char *buf, size_t cap)
 		PUT("ct state established,related ");
 	else if (r->ct == FW_CT_INVALID)
 		PUT("ct state invalid ");
+	if (r->counter)
+		PUT("counter ");
 	if (r->verdict == FW_LOG)
-		PUT("limit rate 10/minute log prefix \"%s\"", FW_LOG_PREFIX);
+		PUT("limit rate 10/minute log prefix \"%s\"",
+		    fw_log_prefixes[r->chain]);
 	else
 		PUT("%s", r->verdict == FW_ACCEPT ? "accept" : "drop");
 #undef PUT

@@ -29,6 +29,8 @@
 
 const char *const fw_chain_names[FW_NCHAINS] = { "input", "output",
 	"forward" };
+const char *const fw_log_prefixes[FW_NCHAINS] = { "sekisho-drop-in ",
+	"sekisho-drop-out ", "sekisho-drop-fwd " };
 
 static int
 same_addr(int has_a, const struct netaddr *a, int has_b,
@@ -50,7 +52,7 @@ rule_equal(const struct fw_rule *a, const struct fw_rule *b)
 	    strcmp(a->sset, b->sset) == 0 &&
 	    a->tcp == b->tcp && a->dport == b->dport &&
 	    a->icmp6_type == b->icmp6_type && a->ct == b->ct &&
-	    a->verdict == b->verdict;
+	    a->counter == b->counter && a->verdict == b->verdict;
 }
 
 /* Appends a rule unless the same rule is there already (two peers may
@@ -405,10 +407,17 @@ fw_build(const struct site_config *site, enum config_role role, int lockdown,
 	    (e = add_management(&rs, site)) != 0) ||
 	    (!lockdown && (e = add_role(&rs, site, role)) != 0))
 		goto fail;
-	/* What falls through is dropped by the chain's policy; log a little
-	 * of it so an administrator sees what was refused. */
-	for (c = 0; !lockdown && c < FW_NCHAINS; c++) {
+	/* What falls through is logged a little, so an administrator sees
+	 * what was refused, counted, and dropped by a rule of its own: the
+	 * chain's policy alone is not enough, because while a transaction
+	 * replaces the table the kernel runs a new base chain with policy
+	 * accept until the commit reaches it (and the old chain is gone). */
+	for (c = 0; c < FW_NCHAINS; c++) {
 		r = rule((enum fw_chain)c, FW_CT_ANY, FW_LOG);
+		if (!lockdown && (e = add(&rs, &r)) != 0)
+			goto fail;
+		r = rule((enum fw_chain)c, FW_CT_ANY, FW_DROP);
+		r.counter = 1;
 		if ((e = add(&rs, &r)) != 0)
 			goto fail;
 	}

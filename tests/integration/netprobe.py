@@ -5,10 +5,16 @@
   netprobe.py serve-udp ADDR PORT FILE   append one line to FILE per datagram
   netprobe.py connect ADDR PORT          exit 0 if a TCP connection opens
                                          within $NETPROBE_TIMEOUT s (1)
+  netprobe.py connect-flood ADDR PORT STOP
+                                         start a connection every 2 ms, each
+                                         given 0.2 s, until the file STOP
+                                         exists; print "TRIES OPENED"
   netprobe.py send-udp ADDR PORT         send one datagram
   netprobe.py stream ADDR PORT FILE SECS send data for SECS, write bytes sent to FILE
 """
+import errno
 import os
+import selectors
 import socket
 import sys
 import threading
@@ -44,6 +50,43 @@ def serve_tcp(addr, port, total_file=None):
         threading.Thread(target=handle, args=(c,), daemon=True).start()
 
 
+def connect_flood(addr, port, stop):
+    """Many SYNs, so that a short window in the firewall is hit."""
+    sel = selectors.DefaultSelector()
+    tries = opened = 0
+    started = {}
+    next_at = time.monotonic()
+    while not os.path.exists(stop) or started:
+        now = time.monotonic()
+        if not os.path.exists(stop) and now >= next_at:
+            s = socket.socket(family(addr), socket.SOCK_STREAM)
+            s.setblocking(False)
+            e = s.connect_ex((addr, port))
+            tries += 1
+            if e == 0:
+                opened += 1
+                s.close()
+            elif e == errno.EINPROGRESS:
+                started[s] = now
+                sel.register(s, selectors.EVENT_WRITE)
+            else:
+                s.close()
+            next_at = now + 0.002
+        for key, _ in sel.select(timeout=0.002):
+            s = key.fileobj
+            if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                opened += 1
+            sel.unregister(s)
+            del started[s]
+            s.close()
+        for s, t in list(started.items()):
+            if now - t > 0.2:
+                sel.unregister(s)
+                del started[s]
+                s.close()
+    print(tries, opened)
+
+
 def main():
     cmd, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if cmd == "serve-tcp":
@@ -63,6 +106,8 @@ def main():
         except OSError:
             sys.exit(1)
         s.close()
+    elif cmd == "connect-flood":
+        connect_flood(addr, port, sys.argv[4])
     elif cmd == "send-udp":
         s = socket.socket(family(addr), socket.SOCK_DGRAM)
         try:

@@ -122,7 +122,14 @@ test_r02_receiver_rules(void **state)
 	/* Nothing new goes out. */
 	assert_null(strstr(out, "ct state new"));
 	assert_non_null(strstr(text, "policy drop;"));
-	assert_non_null(strstr(text, "log prefix \"sekisho-drop \""));
+	/* Each chain logs with its own prefix and ends in a counted drop
+	 * of its own, not only in its policy. */
+	assert_non_null(strstr(text, "log prefix \"sekisho-drop-in \"\n"
+	    "\t\tcounter drop\n\t}"));
+	assert_non_null(strstr(text, "log prefix \"sekisho-drop-out \"\n"
+	    "\t\tcounter drop\n\t}"));
+	assert_non_null(strstr(text, "log prefix \"sekisho-drop-fwd \"\n"
+	    "\t\tcounter drop\n\t}"));
 	fw_free(&rs);
 	free(text);
 }
@@ -239,8 +246,19 @@ test_r24_lockdown_keeps_only_loopback(void **state)
 	struct fw_ruleset rs;
 	char *text = render(ROLE_RECEIVER, 1, &rs);
 
+	size_t i;
+
 	(void)state;
-	assert_int_equal(rs.n, 2);
+	/* Loopback in and out, then each chain's own counted drop. */
+	assert_int_equal(rs.n, 2 + FW_NCHAINS);
+	for (i = 2; i < rs.n; i++) {
+		assert_int_equal(rs.rules[i].chain, (int)(i - 2));
+		assert_int_equal(rs.rules[i].verdict, FW_DROP);
+		assert_int_equal(rs.rules[i].counter, 1);
+		assert_int_equal(rs.rules[i].ct, FW_CT_ANY);
+		assert_int_equal(fw_rule_family(&rs.rules[i]), 0);
+	}
+	assert_null(strstr(text, "log prefix"));
 	assert_int_equal(rs.nsets, 0);
 	assert_null(strstr(text, "set "));
 	assert_non_null(strstr(text, "iifname \"lo\" accept"));
