@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "anon.h"
+#include "backup.h"
 #include "check.h"
 #include "config.h"
 #include "daemon.h"
@@ -49,6 +50,16 @@ print_usage(FILE *fp)
 	    "       sekisho-vault -c LOCAL.conf release reject ID "
 	    "--operator OP --key KEY --reason TEXT\n"
 	    "       sekisho-vault -c LOCAL.conf release withdraw ID "
+	    "--operator OP --key KEY\n"
+	    "       sekisho-vault -c LOCAL.conf backup --to DIR "
+	    "--operator OP --key KEY\n"
+	    "       sekisho-vault -c LOCAL.conf backup --escrow-key CERT "
+	    "--to DIR --operator OP --key KEY\n"
+	    "       sekisho-vault -c LOCAL.conf backup list [--json]\n"
+	    "       sekisho-vault -c LOCAL.conf backup check FILE\n"
+	    "       sekisho-vault -c LOCAL.conf backup dispose NAME "
+	    "--file FILE --operator OP --key KEY\n"
+	    "       sekisho-vault -c LOCAL.conf restore --from FILE "
 	    "--operator OP --key KEY\n"
 	    "       sekisho-vault anonymize --policy FILE --in IN.csv "
 	    "--out OUT.csv --report REPORT.json [--values VALUES.json]\n"
@@ -341,6 +352,7 @@ main(int argc, char **argv)
 	conf = argv[2];
 	v.tmp_fd = v.jobs_fd = v.sources_fd = v.releases_fd = -1;
 	v.reports_fd = v.watch_fd = -1;
+	v.backups_fd = v.store_lock_fd = v.daemon_lock_fd = -1;
 	daemon_load_config(conf, ROLE_VAULT, &v.local, &v.site);
 	/* What the vault will decide on, and what it checks for an admin:
 	 * approvals its roster can give (R41). */
@@ -375,6 +387,14 @@ main(int argc, char **argv)
 	else if (argc >= 5 && strcmp(argv[3], "release") == 0) {
 		vault_load_trust(&v);
 		if ((r = console_release(&v, argc - 4, argv + 4)) < 0)
+			usage();
+	} else if (argc >= 5 && strcmp(argv[3], "backup") == 0) {
+		vault_load_trust(&v);
+		if ((r = console_backup(&v, argc - 4, argv + 4)) < 0)
+			usage();
+	} else if (argc >= 5 && strcmp(argv[3], "restore") == 0) {
+		vault_load_trust(&v);
+		if ((r = console_restore(&v, argc - 4, argv + 4)) < 0)
 			usage();
 	} else
 		usage();

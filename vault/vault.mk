@@ -24,6 +24,7 @@ $(ANON_LIB): $(VAULT_CORE_OBJS)
 # The daemon and the console around it.
 VAULT_DAEMON_SRCS := \
 	vault/approve.c \
+	vault/backup.c \
 	vault/console.c \
 	vault/engine.c \
 	vault/envelope.c \

@@ -43,6 +43,7 @@
 #include "sk.h"
 #include "tls.h"
 #include "util.h"
+#include "backup.h"
 #include "vaultd.h"
 
 #define VAULT_STOP_GRACE_S 25		/* under the unit's TimeoutStopSec */
@@ -409,9 +410,11 @@ vault_open(struct vault *v, int for_daemon)
 {
 	unsigned removed = 0;
 
-	if (for_daemon)
+	if (for_daemon) {
+		vault_backup_open(v);
 		daemon_open_storage("sekisho-vault", VAULT_VERSION, &v->local,
 		    v->site, &v->master, &v->tmp_fd, &removed, &v->audit);
+	}
 	v->jobs_fd = daemon_open_dir(v->local.data_dir, "jobs");
 	v->sources_fd = daemon_open_dir(v->local.data_dir, "sources");
 	v->releases_fd = daemon_open_dir(v->local.data_dir, "releases");
@@ -563,6 +566,9 @@ vault_run(struct vault *v)
 			wait_for_work(v);
 			continue;
 		}
+		/* A backup takes the store between two rounds. */
+		vault_store_hold(v);
+		vault_backup_audit(v);
 		round_of_jobs(v);
 		now = (int64_t)time(NULL);
 		if (!v->stop && now >= v->next_poll && !vault_audit_paused(v)) {
@@ -581,6 +587,7 @@ vault_run(struct vault *v)
 			}
 			round_of_jobs(v);
 		}
+		vault_store_release(v);
 		wait_for_work(v);
 	}
 	vault_waiter_stop(v);

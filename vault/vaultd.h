@@ -40,6 +40,9 @@ struct vault {
 	int releases_fd;		/* data_dir/releases: sealed */
 	int reports_fd;			/* data_dir/reports: JSON, no data */
 	int watch_fd;			/* inotify on jobs/, or -1 */
+	int backups_fd;			/* data_dir/backups: the register */
+	int store_lock_fd;		/* shared while a step changes the store */
+	int daemon_lock_fd;		/* held for the daemon's lifetime */
 	/* The long-poll: a thread waits at the receiver for uploads and
 	 * wakes the loop through the pipe the moment one is stored. */
 	int wake[2];
