@@ -79,6 +79,13 @@ struct config_recipient {
 	char push_path[384];		/* starts and ends with / */
 	char endpoint_ca[PATH_MAX];	/* signs the endpoint's certificate */
 	char endpoint_name[256];	/* the DNS name it must carry */
+	/* The register (R28): the contract a release is given under. A
+	 * release goes only to a recipient whose contract is in force. */
+	char contract[CONFIG_NAME_MAX];	/* 契約番号 */
+	char purpose[CONFIG_NAME_MAX];	/* 利用目的 */
+	char legal_basis[CONFIG_NAME_MAX];	/* 提供の根拠 */
+	time_t valid_from;	/* inclusive, 00:00 UTC; 0: not given */
+	time_t valid_until;	/* exclusive; 0: not given */
 };
 
 struct config_operator {
@@ -87,10 +94,14 @@ struct config_operator {
 	char public_key[PATH_MAX];
 	time_t valid_from;	/* inclusive, 00:00 UTC */
 	time_t valid_until;	/* exclusive, 00:00 UTC of the day after */
+	char scope[CONFIG_NAME_MAX];	/* 取扱う特定個人情報の範囲 */
 };
 
 struct config_dataset {
 	char id[CONFIG_ID_MAX];
+	/* The register: why it is obtained and used, and who handles it. */
+	char purpose[CONFIG_NAME_MAX];	/* 入手目的・利用目的 */
+	char department[CONFIG_NAME_MAX];	/* 取扱部署 */
 	uint64_t max_bytes;	/* largest accepted upload */
 	unsigned retention_days;	/* undecided uploads, from receipt; 0: none */
 	unsigned keep_source_days;	/* the vault's source after decision */
@@ -200,6 +211,9 @@ size_t site_push_recipients(const struct site_config *site);
 
 const struct config_recipient *site_find_recipient(
     const struct site_config *site, const char *id);
+/* R28: 1 if the recipient's contract is in force at now (a recipient
+ * without contract dates is always). */
+int site_recipient_in_force(const struct config_recipient *rc, time_t now);
 const struct config_municipality *site_find_municipality(
     const struct site_config *site, const char *id);
 const struct config_dataset *site_find_dataset(const struct site_config *site,

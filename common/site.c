@@ -319,6 +319,11 @@ load_datasets(struct config_ctx *cx, const config_setting_t *root,
 		    (r = config_unsigned(cx, e, "keep_source_days", 0, 3650, 0,
 		    &d->keep_source_days)))
 			return r;
+		if ((r = config_string(cx, e, "purpose", d->purpose,
+		    sizeof(d->purpose), 0)) ||
+		    (r = config_string(cx, e, "department", d->department,
+		    sizeof(d->department), 0)))
+			return r;
 		if ((r = config_bool(cx, e, "envelope", 0, &d->envelope)) ||
 		    (r = config_bool(cx, e, "signed", 0, &d->signed_by_muni)) ||
 		    (r = config_path(cx, e, "policy", d->policy, sizeof(d->policy),
@@ -643,6 +648,50 @@ load_delivery(struct config_ctx *cx, const config_setting_t *e,
 	return 0;
 }
 
+static int parse_date(const char *s, time_t *out);
+
+/* The recipient's register entry (R28): contract, purpose, legal basis,
+ * and the dates it is in force, both or neither. */
+static int
+load_contract(struct config_ctx *cx, const config_setting_t *e,
+    struct config_recipient *p)
+{
+	char from[32] = "", until[32] = "";
+	int r;
+
+	if ((r = config_string(cx, e, "contract", p->contract,
+	    sizeof(p->contract), 0)) ||
+	    (r = config_string(cx, e, "purpose", p->purpose,
+	    sizeof(p->purpose), 0)) ||
+	    (r = config_string(cx, e, "legal_basis", p->legal_basis,
+	    sizeof(p->legal_basis), 0)) ||
+	    (r = config_string(cx, e, "valid_from", from, sizeof(from), 0)) ||
+	    (r = config_string(cx, e, "valid_until", until, sizeof(until), 0)))
+		return r;
+	if ((from[0] == '\0') != (until[0] == '\0'))
+		return config_fail(cx, e, "recipient '%s': give both "
+		    "'valid_from' and 'valid_until' (the contract's dates), "
+		    "or neither", p->id);
+	if (from[0] == '\0')
+		return 0;
+	if (parse_date(from, &p->valid_from) != 0 ||
+	    parse_date(until, &p->valid_until) != 0)
+		return config_fail(cx, e, "recipient '%s': 'valid_from' and "
+		    "'valid_until' must be dates written YYYY-MM-DD", p->id);
+	p->valid_until += 86400;
+	if (p->valid_until <= p->valid_from)
+		return config_fail(cx, e, "recipient '%s': 'valid_until' is "
+		    "before 'valid_from'", p->id);
+	return 0;
+}
+
+int
+site_recipient_in_force(const struct config_recipient *rc, time_t now)
+{
+	return rc->valid_until == 0 || (now >= rc->valid_from &&
+	    now < rc->valid_until);
+}
+
 static int
 load_recipients(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
@@ -688,6 +737,8 @@ load_recipients(struct config_ctx *cx, const config_setting_t *root,
 		if (p->envelope && p->certificate[0] == '\0')
 			return config_fail(cx, e, "recipient '%s' has envelope = "
 			    "true but no 'certificate' to seal to", p->id);
+		if ((r = load_contract(cx, e, p)) != 0)
+			return r;
 		site->nrecipients++;
 	}
 	return 0;
@@ -733,7 +784,9 @@ load_operators(struct config_ctx *cx, const config_setting_t *root,
 		    (r = config_path(cx, e, "public_key", o->public_key,
 		    sizeof(o->public_key), 1)) ||
 		    (r = config_string(cx, e, "valid_from", from, sizeof(from), 1)) ||
-		    (r = config_string(cx, e, "valid_until", until, sizeof(until), 1)))
+		    (r = config_string(cx, e, "valid_until", until, sizeof(until), 1)) ||
+		    (r = config_string(cx, e, "scope", o->scope, sizeof(o->scope),
+		    0)))
 			return r;
 		if (!valid_id(o->id))
 			return config_fail(cx, e, "operator id '%s' may hold only "

@@ -60,6 +60,12 @@ download_authorize(struct srv_conn *c)
 		    "source address is outside this recipient's networks", NULL);
 		return -1;
 	}
+	if (!site_recipient_in_force(rc, time(NULL))) {
+		srv_error(c, 403, "access.refused",
+		    "this recipient's contract is not in force today (R28)",
+		    NULL);
+		return -1;
+	}
 	return 0;
 }
 

@@ -65,23 +65,21 @@ vault_decide(struct vault *v, struct job *j)
 /* The release as it goes to the sender: sealed to the recipients who ask
  * for it, else as it is. */
 static int
-outgoing(struct vault *v, const struct config_dataset *ds, struct job *j,
-    uint8_t **out, size_t *len, int *cms, char *why, size_t whycap)
+outgoing(struct vault *v, const struct config_recipient *const *to, size_t nto,
+    struct job *j, uint8_t **out, size_t *len, int *cms, char *why,
+    size_t whycap)
 {
 	X509 *certs[CONFIG_DATASETS_MAX];
-	const struct config_recipient *rc;
 	struct seal_reader *rd;
 	uint8_t *plain;
 	size_t i, got, nc = 0;
 	int e, need = 0;
 
 	*cms = 0;
-	for (i = 0; i < ds->nrecipients; i++)
-		if ((rc = site_find_recipient(v->site, ds->recipients[i])) !=
-		    NULL) {
-			need |= rc->envelope;
-			certs[nc++] = v->recip_certs[rc - v->site->recipients];
-		}
+	for (i = 0; i < nto; i++) {
+		need |= to[i]->envelope;
+		certs[nc++] = v->recip_certs[to[i] - v->site->recipients];
+	}
 	if ((e = seal_reader_open(&v->master, v->releases_fd, j->id, &rd)) != 0)
 		return e;
 	if ((plain = malloc(j->out_size + 1)) == NULL) {
@@ -121,25 +119,42 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	const struct config_dataset *ds = site_find_dataset(v->site,
 	    j->dataset);
 	char target[128], extra[6144], recips[CONFIG_DATASETS_MAX * 66];
-	char digest64[48], sha[65];
+	char digest64[48], sha[65], excluded[CONFIG_DATASETS_MAX * 66] = "";
+	const struct config_recipient *to[CONFIG_DATASETS_MAX], *rc;
 	uint8_t *body = NULL, d[32];
 	unsigned dl = 0;
 	struct hc_conn c;
-	size_t len, i, o = 0;
+	size_t len, i, o = 0, nto = 0, x = 0;
 	int e, cms;
 
 	if (ds == NULL || ds->nrecipients == 0) {
 		snprintf(why, whycap, "the dataset names no recipients");
 		return SK_ECONFIG;
 	}
-	if ((e = outgoing(v, ds, j, &body, &len, &cms, why, whycap)) != 0)
+	/* R28: only to recipients whose contract is in force today. */
+	for (i = 0; i < ds->nrecipients; i++) {
+		if ((rc = site_find_recipient(v->site, ds->recipients[i])) ==
+		    NULL)
+			continue;
+		if (site_recipient_in_force(rc, time(NULL)))
+			to[nto++] = rc;
+		else
+			x += (size_t)snprintf(excluded + x, sizeof(excluded) - x,
+			    "%s%s", x ? "," : "", rc->id);
+	}
+	if (nto == 0) {
+		snprintf(why, whycap, "no recipient of the dataset has a "
+		    "contract in force today (R28): %s", excluded);
+		return SK_ECONFIG;
+	}
+	if ((e = outgoing(v, to, nto, j, &body, &len, &cms, why, whycap)) != 0)
 		return e;
 	EVP_Digest(body, len, d, &dl, EVP_sha256(), NULL);
 	sk_base64_encode(d, 32, digest64);
 	sk_hex(d, 32, sha);
-	for (i = 0; i < ds->nrecipients; i++)
+	for (i = 0; i < nto; i++)
 		o += (size_t)snprintf(recips + o, sizeof(recips) - o, "%s%s",
-		    i ? "," : "", ds->recipients[i]);
+		    i ? "," : "", to[i]->id);
 	/* The release's own id, made once and kept before it is first sent:
 	 * a retry after a crash publishes the same id (idempotent). */
 	if (j->release_id[0] == '\0') {
@@ -173,10 +188,13 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	hc_close(&c);
 	if (e == 0) {
 		j->published = (int64_t)time(NULL);
-		snprintf(target, sizeof(target), "release=%s%s", j->release_id,
-		    cms ? " sealed to the recipients' certificates" : "");
+		snprintf(extra, sizeof(extra), "release=%s recipients=%.700s%s"
+		    "%.400s%s",
+		    j->release_id, recips, x ? " not_in_force=" : "",
+		    excluded, cms ? " sealed to the recipients' certificates" :
+		    "");
 		if (vault_audit(v, "release.published", j->id, 1, len, sha,
-		    target) != 0) {
+		    extra) != 0) {
 			snprintf(why, whycap, "sent, but the audit log cannot "
 			    "record it");
 			e = SK_EAUDIT;

@@ -187,6 +187,31 @@ correct(struct vault *v, const struct job *nj)
 	}
 }
 
+/*
+ * The receipt, with the file name the municipality chose, sealed beside
+ * the job's record (jobs/ID.receipt) for the ledgers the vault prints
+ * (form 8's file name column): the source, which carries it too, is
+ * disposed of once the job is decided. A copy that cannot be written is
+ * said in the log; the ledger then says the name was not kept.
+ */
+static void
+keep_receipt(struct vault *v, const char *id, const char *receipt)
+{
+	char tmp[JOB_ID_MAX + 16], name[JOB_ID_MAX + 16];
+	struct seal_writer *w = NULL;
+	int e;
+
+	snprintf(tmp, sizeof(tmp), "%s.receipt", id);
+	snprintf(name, sizeof(name), "%s.receipt", id);
+	if ((e = seal_writer_open(&v->master, v->tmp_fd, tmp, 0, &w)) != 0 ||
+	    (e = seal_writer_write(w, receipt, strlen(receipt))) != 0 ||
+	    (e = seal_writer_finish(w, "", 0)) != 0 ||
+	    (e = seal_writer_commit(w, v->tmp_fd, v->jobs_fd, name)) != 0)
+		log_warnx("upload %s: its receipt is not kept for the "
+		    "ledgers: %s", id, sk_strerror(e));
+	seal_writer_free(w);
+}
+
 /* One receipt of the listing: take it (or acknowledge it again). */
 static void
 take(struct vault *v, struct jsonr item)
@@ -237,6 +262,7 @@ take(struct vault *v, struct jsonr item)
 		snprintf(j.replaces, sizeof(j.replaces), "%s", rc.replaces);
 		if (vault_save(v, &j) != 0)
 			return;		/* not acknowledged: taken again */
+		keep_receipt(v, id, receipt);
 		if (j.replaces[0] != '\0')
 			correct(v, &j);
 		log_info("upload %s (%s, %s, %" PRIu64 " bytes): taken", id,

@@ -25,6 +25,7 @@
 
 #include "anon.h"
 #include "backup.h"
+#include "ledger.h"
 #include "check.h"
 #include "config.h"
 #include "daemon.h"
@@ -59,6 +60,8 @@ print_usage(FILE *fp)
 	    "       sekisho-vault -c LOCAL.conf backup check FILE\n"
 	    "       sekisho-vault -c LOCAL.conf backup dispose NAME "
 	    "--file FILE --operator OP --key KEY\n"
+	    "       sekisho-vault -c LOCAL.conf ledger --form 7|8|9|10 "
+	    "[--from DAY] [--to DAY] --logs DIR|FILE...\n"
 	    "       sekisho-vault -c LOCAL.conf restore --from FILE "
 	    "--operator OP --key KEY\n"
 	    "       sekisho-vault anonymize --policy FILE --in IN.csv "
@@ -391,6 +394,9 @@ main(int argc, char **argv)
 	} else if (argc >= 5 && strcmp(argv[3], "backup") == 0) {
 		vault_load_trust(&v);
 		if ((r = console_backup(&v, argc - 4, argv + 4)) < 0)
+			usage();
+	} else if (argc >= 5 && strcmp(argv[3], "ledger") == 0) {
+		if ((r = console_ledger(&v, argc - 4, argv + 4)) < 0)
 			usage();
 	} else if (argc >= 5 && strcmp(argv[3], "restore") == 0) {
 		vault_load_trust(&v);

@@ -29,6 +29,7 @@ VAULT_DAEMON_SRCS := \
 	vault/engine.c \
 	vault/envelope.c \
 	vault/job.c \
+	vault/ledger.c \
 	vault/process.c \
 	vault/publish.c \
 	vault/pull.c \

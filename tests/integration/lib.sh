@@ -28,7 +28,14 @@ cleanup() {
 	done
 	service_users_remove "$T/.users"
 	# KEEP_LOGS=DIR keeps the daemons' logs of a run for a look after.
-	[ -z "${KEEP_LOGS:-}" ] || cp "$T"/*.log "$KEEP_LOGS"/ 2>/dev/null
+	# and the audit logs, as DIR/data.audit.log, vdata.audit.log, ...
+	if [ -n "${KEEP_LOGS:-}" ]; then
+		cp "$T"/*.log "$KEEP_LOGS"/ 2>/dev/null
+		for d in data vdata sdata; do
+			[ ! -e "$T/$d/audit.log" ] ||
+				cp "$T/$d/audit.log" "$KEEP_LOGS/$d.audit.log"
+		done
+	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT

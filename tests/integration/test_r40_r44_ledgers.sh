@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# test_r40_r44_ledgers.sh: the council's ledgers (forms 7 to 10) printed by
+# the vault from the three hosts' audit logs and the site's registers (R40,
+# R44, R31), and the recipient register's contract dates enforced (R28).
+# The expected cells are the test's own inputs (the file name a city chose,
+# the registers' texts, the operators' names), never the code's output.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pipeline.sh"
+
+URL="https://127.0.0.1:$((PORT + 2))/v1/releases"
+FNAME="健診結果_2026年11月分.csv"
+TODAY=$(TZ=Asia/Tokyo date +%F)
+YESTERDAY=$(TZ=Asia/Tokyo date -d yesterday +%F)
+TOMORROW=$(TZ=Asia/Tokyo date -d tomorrow +%F)
+
+# upload_named FILE NAME DATASET: as upload, under a name of the city's.
+upload_named() {
+	local enc
+	enc=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$2")
+	curl_as 131156 -o "$T/receipt" -w '%{http_code}' -T "$1" \
+		"https://127.0.0.1:$PORT/v1/uploads/$3/$enc" &&
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' \
+		"$T/receipt" > "$T/id"
+}
+
+# The registers, as an administrator writes them into the site file.
+write_registers() {
+	python3 - "$T/site.conf" <<'PY'
+import sys
+path = sys.argv[1]
+s = open(path, encoding="utf-8").read()
+s = s.replace('{ id = "health-checkup";',
+    '{ id = "health-checkup"; purpose = "特定健診結果の統計分析のため"; '
+    'department = "健康福祉部 健康推進課";', 1)
+names = {"op1": "鈴木 一郎", "op2": "佐藤 花子", "op3": "高橋 次郎", "old": "田中 三郎"}
+for op, name in names.items():
+    s = s.replace('{ id = "%s";' % op, '{ id = "%s"; name = "%s"; '
+        'scope = "健診結果 (匿名加工前)";' % (op, name), 1)
+s = s.replace('{ id = "univ-a";', '{ id = "univ-a"; contract = "2026-研-017"; '
+    'purpose = "疫学研究"; legal_basis = "条例第12条"; '
+    'valid_from = "2026-01-01"; valid_until = "2099-12-31";', 1)
+open(path, "w", encoding="utf-8").write(s)
+PY
+}
+
+# contract_until DAY: the recipient's contract ends on DAY.
+contract_until() {
+	python3 - "$T/site.conf" "$1" <<'PY'
+import re, sys
+path, day = sys.argv[1], sys.argv[2]
+s = open(path, encoding="utf-8").read()
+s, n = re.subn(r'(id = "univ-a";[^}]*?valid_until = ")[^"]*"', r'\g<1>%s"' % day, s)
+assert n == 1
+open(path, "w", encoding="utf-8").write(s)
+PY
+}
+
+ledger() {	# ledger FORM: the CSV on stdout
+	"$VAULT" -c "$T/vault.conf" ledger --form "$1" --from "$YESTERDAY" \
+		--to "$TOMORROW" --logs "$T/data" "$T/vdata" "$T/sdata"
+}
+
+test_the_story_a_release_downloaded_and_a_rejection() {
+	python3 "$GEN" 300 91 "$T/a.csv" && python3 "$GEN" 300 92 "$T/b.csv" &&
+	[ "$(upload_named "$T/a.csv" "$FNAME" health-checkup)" = 201 ] &&
+	A=$(cat "$T/id") &&
+	[ "$(upload_named "$T/b.csv" "差替前_$FNAME" health-checkup)" = 201 ] &&
+	B=$(cat "$T/id") &&
+	wait_state "$A" awaiting_approval && wait_state "$B" awaiting_approval &&
+	approve "$A" op1 >/dev/null && approve "$A" op2 >/dev/null &&
+	wait_state "$A" published &&
+	recip -o "$T/release.csv" "$URL/$(rid_of "$A")" &&
+	for op in op1 op2; do
+		"$VAULT" -c "$T/vault.conf" release reject "$B" --operator $op \
+			--key "$T/ops/$op.key" --reason "列の誤り" >/dev/null || return 1
+	done &&
+	wait_state "$B" rejected && wait_gone "$T/vdata/sources/$B" &&
+	write_registers
+}
+
+# R31: the file names the cities chose are in no log, only in the ledger.
+test_r31_file_names_are_in_no_log() {
+	! grep -rqF "$FNAME" "$T/data" "$T/vdata" "$T/sdata" "$T"/*.log &&
+	! grep -rqF "健診結果_2026" "$T/data/audit.log" "$T/vdata/audit.log" \
+		"$T/sdata/audit.log"
+}
+
+test_r40_r44_form8_receipt_and_disposal_ledger() {
+	ledger 8 > "$T/form8.csv" || return 1
+	python3 - "$T/form8.csv" "$A" "$B" "$FNAME" <<'PY'
+import csv, io, sys
+raw = open(sys.argv[1], "rb").read()
+assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw, "BOM and CRLF"
+rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+assert rows[0] == ["受払簿No.", "入手 年月日", "入手 取扱者",
+    "特定個人情報等(ファイル名・書類名)", "入手目的", "提出/廃棄 年月日", "事由",
+    "取扱者", "備考"], rows[0]
+by = {r[0]: r for r in rows[1:]}
+a, b = by[sys.argv[2]], by[sys.argv[3]]
+for r in (a, b):
+    assert all(c != "" for c in r), r          # every column filled
+    assert "131156" in r[2] and r[4] == "特定健診結果の統計分析のため", r
+    assert "保管庫へ引渡し後に消去" in r[6] and "判断後に消去" in r[6], r
+    assert "鈴木 一郎" in r[7] and "佐藤 花子" in r[7], r
+assert a[3] == sys.argv[4] and b[3] == "差替前_" + sys.argv[4], (a[3], b[3])
+assert "提供承認済み" in a[8] and "提供却下" in b[8], (a[8], b[8])
+print("form 8: %d rows, e.g. %s" % (len(rows) - 1, ",".join(a)))
+PY
+}
+
+test_r40_r44_form9_usage_record() {
+	ledger 9 > "$T/form9.csv" || return 1
+	python3 - "$T/form9.csv" "$A" "$B" "$FNAME" <<'PY'
+import csv, io, sys
+raw = open(sys.argv[1], "rb").read()
+rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+assert rows[0] == ["使用日時", "受払簿No.",
+    "使用する特定個人情報等(ファイル名・書類名)", "使用目的", "使用者", "備考"]
+body = rows[1:]
+for r in body:
+    assert all(c != "" for c in r), r
+a = [r for r in body if r[1] == sys.argv[2]]
+b = [r for r in body if r[1] == sys.argv[3]]
+# processing, then one row per operator's own signature
+assert [r[4] for r in a if "匿名加工" in r[5]] == ["保管庫(自動処理)"], a
+assert sorted(r[4] for r in a if "承認" in r[5]) == ["op1 (鈴木 一郎)", "op2 (佐藤 花子)"], a
+assert sorted(r[4] for r in b if "却下" in r[5]) == ["op1 (鈴木 一郎)", "op2 (佐藤 花子)"], b
+assert all(r[2] == sys.argv[4] and r[3] == "特定健診結果の統計分析のため" for r in a), a
+PY
+}
+
+test_r40_r44_form10_copy_and_transport_record() {
+	ledger 10 > "$T/form10.csv" || return 1
+	python3 - "$T/form10.csv" "$A" "$FNAME" "$(stat -c %s "$T/release.csv")" <<'PY'
+import csv, io, sys
+raw = open(sys.argv[1], "rb").read()
+rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+assert rows[0] == ["複製日時", "複製元特定個人情報等(ファイル名・書類名)",
+    "複製元(媒体等)/運搬元所在地", "複製先(媒体等)/運搬先所在地", "複製の量",
+    "複製・運搬の目的(引き渡し先)", "作業者", "備考"], rows[0]
+body = rows[1:]
+hand = [r for r in body if r[1] == sys.argv[3]]
+pub = [r for r in body if r[2] == "保管庫" and sys.argv[2] in r[1]]
+down = [r for r in body if r[2] == "送信サーバ"]
+assert len(hand) == 1 and hand[0][2].startswith("受信サーバ") and \
+    hand[0][3].startswith("保管庫"), hand
+assert len(pub) == 1 and "univ-a" in pub[0][5] and "2026-研-017" in pub[0][5] \
+    and "鈴木 一郎" in pub[0][6], pub
+assert len(down) == 1 and down[0][4] == sys.argv[4] + " バイト" and \
+    "univ-a" in down[0][5], down
+for r in hand + pub + down:
+    assert all(c != "" for c in r[:7]), r
+PY
+}
+
+test_r42_r44_form7_roster() {
+	"$VAULT" -c "$T/vault.conf" ledger --form 7 --from "$TODAY" \
+		--to "$TODAY" > "$T/form7.csv" || return 1
+	python3 - "$T/form7.csv" <<'PY'
+import csv, io, sys
+raw = open(sys.argv[1], "rb").read()
+rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+assert rows[0] == ["利用者名", "取扱う特定個人情報の範囲", "指定年月日", "解除年月日", "備考"]
+names = sorted(r[0] for r in rows[1:])
+# "old" left the roster in 2021: not on this month's roster.
+assert names == sorted(["鈴木 一郎", "佐藤 花子", "高橋 次郎"]), names
+for r in rows[1:]:
+    assert r[1] == "健診結果 (匿名加工前)" and r[2] == "2020-01-01" and \
+        r[3] == "2099-12-31", r
+PY
+}
+
+test_ledger_refuses_a_bad_call() {
+	! "$VAULT" -c "$T/vault.conf" ledger --form 11 --logs "$T/data" \
+		2>/dev/null &&
+	! "$VAULT" -c "$T/vault.conf" ledger --form 8 --from 2026-13-01 \
+		--logs "$T/data" 2>"$T/e" && grep -q 'YYYY-MM-DD' "$T/e"
+}
+
+# R28: a recipient whose contract ended yesterday downloads nothing, and a
+# release for it alone is not published. (The site file's dates are UTC
+# days, as the operators' are.)
+test_r28_a_recipient_out_of_contract_gets_nothing() {
+	local code ended
+	ended=$(date -u -d yesterday +%F)
+	contract_until "$ended" &&
+	grep -q "valid_until = \"$ended\"" "$T/site.conf" &&
+	stop_sender && start_sender || return 1
+	code=$(recip -o /dev/null -w '%{http_code}' "$URL/$(rid_of "$A")")
+	[ "$code" = 403 ] && grep -q 'contract is not in force' "$T/sdata/audit.log" || return 1
+	stop_vault && start_vault &&
+	python3 "$GEN" 300 93 "$T/c.csv" &&
+	[ "$(upload "$T/c.csv" health-checkup)" = 201 ] && C=$(cat "$T/id") &&
+	wait_state "$C" awaiting_approval &&
+	approve "$C" op1 >/dev/null && approve "$C" op2 >/dev/null &&
+	wait_state "$C" failed &&
+	"$VAULT" -c "$T/vault.conf" release show "$C" | grep -q 'contract in force' &&
+	[ -z "$(grep "\"event\":\"release.published\",\"actor\":\"vault\",\"object\":\"$C\"" "$T/vdata/audit.log")" ]
+}
+
+test_r28_a_half_given_contract_is_a_config_error() {
+	sed 's/valid_from = "2026-01-01"; //' "$T/site.conf" > "$T/half.conf" &&
+	sed "s|site = \"site.conf\"|site = \"half.conf\"|" "$T/vault.conf" > "$T/vhalf.conf" &&
+	! "$VAULT" -c "$T/vhalf.conf" check-config 2>"$T/e" &&
+	grep -q "half.conf:[0-9]*: .*give both 'valid_from' and 'valid_until'" "$T/e"
+}
+
+run_pipeline_tests
