@@ -1313,6 +1313,28 @@ cmd_dispose(struct vault *v, const char *name, const char *file,
 	return 0;
 }
 
+void
+console_signed_record(struct vault *v, const char *action, const char *name,
+    const char *sha, const char *path, const char *op, const char *keyfile,
+    const char *note)
+{
+	struct signer s = { 0 };
+	struct owner o;
+	char sig[256], id[RECORD_ID_MAX], stamp[32], real[PATH_MAX];
+	int64_t now = (int64_t)time(NULL);
+
+	if (realpath(path, real) == NULL)
+		fatalx("%s: %s", path, strerror(errno));
+	owner_of(v, &o);
+	signer_open(v, op, keyfile, &s);
+	signer_sign(&s, action, name, sha, real, now, sig, sizeof(sig));
+	utc_stamp(now, stamp, sizeof(stamp));
+	snprintf(id, sizeof(id), "%s.%s.%s", name, action, stamp);
+	write_register(v, &o, id, action, name, sha, real, now, op, sig, 0, 0,
+	    0, NULL, note);
+	signer_close(&s);
+}
+
 int
 console_backup(struct vault *v, int argc, char **argv)
 {
@@ -1612,18 +1634,24 @@ vault_backup_audit(struct vault *v)
 		ok = o != NULL && (strcmp(rec.action, "written") == 0 ||
 		    strcmp(rec.action, "escrowed") == 0 ||
 		    strcmp(rec.action, "disposed") == 0 ||
-		    strcmp(rec.action, "restored") == 0) &&
+		    strcmp(rec.action, "restored") == 0 ||
+		    strcmp(rec.action, "reviewed") == 0) &&
 		    backup_message(rec.action, rec.name, rec.sha, rec.path,
 		    (int64_t)rec.time, msg, sizeof(msg)) == 0 &&
 		    approval_verify(o, v->op_keys[o - v->site->operators], msg,
 		    rec.sig, (int64_t)rec.time, why, sizeof(why)) == 0;
 		snprintf(actor, sizeof(actor), "operator:%s", ok ? rec.op :
 		    "unknown");
-		snprintf(event, sizeof(event), "backup.%s", ok ? rec.action :
-		    "record_invalid");
+		snprintf(event, sizeof(event), "%s", !ok ?
+		    "backup.record_invalid" : strcmp(rec.action, "reviewed") ==
+		    0 ? "review.signed" : "");
+		if (ok && event[0] == '\0')
+			snprintf(event, sizeof(event), "backup.%s", rec.action);
 		snprintf(detail, sizeof(detail), "path=%s files=%" PRIu64
-		    " jobs=%" PRIu64 "%s", rec.path, rec.files, rec.jobs,
-		    ok ? "" : " signature=invalid");
+		    " jobs=%" PRIu64 "%s%.100s%s", rec.path, rec.files, rec.jobs,
+		    rec.note[0] && strchr(rec.note, ' ') == NULL ? " " : "",
+		    rec.note[0] && strchr(rec.note, ' ') == NULL ? rec.note :
+		    "", ok ? "" : " signature=invalid");
 		memset(&ev, 0, sizeof(ev));
 		ev.event = event;
 		ev.actor = actor;

@@ -21,6 +21,15 @@ struct vault;
 /* `backup ...` at the console; -1 for a wrong call (usage). */
 int console_backup(struct vault *v, int argc, char **argv);
 
+/*
+ * An operator's signed record of a console action on a file (action
+ * "reviewed": the monthly review), written to the register for the daemon
+ * to verify and audit. Exits on failure.
+ */
+void console_signed_record(struct vault *v, const char *action,
+    const char *name, const char *sha, const char *path, const char *op,
+    const char *keyfile, const char *note);
+
 /* `restore --from FILE --operator OP --key KEY` at the console. */
 int console_restore(struct vault *v, int argc, char **argv);
 

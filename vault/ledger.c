@@ -33,212 +33,12 @@
 #include "daemon.h"
 #include "jsonr.h"
 #include "ledger.h"
+#include "logbook.h"
 #include "log.h"
 #include "proto.h"
 #include "seal.h"
 #include "sk.h"
 #include "vaultd.h"
-
-#define JST (9 * 3600)
-#define LINE_MAX_LEN 4096
-
-enum host { H_RECEIVER, H_VAULT, H_SENDER, H_OTHER };
-
-struct entry {
-	enum host host;
-	int64_t t;
-	char event[48];
-	char actor[96];
-	char object[72];
-	uint64_t size;
-	int has_size;
-	char detail[1024];
-};
-
-struct book {
-	struct entry *e;
-	size_t n, cap;
-	unsigned logs[H_OTHER + 1];
-};
-
-static int64_t
-parse_rfc3339(const char *s)
-{
-	struct tm tm;
-	char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL ||
-	    *end != 'Z')
-		return -1;
-	return (int64_t)timegm(&tm);
-}
-
-/* "YYYY-MM-DD" as 00:00 JST of that day. */
-static int
-parse_day(const char *s, int64_t *out)
-{
-	struct tm tm;
-	char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0' ||
-	    strlen(s) != 10)
-		return SK_EFORMAT;
-	*out = (int64_t)timegm(&tm) - JST;
-	return 0;
-}
-
-static void
-jst(int64_t t, int with_time, char *out, size_t cap)
-{
-	time_t tt = (time_t)(t + JST);
-	struct tm tm;
-
-	if (t <= 0) {
-		snprintf(out, cap, "%s", "");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(out, cap, with_time ? "%Y-%m-%d %H:%M" : "%Y-%m-%d", &tm);
-}
-
-static int
-book_add(struct book *b, const struct entry *e)
-{
-	struct entry *p;
-
-	if (b->n == b->cap) {
-		if ((p = reallocarray(b->e, b->cap ? b->cap * 2 : 1024,
-		    sizeof(*p))) == NULL)
-			return SK_ENOMEM;
-		b->e = p;
-		b->cap = b->cap ? b->cap * 2 : 1024;
-	}
-	b->e[b->n++] = *e;
-	return 0;
-}
-
-/* Reads one audit log; whose it is, from its start entry. */
-static int
-book_read(struct book *b, const char *path)
-{
-	char line[LINE_MAX_LEN], when[40];
-	struct jsonr doc;
-	struct entry e;
-	enum host h = H_OTHER;
-	size_t len, first = b->n, i;
-	FILE *fp;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		return SK_ESYS;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		len = strlen(line);
-		while (len > 0 && (line[len - 1] == '\n' ||
-		    line[len - 1] == '\r'))
-			line[--len] = '\0';
-		doc.p = line;
-		doc.n = len;
-		memset(&e, 0, sizeof(e));
-		if (len == 0 || jsonr_valid(line, len) != 0 ||
-		    jsonr_get_string(doc, "time", when, sizeof(when)) != 0 ||
-		    jsonr_get_string(doc, "event", e.event,
-		    sizeof(e.event)) != 0 || (e.t = parse_rfc3339(when)) < 0)
-			continue;
-		jsonr_get_string(doc, "actor", e.actor, sizeof(e.actor));
-		jsonr_get_string(doc, "object", e.object, sizeof(e.object));
-		jsonr_get_string(doc, "detail", e.detail, sizeof(e.detail));
-		e.has_size = jsonr_get_u64(doc, "size", &e.size) == 0;
-		if (strcmp(e.event, "receiver.start") == 0)
-			h = H_RECEIVER;
-		else if (strcmp(e.event, "vault.start") == 0)
-			h = H_VAULT;
-		else if (strcmp(e.event, "sender.start") == 0)
-			h = H_SENDER;
-		if (book_add(b, &e) != 0) {
-			fclose(fp);
-			return SK_ENOMEM;
-		}
-	}
-	fclose(fp);
-	for (i = first; i < b->n; i++)
-		b->e[i].host = h;
-	b->logs[h]++;
-	return 0;
-}
-
-/* A folder's audit logs (audit.log, *.audit.log), or one file. */
-static int
-book_load(struct book *b, const char *path)
-{
-	char p[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	size_t n;
-	DIR *d;
-	int e = 0;
-
-	if (stat(path, &st) != 0)
-		return SK_ESYS;
-	if (!S_ISDIR(st.st_mode))
-		return book_read(b, path);
-	if ((d = opendir(path)) == NULL)
-		return SK_ESYS;
-	while (e == 0 && (de = readdir(d)) != NULL) {
-		n = strlen(de->d_name);
-		if (strcmp(de->d_name, "audit.log") != 0 && (n < 10 ||
-		    strcmp(de->d_name + n - 10, ".audit.log") != 0))
-			continue;
-		if (snprintf(p, sizeof(p), "%s/%s", path, de->d_name) >=
-		    (int)sizeof(p))
-			continue;
-		e = book_read(b, p);
-	}
-	closedir(d);
-	return e;
-}
-
-static int
-cmp_time(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-
-	return x->t < y->t ? -1 : x->t > y->t;
-}
-
-/* The first entry of host h with this event and object. */
-static const struct entry *
-find(const struct book *b, enum host h, const char *event, const char *object)
-{
-	size_t i;
-
-	for (i = 0; i < b->n; i++)
-		if (b->e[i].host == h && strcmp(b->e[i].event, event) == 0 &&
-		    strcmp(b->e[i].object, object) == 0)
-			return &b->e[i];
-	return NULL;
-}
-
-/* A "key=value" of a detail, up to the next space. */
-static int
-detail_get(const char *detail, const char *key, char *out, size_t cap)
-{
-	size_t kl = strlen(key), n;
-	const char *p = detail;
-
-	while ((p = strstr(p, key)) != NULL) {
-		if ((p == detail || p[-1] == ' ') && p[kl] == '=') {
-			p += kl + 1;
-			n = strcspn(p, " ");
-			snprintf(out, cap, "%.*s", (int)n, p);
-			return 0;
-		}
-		p += kl;
-	}
-	if (cap > 0)
-		out[0] = '\0';
-	return SK_ENOTFOUND;
-}
 
 /* ---- CSV ---- */
 
@@ -417,36 +217,37 @@ form8(struct vault *v, const struct book *b, int64_t from, int64_t to,
 		if (st->host != H_RECEIVER || strcmp(st->event,
 		    "upload.stored") != 0)
 			continue;
-		rd = find(b, H_RECEIVER, "upload.disposed", st->object);
-		vd = find(b, H_VAULT, "object.disposed", st->object);
-		ap = find(b, H_VAULT, "release.approved", st->object);
-		rj = find(b, H_VAULT, "release.rejected", st->object);
-		ex = find(b, H_VAULT, "job.expired", st->object);
+		rd = logbook_find(b, H_RECEIVER, "upload.disposed", st->object);
+		vd = logbook_find_kind(b, H_VAULT, "object.disposed",
+		    st->object, "source");
+		ap = logbook_find(b, H_VAULT, "release.approved", st->object);
+		rj = logbook_find(b, H_VAULT, "release.rejected", st->object);
+		ex = logbook_find(b, H_VAULT, "job.expired", st->object);
 		last = vd != NULL ? vd->t : 0;
 		if (!in_period(st->t, from, to) && !(last > 0 &&
 		    in_period(last, from, to)))
 			continue;
 		ds = site_find_dataset(v->site, st->detail);
 		note[0] = '\0';
-		jst(st->t, 0, when, sizeof(when));
+		logbook_jst(st->t, 0, when, sizeof(when));
 		snprintf(who, sizeof(who), "受信サーバ(自動受信) 送信元: ");
 		muni_label(v, st->actor, who + strlen(who),
 		    sizeof(who) - strlen(who));
 		receipt_name(v, st->object, fname, sizeof(fname), note,
 		    sizeof(note));
-		jst(last, 0, gone, sizeof(gone));
+		logbook_jst(last, 0, gone, sizeof(gone));
 		why[0] = '\0';
-		if (rd != NULL && detail_get(rd->detail, "reason", rsn,
+		if (rd != NULL && logbook_detail(rd->detail, "reason", rsn,
 		    sizeof(rsn)) == 0)
 			snprintf(why, sizeof(why), "受信サーバ: %s",
 			    reason_ja(rsn));
-		if (vd != NULL && detail_get(vd->detail, "reason", vr,
+		if (vd != NULL && logbook_detail(vd->detail, "reason", vr,
 		    sizeof(vr)) == 0)
 			snprintf(why + strlen(why), sizeof(why) - strlen(why),
 			    "%s保管庫: %s", why[0] ? "; " : "", reason_ja(vr));
 		ops[0] = '\0';
 		if (ap != NULL || rj != NULL)
-			detail_get((ap != NULL ? ap : rj)->detail, "operators",
+			logbook_detail((ap != NULL ? ap : rj)->detail, "operators",
 			    ops, sizeof(ops));
 		if (ops[0] != '\0')
 			operators_label(v, ops, ops_l, sizeof(ops_l));
@@ -491,7 +292,7 @@ form9_row(struct vault *v, FILE *fp, int64_t t, const char *id,
 	const char *cols[] = { when, id, fname, ds != NULL ? ds->purpose : "",
 		user, note };
 
-	jst(t, 1, when, sizeof(when));
+	logbook_jst(t, 1, when, sizeof(when));
 	receipt_name(v, id, fname, sizeof(fname), note, sizeof(note));
 	snprintf(note + strlen(note), sizeof(note) - strlen(note), "%s%s",
 	    note[0] ? "; " : "", what);
@@ -551,10 +352,10 @@ form9(struct vault *v, const struct book *b, int64_t from, int64_t to,
 		if (e->host != H_VAULT)
 			continue;
 		if (strcmp(e->event, "job.state") == 0 &&
-		    detail_get(e->detail, "state", state, sizeof(state)) == 0 &&
+		    logbook_detail(e->detail, "state", state, sizeof(state)) == 0 &&
 		    strcmp(state, "processing") == 0 &&
 		    in_period(e->t, from, to)) {
-			detail_get(e->detail, "dataset", ds, sizeof(ds));
+			logbook_detail(e->detail, "dataset", ds, sizeof(ds));
 			form9_row(v, fp, e->t, e->object, ds,
 			    "保管庫(自動処理)", "匿名加工の実行");
 		} else if (strcmp(e->event, "job.received") == 0 &&
@@ -574,7 +375,7 @@ form10_row(FILE *fp, int64_t t, const char *what, const char *src,
 	const char *cols[] = { when, what, src, dst, amount, purpose, worker,
 		note };
 
-	jst(t, 1, when, sizeof(when));
+	logbook_jst(t, 1, when, sizeof(when));
 	csv_row(fp, cols, SK_ARRAY_LEN(cols));
 }
 
@@ -613,8 +414,8 @@ form10(struct vault *v, const struct book *b, int64_t from, int64_t to,
 			    "保管庫(自動)", note);
 		} else if (e->host == H_VAULT &&
 		    strcmp(e->event, "release.published") == 0) {
-			detail_get(e->detail, "release", rel, sizeof(rel));
-			detail_get(e->detail, "recipients", recips,
+			logbook_detail(e->detail, "release", rel, sizeof(rel));
+			logbook_detail(e->detail, "recipients", recips,
 			    sizeof(recips));
 			if (recips[0] == '\0' && job_load(v->jobs_fd,
 			    e->object, &j) == 0) {
@@ -629,10 +430,10 @@ form10(struct vault *v, const struct book *b, int64_t from, int64_t to,
 					    ds->recipients[k]);
 			}
 			recipients_label(v, recips, rl, sizeof(rl));
-			pub = find(b, H_VAULT, "release.approved", e->object);
+			pub = logbook_find(b, H_VAULT, "release.approved", e->object);
 			ops[0] = '\0';
 			if (pub != NULL)
-				detail_get(pub->detail, "operators", ops,
+				logbook_detail(pub->detail, "operators", ops,
 				    sizeof(ops));
 			operators_label(v, ops, ops_l, sizeof(ops_l));
 			snprintf(what, sizeof(what), "匿名加工情報 (受払簿No. "
@@ -651,7 +452,7 @@ form10(struct vault *v, const struct book *b, int64_t from, int64_t to,
 			char complete[8];
 
 			if (strcmp(e->event, "download.completed") == 0 &&
-			    detail_get(e->detail, "complete", complete,
+			    logbook_detail(e->detail, "complete", complete,
 			    sizeof(complete)) == 0 && strcmp(complete, "1") !=
 			    0)
 				continue;	/* a part: the whole is a row */
@@ -672,7 +473,7 @@ form10(struct vault *v, const struct book *b, int64_t from, int64_t to,
 			    0 ? e->actor + 9 : e->actor;
 
 			operators_label(v, op, ops_l, sizeof(ops_l));
-			detail_get(e->detail, "path", rl, sizeof(rl));
+			logbook_detail(e->detail, "path", rl, sizeof(rl));
 			snprintf(what, sizeof(what), "保管庫の保管領域一式 "
 			    "(封かん)");
 			snprintf(note, sizeof(note), "バックアップ %s",
@@ -702,8 +503,8 @@ form7(struct vault *v, int64_t from, int64_t to, FILE *fp)
 		    to)
 			continue;
 		/* The roster's own dates, as written in the site file. */
-		jst((int64_t)o->valid_from - JST, 0, a, sizeof(a));
-		jst((int64_t)o->valid_until - 86400 - JST, 0, u, sizeof(u));
+		logbook_jst((int64_t)o->valid_from - JST, 0, a, sizeof(a));
+		logbook_jst((int64_t)o->valid_until - 86400 - JST, 0, u, sizeof(u));
 		snprintf(note, sizeof(note), "操作者 ID %s%s", o->id,
 		    o->scope[0] ? "" : "; 取扱う範囲がサイト設定の名簿にあり"
 		    "ません (operators.scope)");
@@ -749,7 +550,7 @@ console_ledger(struct vault *v, int argc, char **argv)
 	if (form < 7 || form > 10 || (form != 7 && logs == 0))
 		return -1;
 	for (k = first_log; k < first_log + logs; k++)
-		if ((e = book_load(&b, argv[k])) != 0)
+		if ((e = logbook_load(&b, argv[k])) != 0)
 			fatalx("%s: %s", argv[k], e == SK_ESYS ?
 			    strerror(errno) : sk_strerror(e));
 	/* The period: last month (JST) unless given; --to is inclusive. */
@@ -760,10 +561,10 @@ console_ledger(struct vault *v, int argc, char **argv)
 	to = (int64_t)timegm(&tm) - JST;
 	tm.tm_mon -= 1;
 	from = (int64_t)timegm(&tm) - JST;
-	if (fromarg != NULL && parse_day(fromarg, &from) != 0)
+	if (fromarg != NULL && logbook_day(fromarg, &from) != 0)
 		fatalx("--from %s: a date written YYYY-MM-DD", fromarg);
 	if (toarg != NULL) {
-		if (parse_day(toarg, &to) != 0)
+		if (logbook_day(toarg, &to) != 0)
 			fatalx("--to %s: a date written YYYY-MM-DD", toarg);
 		to += 86400;
 	}
@@ -775,8 +576,7 @@ console_ledger(struct vault *v, int argc, char **argv)
 		    "sender log(s): the ledger lacks what the missing ones "
 		    "record", b.logs[H_RECEIVER], b.logs[H_VAULT],
 		    b.logs[H_SENDER]);
-	if (b.n > 0)
-		qsort(b.e, b.n, sizeof(*b.e), cmp_time);
+	logbook_sort(&b);
 	/* The sealed receipts need the master key (as root), then the
 	 * vault's user reads its folders. */
 	if (seal_master_load(v->local.master_key, &v->master) == 0)
@@ -802,6 +602,6 @@ console_ledger(struct vault *v, int argc, char **argv)
 	}
 	if (v->master_loaded)
 		seal_master_wipe(&v->master);
-	free(b.e);
+	logbook_free(&b);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -26,6 +26,8 @@
 #include "anon.h"
 #include "backup.h"
 #include "ledger.h"
+#include "review.h"
+#include "route.h"
 #include "check.h"
 #include "config.h"
 #include "daemon.h"
@@ -62,6 +64,13 @@ print_usage(FILE *fp)
 	    "--file FILE --operator OP --key KEY\n"
 	    "       sekisho-vault -c LOCAL.conf ledger --form 7|8|9|10 "
 	    "[--from DAY] [--to DAY] --logs DIR|FILE...\n"
+	    "       sekisho-vault -c LOCAL.conf review --month YYYY-MM "
+	    "--logs DIR|FILE... [--out FILE [--sign --operator OP --key "
+	    "KEY]]\n"
+	    "       sekisho-vault -c LOCAL.conf disposal-report "
+	    "--municipality CODE [--from DAY] [--to DAY] --logs DIR|FILE...\n"
+	    "       sekisho-vault -c LOCAL.conf inspect-data --logs "
+	    "DIR|FILE...\n"
 	    "       sekisho-vault -c LOCAL.conf restore --from FILE "
 	    "--operator OP --key KEY\n"
 	    "       sekisho-vault anonymize --policy FILE --in IN.csv "
@@ -394,6 +403,16 @@ main(int argc, char **argv)
 	} else if (argc >= 5 && strcmp(argv[3], "backup") == 0) {
 		vault_load_trust(&v);
 		if ((r = console_backup(&v, argc - 4, argv + 4)) < 0)
+			usage();
+	} else if (argc >= 5 && strcmp(argv[3], "review") == 0) {
+		vault_load_trust(&v);
+		if ((r = console_review(&v, argc - 4, argv + 4)) < 0)
+			usage();
+	} else if (argc >= 5 && strcmp(argv[3], "disposal-report") == 0) {
+		if ((r = console_disposal_report(&v, argc - 4, argv + 4)) < 0)
+			usage();
+	} else if (argc >= 5 && strcmp(argv[3], "inspect-data") == 0) {
+		if ((r = console_inspect_data(&v, argc - 4, argv + 4)) < 0)
 			usage();
 	} else if (argc >= 5 && strcmp(argv[3], "ledger") == 0) {
 		if ((r = console_ledger(&v, argc - 4, argv + 4)) < 0)

@@ -30,9 +30,12 @@ VAULT_DAEMON_SRCS := \
 	vault/envelope.c \
 	vault/job.c \
 	vault/ledger.c \
+	vault/logbook.c \
 	vault/process.c \
 	vault/publish.c \
 	vault/pull.c \
+	vault/review.c \
+	vault/route.c \
 	vault/trust.c \
 	vault/vault.c \
 	vault/vaultd.c

@@ -68,6 +68,26 @@ PY
 	wait_audit "\"event\":\"backup.written\",\"actor\":\"operator:op1\",\"object\":\"$BKNAME\""
 }
 
+# R53: a register record whose signature is not the named operator's is
+# audited as invalid, never as that operator's action.
+test_r53_a_record_not_signed_by_its_operator_is_not_theirs() {
+	local rec
+	rec=$(ls "$T/vdata/backups/$BKNAME".written.*.json 2>/dev/null | head -1)
+	[ -n "$rec" ] || rec=$(ls "$T/vdata/backups/$BKNAME".written*.json | head -1)
+	[ -n "$rec" ] || return 1
+	python3 - "$rec" "$T/vdata/backups/forged.written.x.pending" <<'PY' || return 1
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+r["operator"] = "op2"          # op1's signature, claimed as op2's
+r["name"] = "forged"
+open(sys.argv[2], "w").write(json.dumps(r) + "\n")
+PY
+	chown --reference="$rec" "$T/vdata/backups/forged.written.x.pending" &&
+	wait_audit '"event":"backup.record_invalid","actor":"operator:unknown","object":"forged"' &&
+	! grep -q '"actor":"operator:op2","object":"forged"' "$T/vdata/audit.log" &&
+	[ -e "$T/vdata/backups/forged.written.x.invalid" ]
+}
+
 test_r22_master_key_escrow_opens_with_openssl() {
 	local f
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

@@ -205,4 +205,67 @@ test_r28_a_half_given_contract_is_a_config_error() {
 	grep -q "half.conf:[0-9]*: .*give both 'valid_from' and 'valid_until'" "$T/e"
 }
 
+# R43: the month's review verifies each log with its first key, lists what
+# an auditor must look at (here the job that failed for want of a contract
+# in force; operators' signatures at night or at the weekend, when the test
+# runs then), is signed, and the signature is audited.
+test_r43_monthly_review_verifies_lists_and_is_signed() {
+	local month rc sha
+	month=$(TZ=Asia/Tokyo date +%Y-%m)
+	"$VAULT" -c "$T/vault.conf" review --month "$month" --logs "$T/data" \
+		"$T/vdata" "$T/sdata" --out "$T/review.txt" --sign \
+		--operator op1 --key "$T/ops/op1.key" > "$T/review.out"
+	rc=$?
+	cat "$T/review.txt"
+	[ "$rc" = 1 ] || return 1
+	python3 - "$T/review.txt" "$C" "$T/vdata/audit.log" <<'PY' || return 1
+import json, sys, datetime
+text = open(sys.argv[1], encoding="utf-8").read()
+sec = {}
+cur = None
+for line in text.splitlines():
+    if line[:2] in ("1.", "2.", "3.", "4.", "5."):
+        cur = line[:1]
+    elif line.strip()[:2] in ("a.", "b.", "c.", "d.", "e.", "f."):
+        cur = "3" + line.strip()[:1]
+    sec.setdefault(cur, []).append(line)
+logs = "\n".join(sec["1"])
+assert logs.count("OK (") == 3, logs               # three logs verified
+assert sys.argv[2] in "\n".join(sec["3d"]), sec["3d"]   # the failed job
+# signatures at odd hours, computed here from the vault's own log
+odd = False
+for l in open(sys.argv[3]):
+    e = json.loads(l)
+    if e["event"] in ("release.approved", "release.rejected"):
+        t = datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%SZ") + \
+            datetime.timedelta(hours=9)
+        odd |= t.hour < 7 or t.hour >= 20 or t.weekday() >= 5
+e3 = "\n".join(sec["3e"])
+assert ("release.approved" in e3) == odd, (odd, e3)
+assert "確認事項あり / items to check" in text
+PY
+	sha=$(sha256sum "$T/review.txt" | cut -d' ' -f1) &&
+	wait_for_audit "\"event\":\"review.signed\",\"actor\":\"operator:op1\",\"object\":\"review-$month\",.*\"sha256\":\"$sha\""
+}
+
+# An edited copy of the receiver's log fails verification in the review.
+test_r43_review_catches_an_edited_log() {
+	mkdir -p "$T/copy" && cp "$T/data/audit.log" "$T/data/audit.log.key0" "$T/copy/" &&
+	sed -i '0,/"event":"upload.stored"/s/"size":\([0-9]*\)/"size":1\1/' "$T/copy/audit.log" &&
+	! cmp -s "$T/copy/audit.log" "$T/data/audit.log" &&
+	! "$VAULT" -c "$T/vault.conf" review --month "$(TZ=Asia/Tokyo date +%Y-%m)" \
+		--logs "$T/copy" "$T/vdata" "$T/sdata" > "$T/review2.txt" &&
+	grep -q 'FAILED at line' "$T/review2.txt"
+}
+
+wait_for_audit() {
+	local i
+	for i in $(seq 1 100); do
+		grep -q "$1" "$T/vdata/audit.log" && return 0
+		sleep 0.1
+	done
+	echo "no '$1' in the vault's audit log" >&2
+	return 1
+}
+
 run_pipeline_tests

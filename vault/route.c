@@ -1,0 +1,312 @@
+/*
+ * route.c: where each upload went and what became of every copy, from the
+ * three hosts' audit logs: the disposal report a municipality is owed
+ * (R45, contractor measures 2-21) and the inspection of what is held now
+ * (R25).
+ *
+ *   disposal-report --municipality CODE [--from DAY] [--to DAY] --logs ...
+ *   inspect-data --logs ...
+ *
+ * Per upload, the copies are: the receiver's sealed copy; the vault's
+ * sealed source; the release made from it in the vault and at the sender
+ * (anonymized information); the backups written while the source was held
+ * (a sealed copy each, until the backup itself is disposed of); and what
+ * recipients downloaded, which leaves the appliance and is theirs to
+ * dispose of under their contract. A copy's disposal is the log's own
+ * record (the key overwritten, key_destroyed=1). Nothing from the data is
+ * printed: ids, times, sizes, reasons.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "logbook.h"
+#include "route.h"
+#include "sk.h"
+#include "vaultd.h"
+
+struct copy {
+	const char *where;		/* Japanese / English */
+	int64_t made;
+	const struct entry *gone;	/* its disposal, or NULL */
+	int outside;			/* left the appliance */
+	char note[160];
+};
+
+struct route {
+	const struct entry *stored;
+	struct copy c[16];
+	size_t n;
+	char release_id[40];
+};
+
+static void
+copy_add(struct route *r, const char *where, int64_t made,
+    const struct entry *gone, int outside, const char *note)
+{
+	if (r->n == SK_ARRAY_LEN(r->c))
+		return;
+	r->c[r->n].where = where;
+	r->c[r->n].made = made;
+	r->c[r->n].gone = gone;
+	r->c[r->n].outside = outside;
+	snprintf(r->c[r->n].note, sizeof(r->c[0].note), "%s",
+	    note != NULL ? note : "");
+	r->n++;
+}
+
+/* The copies of one upload, from its receiver's upload.stored. */
+static void
+route_of(const struct book *b, const struct entry *st, struct route *r)
+{
+	const struct entry *e, *rcv, *src, *made, *pub, *vrel;
+	int64_t src_gone;
+	char note[160];
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->stored = st;
+	copy_add(r, "受信サーバの封かん保存 / receiver's sealed copy", st->t,
+	    logbook_find(b, H_RECEIVER, "upload.disposed", st->object), 0,
+	    NULL);
+	rcv = logbook_find(b, H_VAULT, "job.received", st->object);
+	if (rcv == NULL)
+		return;
+	src = logbook_find_kind(b, H_VAULT, "object.disposed", st->object,
+	    "source");
+	copy_add(r, "保管庫の封かん原本 / vault's sealed source", rcv->t, src, 0,
+	    NULL);
+	src_gone = src != NULL ? src->t : INT64_MAX;
+	if ((made = logbook_find(b, H_VAULT, "release.made", st->object)) !=
+	    NULL) {
+		vrel = logbook_find_kind(b, H_VAULT, "object.disposed",
+		    st->object, "release");
+		copy_add(r, "保管庫の匿名加工情報 / vault's release (anonymized)",
+		    made->t, vrel, 0, NULL);
+	}
+	if ((pub = logbook_find(b, H_VAULT, "release.published",
+	    st->object)) != NULL &&
+	    logbook_detail(pub->detail, "release", r->release_id,
+	    sizeof(r->release_id)) == 0) {
+		e = logbook_find(b, H_SENDER, "release.published",
+		    r->release_id);
+		copy_add(r, "送信サーバの匿名加工情報 / sender's release "
+		    "(anonymized)", e != NULL ? e->t : pub->t,
+		    logbook_find(b, H_SENDER, "release.disposed",
+		    r->release_id), 0, NULL);
+		for (i = 0; i < b->n; i++) {
+			e = &b->e[i];
+			if (e->host != H_SENDER || strcmp(e->object,
+			    r->release_id) != 0 ||
+			    (strcmp(e->event, "download.completed") != 0 &&
+			    strcmp(e->event, "release.delivered") != 0) ||
+			    (strcmp(e->event, "download.completed") == 0 &&
+			    strstr(e->detail, "complete=1") == NULL))
+				continue;
+			snprintf(note, sizeof(note), "%s", e->actor);
+			copy_add(r, "提供先への提供 / provided to a recipient "
+			    "(anonymized)", e->t, NULL, 1, note);
+		}
+	}
+	/* Backups written while the vault held the source. */
+	for (i = 0; i < b->n; i++) {
+		e = &b->e[i];
+		if (e->host != H_VAULT || strcmp(e->event, "backup.written") !=
+		    0 || e->t < rcv->t || e->t > src_gone)
+			continue;
+		snprintf(note, sizeof(note), "%s", e->object);
+		copy_add(r, "バックアップ内の封かん複製 / sealed copy in a "
+		    "backup", e->t, logbook_find(b, H_VAULT, "backup.disposed",
+		    e->object), 0, note);
+	}
+}
+
+static const char *
+reason_of(const struct entry *gone, char *buf, size_t cap)
+{
+	char why[64] = "", kd[8] = "";
+
+	if (gone == NULL)
+		return "";
+	logbook_detail(gone->detail, "reason", why, sizeof(why));
+	logbook_detail(gone->detail, "key_destroyed", kd, sizeof(kd));
+	if (strcmp(gone->event, "backup.disposed") == 0)
+		snprintf(buf, cap, "backup disposed of (key overwritten)");
+	else
+		snprintf(buf, cap, "%s%s", why[0] ? why : gone->event,
+		    strcmp(kd, "1") == 0 ? ", key overwritten" : "");
+	return buf;
+}
+
+/* Prints a route; returns how many copies inside the appliance remain. */
+static unsigned
+route_print(const struct route *r, FILE *fp)
+{
+	char made[32], gone[32], why[96];
+	unsigned held = 0;
+	size_t i;
+
+	logbook_jst(r->stored->t, 1, made, sizeof(made));
+	fprintf(fp, "受付 / upload %s  %s  dataset %.64s  %" PRIu64
+	    " bytes\n", r->stored->object, made, r->stored->detail,
+	    r->stored->size);
+	for (i = 0; i < r->n; i++) {
+		logbook_jst(r->c[i].made, 1, made, sizeof(made));
+		if (r->c[i].gone != NULL)
+			logbook_jst(r->c[i].gone->t, 1, gone, sizeof(gone));
+		fprintf(fp, "  - %s\n      from %s; ", r->c[i].where, made);
+		if (r->c[i].outside)
+			fprintf(fp, "outside the appliance (%s): the "
+			    "recipient disposes of it under its contract\n",
+			    r->c[i].note);
+		else if (r->c[i].gone != NULL)
+			fprintf(fp, "廃棄 / disposed of %s (%s)%s%s\n", gone,
+			    reason_of(r->c[i].gone, why, sizeof(why)),
+			    r->c[i].note[0] ? "; " : "", r->c[i].note);
+		else {
+			fprintf(fp, "保管中 / HELD%s%s\n", r->c[i].note[0] ?
+			    ": " : "", r->c[i].note);
+			held++;
+		}
+	}
+	return held;
+}
+
+static int
+load_logs(struct book *b, int argc, char **argv, int *i)
+{
+	int e, n = 0;
+
+	while (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
+		(*i)++;
+		if ((e = logbook_load(b, argv[*i])) != 0)
+			fatalx("%s: %s", argv[*i], sk_strerror(e));
+		n++;
+	}
+	return n;
+}
+
+int
+console_disposal_report(struct vault *v, int argc, char **argv)
+{
+	const struct config_municipality *m;
+	const char *muni = NULL;
+	struct book b = { 0 };
+	struct route r;
+	char a[32], z[32], now_s[32];
+	int64_t from = 0, to = INT64_MAX;
+	unsigned held = 0, uploads = 0;
+	int i, logs = 0;
+	size_t k;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--municipality") == 0 && i + 1 < argc)
+			muni = argv[++i];
+		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+			if (logbook_day(argv[++i], &from) != 0)
+				fatalx("--from %s: a date written YYYY-MM-DD",
+				    argv[i]);
+		} else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc) {
+			if (logbook_day(argv[++i], &to) != 0)
+				fatalx("--to %s: a date written YYYY-MM-DD",
+				    argv[i]);
+			to += 86400;
+		} else if (strcmp(argv[i], "--logs") == 0 && logs == 0)
+			logs = load_logs(&b, argc, argv, &i);
+		else {
+			logbook_free(&b);
+			return -1;
+		}
+	}
+	if (muni == NULL || logs == 0) {
+		logbook_free(&b);
+		return -1;
+	}
+	if ((m = site_find_municipality(v->site, muni)) == NULL)
+		fatalx("municipality %s is not in the site file", muni);
+	logbook_sort(&b);
+	logbook_jst(from > 0 ? from : 0, 0, a, sizeof(a));
+	logbook_jst(to != INT64_MAX ? to - 1 : 0, 0, z, sizeof(z));
+	logbook_jst((int64_t)time(NULL), 1, now_s, sizeof(now_s));
+	printf("廃棄報告書 / Disposal report\n"
+	    "宛先 / to: %s %s\n作成 / made: %s (JST) by the vault of %s\n"
+	    "期間 / uploads received: %s .. %s\n\n", m->id, m->name, now_s,
+	    v->site->name, from > 0 ? a : "(first)", to != INT64_MAX ? z :
+	    "(last)");
+	for (k = 0; k < b.n; k++) {
+		const struct entry *st = &b.e[k];
+
+		if (st->host != H_RECEIVER || strcmp(st->event,
+		    "upload.stored") != 0 || strcmp(st->actor + (strncmp(
+		    st->actor, "muni:", 5) == 0 ? 5 : 0), muni) != 0 ||
+		    st->t < from || st->t >= to)
+			continue;
+		route_of(&b, st, &r);
+		held += route_print(&r, stdout);
+		uploads++;
+	}
+	printf("\n%u upload(s); %s\n", uploads, uploads == 0 ?
+	    "nothing was received in the period" : held == 0 ?
+	    "すべての複製は廃棄済みです / every copy inside the appliance has "
+	    "been disposed of" : "保管中の複製があります / copies are still "
+	    "held (marked HELD)");
+	if (b.logs[H_RECEIVER] == 0 || b.logs[H_VAULT] == 0 ||
+	    b.logs[H_SENDER] == 0)
+		printf("注意 / note: the logs given lack a host's log "
+		    "(receiver %u, vault %u, sender %u): this report cannot "
+		    "vouch for it\n", b.logs[H_RECEIVER], b.logs[H_VAULT],
+		    b.logs[H_SENDER]);
+	logbook_free(&b);
+	return held == 0 ? 0 : 1;
+}
+
+int
+console_inspect_data(struct vault *v, int argc, char **argv)
+{
+	struct book b = { 0 };
+	struct route r;
+	char now_s[32];
+	unsigned held = 0, k_held, routes = 0;
+	int i, logs = 0;
+	size_t k;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--logs") == 0 && logs == 0)
+			logs = load_logs(&b, argc, argv, &i);
+		else {
+			logbook_free(&b);
+			return -1;
+		}
+	if (logs == 0)
+		return -1;
+	logbook_sort(&b);
+	logbook_jst((int64_t)time(NULL), 1, now_s, sizeof(now_s));
+	printf("点検報告 / Inspection: what is held now, and the route it "
+	    "took (R25)\n作成 / made: %s (JST), site %s\n\n", now_s,
+	    v->site->name);
+	for (k = 0; k < b.n; k++) {
+		const struct entry *st = &b.e[k];
+
+		if (st->host != H_RECEIVER || strcmp(st->event,
+		    "upload.stored") != 0)
+			continue;
+		route_of(&b, st, &r);
+		/* Only what is held: a route with every copy disposed of is
+		 * in the disposal reports. */
+		for (i = 0, k_held = 0; i < (int)r.n; i++)
+			k_held += r.c[i].gone == NULL && !r.c[i].outside;
+		if (k_held == 0)
+			continue;
+		printf("%s  ", st->actor);
+		held += route_print(&r, stdout);
+		routes++;
+	}
+	printf("\n%u upload(s) with copies held, %u cop%s in all\n", routes,
+	    held, held == 1 ? "y" : "ies");
+	logbook_free(&b);
+	return 0;
+}
