@@ -18,7 +18,7 @@ correct() {	# correct FILE DATASET REPLACES [MUNI]: prints the status
 }
 receipt_field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$T/receipt" "$1"; }
 
-test_r12_a_correction_stops_an_undecided_job() {
+test_r12_r46_a_correction_stops_an_undecided_job() {
 	python3 "$GEN" 300 71 "$T/a.csv" && python3 "$GEN" 300 72 "$T/a2.csv" &&
 	[ "$(upload "$T/a.csv" health-checkup)" = 201 ] && A=$(cat "$T/id") &&
 	wait_state "$A" awaiting_approval &&
@@ -35,7 +35,7 @@ test_r12_a_correction_stops_an_undecided_job() {
 	! approve "$A" op1 2>/dev/null
 }
 
-test_r12_a_correction_of_a_published_release_asks_for_withdrawal() {
+test_r12_r46_a_correction_of_a_published_release_asks_for_withdrawal() {
 	python3 "$GEN" 300 73 "$T/b.csv" && python3 "$GEN" 300 74 "$T/b2.csv" &&
 	[ "$(upload "$T/b.csv" health-checkup)" = 201 ] && B=$(cat "$T/id") &&
 	wait_state "$B" awaiting_approval &&
