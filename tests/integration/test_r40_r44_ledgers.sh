@@ -258,6 +258,68 @@ test_r43_review_catches_an_edited_log() {
 	grep -q 'FAILED at line' "$T/review2.txt"
 }
 
+# R45: the disposal report owed to the city lists every copy of each of its
+# uploads and what became of it; R25: the inspection shows what is held.
+test_r45_disposal_report_lists_every_copy() {
+	local rc
+	"$VAULT" -c "$T/vault.conf" disposal-report --municipality 131156 \
+		--logs "$T/data" "$T/vdata" "$T/sdata" > "$T/disp.txt"
+	rc=$?
+	cat "$T/disp.txt"
+	python3 - "$T/disp.txt" "$rc" "$A" "$B" "$C" <<'PY'
+import sys
+text = open(sys.argv[1], encoding="utf-8").read()
+rc, a, b, c = int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+blocks = {}
+cur = None
+for line in text.splitlines():
+    if line.startswith("受付 / upload "):
+        cur = line.split()[3]
+        blocks[cur] = []
+    elif cur is not None and line.startswith("  "):
+        blocks[cur].append(line.strip())
+assert set((a, b, c)) <= set(blocks), blocks.keys()
+def copies(u):
+    out, it = {}, iter(blocks[u])
+    for where in it:
+        out.setdefault(where[2:], []).append(next(it))
+    return out
+ca, cb = copies(a), copies(b)
+recv = [k for k in ca if k.startswith("受信サーバ")][0]
+assert "handed_over, key overwritten" in ca[recv][0], ca[recv]
+src = [k for k in ca if k.startswith("保管庫の封かん原本")][0]
+assert "decided, key overwritten" in ca[src][0], ca[src]
+prov = [k for k in ca if k.startswith("提供先への提供")]
+assert prov and "recip:univ-a" in ca[prov[0]][0], ca
+assert any(k.startswith("送信サーバの匿名加工情報") for k in ca), ca
+assert not any(k.startswith("送信サーバ") for k in cb), cb   # B never left
+held = "HELD" in text
+assert (rc == 1) == held, (rc, held)
+assert ("copies are still held" in text) == held
+PY
+}
+
+test_r25_inspection_shows_only_what_is_held() {
+	"$VAULT" -c "$T/vault.conf" inspect-data --logs "$T/data" "$T/vdata" \
+		"$T/sdata" > "$T/insp.txt" || return 1
+	python3 - "$T/insp.txt" "$T/disp.txt" <<'PY'
+import sys
+insp = open(sys.argv[1], encoding="utf-8").read()
+disp = open(sys.argv[2], encoding="utf-8").read()
+def held(text):
+    out, cur = set(), None
+    for line in text.splitlines():
+        if "受付 / upload " in line:
+            cur = line.split("受付 / upload ")[1].split()[0]
+        elif "保管中 / HELD" in line and cur:
+            out.add(cur)
+    return out
+listed = set(l.split("受付 / upload ")[1].split()[0]
+             for l in insp.splitlines() if "受付 / upload " in l)
+assert listed == held(disp) == held(insp), (listed, held(disp))
+PY
+}
+
 wait_for_audit() {
 	local i
 	for i in $(seq 1 100); do
