@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "config.h"
@@ -25,6 +26,8 @@ struct fw_cmd {
 	enum config_role role;
 	const char *audit_path;
 	struct site_config *site;
+	/* R26: a lockdown says why, who reported it and when it was found. */
+	const char *reason, *reporter, *discovered;
 };
 
 static void
@@ -32,7 +35,9 @@ print_usage(FILE *fp)
 {
 	fprintf(fp, "usage: sekisho-firewall -c SITE.conf --role "
 	    "receiver|vault|sender [--audit LOG] "
-	    "render|apply|verify|lockdown|unlock|systemd\n");
+	    "render|apply|verify|lockdown|unlock|systemd\n"
+	    "       (lockdown --reason TEXT --reporter ID "
+	    "[--discovered YYYY-MM-DDTHH:MM])\n");
 }
 
 static void __attribute__((noreturn))
@@ -76,6 +81,55 @@ audit_note(struct fw_cmd *fc, const char *event, const char *detail)
 	return r;
 }
 
+/*
+ * R26: a lockdown must say why (one line, at most 200 bytes: say what, not
+ * whom), who reported it (an id: letters, digits, '.', '_', '-', '@') and
+ * when it was found (YYYY-MM-DDTHH:MM, JST; default now).
+ */
+static void
+lockdown_record(struct fw_cmd *fc)
+{
+	static char now[32];
+	const char *p;
+	struct tm tm;
+	time_t t;
+
+	if (fc->reason == NULL || fc->reporter == NULL)
+		fatalx("lockdown needs --reason TEXT and --reporter ID (and "
+		    "optionally --discovered YYYY-MM-DDTHH:MM, JST): the "
+		    "incident record (R26) / 封鎖には理由と報告者が必要です");
+	if (fc->reason[0] == '\0' || strlen(fc->reason) > 200 ||
+	    !sk_utf8_printable(fc->reason, strlen(fc->reason)))
+		fatalx("--reason: one line of printable text, at most 200 "
+		    "bytes");
+	for (p = fc->reporter; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == '-' || *p == '@'))
+			break;
+	if (fc->reporter[0] == '\0' || *p != '\0' || strlen(fc->reporter) >
+	    64)
+		fatalx("--reporter: an id (letters, digits, '.', '_', '-', "
+		    "'@'), at most 64: not a name");
+	if (fc->discovered == NULL) {
+		t = time(NULL) + 9 * 3600;
+		gmtime_r(&t, &tm);
+		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M+09:00", &tm);
+		fc->discovered = now;
+		return;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if ((p = strptime(fc->discovered, "%Y-%m-%dT%H:%M", &tm)) == NULL ||
+	    *p != '\0')
+		fatalx("--discovered %s: a time written YYYY-MM-DDTHH:MM (JST)",
+		    fc->discovered);
+	t = timegm(&tm) - 9 * 3600;
+	if (t > time(NULL) + 300)
+		fatalx("--discovered %s is in the future", fc->discovered);
+	snprintf(now, sizeof(now), "%s+09:00", fc->discovered);
+	fc->discovered = now;
+}
+
 static int
 cmd_apply(struct fw_cmd *fc, int lockdown, const char *event)
 {
@@ -103,7 +157,19 @@ cmd_apply(struct fw_cmd *fc, int lockdown, const char *event)
 		    rs.nsets, b.len, rs.digest);
 	else
 		fprintf(stderr, "sekisho-firewall: apply failed: %s\n", why);
-	if (r == 0 && event != NULL && audit_note(fc, event, tag) != 0) {
+	if (r == 0 && lockdown) {
+		char detail[1024];
+
+		snprintf(detail, sizeof(detail), "discovered=%s reporter=%s "
+		    "%s reason=%s", fc->discovered, fc->reporter, tag,
+		    fc->reason);
+		if (audit_note(fc, event, detail) != 0) {
+			fprintf(stderr, "sekisho-firewall: the host is locked "
+			    "down, but the audit log %s could not be written\n",
+			    fc->audit_path);
+			r = 1;
+		}
+	} else if (r == 0 && event != NULL && audit_note(fc, event, tag) != 0) {
 		fprintf(stderr, "sekisho-firewall: the rules are in place, "
 		    "but the audit log %s could not be written\n",
 		    fc->audit_path);
@@ -174,12 +240,23 @@ main(int argc, char **argv)
 			fc.role_name = argv[++i];
 		else if (strcmp(argv[i], "--audit") == 0 && i + 1 < argc)
 			fc.audit_path = argv[++i];
+		else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+			fc.reason = argv[++i];
+		else if (strcmp(argv[i], "--reporter") == 0 && i + 1 < argc)
+			fc.reporter = argv[++i];
+		else if (strcmp(argv[i], "--discovered") == 0 && i + 1 < argc)
+			fc.discovered = argv[++i];
 		else if (cmd == NULL && argv[i][0] != '-')
 			cmd = argv[i];
 		else
 			usage();
 	}
 	if (fc.site_path == NULL || fc.role_name == NULL || cmd == NULL)
+		usage();
+	if (strcmp(cmd, "lockdown") == 0)
+		lockdown_record(&fc);
+	else if (fc.reason != NULL || fc.reporter != NULL ||
+	    fc.discovered != NULL)
 		usage();
 	if (strcmp(fc.role_name, "receiver") == 0)
 		fc.role = ROLE_RECEIVER;

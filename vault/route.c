@@ -30,6 +30,7 @@
 #include "vaultd.h"
 
 struct copy {
+	enum host host;			/* which host holds it (H_OTHER: out) */
 	const char *where;		/* Japanese / English */
 	int64_t made;
 	const struct entry *gone;	/* its disposal, or NULL */
@@ -45,11 +46,12 @@ struct route {
 };
 
 static void
-copy_add(struct route *r, const char *where, int64_t made,
+copy_add(struct route *r, enum host h, const char *where, int64_t made,
     const struct entry *gone, int outside, const char *note)
 {
 	if (r->n == SK_ARRAY_LEN(r->c))
 		return;
+	r->c[r->n].host = h;
 	r->c[r->n].where = where;
 	r->c[r->n].made = made;
 	r->c[r->n].gone = gone;
@@ -70,7 +72,7 @@ route_of(const struct book *b, const struct entry *st, struct route *r)
 
 	memset(r, 0, sizeof(*r));
 	r->stored = st;
-	copy_add(r, "受信サーバの封かん保存 / receiver's sealed copy", st->t,
+	copy_add(r, H_RECEIVER, "受信サーバの封かん保存 / receiver's sealed copy", st->t,
 	    logbook_find(b, H_RECEIVER, "upload.disposed", st->object), 0,
 	    NULL);
 	rcv = logbook_find(b, H_VAULT, "job.received", st->object);
@@ -78,14 +80,14 @@ route_of(const struct book *b, const struct entry *st, struct route *r)
 		return;
 	src = logbook_find_kind(b, H_VAULT, "object.disposed", st->object,
 	    "source");
-	copy_add(r, "保管庫の封かん原本 / vault's sealed source", rcv->t, src, 0,
+	copy_add(r, H_VAULT, "保管庫の封かん原本 / vault's sealed source", rcv->t, src, 0,
 	    NULL);
 	src_gone = src != NULL ? src->t : INT64_MAX;
 	if ((made = logbook_find(b, H_VAULT, "release.made", st->object)) !=
 	    NULL) {
 		vrel = logbook_find_kind(b, H_VAULT, "object.disposed",
 		    st->object, "release");
-		copy_add(r, "保管庫の匿名加工情報 / vault's release (anonymized)",
+		copy_add(r, H_VAULT, "保管庫の匿名加工情報 / vault's release (anonymized)",
 		    made->t, vrel, 0, NULL);
 	}
 	if ((pub = logbook_find(b, H_VAULT, "release.published",
@@ -94,7 +96,7 @@ route_of(const struct book *b, const struct entry *st, struct route *r)
 	    sizeof(r->release_id)) == 0) {
 		e = logbook_find(b, H_SENDER, "release.published",
 		    r->release_id);
-		copy_add(r, "送信サーバの匿名加工情報 / sender's release "
+		copy_add(r, H_SENDER, "送信サーバの匿名加工情報 / sender's release "
 		    "(anonymized)", e != NULL ? e->t : pub->t,
 		    logbook_find(b, H_SENDER, "release.disposed",
 		    r->release_id), 0, NULL);
@@ -108,7 +110,7 @@ route_of(const struct book *b, const struct entry *st, struct route *r)
 			    strstr(e->detail, "complete=1") == NULL))
 				continue;
 			snprintf(note, sizeof(note), "%s", e->actor);
-			copy_add(r, "提供先への提供 / provided to a recipient "
+			copy_add(r, H_OTHER, "提供先への提供 / provided to a recipient "
 			    "(anonymized)", e->t, NULL, 1, note);
 		}
 	}
@@ -119,7 +121,7 @@ route_of(const struct book *b, const struct entry *st, struct route *r)
 		    0 || e->t < rcv->t || e->t > src_gone)
 			continue;
 		snprintf(note, sizeof(note), "%s", e->object);
-		copy_add(r, "バックアップ内の封かん複製 / sealed copy in a "
+		copy_add(r, H_VAULT, "バックアップ内の封かん複製 / sealed copy in a "
 		    "backup", e->t, logbook_find(b, H_VAULT, "backup.disposed",
 		    e->object), 0, note);
 	}
@@ -174,6 +176,26 @@ route_print(const struct route *r, FILE *fp)
 		}
 	}
 	return held;
+}
+
+/* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM", JST. */
+static int
+parse_when(const char *s, int64_t *out)
+{
+	char day[11];
+	int hh, mm;
+
+	if (strlen(s) == 10)
+		return logbook_day(s, out);
+	if (strlen(s) != 16 || s[10] != 'T' || sscanf(s + 11, "%2d:%2d", &hh,
+	    &mm) != 2 || hh > 23 || mm > 59)
+		return SK_EFORMAT;
+	memcpy(day, s, 10);
+	day[10] = '\0';
+	if (logbook_day(day, out) != 0)
+		return SK_EFORMAT;
+	*out += hh * 3600 + mm * 60;
+	return 0;
 }
 
 static int
@@ -262,6 +284,102 @@ console_disposal_report(struct vault *v, int argc, char **argv)
 		    b.logs[H_SENDER]);
 	logbook_free(&b);
 	return held == 0 ? 0 : 1;
+}
+
+static const char *const host_ja[] = { "受信サーバ / receiver",
+	"保管庫 / vault", "送信サーバ / sender", "提供先 / recipients" };
+
+/*
+ * R26: what each host held or passed in an incident's window: every copy
+ * that existed at some time in [from, to), by host, and the copies made in
+ * it (the transfers).
+ */
+int
+console_damage_scope(struct vault *v, int argc, char **argv)
+{
+	struct book b = { 0 };
+	struct route *routes = NULL, *p;
+	const struct copy *c;
+	char a[32], z[32], made[32];
+	int64_t from = -1, to = -1;
+	size_t nr = 0, k, i;
+	unsigned held[H_OTHER + 1] = { 0 }, passed[H_OTHER + 1] = { 0 };
+	int h, logs = 0, ai;
+
+	for (ai = 0; ai < argc; ai++) {
+		if (strcmp(argv[ai], "--from") == 0 && ai + 1 < argc) {
+			if (parse_when(argv[++ai], &from) != 0)
+				fatalx("--from %s: YYYY-MM-DD or "
+				    "YYYY-MM-DDTHH:MM (JST)", argv[ai]);
+		} else if (strcmp(argv[ai], "--to") == 0 && ai + 1 < argc) {
+			if (parse_when(argv[++ai], &to) != 0)
+				fatalx("--to %s: YYYY-MM-DD or "
+				    "YYYY-MM-DDTHH:MM (JST)", argv[ai]);
+			if (strlen(argv[ai]) == 10)
+				to += 86400;	/* the whole day */
+		} else if (strcmp(argv[ai], "--logs") == 0 && logs == 0)
+			logs = load_logs(&b, argc, argv, &ai);
+		else {
+			logbook_free(&b);
+			return -1;
+		}
+	}
+	if (logs == 0 || from < 0 || to < 0) {
+		logbook_free(&b);
+		return -1;
+	}
+	if (to <= from)
+		fatalx("--to is not after --from");
+	logbook_sort(&b);
+	for (k = 0; k < b.n; k++) {
+		if (b.e[k].host != H_RECEIVER ||
+		    strcmp(b.e[k].event, "upload.stored") != 0 ||
+		    b.e[k].t >= to)
+			continue;
+		if ((p = reallocarray(routes, nr + 1, sizeof(*routes))) ==
+		    NULL)
+			fatalx("out of memory");
+		routes = p;
+		route_of(&b, &b.e[k], &routes[nr++]);
+	}
+	logbook_jst(from, 1, a, sizeof(a));
+	logbook_jst(to, 1, z, sizeof(z));
+	printf("被害範囲 / Damage scope (R26): %s .. %s (JST), site %s\n"
+	    "what each host held or passed in the window (ids, times and "
+	    "sizes only)\n", a, z, v->site->name);
+	for (h = 0; h <= H_OTHER; h++) {
+		printf("\n%s\n", host_ja[h]);
+		for (k = 0; k < nr; k++)
+			for (i = 0; i < routes[k].n; i++) {
+				c = &routes[k].c[i];
+				if ((int)c->host != h || c->made >= to ||
+				    (c->gone != NULL && c->gone->t < from) ||
+				    (c->outside && c->made < from))
+					continue;
+				logbook_jst(c->made, 1, made, sizeof(made));
+				printf("  upload %s %-8s %s: %s since %s%s\n",
+				    routes[k].stored->object,
+				    routes[k].stored->actor, c->outside ?
+				    "provided" : c->made >= from ? "made" :
+				    "held", c->where, made, c->gone != NULL &&
+				    c->gone->t < to ? " (disposed of in the "
+				    "window)" : "");
+				if (c->made >= from)
+					passed[h]++;
+				else
+					held[h]++;
+			}
+		printf("  => %u held from before, %u made or passed in the "
+		    "window\n", held[h], passed[h]);
+	}
+	if (b.logs[H_RECEIVER] == 0 || b.logs[H_VAULT] == 0 ||
+	    b.logs[H_SENDER] == 0)
+		printf("\n注意 / note: a host's log is missing (receiver %u, "
+		    "vault %u, sender %u): its part is not covered\n",
+		    b.logs[H_RECEIVER], b.logs[H_VAULT], b.logs[H_SENDER]);
+	free(routes);
+	logbook_free(&b);
+	return 0;
 }
 
 int

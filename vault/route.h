@@ -16,4 +16,8 @@ int console_disposal_report(struct vault *v, int argc, char **argv);
 /* `inspect-data --logs ...`: what is held now, per upload, and its route. */
 int console_inspect_data(struct vault *v, int argc, char **argv);
 
+/* `damage-scope --from WHEN --to WHEN --logs ...`: what each host held or
+ * passed in an incident's window (R26). */
+int console_damage_scope(struct vault *v, int argc, char **argv);
+
 #endif

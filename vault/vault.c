@@ -69,6 +69,8 @@ print_usage(FILE *fp)
 	    "KEY]]\n"
 	    "       sekisho-vault -c LOCAL.conf disposal-report "
 	    "--municipality CODE [--from DAY] [--to DAY] --logs DIR|FILE...\n"
+	    "       sekisho-vault -c LOCAL.conf damage-scope --from WHEN "
+	    "--to WHEN --logs DIR|FILE...\n"
 	    "       sekisho-vault -c LOCAL.conf inspect-data --logs "
 	    "DIR|FILE...\n"
 	    "       sekisho-vault -c LOCAL.conf restore --from FILE "
@@ -410,6 +412,9 @@ main(int argc, char **argv)
 			usage();
 	} else if (argc >= 5 && strcmp(argv[3], "disposal-report") == 0) {
 		if ((r = console_disposal_report(&v, argc - 4, argv + 4)) < 0)
+			usage();
+	} else if (argc >= 5 && strcmp(argv[3], "damage-scope") == 0) {
+		if ((r = console_damage_scope(&v, argc - 4, argv + 4)) < 0)
 			usage();
 	} else if (argc >= 5 && strcmp(argv[3], "inspect-data") == 0) {
 		if ((r = console_inspect_data(&v, argc - 4, argv + 4)) < 0)

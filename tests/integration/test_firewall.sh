@@ -203,7 +203,8 @@ test_r18_every_municipality_in_japan_in_one_set() {
 # changes nothing, and says why.
 test_r18_refused_batch_leaves_previous_ruleset() {
 	! ns recv setpriv --bounding-set=-net_admin \
-		"$FW" -c "$T/site.conf" --role receiver lockdown 2> "$T/refused" &&
+		"$FW" -c "$T/site.conf" --role receiver --reason "test" \
+		--reporter admin lockdown 2> "$T/refused" &&
 	grep -q 'the kernel refused the batch: Operation not permitted; nothing was changed' \
 		"$T/refused" &&
 	ns recv "$FW" -c "$T/site.conf" --role receiver verify >/dev/null &&
@@ -216,7 +217,8 @@ test_r24_lockdown_stops_established_transfer_and_unlock_resumes() {
 	local sp=${PIDS[-1]}
 	sleep 1.5
 	ns recv "$FW" -c "$T/site.conf" --role receiver --audit "$T/fw.log" \
-		lockdown >/dev/null || return 1
+		--reason "不審な外向き通信 / outbound attempts" --reporter ops-1 \
+		--discovered 2026-01-05T09:30 lockdown >/dev/null || return 1
 	sleep 0.5
 	before=$(cat "$T/stream-bytes")
 	sleep 1.5
@@ -229,6 +231,23 @@ test_r24_lockdown_stops_established_transfer_and_unlock_resumes() {
 	can_tcp muni 192.0.2.1 8443 &&
 	grep -q firewall.lockdown "$T/fw.log" && grep -q firewall.unlock "$T/fw.log" &&
 	"$BIN/sekisho-receiver" audit verify "$T/fw.log" >/dev/null
+}
+
+# R26: the lockdown's record says why, who reported it and when it was
+# found; a lockdown without them is refused before anything changes.
+test_r26_lockdown_records_reason_reporter_and_discovery() {
+	grep -q '"event":"firewall.lockdown".*discovered=2026-01-05T09:30+09:00 reporter=ops-1 .*reason=不審な外向き通信 / outbound attempts' \
+		"$T/fw.log" || return 1
+	! ns recv "$FW" -c "$T/site.conf" --role receiver lockdown \
+		2> "$T/no-reason" && grep -q 'needs --reason TEXT and --reporter ID' \
+		"$T/no-reason" &&
+	! ns recv "$FW" -c "$T/site.conf" --role receiver --reason x \
+		--reporter "山田 太郎" lockdown 2>/dev/null &&
+	! ns recv "$FW" -c "$T/site.conf" --role receiver --reason x \
+		--reporter a apply 2>/dev/null &&
+	# Nothing changed: the receiver's ruleset is still the generated one.
+	ns recv "$FW" -c "$T/site.conf" --role receiver verify >/dev/null &&
+	can_tcp muni 192.0.2.1 8443
 }
 
 test_r18_reapply_under_load_never_opens_forbidden_path() {

@@ -320,6 +320,45 @@ assert listed == held(disp) == held(insp), (listed, held(disp))
 PY
 }
 
+# R26: the damage scope of an incident's window: during the story every
+# upload passed the receiver and the vault, A went on to the sender and to
+# the recipient; in a window after it, only what is still held is listed.
+test_r26_damage_scope_of_a_window() {
+	local f t
+	f=$(TZ=Asia/Tokyo date -d '-30 min' +%FT%H:%M)
+	t=$(TZ=Asia/Tokyo date -d '+1 min' +%FT%H:%M)
+	"$VAULT" -c "$T/vault.conf" damage-scope --from "$f" --to "$t" \
+		--logs "$T/data" "$T/vdata" "$T/sdata" > "$T/scope1.txt" || return 1
+	f=$(TZ=Asia/Tokyo date -d '+2 min' +%FT%H:%M)
+	t=$(TZ=Asia/Tokyo date -d '+3 min' +%FT%H:%M)
+	"$VAULT" -c "$T/vault.conf" damage-scope --from "$f" --to "$t" \
+		--logs "$T/data" "$T/vdata" "$T/sdata" > "$T/scope2.txt" || return 1
+	cat "$T/scope1.txt"
+	python3 - "$T/scope1.txt" "$T/scope2.txt" "$A" "$B" "$C" <<'PY'
+import sys
+def parse(path):
+    out, cur = {}, None
+    for line in open(path, encoding="utf-8"):
+        if line and not line.startswith(" ") and " / " in line and ":" not in line:
+            cur = line.split(" / ")[1].strip()
+            out[cur] = []
+        elif line.startswith("  upload ") and cur:
+            out[cur].append(line.split())
+    return out
+w1, w2 = parse(sys.argv[1]), parse(sys.argv[2])
+a, b, c = sys.argv[3:6]
+ids = lambda rows, kind=None: {r[1] for r in rows if kind is None or r[3].rstrip(":") == kind}
+assert {a, b, c} <= ids(w1["receiver"], "made"), w1["receiver"]
+assert {a, b, c} <= ids(w1["vault"], "made"), w1["vault"]
+assert ids(w1["sender"]) == {a}, w1["sender"]
+assert ids(w1["recipients"], "provided") == {a}, w1["recipients"]
+# After the story: the receiver holds nothing of it; A's release is held.
+assert not ({a, b, c} & ids(w2["receiver"])), w2["receiver"]
+assert a in ids(w2["vault"], "held") and a in ids(w2["sender"], "held"), w2
+assert not ids(w2["recipients"]), w2["recipients"]
+PY
+}
+
 wait_for_audit() {
 	local i
 	for i in $(seq 1 100); do
