@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "json.h"
+#include "jsonr.h"
 #include "log.h"
 #include "sk.h"
 #include "util.h"
@@ -706,6 +707,15 @@ audit_health(struct audit_log *a, struct audit_health *h)
 }
 
 void
+audit_head(struct audit_log *a, uint64_t *seq, char mac_hex[65])
+{
+	pthread_mutex_lock(&a->lock);
+	*seq = a->next_seq > 0 ? a->next_seq - 1 : 0;
+	sk_hex(a->last_mac, sizeof(a->last_mac), mac_hex);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void
 audit_set_reserve(struct audit_log *a, uint64_t bytes)
 {
 	pthread_mutex_lock(&a->lock);
@@ -855,4 +865,109 @@ out:
 	sk_wipe(key, sizeof(key));
 	sk_wipe(skey, sizeof(skey));
 	return r;
+}
+
+/* ---- witnesses (R47) ---- */
+
+struct head {
+	uint64_t seq;
+	char mac[65];
+	char time[32];
+};
+
+static int
+read_heads(const char *path, const char *event, int witnesses,
+    struct head **out, size_t *n)
+{
+	char line[AUDIT_LINE_MAX + 2], detail[AUDIT_LINE_MAX], ev[64], v[32];
+	struct head *h = NULL, *p;
+	struct jsonr doc;
+	size_t len, cap = 0;
+	const char *s;
+	FILE *fp;
+
+	*n = 0;
+	if ((fp = fopen(path, "r")) == NULL)
+		return SK_ESYS;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		len = strcspn(line, "\n");
+		line[len] = '\0';
+		doc.p = line;
+		doc.n = len;
+		if (jsonr_valid(line, len) != 0 ||
+		    jsonr_get_string(doc, "event", ev, sizeof(ev)) != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((p = reallocarray(h, cap, sizeof(*h))) == NULL) {
+				free(h);
+				fclose(fp);
+				return SK_ENOMEM;
+			}
+			h = p;
+		}
+		p = &h[*n];
+		memset(p, 0, sizeof(*p));
+		jsonr_get_string(doc, "time", p->time, sizeof(p->time));
+		if (witnesses) {
+			if (strcmp(ev, event) != 0 || jsonr_get_string(doc,
+			    "detail", detail, sizeof(detail)) != 0 ||
+			    (s = strstr(detail, "seq=")) == NULL ||
+			    sscanf(s + 4, "%31[0-9]", v) != 1 ||
+			    (s = strstr(detail, "mac=")) == NULL ||
+			    sscanf(s + 4, "%64[0-9a-f]", p->mac) != 1)
+				continue;
+			p->seq = strtoull(v, NULL, 10);
+		} else if (jsonr_get_u64(doc, "seq", &p->seq) != 0 ||
+		    jsonr_get_string(doc, "mac", p->mac, sizeof(p->mac)) != 0)
+			continue;
+		(*n)++;
+	}
+	fclose(fp);
+	*out = h;
+	return 0;
+}
+
+int
+audit_verify_witness(const char *path, const char *role,
+    const char *witness_path, uint64_t *checked, uint64_t *bad, char *why,
+    size_t whycap)
+{
+	struct head *mine = NULL, *seen = NULL;
+	size_t nm, ns, i, k;
+	char event[64];
+	int e;
+
+	*checked = *bad = 0;
+	why[0] = '\0';
+	snprintf(event, sizeof(event), "witness.%s", role);
+	if ((e = read_heads(path, NULL, 0, &mine, &nm)) != 0)
+		return e;
+	if ((e = read_heads(witness_path, event, 1, &seen, &ns)) != 0) {
+		free(mine);
+		return e;
+	}
+	for (i = 0; i < ns; i++) {
+		(*checked)++;
+		if (seen[i].seq == 0)
+			continue;	/* an empty log was witnessed */
+		/* Entry seq is line seq of an unbroken chain; look it up. */
+		k = seen[i].seq - 1 < nm && mine[seen[i].seq - 1].seq ==
+		    seen[i].seq ? seen[i].seq - 1 : nm;
+		if (k == nm)
+			for (k = 0; k < nm && mine[k].seq != seen[i].seq; k++)
+				;
+		if (k < nm && strcmp(mine[k].mac, seen[i].mac) == 0)
+			continue;
+		if (*bad == 0)
+			snprintf(why, whycap, "entry %" PRIu64 ", witnessed at "
+			    "%s, %s", seen[i].seq, seen[i].time, k == nm ?
+			    "is not in this log (cut short, deleted or "
+			    "replaced)" : "differs from what was witnessed "
+			    "(rewritten or replaced)");
+		(*bad)++;
+	}
+	free(mine);
+	free(seen);
+	return *bad == 0 ? 0 : SK_EAUTH;
 }

@@ -67,6 +67,23 @@ struct audit_health {
 void audit_health(struct audit_log *a, struct audit_health *h);
 
 /*
+ * The chain's head: the last entry's seq (0 for none) and mac, which the
+ * next host records (R47: logs that witness each other), so that a log
+ * rewritten or replaced later no longer matches what was witnessed.
+ */
+void audit_head(struct audit_log *a, uint64_t *seq, char mac_hex[65]);
+
+/*
+ * Checks a log against the heads another host's log recorded of it: each
+ * witness entry (event "witness.ROLE", detail "seq=N mac=HEX") of the
+ * other log must match the entry of that seq in this log. *checked and
+ * *bad count them; the first mismatch is described in why.
+ */
+int audit_verify_witness(const char *path, const char *role,
+    const char *witness_path, uint64_t *checked, uint64_t *bad, char *why,
+    size_t whycap);
+
+/*
  * Holds `bytes` of disk allocated past the log's end (fallocate with
  * FALLOC_FL_KEEP_SIZE), renewed when half is used, so that uploads that
  * fill the disk cannot take the log's space. 0: none.

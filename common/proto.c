@@ -115,3 +115,23 @@ proto_status_needs_reason(const char *state)
 {
 	return strcmp(state, "rejected") == 0 || strcmp(state, "failed") == 0;
 }
+
+int
+proto_witness_valid(const char *s)
+{
+	size_t i, n;
+
+	if (strncmp(s, "seq=", 4) != 0)
+		return 0;
+	s += 4;
+	for (n = 0; s[n] >= '0' && s[n] <= '9'; n++)
+		;
+	if (n == 0 || n > 20 || strncmp(s + n, " mac=", 5) != 0)
+		return 0;
+	s += n + 5;
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+	return s[64] == '\0';
+}

@@ -33,6 +33,12 @@
 #define PROTO_H_EXPIRES "Sekisho-Expires"
 #define PROTO_H_MAX_DOWNLOADS "Sekisho-Max-Downloads"
 #define PROTO_H_FILENAME "Sekisho-Filename"
+/* R47: the vault's audit chain head at a publication, "seq=N mac=HEX",
+ * recorded in the sender's log (witness.vault). */
+#define PROTO_H_WITNESS "Sekisho-Witness"
+
+/* 1 if s is "seq=N mac=HEX" with N decimal and HEX 64 lowercase digits. */
+int proto_witness_valid(const char *s);
 /* municipality -> receiver, on an upload: the receipt id of an earlier
  * upload of the same municipality and dataset that this one corrects. */
 #define PROTO_H_REPLACES "Sekisho-Replaces"

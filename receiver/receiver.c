@@ -47,7 +47,7 @@ print_usage(FILE *fp)
 	    "       sekisho-receiver -c LOCAL.conf sandbox-check "
 	    "[net|store|parent] CALL\n"
 	    "       sekisho-receiver audit verify FILE [--key KEY0] "
-	    "[--state STATE]\n");
+	    "[--state STATE] [--witness LOG]\n");
 }
 
 static void __attribute__((noreturn))

@@ -657,7 +657,7 @@ on_pending_list(void *arg, struct proc_msg *req)
 
 	proc_expect_end(req);
 	ids = pending_ids(st, &n);
-	cap = 64 + (n < PENDING_LIST_MAX ? n : PENDING_LIST_MAX) *
+	cap = 256 + (n < PENDING_LIST_MAX ? n : PENDING_LIST_MAX) *
 	    (SEAL_META_MAX + 1);
 	if ((buf = malloc(cap)) == NULL) {
 		proc_reply_status(st->chan, RMSG_PENDING_LIST, 500, "out of memory");
@@ -671,7 +671,8 @@ on_pending_list(void *arg, struct proc_msg *req)
 		o += (size_t)snprintf(buf + o, cap - o, "%s%s",
 		    shown++ ? "," : "", receipt);
 	}
-	snprintf(buf + o, cap - o, "],\"more\":%s}", i < n ? "true" : "false");
+	o += (size_t)snprintf(buf + o, cap - o, "],\"more\":%s", i < n ?
+	    "true" : "false");
 	/* A listing is recorded when it shows something the last recorded
 	 * one could not (the vault polls every few seconds: 8,640 empty
 	 * listings a day said nothing). */
@@ -679,6 +680,15 @@ on_pending_list(void *arg, struct proc_msg *req)
 		daemon_store_audit(st->audit, "pending.listed", "vault", NULL,
 		    1, shown, NULL, NULL);
 		st->listed_generation = st->generation;
+	}
+	/* R47: the chain's head, for the vault to witness. */
+	{
+		char mac[65];
+		uint64_t seq;
+
+		audit_head(st->audit, &seq, mac);
+		snprintf(buf + o, cap - o, ",\"head\":{\"seq\":%" PRIu64
+		    ",\"mac\":\"%s\"}}", seq, mac);
 	}
 	proc_reply_begin(&rep, RMSG_PENDING_LIST, 200, "");
 	proc_put_str(&rep, buf);

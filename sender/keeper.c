@@ -33,6 +33,7 @@
 #include "daemon.h"
 #include "json.h"
 #include "log.h"
+#include "proto.h"
 #include "sender.h"
 #include "sk.h"
 #include "util.h"
@@ -49,6 +50,7 @@ struct keeper_publish {
 	int finished;			/* the record below is being sealed */
 	char meta[SEAL_META_MAX];
 	size_t metalen;
+	char witness[128];		/* R47: the vault's head, or "" */
 };
 
 /* The events net may record: what it refuses, and a HEAD. */
@@ -531,6 +533,7 @@ on_publish_begin(void *arg, struct proc_msg *req)
 {
 	struct sender *s = arg;
 	char recips[RELEASE_RECIPIENTS_MAX * (CONFIG_ID_MAX + 1)], rnd[8];
+	char witness[128];
 	char hex[17];
 	struct keeper_publish *p;
 	struct seal_handoff h;
@@ -550,7 +553,10 @@ on_publish_begin(void *arg, struct proc_msg *req)
 	proc_get_u64(req, &r.size);
 	proc_get_u32(req, &maxd);
 	proc_get_fixed(req, want, sizeof(want));
+	proc_get_str(req, witness, sizeof(witness));
 	proc_expect_end(req);
+	if (witness[0] != '\0' && !proto_witness_valid(witness))
+		proc_malformed(req, "a witness that is not seq=N mac=HEX");
 	r.expires = expires > INT64_MAX ? INT64_MAX : (int64_t)expires;
 	r.max_downloads = maxd;
 	if (publish_describe(s, req, &r, recips) != 0) {
@@ -586,6 +592,7 @@ on_publish_begin(void *arg, struct proc_msg *req)
 	p->token = ++s->next_token;
 	p->r = r;
 	memcpy(p->want, want, sizeof(want));
+	snprintf(p->witness, sizeof(p->witness), "%s", witness);
 	proc_reply_begin(&rep, SMSG_PUBLISH_BEGIN, 0, "");
 	proc_put_u64(&rep, p->token);
 	proc_put_u32(&rep, r.envelope ? 1 : 0);
@@ -703,7 +710,9 @@ on_publish_commit(void *arg, struct proc_msg *req)
 	    "expires=%lld envelope=%d", p->r.dataset, p->r.nrecipients,
 	    (long long)p->r.expires, p->r.envelope);
 	/* The record first (R50): a release nobody knows of is not served. */
-	if (daemon_store_audit(s->audit, "release.published", "vault",
+	if ((p->witness[0] != '\0' && daemon_store_audit(s->audit,
+	    "witness.vault", "vault", NULL, 0, 0, NULL, p->witness) != 0) ||
+	    daemon_store_audit(s->audit, "release.published", "vault",
 	    p->r.id, 1, p->r.size, p->r.sha256, detail) != 0) {
 		proc_reply_status(s->chan, SMSG_PUBLISH_COMMIT, 503,
 		    "the audit log cannot be written");

@@ -243,7 +243,8 @@ publish_abort(struct srv_conn *c, uint64_t token)
 /* The store checks the release again and creates its file: the writer. */
 static int
 publish_begin(struct srv_conn *c, const struct release *r,
-    const uint8_t want[32], uint64_t *token, struct seal_writer **w)
+    const uint8_t want[32], const char *witness, uint64_t *token,
+    struct seal_writer **w)
 {
 	char list[RELEASE_RECIPIENTS_MAX * (CONFIG_ID_MAX + 1)];
 	struct seal_handoff h;
@@ -265,6 +266,7 @@ publish_begin(struct srv_conn *c, const struct release *r,
 	proc_put_u64(&req, r->size);
 	proc_put_u32(&req, r->max_downloads);
 	proc_put_fixed(&req, want, 32);
+	proc_put_str(&req, witness);
 	net_call(SNET(c), &req, -1, &rep);
 	if (step_answered(c, &rep))
 		return -1;
@@ -296,7 +298,7 @@ publish(struct srv_conn *c, const char *id)
 	struct body b = { 0 };
 	struct proc_msg req;
 	struct proc_reply rep;
-	char v[256], meta[SEAL_META_MAX];
+	char v[256], meta[SEAL_META_MAX], witness[128];
 	uint8_t want[32], got[32];
 	const char *why = NULL;
 	unsigned mdlen = 0;
@@ -319,7 +321,17 @@ publish(struct srv_conn *c, const char *id)
 		srv_error(c, status, "publish.refused", why, NULL);
 		return;
 	}
-	if (publish_begin(c, &r, want, &token, &b.w) != 0)
+	/* R47: the vault's chain head, if it sent one (checked here and
+	 * again by the keeper, which records it). */
+	if (http_header(&c->req, PROTO_H_WITNESS, witness,
+	    sizeof(witness)) != 0)
+		witness[0] = '\0';
+	else if (!proto_witness_valid(witness)) {
+		srv_error(c, 400, "publish.refused", "Sekisho-Witness is "
+		    "malformed", NULL);
+		return;
+	}
+	if (publish_begin(c, &r, want, witness, &token, &b.w) != 0)
 		return;
 	if ((b.md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(b.md, EVP_sha256(), NULL) != 1)

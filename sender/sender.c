@@ -48,7 +48,7 @@ print_usage(FILE *fp)
 	    "       sekisho-sender -c LOCAL.conf sandbox-check "
 	    "[net|store|parent] CALL\n"
 	    "       sekisho-sender audit verify FILE [--key KEY0] "
-	    "[--state STATE]\n");
+	    "[--state STATE] [--witness LOG]\n");
 }
 
 static void __attribute__((noreturn))

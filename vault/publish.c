@@ -125,6 +125,8 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	unsigned dl = 0;
 	struct hc_conn c;
 	size_t len, i, o = 0, nto = 0, x = 0;
+	uint64_t head_seq;
+	char head_mac[65];
 	int e, cms;
 
 	if (ds == NULL || ds->nrecipients == 0) {
@@ -167,12 +169,15 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 			goto out;
 		}
 	}
+	/* R47: the vault's own chain head, for the sender to witness. */
+	audit_head(v->audit, &head_seq, head_mac);
 	snprintf(extra, sizeof(extra), "Content-Digest: sha-256=:%s:\r\n"
 	    PROTO_H_DATASET ": %s\r\n" PROTO_H_RECIPIENTS ": %s\r\n"
 	    PROTO_H_EXPIRES ": %" PRId64 "\r\n" PROTO_H_MAX_DOWNLOADS ": %u\r\n"
-	    PROTO_H_FILENAME ": %s-%.16s.csv%s\r\n", digest64, ds->id, recips,
-	    j->expires, ds->max_downloads, ds->id, j->release_id,
-	    cms ? ".cms" : "");
+	    PROTO_H_FILENAME ": %s-%.16s.csv%s\r\n"
+	    PROTO_H_WITNESS ": seq=%" PRIu64 " mac=%s\r\n", digest64, ds->id,
+	    recips, j->expires, ds->max_downloads, ds->id, j->release_id,
+	    cms ? ".cms" : "", head_seq, head_mac);
 	snprintf(target, sizeof(target), PROTO_RELEASES "/%s", j->release_id);
 	log_info("release %s: publishing %zu bytes as %s", j->id, len,
 	    j->release_id);

@@ -212,6 +212,35 @@ keep_receipt(struct vault *v, const char *id, const char *receipt)
 	seal_writer_free(w);
 }
 
+/*
+ * R47: the receiver's chain head, as its listing gives it, recorded in the
+ * vault's log whenever it moved: a receiver log rewritten or replaced
+ * later no longer matches (audit verify --witness).
+ */
+static void
+witness_receiver(struct vault *v, struct jsonr doc)
+{
+	struct jsonr head;
+	char mac[65], detail[128];
+	uint64_t seq;
+	size_t i;
+
+	if (jsonr_member(doc, "head", &head) != 0 ||
+	    jsonr_get_u64(head, "seq", &seq) != 0 ||
+	    jsonr_get_string(head, "mac", mac, sizeof(mac)) != 0 ||
+	    strlen(mac) != 64)
+		return;
+	for (i = 0; i < 64; i++)
+		if (!((mac[i] >= '0' && mac[i] <= '9') ||
+		    (mac[i] >= 'a' && mac[i] <= 'f')))
+			return;
+	if (seq == v->witnessed_receiver)
+		return;
+	snprintf(detail, sizeof(detail), "seq=%" PRIu64 " mac=%s", seq, mac);
+	if (vault_audit(v, "witness.receiver", NULL, 0, 0, NULL, detail) == 0)
+		v->witnessed_receiver = seq;
+}
+
 /* One receipt of the listing: take it (or acknowledge it again). */
 static void
 take(struct vault *v, struct jsonr item)
@@ -305,6 +334,7 @@ vault_poll_receiver(struct vault *v, char *why, size_t whycap)
 	}
 	while (!v->stop && jsonr_next(list, &pos, &item) == 0)
 		take(v, item);
+	witness_receiver(v, doc);
 	free(body);
 	return 0;
 }

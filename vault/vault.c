@@ -80,7 +80,7 @@ print_usage(FILE *fp)
 	    "       sekisho-vault check-release --policy FILE --release "
 	    "REL.csv --report REPORT.json\n"
 	    "       sekisho-vault audit verify FILE [--key KEY0] "
-	    "[--state STATE]\n");
+	    "[--state STATE] [--witness LOG]\n");
 }
 
 static void __attribute__((noreturn))

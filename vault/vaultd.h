@@ -52,6 +52,7 @@ struct vault {
 	unsigned recv_backoff, send_backoff;	/* seconds, 0: none */
 	int64_t next_poll, next_send;
 	int audit_paused;		/* R50: the log cannot be written */
+	uint64_t witnessed_receiver;	/* R47: the receiver's head, last seen */
 	volatile sig_atomic_t stop;
 };
 

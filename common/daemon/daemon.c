@@ -293,12 +293,76 @@ daemon_sandbox_check(const struct local_config *local,
 	return 0;
 }
 
+/* Whose log it is: the role of its first ROLE.start entry, or "". */
+static void
+log_role(const char *file, char *role, size_t cap)
+{
+	static const char *const roles[] = { "receiver", "vault", "sender" };
+	char line[AUDIT_LINE_MAX + 2], want[40];
+	size_t i;
+	FILE *fp;
+
+	role[0] = '\0';
+	if ((fp = fopen(file, "r")) == NULL)
+		return;
+	while (role[0] == '\0' && fgets(line, sizeof(line), fp) != NULL)
+		for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+			snprintf(want, sizeof(want), "\"event\":\"%s.start\"",
+			    roles[i]);
+			if (strstr(line, want) != NULL) {
+				snprintf(role, cap, "%s", roles[i]);
+				break;
+			}
+		}
+	fclose(fp);
+}
+
+/*
+ * R47: the log against the heads another host's log recorded of it (the
+ * vault's witnesses the receiver's, the sender's the vault's).
+ */
+static int
+verify_witness(const char *file, const char *witness)
+{
+	char role[16], why[256];
+	uint64_t checked, bad;
+	int r;
+
+	log_role(file, role, sizeof(role));
+	if (role[0] == '\0') {
+		printf("%s: no start entry says whose log it is: it cannot be "
+		    "checked against a witness\n", file);
+		return 1;
+	}
+	r = audit_verify_witness(file, role, witness, &checked, &bad, why,
+	    sizeof(why));
+	if (r == 0 && checked > 0) {
+		printf("%s: OK against %s: %llu head(s) of this %s log "
+		    "witnessed there match\n", file, witness,
+		    (unsigned long long)checked, role);
+		return 0;
+	}
+	if (r == 0)
+		printf("%s: %s recorded no head of a %s log: nothing to "
+		    "check\n", file, witness, role);
+	else if (r == SK_EAUTH)
+		printf("%s: WITNESS FAILED: %llu of %llu head(s) recorded in %s "
+		    "do not match: %s\n%s: 証人記録と一致しません: ログが改ざん・"
+		    "削除・差し替えされた可能性があります\n", file,
+		    (unsigned long long)bad, (unsigned long long)checked,
+		    witness, why, file);
+	else
+		printf("%s: cannot check against %s: %s\n", file, witness,
+		    sk_strerror(r));
+	return 1;
+}
+
 int
 daemon_audit_verify(int argc, char **argv, void (*usage)(void))
 {
 	struct audit_verify_result res;
 	char key[PATH_MAX], state[PATH_MAX];
-	const char *file, *statep = NULL;
+	const char *file, *statep = NULL, *witness = NULL;
 	int i, r;
 
 	if (argc < 1)
@@ -314,9 +378,15 @@ daemon_audit_verify(int argc, char **argv, void (*usage)(void))
 		else if (strcmp(argv[i], "--state") == 0 && i + 1 < argc) {
 			snprintf(state, sizeof(state), "%s", argv[++i]);
 			statep = state;
-		} else
+		} else if (strcmp(argv[i], "--witness") == 0 && i + 1 < argc)
+			witness = argv[++i];
+		else
 			usage();
 	}
+	/* Against the witness first: a log cut short and its state removed
+	 * still verifies on its own, but not against what was seen of it. */
+	if (witness != NULL && verify_witness(file, witness) != 0)
+		return 1;
 	r = audit_verify(file, key, statep, &res);
 	if (r == 0 && res.gaps > 0)
 		printf("%s: %llu time(s) the log could not be written for a "
