@@ -88,6 +88,8 @@ book_read(struct book *b, const char *path)
 	struct entry e;
 	enum host h = H_OTHER;
 	size_t len, first = b->n, i;
+	char mac[65], head_mac[65] = "";
+	uint64_t seq, head_seq = 0;
 	struct logfile *f;
 	FILE *fp;
 
@@ -110,6 +112,11 @@ book_read(struct book *b, const char *path)
 		jsonr_get_string(doc, "object", e.object, sizeof(e.object));
 		jsonr_get_string(doc, "detail", e.detail, sizeof(e.detail));
 		e.has_size = jsonr_get_u64(doc, "size", &e.size) == 0;
+		if (jsonr_get_u64(doc, "seq", &seq) == 0 &&
+		    jsonr_get_string(doc, "mac", mac, sizeof(mac)) == 0) {
+			head_seq = seq;
+			memcpy(head_mac, mac, sizeof(head_mac));
+		}
 		if (strcmp(e.event, "receiver.start") == 0)
 			h = H_RECEIVER;
 		else if (strcmp(e.event, "vault.start") == 0)
@@ -132,6 +139,8 @@ book_read(struct book *b, const char *path)
 	memset(f, 0, sizeof(*f));
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	f->host = h;
+	f->head_seq = head_seq;
+	memcpy(f->head_mac, head_mac, sizeof(f->head_mac));
 	f->entries = b->n - first;
 	if (f->entries > 0) {
 		f->first = b->e[first].t;

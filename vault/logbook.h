@@ -29,6 +29,8 @@ struct logfile {
 	enum host host;
 	size_t entries;
 	int64_t first, last;
+	uint64_t head_seq;		/* its last entry: seq and mac */
+	char head_mac[65];
 };
 
 struct book {

@@ -192,8 +192,10 @@ review_print(struct vault *v, const struct book *b, const char *month,
 		logbook_jst(f->first, 1, a, sizeof(a));
 		logbook_jst(f->last, 1, z, sizeof(z));
 		anomalies += (unsigned)verify_file(f, line, sizeof(line));
-		fprintf(fp, "   %-8s %s\n            %zu entries, %s .. %s; %s\n",
-		    host_names[f->host], f->path, f->entries, a, z, line);
+		fprintf(fp, "   %-8s %s\n            %zu entries, %s .. %s; %s\n"
+		    "            head (witnessed by this review): seq %" PRIu64
+		    " mac %s\n", host_names[f->host], f->path, f->entries, a,
+		    z, line, f->head_seq, f->head_mac);
 	}
 
 	for (i = 0; i < b->n; i++) {
