@@ -102,6 +102,10 @@ struct config_dataset {
 	/* The register: why it is obtained and used, and who handles it. */
 	char purpose[CONFIG_NAME_MAX];	/* 入手目的・利用目的 */
 	char department[CONFIG_NAME_MAX];	/* 取扱部署 */
+	/* R29: may its uploads carry My Numbers (個人番号)? When not, an
+	 * upload that does is refused and its copy disposed of at once. */
+	int my_numbers;		/* default 1: may, as the policy drops them */
+	int my_numbers_line;	/* where it is said, 0: not said */
 	uint64_t max_bytes;	/* largest accepted upload */
 	unsigned retention_days;	/* undecided uploads, from receipt; 0: none */
 	unsigned keep_source_days;	/* the vault's source after decision */

@@ -319,6 +319,11 @@ load_datasets(struct config_ctx *cx, const config_setting_t *root,
 		    (r = config_unsigned(cx, e, "keep_source_days", 0, 3650, 0,
 		    &d->keep_source_days)))
 			return r;
+		if ((r = config_bool(cx, e, "my_numbers", 1, &d->my_numbers)))
+			return r;
+		d->my_numbers_line = config_member(cx, e, "my_numbers") !=
+		    NULL ? config_setting_source_line(config_member(cx, e,
+		    "my_numbers")) : 0;
 		if ((r = config_string(cx, e, "purpose", d->purpose,
 		    sizeof(d->purpose), 0)) ||
 		    (r = config_string(cx, e, "department", d->department,

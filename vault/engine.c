@@ -393,6 +393,7 @@ engine_main(const struct local_config *local, const struct site_config *site,
 
 	p = part_start(local, site, policy, SANDBOX_ENGINE);
 	engine_receive(&jb);
+	p->forbid_my_numbers = (jb.flags & ENGINE_NO_MY_NUMBERS) != 0;
 	if (jb.flags & ENGINE_ENVELOPE) {
 		e = engine_open(&jb, &plain, &plainlen, why, sizeof(why));
 		engine_forget(&jb);

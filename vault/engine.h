@@ -51,6 +51,7 @@ enum vault_msg {
 
 #define ENGINE_ENVELOPE 1u	/* the input is CMS enveloped data */
 #define ENGINE_SIGNED 2u	/* ... holding the municipality's signature */
+#define ENGINE_NO_MY_NUMBERS 4u	/* R29: the dataset may not carry them */
 
 enum engine_outcome {
 	ENGINE_MADE,		/* a release and its report */

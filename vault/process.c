@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "anon.h"
 #include "daemon.h"
 #include "engine.h"
 #include "log.h"
@@ -174,7 +175,8 @@ engine_send_job(struct vault *v, int chan, const struct config_dataset *ds,
 {
 	struct proc_msg msg;
 	uint32_t flags = (ds->envelope ? ENGINE_ENVELOPE : 0) |
-	    (ds->envelope && ds->signed_by_muni ? ENGINE_SIGNED : 0);
+	    (ds->envelope && ds->signed_by_muni ? ENGINE_SIGNED : 0) |
+	    (!ds->my_numbers ? ENGINE_NO_MY_NUMBERS : 0);
 	int e;
 
 	proc_msg_init(&msg, VMSG_JOB);
@@ -492,6 +494,18 @@ vault_process(struct vault *v, struct job *j)
 		oc = ENGINE_FAILED;
 	}
 	free(report);
+	if (oc != ENGINE_MADE && strstr(why, ANON_MY_NUMBER_FORBIDDEN) != NULL) {
+		/* R29: refused, and the copy goes at once, on record. */
+		vault_audit(v, "upload.refused_my_number", j->id, 1, j->size,
+		    j->sha256, why);
+		vault_set_state(v, j, JOB_REJECTED, why);
+		if (vault_dispose(v, v->sources_fd, j->id, "source",
+		    "my_number_forbidden") == 0) {
+			j->source_disposed = 1;
+			vault_save(v, j);
+		}
+		return;
+	}
 	if (oc != ENGINE_MADE) {
 		vault_set_state(v, j, JOB_FAILED, why);
 		return;

@@ -308,8 +308,8 @@ separator_at(const unsigned char *s, uint32_t len, uint32_t i)
 
 /* Finds a run of exactly 12 digits (separators allowed) with a valid
  * My Number check digit. */
-static int
-has_mynumber(const char *str, uint32_t len)
+int
+action_has_mynumber(const char *str, uint32_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	uint8_t d[12];
@@ -348,7 +348,7 @@ action_scan(const struct policy *p, const char *s, uint32_t len)
 {
 	size_t i;
 
-	if (has_mynumber(s, len))
+	if (action_has_mynumber(s, len))
 		return "My Number";
 	for (i = 0; i < p->npatterns; i++)
 		if (regexec(&p->patterns[i].re, s, 0, NULL, 0) == 0)

@@ -36,6 +36,10 @@ int action_apply_level(const struct policy_column *c, unsigned level,
  */
 const char *action_scan(const struct policy *p, const char *s, uint32_t len);
 
+/* 1 if the value holds a run of 12 digits (separators allowed) with a
+ * valid My Number check digit. */
+int action_has_mynumber(const char *s, uint32_t len);
+
 /* Checks the 12th digit of a My Number (個人番号). d holds 12 digits 0-9. */
 int action_mynumber_valid(const uint8_t d[12]);
 

@@ -514,6 +514,12 @@ take_row(struct job *jb, char **f, const uint32_t *lens, size_t n,
 	    (r = ensure((void **)&jb->row_class, &jb->rows_cap,
 	    jb->nrows, sizeof(uint32_t))) != 0)
 		return job_fail(jb, "out of memory");
+	/* R29: every input column, the dropped ones too. */
+	for (j = 0; jb->p->forbid_my_numbers && j < n; j++)
+		if (action_has_mynumber(f[j], lens[j]))
+			return job_fail(jb, "line %llu, input column %zu: %s",
+			    (unsigned long long)line, j + 1,
+			    ANON_MY_NUMBER_FORBIDDEN);
 	ids = jb->cells + jb->nrows * jb->ncols;
 	for (j = 0; j < jb->ncols; j++) {
 		struct outcol *c = &jb->cols[j];

@@ -39,6 +39,11 @@ struct anon_result {
  * which the caller frees. On failure returns non-zero with res->error set;
  * out_fd may hold a partial file, which the caller must discard.
  */
+/* The error of a job whose input holds a My Number its dataset may not
+ * carry (R29): the vault refuses the upload and disposes of it at once. */
+#define ANON_MY_NUMBER_FORBIDDEN "a My Number, which this dataset may not " \
+	"carry (my_numbers = false)"
+
 int anon_run(const struct policy *p, int in_fd, int out_fd,
     struct anon_result *res, char **report);
 

@@ -99,6 +99,9 @@ struct policy {
 	int crlf;
 	struct policy_pattern *patterns;
 	size_t npatterns;
+	/* R29, set by the vault from the dataset, not by the policy file:
+	 * a My Number in any input column fails the job. */
+	int forbid_my_numbers;
 };
 
 /* Loads and checks a policy. Errors name file, line and the problem. */
