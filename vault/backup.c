@@ -344,6 +344,72 @@ vault_backup_open(struct vault *v)
 		fatalx("%s/.daemon.lock is held: another vault daemon or a "
 		    "restore runs on this data folder", v->local.data_dir);
 	v->backups_fd = daemon_open_dir(v->local.data_dir, "backups");
+	v->console_fd = daemon_open_dir(v->local.data_dir, "console");
+}
+
+/* The daemon: the console's notes of use (R30) into the audit log. */
+static void
+console_notes_audit(struct vault *v)
+{
+	char text[1100], cmd[64], obj[80], detail[600], user[64], actor[80];
+	struct names files = { 0 };
+	struct audit_event ev;
+	struct jsonr doc;
+	struct dirent *de;
+	size_t i, n;
+	ssize_t got;
+	DIR *d;
+	int fd;
+
+	if (v->console_fd < 0 || (fd = dup(v->console_fd)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL && files.n < 64) {
+		n = strlen(de->d_name);
+		if (plain_name(de->d_name) && n > 8 &&
+		    strcmp(de->d_name + n - 8, ".pending") == 0)
+			names_add(&files, de->d_name);
+	}
+	closedir(d);
+	if (files.n > 0)
+		qsort(files.v, files.n, sizeof(*files.v), cmp_str);
+	for (i = 0; i < files.n; i++) {
+		if ((fd = openat(v->console_fd, files.v[i], O_RDONLY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1)
+			continue;
+		got = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		text[got > 0 ? got : 0] = '\0';
+		doc.p = text;
+		doc.n = got > 0 ? (size_t)got : 0;
+		if (got <= 0 || jsonr_valid(text, (size_t)got) != 0 ||
+		    jsonr_get_string(doc, "command", cmd, sizeof(cmd)) != 0 ||
+		    jsonr_get_string(doc, "user", user, sizeof(user)) != 0) {
+			unlinkat(v->console_fd, files.v[i], 0);
+			vault_audit(v, "console.record_invalid", NULL, 0, 0,
+			    NULL, "an unreadable note of the console's use");
+			continue;
+		}
+		obj[0] = detail[0] = '\0';
+		jsonr_get_string(doc, "object", obj, sizeof(obj));
+		jsonr_get_string(doc, "detail", detail, sizeof(detail));
+		snprintf(actor, sizeof(actor), "console:%s", user);
+		memset(&ev, 0, sizeof(ev));
+		ev.event = "console.used";
+		ev.actor = actor;
+		ev.object = obj[0] ? obj : NULL;
+		snprintf(text, sizeof(text), "command=%s%s%s", cmd,
+		    detail[0] ? " " : "", detail);
+		ev.detail = text;
+		/* The audit entry is the record; the note goes once it is. */
+		if (audit_append(v->audit, &ev) == 0)
+			unlinkat(v->console_fd, files.v[i], 0);
+	}
+	names_free(&files);
 }
 
 void
@@ -1313,6 +1379,68 @@ cmd_dispose(struct vault *v, const char *name, const char *file,
 	return 0;
 }
 
+/* Who runs the console: the login sudo names, else the real user. */
+static void
+console_user(char *out, size_t cap)
+{
+	const char *s = getenv("SUDO_USER");
+	struct passwd *pw;
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		s = (pw = getpwuid(getuid())) != NULL ? pw->pw_name : "unknown";
+	snprintf(out, cap, "%s", s);
+	for (i = 0; out[i] != '\0'; i++)
+		if (!((out[i] >= 'a' && out[i] <= 'z') || (out[i] >= 'A' &&
+		    out[i] <= 'Z') || (out[i] >= '0' && out[i] <= '9') ||
+		    out[i] == '.' || out[i] == '_' || out[i] == '-'))
+			out[i] = '_';
+}
+
+void
+console_user_capture(struct vault *v)
+{
+	console_user(v->console_user, sizeof(v->console_user));
+}
+
+void
+console_note(struct vault *v, const char *command, const char *object,
+    const char *detail)
+{
+	char text[1024], tmp[96], fin[96], stamp[32], rnd[8], hex[17];
+	int64_t now = (int64_t)time(NULL);
+	struct owner o;
+	struct json j;
+	int dfd, fd, n;
+
+	owner_of(v, &o);
+	dfd = store_dir(v, &o, "console");
+	utc_stamp(now, stamp, sizeof(stamp));
+	if (util_random(rnd, sizeof(rnd)) != 0)
+		fatalx("no randomness");
+	sk_hex((uint8_t *)rnd, sizeof(rnd), hex);
+	snprintf(tmp, sizeof(tmp), "%s-%s.tmp", stamp, hex);
+	snprintf(fin, sizeof(fin), "%s-%s.pending", stamp, hex);
+	json_begin(&j, text, sizeof(text));
+	json_str(&j, "command", command);
+	json_str(&j, "object", object != NULL ? object : "");
+	json_str(&j, "detail", detail != NULL ? detail : "");
+	json_str(&j, "user", v->console_user[0] ? v->console_user : "unknown");
+	json_u64(&j, "time", (uint64_t)now);
+	if ((n = json_end(&j)) < 0 || (fd = openat(dfd, tmp, O_WRONLY |
+	    O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+		fatalx("cannot record the console's use (R30): %s",
+		    strerror(errno));
+	if (util_write_all(fd, text, (size_t)n) != 0 || (o.root &&
+	    fchown(fd, o.uid, o.gid) != 0) || fsync(fd) != 0 ||
+	    seal_commit(dfd, tmp, dfd, fin) != 0) {
+		unlinkat(dfd, tmp, 0);
+		fatalx("cannot record the console's use (R30)");
+	}
+	close(fd);
+	close(dfd);
+}
+
 void
 console_signed_record(struct vault *v, const char *action, const char *name,
     const char *sha, const char *path, const char *op, const char *keyfile,
@@ -1618,6 +1746,7 @@ vault_backup_audit(struct vault *v)
 	size_t i, done = 0;
 	int ok;
 
+	console_notes_audit(v);
 	if (v->backups_fd < 0 || register_files(v->backups_fd, &files) != 0)
 		return;
 	for (i = 0; i < files.n && done < 16; i++) {

@@ -30,6 +30,16 @@ void console_signed_record(struct vault *v, const char *action,
     const char *name, const char *sha, const char *path, const char *op,
     const char *keyfile, const char *note);
 
+/*
+ * R30: a note of the console's use (a view of a report or a preview, a
+ * ledger printed), written to data_dir/console/ for the daemon to audit
+ * as console.used, with the user who ran it (SUDO_USER, else the real
+ * user, captured before the privilege drop by console_user_capture).
+ */
+void console_user_capture(struct vault *v);
+void console_note(struct vault *v, const char *command, const char *object,
+    const char *detail);
+
 /* `restore --from FILE --operator OP --key KEY` at the console. */
 int console_restore(struct vault *v, int argc, char **argv);
 

@@ -23,6 +23,7 @@
 #include <fcntl.h>
 
 #include "approve.h"
+#include "backup.h"
 #include "daemon.h"
 #include "json.h"
 #include "jsonr.h"
@@ -592,6 +593,13 @@ console_release(struct vault *v, int argc, char **argv)
 			v->master_loaded = 1;
 		console_open(v);
 		r = show(v, argv[1], preview);
+		if (r == 0) {
+			char detail[64];
+
+			snprintf(detail, sizeof(detail), "preview_rows=%u%s",
+			    preview, v->master_loaded ? "" : " sealed");
+			console_note(v, "release-show", argv[1], detail);
+		}
 		if (v->master_loaded)
 			seal_master_wipe(&v->master);
 		return r;

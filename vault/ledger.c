@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "approve.h"
+#include "backup.h"
 #include "daemon.h"
 #include "jsonr.h"
 #include "ledger.h"
@@ -603,5 +604,14 @@ console_ledger(struct vault *v, int argc, char **argv)
 	if (v->master_loaded)
 		seal_master_wipe(&v->master);
 	logbook_free(&b);
+	{
+		char detail[96], a[32], z[32];
+
+		logbook_jst(from, 0, a, sizeof(a));
+		logbook_jst(to - 1, 0, z, sizeof(z));
+		snprintf(detail, sizeof(detail), "form=%d from=%s to=%s", form,
+		    a, z);
+		console_note(v, "ledger", NULL, detail);
+	}
 	return fflush(stdout) == 0 ? 0 : 1;
 }

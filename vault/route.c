@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backup.h"
 #include "daemon.h"
 #include "log.h"
 #include "logbook.h"
@@ -283,6 +284,7 @@ console_disposal_report(struct vault *v, int argc, char **argv)
 		    "vouch for it\n", b.logs[H_RECEIVER], b.logs[H_VAULT],
 		    b.logs[H_SENDER]);
 	logbook_free(&b);
+	console_note(v, "disposal-report", NULL, muni);
 	return held == 0 ? 0 : 1;
 }
 

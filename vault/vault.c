@@ -367,6 +367,8 @@ main(int argc, char **argv)
 	v.tmp_fd = v.jobs_fd = v.sources_fd = v.releases_fd = -1;
 	v.reports_fd = v.watch_fd = -1;
 	v.backups_fd = v.store_lock_fd = v.daemon_lock_fd = -1;
+	v.console_fd = -1;
+	console_user_capture(&v);
 	daemon_load_config(conf, ROLE_VAULT, &v.local, &v.site);
 	/* What the vault will decide on, and what it checks for an admin:
 	 * approvals its roster can give (R41). */

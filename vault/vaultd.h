@@ -41,6 +41,8 @@ struct vault {
 	int reports_fd;			/* data_dir/reports: JSON, no data */
 	int watch_fd;			/* inotify on jobs/, or -1 */
 	int backups_fd;			/* data_dir/backups: the register */
+	int console_fd;			/* data_dir/console: notes of use */
+	char console_user[64];		/* who runs the console (R30) */
 	int store_lock_fd;		/* shared while a step changes the store */
 	int daemon_lock_fd;		/* held for the daemon's lifetime */
 	/* The long-poll: a thread waits at the receiver for uploads and

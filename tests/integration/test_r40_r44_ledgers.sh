@@ -359,6 +359,18 @@ assert not ids(w2["recipients"]), w2["recipients"]
 PY
 }
 
+# R30: the console's use is on record: who viewed which release (and how
+# many preview rows), who printed which ledger, whose disposal report.
+test_r30_console_use_is_recorded() {
+	local user
+	user=${SUDO_USER:-$(id -un)}
+	"$VAULT" -c "$T/vault.conf" release show "$A" --preview 5 >/dev/null &&
+	wait_for_audit "\"event\":\"console.used\",\"actor\":\"console:$user\",\"object\":\"$A\",\"detail\":\"command=release-show preview_rows=5\"" &&
+	wait_for_audit "\"event\":\"console.used\",\"actor\":\"console:$user\",\"detail\":\"command=ledger form=8 from=$YESTERDAY to=$TOMORROW\"" &&
+	wait_for_audit "\"event\":\"console.used\",\"actor\":\"console:$user\",\"detail\":\"command=disposal-report 131156\"" &&
+	[ -z "$(ls "$T/vdata/console")" ]
+}
+
 wait_for_audit() {
 	local i
 	for i in $(seq 1 100); do
