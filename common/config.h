@@ -215,6 +215,15 @@ size_t site_push_recipients(const struct site_config *site);
 
 const struct config_recipient *site_find_recipient(
     const struct site_config *site, const char *id);
+/*
+ * R27: the receiver's or the sender's part of the site file at path, as
+ * text (the caller frees): without the roster, the policies and the
+ * registers' texts, and without the recipients (the receiver's part) or the
+ * municipalities (the sender's). It is checked to load as a site file.
+ */
+int site_part(const char *path, enum config_role role, char **out,
+    struct config_error *err);
+
 /* R28: 1 if the recipient's contract is in force at now (a recipient
  * without contract dates is always). */
 int site_recipient_in_force(const struct config_recipient *rc, time_t now);

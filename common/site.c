@@ -1027,3 +1027,95 @@ site_check_approvals(const struct site_config *site, struct config_error *err)
 	}
 	return 0;
 }
+
+/* ---- a DMZ host's part of the site file (R27) ---- */
+
+static void
+remove_member(config_setting_t *g, const char *name)
+{
+	if (config_setting_get_member(g, name) != NULL)
+		config_setting_remove(g, name);
+}
+
+int
+site_part(const char *path, enum config_role role, char **out,
+    struct config_error *err)
+{
+	static const char *const ds_vault_only[] = { "policy", "purpose",
+		"department", "my_numbers" };
+	struct config_ctx cx = { .name = path, .err = err };
+	config_setting_t *root, *list, *e;
+	struct site_config *full = NULL, *part = NULL;
+	char *text = NULL, *body = NULL;
+	size_t len, blen = 0, i, k;
+	config_t cfg;
+	FILE *mem;
+	int r;
+
+	*out = NULL;
+	if (role != ROLE_RECEIVER && role != ROLE_SENDER)
+		return SK_EINVAL;
+	config_ctx_dir(&cx, path);
+	/* The whole file must load first: a part of a broken site is not
+	 * written. */
+	if ((r = site_config_load(path, &full, err)) != 0)
+		return r;
+	if ((r = config_read_text(&cx, path, &text, &len)) != 0)
+		goto out;
+	config_init(&cfg);
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		config_destroy(&cfg);
+		r = SK_ECONFIG;
+		goto out;
+	}
+	root = config_root_setting(&cfg);
+	/* Neither host keeps the roster; the policies and the registers'
+	 * texts are the vault's. */
+	remove_member(root, "operators");
+	if ((list = config_setting_get_member(root, "datasets")) != NULL)
+		for (i = 0; (e = config_setting_get_elem(list,
+		    (unsigned)i)) != NULL; i++) {
+			for (k = 0; k < SK_ARRAY_LEN(ds_vault_only); k++)
+				remove_member(e, ds_vault_only[k]);
+			if (role == ROLE_RECEIVER)
+				remove_member(e, "release");
+		}
+	if (role == ROLE_RECEIVER) {
+		/* Nothing of the recipients. */
+		remove_member(root, "recipients");
+		remove_member(root, "downloads");
+	} else {
+		/* Nothing of the municipalities. */
+		remove_member(root, "municipalities");
+		config_setting_add(root, "municipalities", CONFIG_TYPE_LIST);
+	}
+	if ((mem = open_memstream(&body, &blen)) == NULL) {
+		config_destroy(&cfg);
+		r = SK_ENOMEM;
+		goto out;
+	}
+	fprintf(mem, "# The %s's part of the site \"%s\" (R27): what this "
+	    "host needs, and\n# nothing of the %s. Written by sekisho-vault "
+	    "site-part from the site file\n# with digest %s.\n",
+	    config_role_name(role), full->name, role == ROLE_RECEIVER ?
+	    "recipients, operators or policies" :
+	    "municipalities, operators or policies", full->digest);
+	config_write(&cfg, mem);
+	config_destroy(&cfg);
+	if (fclose(mem) != 0) {
+		r = SK_ENOMEM;
+		goto out;
+	}
+	/* The part must load as a site file of its own. */
+	cx.name = path;
+	if ((r = site_config_load_string(body, path, &part, err)) != 0)
+		goto out;
+	*out = body;
+	body = NULL;
+out:
+	free(body);
+	free(text);
+	site_config_free(part);
+	site_config_free(full);
+	return r;
+}

@@ -75,6 +75,7 @@ print_usage(FILE *fp)
 	    "DIR|FILE...\n"
 	    "       sekisho-vault -c LOCAL.conf restore --from FILE "
 	    "--operator OP --key KEY\n"
+	    "       sekisho-vault site-part SITE.conf --role receiver|sender\n"
 	    "       sekisho-vault anonymize --policy FILE --in IN.csv "
 	    "--out OUT.csv --report REPORT.json [--values VALUES.json]\n"
 	    "       sekisho-vault check-release --policy FILE --release "
@@ -343,6 +344,33 @@ sandbox_check_kind(struct vault *v, const char *kind, const char *call)
 	usage();
 }
 
+/*
+ * R27: the part of the site file a DMZ host gets, on stdout. The full file,
+ * with the roster, the policies and the registers, stays with the vault
+ * and the administrators.
+ */
+static int
+cmd_site_part(const char *site, const char *role)
+{
+	struct config_error err;
+	enum config_role r;
+	char *text;
+
+	if (strcmp(role, "receiver") == 0)
+		r = ROLE_RECEIVER;
+	else if (strcmp(role, "sender") == 0)
+		r = ROLE_SENDER;
+	else
+		usage();
+	memset(&err, 0, sizeof(err));
+	if (site_part(site, r, &text, &err) != 0)
+		fatalx("%s:%d: %s", err.file[0] ? err.file : site, err.line,
+		    err.message[0] ? err.message : "cannot write its part");
+	fputs(text, stdout);
+	free(text);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -358,6 +386,9 @@ main(int argc, char **argv)
 		return cmd_anonymize(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "check-release") == 0)
 		return cmd_check_release(argc - 2, argv + 2);
+	if (argc == 5 && strcmp(argv[1], "site-part") == 0 &&
+	    strcmp(argv[3], "--role") == 0)
+		return cmd_site_part(argv[2], argv[4]);
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)
 		return daemon_audit_verify(argc - 3, argv + 3, usage);
