@@ -35,12 +35,20 @@ struct config_listener {
 	char crl_file[PATH_MAX]; /* optional CRL; empty when none */
 };
 
+#define CONFIG_SERVICES_MAX 4
+
 struct config_host {
 	char identity[CONFIG_IDENTITY_MAX];
 	char address[64];	/* vault: the address it connects from */
 	char sender_address[64]; /* vault: ... to the sender, if another */
 	struct config_listener external;
 	struct config_listener internal;
+	/* The receiver's and the sender's time, name and log servers: the
+	 * only egress besides the role's own (UDP 123; UDP and TCP 53; UDP
+	 * 514). The vault has none (R05, R06). */
+	struct netaddr ntp[CONFIG_SERVICES_MAX], dns[CONFIG_SERVICES_MAX];
+	struct netaddr syslog[CONFIG_SERVICES_MAX];
+	size_t nntp, ndns, nsyslog;
 };
 
 struct config_municipality {

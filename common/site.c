@@ -129,6 +129,48 @@ load_cas(struct config_ctx *cx, const config_setting_t *root, struct site_cas *c
 	return 0;
 }
 
+/* An optional list of a host's servers: plain addresses. */
+static int
+load_servers(struct config_ctx *cx, const config_setting_t *g,
+    const char *name, struct netaddr *out, size_t *n)
+{
+	const config_setting_t *list = config_member(cx, g, name);
+	const char *v;
+	int i, len;
+
+	*n = 0;
+	if (list == NULL)
+		return 0;
+	if (!config_setting_is_array(list) && !config_setting_is_list(list))
+		return config_fail(cx, list, "'%s' must be a list of addresses",
+		    name);
+	len = config_setting_length(list);
+	if (len > CONFIG_SERVICES_MAX)
+		return config_fail(cx, list, "'%s' has more than %d servers",
+		    name, CONFIG_SERVICES_MAX);
+	for (i = 0; i < len; i++) {
+		v = config_setting_get_string_elem(list, i);
+		if (v == NULL || netaddr_parse(v, &out[i]) != 0 ||
+		    out[i].prefixlen != (out[i].family == AF_INET ? 32 : 128))
+			return config_fail(cx, list, "%s server %d is not an "
+			    "IPv4 or IPv6 address", name, i + 1);
+	}
+	*n = (size_t)len;
+	return 0;
+}
+
+static int
+load_host_servers(struct config_ctx *cx, const config_setting_t *g,
+    struct config_host *h)
+{
+	int r;
+
+	if ((r = load_servers(cx, g, "ntp", h->ntp, &h->nntp)) != 0 ||
+	    (r = load_servers(cx, g, "dns", h->dns, &h->ndns)) != 0)
+		return r;
+	return load_servers(cx, g, "syslog", h->syslog, &h->nsyslog);
+}
+
 static int
 load_hosts(struct config_ctx *cx, const config_setting_t *root,
     const struct site_cas *ca, struct site_config *site)
@@ -145,7 +187,8 @@ load_hosts(struct config_ctx *cx, const config_setting_t *root,
 	    (r = load_listener(cx, g, "external", ca->muni, ca->muni_crl,
 	    &site->receiver.external)) ||
 	    (r = load_listener(cx, g, "internal", ca->internal,
-	    ca->internal_crl, &site->receiver.internal)))
+	    ca->internal_crl, &site->receiver.internal)) ||
+	    (r = load_host_servers(cx, g, &site->receiver)))
 		return r;
 	if ((g = config_group(cx, hosts, "sender", &r)) == NULL ||
 	    (r = config_string(cx, g, "identity", site->sender.identity,
@@ -153,7 +196,8 @@ load_hosts(struct config_ctx *cx, const config_setting_t *root,
 	    (r = load_listener(cx, g, "external", ca->recip, ca->recip_crl,
 	    &site->sender.external)) ||
 	    (r = load_listener(cx, g, "internal", ca->internal,
-	    ca->internal_crl, &site->sender.internal)))
+	    ca->internal_crl, &site->sender.internal)) ||
+	    (r = load_host_servers(cx, g, &site->sender)))
 		return r;
 	if ((g = config_group(cx, hosts, "vault", &r)) == NULL ||
 	    (r = config_string(cx, g, "identity", site->vault.identity,
@@ -164,6 +208,13 @@ load_hosts(struct config_ctx *cx, const config_setting_t *root,
 	if (netaddr_parse(site->vault.address, &na) != 0)
 		return config_fail(cx, config_member(cx, g, "address"),
 		    "'address' must be an IPv4 or IPv6 address");
+	if (config_member(cx, g, "ntp") != NULL ||
+	    config_member(cx, g, "dns") != NULL ||
+	    config_member(cx, g, "syslog") != NULL)
+		return config_fail(cx, g, "the vault reaches the receiver's "
+		    "and the sender's internal listeners only (R06): no ntp, "
+		    "dns or syslog servers; it keeps its own clock, and its "
+		    "logs are read at its console");
 	/* A vault with a link of its own to each server has two addresses. */
 	if ((r = config_string(cx, g, "sender_address",
 	    site->vault.sender_address, sizeof(site->vault.sender_address),

@@ -64,6 +64,7 @@ struct fw_rule {
 	char sset[FW_SET_NAME_MAX];	/* match the source in this set, or "" */
 	int sset_family;
 	int tcp;			/* match TCP (with dport if non-zero) */
+	int udp;			/* match UDP (with dport if non-zero) */
 	uint16_t dport;
 	int icmp6_type;			/* >= 0: match this ICMPv6 type */
 	enum fw_ct ct;

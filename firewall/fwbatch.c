@@ -242,8 +242,9 @@ rule_exprs(struct nftnl_rule *nr, const struct fw_rule *r)
 		return e;
 	if (r->has_daddr && (e = match_addr(nr, &r->daddr, 1)) != 0)
 		return e;
-	if (r->tcp) {
-		if ((e = match_u8(nr, NFT_META_L4PROTO, IPPROTO_TCP)) != 0)
+	if (r->tcp || r->udp) {
+		if ((e = match_u8(nr, NFT_META_L4PROTO, r->tcp ? IPPROTO_TCP :
+		    IPPROTO_UDP)) != 0)
 			return e;
 		if (r->dport != 0 && ((e = payload(nr,
 		    NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2)) != 0 ||

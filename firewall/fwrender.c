@@ -75,6 +75,10 @@ fw_render_rule(const struct fw_rule *r, char *buf, size_t cap)
 		PUT("tcp dport %u ", r->dport);
 	else if (r->tcp)
 		PUT("meta l4proto tcp ");
+	else if (r->udp && r->dport != 0)
+		PUT("udp dport %u ", r->dport);
+	else if (r->udp)
+		PUT("meta l4proto udp ");
 	if (r->icmp6_type >= 0)
 		PUT("icmpv6 type %s ", icmp6_name(r->icmp6_type));
 	if (r->ct == FW_CT_NEW)

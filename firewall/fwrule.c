@@ -50,7 +50,7 @@ rule_equal(const struct fw_rule *a, const struct fw_rule *b)
 	    same_addr(a->has_saddr, &a->saddr, b->has_saddr, &b->saddr) &&
 	    same_addr(a->has_daddr, &a->daddr, b->has_daddr, &b->daddr) &&
 	    strcmp(a->sset, b->sset) == 0 &&
-	    a->tcp == b->tcp && a->dport == b->dport &&
+	    a->tcp == b->tcp && a->udp == b->udp && a->dport == b->dport &&
 	    a->icmp6_type == b->icmp6_type && a->ct == b->ct &&
 	    a->counter == b->counter && a->verdict == b->verdict;
 }
@@ -301,6 +301,33 @@ allow_push(struct fw_ruleset *rs, const struct site_config *site,
 	return add(rs, &r);
 }
 
+/* New UDP (and TCP) out to the host's own time, name and log servers. */
+static int
+add_servers(struct fw_ruleset *rs, const struct config_host *h)
+{
+	static const struct { uint16_t port; int tcp_too; } svc[] = {
+		{ 123, 0 }, { 53, 1 }, { 514, 0 } };
+	const struct netaddr *list[] = { h->ntp, h->dns, h->syslog };
+	const size_t n[] = { h->nntp, h->ndns, h->nsyslog };
+	struct fw_rule r;
+	size_t s, i;
+	int e, proto;
+
+	for (s = 0; s < SK_ARRAY_LEN(svc); s++)
+		for (i = 0; i < n[s]; i++)
+			for (proto = 0; proto <= svc[s].tcp_too; proto++) {
+				r = rule(FW_OUTPUT, FW_CT_NEW, FW_ACCEPT);
+				r.daddr = list[s][i];
+				r.has_daddr = 1;
+				r.udp = proto == 0;
+				r.tcp = proto == 1;
+				r.dport = svc[s].port;
+				if ((e = add(rs, &r)) != 0)
+					return e;
+			}
+	return 0;
+}
+
 /* SSH from the administrators' networks (none if unset). Never on the
  * vault: nothing connects to it at all (R05); it is run at its console. */
 static int
@@ -348,6 +375,8 @@ add_role(struct fw_ruleset *rs, const struct site_config *site,
 		return SK_ECONFIG;
 	switch (role) {
 	case ROLE_RECEIVER:
+		if ((e = add_servers(rs, &site->receiver)) != 0)
+			return e;
 		for (i = 0; i < site->nmunicipalities; i++)
 			if ((e = allow_group_in(rs, "municipal",
 			    site->municipalities[i].networks,
@@ -356,6 +385,8 @@ add_role(struct fw_ruleset *rs, const struct site_config *site,
 				return e;
 		return allow_in(rs, &vault, &site->receiver.internal);
 	case ROLE_SENDER:
+		if ((e = add_servers(rs, &site->sender)) != 0)
+			return e;
 		for (i = 0; i < site->nrecipients; i++)
 			if ((e = site->recipients[i].push ?
 			    allow_push(rs, site, &site->recipients[i]) :

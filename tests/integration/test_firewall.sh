@@ -250,6 +250,31 @@ test_r26_lockdown_records_reason_reporter_and_discovery() {
 	can_tcp muni 192.0.2.1 8443
 }
 
+# The receiver given an NTP server (issue 21: DMZ clocks): UDP 123 to that
+# address leaves, nothing else does (another port, another address), and
+# without the setting not even that.
+test_r02_receiver_reaches_only_its_named_ntp_server() {
+	sed 's|identity = "urn:sekisho:host:receiver";|identity = "urn:sekisho:host:receiver"; ntp = [ "192.0.2.10" ];|' \
+		"$T/site.conf" > "$T/ntp.conf" && grep -q 'ntp = ' "$T/ntp.conf" &&
+	ns recv "$FW" -c "$T/ntp.conf" --role receiver apply >/dev/null &&
+	ns recv "$FW" -c "$T/ntp.conf" --role receiver verify >/dev/null || return 1
+	bg muni serve-udp 192.0.2.10 123 "$T/ntp-123"
+	bg muni serve-udp 192.0.2.10 124 "$T/ntp-124"
+	bg vault serve-udp 198.51.100.2 123 "$T/ntp-vault"
+	sleep 0.5
+	ns recv python3 "$PROBE" send-udp 192.0.2.10 123
+	ns recv python3 "$PROBE" send-udp 192.0.2.10 124 2>/dev/null
+	ns recv python3 "$PROBE" send-udp 198.51.100.2 123 2>/dev/null
+	sleep 0.3
+	[ -s "$T/ntp-123" ] && [ ! -s "$T/ntp-124" ] && [ ! -s "$T/ntp-vault" ] ||
+		return 1
+	ns recv "$FW" -c "$T/site.conf" --role receiver apply >/dev/null &&
+	: > "$T/ntp-123" &&
+	ns recv python3 "$PROBE" send-udp 192.0.2.10 123 2>/dev/null
+	sleep 0.3
+	[ ! -s "$T/ntp-123" ]
+}
+
 test_r18_reapply_under_load_never_opens_forbidden_path() {
 	local i prober tries opened
 	# While the ruleset is replaced 1,000 times, the receiver keeps trying

@@ -134,6 +134,58 @@ test_r02_receiver_rules(void **state)
 	free(text);
 }
 
+/* The receiver's own time, name and log servers: UDP 123, UDP and TCP 53,
+ * UDP 514 to those addresses only; none for the vault (R06). */
+static void
+test_r02_receiver_egress_to_its_named_servers_only(void **state)
+{
+	static const char from[] = "identity = \"urn:sekisho:host:receiver\";";
+	char text[sizeof(site_text) + 256], *out = NULL, o[8192];
+	const char *at = strstr(site_text, from);
+	struct site_config *s = NULL;
+	struct config_error err;
+	struct fw_ruleset rs;
+
+	(void)state;
+	assert_non_null(at);
+	snprintf(text, sizeof(text), "%.*s%s ntp = [ \"192.0.2.200\" ]; "
+	    "dns = [ \"192.0.2.201\" ]; syslog = [ \"2001:db8::202\" ];%s",
+	    (int)(at - site_text), site_text, from, at + strlen(from));
+	assert_int_equal(site_config_load_string(text, "/t/site.conf", &s,
+	    &err), 0);
+	assert_int_equal(fw_build(s, ROLE_RECEIVER, 0, &rs), 0);
+	assert_int_equal(fw_render(&rs, "receiver", 0, &out), 0);
+	chain_text(out, "output", o, sizeof(o));
+	assert_non_null(strstr(o, "ip daddr 192.0.2.200 udp dport 123 ct state "
+	    "new accept"));
+	assert_non_null(strstr(o, "ip daddr 192.0.2.201 udp dport 53 ct state "
+	    "new accept"));
+	assert_non_null(strstr(o, "ip daddr 192.0.2.201 tcp dport 53 ct state "
+	    "new accept"));
+	assert_non_null(strstr(o, "ip6 daddr 2001:db8::202 udp dport 514 ct "
+	    "state new accept"));
+	/* Those four, and no other new connection out. */
+	assert_null(strstr(strstr(strstr(strstr(strstr(o, "ct state new") +
+	    1, "ct state new") + 1, "ct state new") + 1, "ct state new") + 1,
+	    "ct state new"));
+	fw_free(&rs);
+	free(out);
+	site_config_free(s);
+	/* A plain address only, and never on the vault. */
+	snprintf(text, sizeof(text), "%.*s%s ntp = [ \"192.0.2.0/24\" ];%s",
+	    (int)(at - site_text), site_text, from, at + strlen(from));
+	assert_int_not_equal(site_config_load_string(text, "/t/site.conf", &s,
+	    &err), 0);
+	assert_non_null(strstr(err.message, "is not an IPv4 or IPv6 address"));
+	at = strstr(site_text, "address = \"198.51.100.2\";");
+	assert_non_null(at);
+	snprintf(text, sizeof(text), "%.*s ntp = [ \"192.0.2.200\" ]; %s",
+	    (int)(at - site_text), site_text, at);
+	assert_int_not_equal(site_config_load_string(text, "/t/site.conf", &s,
+	    &err), 0);
+	assert_non_null(strstr(err.message, "(R06)"));
+}
+
 static void
 test_r05_vault_rules(void **state)
 {
@@ -464,6 +516,7 @@ main(void)
 		cmocka_unit_test(test_r03_sender_rules),
 		cmocka_unit_test(test_r03_sender_push_rules),
 		cmocka_unit_test(test_r24_lockdown_keeps_only_loopback),
+		cmocka_unit_test(test_r02_receiver_egress_to_its_named_servers_only),
 		cmocka_unit_test(test_generating_twice_gives_identical_bytes),
 		cmocka_unit_test(test_batch_structure_and_protocol_guards),
 		cmocka_unit_test(test_r18_set_normalized_into_intervals),
