@@ -124,7 +124,7 @@ UNITDIR := $(PREFIX)/lib/systemd/system
 MANDIR := $(PREFIX)/share/man
 DOCDIR := $(PREFIX)/share/doc/sekisho
 SYSCONFDIR ?= /etc
-INSTALL_UNITS := $(wildcard deploy/systemd/*.service)
+INSTALL_UNITS := $(wildcard deploy/systemd/*.service deploy/systemd/*.timer)
 INSTALL_EXAMPLES := $(wildcard deploy/examples/site/*.conf)
 
 install: all

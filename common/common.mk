@@ -32,6 +32,7 @@ DAEMON_SRCS := \
 	common/daemon/daemon.c \
 	common/daemon/daemon_parent.c \
 	common/daemon/hclient.c \
+	common/daemon/health.c \
 	common/daemon/proc.c \
 	common/daemon/sandbox.c \
 	common/daemon/server.c \

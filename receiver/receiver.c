@@ -24,12 +24,15 @@
  * connect(2). Plaintext of an upload never reaches the disk, and neither
  * file contents nor file names are ever logged.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "daemon.h"
+#include "health.h"
 #include "log.h"
 #include "proc.h"
 #include "receiver.h"
@@ -44,6 +47,8 @@ print_usage(FILE *fp)
 	    "usage: sekisho-receiver -c LOCAL.conf run\n"
 	    "       sekisho-receiver -c LOCAL.conf check-config\n"
 	    "       sekisho-receiver -c LOCAL.conf init\n"
+	    "       sekisho-receiver -c LOCAL.conf status [--json] "
+	    "[--prometheus FILE]\n"
 	    "       sekisho-receiver -c LOCAL.conf sandbox-check "
 	    "[net|store|parent] CALL\n"
 	    "       sekisho-receiver audit verify FILE [--key KEY0] "
@@ -78,6 +83,46 @@ cmd_proc(const char *part, struct local_config *local,
 	return net_main(&rcv);
 }
 
+/*
+ * `status`: the host's health (health.h), and the receiver's own figures:
+ * the uploads waiting for the vault, and how long the oldest has waited
+ * (the vault takes them within seconds; an hour means it does not).
+ */
+static int
+receiver_status(const struct local_config *local,
+    const struct site_config *site, int argc, char **argv)
+{
+	const char *prom;
+	struct health h;
+	uint64_t n;
+	int64_t oldest, age, now = (int64_t)time(NULL);
+	int as_json;
+
+	if (health_args(argc, argv, &as_json, &prom) != 0)
+		usage();
+	health_init(&h, "receiver");
+	if (health_files(local->data_dir, "objects", &n, &oldest) != 0)
+		health_add(&h, HEALTH_UNKNOWN, "pending_uploads", 0,
+		    "受付済み / pending uploads: %s/objects cannot be read",
+		    local->data_dir);
+	else {
+		age = oldest > 0 ? now - oldest : 0;
+		health_add(&h, HEALTH_OK, "pending_uploads", (double)n,
+		    "保管庫への引渡し待ち / waiting for the vault: %" PRIu64
+		    " upload(s)", n);
+		health_add(&h, age > 86400 ? HEALTH_CRITICAL : age > 3600 ?
+		    HEALTH_WARNING : HEALTH_OK, "oldest_pending_seconds",
+		    (double)age, "最も古い引渡し待ち / the oldest has waited "
+		    "%" PRId64 " s%s", age, age > 3600 ? " (the vault does not "
+		    "take them: is it running?)" : "");
+	}
+	health_add(&h, HEALTH_OK, "handed_over_24h", (double)
+	    health_recent_events(local->audit_log, "upload.handed_over",
+	    now - 86400), "24時間の引渡し / handed over in 24 h");
+	health_common(&h, local, site, local->require_firewall);
+	return health_report(&h, as_json, prom);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -93,7 +138,8 @@ main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)
 		return daemon_audit_verify(argc - 3, argv + 3, usage);
-	if (argc < 4 || argc > 6 || strcmp(argv[1], "-c") != 0)
+	if (argc < 4 || (argc > 6 && strcmp(argv[3], "status") != 0) ||
+	    strcmp(argv[1], "-c") != 0)
 		usage();
 	conf = argv[2];
 	cmd = argv[3];
@@ -107,6 +153,8 @@ main(int argc, char **argv)
 		r = 0;
 	} else if (argc == 4 && strcmp(cmd, "init") == 0)
 		r = daemon_init(&local);
+	else if (strcmp(cmd, "status") == 0)
+		r = receiver_status(&local, site, argc - 4, argv + 4);
 	else if (argc == 4 && strcmp(cmd, "run") == 0)
 		r = daemon_run_parent("sekisho-receiver", conf, &local, site,
 		    &site->receiver.external, &site->receiver.internal,

@@ -25,14 +25,17 @@
  * a connection: `nm -D --undefined-only sekisho-sender` shows no connect(2).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "daemon.h"
+#include "health.h"
 #include "log.h"
 #include "proc.h"
 #include "sender.h"
@@ -45,6 +48,8 @@ print_usage(FILE *fp)
 	    "usage: sekisho-sender -c LOCAL.conf run\n"
 	    "       sekisho-sender -c LOCAL.conf check-config\n"
 	    "       sekisho-sender -c LOCAL.conf init\n"
+	    "       sekisho-sender -c LOCAL.conf status [--json] "
+	    "[--prometheus FILE]\n"
 	    "       sekisho-sender -c LOCAL.conf sandbox-check "
 	    "[net|store|parent] CALL\n"
 	    "       sekisho-sender audit verify FILE [--key KEY0] "
@@ -151,6 +156,41 @@ run_parent(const char *conf, const struct local_config *local,
 	return daemon_parent_wait(local, site, kids, nkids, SENDER_STOP_GRACE_S);
 }
 
+/* `status`: the host's health, and the releases held, the downloads and
+ * the download alerts of the last day (R16). */
+static int
+sender_status(const struct local_config *local,
+    const struct site_config *site, int argc, char **argv)
+{
+	const char *prom;
+	struct health h;
+	uint64_t n, alerts;
+	int64_t oldest, now = (int64_t)time(NULL);
+	int as_json;
+
+	if (health_args(argc, argv, &as_json, &prom) != 0)
+		usage();
+	health_init(&h, "sender");
+	if (health_files(local->data_dir, "objects", &n, &oldest) != 0)
+		health_add(&h, HEALTH_UNKNOWN, "releases", 0,
+		    "提供データ / releases: %s/objects cannot be read",
+		    local->data_dir);
+	else
+		health_add(&h, HEALTH_OK, "releases", (double)n,
+		    "提供中 / releases held: %" PRIu64, n);
+	health_add(&h, HEALTH_OK, "downloads_24h", (double)
+	    health_recent_events(local->audit_log, "download.completed",
+	    now - 86400), "24時間のダウンロード / downloads in 24 h");
+	alerts = health_recent_events(local->audit_log, "download.alert",
+	    now - 86400);
+	health_add(&h, alerts > 0 ? HEALTH_WARNING : HEALTH_OK,
+	    "download_alerts_24h", (double)alerts, "ダウンロード警告 / "
+	    "download alerts in 24 h: %" PRIu64 "%s", alerts, alerts > 0 ?
+	    " (see the audit log, download.alert)" : "");
+	health_common(&h, local, site, local->require_firewall);
+	return health_report(&h, as_json, prom);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -166,7 +206,8 @@ main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
 	    strcmp(argv[2], "verify") == 0)
 		return daemon_audit_verify(argc - 3, argv + 3, usage);
-	if (argc < 4 || argc > 6 || strcmp(argv[1], "-c") != 0)
+	if (argc < 4 || (argc > 6 && strcmp(argv[3], "status") != 0) ||
+	    strcmp(argv[1], "-c") != 0)
 		usage();
 	conf = argv[2];
 	cmd = argv[3];
@@ -177,7 +218,9 @@ main(int argc, char **argv)
 		printf("%s: OK (site %s, digest %s, %zu recipients)\n", conf,
 		    local.site_file, site->digest, site->nrecipients);
 		r = 0;
-	} else if (argc == 4 && strcmp(cmd, "init") == 0)
+	} else if (strcmp(cmd, "status") == 0)
+		r = sender_status(&local, site, argc - 4, argv + 4);
+	else if (argc == 4 && strcmp(cmd, "init") == 0)
 		r = daemon_init(&local);
 	else if (argc == 4 && strcmp(cmd, "run") == 0)
 		r = run_parent(conf, &local, site);

@@ -25,6 +25,7 @@
 #include "approve.h"
 #include "backup.h"
 #include "daemon.h"
+#include "health.h"
 #include "json.h"
 #include "jsonr.h"
 #include "log.h"
@@ -471,28 +472,77 @@ status_read(struct vault *v, char *audit, size_t acap, char *since,
 }
 
 int
-vault_status(struct vault *v)
+vault_status(struct vault *v, int argc, char **argv)
 {
-	char audit[32], since[40], error[128];
+	char audit[32], since[40], error[128], **ids = NULL;
+	unsigned count[JOB_NSTATES] = { 0 };
+	int64_t now = (int64_t)time(NULL), oldest = 0;
+	const char *prom;
+	struct health h;
+	struct job j;
 	uint64_t lost;
+	size_t n = 0, i;
+	int as_json, fd, s;
 
+	if (health_args(argc, argv, &as_json, &prom) != 0)
+		return -1;
+	health_init(&h, "vault");
 	if (status_read(v, audit, sizeof(audit), since, sizeof(since), error,
-	    sizeof(error), &lost) != 0) {
-		printf("状態 / status: 不明 / unknown (%s/status cannot be "
-		    "read: has the vault run?)\n", v->local.data_dir);
-		return 2;
+	    sizeof(error), &lost) != 0)
+		health_add(&h, HEALTH_UNKNOWN, "working", 0, "状態 / status: "
+		    "不明 / unknown (%s/status cannot be read: has the vault "
+		    "run?)", v->local.data_dir);
+	else if (strcmp(audit, "unwritable") == 0)
+		health_add(&h, HEALTH_CRITICAL, "working", 0, "監査ログ / audit "
+		    "log: 書き込めません / cannot be written since %s (%s); "
+		    "entries not written: %" PRIu64 "; 受付・処理・承認・公開を"
+		    "停止しています / taking, processing, approving and "
+		    "publishing are stopped (R50)", since, error, lost);
+	else
+		health_add(&h, HEALTH_OK, "working", 1, "監査ログ / audit log: "
+		    "書き込み可 / writable; 稼働中 / working");
+	/* The jobs per state, and how long the oldest has awaited its
+	 * operators. */
+	if ((fd = open(v->local.data_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		v->jobs_fd = openat(fd, "jobs", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		close(fd);
 	}
-	if (strcmp(audit, "unwritable") == 0) {
-		printf("監査ログ / audit log: 書き込めません / cannot be "
-		    "written since %s (%s); entries not written: %" PRIu64 "\n"
-		    "受付・処理・承認・公開を停止しています / taking, "
-		    "processing, approving and publishing are stopped (R50)\n",
-		    since, error, lost);
-		return 1;
-	}
-	printf("監査ログ / audit log: 書き込み可 / writable\n"
-	    "稼働中 / working\n");
-	return 0;
+	if (v->jobs_fd >= 0 && job_list(v->jobs_fd, &ids, &n) == 0) {
+		for (i = 0; i < n; i++) {
+			if (job_load(v->jobs_fd, ids[i], &j) == 0 &&
+			    j.state < JOB_NSTATES) {
+				count[j.state]++;
+				if (j.state == JOB_AWAITING && (oldest == 0 ||
+				    j.received < oldest))
+					oldest = j.received;
+			}
+			free(ids[i]);
+		}
+		free(ids);
+		for (s = 0; s < JOB_NSTATES; s++) {
+			char metric[64];
+
+			snprintf(metric, sizeof(metric), "jobs_%s",
+			    job_state_name((enum job_state)s));
+			health_add(&h, HEALTH_OK, metric, count[s],
+			    "ジョブ / jobs %s: %u", job_state_name(
+			    (enum job_state)s), count[s]);
+		}
+		health_add(&h, oldest > 0 && now - oldest > 7 * 86400 ?
+		    HEALTH_WARNING : HEALTH_OK, "oldest_awaiting_seconds",
+		    oldest > 0 ? (double)(now - oldest) : 0,
+		    "承認待ちの最古 / the oldest awaiting approval: %" PRId64
+		    " s", oldest > 0 ? now - oldest : 0);
+	} else
+		health_add(&h, HEALTH_UNKNOWN, "jobs_received", 0, "ジョブ / "
+		    "jobs: %s/jobs cannot be read", v->local.data_dir);
+	health_add(&h, HEALTH_OK, "published_24h", (double)
+	    health_recent_events(v->local.audit_log, "release.published",
+	    now - 86400), "24時間の公開 / published in 24 h");
+	health_common(&h, &v->local, v->site, v->local.require_firewall);
+	return health_report(&h, as_json, prom);
 }
 
 static int

@@ -42,7 +42,9 @@ static void
 print_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config|status\n"
+	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config\n"
+	    "       sekisho-vault -c LOCAL.conf status [--json] "
+	    "[--prometheus FILE]\n"
 	    "       sekisho-vault -c LOCAL.conf sandbox-check "
 	    "[main|engine|checker|spawner|parent] CALL\n"
 	    "       sekisho-vault -c LOCAL.conf release list [--state STATE] "
@@ -418,9 +420,11 @@ main(int argc, char **argv)
 		r = 0;
 	} else if (argc == 4 && strcmp(argv[3], "init") == 0)
 		r = daemon_init(&v.local);
-	else if (argc == 4 && strcmp(argv[3], "status") == 0) {
-		console_status_open(&v);
-		r = vault_status(&v);
+	else if (argc >= 4 && strcmp(argv[3], "status") == 0) {
+		/* As root: the firewall's verify needs it; nothing is
+		 * written. */
+		if ((r = vault_status(&v, argc - 4, argv + 4)) < 0)
+			usage();
 	}
 	else if (argc == 5 && strcmp(argv[3], "sandbox-check") == 0)
 		r = daemon_sandbox_check(&v.local, v.site, SANDBOX_ALONE, argv[4],

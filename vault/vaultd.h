@@ -75,7 +75,7 @@ int vault_audit(struct vault *v, const char *event, const char *object,
 int vault_audit_paused(struct vault *v);
 /* `status`: what data/status says, in Japanese and English; 0 if the vault
  * works, 1 if it is paused, 2 if it cannot tell. */
-int vault_status(struct vault *v);
+int vault_status(struct vault *v, int argc, char **argv);
 /* Tells the receiver what became of each upload, in the closed
  * vocabulary, for the city to read (issue 18); a few per round. */
 void vault_report_status(struct vault *v);

@@ -197,6 +197,17 @@ int
 daemon_check_credentials(const struct local_config *local,
     const struct site_config *site, unsigned warn_days)
 {
+	unsigned errors, warnings;
+
+	return daemon_check_credentials_counted(local, site, warn_days,
+	    &errors, &warnings);
+}
+
+int
+daemon_check_credentials_counted(const struct local_config *local,
+    const struct site_config *site, unsigned warn_days, unsigned *errors,
+    unsigned *warnings)
+{
 	struct check ck = { .conf = local->file, .warn_days = warn_days };
 	const struct config_host *h = local->role == ROLE_RECEIVER ?
 	    &site->receiver : local->role == ROLE_SENDER ? &site->sender :
@@ -241,5 +252,7 @@ daemon_check_credentials(const struct local_config *local,
 	if (ck.errors > 0 || ck.warnings > 0)
 		fprintf(stderr, "%s: %u error(s), %u warning(s)\n", local->file,
 		    ck.errors, ck.warnings);
+	*errors = ck.errors;
+	*warnings = ck.warnings;
 	return ck.errors > 0 ? -1 : 0;
 }

@@ -144,8 +144,8 @@ daemon_open_storage(const char *program, const char *version,
 	    site->digest, *removed);
 }
 
-void
-daemon_require_firewall(const struct local_config *local)
+int
+daemon_firewall_verify(const struct local_config *local)
 {
 	const char *role = config_role_name(local->role);
 	char self[PATH_MAX], fw[PATH_MAX], *slash;
@@ -157,18 +157,28 @@ daemon_require_firewall(const struct local_config *local)
 
 	if (proc_self_path(self, sizeof(self)) != 0 ||
 	    (slash = strrchr(self, '/')) == NULL)
-		fatalx("cannot find this program: %s", strerror(errno));
+		return -1;
 	*slash = '\0';
 	if (snprintf(fw, sizeof(fw), "%s/sekisho-firewall", self) >=
-	    (int)sizeof(fw))
-		fatalx("path too long");
-	if (proc_spawn(fw, argv, NULL, 0, &pid) != 0)
-		fatalx("cannot run %s: %s", fw, strerror(errno));
+	    (int)sizeof(fw) || proc_spawn(fw, argv, NULL, 0, &pid) != 0)
+		return -1;
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
-			fatalx("waitpid: %s", strerror(errno));
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+void
+daemon_require_firewall(const struct local_config *local)
+{
+	const char *role = config_role_name(local->role);
+	int r = daemon_firewall_verify(local);
+
+	if (r < 0)
+		fatalx("cannot run sekisho-firewall beside this program: %s",
+		    strerror(errno));
 	/* The network layer of one-way must be in place before we serve. */
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+	if (r != 0)
 		fatalx("this host's firewall is not the %s ruleset of %s; "
 		    "apply it with 'sekisho-firewall -c %s --role %s apply' "
 		    "(or set require_firewall = false); refusing to serve",

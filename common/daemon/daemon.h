@@ -47,6 +47,14 @@ int daemon_audit_open(const struct local_config *local,
 
 int daemon_check_credentials(const struct local_config *local,
     const struct site_config *site, unsigned warn_days);
+/* The same, with the counts of errors and warnings (for `status`). */
+int daemon_check_credentials_counted(const struct local_config *local,
+    const struct site_config *site, unsigned warn_days, unsigned *errors,
+    unsigned *warnings);
+
+/* 0 if this host's table is the role's generated ruleset (the firewall's
+ * own verify, run as a program), 1 if not, -1 if it cannot be run. */
+int daemon_firewall_verify(const struct local_config *local);
 
 /* Creates (0700) and opens base/name as a directory; exits on failure. */
 int daemon_open_dir(const char *base, const char *name);

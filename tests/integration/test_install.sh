@@ -52,13 +52,17 @@ test_units_verify() {
 	local u out
 	command -v systemd-analyze >/dev/null || { echo "no systemd-analyze" >&2; return 1; }
 	mkdir -p "$T/units"
-	for u in "$S"/usr/lib/systemd/system/*.service; do
+	for u in "$S"/usr/lib/systemd/system/*.service \
+	    "$S"/usr/lib/systemd/system/*.timer; do
 		sed "s|/usr/sbin/|$SBIN/|g" "$u" > "$T/units/$(basename "$u")"
 	done
 	ln -s sekisho-firewall@.service "$T/units/sekisho-firewall@vault.service"
+	ln -s sekisho-status@.service "$T/units/sekisho-status@receiver.service"
+	ln -s sekisho-status@.timer "$T/units/sekisho-status@receiver.timer"
 	out=$(cd "$T/units" && systemd-analyze verify --man=no \
 		./sekisho-receiver.service ./sekisho-vault.service \
-		./sekisho-sender.service ./sekisho-firewall@vault.service 2>&1)
+		./sekisho-sender.service ./sekisho-firewall@vault.service \
+		./sekisho-status@receiver.service ./sekisho-status@receiver.timer 2>&1)
 	[ -z "$out" ] || { echo "$out" >&2; return 1; }
 	# The one-way lines are there (the fourth layer of DESIGN.md).
 	grep -q '^SystemCallFilter=~connect$' "$T/units/sekisho-receiver.service" &&

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# test_r16_r54_status.sh: `sekisho-ROLE status` for monitoring over SSH
+# (issue 21): Nagios/Icinga exit codes and first line, JSON, and the
+# Prometheus text file; the receiver warns when the vault stops taking
+# uploads, every role goes critical when its disk is below its reserve,
+# and the sender reports its releases and download alerts (R16).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pipeline.sh"
+
+st() {	# st ROLE ARGS...: the status, its exit code in $T/rc
+	local rc=0
+	"$BIN/sekisho-$1" -c "$T/$1.conf" status "${@:2}" > "$T/st.out" || rc=$?
+	echo "$rc" > "$T/rc"
+	cat "$T/st.out"
+}
+
+test_r54_each_role_reports_ok_with_its_figures() {
+	local role
+	for role in receiver vault sender; do
+		st $role > /dev/null
+		[ "$(cat "$T/rc")" = 0 ] && head -1 "$T/st.out" |
+			grep -q "^SEKISHO-$role OK - .* | .*disk_free_bytes=" ||
+			{ cat "$T/st.out"; return 1; }
+	done
+	st receiver --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+m = {c["metric"]: c["value"] for c in d["checks"]}
+assert d["role"] == "receiver" and d["code"] == 0 and d["status"] == "OK", d
+assert m["pending_uploads"] == 0 and m["audit_writable"] == 1, m'
+}
+
+test_r54_prometheus_file_is_written_whole() {
+	st vault --prometheus "$T/vault.prom" > /dev/null &&
+	grep -qx 'sekisho_status{role="vault"} 0' "$T/vault.prom" &&
+	grep -q '^sekisho_jobs_awaiting_approval{role="vault"} ' "$T/vault.prom" &&
+	[ -z "$(ls "$T" | grep 'vault.prom.tmp')" ] &&
+	[ "$(stat -c %a "$T/vault.prom")" = 644 ]
+}
+
+test_r54_receiver_warns_when_the_vault_does_not_take_uploads() {
+	python3 "$GEN" 300 141 "$T/a.csv" && stop_vault &&
+	[ "$(upload "$T/a.csv" health-checkup)" = 201 ] && A=$(cat "$T/id") &&
+	touch -d '2 hours ago' "$T/data/objects/$A" &&
+	st receiver > /dev/null && [ "$(cat "$T/rc")" = 1 ] &&
+	head -1 "$T/st.out" | grep -q '^SEKISHO-receiver WARNING - .*the oldest has waited' &&
+	grep -q 'pending_uploads=1 ' "$T/st.out" || { cat "$T/st.out"; return 1; }
+	start_vault && wait_state "$A" awaiting_approval &&
+	st vault --json | python3 -c '
+import json, sys
+m = {c["metric"]: c["value"] for c in json.load(sys.stdin)["checks"]}
+assert m["jobs_awaiting_approval"] == 1, m'
+}
+
+test_r54_a_disk_below_its_reserve_is_critical() {
+	sed 's/disk_reserve = 0L;/disk_reserve = 1125899906842624L;/' \
+		"$T/receiver.conf" > "$T/receiver-full.conf" &&
+	grep -q '1125899906842624L' "$T/receiver-full.conf" || return 1
+	local rc=0
+	"$BIN/sekisho-receiver" -c "$T/receiver-full.conf" status > "$T/full.out" || rc=$?
+	[ "$rc" = 2 ] && head -1 "$T/full.out" | grep -q '^SEKISHO-receiver CRITICAL - ディスク / disk'
+}
+
+test_r16_sender_reports_releases_and_alerts() {
+	approve "$A" op1 >/dev/null && approve "$A" op2 >/dev/null &&
+	wait_state "$A" published &&
+	st sender --json | python3 -c '
+import json, sys
+m = {c["metric"]: c["value"] for c in json.load(sys.stdin)["checks"]}
+assert m["releases"] == 1 and m["download_alerts_24h"] == 0, m'
+}
+
+test_status_refuses_a_bad_call() {
+	! "$BIN/sekisho-receiver" -c "$T/receiver.conf" status --bogus 2>/dev/null &&
+	! "$VAULT" -c "$T/vault.conf" status --prometheus 2>/dev/null
+}
+
+run_pipeline_tests
