@@ -33,6 +33,7 @@ DAEMON_SRCS := \
 	common/daemon/daemon_parent.c \
 	common/daemon/hclient.c \
 	common/daemon/health.c \
+	common/daemon/inspect.c \
 	common/daemon/proc.c \
 	common/daemon/sandbox.c \
 	common/daemon/server.c \

@@ -33,6 +33,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "health.h"
+#include "inspect.h"
 #include "log.h"
 #include "proc.h"
 #include "receiver.h"
@@ -47,6 +48,7 @@ print_usage(FILE *fp)
 	    "usage: sekisho-receiver -c LOCAL.conf run\n"
 	    "       sekisho-receiver -c LOCAL.conf check-config\n"
 	    "       sekisho-receiver -c LOCAL.conf init\n"
+	    "       sekisho-receiver -c LOCAL.conf inspect [--key KEY0]\n"
 	    "       sekisho-receiver -c LOCAL.conf status [--json] "
 	    "[--prometheus FILE]\n"
 	    "       sekisho-receiver -c LOCAL.conf sandbox-check "
@@ -153,7 +155,10 @@ main(int argc, char **argv)
 		r = 0;
 	} else if (argc == 4 && strcmp(cmd, "init") == 0)
 		r = daemon_init(&local);
-	else if (strcmp(cmd, "status") == 0)
+	else if (strcmp(cmd, "inspect") == 0) {
+		if ((r = daemon_inspect(&local, site, argc - 4, argv + 4)) < 0)
+			usage();
+	} else if (strcmp(cmd, "status") == 0)
 		r = receiver_status(&local, site, argc - 4, argv + 4);
 	else if (argc == 4 && strcmp(cmd, "run") == 0)
 		r = daemon_run_parent("sekisho-receiver", conf, &local, site,

@@ -36,6 +36,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "health.h"
+#include "inspect.h"
 #include "log.h"
 #include "proc.h"
 #include "sender.h"
@@ -48,6 +49,7 @@ print_usage(FILE *fp)
 	    "usage: sekisho-sender -c LOCAL.conf run\n"
 	    "       sekisho-sender -c LOCAL.conf check-config\n"
 	    "       sekisho-sender -c LOCAL.conf init\n"
+	    "       sekisho-sender -c LOCAL.conf inspect [--key KEY0]\n"
 	    "       sekisho-sender -c LOCAL.conf status [--json] "
 	    "[--prometheus FILE]\n"
 	    "       sekisho-sender -c LOCAL.conf sandbox-check "
@@ -218,6 +220,9 @@ main(int argc, char **argv)
 		printf("%s: OK (site %s, digest %s, %zu recipients)\n", conf,
 		    local.site_file, site->digest, site->nrecipients);
 		r = 0;
+	} else if (strcmp(cmd, "inspect") == 0) {
+		if ((r = daemon_inspect(&local, site, argc - 4, argv + 4)) < 0)
+			usage();
 	} else if (strcmp(cmd, "status") == 0)
 		r = sender_status(&local, site, argc - 4, argv + 4);
 	else if (argc == 4 && strcmp(cmd, "init") == 0)

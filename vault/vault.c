@@ -32,6 +32,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "engine.h"
+#include "inspect.h"
 #include "log.h"
 #include "policy.h"
 #include "sk.h"
@@ -43,6 +44,7 @@ print_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config\n"
+	    "       sekisho-vault -c LOCAL.conf inspect [--key KEY0]\n"
 	    "       sekisho-vault -c LOCAL.conf status [--json] "
 	    "[--prometheus FILE]\n"
 	    "       sekisho-vault -c LOCAL.conf sandbox-check "
@@ -420,7 +422,11 @@ main(int argc, char **argv)
 		r = 0;
 	} else if (argc == 4 && strcmp(argv[3], "init") == 0)
 		r = daemon_init(&v.local);
-	else if (argc >= 4 && strcmp(argv[3], "status") == 0) {
+	else if (argc >= 4 && strcmp(argv[3], "inspect") == 0) {
+		if ((r = daemon_inspect(&v.local, v.site, argc - 4,
+		    argv + 4)) < 0)
+			usage();
+	} else if (argc >= 4 && strcmp(argv[3], "status") == 0) {
 		/* As root: the firewall's verify needs it; nothing is
 		 * written. */
 		if ((r = vault_status(&v, argc - 4, argv + 4)) < 0)

@@ -70,6 +70,29 @@ m = {c["metric"]: c["value"] for c in json.load(sys.stdin)["checks"]}
 assert m["releases"] == 1 and m["download_alerts_24h"] == 0, m'
 }
 
+# issue 16, item 7: inspect prints the evidence of the live host as a
+# table. Here, on loopback, there is no firewall table: that row fails, and
+# so does the whole; a plaintext file planted among the sealed objects is
+# caught (R21).
+test_r17_r21_inspect_lists_the_evidence_of_the_live_host() {
+	local rc=0
+	"$BIN/sekisho-sender" -c "$T/sender.conf" inspect \
+		--key "$T/sdata/audit.log.key0" > "$T/insp.out" 2>/dev/null || rc=$?
+	cat "$T/insp.out"
+	[ "$rc" = 2 ] &&
+	grep -q '^| R18 R54 .*verify: it differs | FAIL |$' "$T/insp.out" &&
+	grep -q '^| R17 .*3 process(es): parent uid [1-9][0-9]* no_new_privs seccomp; .* | PASS |$' "$T/insp.out" &&
+	grep -q '^| R03 R17 .*imports none of: connect .* | PASS |$' "$T/insp.out" &&
+	grep -q '^| R15 R50 .*every entry verifies.* | PASS |$' "$T/insp.out" &&
+	grep -q '^| R21 .*1 stored object(s), 0 not sealed | PASS |$' "$T/insp.out" ||
+		return 1
+	printf 'plain text\n' > "$T/sdata/objects/planted" &&
+	"$BIN/sekisho-sender" -c "$T/sender.conf" inspect > "$T/insp2.out" 2>/dev/null
+	rm -f "$T/sdata/objects/planted"
+	grep -q '^| R21 .*2 stored object(s), 1 not sealed | FAIL |$' "$T/insp2.out" &&
+	grep -q '^| R15 R50 .*give the auditor.s first key.* | SKIPPED |$' "$T/insp2.out"
+}
+
 test_status_refuses_a_bad_call() {
 	! "$BIN/sekisho-receiver" -c "$T/receiver.conf" status --bogus 2>/dev/null &&
 	! "$VAULT" -c "$T/vault.conf" status --prometheus 2>/dev/null
