@@ -6,6 +6,7 @@
  *   release approve ID --operator OP --key KEY
  *   release reject ID --operator OP --key KEY --reason TEXT
  *   release withdraw ID --operator OP --key KEY
+ *   release diff ID [--with ID2]         against the previous release
  *
  * A decision is the operator's signature, made here with their private key
  * and checked at once against their public key in the roster (and its
@@ -25,6 +26,7 @@
 #include "approve.h"
 #include "backup.h"
 #include "daemon.h"
+#include "diff.h"
 #include "health.h"
 #include "json.h"
 #include "jsonr.h"
@@ -410,6 +412,15 @@ show(struct vault *v, const char *id, unsigned preview)
 	if (j.replaces[0] != '\0')
 		printf("replaces:      %s (訂正 / a correction of it)\n",
 		    j.replaces);
+	{
+		char prev[JOB_ID_MAX];
+
+		if (j.out_sha256[0] != '\0' && release_previous(v, &j, prev,
+		    sizeof(prev)) == 0)
+			printf("previous:      %s, the last release of this "
+			    "dataset (前回の提供): compare with 'release diff "
+			    "%.16s'\n", prev, j.id);
+	}
 	if (j.replaced_by[0] != '\0')
 		printf("replaced by:   %s (訂正済み / corrected)%s\n",
 		    j.replaced_by, j.state == JOB_PUBLISHED ?
@@ -652,6 +663,24 @@ console_release(struct vault *v, int argc, char **argv)
 		}
 		if (v->master_loaded)
 			seal_master_wipe(&v->master);
+		return r;
+	}
+	if ((argc == 2 || argc == 4) && strcmp(argv[0], "diff") == 0) {
+		struct job j;
+
+		if (argc == 4 && strcmp(argv[2], "--with") != 0)
+			return -1;
+		if (seal_master_load(v->local.master_key, &v->master) != 0)
+			fatalx("the master key %s cannot be read: run this as "
+			    "root at the vault's console", v->local.master_key);
+		v->master_loaded = 1;
+		console_open(v);
+		if (find(v, argv[1], &j) != 0)
+			fatalx("no job %s", argv[1]);
+		if (j.out_sha256[0] == '\0')
+			fatalx("job %s has no release to compare", j.id);
+		r = release_diff(v, &j, argc == 4 ? argv[3] : NULL);
+		seal_master_wipe(&v->master);
 		return r;
 	}
 	if (argc < 2)

@@ -52,6 +52,7 @@ print_usage(FILE *fp)
 	    "       sekisho-vault -c LOCAL.conf release list [--state STATE] "
 	    "[--json]\n"
 	    "       sekisho-vault -c LOCAL.conf release show ID [--preview N]\n"
+	    "       sekisho-vault -c LOCAL.conf release diff ID [--with ID2]\n"
 	    "       sekisho-vault -c LOCAL.conf release approve ID "
 	    "--operator OP --key KEY\n"
 	    "       sekisho-vault -c LOCAL.conf release reject ID "

@@ -26,6 +26,7 @@ VAULT_DAEMON_SRCS := \
 	vault/approve.c \
 	vault/backup.c \
 	vault/console.c \
+	vault/diff.c \
 	vault/engine.c \
 	vault/envelope.c \
 	vault/job.c \
