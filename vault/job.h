@@ -37,7 +37,7 @@ struct job {
 	char sha256[65];
 	int64_t received;		/* when the vault took it */
 	enum job_state state;
-	char reason[160];		/* why rejected or failed */
+	char reason[256];		/* why rejected or failed */
 	uint64_t out_size;		/* the release */
 	char out_sha256[65];
 	/* The release's id at the sender: fresh and random, so that nothing

@@ -771,6 +771,69 @@ star_class(struct job *jb)
 	return r;
 }
 
+/*
+ * Which quasi-identifier drives the suppression (issue 20: a failed job
+ * says which column to generalize): for each, the rows that classes
+ * smaller than k would still hold if that column were left out. The one
+ * whose removal saves the most is named, with its count; -1 if none
+ * helps or memory runs out. Names and counts only, never a value.
+ */
+static int
+driving_qi(struct job *jb, uint64_t *without)
+{
+	uint32_t tuple[CSV_FIELDS_MAX], cid, *size = NULL, *cls = NULL, *p;
+	uint64_t best = UINT64_MAX, small;
+	size_t q, i, k, n, cap = 0;
+	struct dict *d = NULL;
+	int added, pick = -1;
+
+	if (jb->nqi < 2 || (cls = calloc(jb->nrows + 1, sizeof(*cls))) == NULL)
+		goto out;
+	for (q = 0; q < jb->nqi; q++) {
+		if (dict_new(&d) != 0)
+			goto out;
+		for (i = 0; i < jb->nrows; i++) {
+			for (k = 0, n = 0; k < jb->nqi; k++)
+				if (k != q)
+					tuple[n++] = jb->cells[i * jb->ncols +
+					    jb->qi[k]];
+			if (dict_intern(d, tuple, (uint32_t)(n *
+			    sizeof(uint32_t)), &cid, &added) != 0)
+				goto out;
+			if (cid >= cap) {
+				size_t nc = cap ? cap * 2 : 1024;
+
+				while (nc <= cid)
+					nc *= 2;
+				if ((p = reallocarray(size, nc,
+				    sizeof(*size))) == NULL)
+					goto out;
+				memset(p + cap, 0, (nc - cap) * sizeof(*p));
+				size = p;
+				cap = nc;
+			}
+			if (added)
+				size[cid] = 0;
+			size[cid]++;
+			cls[i] = cid;
+		}
+		for (i = 0, small = 0; i < jb->nrows; i++)
+			small += size[cls[i]] < jb->p->k;
+		if (small < best) {
+			best = small;
+			pick = (int)q;
+		}
+		dict_free(d);
+		d = NULL;
+	}
+	*without = best;
+out:
+	dict_free(d);
+	free(size);
+	free(cls);
+	return pick;
+}
+
 /* Decides suppression and checks every released value was cleared. */
 static int
 suppress(struct job *jb, uint32_t **order)
@@ -788,14 +851,25 @@ suppress(struct job *jb, uint32_t **order)
 			res->rows_suppressed_l++;
 	}
 	limit = (uint64_t)(jb->p->max_suppression * (double)jb->nrows);
-	if (res->rows_suppressed_k + res->rows_suppressed_l > limit)
-		return job_fail(jb, "k-anonymity (k=%u%s) would suppress %llu of "
-		    "%zu rows, more than max_suppression allows (%llu); "
-		    "generalize the quasi-identifiers further", jb->p->k,
-		    jb->sens >= 0 ? " with l-diversity" : "",
+	if (res->rows_suppressed_k + res->rows_suppressed_l > limit) {
+		char cause[160] = "";
+		uint64_t without = 0;
+		int q = driving_qi(jb, &without);
+
+		if (q >= 0)
+			snprintf(cause, sizeof(cause), "\"%.64s\" drives it "
+			    "(without it: %llu); generalize it further",
+			    jb->cols[jb->qi[q]].pc->name,
+			    (unsigned long long)without);
+		return job_fail(jb, "k-anonymity (k=%u%s): %llu of %zu rows "
+		    "would be suppressed, more than max_suppression allows "
+		    "(%llu); %s", jb->p->k, jb->sens >= 0 ?
+		    " with l-diversity" : "",
 		    (unsigned long long)(res->rows_suppressed_k +
 		    res->rows_suppressed_l), jb->nrows,
-		    (unsigned long long)limit);
+		    (unsigned long long)limit, q >= 0 ? cause :
+		    "generalize the quasi-identifiers further");
+	}
 	if ((*order = calloc(jb->nrows + 1, sizeof(**order))) == NULL)
 		return job_fail(jb, "out of memory");
 	if (jb->p->star && star_class(jb) != 0)
