@@ -33,6 +33,10 @@ struct config_listener {
 	char interface[32];	/* the interface it faces (for the firewall) */
 	char ca_file[PATH_MAX];	/* CA of the peers accepted here */
 	char crl_file[PATH_MAX]; /* optional CRL; empty when none */
+	/* The receiver's external listener only: also TLS 1.2 (ECDHE and
+	 * AEAD ciphers), for municipalities on Windows before 11/Server
+	 * 2022, whose own TLS stack has no 1.3 (issue 18). Default off. */
+	int tls12;
 };
 
 #define CONFIG_SERVICES_MAX 4

@@ -85,7 +85,8 @@ load_listener(struct config_ctx *cx, const config_setting_t *host,
 	if ((r = config_string(cx, g, "interface", l->interface,
 	    sizeof(l->interface), 0)) != 0)
 		return r;
-	if ((r = config_path(cx, g, "ca", l->ca_file, sizeof(l->ca_file), 0)) != 0)
+	if ((r = config_path(cx, g, "ca", l->ca_file, sizeof(l->ca_file), 0)) != 0 ||
+	    (r = config_bool(cx, g, "tls12", 0, &l->tls12)) != 0)
 		return r;
 	if (l->ca_file[0] == '\0')
 		snprintf(l->ca_file, sizeof(l->ca_file), "%s", default_ca);
@@ -190,6 +191,10 @@ load_hosts(struct config_ctx *cx, const config_setting_t *root,
 	    ca->internal_crl, &site->receiver.internal)) ||
 	    (r = load_host_servers(cx, g, &site->receiver)))
 		return r;
+	if (site->receiver.internal.tls12)
+		return config_fail(cx, config_member(cx, g, "internal"),
+		    "tls12 is for the municipalities' listener only: between "
+		    "the hosts it is TLS 1.3");
 	if ((g = config_group(cx, hosts, "sender", &r)) == NULL ||
 	    (r = config_string(cx, g, "identity", site->sender.identity,
 	    CONFIG_IDENTITY_MAX, 1)) ||
@@ -199,6 +204,9 @@ load_hosts(struct config_ctx *cx, const config_setting_t *root,
 	    ca->internal_crl, &site->sender.internal)) ||
 	    (r = load_host_servers(cx, g, &site->sender)))
 		return r;
+	if (site->sender.internal.tls12 || site->sender.external.tls12)
+		return config_fail(cx, g, "tls12 is for the receiver's "
+		    "municipalities' listener only: the sender speaks TLS 1.3");
 	if ((g = config_group(cx, hosts, "vault", &r)) == NULL ||
 	    (r = config_string(cx, g, "identity", site->vault.identity,
 	    CONFIG_IDENTITY_MAX, 1)) ||

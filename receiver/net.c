@@ -215,6 +215,14 @@ net_listeners(struct receiver *rcv)
 		    cl[i]->ca_file, cl[i]->crl_file, ctx[i], why,
 		    sizeof(why)) != 0)
 			fatalx("%s listener TLS: %s", names[i], why);
+		if (cl[i]->tls12) {
+			if (tls_server_allow_tls12(*ctx[i], why,
+			    sizeof(why)) != 0)
+				fatalx("%s listener TLS: %s", names[i], why);
+			log_warnx("%s listener: TLS 1.2 is allowed too (tls12 = "
+			    "true), for municipalities whose Windows has no TLS "
+			    "1.3", names[i]);
+		}
 		rcv->listeners[i].name = names[i];
 		rcv->listeners[i].tls = *ctx[i];
 		rcv->listeners[i].fd = PROC_CHILD_FD + 1 + i;

@@ -27,6 +27,10 @@
  * ""). The key file must be owned by us and unreadable to group and others.
  * On failure why says what went wrong.
  */
+/* The municipalities' listener with tls12 = true: TLS 1.2 too, with
+ * ECDHE and AEAD ciphers only (issue 18). */
+int tls_server_allow_tls12(SSL_CTX *ctx, char *why, size_t whycap);
+
 int tls_server_new(const char *cert_file, const char *key_file,
     const char *ca_file, const char *crl_file, SSL_CTX **out, char *why,
     size_t whycap);

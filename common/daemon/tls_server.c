@@ -33,6 +33,21 @@ tls_server_new(const char *cert_file, const char *key_file,
 	return 0;
 }
 
+int
+tls_server_allow_tls12(SSL_CTX *ctx, char *why, size_t whycap)
+{
+	/* Forward secrecy and AEAD only; no renegotiation (set for all). */
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES256-GCM-SHA384:"
+	    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:"
+	    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
+	    "ECDHE-RSA-CHACHA20-POLY1305") != 1) {
+		tls_why_openssl(why, whycap, "cannot allow TLS 1.2");
+		return SK_ECRYPTO;
+	}
+	return 0;
+}
+
 /* Waits until fd is ready for what OpenSSL wants, or the deadline. */
 static int
 wait_for(SSL *ssl, int fd, int ret, uint64_t deadline_ms)

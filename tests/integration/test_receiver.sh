@@ -130,6 +130,36 @@ test_r04_tls12_client_refused() {
 	! echo "$out" | grep -q 'Cipher is ECDHE'
 }
 
+# issue 18: a site whose municipalities run Windows without TLS 1.3 may
+# allow TLS 1.2 on the municipalities' listener only: ECDHE with AEAD, the
+# same client certificates. Nothing else gets TLS 1.2, and without the
+# setting the listener refuses it again.
+test_r04_tls12_only_where_the_site_allows_it() {
+	local out code
+	cp "$T/site.conf" "$T/site13.conf" &&
+	sed -i 's|external: { address = "127.0.0.1"; port = '"$PORT"'; interface = "lo"; };|external: { address = "127.0.0.1"; port = '"$PORT"'; interface = "lo"; tls12 = true; };|' \
+		"$T/site.conf" && grep -q 'tls12 = true' "$T/site.conf" &&
+	stop_receiver && start_receiver "$PORT" || return 1
+	grep -q 'TLS 1.2 is allowed too' "$T/receiver.log" &&
+	code=$(upload 131156 health-checkup old-windows.csv "$T/a.csv" --tls-max 1.2 --tlsv1.2) &&
+	[ "$code" = 201 ] || { echo "TLS 1.2 upload: $code"; return 1; }
+	out=$(echo | openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 \
+		-cert "$T/pki/muni-ca/issued/131156.crt" \
+		-key "$T/pki/muni-ca/issued/131156.key" 2>&1)
+	echo "$out" | grep -q 'New, TLSv1.2, Cipher is ECDHE-[A-Z0-9-]*\(GCM\|CHACHA20\)' &&
+	echo "$out" | grep -q 'Extended master secret: yes' || return 1
+	out=$(echo | openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 \
+		-cipher AES256-SHA256 -cert "$T/pki/muni-ca/issued/131156.crt" \
+		-key "$T/pki/muni-ca/issued/131156.key" 2>&1)
+	! echo "$out" | grep -q 'Cipher is AES256' || return 1
+	out=$(echo | openssl s_client -connect "127.0.0.1:$((PORT + 1))" -tls1_2 2>&1)
+	echo "$out" | grep -q 'alert protocol version' || return 1
+	cp "$T/site13.conf" "$T/site.conf" && stop_receiver &&
+	start_receiver "$PORT" || return 1
+	out=$(echo | openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 2>&1)
+	echo "$out" | grep -q 'alert protocol version'
+}
+
 test_r04_no_session_tickets() {
 	local out
 	# Stay connected for a second: tickets would arrive after the handshake.
