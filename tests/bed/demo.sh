@@ -164,6 +164,34 @@ audits() {
 	done
 }
 
+# cut_chars N: each line to N characters (not bytes: the text is Japanese).
+cut_chars() { python3 -c 'import sys
+for l in sys.stdin: print(l.rstrip("\n")[:int(sys.argv[1])])' "$1"; }
+
+# The auditor's evidence: form 8 from the three logs, each log against its
+# witness, the vault's health, and the live host's inspection table.
+evidence() {
+	local v="$BED_BIN/sekisho-vault" c="$BED_DIR/etc/vault.conf" d=$BED_DIR/data
+	"$v" -c "$c" ledger --form 8 --from "$(TZ=Asia/Tokyo date -d yesterday +%F)" \
+		--to "$(TZ=Asia/Tokyo date -d tomorrow +%F)" \
+		--logs "$d/receiver" "$d/vault" "$d/sender" > "$W/form8.csv" || return 1
+	echo "   form 8 (受払簿), $(($(wc -l < "$W/form8.csv") - 1)) rows; the header and first row:"
+	sed -n '1,2p' "$W/form8.csv" | sed 's/^\xef\xbb\xbf//; s/^/     /' | cut_chars 110
+	"$BED_BIN/sekisho-receiver" audit verify "$d/receiver/audit.log" \
+		--witness "$d/vault/audit.log" | sed 's/^/   /' | head -1 || return 1
+	"$v" audit verify "$d/vault/audit.log" --witness "$d/sender/audit.log" |
+		sed 's/^/   /' | head -1 || return 1
+	bed_ns "$NS_VAULT" "$v" -c "$c" status 2>/dev/null | head -1 |
+		cut_chars 110 | sed 's/^/   /'
+	echo "   inspect (the vault host's evidence, R-id: control: result):"
+	bed_ns "$NS_VAULT" "$v" -c "$c" inspect 2>/dev/null | grep '^| R[0-9]' |
+		python3 -c 'import sys
+for l in sys.stdin:
+    c = [x.strip() for x in l.split("|")]
+    print("     %s: %s: %s" % (c[1], c[2], c[-2]))'
+	return 0
+}
+
 story() {
 	mkdir -p "$W"
 	say "1. A municipality uploads its health check-up file with curl"
@@ -182,6 +210,8 @@ story() {
 	step "forbidden connections" forbidden
 	say "8. Every host's audit log verifies"
 	step "audit" audits
+	say "9. The auditor's evidence: a ledger, the witnesses, health, inspection"
+	step "evidence" evidence
 }
 
 case ${1:-} in
