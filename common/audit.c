@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,7 +56,75 @@ struct audit_log {
 	char marker_path[4096];
 	uint8_t marker_key[32];
 	uint8_t log_id[32];	/* SHA-256 of the log's path */
+	/* Rotation into segments beside the log, and their retention. */
+	char path[4096];
+	uint64_t rotate_bytes;	/* 0: never */
+	unsigned retention_days;	/* 0: keep every segment */
+	int64_t retention_checked;
 };
+
+#define SEGMENT_DIGITS 12
+
+struct segment {
+	char name[4352];	/* the full path */
+	uint64_t first, last;
+};
+
+/* The segments beside path ("PATH.FIRST-LAST", 12 digits each), sorted by
+ * their first entry; the caller frees *out. */
+static int
+segments_list(const char *path, struct segment **out, size_t *n)
+{
+	char dir[4096], pre[4096];
+	const char *slash = strrchr(path, '/');
+	struct segment *v = NULL, *p;
+	unsigned long long f, l;
+	struct dirent *de;
+	size_t pl, cap = 0, i, j;
+	char tail;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(dir, sizeof(dir), "%.*s", slash == NULL ? 1 : slash == path ?
+	    1 : (int)(slash - path), slash == NULL ? "." : path);
+	snprintf(pre, sizeof(pre), "%s.", slash == NULL ? path : slash + 1);
+	pl = strlen(pre);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : SK_ESYS;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, pre, pl) != 0 ||
+		    strlen(de->d_name) != pl + 2 * SEGMENT_DIGITS + 1 ||
+		    sscanf(de->d_name + pl, "%12llu-%12llu%c", &f, &l, &tail) !=
+		    2 || de->d_name[pl + SEGMENT_DIGITS] != '-' || f == 0 ||
+		    l < f)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((p = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				free(v);
+				closedir(d);
+				return SK_ENOMEM;
+			}
+			v = p;
+		}
+		snprintf(v[*n].name, sizeof(v[0].name), "%s/%s", dir,
+		    de->d_name);
+		v[*n].first = f;
+		v[*n].last = l;
+		(*n)++;
+	}
+	closedir(d);
+	for (i = 1; i < *n; i++)	/* few: insertion sort */
+		for (j = i; j > 0 && v[j - 1].first > v[j].first; j--) {
+			struct segment t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	*out = v;
+	return 0;
+}
 
 static void
 evolve(uint8_t key[32])
@@ -205,6 +274,35 @@ read_last_line(int fd, char *buf, size_t cap, char **line, size_t *len)
 }
 
 /*
+ * An empty log whose chain goes on from a segment: a rotation moved the
+ * log aside and its new file got no entry yet. The newest segment must end
+ * exactly where the state says, with the state's mac.
+ */
+static int
+segment_continues(struct audit_log *a)
+{
+	char tail[AUDIT_TAIL_READ + 1], *line = NULL;
+	struct segment *v = NULL;
+	uint8_t mac[32];
+	uint64_t seq;
+	size_t n = 0, len, bodylen;
+	int fd, ok = 0;
+
+	if (a->path[0] == '\0' || segments_list(a->path, &v, &n) != 0 ||
+	    n == 0 || v[n - 1].last + 1 != a->next_seq ||
+	    (fd = open(v[n - 1].name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		free(v);
+		return 0;
+	}
+	ok = read_last_line(fd, tail, AUDIT_TAIL_READ, &line, &len) == 0 &&
+	    line_split(line, len, &bodylen, mac, &seq) == 0 &&
+	    seq + 1 == a->next_seq && CRYPTO_memcmp(mac, a->last_mac, 32) == 0;
+	close(fd);
+	free(v);
+	return ok;
+}
+
+/*
  * Brings the state in line with the log after a crash between the append
  * and the state update: the log may hold exactly one entry more.
  */
@@ -219,7 +317,7 @@ reconcile(struct audit_log *a)
 
 	r = read_last_line(a->fd, tail, AUDIT_TAIL_READ, &line, &len);
 	if (r == SK_ENOTFOUND)
-		return a->next_seq == 1 ? 0 : SK_EAUTH;
+		return a->next_seq == 1 || segment_continues(a) ? 0 : SK_EAUTH;
 	if (r != 0)
 		return SK_EAUTH;
 	if ((r = line_split(line, len, &bodylen, mac, &seq)) != 0)
@@ -305,6 +403,7 @@ audit_open_marked(const char *path, const char *key0_path,
 		return SK_ENOMEM;
 	a->fd = a->state_fd = -1;
 	pthread_mutex_init(&a->lock, NULL);
+	snprintf(a->path, sizeof(a->path), "%s", path);
 	if (marker_path != NULL) {
 		if (snprintf(a->marker_path, sizeof(a->marker_path), "%s",
 		    marker_path) >= (int)sizeof(a->marker_path)) {
@@ -403,7 +502,7 @@ marker_write(struct audit_log *a, const uint8_t first[32])
 		log_warnx("cannot write the audit chain's marker %s (%s): a "
 		    "removed log would not be noticed", a->marker_path,
 		    strerror(errno));
-		unlink(tmp);
+		unlinkat(AT_FDCWD, tmp, 0);
 	}
 }
 
@@ -659,6 +758,209 @@ mark_broken(struct audit_log *a)
 	a->lost = a->state_stale ? 0 : 1;
 }
 
+/* The seq of the current file's first entry (0: it is empty). */
+static uint64_t
+first_seq(int fd)
+{
+	char buf[AUDIT_LINE_MAX + 2], *nl;
+	uint8_t mac[32];
+	size_t bodylen;
+	uint64_t seq;
+	ssize_t n;
+
+	if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0 ||
+	    (nl = memchr(buf, '\n', (size_t)n)) == NULL)
+		return 0;
+	*nl = '\0';
+	return line_split(buf, (size_t)(nl - buf), &bodylen, mac, &seq) == 0 ?
+	    seq : 0;
+}
+
+static int
+file_sha256_hex(int fd, char hex[65])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t buf[65536], md[32];
+	uint64_t off = 0;
+	ssize_t n;
+	int e = 0;
+
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(c);
+		return SK_ECRYPTO;
+	}
+	while ((n = pread(fd, buf, sizeof(buf), (off_t)off)) > 0) {
+		EVP_DigestUpdate(c, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	if (n < 0 || EVP_DigestFinal_ex(c, md, NULL) != 1)
+		e = n < 0 ? SK_ESYS : SK_ECRYPTO;
+	EVP_MD_CTX_free(c);
+	if (e == 0)
+		sk_hex(md, 32, hex);
+	return e;
+}
+
+/*
+ * Moves the log aside as a read-only segment PATH.FIRST-LAST and goes on
+ * in a new file, whose first entry (audit.rotated) names the segment, its
+ * entries and its SHA-256: the chain continues across files. A new empty
+ * file is made first, so that a crash leaves either the old log, or the
+ * segment and an empty log that reconcile() accepts.
+ */
+static int
+rotate_locked(struct audit_log *a)
+{
+	char tmp[4200], seg[4352], detail[512], sha[65];
+	struct audit_event ev = { .event = "audit.rotated", .actor = "system",
+		.detail = detail };
+	uint64_t first = first_seq(a->fd), last = a->next_seq - 1;
+	const char *base;
+	int nfd;
+
+	if (first == 0 || last < first)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.rotating", a->path);
+	snprintf(seg, sizeof(seg), "%s.%0*llu-%0*llu", a->path,
+	    SEGMENT_DIGITS, (unsigned long long)first, SEGMENT_DIGITS,
+	    (unsigned long long)last);
+	if (fdatasync(a->fd) != 0 || file_sha256_hex(a->fd, sha) != 0)
+		return SK_ESYS;
+	unlinkat(AT_FDCWD, tmp, 0);
+	if ((nfd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1)
+		return SK_ESYS;
+	if (fchmod(a->fd, 0440) != 0 || renameat(AT_FDCWD, a->path, AT_FDCWD, seg) != 0) {
+		fchmod(a->fd, 0640);
+		close(nfd);
+		unlinkat(AT_FDCWD, tmp, 0);
+		return SK_ESYS;
+	}
+	if (renameat(AT_FDCWD, tmp, AT_FDCWD, a->path) != 0) {
+		/* The segment is whole; the log goes on in it no more, and
+		 * the next start finds an empty log after it. */
+		close(nfd);
+		return SK_ESYS;
+	}
+	util_fsync_dir_path(a->path);
+	close(a->fd);
+	a->fd = nfd;
+	a->good_end = 0;
+	a->alloc_end = 0;
+	base = strrchr(seg, '/') != NULL ? strrchr(seg, '/') + 1 : seg;
+	snprintf(detail, sizeof(detail), "segment=%.200s entries=%llu "
+	    "sha256=%s", base, (unsigned long long)(last - first + 1), sha);
+	return append_locked(a, &ev);
+}
+
+/* The time of a file's last entry (0: none). */
+static int64_t
+last_time(const char *file)
+{
+	char tail[AUDIT_TAIL_READ + 1], *line = NULL, *t;
+	struct tm tm;
+	size_t len;
+	int fd;
+	int64_t r = 0;
+
+	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	if (read_last_line(fd, tail, AUDIT_TAIL_READ, &line, &len) == 0 &&
+	    (t = strstr(line, "\"time\":\"")) != NULL) {
+		memset(&tm, 0, sizeof(tm));
+		if (strptime(t + 8, "%Y-%m-%dT%H:%M:%SZ", &tm) != NULL)
+			r = (int64_t)timegm(&tm);
+	}
+	close(fd);
+	return r;
+}
+
+/*
+ * Retention: the oldest segments whose last entry is older than
+ * retention_days are removed, each with an entry (audit.segment_disposed)
+ * that names it and gives its last seq and mac, from which `audit verify`
+ * goes on. Checked at most once an hour.
+ */
+static void dispose_before_locked(struct audit_log *a, int64_t cutoff);
+
+static void
+retention_locked(struct audit_log *a)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (a->retention_days == 0 || now - a->retention_checked < 3600)
+		return;
+	a->retention_checked = now;
+	dispose_before_locked(a, now - (int64_t)a->retention_days * 86400);
+}
+
+void
+audit_dispose_segments_before(struct audit_log *a, int64_t cutoff)
+{
+	pthread_mutex_lock(&a->lock);
+	if (!a->broken)
+		dispose_before_locked(a, cutoff);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void
+dispose_before_locked(struct audit_log *a, int64_t cutoff)
+{
+	char tail[AUDIT_TAIL_READ + 1], *line, detail[512], machex[65];
+	struct audit_event ev = { .event = "audit.segment_disposed",
+		.actor = "system", .detail = detail };
+	struct segment *v = NULL;
+	uint8_t mac[32];
+	size_t n = 0, i, len, bodylen;
+	uint64_t seq;
+	int64_t t;
+	int fd, ok;
+
+	if (segments_list(a->path, &v, &n) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if ((t = last_time(v[i].name)) == 0 || t >= cutoff)
+			break;
+		if ((fd = open(v[i].name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+		    -1)
+			break;
+		line = NULL;
+		ok = read_last_line(fd, tail, AUDIT_TAIL_READ, &line, &len) ==
+		    0 && line_split(line, len, &bodylen, mac, &seq) == 0 &&
+		    seq == v[i].last;
+		close(fd);
+		if (!ok)
+			break;
+		sk_hex(mac, 32, machex);
+		snprintf(detail, sizeof(detail), "segment=%.200s entries=%llu "
+		    "through=%llu mac=%s retention_days=%u",
+		    strrchr(v[i].name, '/') + 1, (unsigned long long)(v[i].last -
+		    v[i].first + 1), (unsigned long long)v[i].last, machex,
+		    a->retention_days);
+		/* Recorded first: a segment is never gone without a record. */
+		if (append_locked(a, &ev) != 0) {
+			mark_broken(a);
+			break;
+		}
+		if (unlinkat(AT_FDCWD, v[i].name, 0) != 0)
+			log_warnx("cannot remove the audit segment %s: %s",
+			    v[i].name, strerror(errno));
+	}
+	free(v);
+}
+
+void
+audit_set_rotation(struct audit_log *a, uint64_t bytes, unsigned days)
+{
+	pthread_mutex_lock(&a->lock);
+	a->rotate_bytes = bytes;
+	a->retention_days = days;
+	a->retention_checked = 0;
+	if (!a->broken)
+		retention_locked(a);
+	pthread_mutex_unlock(&a->lock);
+}
+
 int
 audit_append(struct audit_log *a, const struct audit_event *ev)
 {
@@ -670,10 +972,20 @@ audit_append(struct audit_log *a, const struct audit_event *ev)
 	if (a->broken) {
 		a->lost++;
 		r = SK_ESYS;
-	} else if ((r = append_locked(a, ev)) != 0)
+		pthread_mutex_unlock(&a->lock);
+		return r;
+	}
+	/* A rotation that fails leaves the log as it was: said, not fatal. */
+	if (a->rotate_bytes > 0 && a->good_end >= a->rotate_bytes &&
+	    (r = rotate_locked(a)) != 0)
+		log_warnx("the audit log %s could not be rotated: %s", a->path,
+		    strerror(errno));
+	if ((r = append_locked(a, ev)) != 0)
 		mark_broken(a);
-	else
+	else {
 		reserve_renew(a);
+		retention_locked(a);
+	}
 	pthread_mutex_unlock(&a->lock);
 	return r;
 }
@@ -800,17 +1112,56 @@ note_event(struct audit_verify_result *res, const char *line, uint64_t lineno)
 		res->gaps++;
 }
 
+/*
+ * Where the chain starts when its first segments were disposed of: the
+ * latest audit.segment_disposed entry whose `through` is first - 1 gives
+ * the mac of the entry before (it is verified later, in the chain).
+ */
+static int
+disposed_before(const struct segment *v, size_t n, const char *path,
+    uint64_t first, uint8_t mac[32])
+{
+	char *line = NULL, *p, hex[65];
+	unsigned long long through;
+	size_t cap = 0, i, k;
+	int found = 0;
+	FILE *fp;
+
+	for (i = 0; i <= n; i++) {
+		if ((fp = fopen(i < n ? v[i].name : path, "re")) == NULL)
+			continue;
+		while (getline(&line, &cap, fp) != -1)
+			if (strstr(line, "\"event\":\"audit.segment_disposed\"") !=
+			    NULL && (p = strstr(line, "through=")) != NULL &&
+			    sscanf(p, "through=%llu mac=%64[0-9a-f]", &through,
+			    hex) == 2 && through + 1 == first &&
+			    strlen(hex) == 64) {
+				for (k = 0; k < 32; k++) {
+					unsigned b;
+
+					sscanf(hex + 2 * k, "%2x", &b);
+					mac[k] = (uint8_t)b;
+				}
+				found = 1;
+			}
+		fclose(fp);
+	}
+	free(line);
+	return found ? 0 : SK_ENOTFOUND;
+}
+
 int
 audit_verify(const char *path, const char *key0_path, const char *state_path,
     struct audit_verify_result *res)
 {
 	uint8_t key[32], prev[32], mac[32], want[32], skey[32], smac[32];
-	char *line = NULL;
-	size_t cap = 0, bodylen;
+	struct segment *v = NULL;
+	char *line = NULL, why[160];
+	size_t cap = 0, bodylen, nseg = 0, f;
 	ssize_t len;
-	uint64_t seq, lineno = 0, sseq = 0;
+	uint64_t seq, expect = 1, sseq = 0, k;
 	FILE *fp;
-	int r;
+	int r, fdp;
 
 	memset(res, 0, sizeof(*res));
 	memset(skey, 0, sizeof(skey));
@@ -822,49 +1173,108 @@ audit_verify(const char *path, const char *key0_path, const char *state_path,
 	if (state_path != NULL && (r = verify_read_state(state_path, &sseq,
 	    skey, smac, res)) != 0)
 		goto out;
-	if ((fp = fopen(path, "re")) == NULL) {
-		r = SK_ESYS;
+	/* The segments a rotation moved aside come first, in order. */
+	if ((r = segments_list(path, &v, &nseg)) != 0)
 		goto out;
-	}
 	memset(prev, 0, sizeof(prev));
+	if (nseg > 0)
+		expect = v[0].first;
+	else if ((fdp = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		expect = first_seq(fdp);
+		close(fdp);
+		if (expect == 0)
+			expect = 1;
+	}
+	if (expect > 1) {
+		/* Segments before were disposed of under the retention: the
+		 * chain goes on from the mac their record gives. */
+		if (disposed_before(v, nseg, path, expect, prev) != 0) {
+			r = verify_fail(res, expect, "the log begins after "
+			    "entry 1 and no audit.segment_disposed entry "
+			    "accounts for what came before: segments were "
+			    "removed");
+			goto out;
+		}
+		for (k = 1; k < expect; k++)
+			evolve(key);
+	}
 	r = 0;
-	if (state_path != NULL && sseq == 1)
+	if (state_path != NULL && sseq == expect)
 		r = verify_at_state(key, prev, skey, smac, res);
-	while (r == 0 && (len = getline(&line, &cap, fp)) != -1) {
-		lineno++;
-		if (len == 0 || line[len - 1] != '\n') {
-			r = verify_fail(res, lineno, "the last line is cut off");
+	for (f = 0; r == 0 && f <= nseg; f++) {
+		if ((fp = fopen(f < nseg ? v[f].name : path, "re")) == NULL) {
+			r = f < nseg ? SK_ESYS : 0;
+			if (f == nseg && errno != ENOENT)
+				r = SK_ESYS;
 			break;
 		}
-		line[--len] = '\0';
-		if ((size_t)len > AUDIT_LINE_MAX ||
-		    line_split(line, (size_t)len, &bodylen, mac, &seq) != 0)
-			r = verify_fail(res, lineno, "not an audit entry");
-		else if (seq != lineno)
-			r = verify_fail(res, lineno, "sequence number out of "
-			    "order: an entry was removed, added or moved");
-		else if (entry_mac(key, prev, line, bodylen, want) != 0 ||
-		    CRYPTO_memcmp(mac, want, 32) != 0)
-			r = verify_fail(res, lineno, "the MAC does not match: "
-			    "the entry was changed");
-		else {
-			memcpy(prev, mac, 32);
-			evolve(key);
-			res->entries++;
-			note_event(res, line, lineno);
-			if (state_path != NULL && res->entries + 1 == sseq)
-				r = verify_at_state(key, prev, skey, smac, res);
+		if (f < nseg && v[f].first != expect) {
+			snprintf(why, sizeof(why), "segment %.100s does not begin "
+			    "where the one before ends", strrchr(v[f].name,
+			    '/') != NULL ? strrchr(v[f].name, '/') + 1 :
+			    v[f].name);
+			r = verify_fail(res, expect, why);
+			fclose(fp);
+			break;
 		}
+		while (r == 0 && (len = getline(&line, &cap, fp)) != -1) {
+			if (len == 0 || line[len - 1] != '\n') {
+				r = verify_fail(res, expect, "the last line is "
+				    "cut off");
+				break;
+			}
+			line[--len] = '\0';
+			if ((size_t)len > AUDIT_LINE_MAX ||
+			    line_split(line, (size_t)len, &bodylen, mac,
+			    &seq) != 0)
+				r = verify_fail(res, expect, "not an audit entry");
+			else if (seq != expect)
+				r = verify_fail(res, expect, "sequence number "
+				    "out of order: an entry was removed, added "
+				    "or moved");
+			else if (entry_mac(key, prev, line, bodylen, want) != 0 ||
+			    CRYPTO_memcmp(mac, want, 32) != 0)
+				r = verify_fail(res, expect, "the MAC does not "
+				    "match: the entry was changed");
+			else {
+				memcpy(prev, mac, 32);
+				evolve(key);
+				res->entries++;
+				note_event(res, line, expect);
+				expect++;
+				if (state_path != NULL && expect == sseq)
+					r = verify_at_state(key, prev, skey,
+					    smac, res);
+			}
+		}
+		if (f < nseg && r == 0 && expect != v[f].last + 1)
+			r = verify_fail(res, expect, "a segment ends before "
+			    "the seq its name gives: entries were removed");
+		fclose(fp);
 	}
-	free(line);
-	fclose(fp);
-	if (r == 0 && state_path != NULL && res->entries + 1 < sseq)
-		r = verify_fail(res, res->entries + 1, "the log ends before "
+	if (r == 0 && state_path != NULL && expect < sseq)
+		r = verify_fail(res, expect, "the log ends before "
 		    "the last entry written: entries were removed");
+	res->segments = nseg;
 out:
+	free(line);
+	free(v);
 	sk_wipe(key, sizeof(key));
 	sk_wipe(skey, sizeof(skey));
 	return r;
+}
+
+void
+audit_oldest_file(const char *path, char *out, size_t cap)
+{
+	struct segment *v = NULL;
+	size_t n = 0;
+
+	if (segments_list(path, &v, &n) == 0 && n > 0)
+		snprintf(out, cap, "%s", v[0].name);
+	else
+		snprintf(out, cap, "%s", path);
+	free(v);
 }
 
 /* ---- witnesses (R47) ---- */
@@ -928,6 +1338,47 @@ read_heads(const char *path, const char *event, int witnesses,
 	return 0;
 }
 
+/* A log's own heads, its segments' first. */
+static int
+read_own_heads(const char *path, struct head **out, size_t *n)
+{
+	struct segment *v = NULL;
+	struct head *all = NULL, *h, *p;
+	size_t nseg = 0, i, k, total = 0;
+	int e;
+
+	*out = NULL;
+	*n = 0;
+	if ((e = segments_list(path, &v, &nseg)) != 0)
+		return e;
+	for (i = 0; i <= nseg; i++) {
+		if ((e = read_heads(i < nseg ? v[i].name : path, NULL, 0, &h,
+		    &k)) != 0) {
+			if (i == nseg && errno == ENOENT)
+				break;
+			free(all);
+			free(v);
+			return e;
+		}
+		if (k > 0 && (p = reallocarray(all, total + k,
+		    sizeof(*all))) == NULL) {
+			free(h);
+			free(all);
+			free(v);
+			return SK_ENOMEM;
+		} else if (k > 0) {
+			all = p;
+			memcpy(all + total, h, k * sizeof(*h));
+			total += k;
+		}
+		free(h);
+	}
+	free(v);
+	*out = all;
+	*n = total;
+	return 0;
+}
+
 int
 audit_verify_witness(const char *path, const char *role,
     const char *witness_path, uint64_t *checked, uint64_t *bad, char *why,
@@ -941,7 +1392,7 @@ audit_verify_witness(const char *path, const char *role,
 	*checked = *bad = 0;
 	why[0] = '\0';
 	snprintf(event, sizeof(event), "witness.%s", role);
-	if ((e = read_heads(path, NULL, 0, &mine, &nm)) != 0)
+	if ((e = read_own_heads(path, &mine, &nm)) != 0)
 		return e;
 	if ((e = read_heads(witness_path, event, 1, &seen, &ns)) != 0) {
 		free(mine);

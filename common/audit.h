@@ -73,6 +73,9 @@ void audit_health(struct audit_log *a, struct audit_health *h);
  */
 void audit_head(struct audit_log *a, uint64_t *seq, char mac_hex[65]);
 
+/* The oldest file of a log: its first rotated segment, or the log. */
+void audit_oldest_file(const char *path, char *out, size_t cap);
+
 /*
  * Checks a log against the heads another host's log recorded of it: each
  * witness entry (event "witness.ROLE", detail "seq=N mac=HEX") of the
@@ -89,6 +92,21 @@ int audit_verify_witness(const char *path, const char *role,
  * fill the disk cannot take the log's space. 0: none.
  */
 void audit_set_reserve(struct audit_log *a, uint64_t bytes);
+
+/*
+ * Rotation (issue 16, R47): once the log holds `bytes` (0: never), it is
+ * moved aside as a read-only segment FILE.FIRST-LAST (seqs, 12 digits) and
+ * the chain goes on in a new FILE, whose first entry (audit.rotated) names
+ * the segment and its SHA-256. Retention: segments whose last entry is
+ * older than `days` (0: keep all) are removed, oldest first, each after an
+ * audit.segment_disposed entry with its last seq and mac. audit_verify
+ * reads the segments beside FILE before FILE.
+ */
+void audit_set_rotation(struct audit_log *a, uint64_t bytes, unsigned days);
+
+/* The retention's step itself: every oldest segment whose last entry is
+ * before cutoff (unix time) goes, on record. */
+void audit_dispose_segments_before(struct audit_log *a, int64_t cutoff);
 
 /*
  * audit_open with the chain's marker: a small file kept apart from the log
@@ -111,6 +129,7 @@ struct audit_verify_result {
 	uint64_t breaks;	/* audit.break entries: evidence lost before */
 	uint64_t first_break;	/* the line of the first, 0 if none */
 	uint64_t gaps;		/* audit.resumed entries: entries not written */
+	uint64_t segments;	/* rotated segments read before the log */
 };
 
 /*

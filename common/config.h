@@ -184,6 +184,8 @@ struct local_config {
 	char audit_log[PATH_MAX];
 	char audit_key[PATH_MAX];	/* the chain's first key (auditor's) */
 	uint64_t audit_reserve;		/* bytes held for the log (audit.reserve) */
+	uint64_t audit_rotate_bytes;	/* audit.rotate_bytes; 0: never */
+	unsigned audit_retention_days;	/* audit.retention_days; 0: keep all */
 	int require_firewall;
 	int use_syslog;
 	int log_level;			/* enum log_level */

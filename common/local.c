@@ -136,7 +136,11 @@ local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 		if ((r = config_path(cx, g, "log", lc->audit_log, PATH_MAX, 0)) ||
 		    (r = config_path(cx, g, "key", lc->audit_key, PATH_MAX, 0)) ||
 		    (r = config_uint64(cx, g, "reserve", 0, UINT64_C(1) << 40,
-		    LOCAL_AUDIT_RESERVE, &lc->audit_reserve)))
+		    LOCAL_AUDIT_RESERVE, &lc->audit_reserve)) ||
+		    (r = config_uint64(cx, g, "rotate_bytes", 0,
+		    UINT64_C(1) << 40, 0, &lc->audit_rotate_bytes)) ||
+		    (r = config_unsigned(cx, g, "retention_days", 0, 36500, 0,
+		    &lc->audit_retention_days)))
 			return r;
 	} else
 		lc->audit_reserve = LOCAL_AUDIT_RESERVE;

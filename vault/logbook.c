@@ -142,6 +142,7 @@ book_read(struct book *b, const char *path)
 	f->head_seq = head_seq;
 	memcpy(f->head_mac, head_mac, sizeof(f->head_mac));
 	f->entries = b->n - first;
+	f->first_index = first;
 	if (f->entries > 0) {
 		f->first = b->e[first].t;
 		f->last = b->e[b->n - 1].t;
@@ -156,7 +157,8 @@ logbook_load(struct book *b, const char *path)
 	char p[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
-	size_t n;
+	size_t n, f0 = b->nfiles, i, k;
+	enum host h = H_OTHER;
 	DIR *d;
 	int e = 0;
 
@@ -168,8 +170,12 @@ logbook_load(struct book *b, const char *path)
 		return SK_ESYS;
 	while (e == 0 && (de = readdir(d)) != NULL) {
 		n = strlen(de->d_name);
+		/* A log, or a segment a rotation moved aside (.FIRST-LAST). */
 		if (strcmp(de->d_name, "audit.log") != 0 && (n < 10 ||
-		    strcmp(de->d_name + n - 10, ".audit.log") != 0))
+		    strcmp(de->d_name + n - 10, ".audit.log") != 0) &&
+		    !(n > 26 && strstr(de->d_name, "audit.log.") != NULL &&
+		    de->d_name[n - 13] == '-' && strspn(de->d_name + n - 25,
+		    "0123456789-") == 25))
 			continue;
 		if (snprintf(p, sizeof(p), "%s/%s", path, de->d_name) >=
 		    (int)sizeof(p))
@@ -177,6 +183,21 @@ logbook_load(struct book *b, const char *path)
 		e = book_read(b, p);
 	}
 	closedir(d);
+	/* A segment, or a log rotated since the daemon's last start, has no
+	 * start entry of its own: it is the folder's host's. */
+	for (i = f0; i < b->nfiles; i++)
+		if (b->files[i].host != H_OTHER)
+			h = b->files[i].host;
+	for (i = f0; e == 0 && h != H_OTHER && i < b->nfiles; i++) {
+		if (b->files[i].host != H_OTHER)
+			continue;
+		b->files[i].host = h;
+		for (k = b->files[i].first_index; k < b->files[i].first_index +
+		    b->files[i].entries; k++)
+			b->e[k].host = h;
+		b->logs[H_OTHER]--;
+		b->logs[h]++;
+	}
 	return e;
 }
 

@@ -27,7 +27,7 @@ struct entry {
 struct logfile {
 	char path[PATH_MAX];
 	enum host host;
-	size_t entries;
+	size_t entries, first_index;	/* its entries in the book */
 	int64_t first, last;
 	uint64_t head_seq;		/* its last entry: seq and mac */
 	char head_mac[65];

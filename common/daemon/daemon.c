@@ -131,6 +131,8 @@ daemon_open_storage(const char *program, const char *version,
 		    "truncated or replaced; refusing to continue it" :
 		    sk_strerror(r));
 	audit_set_reserve(*audit, local->audit_reserve);
+	audit_set_rotation(*audit, local->audit_rotate_bytes,
+	    local->audit_retention_days);
 	/* "sekisho-receiver" starts as "receiver.start" */
 	snprintf(event, sizeof(event), "%s.start",
 	    strncmp(program, "sekisho-", 8) == 0 ? program + 8 : program);
@@ -308,12 +310,14 @@ static void
 log_role(const char *file, char *role, size_t cap)
 {
 	static const char *const roles[] = { "receiver", "vault", "sender" };
-	char line[AUDIT_LINE_MAX + 2], want[40];
+	char line[AUDIT_LINE_MAX + 2], want[40], oldest[PATH_MAX + 64];
 	size_t i;
 	FILE *fp;
 
 	role[0] = '\0';
-	if ((fp = fopen(file, "r")) == NULL)
+	/* Its start entry is in its oldest file, after a rotation. */
+	audit_oldest_file(file, oldest, sizeof(oldest));
+	if ((fp = fopen(oldest, "r")) == NULL)
 		return;
 	while (role[0] == '\0' && fgets(line, sizeof(line), fp) != NULL)
 		for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
@@ -419,9 +423,10 @@ daemon_audit_verify(int argc, char **argv, void (*usage)(void))
 		return 1;
 	}
 	if (r == 0) {
-		printf("%s: OK, %llu entries verified%s\n", file,
+		printf("%s: OK, %llu entries verified%s%s\n", file,
 		    (unsigned long long)res.entries,
-		    statep != NULL ? ", ends where its state says" : "");
+		    statep != NULL ? ", ends where its state says" : "",
+		    res.segments > 0 ? ", its rotated segments first" : "");
 		return 0;
 	}
 	if (r == SK_EAUTH)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -474,11 +475,143 @@ test_removed_log_is_recorded_as_a_break(void **state)
 	assert_int_equal(res.breaks, 2);
 }
 
+/* How many segments a rotation left beside logp. */
+static int
+segments_beside(void)
+{
+	char cmd[512], line[64];
+	FILE *fp;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "ls %s | grep -c '^%s\\.[0-9]\\{12\\}-[0-9]\\{12\\}$'",
+	    dir, strrchr(logp, '/') + 1);
+	if ((fp = popen(cmd, "r")) != NULL) {
+		if (fgets(line, sizeof(line), fp) != NULL)
+			n = atoi(line);
+		pclose(fp);
+	}
+	return n;
+}
+
+/* R47 (issue 16): the log rolls into segments; the chain goes on across
+ * them, a reopen continues it, verify reads them all; a segment removed
+ * or cut is caught. */
+static void
+test_rotation_keeps_one_chain_across_segments(void **state)
+{
+	struct audit_event ev = { .event = "upload.stored", .actor = "x" };
+	struct audit_verify_result res;
+	struct audit_log *a;
+	char seg[256], cmd[600];
+	int i;
+
+	(void)state;
+	snprintf(logp, sizeof(logp), "%s/rot.log", dir);
+	snprintf(key0, sizeof(key0), "%s.key0", logp);
+	snprintf(statep, sizeof(statep), "%s.state", logp);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	audit_set_rotation(a, 1000, 0);
+	for (i = 0; i < 40; i++)
+		assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	assert_true(segments_beside() >= 3);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	/* 40 entries and one audit.rotated per segment. */
+	assert_int_equal(res.entries, 40 + res.segments);
+	assert_true(res.segments >= 3);
+	/* Reopened, the chain goes on in the current file. */
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	audit_set_rotation(a, 1000, 0);
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	/* The second segment removed: the chain is broken. */
+	snprintf(cmd, sizeof(cmd), "ls %s/rot.log.0* | sed -n 2p", dir);
+	{
+		FILE *fp = popen(cmd, "r");
+
+		assert_non_null(fp);
+		assert_non_null(fgets(seg, sizeof(seg), fp));
+		pclose(fp);
+		seg[strcspn(seg, "\n")] = '\0';
+	}
+	snprintf(cmd, sizeof(cmd), "mv %s %s.away", seg, seg);
+	assert_int_equal(system(cmd), 0);
+	assert_int_not_equal(audit_verify(logp, key0, statep, &res), 0);
+	snprintf(cmd, sizeof(cmd), "mv %s.away %s", seg, seg);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+}
+
+/* A crash between moving the log aside and its new file's first entry:
+ * the empty log goes on from the newest segment. */
+static void
+test_rotation_cut_short_continues(void **state)
+{
+	struct audit_event ev = { .event = "upload.stored", .actor = "x" };
+	struct audit_verify_result res;
+	struct audit_log *a;
+	char cmd[600];
+
+	(void)state;
+	fresh_log("cut", 5);
+	snprintf(cmd, sizeof(cmd), "mv %s %s.000000000001-000000000005 && "
+	    ": > %s", logp, logp, logp);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	assert_int_equal(res.entries, 6);
+	assert_int_equal(res.segments, 1);
+}
+
+/* Retention: old segments go, each after an entry that says so, and the
+ * chain still verifies from there; without that entry it does not. */
+static void
+test_retention_disposes_segments_on_record(void **state)
+{
+	struct audit_event ev = { .event = "upload.stored", .actor = "x" };
+	struct audit_verify_result res;
+	struct audit_log *a;
+	size_t len;
+	char *text, cmd[600];
+	int i, before;
+
+	(void)state;
+	snprintf(logp, sizeof(logp), "%s/ret.log", dir);
+	snprintf(key0, sizeof(key0), "%s.key0", logp);
+	snprintf(statep, sizeof(statep), "%s.state", logp);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	audit_set_rotation(a, 800, 0);
+	for (i = 0; i < 30; i++)
+		assert_int_equal(audit_append(a, &ev), 0);
+	before = segments_beside();
+	assert_true(before >= 2);
+	audit_dispose_segments_before(a, (int64_t)time(NULL) + 10);
+	audit_close(a);
+	assert_int_equal(segments_beside(), 0);
+	text = slurp(logp, &len);
+	assert_non_null(strstr(text, "\"event\":\"audit.segment_disposed\""));
+	assert_non_null(strstr(text, " through="));
+	free(text);
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	assert_int_equal(res.segments, 0);
+	/* The records removed too: the missing start is caught. */
+	snprintf(cmd, sizeof(cmd), "grep -v audit.segment_disposed %s > %s.x "
+	    "&& mv %s.x %s", logp, logp, logp, logp);
+	assert_int_equal(system(cmd), 0);
+	assert_int_not_equal(audit_verify(logp, key0, NULL, &res), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_log_verifies),
+		cmocka_unit_test(test_rotation_keeps_one_chain_across_segments),
+		cmocka_unit_test(test_rotation_cut_short_continues),
+		cmocka_unit_test(test_retention_disposes_segments_on_record),
 		cmocka_unit_test(test_every_byte_edit_detected),
 		cmocka_unit_test(test_delete_reorder_truncate),
 		cmocka_unit_test(test_wrong_key_fails),
