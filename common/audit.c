@@ -776,31 +776,6 @@ first_seq(int fd)
 	    seq : 0;
 }
 
-static int
-file_sha256_hex(int fd, char hex[65])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	uint8_t buf[65536], md[32];
-	uint64_t off = 0;
-	ssize_t n;
-	int e = 0;
-
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(c);
-		return SK_ECRYPTO;
-	}
-	while ((n = pread(fd, buf, sizeof(buf), (off_t)off)) > 0) {
-		EVP_DigestUpdate(c, buf, (size_t)n);
-		off += (uint64_t)n;
-	}
-	if (n < 0 || EVP_DigestFinal_ex(c, md, NULL) != 1)
-		e = n < 0 ? SK_ESYS : SK_ECRYPTO;
-	EVP_MD_CTX_free(c);
-	if (e == 0)
-		sk_hex(md, 32, hex);
-	return e;
-}
-
 /*
  * Moves the log aside as a read-only segment PATH.FIRST-LAST and goes on
  * in a new file, whose first entry (audit.rotated) names the segment, its
@@ -824,7 +799,7 @@ rotate_locked(struct audit_log *a)
 	snprintf(seg, sizeof(seg), "%s.%0*llu-%0*llu", a->path,
 	    SEGMENT_DIGITS, (unsigned long long)first, SEGMENT_DIGITS,
 	    (unsigned long long)last);
-	if (fdatasync(a->fd) != 0 || file_sha256_hex(a->fd, sha) != 0)
+	if (fdatasync(a->fd) != 0 || util_fd_sha256_hex(a->fd, sha) != 0)
 		return SK_ESYS;
 	unlinkat(AT_FDCWD, tmp, 0);
 	if ((nfd = open(tmp, O_RDWR | O_APPEND | O_CREAT | O_EXCL |

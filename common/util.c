@@ -199,3 +199,33 @@ util_cli_info(int argc, char **argv, const char *program, const char *version,
 	}
 	return 0;
 }
+
+int
+util_fd_sha256_hex(int fd, char hex[65])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t buf[65536], md[32];
+	uint64_t off = 0;
+	ssize_t n;
+	int e = 0;
+
+	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(c);
+		return SK_ECRYPTO;
+	}
+	while ((n = pread(fd, buf, sizeof(buf), (off_t)off)) > 0) {
+		if (EVP_DigestUpdate(c, buf, (size_t)n) != 1) {
+			e = SK_ECRYPTO;
+			break;
+		}
+		off += (uint64_t)n;
+	}
+	if (e == 0 && n < 0)
+		e = SK_ESYS;
+	if (e == 0 && EVP_DigestFinal_ex(c, md, NULL) != 1)
+		e = SK_ECRYPTO;
+	EVP_MD_CTX_free(c);
+	if (e == 0)
+		sk_hex(md, sizeof(md), hex);
+	return e;
+}

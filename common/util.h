@@ -43,6 +43,10 @@ struct iovec;
  * HMAC-SHA-256 over the concatenation of n buffers. Returns 0 or
  * SK_ECRYPTO.
  */
+/* The SHA-256 of a file's bytes, from a descriptor (its offset kept),
+ * as 64 hex digits. */
+int util_fd_sha256_hex(int fd, char hex[65]);
+
 int util_hmac_sha256(const uint8_t *key, size_t keylen,
     const struct iovec *parts, int n, uint8_t out[32]);
 

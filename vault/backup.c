@@ -146,37 +146,6 @@ utc_stamp(int64_t t, char *out, size_t cap)
 	strftime(out, cap, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-/* The SHA-256 of a file's bytes, from a descriptor (position kept). */
-static int
-fd_sha256(int fd, char hex[65])
-{
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	uint8_t buf[IO_BUF > 65536 ? 65536 : IO_BUF], md[32];
-	uint64_t off = 0;
-	ssize_t n;
-	int e = 0;
-
-	if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(c);
-		return SK_ECRYPTO;
-	}
-	while ((n = pread(fd, buf, sizeof(buf), (off_t)off)) > 0) {
-		if (EVP_DigestUpdate(c, buf, (size_t)n) != 1) {
-			e = SK_ECRYPTO;
-			break;
-		}
-		off += (uint64_t)n;
-	}
-	if (n < 0)
-		e = SK_ESYS;
-	if (e == 0 && EVP_DigestFinal_ex(c, md, NULL) != 1)
-		e = SK_ECRYPTO;
-	EVP_MD_CTX_free(c);
-	if (e == 0)
-		sk_hex(md, sizeof(md), hex);
-	return e;
-}
-
 /* The real path of an existing folder, or of a file's folder. */
 static int
 real_dir(const char *path, char *out)
@@ -957,7 +926,7 @@ cmd_backup(struct vault *v, const char *to, const char *op,
 		fatalx("%s does not read back (%s): do not rely on it",
 		    path, why);
 	seal_reader_free(r);
-	if ((e = fd_sha256(fd, sha)) != 0)
+	if ((e = util_fd_sha256_hex(fd, sha)) != 0)
 		fatalx("%s: %s", path, sk_strerror(e));
 	close(fd);
 	close(dfd);
@@ -1045,7 +1014,7 @@ cmd_escrow(struct vault *v, const char *certfile, const char *to,
 		unlink(path);
 		fatalx("%s: cannot write it", path);
 	}
-	if ((e = fd_sha256(fd, sha)) != 0)
+	if ((e = util_fd_sha256_hex(fd, sha)) != 0)
 		fatalx("%s: %s", path, sk_strerror(e));
 	close(fd);
 	util_fsync_dir_path(path);
@@ -1349,7 +1318,7 @@ cmd_dispose(struct vault *v, const char *name, const char *file,
 	/* The file must be that backup: its digest is in the register. */
 	if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		fatalx("%s: %s", file, strerror(errno));
-	if ((e = fd_sha256(fd, sha)) != 0)
+	if ((e = util_fd_sha256_hex(fd, sha)) != 0)
 		fatalx("%s: %s", file, sk_strerror(e));
 	close(fd);
 	if (strcmp(sha, found.sha) != 0)
@@ -1663,7 +1632,7 @@ console_restore(struct vault *v, int argc, char **argv)
 	r = backup_open(v, path, &raw);
 	if ((e = arc_meta_read(r, &m)) != 0)
 		fatalx("%s: not a vault backup (%s)", path, sk_strerror(e));
-	if ((e = fd_sha256(raw, sha)) != 0)
+	if ((e = util_fd_sha256_hex(raw, sha)) != 0)
 		fatalx("%s: %s", path, sk_strerror(e));
 	close(raw);
 	/* Then as the vault's user, who owns what is written. */

@@ -26,7 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "audit.h"
 #include "backup.h"
@@ -35,6 +34,7 @@
 #include "logbook.h"
 #include "review.h"
 #include "sk.h"
+#include "util.h"
 #include "vaultd.h"
 
 #define BURST_PER_HOUR 20	/* refused requests from one host an hour */
@@ -365,26 +365,12 @@ review_print(struct vault *v, const struct book *b, const char *month,
 static int
 file_sha256(const char *path, char hex[65])
 {
-	uint8_t buf[65536], md[32];
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	ssize_t n;
-	int fd, e = 0;
+	int fd, e;
 
-	if (c == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		EVP_MD_CTX_free(c);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return SK_ESYS;
-	}
-	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1)
-		e = SK_ECRYPTO;
-	while (e == 0 && (n = read(fd, buf, sizeof(buf))) > 0)
-		if (EVP_DigestUpdate(c, buf, (size_t)n) != 1)
-			e = SK_ECRYPTO;
-	if (e == 0 && EVP_DigestFinal_ex(c, md, NULL) != 1)
-		e = SK_ECRYPTO;
+	e = util_fd_sha256_hex(fd, hex);
 	close(fd);
-	EVP_MD_CTX_free(c);
-	if (e == 0)
-		sk_hex(md, sizeof(md), hex);
 	return e;
 }
 
