@@ -527,7 +527,7 @@ console_ledger(struct vault *v, int argc, char **argv)
 	int64_t from, to;
 	struct tm tm;
 	time_t now;
-	int i, k, form = 0, first_log = 0, logs = 0, e;
+	int i, form = 0, first_log = 0, logs = 0;
 
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--form") == 0 && i + 1 < argc)
@@ -536,24 +536,15 @@ console_ledger(struct vault *v, int argc, char **argv)
 			fromarg = argv[++i];
 		else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
 			toarg = argv[++i];
-		else if (strcmp(argv[i], "--logs") == 0 && i + 1 < argc &&
-		    logs == 0) {
-			/* Every argument up to the next option. */
+		else if (strcmp(argv[i], "--logs") == 0 && logs == 0) {
 			first_log = i + 1;
-			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) !=
-			    0) {
-				i++;
-				logs++;
-			}
+			logs = logbook_arg_list(argc, argv, &i);
 		} else
 			return -1;
 	}
 	if (form < 7 || form > 10 || (form != 7 && logs == 0))
 		return -1;
-	for (k = first_log; k < first_log + logs; k++)
-		if ((e = logbook_load(&b, argv[k])) != 0)
-			fatalx("%s: %s", argv[k], e == SK_ESYS ?
-			    strerror(errno) : sk_strerror(e));
+	logbook_load_args(&b, argv + first_log, logs);
 	/* The period: last month (JST) unless given; --to is inclusive. */
 	now = time(NULL) + JST;
 	gmtime_r(&now, &tm);

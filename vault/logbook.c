@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "jsonr.h"
+#include "log.h"
 #include "logbook.h"
 #include "sk.h"
 
@@ -273,3 +274,26 @@ logbook_detail(const char *detail, const char *key, char *out, size_t cap)
 	return SK_ENOTFOUND;
 }
 
+
+int
+logbook_arg_list(int argc, char **argv, int *i)
+{
+	int n = 0;
+
+	while (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
+		(*i)++;
+		n++;
+	}
+	return n;
+}
+
+void
+logbook_load_args(struct book *b, char **paths, int n)
+{
+	int k, e;
+
+	for (k = 0; k < n; k++)
+		if ((e = logbook_load(b, paths[k])) != 0)
+			fatalx("%s: %s", paths[k], e == SK_ESYS ?
+			    strerror(errno) : sk_strerror(e));
+}

@@ -43,6 +43,12 @@ struct book {
 
 /* Reads a log, or a folder's audit.log and *.audit.log, into the book. */
 int logbook_load(struct book *b, const char *path);
+/* `--logs A B ...`: how many arguments follow argv[*i] up to the next
+ * option (*i is moved onto the last); they are loaded, after the rest of
+ * the call was checked, by logbook_load_args (which exits on an error). */
+int logbook_arg_list(int argc, char **argv, int *i);
+void logbook_load_args(struct book *b, char **paths, int n);
+
 /* Orders the entries by time (stable for equal times is not needed). */
 void logbook_sort(struct book *b);
 void logbook_free(struct book *b);

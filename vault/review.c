@@ -381,7 +381,7 @@ console_review(struct vault *v, int argc, char **argv)
 	struct book b = { 0 };
 	char day[32], name[32], sha[65], note[64];
 	int64_t from, to;
-	int i, k, first_log = 0, logs = 0, sign = 0, r, e, y, m;
+	int i, first_log = 0, logs = 0, sign = 0, r, e, y, m;
 	FILE *fp = stdout;
 
 	for (i = 0; i < argc; i++) {
@@ -395,14 +395,9 @@ console_review(struct vault *v, int argc, char **argv)
 			keyfile = argv[++i];
 		else if (strcmp(argv[i], "--sign") == 0)
 			sign = 1;
-		else if (strcmp(argv[i], "--logs") == 0 && i + 1 < argc &&
-		    logs == 0) {
+		else if (strcmp(argv[i], "--logs") == 0 && logs == 0) {
 			first_log = i + 1;
-			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) !=
-			    0) {
-				i++;
-				logs++;
-			}
+			logs = logbook_arg_list(argc, argv, &i);
 		} else
 			return -1;
 	}
@@ -420,10 +415,7 @@ console_review(struct vault *v, int argc, char **argv)
 	    m == 12 ? 1 : m + 1);
 	if (logbook_day(day, &to) != 0)
 		fatalx("--month %s: out of range", month);
-	for (k = first_log; k < first_log + logs; k++)
-		if ((e = logbook_load(&b, argv[k])) != 0)
-			fatalx("%s: %s", argv[k], e == SK_ESYS ?
-			    strerror(errno) : sk_strerror(e));
+	logbook_load_args(&b, argv + first_log, logs);
 	logbook_sort(&b);
 	if (out != NULL && (fp = fopen(out, "wx")) == NULL)
 		fatalx("%s: %s", out, strerror(errno));

@@ -199,17 +199,13 @@ parse_when(const char *s, int64_t *out)
 	return 0;
 }
 
+/* `--logs ...` loaded at once (the callers free the book on a wrong call). */
 static int
 load_logs(struct book *b, int argc, char **argv, int *i)
 {
-	int e, n = 0;
+	int first = *i + 1, n = logbook_arg_list(argc, argv, i);
 
-	while (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
-		(*i)++;
-		if ((e = logbook_load(b, argv[*i])) != 0)
-			fatalx("%s: %s", argv[*i], sk_strerror(e));
-		n++;
-	}
+	logbook_load_args(b, argv + first, n);
 	return n;
 }
 
