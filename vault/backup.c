@@ -423,8 +423,8 @@ arc_header(struct arc_out *a, const char *name, uint64_t size)
 	return seal_writer_write(a->w, h, o);
 }
 
-/* One file into the archive; at most limit bytes (the log copy: up to its
- * last complete line), all of it if limit is UINT64_MAX. */
+/* One file into the archive: its first size bytes (the log copy: up to
+ * its last complete line). */
 static int
 arc_add_fd(struct arc_out *a, const char *name, int fd, uint64_t size)
 {

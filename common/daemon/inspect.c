@@ -281,8 +281,8 @@ check_processes(struct table *t, const struct local_config *local)
 /* ---- what is stored ---- */
 
 static void
-check_sealed(struct table *t, const struct local_config *local,
-    const char *sub, unsigned *files, unsigned *plain)
+check_sealed(const struct local_config *local, const char *sub,
+    unsigned *files, unsigned *plain)
 {
 	char path[PATH_MAX], magic[8];
 	struct dirent *de;
@@ -305,7 +305,6 @@ check_sealed(struct table *t, const struct local_config *local,
 		close(fd);
 	}
 	closedir(d);
-	(void)t;
 }
 
 /* The site digest the daemon's last start recorded, from its audit log. */
@@ -386,10 +385,10 @@ daemon_inspect(const struct local_config *local,
 	    key0_beside, access(key0_beside, F_OK) == 0 ? "is still on this "
 	    "host (admin guide: move it to the auditor)" : "is not here");
 	if (local->role == ROLE_VAULT) {
-		check_sealed(&t, local, "sources", &files, &plain);
-		check_sealed(&t, local, "releases", &files, &plain);
+		check_sealed(local, "sources", &files, &plain);
+		check_sealed(local, "releases", &files, &plain);
 	} else
-		check_sealed(&t, local, "objects", &files, &plain);
+		check_sealed(local, "objects", &files, &plain);
 	row(&t, "R21", "stored data is sealed at rest", plain > 0 ? R_FAIL :
 	    R_PASS, "%u stored object(s), %u not sealed", files, plain);
 	printf("\n%u check(s); result: %s\n", t.n, t.worst == R_FAIL ?
