@@ -47,13 +47,23 @@ struct seal_writer {
 	char tmpname[256];
 	int committed;
 	int finished;
+	int failed;		/* a chunk could not be sealed or written:
+				 * its buffer is spent, nothing more goes */
 	size_t chunk_size;
 	uint8_t header[SEAL_HEADER_LEN];
 	uint8_t key[SEAL_KEY_LEN];
 	uint32_t index;
-	uint8_t *plain;		/* one chunk of plaintext being collected */
+	uint8_t *plain;		/* one chunk of plaintext being collected,
+				 * sealed in place: chunk_size + tag */
 	size_t plain_len;
-	uint8_t *cipher;	/* chunk_size + tag */
+	uint8_t *cipher;	/* chunk_size + tag, for whole chunks sealed
+				 * straight from the caller's data; made at
+				 * the first such chunk */
+	int streaming;		/* the length is known: see seal_writer_expect */
+	uint64_t expect;	/* plaintext bytes in all, when streaming */
+	uint64_t streamed;	/* of them encrypted and written */
+	size_t chunk_left;	/* bytes still to come in the open chunk */
+	int chunk_open;
 	uint64_t size;
 	uint64_t file_off;
 	uint64_t synced_off;
@@ -255,9 +265,7 @@ seal_writer_attach(int fd, const struct seal_handoff *h,
 	w->fd = -1;
 	w->tmpdirfd = -1;
 	w->chunk_size = cs;
-	if ((w->plain = malloc(cs)) == NULL ||
-	    (w->cipher = malloc(cs + SEAL_TAG_LEN)) == NULL ||
-	    (w->ctx = EVP_CIPHER_CTX_new()) == NULL) {
+	if ((w->ctx = EVP_CIPHER_CTX_new()) == NULL) {
 		seal_writer_free(w);
 		return SK_ENOMEM;
 	}
@@ -293,41 +301,61 @@ seal_writer_open(const struct seal_master *m, int dirfd, const char *tmpname,
 	return 0;
 }
 
-/* Seals one chunk of plaintext from src (the chunk buffer, or the caller's
- * data when a whole chunk is available there) and writes it. */
-static int
-writer_seal_chunk(struct seal_writer *w, const uint8_t *src, size_t len,
-    uint8_t flag)
+/* Dirty pages keep flowing to the disk, so that the final fsync is short. */
+static void
+writer_wrote(struct seal_writer *w, size_t n)
 {
-	uint8_t nonce[12];
-	int r;
-
-	if (w->index == UINT32_MAX)
-		return SK_ETOOBIG;
-	chunk_nonce(w->header, w->index, flag, nonce);
-	if ((r = gcm(w->ctx, 1, w->key, nonce, w->header, sizeof(w->header),
-	    src, len, w->cipher, w->cipher + len)) != 0)
-		return r;
-	if ((r = util_write_all(w->fd, w->cipher, len + SEAL_TAG_LEN)) != 0)
-		return r;
-	w->file_off += len + SEAL_TAG_LEN;
-	w->index++;
-	/* Keep dirty pages flowing so the final fsync is short. */
+	w->file_off += n;
 	if (w->file_off - w->synced_off >= SEAL_WRITEBACK_BYTES) {
 		sync_file_range(w->fd, (off_t)w->synced_off,
 		    (off_t)(w->file_off - w->synced_off), SYNC_FILE_RANGE_WRITE);
 		w->synced_off = w->file_off;
 	}
+}
+
+/* Seals one chunk of plaintext from src (the chunk buffer, sealed in
+ * place, or the caller's data when a whole chunk is available there) and
+ * writes it. */
+static int
+writer_seal_chunk(struct seal_writer *w, const uint8_t *src, size_t len,
+    uint8_t flag)
+{
+	uint8_t nonce[12], *out = w->plain;
+	int r;
+
+	if (w->index == UINT32_MAX)
+		return SK_ETOOBIG;
+	if (src != w->plain) {
+		if (w->cipher == NULL &&
+		    (w->cipher = malloc(w->chunk_size + SEAL_TAG_LEN)) == NULL)
+			return SK_ENOMEM;
+		out = w->cipher;
+	}
+	chunk_nonce(w->header, w->index, flag, nonce);
+	if ((r = gcm(w->ctx, 1, w->key, nonce, w->header, sizeof(w->header),
+	    src, len, out, out + len)) != 0)
+		return r;
+	if ((r = util_write_all(w->fd, out, len + SEAL_TAG_LEN)) != 0)
+		return r;
+	w->index++;
+	writer_wrote(w, len + SEAL_TAG_LEN);
 	return 0;
 }
 
 static int
 writer_flush_chunk(struct seal_writer *w, uint8_t flag)
 {
-	int r = writer_seal_chunk(w, w->plain, w->plain_len, flag);
+	int r;
 
-	if (r == 0)
-		w->plain_len = 0;
+	/* An empty object's one chunk has had no buffer yet. */
+	if (w->plain == NULL && (w->plain = malloc(w->chunk_size +
+	    SEAL_TAG_LEN)) == NULL)
+		return w->failed = SK_ENOMEM;
+	r = writer_seal_chunk(w, w->plain, w->plain_len, flag);
+
+	w->plain_len = 0;
+	if (r != 0)
+		w->failed = r;
 	return r;
 }
 
@@ -353,6 +381,9 @@ writer_append(struct seal_writer *w, const void *buf, size_t len)
 			len -= w->chunk_size;
 			continue;
 		}
+		if (w->plain == NULL && (w->plain = malloc(w->chunk_size +
+		    SEAL_TAG_LEN)) == NULL)
+			return SK_ENOMEM;
 		n = w->chunk_size - w->plain_len;
 		if (n > len)
 			n = len;
@@ -361,6 +392,100 @@ writer_append(struct seal_writer *w, const void *buf, size_t len)
 		p += n;
 		len -= n;
 	}
+	return 0;
+}
+
+/*
+ * Streaming: the whole length is known, so each chunk's nonce (which says
+ * whether it is the last) is known when its first byte comes, and its bytes
+ * are encrypted where they are and written as they arrive. The file is the
+ * same as the buffered path makes; no chunk buffer is held.
+ */
+static int
+stream_open(struct seal_writer *w)
+{
+	uint64_t left = w->expect - w->streamed;
+	uint8_t nonce[12];
+	int n;
+
+	if (w->index == UINT32_MAX)
+		return SK_ETOOBIG;
+	chunk_nonce(w->header, w->index, left <= w->chunk_size ?
+	    SEAL_FLAG_FINAL : SEAL_FLAG_MIDDLE, nonce);
+	if (EVP_EncryptInit_ex(w->ctx, EVP_aes_256_gcm(), NULL, w->key,
+	    nonce) != 1 ||
+	    EVP_EncryptUpdate(w->ctx, NULL, &n, w->header,
+	    (int)sizeof(w->header)) != 1)
+		return SK_ECRYPTO;
+	w->chunk_left = left < w->chunk_size ? (size_t)left : w->chunk_size;
+	w->chunk_open = 1;
+	return 0;
+}
+
+static int
+stream_close(struct seal_writer *w)
+{
+	uint8_t tag[SEAL_TAG_LEN];
+	int n, r;
+
+	if (EVP_EncryptFinal_ex(w->ctx, tag, &n) != 1 || n != 0 ||
+	    EVP_CIPHER_CTX_ctrl(w->ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN,
+	    tag) != 1)
+		return SK_ECRYPTO;
+	if ((r = util_write_all(w->fd, tag, sizeof(tag))) != 0)
+		return r;
+	w->chunk_open = 0;
+	w->index++;
+	writer_wrote(w, sizeof(tag));
+	return 0;
+}
+
+/* Encrypts p in place and writes it; len is within what was expected. */
+static int
+stream_append(struct seal_writer *w, uint8_t *p, size_t len)
+{
+	size_t n;
+	int r, outl;
+
+	while (len > 0) {
+		if (!w->chunk_open && (r = stream_open(w)) != 0)
+			return r;
+		n = len < w->chunk_left ? len : w->chunk_left;
+		if (EVP_EncryptUpdate(w->ctx, p, &outl, p, (int)n) != 1 ||
+		    (size_t)outl != n)
+			return SK_ECRYPTO;
+		if ((r = util_write_all(w->fd, p, n)) != 0)
+			return r;
+		writer_wrote(w, n);
+		w->streamed += n;
+		w->chunk_left -= n;
+		p += n;
+		len -= n;
+		if (w->chunk_left == 0 && (r = stream_close(w)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Appends on either path; a failure leaves the writer spent. */
+static int
+writer_put(struct seal_writer *w, uint8_t *p, size_t len)
+{
+	int r;
+
+	r = w->streaming ? stream_append(w, p, len) : writer_append(w, p, len);
+	if (r != 0)
+		w->failed = r;
+	return r;
+}
+
+int
+seal_writer_expect(struct seal_writer *w, uint64_t total)
+{
+	if (w->size != 0 || w->async != NULL || w->finished || w->streaming)
+		return SK_EINVAL;
+	w->streaming = 1;
+	w->expect = total;
 	return 0;
 }
 
@@ -383,7 +508,7 @@ async_main(void *arg)
 		pthread_mutex_unlock(&a->lock);
 		/* Not wiped per use: the slot is reused for the same object and
 		 * wiped when the writer is freed. */
-		r = skip ? 0 : writer_append(w, a->buf[slot], a->len[slot]);
+		r = skip ? 0 : writer_put(w, a->buf[slot], a->len[slot]);
 		pthread_mutex_lock(&a->lock);
 		if (r != 0 && a->error == 0)
 			a->error = r;
@@ -416,7 +541,7 @@ seal_writer_async(struct seal_writer *w, size_t bufsize)
 	struct seal_async *a;
 	unsigned i;
 
-	if (w->async != NULL || w->size != 0 || bufsize == 0)
+	if (w->async != NULL || w->finished || bufsize == 0)
 		return SK_EINVAL;
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return SK_ENOMEM;
@@ -497,17 +622,65 @@ async_write(struct seal_writer *w, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* What a write may do now: 0, or the error it must return. */
+static int
+write_allowed(const struct seal_writer *w, size_t len)
+{
+	if (w->finished)
+		return SK_EINVAL;
+	/* The sealing thread's own failures come through its error. */
+	if (w->async == NULL && w->failed)
+		return w->failed;
+	if (w->streaming && len > w->expect - w->size)
+		return SK_ETOOBIG;
+	return 0;
+}
+
 int
 seal_writer_write(struct seal_writer *w, const void *buf, size_t len)
 {
+	const uint8_t *p = buf;
+	uint8_t piece[4096];
+	size_t n;
 	int r;
 
-	if (w->finished)
-		return SK_EINVAL;
+	if ((r = write_allowed(w, len)) != 0)
+		return r;
 	/* The size is the caller's count, never the sealing thread's. */
-	r = w->async != NULL ? async_write(w, buf, len) :
-	    writer_append(w, buf, len);
+	if (w->async != NULL)
+		r = async_write(w, buf, len);
+	else if (!w->streaming) {
+		if ((r = writer_append(w, buf, len)) != 0)
+			w->failed = r;
+	} else {
+		/* The caller's bytes stay as they are. */
+		while (len > 0) {
+			n = len < sizeof(piece) ? len : sizeof(piece);
+			memcpy(piece, p, n);
+			if ((r = writer_put(w, piece, n)) != 0)
+				break;
+			w->size += n;
+			p += n;
+			len -= n;
+		}
+		sk_wipe(piece, sizeof(piece));
+		return r;
+	}
 	if (r == 0)
+		w->size += len;
+	return r;
+}
+
+int
+seal_writer_write_inplace(struct seal_writer *w, void *buf, size_t len)
+{
+	int r;
+
+	if (!w->streaming || w->async != NULL)
+		return seal_writer_write(w, buf, len);
+	if ((r = write_allowed(w, len)) != 0)
+		return r;
+	if ((r = writer_put(w, buf, len)) == 0)
 		w->size += len;
 	return r;
 }
@@ -533,7 +706,17 @@ seal_writer_finish(struct seal_writer *w, const void *meta, size_t metalen)
 		if ((r = async_stop(w)) != 0)
 			return r;
 	}
-	if ((r = writer_flush_chunk(w, SEAL_FLAG_FINAL)) != 0)
+	if (w->failed)
+		return w->failed;
+	if (!w->streaming)
+		r = writer_flush_chunk(w, SEAL_FLAG_FINAL);
+	else if (w->streamed != w->expect || w->size != w->expect)
+		r = SK_ETRUNCATED;
+	else if (w->expect == 0)	/* one empty, final chunk */
+		r = (r = stream_open(w)) != 0 ? r : stream_close(w);
+	else
+		r = w->chunk_open ? SK_EINVAL : 0;
+	if (r != 0)
 		return r;
 	reclen = metalen + SEAL_TAG_LEN + 4;
 	if ((rec = malloc(reclen)) == NULL)
@@ -605,7 +788,7 @@ seal_writer_free(struct seal_writer *w)
 	}
 	sk_wipe(w->key, sizeof(w->key));
 	if (w->plain != NULL)
-		sk_wipe(w->plain, w->chunk_size);
+		sk_wipe(w->plain, w->chunk_size + SEAL_TAG_LEN);
 	free(w->plain);
 	free(w->cipher);
 	EVP_CIPHER_CTX_free(w->ctx);

@@ -103,13 +103,27 @@ int seal_writer_attach(int fd, const struct seal_handoff *h,
 /*
  * Moves encryption and writing to a thread of the writer's own, so that the
  * caller's thread only copies into one of three bufsize-byte buffers (memory:
- * 3 * bufsize). Call before the first write. Errors of that thread surface
+ * 3 * bufsize). May be called before the first write or between two
+ * writes (what was written so far is sealed already or waits in the chunk
+ * buffer, and the thread goes on from there). Errors of that thread surface
  * from a later seal_writer_write or from seal_writer_finish.
  */
 int seal_writer_async(struct seal_writer *w, size_t bufsize);
 
+/*
+ * Says, before the first write, how many plaintext bytes will come in all.
+ * Each chunk is then encrypted and written as its bytes arrive, with no
+ * chunk buffer (a slow upload holds no 64 KiB of its own); the file is the
+ * same. More than total is SK_ETOOBIG, finishing with less SK_ETRUNCATED.
+ */
+int seal_writer_expect(struct seal_writer *w, uint64_t total);
+
 /* Encrypts and appends plaintext. SK_ENOSPACE when the disk is full. */
 int seal_writer_write(struct seal_writer *w, const void *buf, size_t len);
+
+/* The same, but once seal_writer_expect was called (and without a sealing
+ * thread) buf is encrypted where it is: it holds ciphertext afterwards. */
+int seal_writer_write_inplace(struct seal_writer *w, void *buf, size_t len);
 
 /*
  * Writes the final chunk and the sealed metadata record (at most

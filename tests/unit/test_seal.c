@@ -475,6 +475,100 @@ test_async_writer(void **state)
 	free(data);
 }
 
+/*
+ * Streaming (the length told first, as the receiver does with an upload's
+ * Content-Length): the object reads back the same and is the same size as
+ * the buffered path's, whether written in place, from a const buffer, or
+ * handed to a sealing thread halfway; more than announced, or less, fails.
+ */
+static void
+streamed(const uint8_t *data, size_t len, int how)
+{
+	struct seal_writer *w;
+	uint8_t *copy = malloc(len + 1);
+	size_t off = 0, piece = 1;
+
+	assert_non_null(copy);
+	memcpy(copy, data, len);
+	assert_int_equal(seal_writer_open(&master, dirfd_, "s.tmp", 64, &w), 0);
+	assert_int_equal(seal_writer_expect(w, len), 0);
+	assert_int_equal(seal_writer_expect(w, len), SK_EINVAL);
+	while (off < len) {
+		size_t n = piece < len - off ? piece : len - off;
+
+		if (how == 2 && off >= len / 2 && off > 0)
+			(void)seal_writer_async(w, 100);
+		if (how == 1)
+			assert_int_equal(seal_writer_write(w, copy + off, n), 0);
+		else
+			assert_int_equal(seal_writer_write_inplace(w,
+			    copy + off, n), 0);
+		off += n;
+		piece = piece * 3 + 1;
+	}
+	/* In place, the caller's buffer holds ciphertext now. */
+	if (how == 0 && len > 8)
+		assert_memory_not_equal(copy, data, len);
+	if (how == 1)
+		assert_memory_equal(copy, data, len);
+	assert_int_equal(seal_writer_write(w, "x", 1), SK_ETOOBIG);
+	assert_int_equal(seal_writer_finish(w, "meta", 4), 0);
+	assert_int_equal(seal_writer_commit(w, dirfd_, dirfd_, "s"), 0);
+	seal_writer_free(w);
+	free(copy);
+}
+
+static void
+test_streaming_writer(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 63, 64, 65, 128, 129, 1000 };
+	uint8_t *data = pattern(1000), *back;
+	struct seal_writer *w;
+	struct stat a, b;
+	size_t i, len;
+	int how;
+
+	(void)state;
+	for (i = 0; i < SK_ARRAY_LEN(sizes); i++)
+		for (how = 0; how < 3; how++) {
+			streamed(data, sizes[i], how);
+			assert_int_equal(load("s", &back, &len), 0);
+			assert_int_equal(len, sizes[i]);
+			assert_memory_equal(back, data, len);
+			free(back);
+			store("b", data, sizes[i], 64);
+			assert_int_equal(fstatat(dirfd_, "s", &a, 0), 0);
+			assert_int_equal(fstatat(dirfd_, "b", &b, 0), 0);
+			assert_int_equal(a.st_size, b.st_size);
+			unlinkat(dirfd_, "s", 0);
+			unlinkat(dirfd_, "b", 0);
+		}
+	/* Less than announced: no finish, nothing left behind. */
+	assert_int_equal(seal_writer_open(&master, dirfd_, "t.tmp", 64, &w), 0);
+	assert_int_equal(seal_writer_expect(w, 100), 0);
+	assert_int_equal(seal_writer_write(w, data, 99), 0);
+	assert_int_equal(seal_writer_write(w, data, 2), SK_ETOOBIG);
+	assert_int_equal(seal_writer_finish(w, NULL, 0), SK_ETRUNCATED);
+	seal_writer_free(w);
+	assert_int_equal(faccessat(dirfd_, "t.tmp", F_OK, 0), -1);
+	/* Announced after a write: refused. */
+	assert_int_equal(seal_writer_open(&master, dirfd_, "t.tmp", 64, &w), 0);
+	assert_int_equal(seal_writer_write(w, data, 1), 0);
+	assert_int_equal(seal_writer_expect(w, 10), SK_EINVAL);
+	/* A sealing thread may still start between two writes. */
+	assert_int_equal(seal_writer_async(w, 100), 0);
+	assert_int_equal(seal_writer_write(w, data + 1, 199), 0);
+	assert_int_equal(seal_writer_finish(w, NULL, 0), 0);
+	assert_int_equal(seal_writer_commit(w, dirfd_, dirfd_, "t"), 0);
+	seal_writer_free(w);
+	assert_int_equal(load("t", &back, &len), 0);
+	assert_int_equal(len, 200);
+	assert_memory_equal(back, data, 200);
+	free(back);
+	unlinkat(dirfd_, "t", 0);
+	free(data);
+}
+
 static void
 test_cleanup_and_limits(void **state)
 {
@@ -535,6 +629,7 @@ main(void)
 		cmocka_unit_test(test_failing_rename_keeps_nothing),
 		cmocka_unit_test(test_commit_never_replaces),
 		cmocka_unit_test(test_async_writer),
+		cmocka_unit_test(test_streaming_writer),
 		cmocka_unit_test(test_cleanup_and_limits),
 	};
 
