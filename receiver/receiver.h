@@ -32,7 +32,8 @@
 #include "server.h"
 
 #define RECEIVER_VERSION "0.1.0"
-#define RECEIVER_BODY_BUF (64u << 10)	/* body read buffer per connection */
+#define RECEIVER_BODY_BUF (16u << 10)	/* body read buffer per connection:
+					 * one TLS record's plaintext */
 #define RECEIVER_REASON_MAX PROC_REASON_MAX
 #define RECEIVER_ID_HEX 33		/* an object id: 32 hex digits */
 

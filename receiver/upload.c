@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,21 @@
 #include "tls.h"
 #include "util.h"
 
-#define UPLOAD_ASYNC_BUF (256u << 10)	/* x3 per upload in flight */
+/*
+ * A fast upload gets a sealing thread of its own and 3 x 256 KiB of
+ * buffers: TLS and hashing on the connection's thread, AES-GCM and the disk
+ * on the other, two cores. A slow one (a city on a busy IP-VPN line) is
+ * sealed on its connection's thread with one chunk's buffer, so that every
+ * city of the country sending slowly at the same time fits in memory. The
+ * rate is judged from the first MiB on; the threads are capped, since more
+ * of them than cores only adds memory.
+ */
+#define UPLOAD_ASYNC_BUF (256u << 10)
+#define UPLOAD_FAST_AFTER (1u << 20)	/* bytes before the rate is judged */
+#define UPLOAD_FAST_RATE (8u << 20)	/* bytes a second: a thread */
+#define UPLOAD_ASYNC_MAX 16u		/* uploads with one at a time */
+
+static atomic_uint upload_async_n;
 
 struct upload {
 	struct srv_conn *c;
@@ -52,6 +67,8 @@ struct upload {
 	int in_quotes;
 	uint8_t last_byte;
 	char receipt[SEAL_META_MAX];
+	int async;			/* has a sealing thread (and counts in
+					 * upload_async_n) */
 	uint64_t body_ms;		/* receiving the body */
 	uint64_t sync_ms;		/* sealing the tail and fsync */
 };
@@ -169,7 +186,7 @@ upload_checks(struct upload *u, char segs[][256])
 }
 
 static int
-upload_consume(struct upload *u, const uint8_t *p, size_t n)
+upload_consume(struct upload *u, uint8_t *p, size_t n)
 {
 	int r;
 
@@ -177,7 +194,8 @@ upload_consume(struct upload *u, const uint8_t *p, size_t n)
 		return SK_ECRYPTO;
 	if (!u->dataset->envelope)
 		upload_count_rows(u, p, n);
-	if ((r = seal_writer_write(u->writer, p, n)) != 0)
+	/* Encrypted where it lies: no plaintext copy is left behind. */
+	if ((r = seal_writer_write_inplace(u->writer, p, n)) != 0)
 		return r;
 	return 0;
 }
@@ -216,16 +234,35 @@ upload_start(struct upload *u)
 	sk_wipe(&h, sizeof(h));
 	if (r != 0)
 		close(fd);
+	/* Content-Length is known: each chunk is sealed as it arrives. */
+	if (r == 0)
+		r = seal_writer_expect(u->writer, u->length);
 	if (r != 0 || (u->md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1 ||
-	    seal_writer_async(u->writer, UPLOAD_ASYNC_BUF) != 0) {
-		/* Hash here, seal and write on the writer's thread: two
-		 * cores. */
+	    EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1) {
 		srv_error(c, 500, "upload.failed", "could not start storing",
 		    NULL);
 		return -1;
 	}
 	return 0;
+}
+
+/* Gives a fast upload its sealing thread (see UPLOAD_FAST_RATE); while the
+ * threads are all taken, or one cannot be made, it goes on as it is. */
+static void
+upload_maybe_async(struct upload *u, uint64_t done, uint64_t elapsed_ms)
+{
+	if (u->async || done < UPLOAD_FAST_AFTER ||
+	    done * 1000 < (uint64_t)UPLOAD_FAST_RATE * (elapsed_ms + 1))
+		return;
+	if (atomic_fetch_add(&upload_async_n, 1) >= UPLOAD_ASYNC_MAX) {
+		atomic_fetch_sub(&upload_async_n, 1);
+		return;
+	}
+	if (seal_writer_async(u->writer, UPLOAD_ASYNC_BUF) != 0) {
+		atomic_fetch_sub(&upload_async_n, 1);
+		return;
+	}
+	u->async = 1;
 }
 
 /* Tells the store the upload failed here: its file goes. */
@@ -283,6 +320,7 @@ upload_body(struct upload *u, int *status)
 		done += got;
 		/* A client trickling bytes must not pin a slot forever. */
 		elapsed = util_now_ms() - start;
+		upload_maybe_async(u, done, elapsed);
 		if (lc->min_rate > 0 && elapsed > lc->min_rate_grace * 1000ull &&
 		    done * 1000 / elapsed < lc->min_rate) {
 			*status = 408;
@@ -405,6 +443,8 @@ upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs)
 	if (upload_checks(&u, segs) == 0)
 		upload_run(&u);
 	seal_writer_free(u.writer);
+	if (u.async)
+		atomic_fetch_sub(&upload_async_n, 1);
 	upload_abort(&u);
 	EVP_MD_CTX_free(u.md);
 	sk_wipe(u.receipt, sizeof(u.receipt));

@@ -109,6 +109,9 @@ tls_ctx_new(const SSL_METHOD *method, const char *cert_file,
 	    SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* A connection between records holds no record buffers: with every
+	 * city's upload open at once, that is 1,741 x 2 x 17 KiB less. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
 		tls_why_openssl(why, whycap, "cannot load certificate");
 		goto out;
