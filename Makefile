@@ -104,7 +104,8 @@ demo-down:
 	tests/bed/demo.sh down
 
 # `make bench`: each case against a peer measured in the same run (nginx,
-# pandas); BENCH=upload, download, anonymize or pipeline runs one group.
+# pandas); BENCH=upload, download, push, anonymize, search, pipeline or slow
+# runs one group.
 # `make check-reqs`: docs/requirements-map.md, every requirement ID with
 # the tests named after it; fails while an ID has none (see its last line).
 check-reqs:

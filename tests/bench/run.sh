@@ -28,6 +28,15 @@ tree_rss() {
 	echo "$sum"
 }
 
+# tree_rss_each PID: the same, one "name=KiB" per process (net, store).
+tree_rss_each() {
+	local p
+	for p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		printf '%s=%s ' "$(tr '\0' ' ' < "/proc/$p/cmdline" | awk '{print $NF}')" \
+			"$(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null)"
+	done
+}
+
 # seconds for one upload; fails unless the server answered 201
 timed_upload() {
 	local url=$1 start end code
@@ -47,7 +56,8 @@ worker_processes 1;
 daemon off;
 pid $d/nginx.pid;
 error_log $d/error.log;
-events { worker_connections 256; }
+worker_rlimit_nofile 16384;
+events { worker_connections ${2:-256}; }
 http {
   access_log off;
   client_body_temp_path $d/tmp;
@@ -455,6 +465,48 @@ bench_pipeline() {
 	printf 'bench: pipeline_10mb last round: %s\n' "${split[-1]}"
 }
 
+# slow_1741: every municipality of Japan (1,741, each with its own
+# certificate and its own source address) with an upload open at the same
+# time, each sending SLOW_RATE bytes a second (10 KB/s, as over a busy
+# IP-VPN line; 17 MB/s in all) for SLOW_KB KiB. Every one must get 201;
+# reported: the most uploads open at once, the receiver's peak RSS (its
+# processes added up; goal < 256 MiB) and, as the peer, nginx's for the
+# same load (WebDAV PUT with the same mTLS).
+bench_slow() {
+	local n=${SLOW_N:-1741} kb=${SLOW_KB:-300} rate=${SLOW_RATE:-10000}
+	local rport nport ours peer rss prss each
+	make_pki >/dev/null
+	python3 "$TOP/tests/integration/slow_uploads.py" certs "$T/pki" "$n" \
+		"$T/slow" || return 1
+	rport=$(free_port)
+	write_site "$rport"
+	sed -i -e "/^municipalities = (/r $T/slow/munis.conf" \
+		-e "s|127.0.0.0/8|127.0.0.0/16|g" "$T/site.conf"
+	write_local "disk_reserve = 0L; max_connections = 2048; max_unauthenticated = 2048;"
+	"$BIN/sekisho-receiver" -c "$T/receiver.conf" init >/dev/null
+	start_receiver "$rport" || return 1
+	ours=$(python3 "$TOP/tests/integration/slow_uploads.py" run 127.0.0.1 \
+		"$rport" "$T/pki/internal-ca/ca.crt" "$T/slow" \
+		"$((kb << 10))" "$rate") || return 1
+	rss=$(tree_rss "$RECEIVER_PID")
+	each=$(tree_rss_each "$RECEIVER_PID")
+	stop_receiver
+	nport=$(free_port)
+	start_nginx "$nport" 4096 || return 1
+	peer=$(python3 "$TOP/tests/integration/slow_uploads.py" run 127.0.0.1 \
+		"$nport" "$T/pki/internal-ca/ca.crt" "$T/slow" \
+		"$((kb << 10))" "$rate") || return 1
+	prss=$(tree_rss "$NGINX_PID")
+	stop_nginx
+	printf 'bench: slow_%d ours: %s\n' "$n" "$ours"
+	printf 'bench: slow_%d peer: %s\n' "$n" "$peer"
+	printf 'bench: slow_%d receiver processes (KiB): %s\n' "$n" "$each"
+	printf 'bench: slow_%d receiver_peak_rss=%d KiB nginx_peak_rss=%d KiB ratio=%.2f (goal: all %d answered 201, receiver < 262144 KiB)\n' \
+		"$n" "$rss" "$prss" "$(echo "$rss / $prss" | bc -l)" "$n"
+	[ "$(echo "$ours" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["answers"].get("201", 0))')" = "$n" ] || {
+		echo "bench: slow_$n: not every upload was stored" >&2; return 1; }
+}
+
 command -v bc >/dev/null || { echo "bench needs bc (apt-get install bc)" >&2; exit 1; }
 case "${1:-all}" in
 upload) bench_upload ;;
@@ -463,6 +515,7 @@ push) bench_push ;;
 anonymize) bench_anonymize ;;
 search) bench_search ;;
 pipeline) bench_pipeline ;;
-all) bench_upload; bench_download; bench_push; bench_anonymize; bench_search; bench_pipeline ;;
-*) echo "usage: run.sh [upload|download|push|anonymize|search|pipeline|all]" >&2; exit 2 ;;
+slow) bench_slow ;;
+all) bench_upload; bench_download; bench_push; bench_anonymize; bench_search; bench_pipeline; bench_slow ;;
+*) echo "usage: run.sh [upload|download|push|anonymize|search|pipeline|slow|all]" >&2; exit 2 ;;
 esac
