@@ -490,6 +490,13 @@ load_columns(struct config_ctx *cx, const config_setting_t *root,
 			if (strcmp(p->cols[j].name, c->name) == 0)
 				return config_fail(cx, e, "column \"%s\" is "
 				    "listed twice", c->name);
+		/* What the column holds, for the release's codebook: one
+		 * line each, Japanese and English, never a value. */
+		if ((r = config_string(cx, e, "description", c->description,
+		    sizeof(c->description), 0)) != 0 ||
+		    (r = config_string(cx, e, "description_en",
+		    c->description_en, sizeof(c->description_en), 0)) != 0)
+			return r;
 		if ((r = pick(cx, e, "role", role_names,
 		    SK_ARRAY_LEN(role_names), &v)) != 0)
 			return r;

@@ -44,6 +44,8 @@ struct dict;
 
 struct policy_column {
 	char name[256];
+	char description[512];		/* for the codebook; may be "" */
+	char description_en[512];
 	enum col_role role;
 	enum col_action action;
 	unsigned keep;			/* truncate */
