@@ -181,6 +181,10 @@ struct local_config {
 	 * its key, apart from the TLS pair ("" when no dataset needs one) */
 	char envelope_certificate[PATH_MAX];
 	char envelope_key[PATH_MAX];
+	/* vault: the pair that signs each release's manifest (CMS), a third
+	 * one ("" when the site gives none: releases go unsigned) */
+	char signing_certificate[PATH_MAX];
+	char signing_key[PATH_MAX];
 	char audit_log[PATH_MAX];
 	char audit_key[PATH_MAX];	/* the chain's first key (auditor's) */
 	uint64_t audit_reserve;		/* bytes held for the log (audit.reserve) */

@@ -129,6 +129,18 @@ local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 		    1)))
 			return r;
 	}
+	if ((g = config_member(cx, root, "signing")) != NULL) {
+		if (lc->role != ROLE_VAULT)
+			return config_fail(cx, g, "'signing' is for the vault "
+			    "only");
+		if (!config_setting_is_group(g))
+			return config_fail(cx, g, "'signing' must be a group");
+		if ((r = config_path(cx, g, "certificate",
+		    lc->signing_certificate, PATH_MAX, 1)) ||
+		    (r = config_path(cx, g, "key", lc->signing_key, PATH_MAX,
+		    1)))
+			return r;
+	}
 	n = 0;
 	if ((g = config_member(cx, root, "audit")) != NULL) {
 		if (!config_setting_is_group(g))

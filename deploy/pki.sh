@@ -4,11 +4,14 @@
 #
 #   pki.sh DIR init-ca CA "Common Name"        create a CA in DIR/CA
 #   pki.sh DIR issue CA NAME [--client|--server|--envelope] [--uri URI] [--ip ADDR]...
-#          [--dns NAME]... [--days N]           issue DIR/CA/issued/NAME.{crt,key}
+#          [--signing] [--dns NAME]... [--days N]
+#                                               issue DIR/CA/issued/NAME.{crt,key}
 #   pki.sh DIR host ROLE [--ip ADDR]... [--dns NAME]...
 #                                               a host of the appliance (internal-ca);
 #                                               for the vault also vault-envelope,
-#                                               the pair CMS uploads are sealed to
+#                                               the pair CMS uploads are sealed to,
+#                                               and vault-signing, the pair that
+#                                               signs each release's manifest
 #   pki.sh DIR muni CODE                        a municipality (muni-ca)
 #   pki.sh DIR recipient ID                     a data recipient (recip-ca)
 #   pki.sh DIR operator ID                      an operator's signing key pair
@@ -123,6 +126,7 @@ issue() {
 		--client) kind=client ;;
 		--server) kind=server ;;
 		--envelope) kind=envelope ;;
+		--signing) kind=signing ;;
 		--uri) san+=("URI:$2"); shift ;;
 		--ip) san+=("IP:$2"); shift ;;
 		--dns) san+=("DNS:$2"); shift ;;
@@ -137,6 +141,10 @@ issue() {
 	server) eku=serverAuth,clientAuth ;;
 	# What CMS envelopes are encrypted to (ECDH): no TLS use at all.
 	envelope) eku=emailProtection; ku=keyAgreement ;;
+	# What signs each release's manifest (CMS SignedData): recipients
+	# check it with openssl cms -verify, whose default purpose wants
+	# emailProtection; no TLS use at all.
+	signing) eku=emailProtection; ku=digitalSignature,nonRepudiation ;;
 	esac
 	local key="$d/issued/$name.key" crt="$d/issued/$name.crt"
 	# A live certificate is never replaced quietly; a revoked or expired
@@ -201,7 +209,9 @@ host() {
 	# The vault gets two pairs: TLS, and the one envelopes are sealed to.
 	vault) issue internal-ca vault --client --uri urn:sekisho:host:vault "$@"
 		issue internal-ca vault-envelope --envelope \
-			--uri urn:sekisho:host:vault-envelope ;;
+			--uri urn:sekisho:host:vault-envelope
+		issue internal-ca vault-signing --signing \
+			--uri urn:sekisho:host:vault-signing ;;
 	*) die "host: the role is receiver, vault or sender" ;;
 	esac
 }

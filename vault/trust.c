@@ -5,12 +5,16 @@
  * envelope pair.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "approve.h"
 #include "engine.h"
@@ -93,6 +97,41 @@ load_envelope_pair(struct vault *v)
 	EVP_PKEY_free(k);
 }
 
+/*
+ * The signing pair: what each release's manifest is signed with (CMS), so
+ * that a recipient can check a release with openssl alone. Optional; a
+ * vault without one publishes releases without their package, and says so.
+ */
+static void
+load_signing_pair(struct vault *v)
+{
+	char why[512];
+	FILE *fp;
+	int fd;
+
+	if (v->local.signing_key[0] == '\0') {
+		log_warnx("%s: no signing: { certificate; key; }: releases go "
+		    "without a codebook and a signed manifest", v->local.file);
+		return;
+	}
+	if ((v->sign_cert = envelope_read_cert(v->local.signing_certificate,
+	    why, sizeof(why))) == NULL)
+		fatalx("%s: signing: %s", v->local.file, why);
+	if (util_open_secret(v->local.signing_key, &fd) != 0 ||
+	    (fp = fdopen(fd, "r")) == NULL)
+		fatalx("%s: cannot read the signing key %s (it must be a "
+		    "regular file that only its owner may read)",
+		    v->local.file, v->local.signing_key);
+	v->sign_key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if (v->sign_key == NULL || X509_check_private_key(v->sign_cert,
+	    v->sign_key) != 1)
+		fatalx("%s: the signing key %s does not load or does not match "
+		    "its certificate %s", v->local.file, v->local.signing_key,
+		    v->local.signing_certificate);
+	ERR_clear_error();
+}
+
 void
 vault_load_trust(struct vault *v)
 {
@@ -121,6 +160,7 @@ vault_load_trust(struct vault *v)
 		fatalx("cannot read the municipalities' CA %s or its CRL",
 		    muni->ca_file);
 	load_envelope_pair(v);
+	load_signing_pair(v);
 }
 
 void
@@ -133,6 +173,8 @@ vault_free_trust(struct vault *v)
 		X509_free(v->recip_certs[i]);
 	free(v->recip_certs);
 	X509_STORE_free(v->muni_store);
+	X509_free(v->sign_cert);
+	EVP_PKEY_free(v->sign_key);
 	if (v->env_key != NULL)
 		sk_wipe(v->env_key, v->env_keylen);
 	free(v->env_key);

@@ -25,6 +25,10 @@ struct vault {
 	EVP_PKEY **op_keys;		/* per operator on the roster */
 	X509 **recip_certs;		/* per recipient (NULL: none) */
 	X509_STORE *muni_store;		/* checks municipalities' signatures */
+	/* The pair that signs each release's manifest (NULL: none given,
+	 * releases go without a package). */
+	X509 *sign_cert;
+	EVP_PKEY *sign_key;
 	/* Handed to each engine, which reads no file: the envelope pair
 	 * (the key is wiped at exit) and the municipalities' CA and CRL. */
 	uint8_t *env_cert, *env_key, *muni_ca, *muni_crl;

@@ -241,6 +241,10 @@ daemon_check_credentials_counted(const struct local_config *local,
 			check_pair(&ck, "envelope.certificate",
 			    local->envelope_certificate, "envelope.key",
 			    local->envelope_key, internal);
+		if (local->signing_certificate[0] != '\0')
+			check_pair(&ck, "signing.certificate",
+			    local->signing_certificate, "signing.key",
+			    local->signing_key, internal);
 		for (i = 0; i < site->nrecipients; i++)
 			if (site->recipients[i].certificate[0] != '\0')
 				sk_X509_pop_free(read_certs(&ck,

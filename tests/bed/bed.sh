@@ -191,6 +191,8 @@ CONF
 		[ "$r" != vault ] || cat >> "$e/$r.conf" <<CONF
 envelope: { certificate = "$p/internal-ca/issued/vault-envelope.crt";
             key = "$p/internal-ca/issued/vault-envelope.key"; };
+signing: { certificate = "$p/internal-ca/issued/vault-signing.crt";
+           key = "$p/internal-ca/issued/vault-signing.key"; };
 CONF
 	done
 }

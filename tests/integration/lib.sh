@@ -97,6 +97,8 @@ make_pki() {
 	"$PKI" "$p" issue internal-ca vault --uri urn:sekisho:host:vault
 	"$PKI" "$p" issue internal-ca vault-envelope --envelope \
 		--uri urn:sekisho:host:vault-envelope
+	"$PKI" "$p" issue internal-ca vault-signing --signing \
+		--uri urn:sekisho:host:vault-signing
 	"$PKI" "$p" issue muni-ca 131156 --uri urn:sekisho:muni:131156
 	"$PKI" "$p" issue muni-ca 011002 --uri urn:sekisho:muni:011002
 	"$PKI" "$p" issue muni-ca 131016 --uri urn:sekisho:muni:131016
@@ -167,6 +169,8 @@ CONF
 	[ "$1" != vault ] || cat >> "$T/$1.conf" <<CONF
 envelope: { certificate = "pki/internal-ca/issued/vault-envelope.crt";
             key = "pki/internal-ca/issued/vault-envelope.key"; };
+signing: { certificate = "pki/internal-ca/issued/vault-signing.crt";
+           key = "pki/internal-ca/issued/vault-signing.key"; };
 CONF
 }
 

@@ -126,7 +126,7 @@ test_example_site_checks_with_its_pki() {
 		cp "$pki/$r/ca.crt" "$e/ca/$r.crt" && cp "$pki/$r/crl.pem" "$e/ca/$r.crl" ||
 			return 1
 	done
-	for r in receiver vault vault-envelope sender; do
+	for r in receiver vault vault-envelope vault-signing sender; do
 		cp "$pki/internal-ca/issued/$r.crt" "$e/certs/" &&
 		install -m 0600 "$pki/internal-ca/issued/$r.key" "$e/keys/" || return 1
 	done
