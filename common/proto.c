@@ -135,3 +135,32 @@ proto_witness_valid(const char *s)
 			return 0;
 	return s[64] == '\0';
 }
+
+static const char *const pkg_files[] = { PROTO_PKG_DATAPACKAGE,
+	PROTO_PKG_CODEBOOK, PROTO_PKG_MANIFEST, PROTO_PKG_SIGNATURE };
+
+int
+proto_package_file(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pkg_files) / sizeof(pkg_files[0]); i++)
+		if (strcmp(name, pkg_files[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+proto_package_valid(const char *text, size_t len)
+{
+	struct jsonr doc = { text, len }, v;
+	size_t i;
+
+	if (len == 0 || len > PROTO_PACKAGE_MAX || jsonr_valid(text, len) != 0)
+		return 0;
+	for (i = 0; i < sizeof(pkg_files) / sizeof(pkg_files[0]); i++)
+		if (jsonr_member(doc, pkg_files[i], &v) != 0 || v.n < 2 ||
+		    v.p[0] != '"')
+			return 0;
+	return 1;
+}

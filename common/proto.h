@@ -37,6 +37,25 @@
  * recorded in the sender's log (witness.vault). */
 #define PROTO_H_WITNESS "Sekisho-Witness"
 
+/*
+ * The researcher's package of a release (issue 20, vault/codebook.h): the
+ * vault PUTs it after the release, to PROTO_RELEASES/ID/PROTO_PACKAGE, as
+ * one JSON object whose members are these files (strings; the signature in
+ * base64); a recipient of the release GETs each at PROTO_RELEASES/ID/NAME.
+ */
+#define PROTO_PACKAGE "package"
+#define PROTO_PKG_DATAPACKAGE "datapackage.json"
+#define PROTO_PKG_CODEBOOK "codebook.md"
+#define PROTO_PKG_MANIFEST "manifest"
+#define PROTO_PKG_SIGNATURE "manifest.p7s"
+#define PROTO_PACKAGE_MAX (4u << 20)
+
+/* 1 if name is one of the package's files. */
+int proto_package_file(const char *name);
+
+/* 1 if text is a package: one JSON object with every file a string. */
+int proto_package_valid(const char *text, size_t len);
+
 /* 1 if s is "seq=N mac=HEX" with N decimal and HEX 64 lowercase digits. */
 int proto_witness_valid(const char *s);
 /* municipality -> receiver, on an upload: the receipt id of an earlier

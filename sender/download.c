@@ -331,12 +331,59 @@ out:
 	seal_reader_free(h.rd);
 }
 
+/* One file of a release's package (codebook, manifest, its signature):
+ * for the release's own recipients, as long as the release is held. */
+static void
+get_package_file(struct srv_conn *c, const struct config_recipient *rc,
+    const char *id, const char *file)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+	const char *type;
+	uint8_t *buf;
+	size_t n = 0;
+
+	if (!store_id_valid(id) || !proto_package_file(file)) {
+		srv_error(c, 404, "download.refused", "no such release file",
+		    NULL);
+		return;
+	}
+	proc_msg_init(&req, SMSG_PACKAGE_GET);
+	proc_put_str(&req, id);
+	proc_put_str(&req, rc->id);
+	proc_put_str(&req, file);
+	net_call(SNET(c), &req, -1, &rep);
+	if (rep.status != 200) {
+		net_reply_end(SNET(c), &rep);
+		srv_error(c, (int)rep.status, NULL, rep.reason, NULL);
+		return;
+	}
+	if ((buf = malloc(PROTO_PACKAGE_MAX)) == NULL)
+		fatalx("out of memory");
+	proc_get_bytes(&rep.msg, buf, PROTO_PACKAGE_MAX, &n);
+	net_reply_end(SNET(c), &rep);
+	type = strcmp(file, PROTO_PKG_DATAPACKAGE) == 0 ? "application/json" :
+	    strcmp(file, PROTO_PKG_CODEBOOK) == 0 ?
+	    "text/markdown; charset=utf-8" :
+	    strcmp(file, PROTO_PKG_SIGNATURE) == 0 ?
+	    "application/pkcs7-signature" : "text/plain; charset=utf-8";
+	srv_respond(c, 200, type, (const char *)buf, n, NULL);
+	free(buf);
+}
+
 static void
 route_list(struct srv_conn *c, char segs[][256], size_t nsegs)
 {
 	(void)segs;
 	(void)nsegs;
 	list_releases(c, c->peer_cfg);	/* download_authorize found it */
+}
+
+static void
+route_package_file(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	(void)nsegs;
+	get_package_file(c, c->peer_cfg, segs[2], segs[3]);
 }
 
 static void
@@ -354,6 +401,7 @@ download_serve(struct srv_conn *c)
 		{ HTTP_HEAD, PROTO_RELEASES, route_list },
 		{ HTTP_GET, PROTO_RELEASES "/{id}", route_get },
 		{ HTTP_HEAD, PROTO_RELEASES "/{id}", route_get },
+		{ HTTP_GET, PROTO_RELEASES "/{id}/{file}", route_package_file },
 	};
 
 	/* R03: nothing comes in here, not even a request body. */

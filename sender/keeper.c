@@ -29,9 +29,11 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "daemon.h"
 #include "json.h"
+#include "jsonr.h"
 #include "log.h"
 #include "proto.h"
 #include "sender.h"
@@ -774,6 +776,135 @@ on_withdraw(void *arg, struct proc_msg *req)
 	proc_reply_status(s->chan, SMSG_WITHDRAW, 200, "");
 }
 
+/* ---- the researcher's package (proto.h), sealed beside its release ---- */
+
+static void
+package_name(const char *id, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s.pkg", id);
+}
+
+static void
+on_package_put(void *arg, struct proc_msg *req)
+{
+	struct sender *s = arg;
+	char id[RELEASE_ID_MAX], name[RELEASE_ID_MAX + 8], tmp[RELEASE_ID_MAX + 16];
+	char sha[65], detail[96];
+	struct seal_writer *w = NULL;
+	struct release *r;
+	uint8_t *buf, d[32];
+	unsigned dl = 0;
+	size_t n = 0;
+	int e;
+
+	if ((buf = malloc(PROTO_PACKAGE_MAX)) == NULL)
+		fatalx("out of memory");
+	proc_get_str(req, id, sizeof(id));
+	proc_get_bytes(req, buf, PROTO_PACKAGE_MAX, &n);
+	proc_expect_end(req);
+	/* Net checked it; so does the store, which keeps it. */
+	if (!store_id_valid(id) || !proto_package_valid((const char *)buf, n))
+		proc_malformed(req, "a package net's checks refuse");
+	if ((r = store_find(s, id)) == NULL) {
+		free(buf);
+		not_here(s, SMSG_PACKAGE_PUT, id, NULL);
+		return;
+	}
+	package_name(id, name, sizeof(name));
+	snprintf(tmp, sizeof(tmp), "%s.pkg.tmp", id);
+	unlinkat(s->tmp_fd, tmp, 0);
+	if ((e = seal_writer_open(&s->master, s->tmp_fd, tmp, 0, &w)) == 0 &&
+	    (e = seal_writer_write(w, buf, n)) == 0 &&
+	    (e = seal_writer_finish(w, NULL, 0)) == 0) {
+		/* A package made again (a retry) replaces the earlier. */
+		struct seal_disposal dd;
+
+		if ((e = seal_dispose(s->objects_fd, name, &dd)) ==
+		    SK_ENOTFOUND)
+			e = 0;
+		if (e == 0)
+			e = seal_writer_commit(w, s->tmp_fd, s->objects_fd, name);
+	}
+	seal_writer_free(w);
+	EVP_Digest(buf, n, d, &dl, EVP_sha256(), NULL);
+	free(buf);
+	if (e != 0) {
+		proc_reply_status(s->chan, SMSG_PACKAGE_PUT, e == SK_ENOSPACE ?
+		    507 : 500, "the package cannot be kept");
+		return;
+	}
+	sk_hex(d, 32, sha);
+	snprintf(detail, sizeof(detail), "release=%s", r->id);
+	daemon_store_audit(s->audit, "release.package", "vault", r->id, 1, n,
+	    sha, detail);
+	proc_reply_status(s->chan, SMSG_PACKAGE_PUT, 201, "");
+}
+
+static void
+on_package_get(void *arg, struct proc_msg *req)
+{
+	struct sender *s = arg;
+	char id[RELEASE_ID_MAX], rid[CONFIG_ID_MAX], file[32];
+	char name[RELEASE_ID_MAX + 8], actor[CONFIG_ID_MAX + 8], detail[64];
+	char *pkg = NULL, *val = NULL;
+	struct seal_reader *rd = NULL;
+	struct proc_msg rep;
+	struct release *r;
+	struct jsonr doc;
+	size_t got = 0, len;
+	uint8_t *bin = NULL;
+	int idx, e;
+
+	proc_get_str(req, id, sizeof(id));
+	proc_get_str(req, rid, sizeof(rid));
+	proc_get_str(req, file, sizeof(file));
+	proc_expect_end(req);
+	recipient_of(s, req, rid);
+	if (!proto_package_file(file))
+		proc_malformed(req, "not a package file");
+	if ((r = addressed(s, SMSG_PACKAGE_GET, id, rid, &idx)) == NULL)
+		return;
+	package_name(r->id, name, sizeof(name));
+	if (seal_reader_open(&s->master, s->objects_fd, name, &rd) != 0) {
+		proc_reply_status(s->chan, SMSG_PACKAGE_GET, 404, "this release "
+		    "has no codebook or manifest");
+		return;
+	}
+	if ((pkg = malloc(PROTO_PACKAGE_MAX + 1)) == NULL ||
+	    (val = malloc(PROTO_PACKAGE_MAX + 1)) == NULL)
+		fatalx("out of memory");
+	e = seal_reader_read(rd, (uint8_t *)pkg, PROTO_PACKAGE_MAX, &got);
+	seal_reader_free(rd);
+	doc.p = pkg;
+	doc.n = got;
+	if (e != 0 || jsonr_get_string(doc, file, val, PROTO_PACKAGE_MAX) != 0) {
+		proc_reply_status(s->chan, SMSG_PACKAGE_GET, 500, "the stored "
+		    "package cannot be read");
+		goto out;
+	}
+	len = strlen(val);
+	if (strcmp(file, PROTO_PKG_SIGNATURE) == 0) {
+		if ((bin = malloc(len)) == NULL)
+			fatalx("out of memory");
+		if (sk_base64_decode(val, len, bin, len, &len) != 0) {
+			proc_reply_status(s->chan, SMSG_PACKAGE_GET, 500,
+			    "the stored signature cannot be read");
+			goto out;
+		}
+	}
+	snprintf(actor, sizeof(actor), "recip:%s", rid);
+	snprintf(detail, sizeof(detail), "file=%s", file);
+	daemon_store_audit(s->audit, "release.package_read", actor, r->id, 1,
+	    len, NULL, detail);
+	proc_reply_begin(&rep, SMSG_PACKAGE_GET, 200, "");
+	proc_put_bytes(&rep, bin != NULL ? (const char *)bin : val, len);
+	proc_reply_send(s->chan, &rep, -1);
+out:
+	free(bin);
+	free(pkg);
+	free(val);
+}
+
 static void
 on_list_all(void *arg, struct proc_msg *req)
 {
@@ -947,6 +1078,8 @@ static const struct daemon_handler handlers[] = {
 	{ SMSG_PUBLISH_COMMIT, on_publish_commit },
 	{ SMSG_PUBLISH_ABORT, on_publish_abort },
 	{ SMSG_WITHDRAW, on_withdraw },
+	{ SMSG_PACKAGE_PUT, on_package_put },
+	{ SMSG_PACKAGE_GET, on_package_get },
 	{ SMSG_LIST_ALL, on_list_all },
 };
 

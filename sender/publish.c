@@ -5,6 +5,8 @@
  *   PUT    /v1/releases/ID   publish: the body is the release; headers
  *                            say what it is (below); Content-Digest is
  *                            required and checked before anything is kept
+ *   PUT    /v1/releases/ID/package  the release's codebook and signed
+ *                            manifest (proto.h), after the release
  *   DELETE /v1/releases/ID   withdraw: dispose of it now, with a record
  *   GET    /v1/releases      every release held, with bytes served
  *
@@ -403,6 +405,64 @@ withdraw(struct srv_conn *c, const char *id)
 	srv_respond_json(c, 200, "{\"withdrawn\":true}", NULL);
 }
 
+/* The researcher's package: read whole (it is small), checked, handed to
+ * the store, which checks it again and keeps it sealed beside the release. */
+static void
+put_package(struct srv_conn *c, const char *id)
+{
+	size_t early = c->head_len - c->req.head_len, got;
+	struct proc_msg req;
+	struct proc_reply rep;
+	uint64_t len = c->req.content_length, done;
+	char *buf;
+	int e = 0;
+
+	if (!store_id_valid(id)) {
+		srv_error(c, 404, "package.refused", "no such release", NULL);
+		return;
+	}
+	if (!c->req.has_content_length || len == 0 ||
+	    len > PROTO_PACKAGE_MAX || early > len) {
+		srv_error(c, c->req.has_content_length && len > 0 ? 413 : 411,
+		    "package.refused", "a package needs a Content-Length of at "
+		    "most 4 MiB", NULL);
+		return;
+	}
+	if ((buf = malloc((size_t)len + 1)) == NULL) {
+		srv_error(c, 500, NULL, "out of memory", NULL);
+		return;
+	}
+	memcpy(buf, c->head + c->req.head_len, early);
+	for (done = early; done < len && e == 0; done += got)
+		if ((e = tls_read(c->ssl, buf + done, (size_t)(len - done),
+		    &got)) == 0 && got == 0)
+			e = SK_ETRUNCATED;
+	if (e != 0) {
+		free(buf);
+		log_warnx("peer %s: package for %s cut off; nothing kept",
+		    c->peer_str, id);
+		return;
+	}
+	buf[len] = '\0';
+	if (!proto_package_valid(buf, (size_t)len)) {
+		free(buf);
+		srv_error(c, 400, "package.refused", "the package is not a "
+		    "JSON object holding every file as a string", NULL);
+		return;
+	}
+	proc_msg_init(&req, SMSG_PACKAGE_PUT);
+	proc_put_str(&req, id);
+	proc_put_bytes(&req, buf, (size_t)len);
+	free(buf);
+	net_call(SNET(c), &req, -1, &rep);
+	net_reply_end(SNET(c), &rep);
+	if (rep.status != 201) {
+		srv_error(c, (int)rep.status, NULL, rep.reason, NULL);
+		return;
+	}
+	srv_respond_json(c, 201, "{\"package\":true}", NULL);
+}
+
 static void
 list_all(struct srv_conn *c)
 {
@@ -444,6 +504,13 @@ route_publish(struct srv_conn *c, char segs[][256], size_t nsegs)
 }
 
 static void
+route_package(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	(void)nsegs;
+	put_package(c, segs[2]);
+}
+
+static void
 route_withdraw(struct srv_conn *c, char segs[][256], size_t nsegs)
 {
 	(void)nsegs;
@@ -456,6 +523,8 @@ publish_serve(struct srv_conn *c)
 	static const struct srv_route routes[] = {
 		{ HTTP_GET, PROTO_RELEASES, route_list },
 		{ HTTP_PUT, PROTO_RELEASES "/{id}", route_publish },
+		{ HTTP_PUT, PROTO_RELEASES "/{id}/" PROTO_PACKAGE,
+		    route_package },
 		{ HTTP_DELETE, PROTO_RELEASES "/{id}", route_withdraw },
 	};
 

@@ -75,6 +75,12 @@ enum smsg_type {
 	SMSG_PUBLISH_ABORT,
 	/* str id. Reply: 200, or 404, or 410. */
 	SMSG_WITHDRAW,
+	/* str release id, bytes the package (JSON, proto.h). Reply: 201
+	 * (kept, replacing an earlier one), or 400, 404, 410, 507. */
+	SMSG_PACKAGE_PUT,
+	/* str release id, str recipient id, str file (one of proto.h's
+	 * PROTO_PKG_*). Reply: 200 and bytes the file; or 403, 404, 410. */
+	SMSG_PACKAGE_GET,
 	/* Reply: 200 and every release with bytes served (JSON). */
 	SMSG_LIST_ALL,
 	/* From the push process: the next delivery due. Reply: 0, str

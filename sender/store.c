@@ -284,6 +284,22 @@ load_state(struct sender *s, struct release *r)
 	}
 }
 
+/* The release's package (codebook, manifest) goes with it; it holds no
+ * data, and a failure is logged, not fatal to the disposal. */
+static void
+dispose_package(struct sender *s, const char *id)
+{
+	struct seal_disposal dd;
+	char name[RELEASE_ID_MAX + 8];
+	int e;
+
+	snprintf(name, sizeof(name), "%s.pkg", id);
+	if ((e = seal_dispose(s->objects_fd, name, &dd)) != 0 &&
+	    e != SK_ENOTFOUND)
+		log_warnx("release %s: its package cannot be removed: %s", id,
+		    sk_strerror(e));
+}
+
 /* A tombstone without its disposal done: a crash came in between. */
 static void
 finish_disposal(struct sender *s, const char *id)
@@ -301,6 +317,7 @@ finish_disposal(struct sender *s, const char *id)
 		    id, 0, 0, NULL, detail);
 		return;
 	}
+	dispose_package(s, id);
 	unlinkat(s->state_fd, id, 0);
 	snprintf(detail, sizeof(detail), "reason=finishing_an_interrupted_"
 	    "disposal key_destroyed=%d file_bytes=%" PRIu64, dd.key_destroyed,
@@ -395,6 +412,7 @@ store_dispose(struct sender *s, struct release *r, const char *why,
 	e = seal_dispose(s->objects_fd, r->id, &disp);
 	if (e != 0 && e != SK_ENOTFOUND)
 		return e;
+	dispose_package(s, r->id);
 	unlinkat(s->state_fd, r->id, 0);
 	/* The downloads in progress are cut by the net process that sends
 	 * them (at once, for a withdrawal; within half a second, for an

@@ -6,14 +6,19 @@
  */
 
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "approve.h"
+#include "codebook.h"
+#include "engine.h"
 #include "envelope.h"
 #include "log.h"
 #include "proto.h"
@@ -113,6 +118,88 @@ outgoing(struct vault *v, const struct config_recipient *const *to, size_t nto,
 	return e;
 }
 
+/* The job's report (JSON, as the checker saw it), NUL-ended. */
+static char *
+read_report(struct vault *v, const struct job *j)
+{
+	char name[JOB_ID_MAX + 8], *buf;
+	ssize_t n;
+	int fd;
+
+	snprintf(name, sizeof(name), "%s.json", j->id);
+	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((buf = malloc(ENGINE_REPORT_MAX + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, ENGINE_REPORT_MAX);
+	close(fd);
+	if (n <= 0) {
+		free(buf);
+		return NULL;
+	}
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * The researcher's package (codebook.h) to the sender, after the release:
+ * PUT /v1/releases/ID/package. Made again on a retry (the signature then
+ * differs; the sender keeps the last). 0, or an error with why.
+ */
+static int
+send_package(struct vault *v, struct job *j, const struct codebook_release *r,
+    char *manifest_sha, char *why, size_t whycap)
+{
+	const struct config_dataset *ds = r->dataset;
+	struct codebook cb;
+	struct hc_conn c;
+	char target[128], *report, *bundle = NULL;
+	uint8_t d[32];
+	unsigned dl = 0;
+	int e;
+
+	if ((report = read_report(v, j)) == NULL) {
+		snprintf(why, whycap, "the release's report cannot be read");
+		return SK_ESYS;
+	}
+	e = codebook_make(v->policies[ds - v->site->datasets], report, r,
+	    v->sign_cert, v->sign_key, &cb, why, whycap);
+	free(report);
+	if (e != 0)
+		return e;
+	EVP_Digest(cb.manifest, strlen(cb.manifest), d, &dl, EVP_sha256(),
+	    NULL);
+	sk_hex(d, 32, manifest_sha);
+	if ((bundle = codebook_bundle(&cb)) == NULL) {
+		codebook_free(&cb);
+		snprintf(why, whycap, "the package is too large");
+		return SK_ETOOBIG;
+	}
+	codebook_free(&cb);
+	snprintf(target, sizeof(target), PROTO_RELEASES "/%s/package",
+	    j->release_id);
+	if ((e = vault_connect(v, &v->site->sender, &c, why, whycap)) == 0) {
+		if ((e = hc_request(&c, "PUT", target, "Content-Type: "
+		    "application/json\r\n", (int64_t)strlen(bundle))) != 0 ||
+		    (e = hc_send(&c, bundle, strlen(bundle))) != 0 ||
+		    (e = hc_response(&c)) != 0)
+			snprintf(why, whycap, "sender: no answer to the package "
+			    "(%s)", sk_strerror(e));
+		else if (c.status != 201 && c.status != 200) {
+			snprintf(why, whycap, "sender answered %d to the "
+			    "package", c.status);
+			e = SK_EFORMAT;
+		}
+		hc_close(&c);
+	}
+	free(bundle);
+	return e;
+}
+
 int
 vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 {
@@ -126,7 +213,7 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	struct hc_conn c;
 	size_t len, i, o = 0, nto = 0, x = 0;
 	uint64_t head_seq;
-	char head_mac[65];
+	char head_mac[65], filename[96], manifest_sha[65] = "";
 	int e, cms;
 
 	if (ds == NULL || ds->nrecipients == 0) {
@@ -171,13 +258,15 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	}
 	/* R47: the vault's own chain head, for the sender to witness. */
 	audit_head(v->audit, &head_seq, head_mac);
+	snprintf(filename, sizeof(filename), "%s-%.16s.csv%s", ds->id,
+	    j->release_id, cms ? ".cms" : "");
 	snprintf(extra, sizeof(extra), "Content-Digest: sha-256=:%s:\r\n"
 	    PROTO_H_DATASET ": %s\r\n" PROTO_H_RECIPIENTS ": %s\r\n"
 	    PROTO_H_EXPIRES ": %" PRId64 "\r\n" PROTO_H_MAX_DOWNLOADS ": %u\r\n"
-	    PROTO_H_FILENAME ": %s-%.16s.csv%s\r\n"
+	    PROTO_H_FILENAME ": %s\r\n"
 	    PROTO_H_WITNESS ": seq=%" PRIu64 " mac=%s\r\n", digest64, ds->id,
-	    recips, j->expires, ds->max_downloads, ds->id, j->release_id,
-	    cms ? ".cms" : "", head_seq, head_mac);
+	    recips, j->expires, ds->max_downloads, filename, head_seq,
+	    head_mac);
 	snprintf(target, sizeof(target), PROTO_RELEASES "/%s", j->release_id);
 	log_info("release %s: publishing %zu bytes as %s", j->id, len,
 	    j->release_id);
@@ -191,13 +280,22 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 		e = c.status == 409 ? SK_EEXIST : SK_EFORMAT;
 	}
 	hc_close(&c);
+	if (e == 0 && v->sign_key != NULL) {
+		struct codebook_release cr = { .job = j, .dataset = ds,
+			.to = to, .nto = nto, .filename = filename,
+			.sha256 = sha, .size = len, .cms = cms,
+			.created = j->decided };
+
+		e = send_package(v, j, &cr, manifest_sha, why, whycap);
+	}
 	if (e == 0) {
 		j->published = (int64_t)time(NULL);
 		snprintf(extra, sizeof(extra), "release=%s recipients=%.700s%s"
-		    "%.400s%s",
+		    "%.400s%s%s%s",
 		    j->release_id, recips, x ? " not_in_force=" : "",
 		    excluded, cms ? " sealed to the recipients' certificates" :
-		    "");
+		    "", manifest_sha[0] != '\0' ? " manifest_sha256=" : "",
+		    manifest_sha);
 		if (vault_audit(v, "release.published", j->id, 1, len, sha,
 		    extra) != 0) {
 			snprintf(why, whycap, "sent, but the audit log cannot "

@@ -25,6 +25,7 @@ $(ANON_LIB): $(VAULT_CORE_OBJS)
 VAULT_DAEMON_SRCS := \
 	vault/approve.c \
 	vault/backup.c \
+	vault/codebook.c \
 	vault/console.c \
 	vault/diff.c \
 	vault/engine.c \

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# test_r55_release_package.sh: every release comes with its researcher's
+# package: a codebook (Frictionless datapackage.json and codebook.md) and a
+# manifest of the files with their SHA-256, signed by the vault (CMS). A
+# recipient proves with openssl and sha256sum alone that the file is the
+# one the two operators approved (R55, R51), and reads in the codebook what
+# each column is, what was done to it and the terms of use (R07). What the
+# test checks against is its own: the file it downloaded, the digest the
+# vault's console shows, the header and rows it counts itself.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pipeline.sh"
+
+URL="https://127.0.0.1:$((PORT + 2))/v1/releases"
+W=$T/recipient
+
+fetch_package() {	# fetch_package RID: the five files into $W
+	local f name
+	rm -rf "$W" && mkdir -p "$W" || return 1
+	for f in manifest manifest.p7s datapackage.json codebook.md; do
+		[ "$(recip -o "$W/$f" -w '%{http_code}' "$URL/$1/$f")" = 200 ] ||
+			{ echo "GET $f: not 200"; return 1; }
+	done
+	name=$(head -1 "$W/manifest" | awk '{print $2}')
+	[ -n "$name" ] && [ "$(recip -o "$W/$name" -w '%{http_code}' \
+		"$URL/$1")" = 200 ] && echo "$name" > "$W/.name"
+}
+
+verify() {	# openssl cms -verify of the manifest, against the internal CA
+	openssl cms -verify -binary -inform DER -in "$W/manifest.p7s" \
+		-content "$W/manifest" -CAfile "$P/internal-ca/ca.crt" \
+		-out /dev/null 2>"$W/verify.err"
+}
+
+test_r55_a_recipient_verifies_the_release_with_openssl_and_sha256sum() {
+	local approved got
+	python3 "$GEN" 400 171 "$T/a.csv" &&
+	[ "$(upload "$T/a.csv" health-checkup)" = 201 ] && A=$(cat "$T/id") &&
+	wait_state "$A" awaiting_approval &&
+	approve "$A" op1 >/dev/null && approve "$A" op2 >/dev/null &&
+	wait_state "$A" published && RA=$(rid_of "$A") && [ -n "$RA" ] ||
+		return 1
+	fetch_package "$RA" || return 1
+	verify || { cat "$W/verify.err"; return 1; }
+	(cd "$W" && sha256sum -c manifest) || return 1
+	# The file is the one the operators approved: its digest is the one
+	# the vault's console shows for the job.
+	approved=$("$VAULT" -c "$T/vault.conf" release show "$A" |
+		awk '/^release: .* sha256 / {print $NF; exit}')
+	got=$(sha256sum "$W/$(cat "$W/.name")" | awk '{print $1}')
+	echo "approved $approved, downloaded $got"
+	[ -n "$approved" ] && [ "$approved" = "$got" ] &&
+	grep -q "\"hash\": \"sha256:$got\"" "$W/datapackage.json" &&
+	grep -q "\"event\":\"release.package\"" "$T/sdata/audit.log" &&
+	grep '"event":"release.published"' "$T/vdata/audit.log" |
+		grep -q "manifest_sha256=$(sha256sum "$W/manifest" | awk '{print $1}')"
+}
+
+test_r55_a_changed_release_manifest_or_signer_is_refused() {
+	local name rc
+	name=$(cat "$W/.name")
+	cp -a "$W" "$W.bad" || return 1
+	# One byte of the release changed: its line in the manifest fails.
+	printf 'X' | dd of="$W.bad/$name" bs=1 seek=40 conv=notrunc 2>/dev/null
+	(cd "$W.bad" && sha256sum -c manifest >/dev/null 2>&1) && return 1
+	# A digest in the manifest changed: the signature fails.
+	cp "$W/manifest" "$W.bad/manifest" &&
+	sed -i '1s/^./0/;1s/^0\(.\)/1\1/' "$W.bad/manifest" &&
+	! cmp -s "$W/manifest" "$W.bad/manifest" || return 1
+	rc=0
+	openssl cms -verify -binary -inform DER -in "$W.bad/manifest.p7s" \
+		-content "$W.bad/manifest" -CAfile "$P/internal-ca/ca.crt" \
+		-out /dev/null 2>/dev/null || rc=$?
+	[ "$rc" != 0 ] || { echo "a changed manifest verified"; return 1; }
+	# Signed by another CA's key: refused against the internal CA.
+	"$PKI" "$P" issue rogue-ca vault-signing --signing \
+		--uri urn:sekisho:host:vault-signing >/dev/null &&
+	openssl cms -sign -binary -outform DER -in "$W/manifest" \
+		-signer "$P/rogue-ca/issued/vault-signing.crt" \
+		-inkey "$P/rogue-ca/issued/vault-signing.key" \
+		-out "$W.bad/manifest.p7s" || return 1
+	rc=0
+	openssl cms -verify -binary -inform DER -in "$W.bad/manifest.p7s" \
+		-content "$W/manifest" -CAfile "$P/internal-ca/ca.crt" \
+		-out /dev/null 2>/dev/null || rc=$?
+	[ "$rc" != 0 ] || { echo "another CA's signature verified"; return 1; }
+}
+
+test_r07_the_codebook_describes_every_released_column() {
+	python3 - "$W" "$(cat "$W/.name")" "$POLICY" <<'PY'
+import csv, io, json, sys
+w, name, policy = sys.argv[1], sys.argv[2], sys.argv[3]
+dp = json.load(open(w + "/datapackage.json", encoding="utf-8"))
+assert dp["profile"] == "tabular-data-package", dp["profile"]
+res = dp["resources"][0]
+assert res["path"] == name and res["format"] == "csv", res
+rows = list(csv.reader(io.StringIO(open(w + "/" + name, encoding="utf-8").read())))
+header, body = rows[0], [r for r in rows[1:] if r]
+fields = res["schema"]["fields"]
+assert [f["name"] for f in fields] == header, ([f["name"] for f in fields], header)
+for f in fields:
+    p = f["sekisho:processing"]
+    assert p["ja"] and p["en"], f
+ages = next(f for f in fields if f["name"] == "生年月日")
+assert "2026-04-01" in ages["sekisho:processing"]["en"] and "90" in ages["sekisho:processing"]["en"], ages
+height = next(f for f in fields if f["name"] == "身長")
+assert "height" in height["description"] and "身長" in height["sekisho:description_ja"], height
+post = next(f for f in fields if f["name"] == "郵便番号")
+assert "first 3 characters" in post["sekisho:processing"]["en"], post
+sk = dp["sekisho"]
+assert sk["privacy"]["k"] == 5 and sk["privacy"]["l"] == 2, sk["privacy"]
+assert sk["counts"]["rows_out"] == len(body), (sk["counts"], len(body))
+assert sk["recipients"][0]["id"] == "univ-a", sk["recipients"]
+assert "identify" in sk["terms"]["en"] and "識別" in sk["terms"]["ja"]
+md = open(w + "/codebook.md", encoding="utf-8").read()
+for col in header:
+    assert "| " + col + " |" in md, col
+for dropped in ("氏名", "個人番号", "住所"):
+    assert dropped not in header and dropped in md.split("削除した列:")[1].split("\n")[0], dropped
+assert "k = 5" in md and "## 日本語" in md and "## English" in md
+print("codebook: %d columns, %d rows" % (len(fields), len(body)))
+PY
+}
+
+test_r55_no_package_file_outside_the_four_and_none_after_withdrawal() {
+	[ "$(recip -o /dev/null -w '%{http_code}' "$URL/$RA/report.json")" = 404 ] &&
+	[ "$(recip -o /dev/null -w '%{http_code}' "$URL/0123456789abcdef0123456789abcdef/manifest")" = 404 ] &&
+	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --operator op1 \
+		--key "$T/ops/op1.key" >/dev/null &&
+	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --operator op2 \
+		--key "$T/ops/op2.key" >/dev/null &&
+	wait_state "$A" withdrawn &&
+	[ "$(recip -o /dev/null -w '%{http_code}' "$URL/$RA/manifest")" = 410 ] &&
+	! ls "$T/sdata/objects/" | grep -q "^$RA"
+}
+
+run_pipeline_tests
