@@ -106,6 +106,7 @@ downloads() {
 		"$SENDER_URL/v1/releases/$(bed_release_id "$ID1")" || return 1
 	echo "   $RECIP1 downloaded release.csv; its first lines:"
 	head -6 "$W/release.csv" | sed 's/^/   /'
+	package "$(bed_release_id "$ID1")" || return 1
 	echo "   $RECIP2 takes sealed releases only: it downloads and opens one"
 	bed_recip "$RECIP2" -o "$W/release2.csv.cms" "$SENDER_URL/v1/releases/$(bed_release_id "$ID2")" &&
 	openssl cms -decrypt -binary -inform DER -in "$W/release2.csv.cms" \
@@ -113,6 +114,30 @@ downloads() {
 		-inkey "$p/recip-ca/issued/$RECIP2.key" -out "$W/release2.csv" &&
 	head -3 "$W/release2.csv" | sed 's/^/   /' || return 1
 	pushed
+}
+
+# The release's package: the recipient checks the vault's signature on
+# the manifest and every file against it, and reads the codebook.
+package() {
+	local rid=$1 f d=$W/package
+	mkdir -p "$d" || return 1
+	for f in manifest manifest.p7s datapackage.json codebook.md; do
+		bed_recip "$RECIP1" --fail -o "$d/$f" \
+			"$SENDER_URL/v1/releases/$rid/$f" || return 1
+	done
+	cp "$W/release.csv" "$d/$(head -1 "$d/manifest" | awk '{print $2}')" &&
+	echo "   its package: the manifest, signed by the vault:" &&
+	sed 's/^/     /' "$d/manifest" &&
+	echo "   \$ openssl cms -verify -binary -inform DER -in manifest.p7s -content manifest -CAfile internal-ca.crt" &&
+	openssl cms -verify -binary -inform DER -in "$d/manifest.p7s" \
+		-content "$d/manifest" -CAfile "$BED_DIR/pki/internal-ca/ca.crt" \
+		-out /dev/null 2>"$d/verify.out" &&
+	sed 's/^/   /' "$d/verify.out" &&
+	echo "   \$ sha256sum -c manifest" &&
+	(cd "$d" && sha256sum -c manifest > check.out) &&
+	sed 's/^/   /' "$d/check.out" &&
+	echo "   the codebook (codebook.md), its columns:" &&
+	sed -n '/^### 列/,/^削除した列/p' "$d/codebook.md" | sed 's/^/   /'
 }
 
 # univ-c (push mode, R03's strict reading): it never connects to the
@@ -204,7 +229,7 @@ story() {
 	step "report" report
 	say "5. Two operators approve each release (R41)"
 	step "approvals and publishing" approvals
-	say "6. The recipients list and download their releases with curl; one gets its release pushed"
+	say "6. The recipients list and download their releases with curl, and check the vault's signed manifest; one gets its release pushed"
 	step "downloads" downloads
 	say "7. Forbidden connections from each host fail"
 	step "forbidden connections" forbidden
