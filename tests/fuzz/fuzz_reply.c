@@ -1,7 +1,8 @@
 /*
  * fuzz_reply.c: libFuzzer target for what the vault reads from the other
  * hosts: an HTTP response head, and the JSON of a listing with the
- * receipts in it.
+ * receipts in it; and for the package the sender reads from the vault
+ * (proto_package_valid, then each file as the store takes it out).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hc_parse_head(data, size, &head, &status, &has, &len) == 0 &&
 	    (head > size || status < 100 || status > 599))
 		__builtin_trap();
+	if (proto_package_valid(doc.p, doc.n)) {
+		static char out[1 << 16];
+
+		if (jsonr_valid(doc.p, doc.n) != 0)
+			__builtin_trap();
+		if (jsonr_get_string(doc, PROTO_PKG_MANIFEST, out,
+		    sizeof(out)) == 0 && strlen(out) >= sizeof(out))
+			__builtin_trap();
+	}
 	if (jsonr_valid(doc.p, doc.n) != 0)
 		return 0;
 	if (jsonr_member(doc, "pending", &list) == 0)
