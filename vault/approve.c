@@ -31,13 +31,15 @@ site_find_operator(const struct site_config *site, const char *id)
 }
 
 int
-approval_message(const struct job *j, const char *action, const char *reason,
-    char *out, size_t cap)
+approval_message(const struct job *j, const char *action,
+    const char *operator_id, int64_t t, const char *reason, char *out,
+    size_t cap)
 {
-	int n = snprintf(out, cap, "sekisho-approval-v1\naction=%s\n"
+	int n = snprintf(out, cap, "sekisho-approval-v2\naction=%s\n"
 	    "release=%s\ndataset=%s\noutput_sha256=%s\nreport_sha256=%s\n"
-	    "reason=%s\n", action, j->id, j->dataset, j->out_sha256,
-	    j->report_sha256, reason != NULL ? reason : "");
+	    "operator=%s\ntime=%" PRId64 "\nreason=%s\n", action, j->id,
+	    j->dataset, j->out_sha256, j->report_sha256, operator_id, t,
+	    reason != NULL ? reason : "");
 
 	return n < 0 || (size_t)n >= cap ? SK_ETOOBIG : 0;
 }
@@ -271,7 +273,8 @@ approval_count(int jobs_fd, const struct site_config *site,
 			text[tlen] = '\0';
 		}
 		if ((o = site_find_operator(site, op)) == NULL ||
-		    approval_message(j, action, text, msg, sizeof(msg)) != 0 ||
+		    approval_message(j, action, op, (int64_t)t, text, msg,
+		    sizeof(msg)) != 0 ||
 		    approval_verify(o, keys[o - site->operators], msg, sig, now,
 		    why, sizeof(why)) != 0) {
 			(*bad)++;

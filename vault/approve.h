@@ -20,9 +20,11 @@
 
 #define APPROVAL_REASON_MAX 120
 
-/* The signed text of an action on a job. */
+/* The signed text of an action on a job by an operator at time t (unix
+ * seconds, as recorded beside the signature). */
 int approval_message(const struct job *j, const char *action,
-    const char *reason, char *out, size_t cap);
+    const char *operator_id, int64_t t, const char *reason, char *out,
+    size_t cap);
 
 /* Reads an operator's private key (PEM, owner-only; Ed25519 or ECDSA
  * P-256) into *out, which the caller frees with EVP_PKEY_free. */

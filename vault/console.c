@@ -3,7 +3,7 @@
  *
  *   release list
  *   release show ID                      the job and its release report
- *   release approve ID --operator OP --key KEY
+ *   release approve ID --operator OP --key KEY [--yes]
  *   release reject ID --operator OP --key KEY --reason TEXT
  *   release withdraw ID --operator OP --key KEY
  *   release diff ID [--with ID2]         against the previous release
@@ -556,13 +556,68 @@ vault_status(struct vault *v, int argc, char **argv)
 	return health_report(&h, as_json, prom);
 }
 
+/*
+ * What the operator is about to sign, shown before anything is signed: the
+ * release's figures from its report and the exact text of the signature
+ * (digests, operator, time). Then a confirmation from the terminal, unless
+ * --yes; without a terminal and without --yes, nothing is signed.
+ */
+static void
+confirm(struct vault *v, const struct job *j, const char *action,
+    const char *op, int64_t now, const char *reason, int yes)
+{
+	char name[JOB_ID_MAX + 8], rep[8192], msg[1024], answer[16];
+	uint64_t rows_in = 0, rows_out = 0, k = 0;
+	struct jsonr doc = { rep, 0 };
+	ssize_t r = 0;
+	int fd;
+
+	snprintf(name, sizeof(name), "%s.json", j->id);
+	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_CLOEXEC)) != -1) {
+		r = read(fd, rep, sizeof(rep) - 1);
+		close(fd);
+	}
+	doc.n = r > 0 ? (size_t)r : 0;
+	jsonr_get_u64(doc, "rows_in", &rows_in);
+	jsonr_get_u64(doc, "rows_out", &rows_out);
+	jsonr_get_u64(doc, "k", &k);
+	if (approval_message(j, action, op, now, reason, msg, sizeof(msg)) != 0)
+		fatalx("cannot make the text to sign");
+	printf("署名する内容 / what you are about to sign:\n"
+	    "  ジョブ / job:        %s (%s, %s)\n"
+	    "  行数 / rows:         %llu in, %llu out, k = %llu\n"
+	    "  リリース / release:  %llu bytes, SHA-256 %s\n"
+	    "  報告 / report:       SHA-256 %s\n"
+	    "  署名する文 / signed text:\n", j->id, j->municipality,
+	    j->dataset, (unsigned long long)rows_in,
+	    (unsigned long long)rows_out, (unsigned long long)k,
+	    (unsigned long long)j->out_size, j->out_sha256, j->report_sha256);
+	for (char *l = msg, *nl; *l != '\0'; l = nl + 1) {
+		if ((nl = strchr(l, '\n')) == NULL)
+			break;
+		printf("    %.*s\n", (int)(nl - l), l);
+	}
+	fflush(stdout);
+	if (yes)
+		return;
+	if (!isatty(STDIN_FILENO))
+		fatalx("標準入力が端末ではないため署名しません。スクリプトでは --yes "
+		    "を付けてください / stdin is not a terminal: nothing signed "
+		    "(scripts pass --yes)");
+	printf("署名しますか / sign it? [y/N] ");
+	fflush(stdout);
+	if (fgets(answer, sizeof(answer), stdin) == NULL ||
+	    (strcmp(answer, "y\n") != 0 && strcmp(answer, "yes\n") != 0))
+		fatalx("署名しませんでした / not signed");
+}
+
 static int
 decide(struct vault *v, const char *action, const char *id, const char *op,
-    EVP_PKEY *key, const char *reason)
+    EVP_PKEY *key, const char *reason, int yes)
 {
 	const struct config_operator *o = site_find_operator(v->site, op);
 	const struct config_dataset *ds;
-	char msg[1024], sig[256], why[256], ops[256];
+	char msg[1024], sig[256], why[256], ops[256], shown[136];
 	int64_t now = (int64_t)time(NULL);
 	enum job_state want = strcmp(action, "withdraw") == 0 ? JOB_PUBLISHED :
 	    JOB_AWAITING;
@@ -579,8 +634,8 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 		fatalx("監査ログに書き込めないため、判断を受け付けません / the "
 		    "vault's audit log cannot be written (since %s): no "
 		    "decision is taken until it can (R50)", why);
-	if ((lk = job_lock(v->jobs_fd)) < 0)
-		fatalx("cannot lock the jobs");
+	/* Shown and confirmed before the jobs are locked (a person may take
+	 * a while); what is signed must then still be what was shown. */
 	if (find(v, id, &j) != 0)
 		fatalx("no job %s", id);
 	if (j.state != want)
@@ -588,7 +643,18 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 		    job_state_name(j.state), strcmp(action, "approve") == 0 ?
 		    "approved" : strcmp(action, "reject") == 0 ? "rejected" :
 		    "withdrawn");
-	if (approval_message(&j, action, reason, msg, sizeof(msg)) != 0 ||
+	confirm(v, &j, action, op, now, reason, yes);
+	snprintf(shown, sizeof(shown), "%s %s", j.out_sha256, j.report_sha256);
+	if ((lk = job_lock(v->jobs_fd)) < 0)
+		fatalx("cannot lock the jobs");
+	if (find(v, id, &j) != 0)
+		fatalx("no job %s", id);
+	snprintf(ops, sizeof(ops), "%s %s", j.out_sha256, j.report_sha256);
+	if (j.state != want || strcmp(ops, shown) != 0)
+		fatalx("job %s changed while it was shown (now %s): nothing "
+		    "signed", j.id, job_state_name(j.state));
+	if (approval_message(&j, action, op, now, reason, msg,
+	    sizeof(msg)) != 0 ||
 	    approval_sign(key, msg, sig, sizeof(sig), why, sizeof(why)) != 0)
 		fatalx("cannot sign: %s", why);
 	/* The key must be the one the roster has for this operator. */
@@ -615,7 +681,7 @@ console_release(struct vault *v, int argc, char **argv)
 	const char *op = NULL, *keyfile = NULL, *reason = NULL;
 	EVP_PKEY *key = NULL;
 	char why[256];
-	int i, r;
+	int i, r, yes = 0;
 
 	/* The operator's key is read as whoever runs the command (root at
 	 * the console may read it); the vault's data is then touched as the
@@ -685,6 +751,13 @@ console_release(struct vault *v, int argc, char **argv)
 	}
 	if (argc < 2)
 		return -1;
+	/* --yes, wherever it is: for scripts, which have no terminal. */
+	for (i = r = 2; i < argc; i++)
+		if (strcmp(argv[i], "--yes") == 0)
+			yes = 1;
+		else
+			argv[r++] = argv[i];
+	argc = r;
 	for (i = 2; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--operator") == 0)
 			op = argv[i + 1];
@@ -707,7 +780,7 @@ console_release(struct vault *v, int argc, char **argv)
 	if (approval_load_key(keyfile, &key, why, sizeof(why)) != 0)
 		fatalx("cannot sign: %s", why);
 	console_open(v);
-	r = decide(v, argv[0], argv[1], op, key, reason);
+	r = decide(v, argv[0], argv[1], op, key, reason, yes);
 	EVP_PKEY_free(key);
 	return r;
 }

@@ -420,7 +420,7 @@ bed_release_id() {
 }
 
 bed_approve() {	# bed_approve ID OPERATOR
-	bed_console release approve "$1" --operator "$2" \
+	bed_console release approve "$1" --yes --operator "$2" \
 		--key "$BED_DIR/pki/operators/$2.key"
 }
 

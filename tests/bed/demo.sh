@@ -90,10 +90,12 @@ for c in r["columns"]:
 
 approvals() {
 	local id
-	for id in "$ID1" "$ID2"; do
-		bed_approve "$id" op1 | sed 's/^/   /' &&
-		bed_approve "$id" op2 | sed 's/^/   /' || return 1
-	done
+	# The first approval shows all that the operator sees and signs;
+	# the others, the line that counts them.
+	bed_approve "$ID1" op1 | sed 's/^/   /' &&
+	bed_approve "$ID1" op2 | tail -1 | sed 's/^/   /' &&
+	bed_approve "$ID2" op1 | tail -1 | sed 's/^/   /' &&
+	bed_approve "$ID2" op2 | tail -1 | sed 's/^/   /' || return 1
 	bed_wait_state "$ID1" published 60 && bed_wait_state "$ID2" published 60
 }
 
@@ -262,7 +264,7 @@ The appliance is up. Its parties' settings are in $ENV_FILE:
       \$RECEIVER_URL/v1/uploads/health-checkup/file.csv
   # operators at the vault's console
   ip netns exec \$NS_VAULT \$BIN/sekisho-vault -c \$VAULT_CONF release list
-  ip netns exec \$NS_VAULT \$BIN/sekisho-vault -c \$VAULT_CONF release approve ID --operator op1 --key \$OP1_KEY
+  ip netns exec \$NS_VAULT \$BIN/sekisho-vault -c \$VAULT_CONF release approve ID --operator op1 --key \$OP1_KEY   # shows what it signs, asks y/N (--yes in scripts)
   # a recipient
   ip netns exec \$NS_RECIP curl --interface \$RECIP1_ADDR --cacert \$CA \\
       --cert \$RECIP1_CERT --key \$RECIP1_KEY \$SENDER_URL/v1/releases

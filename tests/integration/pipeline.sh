@@ -120,7 +120,7 @@ rid_of() {
 }
 
 approve() {	# approve ID OP
-	"$VAULT" -c "$T/vault.conf" release approve "$1" --operator "$2" \
+	"$VAULT" -c "$T/vault.conf" release approve "$1" --yes --operator "$2" \
 		--key "$T/ops/$2.key"
 }
 

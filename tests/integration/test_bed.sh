@@ -316,14 +316,14 @@ PY
 	for m in op1 op2; do
 		xargs -a "$W/reject" -P 4 -I{} ip netns exec "$NS_VAULT" \
 			"$BED_BIN/sekisho-vault" -c "$BED_DIR/etc/vault.conf" \
-			release reject {} --operator "$m" \
+			release reject {} --yes --operator "$m" \
 			--key "$BED_DIR/pki/operators/$m.key" \
 			--reason "bulk test" >/dev/null || return 1
 	done
 	for m in op1 op2; do
 		xargs -a "$W/approve" -P 4 -I{} ip netns exec "$NS_VAULT" \
 			"$BED_BIN/sekisho-vault" -c "$BED_DIR/etc/vault.conf" \
-			release approve {} --operator "$m" \
+			release approve {} --yes --operator "$m" \
 			--key "$BED_DIR/pki/operators/$m.key" >/dev/null || return 1
 	done
 	for m in $(seq 1 180); do

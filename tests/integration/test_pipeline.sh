@@ -55,11 +55,11 @@ test_r41_one_approval_is_not_enough_nor_the_same_twice() {
 }
 
 test_r41_off_roster_and_out_of_date_operators_refused() {
-	! "$VAULT" -c "$T/vault.conf" release approve "$A" --operator nobody \
+	! "$VAULT" -c "$T/vault.conf" release approve "$A" --yes --operator nobody \
 		--key "$T/ops/op2.key" 2>"$T/e1" && grep -q 'not on the roster' "$T/e1" &&
 	! approve "$A" old 2>"$T/e2" && grep -q 'not valid today' "$T/e2" &&
 	# op2's name with op1's key: the roster's key for op2 does not verify it.
-	! "$VAULT" -c "$T/vault.conf" release approve "$A" --operator op2 \
+	! "$VAULT" -c "$T/vault.conf" release approve "$A" --yes --operator op2 \
 		--key "$T/ops/op1.key" 2>"$T/e3" && grep -q 'does not verify' "$T/e3"
 }
 
@@ -101,11 +101,11 @@ PY
 # A rejection is a decision of two, like an approval: one alone leaves the
 # release awaiting; the second rejects it, with the reasons.
 test_r41_rejection_needs_two_operators_and_a_reason() {
-	"$VAULT" -c "$T/vault.conf" release reject "$B" --operator op3 \
+	"$VAULT" -c "$T/vault.conf" release reject "$B" --yes --operator op3 \
 		--key "$T/ops/op3.key" --reason "wrong reference date" |
 		grep -q '1 of 2' && sleep 2.5 &&
 	[ "$(state "$B")" = awaiting_approval ] &&
-	"$VAULT" -c "$T/vault.conf" release reject "$B" --operator op1 \
+	"$VAULT" -c "$T/vault.conf" release reject "$B" --yes --operator op1 \
 		--key "$T/ops/op1.key" --reason "wrong reference date" >/dev/null &&
 	wait_state "$B" rejected &&
 	"$VAULT" -c "$T/vault.conf" release show "$B" | grep -q 'rejected by op[13],op[13]: wrong reference date' &&
@@ -167,11 +167,11 @@ test_r07_release_id_is_not_the_upload_id() {
 
 test_r41_withdrawal_needs_the_approvals_and_reaches_the_sender() {
 	local url="https://127.0.0.1:$((PORT + 2))/v1/releases/$RA"
-	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --operator op1 \
+	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --yes --operator op1 \
 		--key "$T/ops/op1.key" >/dev/null && sleep 2.5 &&
 	[ "$(state "$A")" = published ] &&
 	[ "$(recip -o /dev/null -w '%{http_code}' "$url")" = 200 ] &&
-	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --operator op2 \
+	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --yes --operator op2 \
 		--key "$T/ops/op2.key" >/dev/null &&
 	wait_state "$A" withdrawn &&
 	[ "$(recip -o /dev/null -w '%{http_code}' "$url")" = 410 ]

@@ -47,8 +47,8 @@ test_r12_r46_a_correction_of_a_published_release_asks_for_withdrawal() {
 	[ "$(state "$B")" = published ] &&
 	"$VAULT" -c "$T/vault.conf" release list | grep "^${B:0:16}" | grep -q 'withdrawal requested' &&
 	"$VAULT" -c "$T/vault.conf" release show "$B" | grep -q "^replaced by:   $B2.*withdrawal requested" &&
-	"$VAULT" -c "$T/vault.conf" release withdraw "$B" --operator op1 --key "$T/ops/op1.key" >/dev/null &&
-	"$VAULT" -c "$T/vault.conf" release withdraw "$B" --operator op3 --key "$T/ops/op3.key" >/dev/null &&
+	"$VAULT" -c "$T/vault.conf" release withdraw "$B" --yes --operator op1 --key "$T/ops/op1.key" >/dev/null &&
+	"$VAULT" -c "$T/vault.conf" release withdraw "$B" --yes --operator op3 --key "$T/ops/op3.key" >/dev/null &&
 	wait_state "$B" withdrawn
 }
 

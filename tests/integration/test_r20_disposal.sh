@@ -34,9 +34,9 @@ test_r20_source_goes_when_decided_and_the_report_says_so() {
 	wait_state "$A" awaiting_approval || return 1
 	report "$A" | grep -q '"source_copy":{"disposal":"when_decided","days":0}' &&
 	[ -e "$T/vdata/sources/$A" ] || return 1
-	"$VAULT" -c "$T/vault.conf" release reject "$A" --operator op1 \
+	"$VAULT" -c "$T/vault.conf" release reject "$A" --yes --operator op1 \
 		--key "$T/ops/op1.key" --reason "test" >/dev/null &&
-	"$VAULT" -c "$T/vault.conf" release reject "$A" --operator op2 \
+	"$VAULT" -c "$T/vault.conf" release reject "$A" --yes --operator op2 \
 		--key "$T/ops/op2.key" --reason "test" >/dev/null &&
 	wait_state "$A" rejected && wait_gone "$T/vdata/sources/$A" &&
 	grep -q "\"object\":\"$A\".*source reason=decided key_destroyed=1" \

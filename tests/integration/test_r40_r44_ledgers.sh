@@ -71,7 +71,7 @@ test_the_story_a_release_downloaded_and_a_rejection() {
 	wait_state "$A" published &&
 	recip -o "$T/release.csv" "$URL/$(rid_of "$A")" &&
 	for op in op1 op2; do
-		"$VAULT" -c "$T/vault.conf" release reject "$B" --operator $op \
+		"$VAULT" -c "$T/vault.conf" release reject "$B" --yes --operator $op \
 			--key "$T/ops/$op.key" --reason "列の誤り" >/dev/null || return 1
 	done &&
 	wait_state "$B" rejected && wait_gone "$T/vdata/sources/$B" &&

@@ -31,6 +31,35 @@ verify() {	# openssl cms -verify of the manifest, against the internal CA
 		-out /dev/null 2>"$W/verify.err"
 }
 
+# approve shows what it signs (the digests, the operator, the time) and
+# asks at the terminal; a script passes --yes. A pseudo-terminal from
+# script(1) plays the operator.
+test_r53_an_operator_sees_what_is_signed_and_confirms() {
+	local cmd out
+	python3 "$GEN" 300 173 "$T/c.csv" &&
+	[ "$(upload "$T/c.csv" health-checkup)" = 201 ] && C=$(cat "$T/id") &&
+	wait_state "$C" awaiting_approval || return 1
+	cmd="$VAULT -c $T/vault.conf release approve $C --operator op1 --key $T/ops/op1.key"
+	# No terminal, no --yes: nothing signed.
+	! $cmd < /dev/null > "$T/o1" 2>&1 && grep -q -- '--yes' "$T/o1" &&
+	[ ! -e "$T/vdata/jobs/$C.approvals" ] || { cat "$T/o1"; return 1; }
+	# "n" at the prompt: nothing signed.
+	echo n | script -qec "$cmd" /dev/null > "$T/o2" 2>&1
+	grep -q 'not signed' "$T/o2" && [ ! -e "$T/vdata/jobs/$C.approvals" ] ||
+		{ cat "$T/o2"; return 1; }
+	# "y": signed, after showing the release's digest as the console
+	# knows it, and the operator and time it signs.
+	echo y | script -qec "$cmd" /dev/null > "$T/o3" 2>&1
+	out=$("$VAULT" -c "$T/vault.conf" release show "$C" |
+		awk '/^release: .* sha256 / {print $NF; exit}')
+	tr -d '\r' < "$T/o3" > "$T/o3.txt"
+	cat "$T/o3.txt"
+	grep -q "output_sha256=$out" "$T/o3.txt" &&
+	grep -q 'operator=op1' "$T/o3.txt" && grep -q 'time=[0-9]' "$T/o3.txt" &&
+	grep -q '1 of 2' "$T/o3.txt" &&
+	[ "$(grep -c '^approve op1 ' "$T/vdata/jobs/$C.approvals")" = 1 ]
+}
+
 test_r55_a_recipient_verifies_the_release_with_openssl_and_sha256sum() {
 	local approved got
 	python3 "$GEN" 400 171 "$T/a.csv" &&
@@ -124,9 +153,9 @@ PY
 test_r55_no_package_file_outside_the_four_and_none_after_withdrawal() {
 	[ "$(recip -o /dev/null -w '%{http_code}' "$URL/$RA/report.json")" = 404 ] &&
 	[ "$(recip -o /dev/null -w '%{http_code}' "$URL/0123456789abcdef0123456789abcdef/manifest")" = 404 ] &&
-	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --operator op1 \
+	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --yes --operator op1 \
 		--key "$T/ops/op1.key" >/dev/null &&
-	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --operator op2 \
+	"$VAULT" -c "$T/vault.conf" release withdraw "$A" --yes --operator op2 \
 		--key "$T/ops/op2.key" >/dev/null &&
 	wait_state "$A" withdrawn &&
 	[ "$(recip -o /dev/null -w '%{http_code}' "$URL/$RA/manifest")" = 410 ] &&
