@@ -12,6 +12,7 @@ COMMON_SRCS := \
 	common/log.c \
 	common/msg_ja.c \
 	common/netaddr.c \
+	common/plausible.c \
 	common/proto.c \
 	common/seal.c \
 	common/site.c \

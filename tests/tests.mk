@@ -1,5 +1,5 @@
 # tests/: cmocka unit tests (one per module) and libFuzzer targets.
-UNIT_TESTS := sk http config netaddr seal audit json jsonr sandbox proc proto nfc log
+UNIT_TESTS := sk http config netaddr seal audit json jsonr sandbox proc proto nfc log plausible
 
 # Syscalls a test fakes with -Wl,--wrap to reach failure paths.
 UNIT_WRAP_seal := -Wl,--wrap=fdatasync -Wl,--wrap=renameat2
@@ -55,7 +55,7 @@ $(SENDER_UNIT_BIN): $(BUILD)/obj/tests/unit/test_sender.o $(SENDER_CORE_OBJS) \
 tests-bin: $(TEST_PROGRAMS)
 
 # libFuzzer targets, built with clang, ASan and UBSan, from the sources.
-FUZZ_TARGETS := http config content_digest csv reply proc
+FUZZ_TARGETS := http config content_digest csv reply proc plausible
 FUZZ_CC := clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Icommon/unicode -Icommon/daemon -Ivault -Ivault/anon \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
