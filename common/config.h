@@ -23,6 +23,7 @@
 #define CONFIG_ID_MAX 64	/* dataset, recipient, operator ids */
 #define CONFIG_IDENTITY_MAX 256	/* certificate identity (SAN URI or CN) */
 #define CONFIG_NAME_MAX 256	/* human-readable names */
+#define CONFIG_COLUMNS_MAX 64	/* a dataset's expected header columns */
 #define CONFIG_NETWORKS_MAX 64	/* networks per peer */
 #define CONFIG_DATASETS_MAX 64	/* datasets a municipality may upload */
 #define CONFIG_PEERS_MAX 4096	/* municipalities, recipients, operators */
@@ -122,6 +123,12 @@ struct config_dataset {
 	unsigned retention_days;	/* undecided uploads, from receipt; 0: none */
 	unsigned keep_source_days;	/* the vault's source after decision */
 	int envelope;		/* uploads must be CMS enveloped */
+	/* Checked by the receiver as the upload streams in (issue 18): its
+	 * encoding, and the header row's columns (UTF-8 here) when given. */
+	int check_encoding;	/* "encoding" or "columns" is set */
+	int cp932;		/* encoding = "cp932" (else UTF-8) */
+	char columns[CONFIG_COLUMNS_MAX][CONFIG_NAME_MAX];
+	size_t ncolumns;
 	int signed_by_muni;	/* ... and signed by the municipality inside */
 	char policy[PATH_MAX];	/* the vault's processing policy; optional */
 	int policy_line;	/* the site file's line that names it */

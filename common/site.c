@@ -343,6 +343,9 @@ check_release_recipients(struct config_ctx *cx, const config_setting_t *root,
 	return 0;
 }
 
+static int load_plausibility(struct config_ctx *cx,
+    const config_setting_t *e, struct config_dataset *d);
+
 static int
 load_datasets(struct config_ctx *cx, const config_setting_t *root,
     struct site_config *site)
@@ -394,6 +397,8 @@ load_datasets(struct config_ctx *cx, const config_setting_t *root,
 		    0)) ||
 		    (r = load_release(cx, e, d)))
 			return r;
+		if ((r = load_plausibility(cx, e, d)) != 0)
+			return r;
 		d->policy_line = config_member(cx, e, "policy") != NULL ?
 		    config_setting_source_line(config_member(cx, e, "policy")) :
 		    0;
@@ -403,6 +408,56 @@ load_datasets(struct config_ctx *cx, const config_setting_t *root,
 			    d->id);
 		site->ndatasets++;
 	}
+	return 0;
+}
+
+/*
+ * What the receiver checks of a plain dataset's uploads before it gives a
+ * receipt (issue 18): encoding = "utf-8" | "cp932", and columns = [ ... ],
+ * the header row as the cities' files have it (written here in UTF-8).
+ */
+static int
+load_plausibility(struct config_ctx *cx, const config_setting_t *e,
+    struct config_dataset *d)
+{
+	const config_setting_t *list = config_member(cx, e, "columns");
+	char enc[16] = "";
+	const char *v;
+	int i, n, r;
+
+	if ((r = config_string(cx, e, "encoding", enc, sizeof(enc), 0)) != 0)
+		return r;
+	if (enc[0] != '\0' && strcmp(enc, "utf-8") != 0 &&
+	    strcmp(enc, "cp932") != 0)
+		return config_fail(cx, config_member(cx, e, "encoding"),
+		    "dataset '%s': encoding must be \"utf-8\" or \"cp932\"",
+		    d->id);
+	d->cp932 = strcmp(enc, "cp932") == 0;
+	d->check_encoding = enc[0] != '\0' || list != NULL;
+	if (d->check_encoding && d->envelope)
+		return config_fail(cx, list != NULL ? list :
+		    config_member(cx, e, "encoding"), "dataset '%s': the "
+		    "receiver holds only ciphertext of a sealed dataset "
+		    "(envelope = true) and cannot check its encoding or "
+		    "columns; the vault does", d->id);
+	if (list == NULL)
+		return 0;
+	n = config_setting_length(list);
+	if ((!config_setting_is_array(list) && !config_setting_is_list(list)) ||
+	    n < 1 || n > CONFIG_COLUMNS_MAX)
+		return config_fail(cx, list, "dataset '%s': columns must list 1 "
+		    "to %d column names", d->id, CONFIG_COLUMNS_MAX);
+	for (i = 0; i < n; i++) {
+		v = config_setting_get_string_elem(list, i);
+		if (v == NULL || v[0] == '\0' || strlen(v) >= CONFIG_NAME_MAX ||
+		    strpbrk(v, ",\"\r\n") != NULL)
+			return config_fail(cx, list, "dataset '%s': column %d "
+			    "must be a name of 1 to %d bytes without a comma, a "
+			    "quote or a line break", d->id, i + 1,
+			    CONFIG_NAME_MAX - 1);
+		snprintf(d->columns[i], sizeof(d->columns[i]), "%s", v);
+	}
+	d->ncolumns = (size_t)n;
 	return 0;
 }
 

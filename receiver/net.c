@@ -265,6 +265,7 @@ net_main(struct receiver *rcv)
 #endif
 	/* As root still: the TLS key. Then nothing but what is open. */
 	net_listeners(rcv);
+	upload_prepare(rcv);
 	daemon_drop(&rcv->local, &layers);
 	proc_die_with_parent();
 	daemon_sandbox(&rcv->local, rcv->site, SANDBOX_NET, &layers);

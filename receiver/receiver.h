@@ -28,6 +28,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "proc.h"
+#include "plausible.h"
 #include "seal.h"
 #include "server.h"
 
@@ -92,6 +93,9 @@ struct receiver {
 	struct proc_chan chan;		/* to the store */
 	uint64_t crl_gens[2];		/* the CRLs in use, per listener */
 	uint64_t next_crl_poll;		/* ms */
+	/* Per dataset: the header row its uploads must have, in their
+	 * encoding (made before the sandbox: CP932 needs iconv's tables). */
+	struct plausible_header *headers;
 	volatile sig_atomic_t stop;
 };
 
@@ -114,6 +118,9 @@ void net_reply_end(struct proc_reply *rep);
 
 /* upload.c */
 void upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs);
+/* The expected header rows, before the sandbox; ends the process on a
+ * column CP932 cannot write. */
+void upload_prepare(struct receiver *rcv);
 
 /* handover.c */
 /* Only the vault's certificate from the vault's address (srv authorize). */

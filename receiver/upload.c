@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -69,6 +70,9 @@ struct upload {
 	char receipt[SEAL_META_MAX];
 	int async;			/* has a sealing thread (and counts in
 					 * upload_async_n) */
+	int checked;			/* the dataset's encoding and header are
+					 * checked as the body passes */
+	struct plausible plaus;
 	uint64_t body_ms;		/* receiving the body */
 	uint64_t sync_ms;		/* sealing the tail and fsync */
 };
@@ -106,6 +110,55 @@ upload_count_rows(struct upload *u, const uint8_t *p, size_t n)
 		u->in_quotes = 1;
 		p = q + 1;
 	}
+}
+
+void
+upload_prepare(struct receiver *rcv)
+{
+	const struct site_config *site = rcv->site;
+	iconv_t cd = (iconv_t)-1;
+	size_t i, k, inleft, outleft;
+	char *in, *out, name[CONFIG_NAME_MAX];
+	uint8_t *buf;
+
+	if ((rcv->headers = calloc(site->ndatasets + 1,
+	    sizeof(*rcv->headers))) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < site->ndatasets; i++) {
+		const struct config_dataset *d = &site->datasets[i];
+		struct plausible_header *h = &rcv->headers[i];
+
+		for (k = 0; k < d->ncolumns; k++) {
+			h->name[k] = d->columns[k];
+			if (!d->cp932) {
+				h->field[k] = (const uint8_t *)d->columns[k];
+				h->len[k] = strlen(d->columns[k]);
+				continue;
+			}
+			if (cd == (iconv_t)-1 && (cd = iconv_open("CP932",
+			    "UTF-8")) == (iconv_t)-1)
+				fatalx("no CP932 converter (iconv): %s",
+				    strerror(errno));
+			/* A CP932 character is never longer than its UTF-8. */
+			inleft = strlen(d->columns[k]);
+			if ((buf = malloc(inleft + 1)) == NULL)
+				fatalx("out of memory");
+			memcpy(name, d->columns[k], inleft + 1);
+			in = name;
+			out = (char *)buf;
+			outleft = inleft + 1;
+			iconv(cd, NULL, NULL, NULL, NULL);
+			if (iconv(cd, &in, &inleft, &out, &outleft) ==
+			    (size_t)-1)
+				fatalx("dataset %s: column \"%s\" cannot be "
+				    "written in CP932", d->id, d->columns[k]);
+			h->field[k] = buf;
+			h->len[k] = (size_t)(out - (char *)buf);
+		}
+		h->n = d->ncolumns;
+	}
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
 }
 
 static int
@@ -150,6 +203,12 @@ upload_checks(struct upload *u, char segs[][256])
 		return -1;
 	}
 	u->length = c->req.content_length;
+	if (u->dataset->check_encoding) {
+		u->checked = 1;
+		plausible_init(&u->plaus, u->dataset->cp932 ? PLAUSIBLE_CP932 :
+		    PLAUSIBLE_UTF8, &RCV(c)->headers[u->dataset -
+		    RCV(c)->site->datasets]);
+	}
 	if (u->length > u->dataset->max_bytes) {
 		srv_error(c, 413, "upload.refused",
 		    "larger than this dataset's size limit", NULL);
@@ -194,6 +253,9 @@ upload_consume(struct upload *u, uint8_t *p, size_t n)
 		return SK_ECRYPTO;
 	if (!u->dataset->envelope)
 		upload_count_rows(u, p, n);
+	/* Before the bytes are encrypted where they lie. */
+	if (u->checked)
+		plausible_feed(&u->plaus, p, n);
 	/* Encrypted where it lies: no plaintext copy is left behind. */
 	if ((r = seal_writer_write_inplace(u->writer, p, n)) != 0)
 		return r;
@@ -427,6 +489,13 @@ upload_run(struct upload *u)
 	if (u->has_digest && CRYPTO_memcmp(u->sha256, u->want_digest, 32) != 0) {
 		srv_error(c, 400, "upload.refused", "Content-Digest does not "
 		    "match the body; nothing was kept", NULL);
+		return;
+	}
+	/* Not this dataset's file, or not in its encoding: said now, with
+	 * the line, instead of days later by a failed job. */
+	if (u->checked && plausible_end(&u->plaus) != 0) {
+		srv_error_ja(c, 422, "upload.refused", u->plaus.why,
+		    u->plaus.why_ja, NULL);
 		return;
 	}
 	upload_store(u);

@@ -290,13 +290,21 @@ void
 srv_error(struct srv_conn *c, int status, const char *event,
     const char *reason, const char *extra_headers)
 {
-	char body[2048], detail[160];
+	srv_error_ja(c, status, event, reason, msg_ja(status, reason),
+	    extra_headers);
+}
+
+void
+srv_error_ja(struct srv_conn *c, int status, const char *event,
+    const char *reason, const char *reason_ja, const char *extra_headers)
+{
+	char body[2048], detail[224];
 	struct json j;
 
 	json_begin(&j, body, sizeof(body));
 	json_u64(&j, "status", (uint64_t)status);
 	json_str(&j, "error", reason);
-	json_str(&j, "error_ja", msg_ja(status, reason));
+	json_str(&j, "error_ja", reason_ja);
 	if (json_end(&j) < 0)
 		snprintf(body, sizeof(body), "{\"status\":%d}", status);
 	snprintf(detail, sizeof(detail), "status=%d %s", status, reason);

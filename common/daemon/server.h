@@ -139,6 +139,10 @@ void srv_respond(struct srv_conn *c, int status, const char *content_type,
 void srv_respond_json(struct srv_conn *c, int status, const char *json,
     const char *extra_headers);
 
+/* The same with its own Japanese (a reason that names a line, say). */
+void srv_error_ja(struct srv_conn *c, int status, const char *event,
+    const char *reason, const char *reason_ja, const char *extra_headers);
+
 /* A JSON error, a log line and (if event) an audit entry. */
 void srv_error(struct srv_conn *c, int status, const char *event,
     const char *reason, const char *extra_headers);
