@@ -819,11 +819,12 @@ on_package_put(void *arg, struct proc_msg *req)
 		/* A package made again (a retry) replaces the earlier. */
 		struct seal_disposal dd;
 
-		if ((e = seal_dispose(s->objects_fd, name, &dd)) ==
+		if ((e = seal_dispose(s->packages_fd, name, &dd)) ==
 		    SK_ENOTFOUND)
 			e = 0;
 		if (e == 0)
-			e = seal_writer_commit(w, s->tmp_fd, s->objects_fd, name);
+			e = seal_writer_commit(w, s->tmp_fd, s->packages_fd,
+			    name);
 	}
 	seal_writer_free(w);
 	EVP_Digest(buf, n, d, &dl, EVP_sha256(), NULL);
@@ -865,7 +866,7 @@ on_package_get(void *arg, struct proc_msg *req)
 	if ((r = addressed(s, SMSG_PACKAGE_GET, id, rid, &idx)) == NULL)
 		return;
 	package_name(r->id, name, sizeof(name));
-	if (seal_reader_open(&s->master, s->objects_fd, name, &rd) != 0) {
+	if (seal_reader_open(&s->master, s->packages_fd, name, &rd) != 0) {
 		proc_reply_status(s->chan, SMSG_PACKAGE_GET, 404, "this release "
 		    "has no codebook or manifest");
 		return;
@@ -1099,6 +1100,7 @@ keeper_open(struct sender *s)
 	daemon_open_storage("sekisho-sender", SENDER_VERSION, s->local,
 	    s->site, &s->master, &s->tmp_fd, &removed, &s->audit);
 	s->objects_fd = daemon_open_dir(s->local->data_dir, "objects");
+	s->packages_fd = daemon_open_dir(s->local->data_dir, "packages");
 	s->state_fd = daemon_open_dir(s->local->data_dir, "state");
 	s->gone_fd = daemon_open_dir(s->local->data_dir, "gone");
 	s->acct_fd = daemon_open_dir(s->local->data_dir, "accounting");
@@ -1126,7 +1128,7 @@ keeper_main(const struct local_config *local, struct site_config *site,
 	s.site = site;
 	s.chan = s.net_chan = chan;
 	s.push_chan = push_chan;
-	s.objects_fd = s.tmp_fd = s.state_fd = s.gone_fd = s.acct_fd = -1;
+	s.objects_fd = s.packages_fd = s.tmp_fd = s.state_fd = s.gone_fd = s.acct_fd = -1;
 	daemon_store_begin(local, &layers);
 	keeper_open(&s);
 	daemon_crl_watch_init(&s.crl[0], "external",

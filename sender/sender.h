@@ -158,6 +158,8 @@ struct sender {
 	struct audit_log *audit;
 	struct daemon_crl_watch crl[2];	/* the listeners' CRLs on disk */
 	int objects_fd;			/* data_dir/objects: sealed releases */
+	int packages_fd;		/* data_dir/packages: their codebooks
+					 * and manifests, sealed (ID.pkg) */
 	int tmp_fd;			/* data_dir/tmp: writes in progress */
 	int state_fd;			/* data_dir/state: bytes served */
 	int gone_fd;			/* data_dir/gone: tombstones */

@@ -294,7 +294,7 @@ dispose_package(struct sender *s, const char *id)
 	int e;
 
 	snprintf(name, sizeof(name), "%s.pkg", id);
-	if ((e = seal_dispose(s->objects_fd, name, &dd)) != 0 &&
+	if ((e = seal_dispose(s->packages_fd, name, &dd)) != 0 &&
 	    e != SK_ENOTFOUND)
 		log_warnx("release %s: its package cannot be removed: %s", id,
 		    sk_strerror(e));

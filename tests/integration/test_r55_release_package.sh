@@ -159,7 +159,7 @@ test_r55_no_package_file_outside_the_four_and_none_after_withdrawal() {
 		--key "$T/ops/op2.key" >/dev/null &&
 	wait_state "$A" withdrawn &&
 	[ "$(recip -o /dev/null -w '%{http_code}' "$URL/$RA/manifest")" = 410 ] &&
-	! ls "$T/sdata/objects/" | grep -q "^$RA"
+	! ls "$T/sdata/objects/" "$T/sdata/packages/" | grep -q "^$RA"
 }
 
 run_pipeline_tests
