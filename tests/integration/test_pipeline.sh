@@ -109,7 +109,7 @@ test_r41_rejection_needs_two_operators_and_a_reason() {
 		--key "$T/ops/op1.key" --reason "wrong reference date" >/dev/null &&
 	wait_state "$B" rejected &&
 	"$VAULT" -c "$T/vault.conf" release show "$B" | grep -q 'rejected by op[13],op[13]: wrong reference date' &&
-	[ ! -e "$T/vdata/sources/$B" ] && [ ! -e "$T/vdata/releases/$B" ]
+	wait_gone "$T/vdata/sources/$B" && wait_gone "$T/vdata/releases/$B"
 }
 
 # A CMS-sealed upload is opened and processed; a corrupted one is
@@ -127,7 +127,7 @@ test_r12_sealed_upload_processed_corrupted_rejected() {
 	[ "$(upload "$T/k4.csv.cms" health-sealed)" = 201 ] && D=$(cat "$T/id") &&
 	wait_state "$D" rejected &&
 	"$VAULT" -c "$T/vault.conf" release show "$D" | grep -q 'cannot be decrypted' &&
-	[ ! -e "$T/vdata/releases/$D" ] && [ ! -e "$T/vdata/sources/$D" ]
+	wait_gone "$T/vdata/releases/$D" && wait_gone "$T/vdata/sources/$D"
 }
 
 # Signed by the municipality, then sealed: the signature is checked; a file

@@ -41,8 +41,8 @@ test_r29_a_my_number_where_none_may_be_is_refused_and_disposed_of() {
 	python3 "$GEN" 300 121 "$T/a.csv" &&
 	[ "$(upload "$T/a.csv" health-nomn)" = 201 ] && A=$(cat "$T/id") &&
 	wait_state "$A" rejected || return 1
-	# At once: no source, no release, and the records say so.
-	[ ! -e "$T/vdata/sources/$A" ] && [ ! -e "$T/vdata/releases/$A" ] &&
+	# In the same round: no source, no release, and the records say so.
+	wait_gone "$T/vdata/sources/$A" && wait_gone "$T/vdata/releases/$A" &&
 	grep -q "\"event\":\"upload.refused_my_number\",\"actor\":\"vault\",\"object\":\"$A\".*input column 2: a My Number, which this dataset may not carry" \
 		"$T/vdata/audit.log" &&
 	grep -q "\"event\":\"object.disposed\",\"actor\":\"vault\",\"object\":\"$A\",\"detail\":\"source reason=my_number_forbidden key_destroyed=1" \
