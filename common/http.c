@@ -23,6 +23,7 @@ static const struct {
 } http_methods[] = {
 	{ "GET", HTTP_GET }, { "HEAD", HTTP_HEAD }, { "PUT", HTTP_PUT },
 	{ "POST", HTTP_POST }, { "DELETE", HTTP_DELETE },
+	{ "OPTIONS", HTTP_OPTIONS }, { "PROPFIND", HTTP_PROPFIND },
 };
 
 /* RFC 9110 tchar. */
@@ -358,6 +359,7 @@ http_reason(int status)
 	} reasons[] = {
 		{ 100, "Continue" }, { 200, "OK" }, { 201, "Created" },
 		{ 204, "No Content" }, { 206, "Partial Content" },
+		{ 207, "Multi-Status" },
 		{ 400, "Bad Request" }, { 403, "Forbidden" },
 		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
 		{ 408, "Request Timeout" }, { 410, "Gone" },

@@ -17,7 +17,7 @@
 #define HTTP_HEADERS_MAX 32	/* header fields */
 
 enum http_method { HTTP_OTHER, HTTP_GET, HTTP_HEAD, HTTP_PUT, HTTP_POST,
-	HTTP_DELETE };
+	HTTP_DELETE, HTTP_OPTIONS, HTTP_PROPFIND };
 
 struct http_field {
 	uint16_t name_off, name_len;

@@ -169,6 +169,9 @@ conn_dispatch(struct srv_conn *c)
 
 	if (srv_audit_ok(c) != 0 || srv_read_request(c, 0) != 0)
 		return;
+	/* What WebDAV clients ask before they PUT (dav.c). */
+	if (dav_handle(c))
+		return;
 	/* The list is the uploads path with a query: the only one. */
 	if (c->req.method == HTTP_GET && strncmp(c->req.target, PROTO_UPLOADS
 	    "?", sizeof(PROTO_UPLOADS)) == 0) {

@@ -81,7 +81,16 @@ enum rmsg_type {
 	/* str municipality id, str since (RFC 3339). Reply: 200 and the
 	 * JSON list of its uploads received since then, at most 500. */
 	RMSG_STATUS_LIST,
+	/* str municipality id, str dataset id, str file name ("" for any):
+	 * for PROPFIND (dav.c). Reply: 200, u32 n (at most DAV_LIST_MAX),
+	 * then n times str file name, str id, u64 size, str received
+	 * (RFC 3339), str state: the latest upload of each name, newest
+	 * first. The state is the vault's report only where the site takes
+	 * them; otherwise received or handed_over. */
+	RMSG_DAV_LIST,
 };
+
+#define DAV_LIST_MAX 500	/* uploads in one PROPFIND answer */
 
 /* The net process. */
 struct receiver {
@@ -121,6 +130,11 @@ void upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs);
 /* The expected header rows, before the sandbox; ends the process on a
  * column CP932 cannot write. */
 void upload_prepare(struct receiver *rcv);
+
+/* dav.c */
+/* OPTIONS, PROPFIND and MKCOL on the uploads' paths; 1 when c was one of
+ * them (and is answered), 0 otherwise. */
+int dav_handle(struct srv_conn *c);
 
 /* handover.c */
 /* Only the vault's certificate from the vault's address (srv authorize). */

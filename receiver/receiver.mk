@@ -1,7 +1,8 @@
 # receiver/: sekisho-receiver, the receive-only DMZ server: receiver.c is
-# the parent, net.c (with upload.c and handover.c) the net process, store.c
-# the store process.
+# the parent, net.c (with upload.c, dav.c and handover.c) the net process,
+# store.c the store process.
 RECEIVER_SRCS := \
+	receiver/dav.c \
 	receiver/handover.c \
 	receiver/net.c \
 	receiver/receiver.c \

@@ -31,6 +31,7 @@
 
 #include "daemon.h"
 #include "json.h"
+#include "jsonr.h"
 #include "log.h"
 #include "proto.h"
 #include "receiver.h"
@@ -49,7 +50,7 @@ struct store_upload {
 	uint64_t length;
 	char replaces[PROTO_ID_MAX];	/* the receipt it corrects, or "" */
 	int finished;			/* the receipt below is being sealed */
-	char id[RECEIVER_ID_HEX];
+	char id[PROTO_ID_MAX];
 	char sha256_hex[65];
 	char receipt[SEAL_META_MAX];
 	size_t receipt_len;
@@ -1204,6 +1205,120 @@ on_status_list(void *arg, struct proc_msg *req)
 	free(out);
 }
 
+/* ---- the uploads as WebDAV shows them (issue 18, item 7) ---- */
+
+struct dav_entry {
+	char filename[256];
+	char id[PROTO_ID_MAX];
+	uint64_t size;
+	char received[32];
+	char state[16];
+};
+
+static int
+cmp_dav_newest(const void *a, const void *b)
+{
+	const struct dav_entry *x = a, *y = b;
+	int c = strcmp(y->received, x->received);
+
+	return c != 0 ? c : strcmp(x->filename, y->filename);
+}
+
+/* The receipt of id in dirfd as an entry, if it is muni's to dataset (and
+ * named name, unless that is ""); 0 when it is. */
+static int
+dav_entry_of(struct store *st, int dirfd, const char *id, const char *muni,
+    const char *dataset, const char *name, struct dav_entry *e)
+{
+	char receipt[SEAL_META_MAX], buf[2048];
+	struct proto_receipt rc;
+	struct jsonr doc;
+	size_t k;
+
+	if (read_receipt(st, dirfd, id, receipt, sizeof(receipt), NULL) != 0 ||
+	    proto_receipt_parse(receipt, strlen(receipt), &rc) != 0 ||
+	    strcmp(rc.municipality, muni) != 0 ||
+	    strcmp(rc.dataset, dataset) != 0)
+		return -1;
+	doc.p = receipt;
+	doc.n = strlen(receipt);
+	if (jsonr_get_string(doc, "filename", e->filename,
+	    sizeof(e->filename)) != 0 ||
+	    (name[0] != '\0' && strcmp(e->filename, name) != 0))
+		return -1;
+	snprintf(e->id, sizeof(e->id), "%s", rc.id);
+	e->size = rc.size;
+	snprintf(e->received, sizeof(e->received), "%s", rc.received);
+	snprintf(e->state, sizeof(e->state), "%s", dirfd == st->objects_fd ?
+	    "received" : "handed_over");
+	/* What the vault reported, where the site lets it report. */
+	if (dirfd == st->handed_fd && st->site->status_reports &&
+	    status_read(st, id, buf, sizeof(buf), &k) == 0)
+		status_last(buf, e->state, sizeof(e->state));
+	return 0;
+}
+
+/* A city's uploads to a dataset as PROPFIND lists them: the latest of each
+ * file name, newest first, at most DAV_LIST_MAX. */
+static void
+on_dav_list(void *arg, struct proc_msg *req)
+{
+	struct store *st = arg;
+	char muni[CONFIG_ID_MAX], dataset[CONFIG_ID_MAX], name[256], **ids;
+	struct dav_entry *list = NULL, *p, e;
+	struct proc_msg rep;
+	size_t n, i, k, count = 0, cap = 0;
+	int pass, dirfd;
+
+	proc_get_str(req, muni, sizeof(muni));
+	proc_get_str(req, dataset, sizeof(dataset));
+	proc_get_str(req, name, sizeof(name));
+	proc_expect_end(req);
+	for (pass = 0; pass < 2; pass++) {
+		dirfd = pass == 0 ? st->objects_fd : st->handed_fd;
+		ids = dir_ids(dirfd, &n);
+		for (i = 0; i < n; free(ids[i]), i++) {
+			if (dav_entry_of(st, dirfd, ids[i], muni, dataset, name,
+			    &e) != 0)
+				continue;
+			for (k = 0; k < count; k++)
+				if (strcmp(list[k].filename, e.filename) == 0)
+					break;
+			if (k < count) {	/* the same name: the newer */
+				if (strcmp(e.received, list[k].received) > 0)
+					list[k] = e;
+				continue;
+			}
+			if (count == cap) {
+				cap = cap ? cap * 2 : 64;
+				if ((p = reallocarray(list, cap,
+				    sizeof(*list))) == NULL) {
+					cap = count;
+					continue;
+				}
+				list = p;
+			}
+			list[count++] = e;
+		}
+		free(ids);
+	}
+	if (count > 0)
+		qsort(list, count, sizeof(*list), cmp_dav_newest);
+	if (count > DAV_LIST_MAX)
+		count = DAV_LIST_MAX;
+	proc_reply_begin(&rep, RMSG_DAV_LIST, 200, "");
+	proc_put_u32(&rep, (uint32_t)count);
+	for (i = 0; i < count; i++) {
+		proc_put_str(&rep, list[i].filename);
+		proc_put_str(&rep, list[i].id);
+		proc_put_u64(&rep, list[i].size);
+		proc_put_str(&rep, list[i].received);
+		proc_put_str(&rep, list[i].state);
+	}
+	proc_reply_send(st->chan, &rep, -1);
+	free(list);
+}
+
 static void
 on_crl(void *arg, struct proc_msg *req)
 {
@@ -1217,6 +1332,7 @@ static const struct daemon_handler handlers[] = {
 	{ RMSG_STATUS_PUT, on_status_put },
 	{ RMSG_STATUS_GET, on_status_get },
 	{ RMSG_STATUS_LIST, on_status_list },
+	{ RMSG_DAV_LIST, on_dav_list },
 	{ RMSG_AUDIT, on_audit },
 	{ RMSG_AUDIT_STATE, on_audit_state },
 	{ RMSG_UPLOAD_BEGIN, on_upload_begin },

@@ -880,6 +880,10 @@ method_name(enum http_method m)
 		return "POST";
 	case HTTP_DELETE:
 		return "DELETE";
+	case HTTP_OPTIONS:
+		return "OPTIONS";
+	case HTTP_PROPFIND:
+		return "PROPFIND";
 	case HTTP_OTHER:
 		break;
 	}
