@@ -88,12 +88,19 @@ test_r55_a_changed_release_manifest_or_signer_is_refused() {
 	local name rc
 	name=$(cat "$W/.name")
 	cp -a "$W" "$W.bad" || return 1
-	# One byte of the release changed: its line in the manifest fails.
-	printf 'X' | dd of="$W.bad/$name" bs=1 seek=40 conv=notrunc 2>/dev/null
+	# One byte of the release changed (to another than it was): its
+	# line in the manifest fails.
+	if [ "$(dd if="$W/$name" bs=1 skip=40 count=1 2>/dev/null)" = X ]; then
+		printf 'Y'
+	else
+		printf 'X'
+	fi | dd of="$W.bad/$name" bs=1 seek=40 conv=notrunc 2>/dev/null
+	! cmp -s "$W/$name" "$W.bad/$name" || return 1
 	(cd "$W.bad" && sha256sum -c manifest >/dev/null 2>&1) && return 1
-	# A digest in the manifest changed: the signature fails.
+	# A digest in the manifest changed (its first hex digit, to another
+	# one): the signature fails.
 	cp "$W/manifest" "$W.bad/manifest" &&
-	sed -i '1s/^./0/;1s/^0\(.\)/1\1/' "$W.bad/manifest" &&
+	sed -i '1s/^0/x/;1s/^[1-9a-f]/0/;1s/^x/1/' "$W.bad/manifest" &&
 	! cmp -s "$W/manifest" "$W.bad/manifest" || return 1
 	rc=0
 	openssl cms -verify -binary -inform DER -in "$W.bad/manifest.p7s" \
