@@ -49,7 +49,7 @@ LIBS_SECCOMP := -lseccomp
 PROGRAMS :=
 TEST_PROGRAMS :=
 
-.PHONY: all test check unit integration fuzz-run deps bench demo demo-up \
+.PHONY: all test check fuzz fuzz-bin soak deps bench demo demo-up \
 	demo-down clean tests-bin install check-reqs
 all:
 
@@ -71,11 +71,32 @@ $(BUILD)/obj/%.o: %.c
 # builds the hardened and the sanitizer builds, and runs unit tests (ASan
 # and UBSan, then valgrind), the fuzz targets on their corpora, and the
 # integration tests against the sanitizer-built daemons.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	$(MAKE) all
-	$(MAKE) SAN=1 all tests-bin
-	$(MAKE) tests-bin
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) SAN=1 all tests-bin
+	$(MAKE) -j$(JOBS) tests-bin
 	tests/run-tests.sh
+
+# `make soak`: the namespace bed with 1,000 uploads through the whole
+# pipeline (`make test` sends 300).
+soak: all
+	BED_UPLOADS=1000 tests/integration/test_bed.sh
+
+# `make fuzz`: every fuzz target for FUZZ_SECONDS (600) on its corpus, one
+# after another; what it finds new is left in build/fuzz/found-TARGET/ to
+# look at (and to add to the corpus by hand), crashes as crash-* there.
+FUZZ_SECONDS ?= 600
+fuzz: fuzz-bin
+	@for f in build/fuzz/fuzz_*; do \
+		t=$${f##*/fuzz_}; mkdir -p build/fuzz/found-$$t; \
+		echo "=== $$f ($(FUZZ_SECONDS) s)"; \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp \
+		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=build/fuzz/found-$$t/ -close_fd_mask=3 \
+			build/fuzz/found-$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 # `make check`: the unit tests alone, built with ASan and UBSan; fails
 # when one does (the full suite is `make test`).

@@ -54,17 +54,25 @@ $(SENDER_UNIT_BIN): $(BUILD)/obj/tests/unit/test_sender.o $(SENDER_CORE_OBJS) \
 
 tests-bin: $(TEST_PROGRAMS)
 
-# libFuzzer targets, built with clang, ASan and UBSan, from the sources.
+# libFuzzer targets, built with clang, ASan and UBSan: the sources are
+# compiled once (instrumented for coverage, fuzzer-no-link) and each target
+# links them with its own entry point.
 FUZZ_TARGETS := http config content_digest csv reply proc plausible
 FUZZ_CC := clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Icommon/unicode -Icommon/daemon -Ivault -Ivault/anon \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Icommon/unicode -Icommon/daemon -Ivault -Ivault/anon \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(COMMON_SRCS) $(DAEMON_SRCS) $(VAULT_CORE_SRCS))
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRCS) $(DAEMON_SRCS) $(VAULT_CORE_SRCS)
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRCS) $(DAEMON_SRCS) $(VAULT_CORE_SRCS) \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
 		$(LIBS_CONFIG) $(LIBS_CRYPTO) $(LIBS_SECCOMP) -lpthread -lm
 
 fuzz-bin: $(FUZZ_BINS)

@@ -48,10 +48,15 @@ service_users_add "$T/.users" ||
 pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
 
-# check NAME COMMAND...: passes when the command succeeds.
+# check NAME COMMAND...: passes when the command succeeds; says how long
+# it took.
 check() {
-	local name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
+	local name=$1 t0=$SECONDS; shift
+	if "$@"; then
+		pass "$name ($((SECONDS - t0)) s)"
+	else
+		fail "$name ($((SECONDS - t0)) s)"
+	fi
 }
 
 summary() {

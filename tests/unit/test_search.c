@@ -24,6 +24,22 @@
 #define MAXL 5
 #define MAXT 400
 
+/*
+ * How many random problems a test tries: n, or SK_TEST_SCALE percent of it
+ * (the suite runs this program under ASan in full and again under valgrind
+ * at a quarter, where each problem costs thirty times as much).
+ */
+static int
+trials(int n)
+{
+	const char *e = getenv("SK_TEST_SCALE");
+	long pct = e != NULL ? strtol(e, NULL, 10) : 100;
+
+	if (pct < 1 || pct > 100)
+		pct = 100;
+	return n * (int)pct / 100 > 0 ? n * (int)pct / 100 : 1;
+}
+
 struct prob {
 	struct search_dim dim[MAXD];
 	uint32_t gen[MAXD][MAXL * MAXV], leaves[MAXD][MAXL * MAXV];
@@ -311,7 +327,7 @@ test_r07_search_equals_brute_force_k_anonymity(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < 120; i++) {
+	for (i = 0; i < trials(120); i++) {
 		make(&p, 2 + (size_t)rnd(MAXD - 1), 20 + (size_t)rnd(MAXT - 20),
 		    2 + rnd(6), supp[i % 4], 0, 0);
 		compare(&p);
@@ -326,7 +342,7 @@ test_r07_search_equals_brute_force_l_diversity(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < 60; i++) {
+	for (i = 0; i < trials(60); i++) {
 		make(&p, 2 + (size_t)rnd(MAXD - 1), 20 + (size_t)rnd(MAXT - 20),
 		    2 + rnd(4), supp[i % 3], 2 + rnd(2), 0);
 		compare(&p);
@@ -342,7 +358,7 @@ test_r07_search_equals_brute_force_with_group_cap(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < 60; i++) {
+	for (i = 0; i < trials(60); i++) {
 		make(&p, 2 + (size_t)rnd(MAXD - 1), 20 + (size_t)rnd(150),
 		    2 + rnd(4), i % 2 ? 1.0 : 0.3, i % 3 == 0 ? 2 : 0, 0);
 		p.sp.max_group_suppression = 0.2 + 0.1 * (i % 4);
@@ -364,7 +380,7 @@ test_r07_search_equals_brute_force_other_models(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < 90; i++) {
+	for (i = 0; i < trials(90); i++) {
 		make(&p, 2 + (size_t)rnd(3), 20 + (size_t)rnd(200), 2 + rnd(3),
 		    i % 3 == 0 ? 0.0 : i % 3 == 1 ? 0.2 : 1.0, 2, 0);
 		tot = 0;
@@ -398,7 +414,7 @@ test_search_hashed_keys_agree(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < trials(40); i++) {
 		make(&p, 5, 50 + (size_t)rnd(MAXT - 50), 3, i % 2 ? 1.0 : 0.1,
 		    0, 0x7fff0000u);
 		compare(&p);
@@ -418,7 +434,7 @@ test_search_eval_one_node(void **state)
 	int i, ok;
 
 	(void)state;
-	for (i = 0; i < 50; i++) {
+	for (i = 0; i < trials(50); i++) {
 		make(&p, 4, 200, 3, 0.2, i % 2 ? 2 : 0, 0);
 		for (d = 0; d < 4; d++)
 			lv[d] = rnd(p.dim[d].nlevels);
