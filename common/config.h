@@ -212,6 +212,9 @@ struct local_config {
 	unsigned refusal_interval;	/* seconds a refusal summary covers */
 	unsigned push_retry;		/* seconds before a failed push is
 					 * tried again, doubled up to 64x */
+	unsigned resume_seconds;	/* receiver: a cut upload is held this
+					 * long for resuming; 0: never */
+	unsigned resume_uploads;	/* receiver: cut uploads kept at once */
 };
 
 #define LOCAL_AUDIT_RESERVE (UINT64_C(32) << 20)

@@ -362,10 +362,12 @@ http_reason(int status)
 		{ 207, "Multi-Status" },
 		{ 400, "Bad Request" }, { 403, "Forbidden" },
 		{ 404, "Not Found" }, { 405, "Method Not Allowed" },
-		{ 408, "Request Timeout" }, { 410, "Gone" },
+		{ 408, "Request Timeout" }, { 409, "Conflict" },
+		{ 410, "Gone" },
 		{ 411, "Length Required" }, { 413, "Content Too Large" },
 		{ 414, "URI Too Long" }, { 416, "Range Not Satisfiable" },
-		{ 417, "Expectation Failed" }, { 429, "Too Many Requests" },
+		{ 417, "Expectation Failed" }, { 422, "Unprocessable Content" },
+		{ 429, "Too Many Requests" },
 		{ 431, "Request Header Fields Too Large" },
 		{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
 		{ 503, "Service Unavailable" },
@@ -395,6 +397,26 @@ range_number(const char **p, uint64_t *out)
 	}
 	*out = v;
 	return n > 0 ? 0 : -1;
+}
+
+int
+http_parse_content_range(const char *value, uint64_t *first, uint64_t *last,
+    uint64_t *complete)
+{
+	const char *p = value;
+	uint64_t a, b, t;
+
+	if (strncasecmp(p, "bytes ", 6) != 0)
+		return SK_EFORMAT;
+	p += 6;
+	if (range_number(&p, &a) != 0 || *p++ != '-' ||
+	    range_number(&p, &b) != 0 || *p++ != '/' ||
+	    range_number(&p, &t) != 0 || *p != '\0' || a > b || b >= t)
+		return SK_EFORMAT;
+	*first = a;
+	*last = b;
+	*complete = t;
+	return 0;
 }
 
 enum http_range

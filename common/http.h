@@ -88,6 +88,14 @@ enum http_range http_parse_range(const char *value, uint64_t size,
     uint64_t *first, uint64_t *last);
 
 /*
+ * A request's Content-Range (a resumed upload, RFC 9110 14.4):
+ * "bytes FIRST-LAST/COMPLETE" with FIRST <= LAST < COMPLETE, nothing else
+ * ("*" forms, spaces, signs: SK_EFORMAT).
+ */
+int http_parse_content_range(const char *value, uint64_t *first,
+    uint64_t *last, uint64_t *complete);
+
+/*
  * Formats a response head into out. extra is a block of further header
  * lines, each ending in CRLF, or NULL. Returns the length or SK_ETOOBIG.
  */

@@ -51,7 +51,11 @@ local_parse_limits(struct config_ctx *cx, const config_setting_t *root,
 	    (r = config_unsigned(cx, g, "refusal_interval", 1, 3600, 60,
 	    &lc->refusal_interval)) ||
 	    (r = config_unsigned(cx, g, "push_retry", 1, 3600, 60,
-	    &lc->push_retry)))
+	    &lc->push_retry)) ||
+	    (r = config_unsigned(cx, g, "resume_seconds", 0, 7 * 86400, 3600,
+	    &lc->resume_seconds)) ||
+	    (r = config_unsigned(cx, g, "resume_uploads", 0, 4096, 64,
+	    &lc->resume_uploads)))
 		return r;
 	return 0;
 }

@@ -685,6 +685,34 @@ seal_writer_write_inplace(struct seal_writer *w, void *buf, size_t len)
 	return r;
 }
 
+/* Queues the partly filled buffer and stops the sealing thread. */
+static int
+async_drain(struct seal_writer *w)
+{
+	struct seal_async *a = w->async;
+	unsigned slot = (a->tail + a->count) % SEAL_ASYNC_BUFS;
+	int r;
+
+	if (a->len[slot] > 0) {
+		pthread_mutex_lock(&a->lock);
+		a->count++;	/* the last, partly filled buffer */
+		pthread_mutex_unlock(&a->lock);
+	}
+	if ((r = async_stop(w)) != 0 && w->failed == 0)
+		w->failed = r;
+	return r;
+}
+
+int
+seal_writer_settle(struct seal_writer *w)
+{
+	if (w->finished)
+		return SK_EINVAL;
+	if (w->async != NULL)
+		return async_drain(w);
+	return w->failed;
+}
+
 int
 seal_writer_finish(struct seal_writer *w, const void *meta, size_t metalen)
 {
@@ -694,18 +722,8 @@ seal_writer_finish(struct seal_writer *w, const void *meta, size_t metalen)
 
 	if (w->finished || metalen > SEAL_META_MAX)
 		return SK_EINVAL;
-	if (w->async != NULL) {
-		struct seal_async *a = w->async;
-		unsigned slot = (a->tail + a->count) % SEAL_ASYNC_BUFS;
-
-		if (a->len[slot] > 0) {
-			pthread_mutex_lock(&a->lock);
-			a->count++;	/* the last, partly filled buffer */
-			pthread_mutex_unlock(&a->lock);
-		}
-		if ((r = async_stop(w)) != 0)
-			return r;
-	}
+	if (w->async != NULL && (r = async_drain(w)) != 0)
+		return r;
 	if (w->failed)
 		return w->failed;
 	if (!w->streaming)

@@ -111,6 +111,15 @@ int seal_writer_attach(int fd, const struct seal_handoff *h,
 int seal_writer_async(struct seal_writer *w, size_t bufsize);
 
 /*
+ * Waits until the sealing thread has sealed and written all that was given
+ * to it, then ends the thread: the writer goes on in the caller's thread
+ * from the same point (a resumable upload that was cut keeps its writer
+ * without a thread, issue 18). The thread's error, if it had one; the
+ * writer is spent then. Without a thread, 0 (or the writer's error).
+ */
+int seal_writer_settle(struct seal_writer *w);
+
+/*
  * Says, before the first write, how many plaintext bytes will come in all.
  * Each chunk is then encrypted and written as its bytes arrive, with no
  * chunk buffer (a slow upload holds no 64 KiB of its own); the file is the

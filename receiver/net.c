@@ -164,6 +164,7 @@ conn_dispatch(struct srv_conn *c)
 {
 	static const struct srv_route routes[] = {
 		{ HTTP_PUT, PROTO_UPLOADS "/{dataset}/{filename}", upload_handle },
+		{ HTTP_HEAD, PROTO_UPLOADS "/{dataset}/{filename}", upload_head },
 		{ HTTP_GET, PROTO_UPLOADS "/{id}", status_get },
 	};
 
@@ -189,7 +190,8 @@ on_signal(int sig)
 		the_receiver->stop = 1;
 }
 
-/* A CRL renewed on disk is taken every few seconds, at once on SIGHUP. */
+/* A CRL renewed on disk is taken every few seconds, at once on SIGHUP;
+ * cut uploads past their time to resume are dropped. */
 static void
 net_tick(void *arg)
 {
@@ -197,6 +199,7 @@ net_tick(void *arg)
 
 	daemon_net_crl_tick(&rcv->chan, rcv->listeners, 2, rcv->crl_gens,
 	    &rcv->next_crl_poll);
+	upload_held_tick(rcv);
 }
 
 /* The listeners the parent bound, with their TLS contexts. */

@@ -127,6 +127,10 @@ void net_reply_end(struct proc_reply *rep);
 
 /* upload.c */
 void upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs);
+/* HEAD on an upload's path: how much of a cut one is held for resuming. */
+void upload_head(struct srv_conn *c, char segs[][256], size_t nsegs);
+/* Drops the cut uploads whose resume_seconds have passed (net's tick). */
+void upload_held_tick(struct receiver *rcv);
 /* The expected header rows, before the sandbox; ends the process on a
  * column CP932 cannot write. */
 void upload_prepare(struct receiver *rcv);

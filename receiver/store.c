@@ -80,7 +80,8 @@ struct store {
 /* The events net may record: what it refuses, and what it sent. */
 static const char *const net_events[] = {
 	"tls.refused", "access.refused", "request.refused", "upload.refused",
-	"upload.failed", "upload.truncated", "fetch.refused", "upload.fetched",
+	"upload.failed", "upload.truncated", "upload.suspended",
+	"upload.resumed", "fetch.refused", "upload.fetched",
 	"upload.fetch_broken", "ack.refused", "status.refused",
 };
 
@@ -1363,8 +1364,10 @@ store_open(struct store *st)
 	st->status_fd = daemon_open_dir(st->local->data_dir, "status");
 	if ((removed = store_recover(st)) > 0)
 		log_info("%u interrupted hand-over(s) finished", removed);
-	/* Every upload in flight has a slot; more are refused with 503. */
-	st->nuploads = st->local->max_connections + 8;
+	/* Every upload in flight has a slot, and so has every cut one kept
+	 * for resuming; more are refused with 503. */
+	st->nuploads = st->local->max_connections +
+	    st->local->resume_uploads + 8;
 	if ((st->uploads = calloc(st->nuploads, sizeof(*st->uploads))) == NULL)
 		fatalx("out of memory");
 }

@@ -51,12 +51,40 @@
 
 static atomic_uint upload_async_n;
 
+/*
+ * Resumable uploads (issue 18, item 6). An upload cut off in its body, or
+ * stalled past the read timeout, is held as it is: its writer with the
+ * object's key, its digest so far, its row count and checks, all in this
+ * process's memory, and its sealed temporary file at the store. It is held
+ * for limits.resume_seconds, at most limits.resume_uploads at once and
+ * UPLOAD_HELD_PER_CITY per municipality (past either, the oldest goes).
+ * HEAD on the upload's path tells how much is held (Upload-Offset); a PUT
+ * with "Content-Range: bytes N-LAST/LENGTH" from exactly there goes on with
+ * it, and the receipt is the whole file's. Only in memory: a restart drops
+ * what is held (the store removes the files), and the file is sent whole.
+ */
+#define UPLOAD_HELD_PER_CITY 2
+
+struct held {
+	struct upload *u;
+	uint64_t since_ms;		/* when it was cut */
+};
+
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct held *held;
+static size_t nheld, held_cap;
+
 struct upload {
-	struct srv_conn *c;
+	struct srv_conn *c;		/* NULL while it is held */
+	struct receiver *rcv;
+	const struct config_municipality *muni;
 	const struct config_dataset *dataset;
 	const char *filename;		/* NFC */
 	char nfc_name[512];
-	uint64_t length;		/* Content-Length */
+	uint64_t length;		/* the whole file's */
+	uint64_t done;			/* of it taken, over every connection */
+	uint64_t offset;		/* where this request's body starts */
+	int resuming;			/* this request goes on with a held one */
 	char replaces[65];		/* Sekisho-Replaces, or "" */
 	int has_digest;
 	uint8_t want_digest[32];
@@ -124,6 +152,10 @@ upload_prepare(struct receiver *rcv)
 	if ((rcv->headers = calloc(site->ndatasets + 1,
 	    sizeof(*rcv->headers))) == NULL)
 		fatalx("out of memory");
+	held_cap = rcv->local.resume_seconds > 0 ? rcv->local.resume_uploads :
+	    0;
+	if (held_cap > 0 && (held = calloc(held_cap, sizeof(*held))) == NULL)
+		fatalx("out of memory");
 	for (i = 0; i < site->ndatasets; i++) {
 		const struct config_dataset *d = &site->datasets[i];
 		struct plausible_header *h = &rcv->headers[i];
@@ -159,6 +191,35 @@ upload_prepare(struct receiver *rcv)
 	}
 	if (cd != (iconv_t)-1)
 		iconv_close(cd);
+}
+
+/* Content-Range: the rest of a file that was cut, from byte offset on.
+ * 0 (u->resuming set when it goes on from past the start), or -1 when
+ * answered. */
+static int
+upload_range(struct upload *u)
+{
+	struct srv_conn *c = u->c;
+	uint64_t first, last, total;
+	char value[128];
+	int r;
+
+	r = http_header(&c->req, "content-range", value, sizeof(value));
+	if (r == SK_ENOTFOUND)
+		return 0;
+	if (r != 0 || http_parse_content_range(value, &first, &last,
+	    &total) != 0 || last + 1 != total ||
+	    c->req.content_length != total - first) {
+		srv_error(c, 400, "upload.refused", "Content-Range must be "
+		    "\"bytes FIRST-LAST/LENGTH\", from where the held part ends "
+		    "to the end of the file, with Content-Length LENGTH - FIRST",
+		    NULL);
+		return -1;
+	}
+	u->length = total;
+	u->offset = first;
+	u->resuming = first > 0;
+	return 0;
 }
 
 static int
@@ -203,6 +264,8 @@ upload_checks(struct upload *u, char segs[][256])
 		return -1;
 	}
 	u->length = c->req.content_length;
+	if (upload_range(u) != 0)
+		return -1;
 	if (u->dataset->check_encoding) {
 		u->checked = 1;
 		plausible_init(&u->plaus, u->dataset->cp932 ? PLAUSIBLE_CP932 :
@@ -274,7 +337,7 @@ upload_start(struct upload *u)
 	int fd, r;
 
 	proc_msg_init(&req, RMSG_UPLOAD_BEGIN);
-	proc_put_str(&req, MUNI(c)->id);
+	proc_put_str(&req, u->muni->id);
 	proc_put_str(&req, u->dataset->id);
 	proc_put_u64(&req, u->length);
 	proc_put_str(&req, u->replaces);
@@ -338,7 +401,7 @@ upload_abort(struct upload *u)
 		return;
 	proc_msg_init(&req, RMSG_UPLOAD_ABORT);
 	proc_put_u64(&req, u->token);
-	net_call(RCV(u->c), &req, -1, &rep);
+	net_call(u->rcv, &req, -1, &rep);
 	net_reply_end(&rep);
 	u->token = 0;
 }
@@ -349,26 +412,27 @@ upload_body(struct upload *u, int *status)
 {
 	struct srv_conn *c = u->c;
 	const struct local_config *lc = &RCV(c)->local;
-	uint64_t done = 0, start = util_now_ms(), elapsed;
+	uint64_t start = util_now_ms(), elapsed, here;
+	uint64_t from = u->done;	/* this request's bytes are past it */
 	size_t got, want, early = c->head_len - c->req.head_len;
 	uint8_t *buf;
 	int r = 0;
 
 	*status = 500;
 	/* Bytes that arrived with the head belong to the body. */
-	if (early > u->length) {
+	if (early > u->length - u->done) {
 		*status = 400;
 		return SK_EFORMAT;
 	}
 	if (early > 0 && (r = upload_consume(u, c->head + c->req.head_len,
 	    early)) != 0)
 		return r == SK_ENOSPACE ? (*status = 507, r) : r;
-	done = early;
+	u->done += early;
 	if ((buf = malloc(RECEIVER_BODY_BUF)) == NULL)
 		return SK_ENOMEM;
-	while (done < u->length) {
-		want = u->length - done < RECEIVER_BODY_BUF ?
-		    (size_t)(u->length - done) : RECEIVER_BODY_BUF;
+	while (u->done < u->length) {
+		want = u->length - u->done < RECEIVER_BODY_BUF ?
+		    (size_t)(u->length - u->done) : RECEIVER_BODY_BUF;
 		r = tls_read(c->ssl, buf, want, &got);
 		if (r != 0 || got == 0) {
 			*status = r == SK_ESYS ? 408 : 0;
@@ -379,12 +443,13 @@ upload_body(struct upload *u, int *status)
 			*status = r == SK_ENOSPACE ? 507 : 500;
 			break;
 		}
-		done += got;
+		u->done += got;
+		here = u->done - from;
 		/* A client trickling bytes must not pin a slot forever. */
 		elapsed = util_now_ms() - start;
-		upload_maybe_async(u, done, elapsed);
+		upload_maybe_async(u, here, elapsed);
 		if (lc->min_rate > 0 && elapsed > lc->min_rate_grace * 1000ull &&
-		    done * 1000 / elapsed < lc->min_rate) {
+		    here * 1000 / elapsed < lc->min_rate) {
 			*status = 408;
 			r = SK_ETRUNCATED;
 			break;
@@ -458,22 +523,275 @@ upload_store(struct upload *u)
 	upload_answer(u, &rep);
 }
 
+/* Ends an upload that is not held: its writer, its file at the store. */
 static void
+upload_free(struct upload *u)
+{
+	if (u == NULL)
+		return;
+	seal_writer_free(u->writer);
+	if (u->async)
+		atomic_fetch_sub(&upload_async_n, 1);
+	upload_abort(u);
+	EVP_MD_CTX_free(u->md);
+	sk_wipe(u, sizeof(*u));
+	free(u);
+}
+
+/* ---- held uploads ---- */
+
+static int
+held_is(const struct upload *h, const struct config_municipality *muni,
+    const struct config_dataset *dataset, const char *filename)
+{
+	return h->muni == muni && h->dataset == dataset &&
+	    strcmp(h->filename, filename) == 0;
+}
+
+/* Takes the held upload of this name out of the table (or NULL). */
+static struct upload *
+held_take(const struct config_municipality *muni,
+    const struct config_dataset *dataset, const char *filename)
+{
+	struct upload *u = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&held_lock);
+	for (i = 0; i < nheld; i++)
+		if (held_is(held[i].u, muni, dataset, filename)) {
+			u = held[i].u;
+			held[i] = held[--nheld];
+			break;
+		}
+	pthread_mutex_unlock(&held_lock);
+	return u;
+}
+
+/* Puts u in the table, since since_ms; returns the upload that had to go
+ * to make room (the city's oldest past its share, else the oldest of
+ * all), or NULL. */
+static struct upload *
+held_put(struct upload *u, uint64_t since_ms)
+{
+	struct upload *out = NULL;
+	size_t i, mine = 0, oldest = SIZE_MAX, oldest_mine = SIZE_MAX, k;
+
+	pthread_mutex_lock(&held_lock);
+	for (i = 0; i < nheld; i++) {
+		if (oldest == SIZE_MAX || held[i].since_ms <
+		    held[oldest].since_ms)
+			oldest = i;
+		if (held[i].u->muni != u->muni)
+			continue;
+		mine++;
+		if (oldest_mine == SIZE_MAX || held[i].since_ms <
+		    held[oldest_mine].since_ms)
+			oldest_mine = i;
+	}
+	k = mine >= UPLOAD_HELD_PER_CITY ? oldest_mine : nheld == held_cap ?
+	    oldest : SIZE_MAX;
+	if (k != SIZE_MAX) {
+		out = held[k].u;
+		held[k] = held[--nheld];
+	}
+	held[nheld].u = u;
+	held[nheld].since_ms = since_ms;
+	nheld++;
+	pthread_mutex_unlock(&held_lock);
+	return out;
+}
+
+/* An upload given up (its time passed, or it made room): recorded as cut,
+ * nothing kept. */
+static void
+held_drop(struct upload *u, const char *why)
+{
+	struct audit_event ev = { .event = "upload.truncated", .has_size = 1 };
+	char actor[CONFIG_ID_MAX + 8], detail[96];
+
+	snprintf(actor, sizeof(actor), "muni:%s", u->muni->id);
+	snprintf(detail, sizeof(detail), "held=%llu %s",
+	    (unsigned long long)u->done, why);
+	ev.actor = actor;
+	ev.size = u->length;
+	ev.detail = detail;
+	log_info("%s: a cut upload (%llu of %llu bytes) is dropped: %s", actor,
+	    (unsigned long long)u->done, (unsigned long long)u->length, why);
+	if (daemon_net_audit(&u->rcv->chan, &ev) != 0)
+		log_errorx("audit log write failed: refusing all work from "
+		    "now on (R50)");
+	upload_free(u);
+}
+
+void
+upload_held_tick(struct receiver *rcv)
+{
+	uint64_t now = util_now_ms(),
+	    window = (uint64_t)rcv->local.resume_seconds * 1000;
+	struct upload *u;
+
+	for (;;) {
+		size_t i;
+
+		u = NULL;
+		pthread_mutex_lock(&held_lock);
+		for (i = 0; i < nheld; i++)
+			if (now - held[i].since_ms >= window) {
+				u = held[i].u;
+				held[i] = held[--nheld];
+				break;
+			}
+		pthread_mutex_unlock(&held_lock);
+		if (u == NULL)
+			return;
+		held_drop(u, "not resumed within resume_seconds");
+	}
+}
+
+/* A cut upload kept for resuming, if the site holds them and its writer
+ * is sound: 1 when it is held (and no longer the caller's). */
+static int
+upload_hold(struct upload *u, int status)
+{
+	struct srv_conn *c = u->c;
+	char detail[64], extra[64];
+	struct upload *out;
+
+	if (held_cap == 0 || u->token == 0 || u->done == 0 ||
+	    seal_writer_settle(u->writer) != 0)
+		return 0;
+	if (u->async) {
+		atomic_fetch_sub(&upload_async_n, 1);
+		u->async = 0;
+	}
+	log_warnx("peer %s (%s): upload cut off after %llu of %llu bytes; "
+	    "held %u s for resuming", c->peer_str, c->actor,
+	    (unsigned long long)u->done, (unsigned long long)u->length,
+	    u->rcv->local.resume_seconds);
+	snprintf(detail, sizeof(detail), "held=%llu",
+	    (unsigned long long)u->done);
+	srv_audit(c, "upload.suspended", NULL, 1, u->length, NULL, detail);
+	if (status != 0) {
+		snprintf(extra, sizeof(extra), "Upload-Offset: %llu\r\n",
+		    (unsigned long long)u->done);
+		srv_error(c, status, NULL, "body too slow or stalled; what "
+		    "came is held for resuming from Upload-Offset", extra);
+	}
+	u->c = NULL;
+	if ((out = held_put(u, util_now_ms())) != NULL)
+		held_drop(out, "room for a newer cut upload");
+	return 1;
+}
+
+/*
+ * A PUT with Content-Range goes on with the held upload of its name: that
+ * one is returned (the fresh u is freed), or NULL when it was answered.
+ */
+static struct upload *
+upload_resume(struct upload *u)
+{
+	struct srv_conn *c = u->c;
+	struct upload *h, *out;
+	char extra[64], detail[64];
+	const char *why = NULL;
+
+	h = held_take(u->muni, u->dataset, u->filename);
+	if (h == NULL) {
+		srv_error(c, 404, "upload.refused", "nothing of this file is "
+		    "held for resuming (never cut, not resumed in time, or "
+		    "the gateway restarted): send it whole, without "
+		    "Content-Range", NULL);
+		upload_free(u);
+		return NULL;
+	}
+	if (h->length != u->length)
+		why = "this is not the length of the upload that was cut";
+	else if (h->done != u->offset)
+		why = "Content-Range does not start where the held part ends "
+		    "(Upload-Offset)";
+	else if (u->has_digest && h->has_digest &&
+	    memcmp(u->want_digest, h->want_digest, 32) != 0)
+		why = "a Content-Digest other than the cut upload's";
+	else if (strcmp(u->replaces, h->replaces) != 0)
+		why = "a " PROTO_H_REPLACES " other than the cut upload's";
+	if (why != NULL) {
+		snprintf(extra, sizeof(extra), "Upload-Offset: %llu\r\n",
+		    (unsigned long long)h->done);
+		srv_error(c, 409, "upload.refused", why, extra);
+		if ((out = held_put(h, util_now_ms())) != NULL)
+			held_drop(out, "room for a newer cut upload");
+		upload_free(u);
+		return NULL;
+	}
+	if (u->has_digest && !h->has_digest) {
+		memcpy(h->want_digest, u->want_digest, 32);
+		h->has_digest = 1;
+	}
+	h->c = c;
+	h->offset = u->offset;
+	h->resuming = 1;
+	snprintf(detail, sizeof(detail), "from=%llu",
+	    (unsigned long long)h->offset);
+	srv_audit(c, "upload.resumed", NULL, 1, h->length, NULL, detail);
+	upload_free(u);
+	return h;
+}
+
+/* HEAD /v1/uploads/{dataset}/{filename}: how much of a cut upload of
+ * this name is held (Upload-Offset, Upload-Length), or 404. */
+void
+upload_head(struct srv_conn *c, char segs[][256], size_t nsegs)
+{
+	const struct config_dataset *d = site_find_dataset(RCV(c)->site,
+	    segs[2]);
+	char name[512], extra[128];
+	uint64_t done = 0, length = 0;
+	int found = 0;
+	size_t i;
+
+	(void)nsegs;
+	if (d != NULL && site_municipality_allows(MUNI(c), d->id) &&
+	    sk_nfc(segs[3], name, sizeof(name)) == 0) {
+		pthread_mutex_lock(&held_lock);
+		for (i = 0; i < nheld && !found; i++)
+			if (held_is(held[i].u, MUNI(c), d, name)) {
+				done = held[i].u->done;
+				length = held[i].u->length;
+				found = 1;
+			}
+		pthread_mutex_unlock(&held_lock);
+	}
+	if (!found) {
+		srv_error(c, 404, NULL, "nothing of this file is held for "
+		    "resuming", NULL);
+		return;
+	}
+	snprintf(extra, sizeof(extra), "Upload-Offset: %llu\r\n"
+	    "Upload-Length: %llu\r\n", (unsigned long long)done,
+	    (unsigned long long)length);
+	srv_respond(c, 200, "application/json", "", 0, extra);
+}
+
+/* The body, its checks and the store's receipt; 1 when the upload was cut
+ * and is held (no longer the caller's). */
+static int
 upload_run(struct upload *u)
 {
 	struct srv_conn *c = u->c;
 	unsigned mdlen = 0;
 	int r, status;
 
-	if (upload_start(u) != 0)
-		return;
+	if (!u->resuming && upload_start(u) != 0)
+		return 0;
 	if (c->req.expect_continue &&
 	    tls_write_all(c->ssl, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
-		return;
+		return upload_hold(u, 0);
 	u->body_ms = util_now_ms();
 	r = upload_body(u, &status);
 	u->body_ms = util_now_ms() - u->body_ms;
 	if (r != 0) {
+		if ((status == 0 || status == 408) && upload_hold(u, status))
+			return 1;
 		if (status == 0) {
 			log_warnx("peer %s (%s): upload cut off after part of "
 			    "the body; nothing kept", c->peer_str, c->actor);
@@ -482,39 +800,47 @@ upload_run(struct upload *u)
 		} else
 			srv_error(c, status, "upload.failed", status == 408 ?
 			    "body too slow or stalled" : "could not store", NULL);
-		return;
+		return 0;
 	}
 	if (EVP_DigestFinal_ex(u->md, u->sha256, &mdlen) != 1)
 		fatalx("SHA-256 failed");
 	if (u->has_digest && CRYPTO_memcmp(u->sha256, u->want_digest, 32) != 0) {
 		srv_error(c, 400, "upload.refused", "Content-Digest does not "
 		    "match the body; nothing was kept", NULL);
-		return;
+		return 0;
 	}
 	/* Not this dataset's file, or not in its encoding: said now, with
 	 * the line, instead of days later by a failed job. */
 	if (u->checked && plausible_end(&u->plaus) != 0) {
 		srv_error_ja(c, 422, "upload.refused", u->plaus.why,
 		    u->plaus.why_ja, NULL);
-		return;
+		return 0;
 	}
 	upload_store(u);
+	return 0;
 }
 
 void
 upload_handle(struct srv_conn *c, char segs[][256], size_t nsegs)
 {
-	struct upload u;
+	struct upload *u, *old;
 
 	(void)nsegs;
-	memset(&u, 0, sizeof(u));
-	u.c = c;
-	if (upload_checks(&u, segs) == 0)
-		upload_run(&u);
-	seal_writer_free(u.writer);
-	if (u.async)
-		atomic_fetch_sub(&upload_async_n, 1);
-	upload_abort(&u);
-	EVP_MD_CTX_free(u.md);
-	sk_wipe(u.receipt, sizeof(u.receipt));
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		srv_error(c, 500, "upload.failed", "out of memory", NULL);
+		return;
+	}
+	u->c = c;
+	u->rcv = RCV(c);
+	u->muni = MUNI(c);
+	if (upload_checks(u, segs) != 0) {
+		upload_free(u);
+		return;
+	}
+	if (u->resuming)
+		u = upload_resume(u);
+	else if ((old = held_take(u->muni, u->dataset, u->filename)) != NULL)
+		held_drop(old, "the same name sent whole again");
+	if (u != NULL && upload_run(u) == 0)
+		upload_free(u);
 }

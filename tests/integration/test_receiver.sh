@@ -347,11 +347,32 @@ test_r50_concurrent_64_uploads() {
 	[ "$ok" = 64 ]
 }
 
+# A client below min_rate is cut off (408) and nothing is stored. What
+# came is held for resuming (issue 18): the one temporary file is that
+# part, HEAD tells its length, and sending the name whole again drops it.
+# With resuming off, nothing at all is kept.
 test_slow_client_cut_off_nothing_kept() {
-	local before=$(objects) code
+	local before=$(objects) code off
 	head -c 2000000 /dev/urandom > "$T/slow.bin"
 	code=$(upload 131156 health-checkup slow.bin "$T/slow.bin" \
 		--limit-rate 500 --max-time 20)
+	off=$(curl_as 131156 -I "$URL/v1/uploads/health-checkup/slow.bin" |
+		tr -d '\r' | awk -F': ' 'tolower($1) == "upload-offset" {print $2}')
+	echo "cut off with $code; held: ${off:-nothing}"
+	# (curl, still sending, may miss the 408 and show the 100 before it.)
+	[ "$code" != 201 ] && [ "$(objects)" = "$before" ] && [ "$(tmpfiles)" = 1 ] &&
+	[ -n "$off" ] && [ "$off" -gt 0 ] &&
+	grep -q '"event":"upload.suspended","actor":"muni:131156"' "$T/data/audit.log" || return 1
+	stop_receiver
+	write_local "disk_reserve = 0L; min_rate = 1024; min_rate_grace = 2;
+		read_timeout = 5; refusal_interval = 1; resume_seconds = 0;"
+	start_receiver "$PORT" && [ "$(tmpfiles)" = 0 ] || return 1
+	code=$(upload 131156 health-checkup slow.bin "$T/slow.bin" \
+		--limit-rate 500 --max-time 20)
+	stop_receiver
+	write_local "disk_reserve = 0L; min_rate = 1024; min_rate_grace = 2;
+		read_timeout = 5; refusal_interval = 1;"
+	start_receiver "$PORT" &&
 	[ "$code" != 201 ] && [ "$(objects)" = "$before" ] && [ "$(tmpfiles)" = 0 ]
 }
 

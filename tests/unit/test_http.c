@@ -309,6 +309,32 @@ test_content_digest(void **state)
 	assert_int_equal(http_content_digest_sha256(v, d), SK_EFORMAT);
 }
 
+/* A resumed upload's Content-Range: one strict form, the rest refused. */
+static void
+test_content_range(void **state)
+{
+	static const char *const bad[] = { "", "bytes", "bytes 1-2", "bytes */10",
+		"bytes 1-*/10", "bytes 5-4/10", "bytes 0-10/10", "bytes -1-5/10",
+		"bytes 1-5/10 ", " bytes 1-5/10", "bytes  1-5/10", "bits 1-5/10",
+		"bytes 1-5/+10", "bytes 1 -5/10", "bytes 1-5/99999999999999999999",
+		"bytes 0x1-5/10" };
+	uint64_t a = 7, b = 7, t = 7;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(http_parse_content_range("bytes 943718400-"
+	    "1073741823/1073741824", &a, &b, &t), 0);
+	assert_true(a == 943718400 && b == 1073741823 && t == 1073741824);
+	assert_int_equal(http_parse_content_range("Bytes 0-0/1", &a, &b, &t), 0);
+	assert_true(a == 0 && b == 0 && t == 1);
+	for (i = 0; i < SK_ARRAY_LEN(bad); i++) {
+		a = b = t = 7;
+		assert_int_equal(http_parse_content_range(bad[i], &a, &b, &t),
+		    SK_EFORMAT);
+		assert_true(a == 7 && b == 7 && t == 7);
+	}
+}
+
 static void
 test_format_head(void **state)
 {
@@ -325,6 +351,9 @@ test_format_head(void **state)
 	assert_non_null(strstr(big, "Content-Length: 10\r\n"));
 	assert_non_null(strstr(big, "X-A: b\r\n\r\n"));
 	assert_string_equal(http_reason(999), "Unknown");
+	assert_string_equal(http_reason(207), "Multi-Status");
+	assert_string_equal(http_reason(409), "Conflict");
+	assert_string_equal(http_reason(422), "Unprocessable Content");
 }
 
 int
@@ -344,6 +373,7 @@ main(void)
 		cmocka_unit_test(test_split_path),
 		cmocka_unit_test(test_content_digest),
 		cmocka_unit_test(test_format_head),
+		cmocka_unit_test(test_content_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -478,8 +478,9 @@ test_async_writer(void **state)
 /*
  * Streaming (the length told first, as the receiver does with an upload's
  * Content-Length): the object reads back the same and is the same size as
- * the buffered path's, whether written in place, from a const buffer, or
- * handed to a sealing thread halfway; more than announced, or less, fails.
+ * the buffered path's, whether written in place, from a const buffer,
+ * handed to a sealing thread halfway, or taken back from one; more than
+ * announced, or less, fails.
  */
 static void
 streamed(const uint8_t *data, size_t len, int how)
@@ -487,6 +488,7 @@ streamed(const uint8_t *data, size_t len, int how)
 	struct seal_writer *w;
 	uint8_t *copy = malloc(len + 1);
 	size_t off = 0, piece = 1;
+	int settled = 0;
 
 	assert_non_null(copy);
 	memcpy(copy, data, len);
@@ -498,6 +500,15 @@ streamed(const uint8_t *data, size_t len, int how)
 
 		if (how == 2 && off >= len / 2 && off > 0)
 			(void)seal_writer_async(w, 100);
+		/* A thread from the start, settled two thirds in (an upload
+		 * cut and kept for resuming), then the rest in place. */
+		if (how == 3 && off == 0)
+			assert_int_equal(seal_writer_async(w, 100), 0);
+		if (how == 3 && off >= 2 * len / 3 && !settled) {
+			assert_int_equal(seal_writer_settle(w), 0);
+			assert_int_equal(seal_writer_size(w), off);
+			settled = 1;
+		}
 		if (how == 1)
 			assert_int_equal(seal_writer_write(w, copy + off, n), 0);
 		else
@@ -530,7 +541,7 @@ test_streaming_writer(void **state)
 
 	(void)state;
 	for (i = 0; i < SK_ARRAY_LEN(sizes); i++)
-		for (how = 0; how < 3; how++) {
+		for (how = 0; how < 4; how++) {
 			streamed(data, sizes[i], how);
 			assert_int_equal(load("s", &back, &len), 0);
 			assert_int_equal(len, sizes[i]);
@@ -551,6 +562,14 @@ test_streaming_writer(void **state)
 	assert_int_equal(seal_writer_finish(w, NULL, 0), SK_ETRUNCATED);
 	seal_writer_free(w);
 	assert_int_equal(faccessat(dirfd_, "t.tmp", F_OK, 0), -1);
+	/* Settling a writer without a thread changes nothing. */
+	assert_int_equal(seal_writer_open(&master, dirfd_, "t.tmp", 64, &w), 0);
+	assert_int_equal(seal_writer_settle(w), 0);
+	assert_int_equal(seal_writer_write(w, data, 10), 0);
+	assert_int_equal(seal_writer_settle(w), 0);
+	assert_int_equal(seal_writer_finish(w, NULL, 0), 0);
+	assert_int_equal(seal_writer_settle(w), SK_EINVAL);
+	seal_writer_free(w);
 	/* Announced after a write: refused. */
 	assert_int_equal(seal_writer_open(&master, dirfd_, "t.tmp", 64, &w), 0);
 	assert_int_equal(seal_writer_write(w, data, 1), 0);
