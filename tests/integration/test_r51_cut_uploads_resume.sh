@@ -141,6 +141,26 @@ test_r51_a_stalled_upload_gets_408_with_the_offset_and_is_held() {
 	grep -q '"event":"upload.truncated".*held=[0-9]* the same name sent whole again' "$T/data/audit.log"
 }
 
+# The clerk's script (deploy/clients/sekisho-upload.sh) asks what is held
+# and sends the rest by itself; a refusal ends it at once with the error.
+test_r51_the_clerks_script_goes_on_after_a_cut() {
+	local script="$TOP/deploy/clients/sekisho-upload.sh" args rc=0
+	args=(--gateway "https://127.0.0.1:$PORT" --cert "$T/pki/muni-ca/issued/131156.crt"
+		--key "$T/pki/muni-ca/issued/131156.key" --cacert "$T/pki/internal-ca/ca.crt")
+	cp "$T/other.csv" "$T/健診 script.csv" &&
+	[ "$(cut_off 131156 '%E5%81%A5%E8%A8%BA%20script.csv' "$T/健診 script.csv" 1500000 close)" = cut ] &&
+	sleep 0.5 || return 1
+	"$script" "${args[@]}" --dataset health-checkup "$T/健診 script.csv" \
+		> "$T/receipt" 2> "$T/err" || { cat "$T/err"; return 1; }
+	cat "$T/err" "$T/receipt"; echo
+	grep -q 'the gateway holds [0-9]* of 3000000 bytes; sending the rest' "$T/err" &&
+	grep -q '"filename":"健診 script.csv"' "$T/receipt" &&
+	grep -q "\"sha256\":\"$(sha256sum "$T/other.csv" | cut -c1-64)\"" "$T/receipt" || return 1
+	"$script" "${args[@]}" --dataset no-such-dataset "$T/other.csv" \
+		> /dev/null 2> "$T/err" || rc=$?
+	[ "$rc" = 1 ] && grep -q 'unknown dataset' "$T/err"
+}
+
 test_r20_what_is_held_goes_when_its_time_passes_or_at_a_restart() {
 	[ "$(cut_off 131156 gone.csv "$T/other.csv" 1000000 close)" = cut ] &&
 	sleep 0.5 && [ "$(held 131156 gone.csv)" -gt 0 ] || return 1
