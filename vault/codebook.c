@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 
 #include "codebook.h"
+#include "envelope.h"
 #include "jsonr.h"
 #include "sk.h"
 
@@ -558,35 +559,6 @@ sha256_hex(const char *s, size_t n, char hex[65])
 	sk_hex(d, 32, hex);
 }
 
-static int
-sign(const char *msg, X509 *cert, EVP_PKEY *key, uint8_t **out,
-    size_t *len)
-{
-	BIO *in = BIO_new_mem_buf(msg, (int)strlen(msg));
-	CMS_ContentInfo *cms = NULL;
-	unsigned char *der = NULL;
-	int n = -1;
-
-	if (in != NULL)
-		cms = CMS_sign(cert, key, NULL, in, CMS_DETACHED | CMS_BINARY);
-	if (cms != NULL)
-		n = i2d_CMS_ContentInfo(cms, &der);
-	CMS_ContentInfo_free(cms);
-	BIO_free(in);
-	if (n <= 0) {
-		ERR_clear_error();
-		return SK_ECRYPTO;
-	}
-	if ((*out = malloc((size_t)n)) == NULL) {
-		OPENSSL_free(der);
-		return SK_ENOMEM;
-	}
-	memcpy(*out, der, (size_t)n);
-	*len = (size_t)n;
-	OPENSSL_free(der);
-	return 0;
-}
-
 int
 codebook_make(const struct policy *p, const char *report,
     const struct codebook_release *r, X509 *cert, EVP_PKEY *key,
@@ -614,7 +586,8 @@ codebook_make(const struct policy *p, const char *report,
 	add(&m, "%s  %s\n%s  %s\n%s  %s\n", r->sha256, r->filename, hj,
 	    CODEBOOK_JSON, hm, CODEBOOK_MD);
 	if ((out->manifest = take(&m)) == NULL ||
-	    sign(out->manifest, cert, key, &out->sig, &out->siglen) != 0) {
+	    envelope_sign(out->manifest, strlen(out->manifest), cert, key, 1,
+	    &out->sig, &out->siglen) != 0) {
 		snprintf(why, whycap, "the manifest cannot be signed");
 		codebook_free(out);
 		return SK_ECRYPTO;

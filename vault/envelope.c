@@ -270,6 +270,38 @@ out:
 }
 
 int
+envelope_sign(const void *msg, size_t len, X509 *cert, EVP_PKEY *key,
+    int detached, uint8_t **out, size_t *outlen)
+{
+	CMS_ContentInfo *cms = NULL;
+	unsigned char *der = NULL;
+	BIO *in = NULL;
+	int n = -1;
+
+	if (len > INT32_MAX || cert == NULL || key == NULL)
+		return SK_EINVAL;
+	if ((in = BIO_new_mem_buf(msg, (int)len)) != NULL)
+		cms = CMS_sign(cert, key, NULL, in, CMS_BINARY |
+		    (detached ? CMS_DETACHED : 0));
+	if (cms != NULL)
+		n = i2d_CMS_ContentInfo(cms, &der);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	if (n <= 0) {
+		ERR_clear_error();
+		return SK_ECRYPTO;
+	}
+	if ((*out = malloc((size_t)n)) == NULL) {
+		OPENSSL_free(der);
+		return SK_ENOMEM;
+	}
+	memcpy(*out, der, (size_t)n);
+	*outlen = (size_t)n;
+	OPENSSL_free(der);
+	return 0;
+}
+
+int
 envelope_seal(const uint8_t *in, size_t len, X509 *const *certs,
     size_t ncerts, uint8_t **out, size_t *outlen, char *why, size_t whycap)
 {

@@ -46,6 +46,15 @@ X509_STORE *envelope_muni_store_pem(const uint8_t *ca, size_t calen,
 int envelope_pair_pem(const uint8_t *cert, size_t certlen, const uint8_t *key,
     size_t keylen, X509 **x, EVP_PKEY **k);
 
+/*
+ * Signs len bytes of msg with cert and key (CMS SignedData, DER, binary):
+ * detached (a manifest: the signature alone) or with the content inside
+ * (a report the reader opens with `openssl cms -verify`). *out is
+ * malloc'd, the caller's.
+ */
+int envelope_sign(const void *msg, size_t len, X509 *cert, EVP_PKEY *key,
+    int detached, uint8_t **out, size_t *outlen);
+
 /* Reads a PEM certificate; NULL with the reason in why. */
 X509 *envelope_read_cert(const char *path, char *why, size_t whycap);
 

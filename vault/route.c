@@ -4,7 +4,8 @@
  * (R45, contractor measures 2-21) and the inspection of what is held now
  * (R25).
  *
- *   disposal-report --municipality CODE [--from DAY] [--to DAY] --logs ...
+ *   disposal-report --municipality CODE [--from DAY] [--to DAY]
+ *       [--signed FILE] --logs ...
  *   inspect-data --logs ...
  *
  * Per upload, the copies are: the receiver's sealed copy; the vault's
@@ -16,18 +17,23 @@
  * record (the key overwritten, key_destroyed=1). Nothing from the data is
  * printed: ids, times, sizes, reasons.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backup.h"
 #include "daemon.h"
+#include "envelope.h"
 #include "log.h"
 #include "logbook.h"
 #include "route.h"
 #include "sk.h"
+#include "util.h"
 #include "vaultd.h"
 
 struct copy {
@@ -209,22 +215,60 @@ load_logs(struct book *b, int argc, char **argv, int *i)
 	return n;
 }
 
+/*
+ * The report signed by the vault's signing pair, the text inside (CMS,
+ * DER): the municipality keeps the file and reads and checks it with
+ * `openssl cms -verify -inform DER -in FILE -CAfile internal-ca.crt`.
+ * Written to a new file (an existing one is not replaced).
+ */
+static void
+write_signed(struct vault *v, const char *path, const char *text, size_t len)
+{
+	uint8_t *der = NULL;
+	size_t dlen = 0;
+	int fd, e;
+
+	vault_load_signing(v);
+	if (v->sign_key == NULL)
+		fatalx("%s: no signing: { certificate; key; }: the report cannot "
+		    "be signed", v->local.file);
+	if ((e = envelope_sign(text, len, v->sign_cert, v->sign_key, 0, &der,
+	    &dlen)) != 0)
+		fatalx("the report cannot be signed: %s", sk_strerror(e));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0644)) == -1)
+		fatalx("%s: %s (the signed report goes to a new file)", path,
+		    strerror(errno));
+	if (util_write_all(fd, der, dlen) != 0 || fsync(fd) != 0 ||
+	    close(fd) != 0) {
+		unlink(path);
+		fatalx("%s: cannot be written", path);
+	}
+	free(der);
+	fprintf(stderr, "signed report (CMS, DER) written to %s; check it with "
+	    "openssl cms -verify -inform DER -in %s -CAfile internal-ca.crt\n",
+	    path, path);
+}
+
 int
 console_disposal_report(struct vault *v, int argc, char **argv)
 {
 	const struct config_municipality *m;
-	const char *muni = NULL;
+	const char *muni = NULL, *signed_path = NULL;
 	struct book b = { 0 };
 	struct route r;
-	char a[32], z[32], now_s[32];
+	char a[32], z[32], now_s[32], *text = NULL;
 	int64_t from = 0, to = INT64_MAX;
 	unsigned held = 0, uploads = 0;
+	size_t k, tlen = 0;
 	int i, logs = 0;
-	size_t k;
+	FILE *out;
 
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--municipality") == 0 && i + 1 < argc)
 			muni = argv[++i];
+		else if (strcmp(argv[i], "--signed") == 0 && i + 1 < argc)
+			signed_path = argv[++i];
 		else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
 			if (logbook_day(argv[++i], &from) != 0)
 				fatalx("--from %s: a date written YYYY-MM-DD",
@@ -251,7 +295,10 @@ console_disposal_report(struct vault *v, int argc, char **argv)
 	logbook_jst(from > 0 ? from : 0, 0, a, sizeof(a));
 	logbook_jst(to != INT64_MAX ? to - 1 : 0, 0, z, sizeof(z));
 	logbook_jst((int64_t)time(NULL), 1, now_s, sizeof(now_s));
-	printf("廃棄報告書 / Disposal report\n"
+	/* Made in memory: what is printed is what is signed. */
+	if ((out = open_memstream(&text, &tlen)) == NULL)
+		fatalx("out of memory");
+	fprintf(out, "廃棄報告書 / Disposal report\n"
 	    "宛先 / to: %s %s\n作成 / made: %s (JST) by the vault of %s\n"
 	    "期間 / uploads received: %s .. %s\n\n", m->id, m->name, now_s,
 	    v->site->name, from > 0 ? a : "(first)", to != INT64_MAX ? z :
@@ -265,22 +312,31 @@ console_disposal_report(struct vault *v, int argc, char **argv)
 		    st->t < from || st->t >= to)
 			continue;
 		route_of(&b, st, &r);
-		held += route_print(&r, stdout);
+		held += route_print(&r, out);
 		uploads++;
 	}
-	printf("\n%u upload(s); %s\n", uploads, uploads == 0 ?
+	fprintf(out, "\n%u upload(s); %s\n", uploads, uploads == 0 ?
 	    "nothing was received in the period" : held == 0 ?
 	    "すべての複製は廃棄済みです / every copy inside the appliance has "
 	    "been disposed of" : "保管中の複製があります / copies are still "
 	    "held (marked HELD)");
 	if (b.logs[H_RECEIVER] == 0 || b.logs[H_VAULT] == 0 ||
 	    b.logs[H_SENDER] == 0)
-		printf("注意 / note: the logs given lack a host's log "
+		fprintf(out, "注意 / note: the logs given lack a host's log "
 		    "(receiver %u, vault %u, sender %u): this report cannot "
 		    "vouch for it\n", b.logs[H_RECEIVER], b.logs[H_VAULT],
 		    b.logs[H_SENDER]);
 	logbook_free(&b);
-	console_note(v, "disposal-report", NULL, muni);
+	if (fclose(out) != 0 || text == NULL)
+		fatalx("out of memory");
+	if (fwrite(text, 1, tlen, stdout) != tlen || fflush(stdout) != 0)
+		fatalx("the report cannot be printed");
+	if (signed_path != NULL)
+		write_signed(v, signed_path, text, tlen);
+	free(text);
+	snprintf(a, sizeof(a), "%.16s%s", muni, signed_path != NULL ?
+	    " signed=1" : "");
+	console_note(v, "disposal-report", NULL, a);
 	return held == 0 ? 0 : 1;
 }
 

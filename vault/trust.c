@@ -102,8 +102,8 @@ load_envelope_pair(struct vault *v)
  * that a recipient can check a release with openssl alone. Optional; a
  * vault without one publishes releases without their package, and says so.
  */
-static void
-load_signing_pair(struct vault *v)
+void
+vault_load_signing(struct vault *v)
 {
 	char why[512];
 	FILE *fp;
@@ -160,7 +160,7 @@ vault_load_trust(struct vault *v)
 		fatalx("cannot read the municipalities' CA %s or its CRL",
 		    muni->ca_file);
 	load_envelope_pair(v);
-	load_signing_pair(v);
+	vault_load_signing(v);
 }
 
 void

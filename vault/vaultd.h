@@ -106,6 +106,9 @@ void vault_free_policies(struct vault *v);
 /* Loads the operators' keys, the recipients' certificates and the
  * municipalities' CA and CRL (exits on an error). */
 void vault_load_trust(struct vault *v);
+/* The signing pair alone (local `signing`), for the console; none when
+ * the file names none. Ends the process when it does not load. */
+void vault_load_signing(struct vault *v);
 void vault_free_trust(struct vault *v);
 
 /* pull.c */

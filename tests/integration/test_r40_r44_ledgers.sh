@@ -263,9 +263,34 @@ test_r43_review_catches_an_edited_log() {
 test_r45_disposal_report_lists_every_copy() {
 	local rc
 	"$VAULT" -c "$T/vault.conf" disposal-report --municipality 131156 \
-		--logs "$T/data" "$T/vdata" "$T/sdata" > "$T/disp.txt"
+		--signed "$T/disp.p7m" --logs "$T/data" "$T/vdata" "$T/sdata" \
+		> "$T/disp.txt"
 	rc=$?
 	cat "$T/disp.txt"
+	# The signed copy: the same text, checked with openssl against the
+	# internal CA, as the municipality checks it; a changed byte fails.
+	openssl cms -verify -inform DER -in "$T/disp.p7m" \
+		-CAfile "$T/pki/internal-ca/ca.crt" -out "$T/disp.opened" 2>/dev/null &&
+	cmp "$T/disp.txt" "$T/disp.opened" || { echo "the signed report differs"; return 1; }
+	python3 - "$T/disp.p7m" "$T/disp.bad" <<'PY' || return 1
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.find("廃棄報告書".encode())
+b[i] ^= 1
+open(sys.argv[2], "wb").write(b)
+PY
+	! openssl cms -verify -inform DER -in "$T/disp.bad" \
+		-CAfile "$T/pki/internal-ca/ca.crt" -out /dev/null 2>/dev/null || return 1
+	# Signed with the rogue CA's key instead: refused against ours.
+	! openssl cms -verify -inform DER -in "$T/disp.p7m" \
+		-CAfile "$T/pki/rogue-ca/ca.crt" -out /dev/null 2>/dev/null || return 1
+	# Never over an existing file.
+	cp "$T/disp.p7m" "$T/disp.keep" &&
+	! "$VAULT" -c "$T/vault.conf" disposal-report --municipality 131156 \
+		--signed "$T/disp.p7m" --logs "$T/data" "$T/vdata" "$T/sdata" \
+		>/dev/null 2>"$T/err" &&
+	grep -q 'the signed report goes to a new file' "$T/err" &&
+	cmp -s "$T/disp.p7m" "$T/disp.keep" || return 1
 	python3 - "$T/disp.txt" "$rc" "$A" "$B" "$C" <<'PY'
 import sys
 text = open(sys.argv[1], encoding="utf-8").read()
@@ -367,7 +392,7 @@ test_r30_console_use_is_recorded() {
 	"$VAULT" -c "$T/vault.conf" release show "$A" --preview 5 >/dev/null &&
 	wait_for_audit "\"event\":\"console.used\",\"actor\":\"console:$user\",\"object\":\"$A\",\"detail\":\"command=release-show preview_rows=5\"" &&
 	wait_for_audit "\"event\":\"console.used\",\"actor\":\"console:$user\",\"detail\":\"command=ledger form=8 from=$YESTERDAY to=$TOMORROW\"" &&
-	wait_for_audit "\"event\":\"console.used\",\"actor\":\"console:$user\",\"detail\":\"command=disposal-report 131156\"" &&
+	wait_for_audit "\"event\":\"console.used\",\"actor\":\"console:$user\",\"detail\":\"command=disposal-report 131156 signed=1\"" &&
 	[ -z "$(ls "$T/vdata/console")" ]
 }
 
