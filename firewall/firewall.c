@@ -63,9 +63,10 @@ build(struct fw_cmd *fc, int lockdown, struct fw_ruleset *rs, char **text,
 }
 
 static int
-audit_note(struct fw_cmd *fc, const char *event, const char *detail)
+audit_note(struct fw_cmd *fc, const char *event, const char *actor,
+    const char *detail)
 {
-	struct audit_event ev = { .event = event, .actor = "admin",
+	struct audit_event ev = { .event = event, .actor = actor,
 		.detail = detail };
 	struct audit_log *a;
 	char key0[4096];
@@ -163,13 +164,14 @@ cmd_apply(struct fw_cmd *fc, int lockdown, const char *event)
 		snprintf(detail, sizeof(detail), "discovered=%s reporter=%s "
 		    "%s reason=%s", fc->discovered, fc->reporter, tag,
 		    fc->reason);
-		if (audit_note(fc, event, detail) != 0) {
+		if (audit_note(fc, event, "admin", detail) != 0) {
 			fprintf(stderr, "sekisho-firewall: the host is locked "
 			    "down, but the audit log %s could not be written\n",
 			    fc->audit_path);
 			r = 1;
 		}
-	} else if (r == 0 && event != NULL && audit_note(fc, event, tag) != 0) {
+	} else if (r == 0 && event != NULL &&
+	    audit_note(fc, event, "admin", tag) != 0) {
 		fprintf(stderr, "sekisho-firewall: the rules are in place, "
 		    "but the audit log %s could not be written\n",
 		    fc->audit_path);
@@ -181,14 +183,46 @@ cmd_apply(struct fw_cmd *fc, int lockdown, const char *event)
 	return r == 0 ? 0 : 1;
 }
 
+/*
+ * R54: the live ruleset against the generated one. What differs goes to
+ * stdout; drift is also said at error level (the journal's priority 3)
+ * and, with --audit, recorded as firewall.drift by "system", so that the
+ * verify timer's run raises an alert. A match is said on stdout only.
+ */
 static int
 cmd_verify(struct fw_cmd *fc)
 {
-	int r = fw_verify(fc->site, fc->role, stdout);
+	char *text = NULL, first[128], detail[256];
+	size_t len = 0, lines = 0, i, k;
+	FILE *fp;
+	int r;
 
-	if (r == 0)
-		return 0;
-	return r == SK_EAUTH ? 1 : 2;
+	if ((fp = open_memstream(&text, &len)) == NULL)
+		fatalx("out of memory");
+	r = fw_verify(fc->site, fc->role, fp);
+	if (fclose(fp) != 0 || text == NULL)
+		fatalx("out of memory");
+	fwrite(text, 1, len, stdout);
+	fflush(stdout);
+	if (r != SK_EAUTH) {
+		free(text);
+		return r == 0 ? 0 : 2;
+	}
+	for (i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	for (k = 0; k < len && k + 1 < sizeof(first) && text[k] != '\n'; k++)
+		first[k] = text[k] >= 0x20 && text[k] != 0x7f ? text[k] : '?';
+	first[k] = '\0';
+	free(text);
+	log_errorx("the live %s ruleset is not the generated one (R54): %s%s",
+	    fc->role_name, first, lines > 1 ? " (and more: see verify's "
+	    "output)" : "");
+	snprintf(detail, sizeof(detail), "role=%s lines=%zu first=%s",
+	    fc->role_name, lines, first);
+	if (audit_note(fc, "firewall.drift", "system", detail) != 0)
+		log_errorx("and the audit log %s cannot be written",
+		    fc->audit_path);
+	return 1;
 }
 
 /* The drop-in for /etc/systemd/system/sekisho-ROLE.service.d/. */

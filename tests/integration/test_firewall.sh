@@ -163,13 +163,21 @@ test_ipv6_refused_without_an_ipv6_listener() {
 
 test_r54_verify_detects_hand_rule_and_deleted_table() {
 	ns recv nft add rule inet sekisho output tcp dport 80 accept &&
-	! ns recv "$FW" -c "$T/site.conf" --role receiver verify > "$T/v1" &&
+	! ns recv "$FW" -c "$T/site.conf" --role receiver --audit "$T/fwv.log" \
+		verify > "$T/v1" 2> "$T/v1.err" &&
 	grep -q 'extra rule in chain output' "$T/v1" &&
+	# The timer's run raises an alert: an error line and an audit entry.
+	grep -q 'error: .*the live receiver ruleset is not the generated one (R54): extra rule in chain output' "$T/v1.err" &&
+	grep -q '"event":"firewall.drift","actor":"system".*role=receiver' "$T/fwv.log" &&
 	ns recv nft delete table inet sekisho &&
 	! ns recv "$FW" -c "$T/site.conf" --role receiver verify > "$T/v2" &&
 	grep -q 'missing table inet sekisho' "$T/v2" &&
 	ns recv "$FW" -c "$T/site.conf" --role receiver apply >/dev/null &&
-	ns recv "$FW" -c "$T/site.conf" --role receiver verify >/dev/null
+	# A match is not worth an entry (the timer runs every five minutes).
+	ns recv "$FW" -c "$T/site.conf" --role receiver --audit "$T/fwv.log" \
+		verify >/dev/null &&
+	[ "$(grep -c . "$T/fwv.log")" = 1 ] &&
+	"$BIN/sekisho-receiver" audit verify "$T/fwv.log" >/dev/null
 }
 
 test_r54_verify_detects_hand_added_set_element() {

@@ -22,6 +22,8 @@ test_tree_has_every_part() {
 	    usr/lib/systemd/system/sekisho-vault.service \
 	    usr/lib/systemd/system/sekisho-sender.service \
 	    usr/lib/systemd/system/sekisho-firewall@.service \
+	    usr/lib/systemd/system/sekisho-firewall-verify@.service \
+	    usr/lib/systemd/system/sekisho-firewall-verify@.timer \
 	    usr/lib/sysusers.d/sekisho.conf usr/lib/tmpfiles.d/sekisho.conf \
 	    usr/share/man/man5/sekisho.conf.5 usr/share/man/man8/sekisho-pki.8 \
 	    usr/share/man/man8/sekisho-receiver.8 usr/share/man/man8/sekisho-vault.8 \
@@ -59,11 +61,19 @@ test_units_verify() {
 	ln -s sekisho-firewall@.service "$T/units/sekisho-firewall@vault.service"
 	ln -s sekisho-status@.service "$T/units/sekisho-status@receiver.service"
 	ln -s sekisho-status@.timer "$T/units/sekisho-status@receiver.timer"
+	ln -s sekisho-firewall-verify@.service "$T/units/sekisho-firewall-verify@vault.service"
+	ln -s sekisho-firewall-verify@.timer "$T/units/sekisho-firewall-verify@vault.timer"
 	out=$(cd "$T/units" && systemd-analyze verify --man=no \
 		./sekisho-receiver.service ./sekisho-vault.service \
 		./sekisho-sender.service ./sekisho-firewall@vault.service \
-		./sekisho-status@receiver.service ./sekisho-status@receiver.timer 2>&1)
+		./sekisho-status@receiver.service ./sekisho-status@receiver.timer \
+		./sekisho-firewall-verify@vault.service \
+		./sekisho-firewall-verify@vault.timer 2>&1)
 	[ -z "$out" ] || { echo "$out" >&2; return 1; }
+	# Debian's nftables.service flushes the ruleset: the firewall unit
+	# comes after it and is restarted with it (R54).
+	grep -q '^After=.*nftables.service' "$T/units/sekisho-firewall@.service" &&
+	grep -q '^PartOf=nftables.service$' "$T/units/sekisho-firewall@.service" || return 1
 	# The one-way lines are there (the fourth layer of DESIGN.md).
 	grep -q '^SystemCallFilter=~connect$' "$T/units/sekisho-receiver.service" &&
 	grep -q '^SystemCallFilter=~listen accept accept4$' "$T/units/sekisho-vault.service" &&
