@@ -99,6 +99,32 @@ approvals() {
 	bed_wait_state "$ID1" published 60 && bed_wait_state "$ID2" published 60
 }
 
+# The municipality's side: what became of its file, by the receipt id, in
+# the closed vocabulary the receiver checks (issue 18).
+city_status() {
+	local i
+	echo "   \$ ip netns exec $NS_MUNI curl --cert $MUNI1.crt --key $MUNI1.key $RECEIVER_URL/v1/uploads/$ID1"
+	# The vault reports on its next visit to the receiver.
+	for i in $(seq 1 50); do
+		bed_ns "$NS_MUNI" curl -sS --interface "$MUNI1_ADDR" \
+			--cacert "$BED_DIR/pki/internal-ca/ca.crt" \
+			--cert "$BED_DIR/pki/muni-ca/issued/$MUNI1.crt" \
+			--key "$BED_DIR/pki/muni-ca/issued/$MUNI1.key" \
+			-o "$W/status" "$RECEIVER_URL/v1/uploads/$ID1" || return 1
+		grep -q '"released"' "$W/status" && break
+		sleep 0.2
+	done
+	python3 - "$W/status" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("   %s: %s, %d bytes, %d rows" % (s["receipt"]["id"][:16],
+      s["receipt"]["filename"], s["receipt"]["size"], s["receipt"]["rows"]))
+for e in s["status"]:
+    print("   %-12s %s" % (e["state"], e.get("at", "")))
+sys.exit(0 if s["status"][-1]["state"] == "released" else 1)
+PY
+}
+
 downloads() {
 	local p=$BED_DIR/pki
 	echo "   \$ ip netns exec $NS_RECIP curl --cert $RECIP1.crt --key $RECIP1.key $SENDER_URL/v1/releases"
@@ -233,11 +259,13 @@ story() {
 	step "approvals and publishing" approvals
 	say "6. The recipients list and download their releases with curl, and check the vault's signed manifest; one gets its release pushed"
 	step "downloads" downloads
-	say "7. Forbidden connections from each host fail"
+	say "7. The municipality asks what became of its file, by its receipt id"
+	step "status" city_status
+	say "8. Forbidden connections from each host fail"
 	step "forbidden connections" forbidden
-	say "8. Every host's audit log verifies"
+	say "9. Every host's audit log verifies"
 	step "audit" audits
-	say "9. The auditor's evidence: a ledger, the witnesses, health, inspection"
+	say "10. The auditor's evidence: a ledger, the witnesses, health, inspection"
 	step "evidence" evidence
 }
 
