@@ -91,6 +91,23 @@ scan(struct plausible *p, const uint8_t *b, size_t n)
 			}
 		}
 		c = b[i];
+		/* A whole character at once, when it is all here: the
+		 * common case of a Japanese file (UTF-8's three bytes of
+		 * U+1000..U+CFFF and U+E000..U+FFFF; CP932's two). */
+		if (p->need == 0 && c >= 0x80 && n - i >= 3 &&
+		    p->enc == PLAUSIBLE_UTF8 && c >= 0xE1 && c != 0xED &&
+		    c <= 0xEF && (b[i + 1] & 0xC0) == 0x80 &&
+		    (b[i + 2] & 0xC0) == 0x80) {
+			i += 3;
+			continue;
+		}
+		if (p->need == 0 && c >= 0x80 && n - i >= 2 &&
+		    p->enc == PLAUSIBLE_CP932 && ((c >= 0x81 && c <= 0x9F) ||
+		    (c >= 0xE0 && c <= 0xFC)) && b[i + 1] >= 0x40 &&
+		    b[i + 1] != 0x7F && b[i + 1] <= 0xFC) {
+			i += 2;
+			continue;
+		}
 		if (p->enc == PLAUSIBLE_CP932) {
 			if (p->need) {
 				if (c < 0x40 || c == 0x7F || c > 0xFC)

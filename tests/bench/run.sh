@@ -38,10 +38,18 @@ tree_rss_each() {
 }
 
 # seconds for one upload; fails unless the server answered 201
+# rate_line NAME OURS PEER LABEL: OURS and PEER are median seconds for
+# SIZE_MB; prints the rates and PEER/OURS, the ratio.
+rate_line() {
+	printf 'bench: %s ours=%.0f MB/s peer=%.0f MB/s ratio=%.2f (%s)\n' "$1" \
+		"$(echo "$SIZE_MB / $2" | bc -l)" "$(echo "$SIZE_MB / $3" | bc -l)" \
+		"$(echo "$3 / $2" | bc -l)" "$4"
+}
+
 timed_upload() {
-	local url=$1 start end code
+	local url=$1 file=${2:-$T/payload} start end code
 	start=$(date +%s.%N)
-	code=$(curl_as 131156 -o /dev/null -w '%{http_code}' -T "$T/payload" "$url")
+	code=$(curl_as 131156 -o /dev/null -w '%{http_code}' -T "$file" "$url")
 	end=$(date +%s.%N)
 	[ "$code" = 201 ] || { echo "upload to $url answered $code" >&2; return 1; }
 	echo "$end - $start" | bc -l
@@ -121,14 +129,44 @@ bench_upload() {
 	rss=$(tree_rss "$RECEIVER_PID")
 	o=$(printf '%s\n' "${ours[@]}" | median)
 	p=$(printf '%s\n' "${peer[@]}" | median)
-	printf 'bench: upload_1g ours=%.0f MB/s peer=%.0f MB/s ratio=%.2f (median of %d, nginx WebDAV PUT peer)\n' \
-		"$(echo "$SIZE_MB / $o" | bc -l)" "$(echo "$SIZE_MB / $p" | bc -l)" \
-		"$(echo "$p / $o" | bc -l)" "$ROUNDS"
+	rate_line upload_1g "$o" "$p" "median of $ROUNDS, nginx WebDAV PUT peer"
 	printf 'bench: upload_1g receiver_peak_rss=%d KiB, its processes added up (goal < 65536)\n' "$rss"
 	printf 'bench: upload_1g receiver split of the last upload: %s\n' \
 		"$(grep -o 'body [0-9]* ms, seal and sync [0-9]* ms' "$T/receiver.log" | tail -1)"
 	stop_receiver
 	stop_nginx
+	bench_plausible_cost "$rport"
+}
+
+# upload_checked: what the receiver's check of a plain dataset's encoding
+# and header row (issue 18, item 3) costs: the same valid UTF-8 CSV to a
+# dataset that checks it and to one that does not, interleaved (goal: the
+# checked one at least 0.9 of the other's rate).
+bench_plausible_cost() {
+	local rport=$1 plain=() checked=() i o c
+	python3 - "$T/valid.csv" "$SIZE_MB" <<'PY'
+import sys
+row = "13115600001,ナカノ　タロウ,1956-04-01,M,164.0,58.2,Ｅ６６,\"中野区中央 1-2-3\"\r\n"
+block = (row * 4096).encode()
+with open(sys.argv[1], "wb") as f:
+    f.write("宛名番号,氏名,生年月日,性別,身長,体重,診断コード,住所\r\n".encode())
+    for _ in range(int(sys.argv[2]) * (1 << 20) // len(block)):
+        f.write(block)
+PY
+	sed -i 's|{ id = "health-checkup"; max_bytes = 2147483648L;|{ id = "health-checked"; max_bytes = 2147483648L; retention_days = 30; encoding = "utf-8"; columns = [ "宛名番号", "氏名", "生年月日", "性別", "身長", "体重", "診断コード", "住所" ]; },\n  &|' "$T/site.conf"
+	sed -i 's|datasets = \[ "health-checkup", "resident-register" \]|datasets = [ "health-checkup", "health-checked", "resident-register" ]|' "$T/site.conf"
+	start_receiver "$rport"
+	for i in $(seq 1 "$ROUNDS"); do
+		plain+=("$(timed_upload "https://127.0.0.1:$rport/v1/uploads/health-checkup/c$i.csv" "$T/valid.csv")")
+		rm -f "$T"/data/objects/*
+		checked+=("$(timed_upload "https://127.0.0.1:$rport/v1/uploads/health-checked/c$i.csv" "$T/valid.csv")")
+		rm -f "$T"/data/objects/*
+	done
+	o=$(printf '%s\n' "${plain[@]}" | median)
+	c=$(printf '%s\n' "${checked[@]}" | median)
+	rate_line upload_checked "$c" "$o" "median of $ROUNDS; ours: a dataset that checks encoding and header, peer: the same file to one that does not; goal >= 0.90"
+	stop_receiver
+	rm -f "$T/valid.csv"
 }
 
 # download_1g: a 1 GiB release fetched with curl over TLS 1.3 with client
@@ -217,9 +255,7 @@ bench_download() {
 	done
 	o=$(printf '%s\n' "${ours[@]}" | median)
 	p=$(printf '%s\n' "${peer[@]}" | median)
-	printf 'bench: download_1g ours=%.0f MB/s peer=%.0f MB/s ratio=%.2f (median of %d, nginx static file peer)\n' \
-		"$(echo "$SIZE_MB / $o" | bc -l)" "$(echo "$SIZE_MB / $p" | bc -l)" \
-		"$(echo "$p / $o" | bc -l)" "$ROUNDS"
+	rate_line download_1g "$o" "$p" "median of $ROUNDS, nginx static file peer"
 	for i in $(seq 1 32); do
 		curl -sS --cacert "$T/pki/internal-ca/ca.crt" \
 			--cert "$T/pki/recip-ca/issued/univ-a.crt" \
@@ -312,9 +348,7 @@ PY
 	done
 	o=$(printf '%s\n' "${ours[@]}" | median)
 	p=$(printf '%s\n' "${peer[@]}" | median)
-	printf 'bench: push_1g ours=%.0f MB/s peer=%.0f MB/s ratio=%.2f (median of %d, curl -T to the same nginx peer)\n' \
-		"$(echo "$SIZE_MB / $o" | bc -l)" "$(echo "$SIZE_MB / $p" | bc -l)" \
-		"$(echo "$p / $o" | bc -l)" "$ROUNDS"
+	rate_line push_1g "$o" "$p" "median of $ROUNDS, curl -T to the same nginx peer"
 	stop_sender
 	stop_nginx
 }
