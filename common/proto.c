@@ -117,6 +117,30 @@ proto_status_needs_reason(const char *state)
 }
 
 int
+proto_day(const char *s, int64_t *t)
+{
+	struct tm tm;
+	const char *end;
+	char back[16];
+	time_t v;
+	int i;
+
+	if (strlen(s) != 10)
+		return 0;
+	for (i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? s[i] != '-' : s[i] < '0' || s[i] > '9')
+			return 0;
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0' ||
+	    (v = timegm(&tm)) == (time_t)-1 || gmtime_r(&v, &tm) == NULL ||
+	    strftime(back, sizeof(back), "%Y-%m-%d", &tm) != 10 ||
+	    strcmp(back, s) != 0)
+		return 0;		/* 2026-02-30 is no day */
+	*t = (int64_t)v;
+	return 1;
+}
+
+int
 proto_witness_valid(const char *s)
 {
 	size_t i, n;

@@ -75,6 +75,14 @@ int proto_witness_valid(const char *s);
 #define PROTO_H_REASON "Sekisho-Reason"
 #define PROTO_H_LINE "Sekisho-Line"
 #define PROTO_STATUS_MAX 8
+/* With "disposed" only: the days (YYYY-MM-DD, UTC) the vault's copies and
+ * the sender's went (R45). A day, not a time, and never before the
+ * receipt nor after today: at most log2(days kept) bits each. */
+#define PROTO_H_GONE_VAULT "Sekisho-Disposed-Vault"
+#define PROTO_H_GONE_SENDER "Sekisho-Disposed-Sender"
+
+/* Is s a day written YYYY-MM-DD? Its midnight (UTC) in *t. */
+int proto_day(const char *s, int64_t *t);
 
 /* Is s a state, a reason code of the vocabulary? Does the state need a
  * reason? */

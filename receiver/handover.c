@@ -261,6 +261,27 @@ route_ack(struct srv_conn *c, char segs[][256], size_t nsegs)
 		acknowledge(c, segs[2]);
 }
 
+/* A disposal day (issue 18, item 2): "" when absent; only with
+ * "disposed", and only a day. 0, or -1 when answered. */
+static int
+gone_day(struct srv_conn *c, const char *name, const char *state, char *out)
+{
+	int64_t t;
+	int r;
+
+	r = http_header(&c->req, name, out, 16);
+	if (r == SK_ENOTFOUND) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (r != 0 || strcmp(state, "disposed") != 0 || !proto_day(out, &t)) {
+		srv_error(c, 400, "status.refused", "a disposal day is "
+		    "YYYY-MM-DD, and goes with the state disposed only", NULL);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * PUT /v1/status/{id}: the vault says what became of an upload it took, in
  * the closed vocabulary only; anything else is a 400 and is kept nowhere
@@ -269,7 +290,8 @@ route_ack(struct srv_conn *c, char segs[][256], size_t nsegs)
 static void
 route_status(struct srv_conn *c, char segs[][256], size_t nsegs)
 {
-	char state[32], reason[32], line[16], *end;
+	char state[32], reason[32], line[16], *end, gone_vault[16];
+	char gone_sender[16];
 	struct proc_msg req;
 	struct proc_reply rep;
 	uint64_t lineno = 0;
@@ -307,11 +329,16 @@ route_status(struct srv_conn *c, char segs[][256], size_t nsegs)
 		    "line number", NULL);
 		return;
 	}
+	if (gone_day(c, PROTO_H_GONE_VAULT, state, gone_vault) != 0 ||
+	    gone_day(c, PROTO_H_GONE_SENDER, state, gone_sender) != 0)
+		return;
 	proc_msg_init(&req, RMSG_STATUS_PUT);
 	proc_put_str(&req, segs[2]);
 	proc_put_str(&req, state);
 	proc_put_str(&req, reason);
 	proc_put_u64(&req, lineno);
+	proc_put_str(&req, gone_vault);
+	proc_put_str(&req, gone_sender);
 	net_call(RCV(c), &req, -1, &rep);
 	net_reply_end(&rep);
 	if (rep.status != 200) {

@@ -70,10 +70,11 @@ enum rmsg_type {
 	/* Reply: u64 how many uploads were stored since the store started
 	 * (a long-poll waits for it to change). */
 	RMSG_PENDING_GEN,
-	/* str id, str state, str reason ("" none), u64 line (0 none): the
-	 * vault's report of what became of a handed-over upload (issue 18),
-	 * checked by net against the vocabulary. Reply: 200, or 404, 400,
-	 * 409 with the reason. */
+	/* str id, str state, str reason ("" none), u64 line (0 none), str
+	 * the day the vault's copies went and str the sender's (YYYY-MM-DD,
+	 * "" none; with "disposed" only): the vault's report of what became
+	 * of a handed-over upload (issue 18), checked by net against the
+	 * vocabulary. Reply: 200, or 404, 400, 409 with the reason. */
 	RMSG_STATUS_PUT,
 	/* str municipality id, str id. Reply: 200 and the JSON of the
 	 * upload's receipt and status, or 404 (not there, or another's). */

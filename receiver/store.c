@@ -968,20 +968,28 @@ on_status_put(void *arg, struct proc_msg *req)
 {
 	struct store *st = arg;
 	char id[80], state[32], reason[32], receipt[SEAL_META_MAX];
-	char buf[2048], last[32], line[160], stamp[32], tmp[96], detail[160];
+	char buf[2048], last[32], line[160], stamp[32], tmp[96], detail[192];
+	char gone[2][16];
 	struct proto_receipt rc;
 	uint64_t lineno = 0;
-	size_t n;
+	int64_t day = 0;
+	size_t n, k;
 	int fd, ok;
 
 	proc_get_str(req, id, sizeof(id));
 	proc_get_str(req, state, sizeof(state));
 	proc_get_str(req, reason, sizeof(reason));
 	proc_get_u64(req, &lineno);
+	proc_get_str(req, gone[0], sizeof(gone[0]));
+	proc_get_str(req, gone[1], sizeof(gone[1]));
 	proc_expect_end(req);
 	if (!id_valid(id) || !proto_status_state(state) ||
 	    (reason[0] != '\0' && !proto_status_reason(reason)) ||
-	    proto_status_needs_reason(state) != (reason[0] != '\0'))
+	    proto_status_needs_reason(state) != (reason[0] != '\0') ||
+	    (gone[0][0] != '\0' && !proto_day(gone[0], &day)) ||
+	    (gone[1][0] != '\0' && !proto_day(gone[1], &day)) ||
+	    ((gone[0][0] != '\0' || gone[1][0] != '\0') &&
+	    strcmp(state, "disposed") != 0))
 		proc_malformed(req, "a status net never checked");
 	if (!st->site->status_reports) {
 		refuse(st, RMSG_STATUS_PUT, 404, "status.refused", "vault", id,
@@ -1002,6 +1010,17 @@ on_status_put(void *arg, struct proc_msg *req)
 		    "Sekisho-Line is not a line of this upload");
 		return;
 	}
+	/* A disposal day lies between the receipt's day and today (a day of
+	 * clock skew allowed): no more bits than that can ride on it. */
+	for (k = 0; k < 2; k++)
+		if (gone[k][0] != '\0' && (!proto_day(gone[k], &day) ||
+		    strncmp(gone[k], rc.received, 10) < 0 ||
+		    day > (int64_t)time(NULL) + 86400)) {
+			refuse(st, RMSG_STATUS_PUT, 400, "status.refused",
+			    "vault", id, "a disposal day before the receipt "
+			    "or after today");
+			return;
+		}
 	if (status_read(st, id, buf, sizeof(buf), &n) != 0) {
 		refuse(st, RMSG_STATUS_PUT, 500, "status.refused", "vault", id,
 		    "the status cannot be read");
@@ -1021,13 +1040,16 @@ on_status_put(void *arg, struct proc_msg *req)
 	}
 	if (sk_time_format((int64_t)time(NULL), stamp, sizeof(stamp)) != 0)
 		fatalx("the clock cannot be read");
-	snprintf(line, sizeof(line), "%s %s %" PRIu64 " %s\n", state,
-	    reason[0] ? reason : "-", lineno, stamp);
+	snprintf(line, sizeof(line), "%s %s %" PRIu64 " %s %s %s\n", state,
+	    reason[0] ? reason : "-", lineno, stamp, gone[0][0] ? gone[0] :
+	    "-", gone[1][0] ? gone[1] : "-");
 	if (strlen(buf) + strlen(line) >= sizeof(buf))
 		fatalx("a status file beyond its bound");
 	strcat(buf, line);
-	snprintf(detail, sizeof(detail), "state=%s reason=%s line=%" PRIu64,
-	    state, reason[0] ? reason : "-", lineno);
+	snprintf(detail, sizeof(detail), "state=%s reason=%s line=%" PRIu64
+	    "%s%s%s%s", state, reason[0] ? reason : "-", lineno,
+	    gone[0][0] ? " vault_disposed=" : "", gone[0], gone[1][0] ?
+	    " sender_disposed=" : "", gone[1]);
 	if (daemon_store_audit(st->audit, "status.recorded", "vault", id, 0, 0,
 	    NULL, detail) != 0) {
 		proc_reply_status(st->chan, RMSG_STATUS_PUT, 503,
@@ -1051,14 +1073,16 @@ on_status_put(void *arg, struct proc_msg *req)
 	proc_reply_status(st->chan, RMSG_STATUS_PUT, 200, "");
 }
 
-/* Appends one event of the city's answer to the array in arr. */
+/* Appends one event of the city's answer to the array in arr; hosts, for
+ * "disposed", the day each host's copies went ("-": none, or not said). */
 static void
 status_event(char *arr, size_t cap, const char *state, const char *reason,
-    uint64_t line, const char *at)
+    uint64_t line, const char *at, const char *const hosts[3])
 {
-	char ev[256];
-	struct json j;
-	size_t o = strlen(arr);
+	static const char *const names[3] = { "receiver", "vault", "sender" };
+	char ev[384], h[160];
+	struct json j, jh;
+	size_t o = strlen(arr), k;
 
 	json_begin(&j, ev, sizeof(ev));
 	json_str(&j, "state", state);
@@ -1068,6 +1092,14 @@ status_event(char *arr, size_t cap, const char *state, const char *reason,
 		json_u64(&j, "line", line);
 	if (at != NULL)
 		json_str(&j, "at", at);
+	if (hosts != NULL) {
+		json_begin(&jh, h, sizeof(h));
+		for (k = 0; k < 3; k++)
+			if (hosts[k] != NULL && strcmp(hosts[k], "-") != 0)
+				json_str(&jh, names[k], hosts[k]);
+		if (json_end(&jh) > 0)
+			json_raw(&j, "disposed", h);
+	}
 	if (json_end(&j) > 0)
 		snprintf(arr + o, cap - o, "%s%s", o > 1 ? "," : "", ev);
 }
@@ -1077,7 +1109,8 @@ on_status_get(void *arg, struct proc_msg *req)
 {
 	struct store *st = arg;
 	char muni[CONFIG_ID_MAX], id[80], receipt[SEAL_META_MAX], buf[2048];
-	char body[8192], arr[4096], stamp[32], w[4][40], *save = NULL, *ln;
+	char body[8192], arr[4096], stamp[32], w[6][40], *save = NULL, *ln;
+	char handed_day[16];
 	struct proto_receipt rc;
 	struct proc_msg rep;
 	struct stat sb;
@@ -1105,21 +1138,34 @@ on_status_get(void *arg, struct proc_msg *req)
 		return;
 	}
 	snprintf(arr, sizeof(arr), "[");
-	status_event(arr, sizeof(arr) - 1, "received", NULL, 0, rc.received);
+	status_event(arr, sizeof(arr) - 1, "received", NULL, 0, rc.received,
+	    NULL);
 	if (!pending) {
 		stamp[0] = '\0';
 		if (fstatat(st->handed_fd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
 			sk_time_format((int64_t)sb.st_mtime, stamp,
 			    sizeof(stamp));
 		status_event(arr, sizeof(arr) - 1, "handed_over", NULL, 0,
-		    stamp[0] ? stamp : NULL);
+		    stamp[0] ? stamp : NULL, NULL);
+		/* The receiver's copy went at the hand-over (its day). */
+		snprintf(handed_day, sizeof(handed_day), "%.10s",
+		    stamp[0] ? stamp : "-");
 		if (status_read(st, id, buf, sizeof(buf), &n) == 0)
 			for (ln = strtok_r(buf, "\n", &save); ln != NULL;
-			    ln = strtok_r(NULL, "\n", &save))
-				if (sscanf(ln, "%39s %39s %39s %39s", w[0], w[1],
-				    w[2], w[3]) == 4)
+			    ln = strtok_r(NULL, "\n", &save)) {
+				const char *hosts[3] = { handed_day, w[4], w[5] };
+				int got;
+
+				strcpy(w[4], "-");
+				strcpy(w[5], "-");
+				got = sscanf(ln, "%39s %39s %39s %39s %39s %39s",
+				    w[0], w[1], w[2], w[3], w[4], w[5]);
+				if (got == 4 || got == 6)
 					status_event(arr, sizeof(arr) - 1, w[0],
-					    w[1], strtoull(w[2], NULL, 10), w[3]);
+					    w[1], strtoull(w[2], NULL, 10), w[3],
+					    strcmp(w[0], "disposed") == 0 ?
+					    hosts : NULL);
+			}
 	}
 	strcat(arr, "]");
 	json_begin(&j, body, sizeof(body));

@@ -75,12 +75,12 @@ job_save(int jobs_fd, struct job *j)
 	    "report_sha256=%s\nrelease_id=%s\ndecided=%" PRId64 "\n"
 	    "published=%" PRId64 "\nexpires=%" PRId64 "\nsource_disposed=%d\n"
 	    "updated=%" PRId64 "\nreplaces=%s\nreplaced_by=%s\n"
-	    "reported=%s\n",
+	    "reported=%s\nvault_gone=%" PRId64 "\nsender_gone=%" PRId64 "\n",
 	    j->id, j->municipality, j->dataset, j->size, j->sha256, j->received,
 	    job_state_name(j->state), j->reason, j->out_size, j->out_sha256,
 	    j->report_sha256, j->release_id, j->decided, j->published,
 	    j->expires, j->source_disposed, j->updated, j->replaces,
-	    j->replaced_by, j->reported);
+	    j->replaced_by, j->reported, j->vault_gone, j->sender_gone);
 	if (n < 0 || (size_t)n >= sizeof(buf) || !job_id_valid(j->id))
 		return SK_ETOOBIG;
 	snprintf(tmp, sizeof(tmp), ".%s.t", j->id);
@@ -178,6 +178,10 @@ job_load(int jobs_fd, const char *id, struct job *j)
 			e = set_text(j->replaced_by, sizeof(j->replaced_by), eq);
 		else if (strcmp(line, "reported") == 0)
 			e = set_text(j->reported, sizeof(j->reported), eq);
+		else if (strcmp(line, "vault_gone") == 0)
+			j->vault_gone = strtoll(eq, NULL, 10);
+		else if (strcmp(line, "sender_gone") == 0)
+			j->sender_gone = strtoll(eq, NULL, 10);
 	}
 	if (e != 0 || j->state == JOB_NSTATES || strcmp(j->id, id) != 0)
 		return SK_EFORMAT;

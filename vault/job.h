@@ -54,6 +54,10 @@ struct job {
 	char replaced_by[JOB_ID_MAX];
 	/* The state the receiver was last told, for the city (issue 18). */
 	char reported[16];
+	/* When the vault's last copy (source and release) went, and the
+	 * sender's (its withdrawal or expiry); 0: not yet, or never there.
+	 * The city's disposal notice says the days (R45). */
+	int64_t vault_gone, sender_gone;
 };
 
 const char *job_state_name(enum job_state s);

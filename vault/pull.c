@@ -528,6 +528,35 @@ outcome(const struct job *j)
 
 #define REPORTS_PER_ROUND 32
 
+/* The disposal notice's days (R45), as headers: the vault's last copy,
+ * and the sender's where the release was out. */
+static void
+gone_days(const struct job *j, char *out, size_t cap)
+{
+	const int64_t when[2] = { j->vault_gone, j->sender_gone };
+	static const char *const name[2] = { PROTO_H_GONE_VAULT,
+		PROTO_H_GONE_SENDER };
+	char day[16];
+	struct tm tm;
+	time_t t;
+	size_t o = 0;
+	int k;
+
+	out[0] = '\0';
+	for (k = 0; k < 2; k++) {
+		t = (time_t)when[k];
+		if (when[k] <= 0 || gmtime_r(&t, &tm) == NULL ||
+		    strftime(day, sizeof(day), "%Y-%m-%d", &tm) != 10)
+			continue;
+		o += (size_t)snprintf(out + o, cap - o, "%s: %s\r\n", name[k],
+		    day);
+		if (o >= cap) {
+			out[0] = '\0';
+			return;
+		}
+	}
+}
+
 void
 vault_report_status(struct vault *v)
 {
@@ -558,6 +587,9 @@ vault_report_status(struct vault *v)
 				snprintf(extra + strlen(extra), sizeof(extra) -
 				    strlen(extra), PROTO_H_LINE ": %" PRIu64
 				    "\r\n", line);
+			if (strcmp(state, "disposed") == 0)
+				gone_days(&j, extra + strlen(extra),
+				    sizeof(extra) - strlen(extra));
 			snprintf(target, sizeof(target), PROTO_STATUS "/%s",
 			    j.id);
 			if ((e = vault_connect(v, &v->site->receiver, &c, why,

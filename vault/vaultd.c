@@ -280,6 +280,16 @@ retention(struct vault *v, struct job *j, int64_t now)
 	    faccessat(v->releases_fd, j->id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
 		vault_dispose(v, v->releases_fd, j->id, "release",
 		    job_state_name(j->state));
+	/* The days the city's disposal notice gives (R45): the vault's last
+	 * copy, and the sender's (it disposes at the expiry on its own). */
+	if (j->vault_gone == 0 && j->source_disposed && decided(j->state) &&
+	    faccessat(v->releases_fd, j->id, F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+		j->vault_gone = now;
+		if (j->sender_gone == 0 && j->state == JOB_PUBLISHED &&
+		    j->expires != 0 && now >= j->expires)
+			j->sender_gone = j->expires;
+		vault_save(v, j);
+	}
 }
 
 /* ---- the job's state machine: one step per state ---- */
@@ -352,6 +362,7 @@ step_withdrawing(struct vault *v, struct job *j, int64_t now)
 		v->send_backoff = 0;
 		vault_audit(v, "release.withdrawn", j->id, 0, 0, j->out_sha256,
 		    NULL);
+		j->sender_gone = now;
 		vault_set_state(v, j, JOB_WITHDRAWN, NULL);
 	} else
 		vault_sender_trouble(v, j->id, why);

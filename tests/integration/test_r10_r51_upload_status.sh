@@ -53,7 +53,15 @@ test_r51_a_failed_upload_says_why() {
 	# gone: the city is told both, in that order (R45).
 	wait_city_state "$B" "received handed_over failed/columns_mismatch disposed" &&
 	grep -q "\"event\":\"status.recorded\",\"actor\":\"vault\",\"object\":\"$B\".*state=failed reason=columns_mismatch" \
-		"$T/data/audit.log"
+		"$T/data/audit.log" &&
+	# The notice gives the day each host's copies went: the receiver's
+	# at the hand-over, the vault's; never at the sender, none there.
+	python3 - "$T/st" "$(date -u +%F)" <<'PY'
+import json, sys
+ev = json.load(open(sys.argv[1]))["status"][-1]
+assert ev["state"] == "disposed", ev
+assert ev["disposed"] == {"receiver": sys.argv[2], "vault": sys.argv[2]}, ev
+PY
 }
 
 test_r10_another_city_cannot_read_it() {
@@ -96,7 +104,23 @@ test_r10_a_doctored_status_is_refused() {
 	grep -q 'not a line of this upload' "$T/fv" &&
 	[ "$(fake_vault "$A" -H 'Sekisho-State: failed' -H 'Sekisho-Reason: other' -H 'Sekisho-Line: 1x')" = 400 ] &&
 	[ "$(fake_vault "$A" -H 'Sekisho-State: rejected' -H 'Sekisho-Reason: other' --data-binary 'free text')" = 400 ] &&
-	status_of "$A" >/dev/null && [ "$(cat "$T/st")" = "$before" ]
+	# Disposal days: only days, only with "disposed", never before the
+	# receipt nor after tomorrow.
+	[ "$(fake_vault "$A" -H 'Sekisho-State: withdrawn' -H "Sekisho-Disposed-Vault: $(date -u +%F)")" = 400 ] &&
+	[ "$(fake_vault "$A" -H 'Sekisho-State: disposed' -H 'Sekisho-Disposed-Vault: 2026-02-30')" = 400 ] &&
+	[ "$(fake_vault "$A" -H 'Sekisho-State: disposed' -H 'Sekisho-Disposed-Vault: 2026-12-02T10:00')" = 400 ] &&
+	[ "$(fake_vault "$A" -H 'Sekisho-State: disposed' -H 'Sekisho-Disposed-Sender: 2020-01-01')" = 400 ] &&
+	grep -q 'before the receipt' "$T/fv" &&
+	[ "$(fake_vault "$A" -H 'Sekisho-State: disposed' -H "Sekisho-Disposed-Sender: $(date -u -d '+3 days' +%F)")" = 400 ] &&
+	status_of "$A" >/dev/null && [ "$(cat "$T/st")" = "$before" ] || return 1
+	# Well-formed, it is what the city reads.
+	[ "$(fake_vault "$A" -H 'Sekisho-State: disposed' -H "Sekisho-Disposed-Vault: $(date -u +%F)" \
+		-H "Sekisho-Disposed-Sender: $(date -u +%F)")" = 200 ] &&
+	status_of "$A" >/dev/null &&
+	python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))["status"][-1]
+assert ev["state"] == "disposed" and set(ev["disposed"]) == {"receiver", "vault", "sender"}, ev' "$T/st"
 }
 
 run_pipeline_tests
