@@ -86,6 +86,48 @@ static const struct {
 	{ "malformed path", "URL の形式が正しくありません。" },
 	{ "a path segment is longer than 255 bytes",
 	    "URL の一部が長すぎます（255 バイトまで）。" },
+	/* Resuming a cut upload (issue 18, item 6). */
+	{ "body too slow or stalled; what came is held for resuming from "
+	    "Upload-Offset", "送信が遅すぎるか途中で止まりました。受付はして"
+	    "いません。受け取った分は保持しているので、Upload-Offset の位置から"
+	    "続きを送ってください（curl -C 位置 -T）。" },
+	{ "nothing of this file is held for resuming (never cut, not resumed "
+	    "in time, or the gateway restarted): send it whole, without "
+	    "Content-Range", "このファイルの続きを送る元が保持されていません"
+	    "（途中で切れていない、保持時間が過ぎた、またはゲートウェイが再起動"
+	    "した）。-C を付けずに最初から送ってください。" },
+	{ "nothing of this file is held for resuming",
+	    "このファイルの途中まで受け取った分は保持されていません。" },
+	{ "this is not the length of the upload that was cut",
+	    "途中で切れた送信とファイルの大きさが違います。同じファイルを"
+	    "送ってください。" },
+	{ "Content-Range does not start where the held part ends "
+	    "(Upload-Offset)", "続きの開始位置が違います。Upload-Offset の"
+	    "位置から送ってください。" },
+	{ "a Content-Digest other than the cut upload's",
+	    "途中で切れた送信と Content-Digest が違います。同じファイルを"
+	    "送ってください。" },
+	{ "a Sekisho-Replaces other than the cut upload's",
+	    "途中で切れた送信と Sekisho-Replaces が違います。" },
+	/* WebDAV clients (item 7). */
+	{ "a WebDAV request body is at most 64 KiB",
+	    "WebDAV の要求本文が大きすぎます（64 KiB まで）。" },
+	{ "a WebDAV path takes no query",
+	    "WebDAV の URL に「?」以降は使えません。" },
+	{ "WebDAV is spoken on /v1/uploads/ only",
+	    "WebDAV は /v1/uploads/ の下でだけ使えます。" },
+	{ "no dataset this municipality may upload to has this name",
+	    "この団体が送信できるデータセットに、この名前のものはありません。" },
+	{ "this municipality has no upload of this name to this dataset",
+	    "この団体がこのデータセットに送ったファイルに、この名前のものは"
+	    "ありません。" },
+	{ "this dataset's folder exists already; upload into it with PUT",
+	    "このデータセットのフォルダは既にあります。その中へファイルを"
+	    "送ってください。" },
+	{ "folders are the site's datasets; none can be made",
+	    "フォルダはデータセットごとに決まっていて、新しくは作れません。" },
+	{ "Transfer-Encoding is not supported; send Content-Length",
+	    "分割転送（chunked）は使えません。Content-Length を付けてください。" },
 };
 
 static const struct {
@@ -103,6 +145,9 @@ static const struct {
 	{ "a release id is", "提供データの番号の形式が正しくありません。" },
 	{ "download limit", "ダウンロード量の上限に達しました。しばらくして"
 	    "から再試行してください。" },
+	{ "Content-Range must be", "Content-Range の形式が違います。"
+	    "「bytes 開始-終了/全体の大きさ」で、保持分の末尾からファイルの"
+	    "最後までを送ってください（curl -C 位置 -T）。" },
 };
 
 static const struct {

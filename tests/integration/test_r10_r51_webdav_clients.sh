@@ -92,7 +92,8 @@ test_r10_a_city_sees_none_of_anothers_uploads() {
 test_r56_nothing_else_of_webdav_and_bodies_bounded() {
 	# MKCOL on a dataset: it exists (405); on anything else: refused.
 	[ "$(curl_as 131156 -X MKCOL -o /dev/null -w '%{http_code}' "$BASE/health-checkup/")" = 405 ] &&
-	[ "$(curl_as 131156 -X MKCOL -o /dev/null -w '%{http_code}' "$BASE/health-checkup/sub/")" = 403 ] &&
+	[ "$(curl_as 131156 -X MKCOL -o "$T/body" -w '%{http_code}' "$BASE/health-checkup/sub/")" = 403 ] &&
+	grep -q '"error_ja":"フォルダはデータセットごとに決まっていて' "$T/body" &&
 	[ "$(curl_as 131156 -X MKCOL -o /dev/null -w '%{http_code}' "$BASE/new/")" = 404 ] &&
 	# A revoked city gets nothing at all.
 	! curl_as 131016 -X PROPFIND -H 'Depth: 1' -o /dev/null "$BASE/" 2>/dev/null &&

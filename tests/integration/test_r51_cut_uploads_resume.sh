@@ -106,7 +106,8 @@ test_r51_a_resume_must_go_on_from_the_held_part_of_the_same_file() {
 	[ "$(objects)" = 1 ] && [ "$(held 131156 small.csv)" = 404 ] &&
 	# Nothing held: a Content-Range is refused, with what to do.
 	[ "$(curl_as 131156 -C 1000 -T "$T/small.csv" -o "$T/body" -w '%{http_code}' "$URL/small.csv")" = 404 ] &&
-	grep -q 'send it whole' "$T/body"
+	grep -q 'send it whole' "$T/body" &&
+	grep -q '"error_ja":"このファイルの続きを送る元が保持されていません' "$T/body"
 }
 
 # The row count and the digest go on where the cut was, mid-record: the
