@@ -44,6 +44,9 @@
  * base64); a recipient of the release GETs each at PROTO_RELEASES/ID/NAME.
  */
 #define PROTO_PACKAGE "package"
+/* On the release's PUT: "1" when its package follows (the sender then
+ * pushes the release only with it). */
+#define PROTO_H_PACKAGE "Sekisho-Package"
 #define PROTO_PKG_DATAPACKAGE "datapackage.json"
 #define PROTO_PKG_CODEBOOK "codebook.md"
 #define PROTO_PKG_MANIFEST "manifest"

@@ -543,7 +543,7 @@ on_publish_begin(void *arg, struct proc_msg *req)
 	struct proc_msg rep;
 	uint8_t want[32];
 	uint64_t expires = 0, avail;
-	uint32_t maxd = 0;
+	uint32_t maxd = 0, pkg = 0;
 	int fd, e;
 
 	memset(&r, 0, sizeof(r));
@@ -554,9 +554,13 @@ on_publish_begin(void *arg, struct proc_msg *req)
 	proc_get_u64(req, &expires);
 	proc_get_u64(req, &r.size);
 	proc_get_u32(req, &maxd);
+	proc_get_u32(req, &pkg);
 	proc_get_fixed(req, want, sizeof(want));
 	proc_get_str(req, witness, sizeof(witness));
 	proc_expect_end(req);
+	if (pkg > 1)
+		proc_malformed(req, "a package flag that is not 0 or 1");
+	r.package = (int)pkg;
 	if (witness[0] != '\0' && !proto_witness_valid(witness))
 		proc_malformed(req, "a witness that is not seq=N mac=HEX");
 	r.expires = expires > INT64_MAX ? INT64_MAX : (int64_t)expires;
@@ -841,19 +845,69 @@ on_package_put(void *arg, struct proc_msg *req)
 	proc_reply_status(s->chan, SMSG_PACKAGE_PUT, 201, "");
 }
 
+/* The release's package as the vault sent it (JSON, NUL-ended, malloc'd)
+ * in *out: 0, SK_ENOTFOUND when it has none, or another error. */
+static int
+package_load(struct sender *s, const char *id, char **out, size_t *len)
+{
+	char name[RELEASE_ID_MAX + 8];
+	struct seal_reader *rd = NULL;
+	char *pkg;
+	int e;
+
+	package_name(id, name, sizeof(name));
+	if ((e = seal_reader_open(&s->master, s->packages_fd, name, &rd)) != 0)
+		return faccessat(s->packages_fd, name, F_OK,
+		    AT_SYMLINK_NOFOLLOW) != 0 ? SK_ENOTFOUND : e;
+	if ((pkg = malloc(PROTO_PACKAGE_MAX + 1)) == NULL)
+		fatalx("out of memory");
+	e = seal_reader_read(rd, (uint8_t *)pkg, PROTO_PACKAGE_MAX, len);
+	seal_reader_free(rd);
+	if (e != 0) {
+		free(pkg);
+		return e;
+	}
+	pkg[*len] = '\0';
+	*out = pkg;
+	return 0;
+}
+
+/* One file of a loaded package (the signature decoded from base64), in
+ * *out (malloc'd): 0, or SK_EFORMAT. */
+static int
+package_file_of(const char *pkg, size_t len, const char *file, char **out,
+    size_t *outlen)
+{
+	struct jsonr doc = { pkg, len };
+	char *val;
+	size_t n;
+
+	if ((val = malloc(PROTO_PACKAGE_MAX + 1)) == NULL)
+		fatalx("out of memory");
+	if (jsonr_get_string(doc, file, val, PROTO_PACKAGE_MAX) != 0) {
+		free(val);
+		return SK_EFORMAT;
+	}
+	n = strlen(val);
+	if (strcmp(file, PROTO_PKG_SIGNATURE) == 0 &&
+	    sk_base64_decode(val, n, (uint8_t *)val, n, &n) != 0) {
+		free(val);
+		return SK_EFORMAT;
+	}
+	*out = val;
+	*outlen = n;
+	return 0;
+}
+
 static void
 on_package_get(void *arg, struct proc_msg *req)
 {
 	struct sender *s = arg;
 	char id[RELEASE_ID_MAX], rid[CONFIG_ID_MAX], file[32];
-	char name[RELEASE_ID_MAX + 8], actor[CONFIG_ID_MAX + 8], detail[64];
-	char *pkg = NULL, *val = NULL;
-	struct seal_reader *rd = NULL;
+	char actor[CONFIG_ID_MAX + 8], detail[64], *pkg = NULL, *val = NULL;
 	struct proc_msg rep;
 	struct release *r;
-	struct jsonr doc;
-	size_t got = 0, len;
-	uint8_t *bin = NULL;
+	size_t got = 0, len = 0;
 	int idx, e;
 
 	proc_get_str(req, id, sizeof(id));
@@ -865,45 +919,26 @@ on_package_get(void *arg, struct proc_msg *req)
 		proc_malformed(req, "not a package file");
 	if ((r = addressed(s, SMSG_PACKAGE_GET, id, rid, &idx)) == NULL)
 		return;
-	package_name(r->id, name, sizeof(name));
-	if (seal_reader_open(&s->master, s->packages_fd, name, &rd) != 0) {
+	if ((e = package_load(s, r->id, &pkg, &got)) == SK_ENOTFOUND) {
 		proc_reply_status(s->chan, SMSG_PACKAGE_GET, 404, "this release "
 		    "has no codebook or manifest");
 		return;
 	}
-	if ((pkg = malloc(PROTO_PACKAGE_MAX + 1)) == NULL ||
-	    (val = malloc(PROTO_PACKAGE_MAX + 1)) == NULL)
-		fatalx("out of memory");
-	e = seal_reader_read(rd, (uint8_t *)pkg, PROTO_PACKAGE_MAX, &got);
-	seal_reader_free(rd);
-	doc.p = pkg;
-	doc.n = got;
-	if (e != 0 || jsonr_get_string(doc, file, val, PROTO_PACKAGE_MAX) != 0) {
+	if (e != 0 || package_file_of(pkg, got, file, &val, &len) != 0) {
 		proc_reply_status(s->chan, SMSG_PACKAGE_GET, 500, "the stored "
 		    "package cannot be read");
-		goto out;
-	}
-	len = strlen(val);
-	if (strcmp(file, PROTO_PKG_SIGNATURE) == 0) {
-		if ((bin = malloc(len)) == NULL)
-			fatalx("out of memory");
-		if (sk_base64_decode(val, len, bin, len, &len) != 0) {
-			proc_reply_status(s->chan, SMSG_PACKAGE_GET, 500,
-			    "the stored signature cannot be read");
-			goto out;
-		}
+		free(pkg);
+		return;
 	}
 	snprintf(actor, sizeof(actor), "recip:%s", rid);
 	snprintf(detail, sizeof(detail), "file=%s", file);
 	daemon_store_audit(s->audit, "release.package_read", actor, r->id, 1,
 	    len, NULL, detail);
 	proc_reply_begin(&rep, SMSG_PACKAGE_GET, 200, "");
-	proc_put_bytes(&rep, bin != NULL ? (const char *)bin : val, len);
+	proc_put_bytes(&rep, val, len);
 	proc_reply_send(s->chan, &rep, -1);
-out:
-	free(bin);
-	free(pkg);
 	free(val);
+	free(pkg);
 }
 
 static void
@@ -945,6 +980,33 @@ on_crl(void *arg, struct proc_msg *req)
 
 /* ---- deliveries to push recipients (the push process asks) ---- */
 
+/* The package's files into a SMSG_PUSH_NEXT reply: their count (0 or 4),
+ * then each name and its bytes. */
+static void
+push_package(struct proc_msg *rep, const char *id, const char *pkg,
+    size_t len)
+{
+	static const char *const files[4] = { PROTO_PKG_MANIFEST,
+		PROTO_PKG_SIGNATURE, PROTO_PKG_DATAPACKAGE, PROTO_PKG_CODEBOOK };
+	char *val[4] = { NULL, NULL, NULL, NULL };
+	size_t vlen[4], k, got = 0;
+
+	for (k = 0; pkg != NULL && k < 4; k++)
+		if (package_file_of(pkg, len, files[k], &val[k], &vlen[k]) == 0)
+			got++;
+	if (pkg != NULL && got != 4)
+		log_errorx("release %s: its package cannot be read; it is "
+		    "pushed without it", id);
+	proc_put_u32(rep, got == 4 ? 4 : 0);
+	for (k = 0; k < 4; k++) {
+		if (got == 4) {
+			proc_put_str(rep, files[k]);
+			proc_put_bytes(rep, val[k], vlen[k]);
+		}
+		free(val[k]);
+	}
+}
+
 static void
 on_push_next(void *arg, struct proc_msg *req)
 {
@@ -953,8 +1015,9 @@ on_push_next(void *arg, struct proc_msg *req)
 	uint8_t key[SEAL_KEY_LEN];
 	struct proc_msg rep;
 	struct release *r;
-	size_t i, j;
-	int fd;
+	size_t i, j, plen = 0;
+	char *pkg;
+	int fd, e;
 
 	proc_expect_end(req);
 	for (i = 0; i < s->nreleases; i++) {
@@ -969,10 +1032,26 @@ on_push_next(void *arg, struct proc_msg *req)
 					soonest = r->push_next[j];
 				continue;
 			}
+			/* The package the vault said would follow comes with
+			 * the release, or the release waits for it. */
+			pkg = NULL;
+			e = r->package ? package_load(s, r->id, &pkg, &plen) :
+			    SK_ENOTFOUND;
+			if (r->package && e == SK_ENOTFOUND) {
+				if (now + 2 < soonest)
+					soonest = now + 2;
+				continue;
+			}
+			if (e != 0 && e != SK_ENOTFOUND) {
+				log_errorx("release %s: its package cannot be read "
+				    "for its delivery", r->id);
+				continue;
+			}
 			if (seal_object_open(&s->master, s->objects_fd, r->id,
 			    key, &fd) != 0) {
 				log_errorx("release %s: cannot be opened for "
 				    "its delivery", r->id);
+				free(pkg);
 				continue;
 			}
 			r->push_busy[j] = 1;
@@ -983,6 +1062,8 @@ on_push_next(void *arg, struct proc_msg *req)
 			proc_put_str(&rep, r->sha256);
 			proc_put_str(&rep, r->filename);
 			proc_put_u32(&rep, r->envelope ? 1 : 0);
+			push_package(&rep, r->id, pkg, plen);
+			free(pkg);
 			proc_put_fixed(&rep, key, sizeof(key));
 			sk_wipe(key, sizeof(key));
 			proc_reply_send(s->chan, &rep, fd);

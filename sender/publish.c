@@ -130,6 +130,11 @@ describe(struct srv_conn *c, const char *id, struct release *r,
 			return *why = "Sekisho-Max-Downloads is malformed", 400;
 		r->max_downloads = (unsigned)u;
 	}
+	if (http_header(&c->req, PROTO_H_PACKAGE, v, sizeof(v)) == 0) {
+		if (strcmp(v, "1") != 0)
+			return *why = PROTO_H_PACKAGE " is 1 or absent", 400;
+		r->package = 1;
+	}
 	if (http_header(&c->req, PROTO_H_FILENAME, r->filename,
 	    sizeof(r->filename)) != 0)
 		snprintf(r->filename, sizeof(r->filename), "%.*s", RELEASE_FILENAME_MAX - 1, id);
@@ -267,6 +272,7 @@ publish_begin(struct srv_conn *c, const struct release *r,
 	proc_put_u64(&req, (uint64_t)r->expires);
 	proc_put_u64(&req, r->size);
 	proc_put_u32(&req, r->max_downloads);
+	proc_put_u32(&req, (uint32_t)r->package);
 	proc_put_fixed(&req, want, 32);
 	proc_put_str(&req, witness);
 	net_call(SNET(c), &req, -1, &rep);

@@ -34,6 +34,7 @@
 #include "hclient.h"
 #include "log.h"
 #include "proc.h"
+#include "proto.h"
 #include "sandbox.h"
 #include "seal.h"
 #include "sender.h"
@@ -43,6 +44,10 @@
 #define PUSH_TIMEOUT_S 60	/* one send or receive on the connection */
 #define PUSH_CHUNK (1u << 20)	/* bytes per write to the endpoint */
 
+/* The researcher's package that goes with a release (issue 20): its
+ * four files, into the release's folder at the endpoint. */
+#define PUSH_PKG_FILES 4
+
 struct delivery {
 	char id[RELEASE_ID_MAX];
 	char recipient[CONFIG_ID_MAX];
@@ -51,6 +56,10 @@ struct delivery {
 	uint64_t size;
 	uint32_t envelope;
 	struct seal_reader *rd;
+	uint32_t npkg;			/* 0, or PUSH_PKG_FILES */
+	char pkg_name[PUSH_PKG_FILES][32];
+	uint8_t *pkg[PUSH_PKG_FILES];
+	size_t pkg_len[PUSH_PKG_FILES];
 };
 
 static volatile sig_atomic_t stopping;
@@ -108,7 +117,7 @@ next_delivery(struct proc_chan *ch, struct delivery *d, unsigned *wait_s)
 	uint8_t key[SEAL_KEY_LEN];
 	struct proc_msg req;
 	struct proc_reply rep;
-	uint32_t wait = 0;
+	uint32_t wait = 0, i;
 	int fd, e;
 
 	proc_msg_init(&req, SMSG_PUSH_NEXT);
@@ -127,6 +136,17 @@ next_delivery(struct proc_chan *ch, struct delivery *d, unsigned *wait_s)
 	proc_get_str(&rep.msg, d->sha256, sizeof(d->sha256));
 	proc_get_str(&rep.msg, d->filename, sizeof(d->filename));
 	proc_get_u32(&rep.msg, &d->envelope);
+	proc_get_u32(&rep.msg, &d->npkg);
+	if (d->npkg != 0 && d->npkg != PUSH_PKG_FILES)
+		proc_malformed(&rep.msg, "a package of another size");
+	for (i = 0; i < d->npkg; i++) {
+		proc_get_str(&rep.msg, d->pkg_name[i], sizeof(d->pkg_name[i]));
+		if (!proto_package_file(d->pkg_name[i]) ||
+		    (d->pkg[i] = malloc(PROTO_PACKAGE_MAX)) == NULL)
+			proc_malformed(&rep.msg, "a package file");
+		proc_get_bytes(&rep.msg, d->pkg[i], PROTO_PACKAGE_MAX,
+		    &d->pkg_len[i]);
+	}
 	proc_get_fixed(&rep.msg, key, sizeof(key));
 	fd = proc_take_fd(&rep.msg);
 	proc_reply_end(ch, &rep);
@@ -159,13 +179,12 @@ report(struct proc_chan *ch, const struct delivery *d, int status,
 	proc_reply_end(ch, &rep);
 }
 
-/* path (from the site file, already safe) and name, every byte of the
- * name outside A-Z a-z 0-9 . _ - ~ as %XX. */
+/* Appends name to out, every byte outside A-Z a-z 0-9 . _ - ~ as %XX. */
 static void
-pct_path(char *out, size_t cap, const char *path, const char *name)
+pct_append(char *out, size_t cap, const char *name)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t o = (size_t)snprintf(out, cap, "%s", path);
+	size_t o = strlen(out);
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)name; *p != '\0' && o + 4 < cap; p++) {
@@ -179,6 +198,14 @@ pct_path(char *out, size_t cap, const char *path, const char *name)
 		}
 	}
 	out[o] = '\0';
+}
+
+/* path (from the site file, already safe), then name percent-encoded. */
+static void
+pct_path(char *out, size_t cap, const char *path, const char *name)
+{
+	snprintf(out, cap, "%s", path);
+	pct_append(out, cap, name);
 }
 
 /* Content-Digest of the release: sha-256, base64, from its hex. */
@@ -203,6 +230,50 @@ digest_header(const char *hex, char *out, size_t cap)
 	    (int)cap ? 0 : SK_ETOOBIG;
 }
 
+/* One package file, PUT next to the release (its own Content-Digest):
+ * the endpoint's status, or 0 with why. */
+static int
+deliver_file(SSL_CTX *ctx, const struct config_recipient *rc,
+    const char *folder, const char *name, const uint8_t *body, size_t len,
+    char *why, size_t whycap)
+{
+	char target[sizeof(rc->push_path) + 3 * RELEASE_ID_MAX + 64];
+	char extra[256], dig[128], hex[65];
+	uint8_t d[32];
+	unsigned dl = 0;
+	struct hc_conn c;
+	int e, status;
+
+	snprintf(target, sizeof(target), "%s", folder);
+	pct_append(target, sizeof(target), name);
+	if (EVP_Digest(body, len, d, &dl, EVP_sha256(), NULL) != 1)
+		fatalx("SHA-256 failed");
+	sk_hex(d, 32, hex);
+	if (digest_header(hex, dig, sizeof(dig)) != 0)
+		return 0;
+	snprintf(extra, sizeof(extra), "%sContent-Type: %s\r\n", dig,
+	    strcmp(name, PROTO_PKG_SIGNATURE) == 0 ? "application/pkcs7-signature" :
+	    strcmp(name, PROTO_PKG_DATAPACKAGE) == 0 ? "application/json" :
+	    strcmp(name, PROTO_PKG_CODEBOOK) == 0 ?
+	    "text/markdown; charset=utf-8" : "text/plain; charset=utf-8");
+	if ((e = hc_open_named(ctx, rc->push_address, rc->push_port,
+	    rc->endpoint_name, PUSH_TIMEOUT_S, &c, why, whycap)) != 0)
+		return 0;
+	if ((e = hc_request(&c, "PUT", target, extra, (int64_t)len)) != 0 ||
+	    (e = hc_send(&c, body, len)) != 0 || (e = hc_response(&c)) != 0) {
+		snprintf(why, whycap, "%s: the connection broke: %s", name,
+		    sk_strerror(e));
+		hc_close(&c);
+		return 0;
+	}
+	status = c.status;
+	if (status < 200 || status > 299)
+		snprintf(why, whycap, "%s: the endpoint answered %d", name,
+		    status);
+	hc_close(&c);
+	return status;
+}
+
 /*
  * One PUT of the whole release to the endpoint. Returns the endpoint's
  * HTTP status, or 0 with why when it gave none (unreachable, refused in
@@ -213,16 +284,22 @@ deliver(SSL_CTX *ctx, const struct config_recipient *rc,
     const struct delivery *d, char *why, size_t whycap, uint64_t *sent)
 {
 	struct hc_conn c;
-	char target[sizeof(rc->push_path) + 3 * RELEASE_FILENAME_MAX + 8];
+	char folder[sizeof(rc->push_path) + 3 * RELEASE_ID_MAX + 8];
+	char target[sizeof(folder) + 3 * RELEASE_FILENAME_MAX + 8];
 	char extra[512], dig[128];
 	uint8_t *buf = push_buf;
 	size_t n;
+	uint32_t i;
 	int e, status = 0;
 
 	*sent = 0;
 	why[0] = '\0';
-	/* The name the vault gave it (UTF-8, no /), percent-encoded. */
-	pct_path(target, sizeof(target), rc->push_path,
+	/* A folder per release, named by its id, and in it the name the
+	 * vault gave it (UTF-8, no /), percent-encoded, with its package. */
+	pct_path(folder, sizeof(folder), rc->push_path, d->id);
+	strncat(folder, "/", sizeof(folder) - strlen(folder) - 1);
+	snprintf(target, sizeof(target), "%s", folder);
+	pct_append(target, sizeof(target),
 	    d->filename[0] != '\0' ? d->filename : d->id);
 	if (digest_header(d->sha256, dig, sizeof(dig)) != 0) {
 		snprintf(why, whycap, "the release's digest is malformed");
@@ -281,9 +358,15 @@ deliver(SSL_CTX *ctx, const struct config_recipient *rc,
 	if ((e = hc_response(&c)) != 0)
 		goto broke;
 	status = c.status;
-	if (status < 200 || status > 299)
-		snprintf(why, whycap, "the endpoint answered %d", status);
 	hc_close(&c);
+	if (status < 200 || status > 299) {
+		snprintf(why, whycap, "the endpoint answered %d", status);
+		return status;
+	}
+	/* Delivered only with its package, when it has one. */
+	for (i = 0; i < d->npkg && status >= 200 && status <= 299; i++)
+		status = deliver_file(ctx, rc, folder, d->pkg_name[i], d->pkg[i],
+		    d->pkg_len[i], why, whycap);
 	return status;
 broke:
 	snprintf(why, whycap, "the connection broke after %llu bytes: %s",
@@ -341,6 +424,8 @@ pusher_main(const struct local_config *local, struct site_config *site,
 		    sizeof(why), &sent);
 		sk_wipe(push_buf, sizeof(push_buf));
 		seal_reader_free(d.rd);
+		for (i = 0; i < d.npkg; i++)
+			free(d.pkg[i]);
 		report(&ch, &d, status, status >= 200 && status <= 299 ? "" :
 		    why, sent, util_now_ms() - t0);
 	}

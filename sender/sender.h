@@ -61,7 +61,8 @@ enum smsg_type {
 	SMSG_SETTLE,
 	/* What the vault's request says (str id, dataset, recipients
 	 * (comma separated), filename; u64 expires, size; u32
-	 * max_downloads; 32 bytes of the Content-Digest). Reply: 0, u64
+	 * max_downloads, u32 package follows (0 or 1); 32 bytes of the
+	 * Content-Digest; str the witness). Reply: 0, u64
 	 * token, u32 envelope required, the seal_handoff and the temporary
 	 * file's write descriptor; or 200 and the record (the same
 	 * release again); or 400, 409, 507 with the reason. */
@@ -83,10 +84,12 @@ enum smsg_type {
 	SMSG_PACKAGE_GET,
 	/* Reply: 200 and every release with bytes served (JSON). */
 	SMSG_LIST_ALL,
-	/* From the push process: the next delivery due. Reply: 0, str
-	 * release id, str recipient id, u64 size, str sha256, str
-	 * filename, u32 envelope, the object key and the object's read
-	 * descriptor; or 204 and u32 seconds until one may be due. */
+	/* From the push process: the next delivery due (a release whose
+	 * package is to come waits for it). Reply: 0, str release id, str
+	 * recipient id, u64 size, str sha256, str filename, u32 envelope,
+	 * u32 n package files (0 or 4), n times str name and bytes the
+	 * file, the object key and the object's read descriptor; or 204
+	 * and u32 seconds until one may be due. */
 	SMSG_PUSH_NEXT,
 	/* str release id, str recipient id, u32 the endpoint's HTTP status
 	 * (0: no answer), str why, u64 bytes sent, u64 milliseconds it
@@ -111,6 +114,8 @@ struct release {
 	uint64_t size;
 	char sha256[65];
 	int envelope;			/* content is a CMS envelope */
+	int package;			/* the vault sends its package: a push
+					 * waits for it (PROTO_H_PACKAGE) */
 	int busy;			/* downloads in progress */
 	int gone;			/* disposed of: being removed */
 	/* delivery to push recipients: state, attempts, next try (unix

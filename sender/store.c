@@ -93,9 +93,9 @@ store_meta_format(const struct release *r, char *buf, size_t cap)
 
 	n = snprintf(buf, cap, "id=%s\ndataset=%s\nfilename=%s\npublished=%"
 	    PRId64 "\nexpires=%" PRId64 "\nmax_downloads=%u\nsize=%" PRIu64
-	    "\nsha256=%s\nenvelope=%d\nrecipients=", r->id, r->dataset,
+	    "\nsha256=%s\nenvelope=%d\n%srecipients=", r->id, r->dataset,
 	    r->filename, r->published, r->expires, r->max_downloads, r->size,
-	    r->sha256, r->envelope);
+	    r->sha256, r->envelope, r->package ? "package=1\n" : "");
 	if (n < 0 || (size_t)n >= cap)
 		return SK_ETOOBIG;
 	o = (size_t)n;
@@ -191,6 +191,9 @@ store_meta_parse(const char *text, size_t len, struct release *r)
 		} else if (strcmp(line, "envelope") == 0) {
 			r->envelope = strcmp(eq, "1") == 0;
 			seen++;
+		} else if (strcmp(line, "package") == 0) {
+			/* Optional: releases from before it say nothing. */
+			r->package = strcmp(eq, "1") == 0;
 		} else if (strcmp(line, "recipients") == 0) {
 			e = store_meta_parse_recipients(eq, r);
 			seen++;

@@ -264,9 +264,9 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	    PROTO_H_DATASET ": %s\r\n" PROTO_H_RECIPIENTS ": %s\r\n"
 	    PROTO_H_EXPIRES ": %" PRId64 "\r\n" PROTO_H_MAX_DOWNLOADS ": %u\r\n"
 	    PROTO_H_FILENAME ": %s\r\n"
-	    PROTO_H_WITNESS ": seq=%" PRIu64 " mac=%s\r\n", digest64, ds->id,
+	    PROTO_H_WITNESS ": seq=%" PRIu64 " mac=%s\r\n%s", digest64, ds->id,
 	    recips, j->expires, ds->max_downloads, filename, head_seq,
-	    head_mac);
+	    head_mac, v->sign_key != NULL ? PROTO_H_PACKAGE ": 1\r\n" : "");
 	snprintf(target, sizeof(target), PROTO_RELEASES "/%s", j->release_id);
 	log_info("release %s: publishing %zu bytes as %s", j->id, len,
 	    j->release_id);

@@ -369,7 +369,8 @@ bed_wait_delivered() {
 # exactly FILE's bytes (none: fails).
 bed_pushed_copy() {
 	local f
-	for f in "$BED_DIR"/push/incoming/*; do
+	# A folder per release: the release, and its package beside it.
+	for f in "$BED_DIR"/push/incoming/*/*; do
 		[ -f "$f" ] && cmp -s "$f" "$1" && { echo "$f"; return 0; }
 	done
 	return 1

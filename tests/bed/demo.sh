@@ -177,8 +177,14 @@ pushed() {
 		{ echo "   FAIL: $RECIP3's endpoint did not get the release" >&2; return 1; }
 	echo "   $RECIP3 takes releases by push: it never connects to the sender."
 	echo "   The sender PUT the same release to $RECIP3's own nginx (https://$RECIP3_ADDR:$RECIP3_PORT/incoming/):"
-	echo "   $(basename "$f"), $(stat -c %s "$f") bytes, the same bytes as $RECIP1's download;"
-	echo "   nginx's log: $(grep "^PUT /incoming/$(basename "$f")" "$BED_DIR/logs/endpoint-access.log" | head -1)"
+	echo "   ${f#"$BED_DIR"/push/incoming/}, $(stat -c %s "$f") bytes, the same bytes as $RECIP1's download,"
+	echo "   with its signed package beside it, checked there with sha256sum and openssl:"
+	(cd "$(dirname "$f")" && ls | tr '\n' ' ' | sed 's/^/   /' && echo &&
+		sha256sum -c manifest | sed 's/^/   /' &&
+		openssl cms -verify -binary -inform DER -in manifest.p7s -content manifest \
+			-CAfile "$BED_DIR/pki/internal-ca/ca.crt" -out /dev/null 2>&1 | sed 's/^/   /') ||
+		return 1
+	echo "   nginx's log: $(grep "^PUT ${f#"$BED_DIR"/push} " "$BED_DIR/logs/endpoint-access.log" | head -1)"
 }
 
 # forbid NS ADDR PORT WHAT: a TCP connection that must not open.

@@ -333,10 +333,10 @@ PY
 		done
 		ms=$(grep "\"event\":\"release.delivered\".*\"object\":\"p$i\"" \
 			"$T/sdata/audit.log" | sed -E 's/.* ms=([0-9]+).*/\1/')
-		[ -n "$ms" ] && cmp -s "$T/payload" "$d/root/incoming/p$i.bin" ||
+		[ -n "$ms" ] && cmp -s "$T/payload" "$d/root/incoming/p$i/p$i.bin" ||
 			{ echo "push p$i: not delivered whole" >&2; return 1; }
 		ours+=("$(echo "$ms / 1000" | bc -l)")
-		rm -f "$d/root/incoming/p$i.bin"
+		rm -rf "$d/root/incoming/p$i"
 		sync
 		peer+=("$(timed curl -sS -f --cacert "$T/pki/endpoint-ca/ca.crt" \
 			--resolve push.bench:"$nport":127.0.0.1 \

@@ -100,9 +100,14 @@ test_r03_push_recipient_gets_the_release_at_its_endpoint() {
 	local rel f
 	rel=$(bed_release_id "$ID1") && bed_wait_delivered "$rel" "$RECIP3" &&
 	f=$(bed_pushed_copy "$W/r1.csv") || { ls -l "$BED_DIR/push/incoming"; return 1; }
-	echo "delivered: $(basename "$f"), $(stat -c %s "$f") bytes"
-	grep -q "^PUT /incoming/$(basename "$f") 201 sha-256=:$(openssl dgst -sha256 -binary "$f" | base64 -w0):" \
-		"$BED_DIR/logs/endpoint-access.log"
+	echo "delivered: ${f#"$BED_DIR"/push/}, $(stat -c %s "$f") bytes"
+	grep -q "^PUT ${f#"$BED_DIR"/push} 201 sha-256=:$(openssl dgst -sha256 -binary "$f" | base64 -w0):" \
+		"$BED_DIR/logs/endpoint-access.log" &&
+	# Its package beside it: what the vault signed, checked with openssl.
+	(cd "$(dirname "$f")" && sha256sum -c manifest) &&
+	openssl cms -verify -binary -inform DER -in "$(dirname "$f")/manifest.p7s" \
+		-content "$(dirname "$f")/manifest" \
+		-CAfile "$BED_DIR/pki/internal-ca/ca.crt" -out /dev/null
 }
 
 # Every ordered pair of namespaces: TCP (the service ports and others),

@@ -41,7 +41,7 @@ test_r03_every_release_is_pushed_and_the_sealed_one_opens() {
 	bed_wait_delivered "$r1" "$RECIP1" && bed_wait_delivered "$r1" "$RECIP3" &&
 	bed_wait_delivered "$r2" "$RECIP2" || return 1
 	# The sealed release opens with univ-b's key alone.
-	for f in "$BED_DIR"/push/incoming/*; do
+	for f in "$BED_DIR"/push/incoming/*/*.cms; do
 		openssl cms -decrypt -binary -inform DER -in "$f" \
 			-recip "$p/recip-ca/issued/$RECIP2.crt" \
 			-inkey "$p/recip-ca/issued/$RECIP2.key" -out "$W/r2.csv" \

@@ -88,7 +88,7 @@ publish() {
 		-H "Content-Digest: $(digest "$2")" \
 		-H "Sekisho-Dataset: health-checkup" -H "Sekisho-Filename: $1.csv" \
 		-H "Sekisho-Recipients: $3" -H "Sekisho-Expires: $(in_secs 3600)" \
-		-T "$2" "https://127.0.0.1:$INT/v1/releases/$1"
+		"${@:4}" -T "$2" "https://127.0.0.1:$INT/v1/releases/$1"
 }
 
 withdraw() {
@@ -126,13 +126,13 @@ test_r03_push_delivers_byte_for_byte_and_pull_still_works() {
 	[ "$(publish r1 "$T/r1" univ-a,univ-b)" = 201 ] || { cat "$T/pub.out"; return 1; }
 	wait_for '"event":"release.delivered".*"object":"r1"' "$T/sdata/audit.log" ||
 		{ cat "$T/sender.log"; return 1; }
-	cmp "$T/r1" "$T/nginx/root/incoming/r1.csv" &&
-	grep -q "^PUT /incoming/r1.csv 201 $(digest "$T/r1") .*CN=sender" \
+	cmp "$T/r1" "$T/nginx/root/incoming/r1/r1.csv" &&
+	grep -q "^PUT /incoming/r1/r1.csv 201 $(digest "$T/r1") .*CN=sender" \
 		"$T/nginx/access.log" || { cat "$T/nginx/access.log"; return 1; }
 	curl -sS --cacert "$CA" --cert "$P/recip-ca/issued/univ-a.crt" \
 		--key "$P/recip-ca/issued/univ-a.key" -o "$T/r1.a" \
 		"https://127.0.0.1:$EXT/v1/releases/r1" && cmp "$T/r1" "$T/r1.a" &&
-	[ "$(grep -c '^PUT /incoming/r1.csv' "$T/nginx/access.log")" = 1 ]
+	[ "$(grep -c '^PUT /incoming/r1/r1.csv' "$T/nginx/access.log")" = 1 ]
 }
 
 # The endpoint down for a while, then up: delivered once, the failures
@@ -145,9 +145,9 @@ test_r03_endpoint_down_then_up_delivered_once() {
 		"$T/sdata/audit.log" || return 1
 	nginx_up &&
 	wait_for '"event":"release.delivered".*"object":"r2"' "$T/sdata/audit.log" 30 &&
-	cmp "$T/r2" "$T/nginx/root/incoming/r2.csv" || return 1
+	cmp "$T/r2" "$T/nginx/root/incoming/r2/r2.csv" || return 1
 	sleep 3
-	[ "$(grep -c '^PUT /incoming/r2.csv' "$T/nginx/access.log")" = 1 ] &&
+	[ "$(grep -c '^PUT /incoming/r2/r2.csv' "$T/nginx/access.log")" = 1 ] &&
 	[ "$(grep -c '"event":"release.delivered".*"object":"r2"' "$T/sdata/audit.log")" = 1 ]
 }
 
@@ -161,8 +161,8 @@ test_r03_withdrawal_before_delivery_cancels_it() {
 	grep -q '"event":"push.cancelled".*"object":"r3".*reason=withdrawn' \
 		"$T/sdata/audit.log" || return 1
 	nginx_up && sleep 4
-	[ ! -e "$T/nginx/root/incoming/r3.csv" ] &&
-	! grep -q '/incoming/r3.csv' "$T/nginx/access.log"
+	[ ! -e "$T/nginx/root/incoming/r3/r3.csv" ] &&
+	! grep -q '/incoming/r3/r3.csv' "$T/nginx/access.log"
 }
 
 # An endpoint whose certificate comes from another CA, or names another
@@ -180,7 +180,7 @@ test_r03_endpoint_with_the_wrong_certificate_is_refused() {
 		[ "$(publish "$id" "$T/r4" univ-b)" = 201 ] || return 1
 		wait_for "\"event\":\"push.failed\".*\"object\":\"$id\".*why=TLS handshake with $NAME failed" \
 			"$T/sdata/audit.log" || { cat "$T/sender.log"; return 1; }
-		[ ! -e "$T/nginx/root/incoming/$id.csv" ] || return 1
+		[ ! -e "$T/nginx/root/incoming/$id/$id.csv" ] || return 1
 		[ "$(withdraw "$id")" = 200 ] || return 1
 	done
 	nginx_down
@@ -202,6 +202,51 @@ test_r03_endpoint_refusal_before_the_body() {
 	nginx_up
 }
 
+# The researcher's package goes with a pushed release (issues 17, 20): a
+# release whose package is to follow waits for it, then the release and
+# its four files land in a folder of their own, where the recipient
+# checks them with sha256sum and openssl alone, as a pull recipient does.
+test_r55_a_pushed_release_goes_with_its_signed_package() {
+	local d=$T/nginx/root/incoming/pk1
+	head -c 4000 /dev/urandom > "$T/pk1"
+	[ "$(publish pk1 "$T/pk1" univ-b -H 'Sekisho-Package: 1')" = 201 ] || return 1
+	sleep 2.5
+	[ ! -e "$d/pk1.csv" ] &&
+	! grep -q '"event":"release.delivered".*"object":"pk1"' "$T/sdata/audit.log" ||
+		{ echo "pushed before its package came"; return 1; }
+	# The package as the vault makes it: the files' digests, signed.
+	mkdir -p "$T/pkg" && cp "$T/pk1" "$T/pkg/pk1.csv" &&
+	printf '{"name":"pk1","resources":[{"path":"pk1.csv"}]}\n' > "$T/pkg/datapackage.json" &&
+	printf '# pk1\n\n列の説明 / the columns\n' > "$T/pkg/codebook.md" &&
+	(cd "$T/pkg" && sha256sum pk1.csv datapackage.json codebook.md > manifest) &&
+	openssl cms -sign -binary -outform DER -in "$T/pkg/manifest" \
+		-signer "$P/internal-ca/issued/vault.crt" \
+		-inkey "$P/internal-ca/issued/vault.key" -out "$T/pkg/manifest.p7s" &&
+	python3 - "$T/pkg" > "$T/pkg.json" <<'PY' || return 1
+import base64, json, os, sys
+d = sys.argv[1]
+r = lambda n: open(os.path.join(d, n), "rb").read()
+print(json.dumps({"manifest": r("manifest").decode(),
+                  "manifest.p7s": base64.b64encode(r("manifest.p7s")).decode(),
+                  "datapackage.json": r("datapackage.json").decode(),
+                  "codebook.md": r("codebook.md").decode()}, ensure_ascii=False))
+PY
+	[ "$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CA" \
+		--cert "$P/internal-ca/issued/vault.crt" \
+		--key "$P/internal-ca/issued/vault.key" -X PUT \
+		-H 'Content-Type: application/json' --data-binary @"$T/pkg.json" \
+		"https://127.0.0.1:$INT/v1/releases/pk1/package")" = 201 ] &&
+	wait_for '"event":"release.delivered".*"object":"pk1"' "$T/sdata/audit.log" || return 1
+	ls "$d"
+	cmp "$T/pk1" "$d/pk1.csv" &&
+	(cd "$d" && sha256sum -c manifest) &&
+	openssl cms -verify -binary -inform DER -in "$d/manifest.p7s" \
+		-content "$d/manifest" -CAfile "$CA" -purpose any -out /dev/null &&
+	# Each file came with a digest of its own, and once.
+	[ "$(grep -c '^PUT /incoming/pk1/' "$T/nginx/access.log")" = 5 ] &&
+	grep -q "^PUT /incoming/pk1/manifest.p7s 201 $(digest "$T/pkg/manifest.p7s")" "$T/nginx/access.log"
+}
+
 # Every recipient pushed to: the sender listens on its internal port
 # only, its external port refuses connections, and the push still goes.
 test_r03_all_push_site_has_no_external_listener() {
@@ -215,7 +260,7 @@ test_r03_all_push_site_has_no_external_listener() {
 	head -c 5000 /dev/urandom > "$T/r5"
 	[ "$(publish r5 "$T/r5" univ-b)" = 201 ] &&
 	wait_for '"event":"release.delivered".*"object":"r5"' "$T/sdata/audit.log" &&
-	cmp "$T/r5" "$T/nginx/root/incoming/r5.csv"
+	cmp "$T/r5" "$T/nginx/root/incoming/r5/r5.csv"
 }
 
 # check-config reads each push recipient's endpoint CA.
