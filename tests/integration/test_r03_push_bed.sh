@@ -47,7 +47,16 @@ test_r03_every_release_is_pushed_and_the_sealed_one_opens() {
 			-inkey "$p/recip-ca/issued/$RECIP2.key" -out "$W/r2.csv" \
 			2>/dev/null && break
 	done
-	[ -s "$W/r2.csv" ] && head -1 "$W/r2.csv" | grep -q '診断名' &&
+	[ -s "$W/r2.csv" ] && head -1 "$W/r2.csv" | grep -q '診断名' || return 1
+	# Each release's folder holds its package too, the sealed one's as
+	# well: the manifest's digests hold and the vault's signature verifies.
+	for f in "$BED_DIR"/push/incoming/*/manifest; do
+		(cd "$(dirname "$f")" && sha256sum -c --quiet manifest) &&
+		openssl cms -verify -binary -inform DER -in "$f.p7s" -content "$f" \
+			-CAfile "$p/internal-ca/ca.crt" -out /dev/null 2>/dev/null ||
+			{ echo "the package in $(dirname "$f") does not verify"; return 1; }
+	done
+	[ "$(ls "$BED_DIR"/push/incoming/*/manifest | wc -l)" -ge 2 ] &&
 	! grep -q "/incoming/.* [45][0-9][0-9] " "$BED_DIR/logs/endpoint-access.log"
 }
 
