@@ -91,6 +91,7 @@ struct config_recipient {
 	uint16_t push_port;
 	char push_path[384];		/* starts and ends with / */
 	char endpoint_ca[PATH_MAX];	/* signs the endpoint's certificate */
+	char endpoint_crl[PATH_MAX];	/* that CA's CRL, or "": none */
 	char endpoint_name[256];	/* the DNS name it must carry */
 	/* The register (R28): the contract a release is given under. A
 	 * release goes only to a recipient whose contract is in force. */

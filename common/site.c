@@ -744,15 +744,17 @@ load_delivery(struct config_ctx *cx, const config_setting_t *e,
 	    sizeof(p->endpoint), p->push)) != 0 ||
 	    (r = config_path(cx, e, "endpoint_ca", p->endpoint_ca,
 	    sizeof(p->endpoint_ca), p->push)) != 0 ||
+	    (r = config_path(cx, e, "endpoint_crl", p->endpoint_crl,
+	    sizeof(p->endpoint_crl), 0)) != 0 ||
 	    (r = config_string(cx, e, "endpoint_name", p->endpoint_name,
 	    sizeof(p->endpoint_name), p->push)) != 0)
 		return r;
 	if (!p->push) {
 		if (p->endpoint[0] != '\0' || p->endpoint_ca[0] != '\0' ||
-		    p->endpoint_name[0] != '\0')
+		    p->endpoint_crl[0] != '\0' || p->endpoint_name[0] != '\0')
 			return config_fail(cx, e, "recipient '%s': 'endpoint', "
-			    "'endpoint_ca' and 'endpoint_name' are for "
-			    "delivery = \"push\"", p->id);
+			    "'endpoint_ca', 'endpoint_crl' and 'endpoint_name' "
+			    "are for delivery = \"push\"", p->id);
 		return 0;
 	}
 	if (parse_endpoint(p) != 0)

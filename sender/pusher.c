@@ -105,6 +105,19 @@ endpoint_ctx(const struct local_config *local,
 	if (SSL_CTX_load_verify_locations(ctx, rc->endpoint_ca, NULL) != 1)
 		fatalx("recipient %s: endpoint_ca %s cannot be read", rc->id,
 		    rc->endpoint_ca);
+	/* A revoked endpoint certificate ends the handshake; an expired CRL
+	 * does too (renew it: sekisho-pki crl). Read once, at the start. */
+	if (rc->endpoint_crl[0] != '\0') {
+		X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+
+		if (X509_load_crl_file(X509_STORE_add_lookup(st,
+		    X509_LOOKUP_file()), rc->endpoint_crl, X509_FILETYPE_PEM) <= 0 ||
+		    X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK) != 1)
+			fatalx("recipient %s: endpoint_crl %s cannot be read",
+			    rc->id, rc->endpoint_crl);
+		log_info("recipient %s: endpoint certificates checked against "
+		    "the CRL %s", rc->id, rc->endpoint_crl);
+	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	return ctx;
 }

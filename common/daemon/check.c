@@ -229,10 +229,13 @@ daemon_check_credentials_counted(const struct local_config *local,
 		 * chain to it (R03, push mode). */
 		for (i = 0; local->role == ROLE_SENDER &&
 		    i < site->nrecipients; i++)
-			if (site->recipients[i].push)
+			if (site->recipients[i].push) {
 				sk_X509_pop_free(check_ca(&ck,
 				    "recipients.endpoint_ca",
 				    site->recipients[i].endpoint_ca), X509_free);
+				check_crl(&ck, "recipients.endpoint_crl",
+				    site->recipients[i].endpoint_crl);
+			}
 	} else {
 		check_crl(&ck, "receiver internal CRL",
 		    site->receiver.internal.crl_file);

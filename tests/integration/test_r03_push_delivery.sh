@@ -187,6 +187,35 @@ test_r03_endpoint_with_the_wrong_certificate_is_refused() {
 	nginx_up
 }
 
+# An endpoint whose certificate its own CA has revoked (the site names
+# that CA's CRL, endpoint_crl): the handshake ends, the failure is on
+# record, nothing is delivered.
+test_r03_endpoint_with_a_revoked_certificate_is_refused() {
+	local out
+	stop_sender
+	"$PKI" "$P" revoke univ-b-ca endpoint >/dev/null || return 1
+	sed -i 's#endpoint_ca = "pki/univ-b-ca/ca.crt";#& endpoint_crl = "pki/univ-b-ca/crl.pem";#' \
+		"$T/site.conf" && grep -q endpoint_crl "$T/site.conf" &&
+	out=$("$BIN/sekisho-sender" -c "$T/sender.conf" check-config 2>&1) &&
+	start && grep -q 'univ-b: endpoint certificates checked against the CRL' "$T/sender.log" ||
+		{ echo "$out"; return 1; }
+	head -c 1000 /dev/urandom > "$T/r7"
+	[ "$(publish r7 "$T/r7" univ-b)" = 201 ] &&
+	wait_for '"event":"push.failed".*"object":"r7".*why=TLS handshake with' \
+		"$T/sdata/audit.log" || { tail "$T/sender.log"; return 1; }
+	grep -q 'certificate revoked' "$T/sender.log" &&
+	[ ! -e "$T/nginx/root/incoming/r7/r7.csv" ] &&
+	[ "$(withdraw r7)" = 200 ] || return 1
+	# A CRL named but absent is a configuration error.
+	sed -i 's#pki/univ-b-ca/crl.pem#pki/univ-b-ca/none.pem#' "$T/site.conf" &&
+	! "$BIN/sekisho-sender" -c "$T/sender.conf" check-config >"$T/out" 2>&1 &&
+	grep -q 'recipients.endpoint_crl.*none.pem' "$T/out" || { cat "$T/out"; return 1; }
+	# The rest goes on as before, without it.
+	stop_sender
+	"$PKI" "$P" issue univ-b-ca endpoint --server --dns "$NAME" --ip 127.0.0.1 >/dev/null &&
+	site mixed && start && nginx_down && nginx_up
+}
+
 # An endpoint that refuses the upload (its size limit here) says so on
 # the request head (Expect: 100-continue): no body byte is sent, the
 # status is audited and the delivery is tried again.
