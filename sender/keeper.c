@@ -1142,9 +1142,31 @@ on_push_done(void *arg, struct proc_msg *req)
 	proc_reply_status(s->chan, SMSG_PUSH_DONE, 0, "");
 }
 
+static void
+on_push_alive(void *arg, struct proc_msg *req)
+{
+	struct sender *s = arg;
+	char id[RELEASE_ID_MAX], rid[CONFIG_ID_MAX];
+	struct release *r;
+	int i;
+
+	proc_get_str(req, id, sizeof(id));
+	proc_get_str(req, rid, sizeof(rid));
+	proc_expect_end(req);
+	r = store_find(s, id);
+	i = r != NULL ? store_recipient_index(r, rid) : -1;
+	if (r == NULL || i < 0 || r->gone || r->push[i] != PUSH_PENDING ||
+	    r->expires <= (int64_t)time(NULL))
+		proc_reply_status(s->chan, SMSG_PUSH_ALIVE, 410, "withdrawn or "
+		    "expired");
+	else
+		proc_reply_status(s->chan, SMSG_PUSH_ALIVE, 0, "");
+}
+
 static const struct daemon_handler push_handlers[] = {
 	{ SMSG_PUSH_NEXT, on_push_next },
 	{ SMSG_PUSH_DONE, on_push_done },
+	{ SMSG_PUSH_ALIVE, on_push_alive },
 };
 
 static const struct daemon_handler handlers[] = {

@@ -287,13 +287,30 @@ deliver_file(SSL_CTX *ctx, const struct config_recipient *rc,
 	return status;
 }
 
+/* Is the release still to be delivered (not withdrawn nor expired)? */
+static int
+still_due(struct proc_chan *ch, const struct delivery *d)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+	int ok;
+
+	proc_msg_init(&req, SMSG_PUSH_ALIVE);
+	proc_put_str(&req, d->id);
+	proc_put_str(&req, d->recipient);
+	proc_call(ch, &req, -1, &rep);
+	ok = rep.status == 0;
+	proc_reply_end(ch, &rep);
+	return ok;
+}
+
 /*
  * One PUT of the whole release to the endpoint. Returns the endpoint's
  * HTTP status, or 0 with why when it gave none (unreachable, refused in
  * the handshake, gone in the middle); *sent gets the body bytes sent.
  */
 static int
-deliver(SSL_CTX *ctx, const struct config_recipient *rc,
+deliver(struct proc_chan *ch, SSL_CTX *ctx, const struct config_recipient *rc,
     const struct delivery *d, char *why, size_t whycap, uint64_t *sent)
 {
 	struct hc_conn c;
@@ -301,6 +318,7 @@ deliver(SSL_CTX *ctx, const struct config_recipient *rc,
 	char target[sizeof(folder) + 3 * RELEASE_FILENAME_MAX + 8];
 	char extra[512], dig[128];
 	uint8_t *buf = push_buf;
+	uint64_t next_check = util_now_ms() + 1000;
 	size_t n;
 	uint32_t i;
 	int e, status = 0;
@@ -358,6 +376,21 @@ deliver(SSL_CTX *ctx, const struct config_recipient *rc,
 		}
 		if (have == 0 || stopping)
 			break;
+		/* Withdrawn or expired meanwhile: the rest is not sent. */
+		if (util_now_ms() >= next_check) {
+			next_check = util_now_ms() + 1000;
+			if (!still_due(ch, d)) {
+				log_info("release %s: withdrawn or expired while "
+				    "it was pushed to %s; cut after %llu bytes",
+				    d->id, d->recipient,
+				    (unsigned long long)*sent);
+				snprintf(why, whycap, "withdrawn or expired during "
+				    "the transfer; cut after %llu bytes",
+				    (unsigned long long)*sent);
+				hc_close(&c);
+				return 0;
+			}
+		}
 		if ((e = hc_send(&c, buf, have)) != 0)
 			goto broke;
 		*sent += have;
@@ -433,7 +466,7 @@ pusher_main(const struct local_config *local, struct site_config *site,
 			fatalx("the store asked a delivery to %s, which is not "
 			    "a push recipient", d.recipient);
 		t0 = util_now_ms();
-		status = deliver(ctx[i], &site->recipients[i], &d, why,
+		status = deliver(&ch, ctx[i], &site->recipients[i], &d, why,
 		    sizeof(why), &sent);
 		sk_wipe(push_buf, sizeof(push_buf));
 		seal_reader_free(d.rd);

@@ -95,6 +95,10 @@ enum smsg_type {
 	 * (0: no answer), str why, u64 bytes sent, u64 milliseconds it
 	 * took. Reply: 0. */
 	SMSG_PUSH_DONE,
+	/* From the push process, every second of a transfer: str release
+	 * id, str recipient id. Reply: 0 while it is still to be delivered,
+	 * 410 once it was withdrawn or expired (the transfer stops, R33). */
+	SMSG_PUSH_ALIVE,
 };
 
 /* A push recipient's delivery of one release. */

@@ -165,6 +165,76 @@ test_r03_withdrawal_before_delivery_cancels_it() {
 	! grep -q '/incoming/r3/r3.csv' "$T/nginx/access.log"
 }
 
+# R33: a withdrawal in the middle of a push stops it: the push process
+# asks the store every second whether the release is still due, and cuts
+# the transfer when it is not. The endpoint here reads slowly (about
+# 1 MB/s), as one behind a busy line would.
+test_r33_withdrawal_cuts_a_push_in_progress() {
+	local i got t0 t1
+	nginx_down
+	cat > "$T/slow_endpoint.py" <<'PY'
+import socket, ssl, sys, time
+port, crt, key, ca, log = sys.argv[1:6]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+ctx.load_cert_chain(crt, key)
+ctx.load_verify_locations(ca)
+ctx.verify_mode = ssl.CERT_REQUIRED
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(port)))
+srv.listen(4)
+while True:
+    raw, _ = srv.accept()
+    try:
+        c = ctx.wrap_socket(raw, server_side=True)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += c.recv(4096)
+        head, body = head.split(b"\r\n\r\n", 1)
+        if b"100-continue" in head.lower():
+            c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        n = len(body)
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            n += len(b)
+            open(log, "w").write("%d\n" % n)
+            time.sleep(0.06)
+    except (OSError, ssl.SSLError):
+        pass
+    open(log, "w").write("%d closed\n" % n)
+PY
+	python3 "$T/slow_endpoint.py" "$NPORT" "$P/univ-b-ca/issued/endpoint.crt" \
+		"$P/univ-b-ca/issued/endpoint.key" "$CA" "$T/slow.log" &
+	SLOW_PID=$!
+	PIDS+=("$SLOW_PID")
+	head -c 30000000 /dev/urandom > "$T/r8"
+	[ "$(publish r8 "$T/r8" univ-b)" = 201 ] || return 1
+	for i in $(seq 1 100); do
+		got=$(cut -d' ' -f1 "$T/slow.log" 2>/dev/null)
+		[ "${got:-0}" -gt 2000000 ] && break
+		sleep 0.1
+	done
+	[ "${got:-0}" -gt 2000000 ] || { echo "the push did not start"; return 1; }
+	t0=$(date +%s%N)
+	[ "$(withdraw r8)" = 200 ] &&
+	wait_for 'release r8: withdrawn or expired while it was pushed to univ-b; cut after' \
+		"$T/sender.log" 10 || return 1
+	t1=$(date +%s%N)
+	# What was in the socket buffers still trickles in; then nothing.
+	sleep 3
+	kill "$SLOW_PID" 2>/dev/null
+	wait "$SLOW_PID" 2>/dev/null
+	nginx_up || return 1
+	echo "withdrawn with $got bytes at the endpoint; the push stopped $(( (t1 - t0) / 1000000 )) ms later; $(grep -o 'cut after [0-9]* bytes' "$T/sender.log" | tail -1) of 30000000"
+	[ "$(grep -o 'cut after [0-9]* bytes' "$T/sender.log" | tail -1 | cut -d' ' -f3)" -lt 20000000 ] &&
+	[ "$(cut -d' ' -f1 "$T/slow.log")" -lt 20000000 ] &&
+	! grep -q '"event":"release.delivered".*"object":"r8"' "$T/sdata/audit.log" &&
+	grep -q '"event":"push.cancelled".*"object":"r8".*reason=withdrawn' "$T/sdata/audit.log"
+}
+
 # An endpoint whose certificate comes from another CA, or names another
 # host: refused in the handshake, audited, nothing sent.
 test_r03_endpoint_with_the_wrong_certificate_is_refused() {
