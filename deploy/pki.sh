@@ -2,7 +2,9 @@
 # pki.sh: Sekisho's certificate authority tool, a thin layer over openssl
 # (installed as sekisho-pki; see sekisho-pki(8) and docs/admin-guide.md).
 #
-#   pki.sh DIR init-ca CA "Common Name"        create a CA in DIR/CA
+#   pki.sh DIR init-ca CA "Common Name" [--passphrase]
+#                                               create a CA in DIR/CA (its key
+#                                               encrypted with a passphrase)
 #   pki.sh DIR issue CA NAME [--client|--server|--envelope] [--uri URI] [--ip ADDR]...
 #          [--signing] [--dns NAME]... [--days N]
 #                                               issue DIR/CA/issued/NAME.{crt,key}
@@ -14,7 +16,7 @@
 #                                               signs each release's manifest
 #   pki.sh DIR muni CODE                        a municipality (muni-ca)
 #   pki.sh DIR recipient ID                     a data recipient (recip-ca)
-#   pki.sh DIR operator ID                      an operator's signing key pair
+#   pki.sh DIR operator ID [--passphrase]       an operator's signing key pair
 #   pki.sh DIR renew CA NAME [--days N]         new key and certificate, same
 #                                               names; the old one is revoked
 #   pki.sh DIR rotate-ca CA ["Common Name"]     a new CA; the old one is retired
@@ -38,7 +40,11 @@
 # refused.
 #
 # Keys are ECDSA P-256 (R55), written with mode 0600; operators' keys are
-# Ed25519. Municipalities get client certificates whose SAN URI is
+# Ed25519. With --passphrase a CA's or an operator's key is encrypted
+# (AES-256): openssl asks for the passphrase at the terminal whenever the
+# key is used, or takes SEKISHO_PKI_PASSPHRASE when a script sets it (the
+# vault's console takes an operator's from SEKISHO_KEY_PASSPHRASE). The
+# hosts' keys stay unencrypted: a daemon has nobody to ask. Municipalities get client certificates whose SAN URI is
 # urn:sekisho:muni:<code>, recipients urn:sekisho:recip:<id>, hosts
 # urn:sekisho:host:<role>: the identities the site configuration names.
 # The CAs are muni-ca, recip-ca and internal-ca (init-ca makes them).
@@ -75,8 +81,27 @@ commonName = supplied
 EOF
 }
 
+# An encrypted CA or operator key (--passphrase): openssl asks for the
+# passphrase at the terminal, or takes SEKISHO_PKI_PASSPHRASE when a script
+# sets it. pass_opts in|out|gen: the options for that, or none.
+pass_opts() {
+	[ -n "${SEKISHO_PKI_PASSPHRASE:-}" ] || return 0
+	case $1 in
+	in) printf '%s\n' -passin env:SEKISHO_PKI_PASSPHRASE ;;
+	gen) printf '%s\n' -pass env:SEKISHO_PKI_PASSPHRASE ;;
+	esac
+}
+
+# key_pass_opts KEY: -passin for KEY when it is encrypted.
+key_pass_opts() {
+	grep -q ENCRYPTED "$1" 2>/dev/null && pass_opts in
+	return 0
+}
+
 init_ca() {
-	local name=$1 cn=$2 d="$top/$1"
+	local name=$1 cn=$2 d="$top/$1" enc=() pin=()
+	[ "${3:-}" = --passphrase ] && enc=(-aes-256-cbc) &&
+		mapfile -t -O 1 enc < <(pass_opts gen)
 	[ -e "$d/ca.crt" ] && die "CA $name exists in $d"
 	mkdir -p "$d/newcerts" "$d/issued"
 	: > "$d/index.txt"
@@ -84,8 +109,10 @@ init_ca() {
 	echo 1000 > "$d/crlnumber"
 	ca_conf "$d"
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		-out "$d/ca.key" 2>/dev/null
-	openssl req -x509 -new -key "$d/ca.key" -subj "/CN=$cn" -days 3650 \
+		"${enc[@]}" -out "$d/ca.key" 2>/dev/null ||
+		die "cannot make the key of CA $name (a passphrase of 4 or more characters?)"
+	mapfile -t pin < <(key_pass_opts "$d/ca.key")
+	openssl req -x509 -new -key "$d/ca.key" "${pin[@]}" -subj "/CN=$cn" -days 3650 \
 		-sha256 -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
 		-addext "keyUsage=critical,keyCertSign,cRLSign" \
 		-addext "subjectKeyIdentifier=hash" \
@@ -96,9 +123,10 @@ init_ca() {
 
 # openssl ca on the CA in folder $1, configured from that folder now.
 ca_run() {
-	local d=$1; shift
+	local d=$1 pin=(); shift
 	ca_conf "$d"
-	openssl ca -batch -config "$d/openssl.cnf" "$@"
+	mapfile -t pin < <(key_pass_opts "$d/ca.key")
+	openssl ca -batch -config "$d/openssl.cnf" "${pin[@]}" "$@"
 }
 
 write_crl() {
@@ -259,12 +287,16 @@ recipient() {
 # An operator signs approvals with an Ed25519 key (R41, R53): the private
 # key stays with the operator, the public key goes into the roster.
 operator() {
-	local d="$top/operators" id=$1
+	local d="$top/operators" id=$1 enc=() pin=()
+	[ "${2:-}" = --passphrase ] && enc=(-aes-256-cbc) &&
+		mapfile -t -O 1 enc < <(pass_opts gen)
 	[[ $id =~ ^[a-z0-9][a-z0-9._-]*$ ]] || die "operator: an id of a-z, 0-9, . _ -"
 	[ -e "$d/$id.key" ] && die "operator $id has a key already"
 	mkdir -p "$d"
-	openssl genpkey -algorithm ED25519 -out "$d/$id.key" 2>/dev/null
-	openssl pkey -in "$d/$id.key" -pubout -out "$d/$id.pub"
+	openssl genpkey -algorithm ED25519 "${enc[@]}" -out "$d/$id.key" 2>/dev/null ||
+		die "cannot make the key of operator $id (a passphrase of 4 or more characters?)"
+	mapfile -t pin < <(key_pass_opts "$d/$id.key")
+	openssl pkey -in "$d/$id.key" "${pin[@]}" -pubout -out "$d/$id.pub"
 	chmod 600 "$d/$id.key"
 	chmod 644 "$d/$id.pub"
 	echo "$d/$id.pub: for the roster (operators.public_key)"
@@ -348,13 +380,15 @@ list() {
 }
 
 case $cmd in
-init-ca) [ $# -eq 2 ] || die "init-ca CA \"Common Name\""; init_ca "$1" "$2" ;;
+init-ca) [ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$3" = --passphrase ]; } ||
+	die "init-ca CA \"Common Name\" [--passphrase]"; init_ca "$@" ;;
 issue) [ $# -ge 2 ] || die "issue CA NAME [options]"; issue "$@" ;;
 host) [ $# -ge 1 ] || die "host ROLE [--ip ADDR]... [--dns NAME]..."; host "$@" ;;
 muni) [ $# -ge 1 ] || die "muni CODE [--csr REQ.csr]"; muni "$@" ;;
 sign-req) [ $# -ge 3 ] || die "sign-req CA NAME REQ.csr [options]"; sign_req "$@" ;;
 recipient) [ $# -eq 1 ] || die "recipient ID"; recipient "$1" ;;
-operator) [ $# -eq 1 ] || die "operator ID"; operator "$1" ;;
+operator) [ $# -eq 1 ] || { [ $# -eq 2 ] && [ "$2" = --passphrase ]; } ||
+	die "operator ID [--passphrase]"; operator "$@" ;;
 renew) [ $# -ge 2 ] || die "renew CA NAME [--days N]"; renew "$@" ;;
 rotate-ca) [ $# -ge 1 ] && [ $# -le 2 ] || die "rotate-ca CA [\"Common Name\"]"
 	rotate_ca "$@" ;;

@@ -60,6 +60,28 @@ key_allowed(EVP_PKEY *k)
 	    256);
 }
 
+/*
+ * An operator's key may be encrypted (sekisho-pki operator ID
+ * --passphrase): its passphrase comes from SEKISHO_KEY_PASSPHRASE when a
+ * script sets it, else it is asked for at the terminal (OpenSSL's own
+ * prompt, which does not echo).
+ */
+static int
+key_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	const char *e = getenv("SEKISHO_KEY_PASSPHRASE");
+	size_t n;
+
+	(void)u;
+	if (e == NULL)		/* not u: the default takes it as the answer */
+		return PEM_def_callback(buf, size, rwflag, NULL);
+	n = strlen(e);
+	if (n == 0 || n >= (size_t)size)
+		return -1;
+	memcpy(buf, e, n);
+	return (int)n;
+}
+
 int
 approval_load_key(const char *keyfile, EVP_PKEY **out, char *why,
     size_t whycap)
@@ -79,13 +101,15 @@ approval_load_key(const char *keyfile, EVP_PKEY **out, char *why,
 		snprintf(why, whycap, "key %s: %s", keyfile, strerror(errno));
 		return SK_ESYS;
 	}
-	k = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+	k = PEM_read_PrivateKey(fp, NULL, key_passphrase, NULL);
 	fclose(fp);
 	ERR_clear_error();
 	if (k == NULL || !key_allowed(k)) {
 		EVP_PKEY_free(k);
 		snprintf(why, whycap, "key %s: not an Ed25519 or ECDSA P-256 "
-		    "private key", keyfile);
+		    "private key, or its passphrase is wrong or missing "
+		    "(SEKISHO_KEY_PASSPHRASE, or a terminal to ask at)",
+		    keyfile);
 		return SK_ECRYPTO;
 	}
 	*out = k;

@@ -211,6 +211,32 @@ with_local() {
 # setting and the file: a key that is not the certificate's, a CA that is
 # not there, a certificate out of date or not ours, a CRL past its next
 # update; an end within 30 days is a warning, not an error.
+# Issue 15, item 4: an operator's key kept under a passphrase signs as
+# the plain one does, once the passphrase is given (SEKISHO_KEY_PASSPHRASE
+# here; a terminal is asked otherwise); without it, or with a wrong one,
+# nothing is signed and the console says why.
+test_r53_an_operator_key_under_a_passphrase() {
+	local E
+	python3 "$GEN" 300 17 "$T/pp.csv" &&
+	[ "$(upload "$T/pp.csv" health-checkup)" = 201 ] && E=$(cat "$T/id") &&
+	wait_state "$E" awaiting_approval || return 1
+	openssl pkey -in "$T/ops/op2.key" -aes-256-cbc -passout pass:op2-secret \
+		-out "$T/ops/op2-enc.key" && chmod 600 "$T/ops/op2-enc.key" &&
+	head -1 "$T/ops/op2-enc.key" | grep -q ENCRYPTED &&
+	approve "$E" op1 >/dev/null || return 1
+	# (setsid: no terminal to ask at, wherever the test runs)
+	! setsid -w "$VAULT" -c "$T/vault.conf" release approve "$E" --yes \
+		--operator op2 --key "$T/ops/op2-enc.key" </dev/null >/dev/null 2>"$T/err" &&
+	grep -q 'passphrase is wrong or missing' "$T/err" &&
+	! SEKISHO_KEY_PASSPHRASE=wrong "$VAULT" -c "$T/vault.conf" release approve \
+		"$E" --yes --operator op2 --key "$T/ops/op2-enc.key" >/dev/null 2>&1 &&
+	[ "$(state "$E")" = awaiting_approval ] &&
+	SEKISHO_KEY_PASSPHRASE=op2-secret "$VAULT" -c "$T/vault.conf" release \
+		approve "$E" --yes --operator op2 --key "$T/ops/op2-enc.key" |
+		grep -q '2 of 2' &&
+	wait_state "$E" published
+}
+
 test_check_config_loads_what_run_loads() {
 	local out d=$P/internal-ca
 	for r in receiver sender vault; do

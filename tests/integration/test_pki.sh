@@ -192,6 +192,39 @@ test_pki_crl_lifetime_and_next_update() {
 	[ $(( (next - $(date +%s)) / 86400 )) -ge 89 ]
 }
 
+# Issue 15, item 4: a CA's key and an operator's key may be kept under a
+# passphrase. Without it nothing is signed; with it (asked at the terminal,
+# or SEKISHO_PKI_PASSPHRASE for a script) the CA works as before, and the
+# operator's encrypted key still signs (SEKISHO_KEY_PASSPHRASE for the
+# vault's console, checked by the roster's public key).
+test_r14_ca_and_operator_keys_under_a_passphrase() {
+	local q=$T/pki-pass out
+	mkdir -p "$q" &&
+	SEKISHO_PKI_PASSPHRASE=correct-horse "$PKI" "$q" init-ca pass-ca "Passphrase CA" \
+		--passphrase >/dev/null &&
+	head -1 "$q/pass-ca/ca.key" | grep -q 'BEGIN ENCRYPTED PRIVATE KEY' &&
+	! openssl pkey -in "$q/pass-ca/ca.key" -passin pass:wrong -noout 2>/dev/null &&
+	# No passphrase and no terminal (setsid): nothing is issued.
+	! setsid -w "$PKI" "$q" issue pass-ca a1 --client --uri urn:sekisho:muni:a1 \
+		</dev/null >/dev/null 2>&1 &&
+	[ ! -e "$q/pass-ca/issued/a1.crt" ] &&
+	! SEKISHO_PKI_PASSPHRASE=wrong "$PKI" "$q" issue pass-ca a1 --client \
+		--uri urn:sekisho:muni:a1 </dev/null >/dev/null 2>&1 &&
+	[ ! -e "$q/pass-ca/issued/a1.crt" ] || return 1
+	SEKISHO_PKI_PASSPHRASE=correct-horse "$PKI" "$q" issue pass-ca a1 --client \
+		--uri urn:sekisho:muni:a1 >/dev/null &&
+	openssl verify -CAfile "$q/pass-ca/ca.crt" "$q/pass-ca/issued/a1.crt" >/dev/null &&
+	SEKISHO_PKI_PASSPHRASE=correct-horse "$PKI" "$q" revoke pass-ca a1 >/dev/null &&
+	! openssl verify -crl_check -CAfile "$q/pass-ca/ca.crt" \
+		-CRLfile "$q/pass-ca/crl.pem" "$q/pass-ca/issued/a1.crt" >/dev/null 2>&1 || return 1
+	# The operator's key: encrypted, and its public key as usual.
+	SEKISHO_PKI_PASSPHRASE=op-secret "$PKI" "$q" operator op9 --passphrase >/dev/null &&
+	head -1 "$q/operators/op9.key" | grep -q 'BEGIN ENCRYPTED PRIVATE KEY' &&
+	openssl pkey -pubin -in "$q/operators/op9.pub" -noout &&
+	out=$(SEKISHO_PKI_PASSPHRASE=op-secret "$PKI" "$q" operator op9 --passphrase 2>&1);
+	echo "$out" | grep -q 'has a key already'
+}
+
 test_list_shows_state_and_expiry() {
 	"$PKI" "$P" list > "$T/list" &&
 	grep -qE '^muni-ca +131156 +valid +until ' "$T/list" &&
