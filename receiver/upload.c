@@ -671,14 +671,16 @@ upload_hold(struct upload *u, int status)
 	snprintf(detail, sizeof(detail), "held=%llu",
 	    (unsigned long long)u->done);
 	srv_audit(c, "upload.suspended", NULL, 1, u->length, NULL, detail);
-	if (status != 0) {
-		snprintf(extra, sizeof(extra), "Upload-Offset: %llu\r\n",
-		    (unsigned long long)u->done);
+	snprintf(extra, sizeof(extra), "Upload-Offset: %llu\r\n",
+	    (unsigned long long)u->done);
+	/* Held before the answer, so that a HEAD right after it finds it;
+	 * from here u is the table's (another thread may take it). */
+	u->c = NULL;
+	out = held_put(u, util_now_ms());
+	if (status != 0)
 		srv_error(c, status, NULL, "body too slow or stalled; what "
 		    "came is held for resuming from Upload-Offset", extra);
-	}
-	u->c = NULL;
-	if ((out = held_put(u, util_now_ms())) != NULL)
+	if (out != NULL)
 		held_drop(out, "room for a newer cut upload");
 	return 1;
 }
@@ -717,8 +719,10 @@ upload_resume(struct upload *u)
 	if (why != NULL) {
 		snprintf(extra, sizeof(extra), "Upload-Offset: %llu\r\n",
 		    (unsigned long long)h->done);
+		/* Back in the table before the answer (a HEAD may follow). */
+		out = held_put(h, util_now_ms());
 		srv_error(c, 409, "upload.refused", why, extra);
-		if ((out = held_put(h, util_now_ms())) != NULL)
+		if (out != NULL)
 			held_drop(out, "room for a newer cut upload");
 		upload_free(u);
 		return NULL;
