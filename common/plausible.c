@@ -91,15 +91,29 @@ scan(struct plausible *p, const uint8_t *b, size_t n)
 			}
 		}
 		c = b[i];
-		/* A whole character at once, when it is all here: the
-		 * common case of a Japanese file (UTF-8's three bytes of
-		 * U+1000..U+CFFF and U+E000..U+FFFF; CP932's two). */
-		if (p->need == 0 && c >= 0x80 && n - i >= 3 &&
-		    p->enc == PLAUSIBLE_UTF8 && c >= 0xE1 && c != 0xED &&
-		    c <= 0xEF && (b[i + 1] & 0xC0) == 0x80 &&
-		    (b[i + 2] & 0xC0) == 0x80) {
-			i += 3;
-			continue;
+		/* Whole characters at once while they are all here: the
+		 * common run of a Japanese file, ASCII and UTF-8's three
+		 * bytes of U+1000..U+CFFF and U+E000..U+FFFF (CP932's two
+		 * below). */
+		if (p->need == 0 && p->enc == PLAUSIBLE_UTF8) {
+			size_t j = i;
+
+			while (j + 3 <= n) {
+				c = b[j];
+				if (c < 0x80)
+					j++;
+				else if (c >= 0xE1 && c <= 0xEF && c != 0xED &&
+				    (b[j + 1] & 0xC0) == 0x80 &&
+				    (b[j + 2] & 0xC0) == 0x80)
+					j += 3;
+				else
+					break;
+			}
+			if (j > i) {
+				i = j;
+				continue;
+			}
+			c = b[i];
 		}
 		if (p->need == 0 && c >= 0x80 && n - i >= 2 &&
 		    p->enc == PLAUSIBLE_CP932 && ((c >= 0x81 && c <= 0x9F) ||
