@@ -33,7 +33,8 @@
 #include "util.h"
 
 #define DAV_BODY_MAX (64u << 10)	/* a PROPFIND's XML, read and dropped */
-#define DAV_ANSWER_MAX (1u << 20)	/* DAV_LIST_MAX entries fit */
+#define DAV_ANSWER_MAX (4u << 20)	/* DAV_LIST_MAX entries of the longest
+					 * names, every byte escaped, fit */
 #define DAV_SEGS 6			/* path segments read; 4 are ours */
 
 /* The answer as it is written; failed once it would pass DAV_ANSWER_MAX. */
