@@ -62,6 +62,33 @@ sk_hex(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+int
+sk_pct_append(char *out, size_t cap, const char *s)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = strlen(out), start = o;
+
+	for (; *p != '\0'; p++) {
+		int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL;
+
+		if (o + (plain ? 1 : 3) >= cap) {
+			out[start] = '\0';
+			return SK_ETOOBIG;
+		}
+		if (plain)
+			out[o++] = (char)*p;
+		else {
+			out[o++] = '%';
+			out[o++] = digits[*p >> 4];
+			out[o++] = digits[*p & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

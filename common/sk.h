@@ -42,6 +42,13 @@ void sk_wipe(void *p, size_t len);
 void sk_hex(const uint8_t *in, size_t len, char *out);
 
 /*
+ * Appends s to the string in out (cap bytes in all) as one URL path
+ * segment: every byte but A-Z a-z 0-9 - . _ ~ (RFC 3986's unreserved) as
+ * %XX. 0, or SK_ETOOBIG with out left as it was.
+ */
+int sk_pct_append(char *out, size_t cap, const char *s);
+
+/*
  * Decodes standard base64 (with padding) into out. Returns the decoded
  * length in *outlen. SK_EFORMAT on bad input, SK_ETOOBIG if out is short.
  */

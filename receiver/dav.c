@@ -94,24 +94,17 @@ buf_xml(struct dav_buf *b, const char *s)
 	buf_add(b, run, (size_t)(s - run));
 }
 
-/* A path segment percent-encoded (RFC 3986 unreserved characters kept). */
+/* A path segment percent-encoded (sk_pct_append). */
 static void
 buf_segment(struct dav_buf *b, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	char e[3] = { '%', 0, 0 };
-	const unsigned char *u = (const unsigned char *)s;
+	char e[3 * 255 + 1] = "";
 
-	for (; *u != '\0'; u++) {
-		if ((*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z') ||
-		    (*u >= '0' && *u <= '9') || strchr("-._~", *u) != NULL) {
-			buf_add(b, (const char *)u, 1);
-			continue;
-		}
-		e[1] = hex[*u >> 4];
-		e[2] = hex[*u & 15];
-		buf_add(b, e, 3);
+	if (strlen(s) > 255 || sk_pct_append(e, sizeof(e), s) != 0) {
+		b->failed = 1;
+		return;
 	}
+	buf_str(b, e);
 }
 
 /* RFC 3339 (a receipt's time) as the HTTP date getlastmodified takes. */

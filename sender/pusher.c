@@ -192,33 +192,13 @@ report(struct proc_chan *ch, const struct delivery *d, int status,
 	proc_reply_end(ch, &rep);
 }
 
-/* Appends name to out, every byte outside A-Z a-z 0-9 . _ - ~ as %XX. */
-static void
-pct_append(char *out, size_t cap, const char *name)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = strlen(out);
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)name; *p != '\0' && o + 4 < cap; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= '0' && *p <= '9') || strchr("._-~", *p) != NULL)
-			out[o++] = (char)*p;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		}
-	}
-	out[o] = '\0';
-}
-
 /* path (from the site file, already safe), then name percent-encoded. */
 static void
 pct_path(char *out, size_t cap, const char *path, const char *name)
 {
 	snprintf(out, cap, "%s", path);
-	pct_append(out, cap, name);
+	if (sk_pct_append(out, cap, name) != 0)
+		fatalx("a push target longer than %zu bytes", cap);
 }
 
 /* Content-Digest of the release: sha-256, base64, from its hex. */
@@ -257,8 +237,7 @@ deliver_file(SSL_CTX *ctx, const struct config_recipient *rc,
 	struct hc_conn c;
 	int e, status;
 
-	snprintf(target, sizeof(target), "%s", folder);
-	pct_append(target, sizeof(target), name);
+	pct_path(target, sizeof(target), folder, name);
 	if (EVP_Digest(body, len, d, &dl, EVP_sha256(), NULL) != 1)
 		fatalx("SHA-256 failed");
 	sk_hex(d, 32, hex);
@@ -329,8 +308,7 @@ deliver(struct proc_chan *ch, SSL_CTX *ctx, const struct config_recipient *rc,
 	 * vault gave it (UTF-8, no /), percent-encoded, with its package. */
 	pct_path(folder, sizeof(folder), rc->push_path, d->id);
 	strncat(folder, "/", sizeof(folder) - strlen(folder) - 1);
-	snprintf(target, sizeof(target), "%s", folder);
-	pct_append(target, sizeof(target),
+	pct_path(target, sizeof(target), folder,
 	    d->filename[0] != '\0' ? d->filename : d->id);
 	if (digest_header(d->sha256, dig, sizeof(dig)) != 0) {
 		snprintf(why, whycap, "the release's digest is malformed");

@@ -124,6 +124,25 @@ test_hex_time_errors(void **state)
 	assert_string_equal(sk_strerror(12345), "unknown error");
 }
 
+/* One URL path segment: RFC 3986's unreserved bytes kept, the rest %XX;
+ * too long leaves the string as it was. */
+static void
+test_pct_append(void **state)
+{
+	char out[64] = "/in/", small[8] = "/a/";
+
+	(void)state;
+	assert_int_equal(sk_pct_append(out, sizeof(out), "健診 a~b.csv"), 0);
+	assert_string_equal(out, "/in/%E5%81%A5%E8%A8%BA%20a~b.csv");
+	assert_int_equal(sk_pct_append(small, sizeof(small), "abcd"), 0);
+	assert_string_equal(small, "/a/abcd");
+	strcpy(small, "/a/");
+	assert_int_equal(sk_pct_append(small, sizeof(small), "abcde"), SK_ETOOBIG);
+	assert_string_equal(small, "/a/");
+	assert_int_equal(sk_pct_append(small, sizeof(small), "a/"), 0);
+	assert_string_equal(small, "/a/a%2F");
+}
+
 int
 main(void)
 {
@@ -133,6 +152,7 @@ main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_filename),
 		cmocka_unit_test(test_hex_time_errors),
+		cmocka_unit_test(test_pct_append),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
