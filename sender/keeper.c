@@ -882,9 +882,10 @@ package_file_of(const char *pkg, size_t len, const char *file, char **out,
 	char *val;
 	size_t n;
 
-	if ((val = malloc(PROTO_PACKAGE_MAX + 1)) == NULL)
+	/* A member is never longer than the package it is in. */
+	if ((val = malloc(len + 1)) == NULL)
 		fatalx("out of memory");
-	if (jsonr_get_string(doc, file, val, PROTO_PACKAGE_MAX) != 0) {
+	if (jsonr_get_string(doc, file, val, len + 1) != 0) {
 		free(val);
 		return SK_EFORMAT;
 	}
