@@ -160,8 +160,8 @@ install: all
 		sed 's|/usr/sbin/|$(SBINDIR)/|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
 	done
-	install -m 0644 deploy/sysusers.d/sekisho.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/
-	install -m 0644 deploy/tmpfiles.d/sekisho.conf $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/
+	install -m 0644 deploy/sysusers.d/*.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/
+	install -m 0644 deploy/tmpfiles.d/*.conf $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/
 	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(INSTALL_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/

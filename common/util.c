@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,8 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+
+#include <libconfig.h>
 
 #include "sk.h"
 #include "util.h"
@@ -189,8 +192,12 @@ util_cli_info(int argc, char **argv, const char *program, const char *version,
 	if (argc != 2)
 		return 0;
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("%s %s (%s)\n", program, version,
-		    OpenSSL_version(OPENSSL_VERSION));
+		/* The libraries that matter to an auditor: OpenSSL as it
+		 * runs, libconfig as built against, the C library. */
+		printf("%s %s\n%s\nlibconfig %d.%d.%d\nglibc %s\n", program,
+		    version, OpenSSL_version(OPENSSL_VERSION),
+		    LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR,
+		    LIBCONFIG_VER_REVISION, gnu_get_libc_version());
 		return 1;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -51,8 +51,28 @@
 set -euo pipefail
 umask 077
 
+# The version of Sekisho this tool belongs to: the same as common/version.h
+# (tests/integration/test_cli.sh holds the two together).
+SK_VERSION=0.1.0
+
 die() { echo "pki.sh: $*" >&2; exit 2; }
-[ $# -ge 2 ] || die "usage: pki.sh DIR init-ca|issue|host|muni|recipient|operator|renew|rotate-ca|revoke|crl|sign-req|list ..."
+
+usage() {	# the commands, from this file's own header
+	echo "usage: sekisho-pki DIR init-ca|issue|host|muni|recipient|operator|renew|rotate-ca|revoke|crl|sign-req|list ..."
+	sed -n '/^#   pki.sh DIR init-ca/,/^#   pki.sh DIR list/p' "$0" |
+		sed -e 's/^#   pki.sh /  sekisho-pki /' -e 's/^#  /  /'
+	echo "See sekisho-pki(8)."
+}
+
+case ${1:-} in
+--help|-h) usage; exit 0 ;;
+--version)
+	echo "sekisho-pki $SK_VERSION"
+	openssl version
+	exit 0 ;;
+-*|"") usage >&2; exit 2 ;;
+esac
+[ $# -ge 2 ] || { usage >&2; exit 2; }
 top=$1; cmd=$2; shift 2
 
 ca_conf() {

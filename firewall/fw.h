@@ -21,9 +21,10 @@
 
 #include "config.h"
 #include "netaddr.h"
+#include "version.h"
 
 #define FW_TABLE "sekisho"
-#define FW_VERSION "0.1.0"
+#define FW_VERSION SK_VERSION
 
 enum fw_chain { FW_INPUT, FW_OUTPUT, FW_FORWARD, FW_NCHAINS };
 

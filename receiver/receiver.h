@@ -31,8 +31,9 @@
 #include "plausible.h"
 #include "seal.h"
 #include "server.h"
+#include "version.h"
 
-#define RECEIVER_VERSION "0.1.0"
+#define RECEIVER_VERSION SK_VERSION
 #define RECEIVER_BODY_BUF (16u << 10)	/* body read buffer per connection:
 					 * one TLS record's plaintext */
 #define RECEIVER_REASON_MAX PROC_REASON_MAX

@@ -28,6 +28,7 @@
 #include <openssl/ssl.h>
 
 #include "audit.h"
+#include "version.h"
 #include "config.h"
 #include "daemon.h"
 #include "proc.h"
@@ -37,7 +38,7 @@
 #define RELEASE_ID_MAX 64
 #define RELEASE_RECIPIENTS_MAX 32
 #define RELEASE_FILENAME_MAX 128
-#define SENDER_VERSION "0.1.0"
+#define SENDER_VERSION SK_VERSION
 #define SENDER_STOP_GRACE_S 15
 
 enum smsg_type {

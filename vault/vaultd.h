@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "config.h"
 #include "job.h"
+#include "version.h"
 #include "policy.h"
 #include "hclient.h"
 #include "seal.h"
@@ -62,7 +63,7 @@ struct vault {
 	volatile sig_atomic_t stop;
 };
 
-#define VAULT_VERSION "0.1.0"
+#define VAULT_VERSION SK_VERSION
 #define LIST_MAX (16u << 20)		/* a listing from the receiver */
 #define IO_BUF (64u << 10)
 #define BACKOFF_MAX 300			/* seconds */

@@ -24,7 +24,12 @@ test_tree_has_every_part() {
 	    usr/lib/systemd/system/sekisho-firewall@.service \
 	    usr/lib/systemd/system/sekisho-firewall-verify@.service \
 	    usr/lib/systemd/system/sekisho-firewall-verify@.timer \
-	    usr/lib/sysusers.d/sekisho.conf usr/lib/tmpfiles.d/sekisho.conf \
+	    usr/lib/sysusers.d/sekisho-receiver.conf \
+	    usr/lib/sysusers.d/sekisho-vault.conf \
+	    usr/lib/sysusers.d/sekisho-sender.conf usr/lib/tmpfiles.d/sekisho.conf \
+	    usr/lib/tmpfiles.d/sekisho-receiver.conf \
+	    usr/lib/tmpfiles.d/sekisho-vault.conf \
+	    usr/lib/tmpfiles.d/sekisho-sender.conf \
 	    usr/share/man/man5/sekisho.conf.5 usr/share/man/man8/sekisho-pki.8 \
 	    usr/share/man/man8/sekisho-receiver.8 usr/share/man/man8/sekisho-vault.8 \
 	    usr/share/man/man8/sekisho-sender.8 usr/share/man/man8/sekisho-firewall.8 \
@@ -86,10 +91,10 @@ test_units_verify() {
 test_r17_sysusers_and_tmpfiles() {
 	local d
 	mkdir -p "$R/etc"
-	systemd-sysusers --root="$R" "$S/usr/lib/sysusers.d/sekisho.conf" &&
+	systemd-sysusers --root="$R" "$S"/usr/lib/sysusers.d/sekisho-*.conf &&
 	grep -q '^sekisho-vault:' "$R/etc/passwd" &&
-	systemd-tmpfiles --root="$R" --create \
-		"$S/usr/lib/tmpfiles.d/sekisho.conf" || return 1
+	systemd-tmpfiles --root="$R" --create "$S/usr/lib/tmpfiles.d/sekisho.conf" \
+		"$S"/usr/lib/tmpfiles.d/sekisho-*.conf || return 1
 	for d in "receiver:700:sekisho-receiver" "vault:700:sekisho-vault" \
 	    "sender:700:sekisho-sender" "firewall:700:0"; do
 		set -- ${d//:/ }
