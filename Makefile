@@ -50,7 +50,7 @@ PROGRAMS :=
 TEST_PROGRAMS :=
 
 .PHONY: all test check fuzz fuzz-bin soak deps bench demo demo-up \
-	demo-down clean tests-bin install check-reqs
+	demo-down clean tests-bin install check-reqs deb
 all:
 
 include common/common.mk
@@ -168,6 +168,31 @@ install: all
 	install -m 0644 deploy/examples/site/policies/*.policy \
 		$(DESTDIR)$(DOCDIR)/examples/policies/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+# `make deb`: the Debian packages in build/deb/: sekisho (the firewall and
+# PKI tools, timers, manual pages, example site) and one per role
+# (sekisho-receiver, -vault, -sender), built by dpkg-buildpackage in a copy
+# of the tree where deploy/debian/ becomes debian/ (the top level keeps its
+# layout); each role's sysusers.d and tmpfiles.d entries go to its own
+# package. Install on a host with `apt install ./sekisho_*.deb
+# ./sekisho-ROLE_*.deb` (docs/admin-guide.md).
+VERSION := $(shell sed -n 's/^\#define SK_VERSION "\(.*\)"$$/\1/p' common/version.h)
+DEB_DIR := build/deb
+DEB_SRC := $(DEB_DIR)/sekisho-$(VERSION)
+
+deb: deps
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(DEB_SRC) -xf -
+	cp -r deploy/debian $(DEB_SRC)/debian
+	cp deploy/tmpfiles.d/sekisho.conf $(DEB_SRC)/debian/sekisho.tmpfiles
+	for r in receiver vault sender; do \
+		cp deploy/sysusers.d/sekisho-$$r.conf $(DEB_SRC)/debian/sekisho-$$r.sysusers && \
+		cp deploy/tmpfiles.d/sekisho-$$r.conf $(DEB_SRC)/debian/sekisho-$$r.tmpfiles || exit 1; \
+	done
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b -j$(JOBS) >../build.log 2>&1 || \
+		{ tail -40 ../build.log; exit 1; }
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build

@@ -68,8 +68,9 @@ log_to_syslog(int prio, const char *func, const char *msg)
 	char line[1200];
 	int n;
 
-	n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s: %s",
-	    LOG_DAEMON | prio, log_progname, (long)getpid(), func, msg);
+	n = snprintf(line, sizeof(line), "<%d>%s[%ld]: %s%s%s",
+	    LOG_DAEMON | prio, log_progname, (long)getpid(),
+	    func != NULL ? func : "", func != NULL ? ": " : "", msg);
 	if (n > 0)
 		(void)sendto(log_syslog, line, (size_t)n < sizeof(line) ?
 		    (size_t)n : sizeof(line) - 1, MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -91,13 +92,23 @@ log_vemit(enum log_level level, const char *func, const char *fmt, va_list ap)
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* The C function's name is for developers: debug lines only. */
+	if (level != LOG_LEVEL_DEBUG)
+		func = NULL;
 	pthread_mutex_lock(&log_lock);
-	if (log_journal)
-		fprintf(stderr, "<%d>%s: %s: %s: %s\n", prio[level],
-		    log_progname, names[level], func, msg);
-	else
-		fprintf(stderr, "%s %s: %s: %s: %s\n", stamp, log_progname,
-		    names[level], func, msg);
+	if (log_journal) {
+		/* journald adds the time and the program; the part of a
+		 * daemon ("net", "store") stays, as journald cannot know it. */
+		const char *part = strchr(log_progname, '/');
+
+		fprintf(stderr, "<%d>%s%s%s%s%s%s\n", prio[level],
+		    part != NULL ? "[" : "", part != NULL ? part + 1 : "",
+		    part != NULL ? "] " : "", func != NULL ? func : "",
+		    func != NULL ? ": " : "", msg);
+	} else
+		fprintf(stderr, "%s %s: %s: %s%s%s\n", stamp, log_progname,
+		    names[level], func != NULL ? func : "",
+		    func != NULL ? ": " : "", msg);
 	if (log_syslog != -1)
 		log_to_syslog(prio[level], func, msg);
 	pthread_mutex_unlock(&log_lock);

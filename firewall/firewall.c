@@ -33,9 +33,10 @@ struct fw_cmd {
 static void
 print_usage(FILE *fp)
 {
-	fprintf(fp, "usage: sekisho-firewall -c SITE.conf --role "
-	    "receiver|vault|sender [--audit LOG] "
+	fprintf(fp, "usage: sekisho-firewall -c ROLE.conf [--audit LOG] "
 	    "render|apply|verify|lockdown|unlock|systemd\n"
+	    "       sekisho-firewall -c SITE.conf --role "
+	    "receiver|vault|sender [--audit LOG] ...\n"
 	    "       (lockdown --reason TEXT --reporter ID "
 	    "[--discovered YYYY-MM-DDTHH:MM])\n");
 }
@@ -255,10 +256,46 @@ cmd_render(struct fw_cmd *fc)
 	return 0;
 }
 
+/*
+ * -c means what it means for every Sekisho program: the host's local file,
+ * which names the role and the site (the site file itself is taken too,
+ * with --role). A role given beside a local file must be the file's.
+ */
+static void
+resolve_config(struct fw_cmd *fc, struct local_config *local)
+{
+	struct config_error lerr, serr;
+	struct site_config *site;
+
+	memset(&lerr, 0, sizeof(lerr));
+	if (local_config_load(fc->site_path, local, &lerr) == 0) {
+		const char *role = config_role_name(local->role);
+
+		if (fc->role_name != NULL && strcmp(fc->role_name, role) != 0)
+			fatalx("%s is the %s's local file, not the %s's",
+			    fc->site_path, role, fc->role_name);
+		fc->role_name = role;
+		fc->site_path = local->site_file;
+		return;
+	}
+	if (fc->role_name != NULL)
+		return;
+	/* No role: the file had to be a local one. Say why it is not, and
+	 * whether it is a site file that only lacks --role. */
+	memset(&serr, 0, sizeof(serr));
+	if (site_config_load(fc->site_path, &site, &serr) == 0) {
+		site_config_free(site);
+		fatalx("%s is a site file: give --role, or -c the host's "
+		    "local file (ROLE.conf)", fc->site_path);
+	}
+	fatalx("%s:%d: %s", lerr.file, lerr.line, lerr.message);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct fw_cmd fc = { 0 };
+	struct local_config local;
 	struct config_error err;
 	const char *cmd = NULL;
 	int i, r;
@@ -285,8 +322,9 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (fc.site_path == NULL || fc.role_name == NULL || cmd == NULL)
+	if (fc.site_path == NULL || cmd == NULL)
 		usage();
+	resolve_config(&fc, &local);
 	if (strcmp(cmd, "lockdown") == 0)
 		lockdown_record(&fc);
 	else if (fc.reason != NULL || fc.reporter != NULL ||

@@ -30,7 +30,8 @@ test_tree_has_every_part() {
 	    usr/lib/tmpfiles.d/sekisho-receiver.conf \
 	    usr/lib/tmpfiles.d/sekisho-vault.conf \
 	    usr/lib/tmpfiles.d/sekisho-sender.conf \
-	    usr/share/man/man5/sekisho.conf.5 usr/share/man/man8/sekisho-pki.8 \
+	    usr/share/man/man5/sekisho.conf.5 usr/share/man/man5/sekisho-policy.5 \
+	    usr/share/man/man8/sekisho-pki.8 usr/share/man/man8/sekisho-pusher.8 \
 	    usr/share/man/man8/sekisho-receiver.8 usr/share/man/man8/sekisho-vault.8 \
 	    usr/share/man/man8/sekisho-sender.8 usr/share/man/man8/sekisho-firewall.8 \
 	    usr/share/doc/sekisho/examples/site.conf \
@@ -120,6 +121,23 @@ test_man_pages_render_without_warnings() {
 	done
 }
 
+# What an administrator looks for in a manual page (issue 21): every
+# program's page has EXIT STATUS, FILES and EXAMPLES, each daemon's
+# SIGNALS; the policy format has its own page.
+test_man_pages_have_the_sections_admins_look_for() {
+	local m sec
+	[ -f "$S/usr/share/man/man5/sekisho-policy.5" ] || return 1
+	for m in "$S"/usr/share/man/man8/*.8; do
+		for sec in "EXIT STATUS" FILES EXAMPLES; do
+			grep -q "^\.SH $sec\$" "$m" || { echo "$m: no $sec" >&2; return 1; }
+		done
+	done
+	for m in receiver vault sender pusher; do
+		grep -q '^\.SH SIGNALS$' "$S/usr/share/man/man8/sekisho-$m.8" ||
+			{ echo "sekisho-$m.8: no SIGNALS" >&2; return 1; }
+	done
+}
+
 # The example site with a PKI from the installed sekisho-pki, copied to a
 # root as the admin guide lays it out: every role's check-config passes,
 # the firewall renders, and the drop-in names the role's peers.
@@ -167,6 +185,29 @@ test_example_site_checks_with_its_pki() {
 	grep -q '^IPAddressAllow=10.11.100.0/24$' "$T/peers.conf" &&
 	grep -q '^IPAddressAllow=172.16.1.2$' "$T/peers.conf" &&
 	! grep -q '10.220.' "$T/peers.conf"
+}
+
+# -c means the host's local file for the firewall too (issue 21): it finds
+# the role and the site through it and renders what the site and --role
+# render; a role that is not the file's, or a site file without --role, is
+# refused with a message that says which.
+test_firewall_takes_the_local_file_as_every_program_does() {
+	local e=$R/etc/sekisho r st=0
+	for r in receiver vault sender; do
+		"$SBIN/sekisho-firewall" -c "$e/$r.conf" render > "$T/fw-local" &&
+		"$SBIN/sekisho-firewall" -c "$e/site.conf" --role "$r" render \
+			> "$T/fw-site" || return 1
+		# the first line names the generator and the role; same rules
+		cmp -s "$T/fw-local" "$T/fw-site" || { diff "$T/fw-local" "$T/fw-site" >&2; return 1; }
+		grep -q "$r" "$T/fw-local" || return 1
+	done
+	"$SBIN/sekisho-firewall" -c "$e/receiver.conf" --role vault render \
+		> /dev/null 2> "$T/fw-err" || st=$?
+	[ "$st" = 1 ] && grep -q "is the receiver's local file, not the vault's" "$T/fw-err" ||
+		return 1
+	st=0
+	"$SBIN/sekisho-firewall" -c "$e/site.conf" render > /dev/null 2> "$T/fw-err" || st=$?
+	[ "$st" = 1 ] && grep -q "is a site file: give --role" "$T/fw-err"
 }
 
 setup || { echo "setup failed"; cat "$T/install.log"; exit 1; }

@@ -20,7 +20,7 @@ static char path[64];
 
 /* Runs the logging with stderr on a fresh file; returns what it wrote. */
 static char *
-capture(int as_journal)
+capture(int as_journal, const char *progname)
 {
 	static char buf[4096];
 	char js[64];
@@ -41,7 +41,7 @@ capture(int as_journal)
 		setenv("JOURNAL_STREAM", js, 1);
 	else
 		setenv("JOURNAL_STREAM", "1:2", 1);	/* another stream */
-	log_init("sekisho-test", 0, LOG_LEVEL_INFO);
+	log_init(progname, 0, LOG_LEVEL_INFO);
 	log_errorx("cannot start: %s", "no key");
 	log_warnx("a warning");
 	log_info("an info");
@@ -64,15 +64,33 @@ test_journal_lines_carry_their_priority(void **state)
 	char *out;
 
 	(void)state;
-	out = capture(1);
-	assert_non_null(strstr(out, "<3>sekisho-test: error: "));
-	assert_non_null(strstr(out, "cannot start: no key\n"));
-	assert_non_null(strstr(out, "<4>sekisho-test: warning: "));
-	assert_non_null(strstr(out, "<6>sekisho-test: info: "));
-	out = capture(0);
+	/* For journald: the priority and the message, nothing else (it
+	 * adds the time and the program); no C function name. */
+	out = capture(1, "sekisho-test");
+	assert_int_equal(strncmp(out, "<3>cannot start: no key\n", 24), 0);
+	assert_non_null(strstr(out, "\n<4>a warning\n"));
+	assert_non_null(strstr(out, "\n<6>an info\n"));
+	assert_null(strstr(out, "sekisho-test"));
+	assert_null(strstr(out, "capture"));
+	out = capture(0, "sekisho-test");
 	assert_null(strstr(out, "<3>"));
 	assert_int_equal(strncmp(out, "20", 2), 0);	/* 20YY-...: a stamp */
-	assert_non_null(strstr(out, " sekisho-test: error: "));
+	assert_non_null(strstr(out, " sekisho-test: error: cannot start: "
+	    "no key\n"));
+	assert_null(strstr(out, "capture"));
+}
+
+/* A daemon's part (net, store) is the one thing journald cannot know. */
+static void
+test_journal_lines_name_the_daemons_part(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = capture(1, "sekisho-test/net");
+	assert_int_equal(strncmp(out, "<3>[net] cannot start: no key\n", 30), 0);
+	assert_non_null(strstr(out, "\n<6>[net] an info\n"));
+	assert_null(strstr(out, "sekisho-test"));
 }
 
 int
@@ -80,6 +98,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_journal_lines_carry_their_priority),
+		cmocka_unit_test(test_journal_lines_name_the_daemons_part),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
