@@ -339,3 +339,53 @@ http {
 }
 CONF
 }
+
+# example_site_pki DIR PKI_COMMAND... PKI_DIR: the example site's PKI (three
+# CAs, the hosts, a recipient, three operators) made by PKI_COMMAND (the
+# installed sekisho-pki, or one run in a chroot) in PKI_DIR, which is DIR as
+# that command sees it.
+example_site_pki() {
+	local dir=$1 r; shift
+	local pdir=${!#} cmd=("${@:1:$#-1}")
+	"${cmd[@]}" "$pdir" init-ca muni-ca "Example municipalities CA" &&
+	"${cmd[@]}" "$pdir" init-ca recip-ca "Example recipients CA" &&
+	"${cmd[@]}" "$pdir" init-ca internal-ca "Example internal CA" &&
+	"${cmd[@]}" "$pdir" host receiver --ip 10.200.0.10 --ip 172.16.1.1 &&
+	"${cmd[@]}" "$pdir" host vault &&
+	"${cmd[@]}" "$pdir" host sender --ip 10.210.0.10 --ip 172.16.2.1 &&
+	"${cmd[@]}" "$pdir" recipient pref-health-inst || return 1
+	for r in sato suzuki takahashi; do
+		"${cmd[@]}" "$pdir" operator "$r" >/dev/null || return 1
+	done
+	[ -f "$dir/internal-ca/issued/vault.key" ]
+}
+
+# example_site_layout PKI EXAMPLES DEST CONF_ETC CONF_VAR: the example site
+# laid out as docs/admin-guide.md says, in DEST (a host path), from the PKI
+# folder PKI and the installed EXAMPLES; the configuration files name
+# CONF_ETC for /etc/sekisho and CONF_VAR for /var/lib/sekisho (the paths as
+# the programs that read them will see them).
+example_site_layout() {
+	local pki=$1 ex=$2 e=$3 cetc=$4 cvar=$5 r
+	mkdir -p "$e/ca" "$e/certs" "$e/keys" "$e/operators" "$e/recipients" \
+		"$e/policies" || return 1
+	for r in muni-ca recip-ca internal-ca; do
+		cp "$pki/$r/ca.crt" "$e/ca/$r.crt" && cp "$pki/$r/crl.pem" "$e/ca/$r.crl" ||
+			return 1
+	done
+	for r in receiver vault vault-envelope vault-signing sender; do
+		cp "$pki/internal-ca/issued/$r.crt" "$e/certs/" &&
+		install -m 0600 "$pki/internal-ca/issued/$r.key" "$e/keys/" || return 1
+	done
+	cp "$pki"/operators/*.pub "$e/operators/" &&
+	cp "$pki/recip-ca/issued/pref-health-inst.crt" "$e/recipients/" &&
+	cp "$ex"/policies/*.policy "$e/policies/" || return 1
+	for r in site receiver vault sender; do
+		# The example's roster is a fiscal year's (to 2027-03-31); the
+		# vault refuses a roster that can no longer approve (R41), so
+		# the copy's operators stay valid whenever this runs.
+		sed -e "s|/etc/sekisho|$cetc|g" -e "s|/var/lib/sekisho|$cvar|g" \
+			-e 's|valid_until = "2027-03-31"|valid_until = "2099-03-31"|' \
+			"$ex/$r.conf" > "$e/$r.conf" || return 1
+	done
+}

@@ -142,39 +142,11 @@ test_man_pages_have_the_sections_admins_look_for() {
 # root as the admin guide lays it out: every role's check-config passes,
 # the firewall renders, and the drop-in names the role's peers.
 test_example_site_checks_with_its_pki() {
-	local pki=$T/pki-site e=$R/etc/sekisho r
-	"$SBIN/sekisho-pki" "$pki" init-ca muni-ca "Example municipalities CA" &&
-	"$SBIN/sekisho-pki" "$pki" init-ca recip-ca "Example recipients CA" &&
-	"$SBIN/sekisho-pki" "$pki" init-ca internal-ca "Example internal CA" &&
-	"$SBIN/sekisho-pki" "$pki" host receiver --ip 10.200.0.10 --ip 172.16.1.1 &&
-	"$SBIN/sekisho-pki" "$pki" host vault &&
-	"$SBIN/sekisho-pki" "$pki" host sender --ip 10.210.0.10 --ip 172.16.2.1 &&
-	"$SBIN/sekisho-pki" "$pki" recipient pref-health-inst &&
-	for r in sato suzuki takahashi; do
-		"$SBIN/sekisho-pki" "$pki" operator "$r" >/dev/null || return 1
-	done
-	mkdir -p "$e/ca" "$e/certs" "$e/keys" "$e/operators" "$e/recipients" \
-		"$e/policies" "$R/var/lib/sekisho" || return 1
-	for r in muni-ca recip-ca internal-ca; do
-		cp "$pki/$r/ca.crt" "$e/ca/$r.crt" && cp "$pki/$r/crl.pem" "$e/ca/$r.crl" ||
-			return 1
-	done
-	for r in receiver vault vault-envelope vault-signing sender; do
-		cp "$pki/internal-ca/issued/$r.crt" "$e/certs/" &&
-		install -m 0600 "$pki/internal-ca/issued/$r.key" "$e/keys/" || return 1
-	done
-	cp "$pki"/operators/*.pub "$e/operators/" &&
-	cp "$pki/recip-ca/issued/pref-health-inst.crt" "$e/recipients/" &&
-	cp "$S"/usr/share/doc/sekisho/examples/policies/*.policy "$e/policies/" ||
-		return 1
-	for r in site receiver vault sender; do
-		# The example's roster is a fiscal year's (to 2027-03-31); the
-		# vault refuses a roster that can no longer approve (R41), so
-		# the copy's operators stay valid whenever this runs.
-		sed -e "s|/etc/sekisho|$e|g" -e "s|/var/lib/sekisho|$R/var/lib/sekisho|g" \
-			-e 's|valid_until = "2027-03-31"|valid_until = "2099-03-31"|' \
-			"$S/usr/share/doc/sekisho/examples/$r.conf" > "$e/$r.conf" || return 1
-	done
+	local e=$R/etc/sekisho r
+	mkdir -p "$R/var/lib/sekisho" &&
+	example_site_pki "$T/pki-site" "$SBIN/sekisho-pki" "$T/pki-site" &&
+	example_site_layout "$T/pki-site" "$S/usr/share/doc/sekisho/examples" \
+		"$e" "$e" "$R/var/lib/sekisho" || return 1
 	for r in receiver vault sender; do
 		"$SBIN/sekisho-$r" -c "$e/$r.conf" check-config || return 1
 		"$SBIN/sekisho-firewall" -c "$e/site.conf" --role "$r" render \
