@@ -46,6 +46,10 @@ struct config_host {
 	char identity[CONFIG_IDENTITY_MAX];
 	char address[64];	/* vault: the address it connects from */
 	char sender_address[64]; /* vault: ... to the sender, if another */
+	/* vault: the interfaces of its links to the receiver and to the
+	 * sender, for its output rules ("": any) */
+	char interface[32];
+	char sender_interface[32];
 	struct config_listener external;
 	struct config_listener internal;
 	/* The receiver's and the sender's time, name and log servers: the
@@ -146,6 +150,8 @@ struct config_management {
 	struct netaddr networks[CONFIG_NETWORKS_MAX];	/* admins' networks */
 	size_t nnetworks;				/* 0: no SSH at all */
 	uint16_t port;
+	char interface[32];	/* SSH on this interface only ("": any) */
+	int icmp_echo;		/* ping from those networks (default off) */
 };
 
 #define CONFIG_WARNINGS_MAX 16

@@ -58,6 +58,31 @@ valid_lg_code(const char *s)
 	return (11 - sum % 11) % 10 == s[5] - '0';
 }
 
+/*
+ * An interface name as the kernel takes it (at most 15 bytes) and as the
+ * firewall writes it into a rule: letters, digits, '.', '_' and '-'.
+ */
+static int
+load_ifname(struct config_ctx *cx, const config_setting_t *g,
+    const char *name, char *out, size_t cap)
+{
+	const char *p;
+	int r;
+
+	if ((r = config_string(cx, g, name, out, cap, 0)) != 0)
+		return r;
+	for (p = out; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == '-'))
+			break;
+	if (*p != '\0' || strlen(out) > 15)
+		return config_fail(cx, config_member(cx, g, name), "'%s' must "
+		    "be an interface name (at most 15 letters, digits, '.', "
+		    "'_' or '-')", name);
+	return 0;
+}
+
 static int
 load_listener(struct config_ctx *cx, const config_setting_t *host,
     const char *name, const char *default_ca, const char *default_crl,
@@ -82,8 +107,8 @@ load_listener(struct config_ctx *cx, const config_setting_t *host,
 	if (port == 0)
 		return config_fail(cx, g, "missing setting 'port'");
 	l->port = (uint16_t)port;
-	if ((r = config_string(cx, g, "interface", l->interface,
-	    sizeof(l->interface), 0)) != 0)
+	if ((r = load_ifname(cx, g, "interface", l->interface,
+	    sizeof(l->interface))) != 0)
 		return r;
 	if ((r = config_path(cx, g, "ca", l->ca_file, sizeof(l->ca_file), 0)) != 0 ||
 	    (r = config_bool(cx, g, "tls12", 0, &l->tls12)) != 0)
@@ -235,6 +260,16 @@ load_hosts(struct config_ctx *cx, const config_setting_t *root,
 		return config_fail(cx, config_member(cx, g,
 		    "sender_address"), "'sender_address' must be an IPv4 or "
 		    "IPv6 address");
+	/* Its links' interfaces, for its output rules (R05, R06). */
+	if ((r = load_ifname(cx, g, "interface", site->vault.interface,
+	    sizeof(site->vault.interface))) != 0 ||
+	    (r = load_ifname(cx, g, "sender_interface",
+	    site->vault.sender_interface,
+	    sizeof(site->vault.sender_interface))) != 0)
+		return r;
+	if (site->vault.sender_interface[0] == '\0')
+		memcpy(site->vault.sender_interface, site->vault.interface,
+		    sizeof(site->vault.interface));
 	return 0;
 }
 
@@ -945,7 +980,11 @@ load_management(struct config_ctx *cx, const config_setting_t *root,
 		return config_fail(cx, g, "'management' must be a group");
 	if ((r = load_networks(cx, g, site->management.networks,
 	    &site->management.nnetworks)) != 0 ||
-	    (r = config_unsigned(cx, g, "ssh_port", 1, 65535, 22, &port)) != 0)
+	    (r = config_unsigned(cx, g, "ssh_port", 1, 65535, 22, &port)) != 0 ||
+	    (r = load_ifname(cx, g, "interface", site->management.interface,
+	    sizeof(site->management.interface))) != 0 ||
+	    (r = config_bool(cx, g, "icmp_echo", 0,
+	    &site->management.icmp_echo)) != 0)
 		return r;
 	site->management.port = (uint16_t)port;
 	return 0;

@@ -34,6 +34,15 @@ enum fw_verdict { FW_ACCEPT, FW_DROP, FW_LOG };	/* FW_LOG: limited log */
 
 #define FW_SET_NAME_MAX 32
 #define FW_MAX_SETS 6
+/* A comment on a rule or a set element, as nft keeps it (127 bytes and
+ * the NUL): who a rule is for, which city a network is. */
+#define FW_COMMENT_MAX 128
+
+/* A network of a set and whom it belongs to ("111007 Saitama City"). */
+struct fw_net {
+	struct netaddr a;
+	char label[FW_COMMENT_MAX];
+};
 
 /*
  * A named interval set of networks of one family: the municipalities',
@@ -45,7 +54,7 @@ struct fw_set {
 	char name[FW_SET_NAME_MAX];
 	int family;			/* AF_INET or AF_INET6 */
 	uint32_t id;			/* its id in the batch: 1, 2, ... */
-	struct netaddr *nets;
+	struct fw_net *nets;
 	size_t n, cap;
 };
 
@@ -54,6 +63,7 @@ struct fw_set {
 struct fw_elem {
 	uint8_t key[16];
 	int end;
+	const char *label;		/* a start's comment, or NULL */
 };
 
 struct fw_rule {
@@ -68,9 +78,12 @@ struct fw_rule {
 	int udp;			/* match UDP (with dport if non-zero) */
 	uint16_t dport;
 	int icmp6_type;			/* >= 0: match this ICMPv6 type */
+	int icmp_echo;			/* match an echo request (ping) of
+					 * the rule's family */
 	enum fw_ct ct;
 	int counter;			/* count what the rule matches */
 	enum fw_verdict verdict;
+	char comment[FW_COMMENT_MAX];	/* whom it is for, or "" */
 };
 
 struct fw_ruleset {

@@ -22,6 +22,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 
 #include "fw.h"
 #include "fwbatch.h"
@@ -31,7 +32,7 @@
 #define CT_ESTABLISHED 2u
 #define CT_RELATED 4u
 #define CT_NEW 8u
-#define FW_ELEMS_PER_MSG 1024	/* set elements in one netlink message */
+#define FW_ELEMS_PER_MSG 256	/* set elements in one netlink message */
 #define TYPE_IPADDR 7u		/* nft's data types: ipv4_addr */
 #define TYPE_IP6ADDR 8u		/* ipv6_addr */
 
@@ -242,6 +243,14 @@ rule_exprs(struct nftnl_rule *nr, const struct fw_rule *r)
 		return e;
 	if (r->has_daddr && (e = match_addr(nr, &r->daddr, 1)) != 0)
 		return e;
+	if (r->icmp_echo) {	/* type 8 in ICMP, 128 in ICMPv6 */
+		type = family == AF_INET6 ? 128 : 8;
+		if ((e = match_u8(nr, NFT_META_L4PROTO, family == AF_INET6 ?
+		    IPPROTO_ICMPV6 : IPPROTO_ICMP)) != 0 ||
+		    (e = payload(nr, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1)) != 0 ||
+		    (e = cmp(nr, NFT_CMP_EQ, &type, 1)) != 0)
+			return e;
+	}
 	if (r->tcp || r->udp) {
 		if ((e = match_u8(nr, NFT_META_L4PROTO, r->tcp ? IPPROTO_TCP :
 		    IPPROTO_UDP)) != 0)
@@ -264,16 +273,48 @@ rule_exprs(struct nftnl_rule *nr, const struct fw_rule *r)
 	return verdict(nr, r);
 }
 
+/*
+ * A comment in the user data nft reads (a TLV of type ..._COMMENT with the
+ * string and its NUL), on a rule or a set element.
+ */
+static int
+comment_udata(uint8_t type, const char *text, uint8_t *out, uint32_t *len)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(FW_COMMENT_MAX + 8);
+
+	if (u == NULL)
+		return SK_ENOMEM;
+	if (!nftnl_udata_put_strz(u, type, text) ||
+	    nftnl_udata_buf_len(u) > FW_COMMENT_MAX + 8) {
+		nftnl_udata_buf_free(u);
+		return SK_ETOOBIG;
+	}
+	*len = nftnl_udata_buf_len(u);
+	memcpy(out, nftnl_udata_buf_data(u), *len);
+	nftnl_udata_buf_free(u);
+	return 0;
+}
+
 struct nftnl_rule *
 fw_rule_object(const struct fw_rule *r)
 {
 	struct nftnl_rule *nr = nftnl_rule_alloc();
+	uint8_t ud[FW_COMMENT_MAX + 8];
+	uint32_t udlen;
 
 	if (nr == NULL)
 		return NULL;
 	nftnl_rule_set_u32(nr, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	nftnl_rule_set_str(nr, NFTNL_RULE_TABLE, FW_TABLE);
 	nftnl_rule_set_str(nr, NFTNL_RULE_CHAIN, fw_chain_names[r->chain]);
+	if (r->comment[0] != '\0') {
+		if (comment_udata(NFTNL_UDATA_RULE_COMMENT, r->comment, ud,
+		    &udlen) != 0) {
+			nftnl_rule_free(nr);
+			return NULL;
+		}
+		nftnl_rule_set_data(nr, NFTNL_RULE_USERDATA, ud, udlen);
+	}
 	if (rule_exprs(nr, r) != 0) {
 		nftnl_rule_free(nr);
 		return NULL;
@@ -352,6 +393,8 @@ add_set(struct mnl_nlmsg_batch *b, const struct fw_set *s, uint32_t *seq,
 	struct nftnl_set_elem *ne;
 	struct fw_elem *el;
 	struct nlmsghdr *nlh;
+	uint8_t ud[FW_COMMENT_MAX + 8];
+	uint32_t udlen;
 	size_t n, i, k;
 	unsigned len = s->family == AF_INET ? 4 : 16;
 	int e;
@@ -384,6 +427,19 @@ add_set(struct mnl_nlmsg_batch *b, const struct fw_set *s, uint32_t *seq,
 			if (el[k].end)
 				nftnl_set_elem_set_u32(ne, NFTNL_SET_ELEM_FLAGS,
 				    NFT_SET_ELEM_INTERVAL_END);
+			/* which city (or recipient) the network is */
+			if (el[k].label != NULL) {
+				if ((e = comment_udata(
+				    NFTNL_UDATA_SET_ELEM_COMMENT, el[k].label,
+				    ud, &udlen)) != 0) {
+					nftnl_set_elem_free(ne);
+					nftnl_set_free(page);
+					free(el);
+					return e;
+				}
+				nftnl_set_elem_set(ne, NFTNL_SET_ELEM_USERDATA,
+				    ud, udlen);
+			}
 			nftnl_set_elem_add(page, ne);
 		}
 		nftnl_set_elems_nlmsg_build_payload(nftnl_nlmsg_build_hdr(
@@ -412,8 +468,9 @@ fw_batch_build(const struct fw_ruleset *rs, const char *tag,
 	int c, ok = 1;
 	char *buf;
 
-	for (i = 0; i < rs->nsets; i++)	/* a set: ~40 bytes an element */
-		cap += 65536 + rs->sets[i].n * 2 * 64;
+	/* a set: ~40 bytes an element, and its comment */
+	for (i = 0; i < rs->nsets; i++)
+		cap += 65536 + rs->sets[i].n * (2 * 64 + FW_COMMENT_MAX + 8);
 	if ((buf = calloc(1, cap)) == NULL)
 		return SK_ENOMEM;
 	if ((b = mnl_nlmsg_batch_start(buf, cap)) == NULL) {

@@ -71,6 +71,9 @@ fw_render_rule(const struct fw_rule *r, char *buf, size_t cap)
 		addr_text(&r->daddr, a, sizeof(a));
 		PUT("%s daddr %s ", ip, a);
 	}
+	if (r->icmp_echo)
+		PUT("%s type echo-request ", fw_rule_family(r) == AF_INET6 ?
+		    "icmpv6" : "icmp");
 	if (r->tcp && r->dport != 0)
 		PUT("tcp dport %u ", r->dport);
 	else if (r->tcp)
@@ -94,6 +97,8 @@ fw_render_rule(const struct fw_rule *r, char *buf, size_t cap)
 		    fw_log_prefixes[r->chain]);
 	else
 		PUT("%s", r->verdict == FW_ACCEPT ? "accept" : "drop");
+	if (r->comment[0] != '\0')
+		PUT(" comment \"%s\"", r->comment);
 #undef PUT
 	return (int)o;
 }
@@ -115,13 +120,15 @@ render_set(const struct fw_set *s, char *buf, size_t cap, size_t *o)
 	PUT("\tset %s {\n\t\ttype %s\n\t\tflags interval\n\t\telements = { ",
 	    s->name, s->family == AF_INET ? "ipv4_addr" : "ipv6_addr");
 	for (i = 0; i < s->n; i++) {
-		addr_text(&s->nets[i], a, sizeof(a));
+		addr_text(&s->nets[i].a, a, sizeof(a));
 		if (i == 0)
 			PUT("%s", a);
 		else if (i % per_line == 0)
 			PUT(",\n\t\t\t     %s", a);
 		else
 			PUT(", %s", a);
+		if (s->nets[i].label[0] != '\0')
+			PUT(" comment \"%s\"", s->nets[i].label);
 	}
 	PUT(" }\n\t}\n\n");
 #undef PUT
@@ -138,7 +145,7 @@ fw_render(struct fw_ruleset *rs, const char *role, int lockdown, char **out)
 	int c, n;
 
 	for (i = 0; i < rs->nsets; i++)
-		cap += 64 + rs->sets[i].n * 64;
+		cap += 64 + rs->sets[i].n * (64 + FW_COMMENT_MAX);
 	if ((buf = malloc(cap)) == NULL)
 		return SK_ENOMEM;
 	o += (size_t)snprintf(buf + o, cap - o, "table inet %s {\n", FW_TABLE);

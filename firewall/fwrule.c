@@ -20,6 +20,7 @@
  * the lockdown procedure is done at the console).
  */
 #include <sys/socket.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,8 @@ rule_equal(const struct fw_rule *a, const struct fw_rule *b)
 	    same_addr(a->has_daddr, &a->daddr, b->has_daddr, &b->daddr) &&
 	    strcmp(a->sset, b->sset) == 0 &&
 	    a->tcp == b->tcp && a->udp == b->udp && a->dport == b->dport &&
-	    a->icmp6_type == b->icmp6_type && a->ct == b->ct &&
+	    a->icmp6_type == b->icmp6_type && a->icmp_echo == b->icmp_echo &&
+	    a->ct == b->ct &&
 	    a->counter == b->counter && a->verdict == b->verdict;
 }
 
@@ -92,6 +94,44 @@ rule(enum fw_chain chain, enum fw_ct ct, enum fw_verdict v)
 	return r;
 }
 
+/*
+ * A comment as nft keeps and prints it: at most 127 bytes, cut at a
+ * character's boundary, and nothing that would end nft's quoted string or
+ * a line ('"', '\\', control characters become ' ' or '\'').
+ */
+static void __attribute__((format(printf, 2, 3)))
+comment(char out[FW_COMMENT_MAX], const char *fmt, ...)
+{
+	unsigned char *p;
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, FW_COMMENT_MAX, fmt, ap);
+	va_end(ap);
+	for (p = (unsigned char *)out; *p != '\0'; p++)
+		if (*p == '"' || *p == '\\')
+			*p = '\'';
+		else if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	/* vsnprintf may have cut a multi-byte character: drop its start. */
+	n = strlen(out);
+	if (n > 0 && (out[n - 1] & 0x80)) {
+		size_t k = n;
+
+		while (k > 0 && ((unsigned char)out[k - 1] & 0xc0) == 0x80)
+			k--;
+		if (k > 0) {
+			unsigned char lead = (unsigned char)out[k - 1];
+			size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 :
+			    lead >= 0xc0 ? 2 : 1;
+
+			if (n - (k - 1) < need)
+				out[k - 1] = '\0';
+		}
+	}
+}
+
 /* Loopback, invalid, the return path, IPv6 neighbour discovery. */
 static int
 add_common(struct fw_ruleset *rs, int lockdown)
@@ -103,22 +143,27 @@ add_common(struct fw_ruleset *rs, int lockdown)
 
 	r = rule(FW_INPUT, FW_CT_ANY, FW_ACCEPT);
 	strcpy(r.iif, "lo");
+	comment(r.comment, "loopback");
 	if ((e = add(rs, &r)) != 0)
 		return e;
 	r = rule(FW_OUTPUT, FW_CT_ANY, FW_ACCEPT);
 	strcpy(r.oif, "lo");
+	comment(r.comment, "loopback");
 	if ((e = add(rs, &r)) != 0 || lockdown)
 		return e;
 	for (c = FW_INPUT; c <= FW_OUTPUT; c++) {
 		r = rule((enum fw_chain)c, FW_CT_INVALID, FW_DROP);
+		comment(r.comment, "invalid state");
 		if ((e = add(rs, &r)) != 0)
 			return e;
 		r = rule((enum fw_chain)c, FW_CT_ESTREL, FW_ACCEPT);
+		comment(r.comment, "the return path of what was allowed");
 		if ((e = add(rs, &r)) != 0)
 			return e;
 		for (i = 0; i < SK_ARRAY_LEN(nd_types); i++) {
 			r = rule((enum fw_chain)c, FW_CT_ANY, FW_ACCEPT);
 			r.icmp6_type = nd_types[i];
+			comment(r.comment, "IPv6 neighbour discovery");
 			if ((e = add(rs, &r)) != 0)
 				return e;
 		}
@@ -148,11 +193,35 @@ set_get(struct fw_ruleset *rs, const char *base, int family)
 }
 
 static int
-set_add(struct fw_set *s, const struct netaddr *a)
+set_add(struct fw_set *s, const struct netaddr *a, const char *label)
 {
-	struct netaddr *p;
+	struct fw_net *p, net;
+	size_t k, ll, nl;
 	unsigned i;
 
+	net.a = *a;
+	/* The network itself, whatever host bits were written. */
+	for (i = net.a.prefixlen; i < 128; i++)
+		net.a.addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	/* A network two peers share is one element naming both. */
+	for (k = 0; k < s->n; k++) {
+		p = &s->nets[k];
+		if (p->a.prefixlen != net.a.prefixlen ||
+		    memcmp(p->a.addr, net.a.addr, 16) != 0)
+			continue;
+		ll = strlen(p->label);
+		nl = strlen(label);
+		if (strcmp(p->label, label) != 0 && !(ll > nl + 2 &&
+		    strcmp(p->label + ll - nl, label) == 0 &&
+		    p->label[ll - nl - 1] == ' ' && p->label[ll - nl - 2] == ','))
+		{
+			char both[FW_COMMENT_MAX];
+
+			comment(both, "%s, %s", p->label, label);
+			memcpy(p->label, both, sizeof(both));
+		}
+		return 0;
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 
@@ -162,22 +231,20 @@ set_add(struct fw_set *s, const struct netaddr *a)
 		s->cap = cap;
 	}
 	p = &s->nets[s->n++];
-	*p = *a;
-	/* The network itself, whatever host bits were written. */
-	for (i = p->prefixlen; i < 128; i++)
-		p->addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	p->a = net.a;
+	comment(p->label, "%s", label);
 	return 0;
 }
 
 static int
 net_cmp(const void *a, const void *b)
 {
-	const struct netaddr *x = a, *y = b;
-	int c = memcmp(x->addr, y->addr, 16);
+	const struct fw_net *x = a, *y = b;
+	int c = memcmp(x->a.addr, y->a.addr, 16);
 
 	if (c != 0)
 		return c;
-	return (int)x->prefixlen - (int)y->prefixlen;
+	return (int)x->a.prefixlen - (int)y->a.prefixlen;
 }
 
 /* Does outer hold all of inner? (Both are networks of one family.) */
@@ -195,8 +262,9 @@ net_contains(const struct netaddr *outer, const struct netaddr *inner)
 	return 1;
 }
 
-/* Sorted; a network inside another (or twice) is dropped. Prefixes either
- * nest or are apart, so after sorting one pass suffices. */
+/* Sorted; a network inside another (or twice) is dropped, and keeps the
+ * label of the one that holds it. Prefixes either nest or are apart, so
+ * after sorting one pass suffices. */
 static void
 set_normalize(struct fw_set *s)
 {
@@ -206,7 +274,7 @@ set_normalize(struct fw_set *s)
 		return;
 	qsort(s->nets, s->n, sizeof(*s->nets), net_cmp);
 	for (i = 1; i < s->n; i++)
-		if (!net_contains(&s->nets[k], &s->nets[i]))
+		if (!net_contains(&s->nets[k].a, &s->nets[i].a))
 			s->nets[++k] = s->nets[i];
 	s->n = k + 1;
 }
@@ -216,7 +284,8 @@ set_normalize(struct fw_set *s)
  * it, so its networks are left out). */
 static int
 allow_group_in(struct fw_ruleset *rs, const char *base,
-    const struct netaddr *nets, size_t n, const struct config_listener *l)
+    const struct netaddr *nets, size_t n, const struct config_listener *l,
+    const char *label, const char *what)
 {
 	struct fw_rule r = rule(FW_INPUT, FW_CT_NEW, FW_ACCEPT);
 	struct fw_set *s;
@@ -229,10 +298,11 @@ allow_group_in(struct fw_ruleset *rs, const char *base,
 		return SK_ETOOBIG;
 	for (i = 0; i < n; i++)
 		if (nets[i].family == r.daddr.family &&
-		    (e = set_add(s, &nets[i])) != 0)
+		    (e = set_add(s, &nets[i], label)) != 0)
 			return e;
 	if (s->n == 0)
 		return 0;
+	comment(r.comment, "%s", what);
 	snprintf(r.iif, sizeof(r.iif), "%s", l->interface);
 	snprintf(r.sset, sizeof(r.sset), "%s", s->name);
 	r.sset_family = s->family;
@@ -245,7 +315,7 @@ allow_group_in(struct fw_ruleset *rs, const char *base,
 /* New TCP in from one address to a listener. */
 static int
 allow_in(struct fw_ruleset *rs, const struct netaddr *from,
-    const struct config_listener *l)
+    const struct config_listener *l, const char *what)
 {
 	struct fw_rule r = rule(FW_INPUT, FW_CT_NEW, FW_ACCEPT);
 	struct netaddr to;
@@ -261,13 +331,14 @@ allow_in(struct fw_ruleset *rs, const struct netaddr *from,
 	r.daddr = to;
 	r.tcp = 1;
 	r.dport = l->port;
+	comment(r.comment, "%s", what);
 	return add(rs, &r);
 }
 
-/* New TCP out from the vault to one listener. */
+/* New TCP out from the vault, on its link's interface, to one listener. */
 static int
-allow_out(struct fw_ruleset *rs, const char *from_addr,
-    const struct config_listener *l)
+allow_out(struct fw_ruleset *rs, const char *from_addr, const char *oif,
+    const struct config_listener *l, const char *what)
 {
 	struct fw_rule r = rule(FW_OUTPUT, FW_CT_NEW, FW_ACCEPT);
 
@@ -277,8 +348,10 @@ allow_out(struct fw_ruleset *rs, const char *from_addr,
 	r.has_saddr = r.has_daddr = 1;
 	if (r.saddr.family != r.daddr.family)
 		return SK_ECONFIG;
+	snprintf(r.oif, sizeof(r.oif), "%s", oif);
 	r.tcp = 1;
 	r.dport = l->port;
+	comment(r.comment, "%s", what);
 	return add(rs, &r);
 }
 
@@ -298,6 +371,8 @@ allow_push(struct fw_ruleset *rs, const struct site_config *site,
 	snprintf(r.oif, sizeof(r.oif), "%s", site->sender.external.interface);
 	r.tcp = 1;
 	r.dport = rc->push_port;
+	comment(r.comment, "push to %s%s%s", rc->id, rc->name[0] ? " " : "",
+	    rc->name);
 	return add(rs, &r);
 }
 
@@ -305,8 +380,8 @@ allow_push(struct fw_ruleset *rs, const struct site_config *site,
 static int
 add_servers(struct fw_ruleset *rs, const struct config_host *h)
 {
-	static const struct { uint16_t port; int tcp_too; } svc[] = {
-		{ 123, 0 }, { 53, 1 }, { 514, 0 } };
+	static const struct { uint16_t port; int tcp_too; const char *what; }
+	    svc[] = { { 123, 0, "NTP" }, { 53, 1, "DNS" }, { 514, 0, "syslog" } };
 	const struct netaddr *list[] = { h->ntp, h->dns, h->syslog };
 	const size_t n[] = { h->nntp, h->ndns, h->nsyslog };
 	struct fw_rule r;
@@ -322,14 +397,17 @@ add_servers(struct fw_ruleset *rs, const struct config_host *h)
 				r.udp = proto == 0;
 				r.tcp = proto == 1;
 				r.dport = svc[s].port;
+				comment(r.comment, "%s server", svc[s].what);
 				if ((e = add(rs, &r)) != 0)
 					return e;
 			}
 	return 0;
 }
 
-/* SSH from the administrators' networks (none if unset). Never on the
- * vault: nothing connects to it at all (R05); it is run at its console. */
+/* SSH from the administrators' networks (none if unset), on the
+ * management interface when the site names one, and ping from them when
+ * it asks. Never on the vault: nothing connects to it at all (R05); it is
+ * run at its console. */
 static int
 add_management(struct fw_ruleset *rs, const struct site_config *site)
 {
@@ -346,16 +424,27 @@ add_management(struct fw_ruleset *rs, const struct site_config *site)
 			if (s == NULL && (s = set_get(rs, "management",
 			    families[f])) == NULL)
 				return SK_ETOOBIG;
-			if ((e = set_add(s, &site->management.networks[i])) != 0)
+			if ((e = set_add(s, &site->management.networks[i],
+			    "administrators")) != 0)
 				return e;
 		}
 		if (s == NULL)
 			continue;
 		r = rule(FW_INPUT, FW_CT_NEW, FW_ACCEPT);
+		snprintf(r.iif, sizeof(r.iif), "%s", site->management.interface);
 		snprintf(r.sset, sizeof(r.sset), "%s", s->name);
 		r.sset_family = s->family;
 		r.tcp = 1;
 		r.dport = site->management.port;
+		comment(r.comment, "management SSH");
+		if ((e = add(rs, &r)) != 0)
+			return e;
+		if (!site->management.icmp_echo)
+			continue;
+		r.tcp = 0;
+		r.dport = 0;
+		r.icmp_echo = 1;
+		comment(r.comment, "ping from the administrators");
 		if ((e = add(rs, &r)) != 0)
 			return e;
 	}
@@ -366,6 +455,7 @@ static int
 add_role(struct fw_ruleset *rs, const struct site_config *site,
     enum config_role role)
 {
+	char label[FW_COMMENT_MAX];
 	struct netaddr vault, vault2;
 	size_t i;
 	int e;
@@ -377,31 +467,45 @@ add_role(struct fw_ruleset *rs, const struct site_config *site,
 	case ROLE_RECEIVER:
 		if ((e = add_servers(rs, &site->receiver)) != 0)
 			return e;
-		for (i = 0; i < site->nmunicipalities; i++)
+		for (i = 0; i < site->nmunicipalities; i++) {
+			comment(label, "%s%s%s", site->municipalities[i].id,
+			    site->municipalities[i].name[0] ? " " : "",
+			    site->municipalities[i].name);
 			if ((e = allow_group_in(rs, "municipal",
 			    site->municipalities[i].networks,
 			    site->municipalities[i].nnetworks,
-			    &site->receiver.external)) != 0)
+			    &site->receiver.external, label,
+			    "uploads from the municipalities")) != 0)
 				return e;
-		return allow_in(rs, &vault, &site->receiver.internal);
+		}
+		return allow_in(rs, &vault, &site->receiver.internal,
+		    "the vault takes the uploads");
 	case ROLE_SENDER:
 		if ((e = add_servers(rs, &site->sender)) != 0)
 			return e;
-		for (i = 0; i < site->nrecipients; i++)
+		for (i = 0; i < site->nrecipients; i++) {
+			comment(label, "%s%s%s", site->recipients[i].id,
+			    site->recipients[i].name[0] ? " " : "",
+			    site->recipients[i].name);
 			if ((e = site->recipients[i].push ?
 			    allow_push(rs, site, &site->recipients[i]) :
 			    allow_group_in(rs, "recipient",
 			    site->recipients[i].networks,
 			    site->recipients[i].nnetworks,
-			    &site->sender.external)) != 0)
+			    &site->sender.external, label,
+			    "downloads by the recipients")) != 0)
 				return e;
-		return allow_in(rs, &vault2, &site->sender.internal);
+		}
+		return allow_in(rs, &vault2, &site->sender.internal,
+		    "the vault publishes");
 	case ROLE_VAULT:
 		if ((e = allow_out(rs, site->vault.address,
-		    &site->receiver.internal)) != 0)
+		    site->vault.interface, &site->receiver.internal,
+		    "to the receiver")) != 0)
 			return e;
 		return allow_out(rs, site->vault.sender_address,
-		    &site->sender.internal);
+		    site->vault.sender_interface, &site->sender.internal,
+		    "to the sender");
 	}
 	return SK_EINVAL;
 }
@@ -445,10 +549,13 @@ fw_build(const struct site_config *site, enum config_role role, int lockdown,
 	 * accept until the commit reaches it (and the old chain is gone). */
 	for (c = 0; c < FW_NCHAINS; c++) {
 		r = rule((enum fw_chain)c, FW_CT_ANY, FW_LOG);
+		comment(r.comment, "log what is refused, a little");
 		if (!lockdown && (e = add(&rs, &r)) != 0)
 			goto fail;
 		r = rule((enum fw_chain)c, FW_CT_ANY, FW_DROP);
 		r.counter = 1;
+		comment(r.comment, "%s", lockdown ? "LOCKDOWN: everything else" :
+		    "everything else");
 		if ((e = add(&rs, &r)) != 0)
 			goto fail;
 	}
@@ -515,11 +622,13 @@ fw_set_elements(const struct fw_set *s, struct fw_elem **out, size_t *n)
 	if (e == NULL)
 		return SK_ENOMEM;
 	for (j = 0; j < s->n; j++) {
-		memcpy(e[k].key, s->nets[j].addr, len);
+		memcpy(e[k].key, s->nets[j].a.addr, len);
+		e[k].label = s->nets[j].label[0] != '\0' ? s->nets[j].label :
+		    NULL;
 		k++;
 		/* last + 1: set the host bits, add one. */
-		memcpy(e[k].key, s->nets[j].addr, len);
-		for (bit = s->nets[j].prefixlen; bit < len * 8; bit++)
+		memcpy(e[k].key, s->nets[j].a.addr, len);
+		for (bit = s->nets[j].a.prefixlen; bit < len * 8; bit++)
 			e[k].key[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
 		for (carry = 1, i = len; carry && i-- > 0;) {
 			e[k].key[i]++;

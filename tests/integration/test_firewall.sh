@@ -13,7 +13,7 @@
 FW="$BIN/sekisho-firewall"
 PROBE="$TOP/tests/integration/netprobe.py"
 P="skfw$$"		# namespace prefix, unique to this run
-NS=(muni recv vault send recip solo)
+NS=(muni recv vault send recip solo mgmt)
 
 ns() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
 
@@ -299,6 +299,46 @@ test_r18_reapply_under_load_never_opens_forbidden_path() {
 	read -r tries opened < "$T/flood"
 	echo "re-applied 1000 times; $tries forbidden connection attempts meanwhile, $opened opened"
 	[ "$tries" -gt 1000 ] && [ "$opened" = 0 ]
+}
+
+# Issue 21: SSH only on the management interface, even from an address of
+# the management networks that arrives on another; ping from there when the
+# site asks; the vault's ways out bound to their links; the rules and the
+# set elements name whom they are for, as nft lists them.
+test_r18_management_interface_ping_and_vault_links() {
+	link mgmt 10.250.0.2/28 recv 10.250.0.1/28
+	# 192.0.2.0/24, the city's network, is in the management networks
+	# too: only the interface keeps it off SSH.
+	sed -e 's|name = "Firewall test site"; };|&\nmanagement: { networks = [ "10.250.0.0/28", "192.0.2.0/24" ]; interface = "recvmgmt"; icmp_echo = true; };|' \
+		-e 's|id = "131156";|id = "131156"; name = "Chuo City";|' \
+		-e 's|sender_address = "198.51.100.5";|sender_address = "198.51.100.5"; interface = "vaultrecv"; sender_interface = "vaultsend";|' \
+		"$T/site.conf" > "$T/mgmt.conf" && grep -q icmp_echo "$T/mgmt.conf" &&
+		grep -q vaultsend "$T/mgmt.conf" || return 1
+	ns recv "$FW" -c "$T/mgmt.conf" --role receiver apply >/dev/null &&
+	ns recv "$FW" -c "$T/mgmt.conf" --role receiver verify >/dev/null &&
+	ns vault "$FW" -c "$T/mgmt.conf" --role vault apply >/dev/null &&
+	ns vault "$FW" -c "$T/mgmt.conf" --role vault verify >/dev/null || return 1
+	diff <("$FW" -c "$T/mgmt.conf" --role receiver render | grep -v '^#') \
+		<(ns recv nft -s list table inet sekisho) || return 1
+	diff <("$FW" -c "$T/mgmt.conf" --role vault render | grep -v '^#') \
+		<(ns vault nft -s list table inet sekisho) || return 1
+	ns recv nft -s list table inet sekisho |
+		grep -q '192.0.2.0/24 comment "131156 Chuo City"' &&
+	ns vault nft -s list table inet sekisho |
+		grep -q 'oifname "vaultsend" ip saddr 198.51.100.5 .* comment "to the sender"' ||
+		return 1
+	bg recv serve-tcp 10.250.0.1 22
+	bg recv serve-tcp 192.0.2.1 22
+	sleep 0.5
+	can_tcp mgmt 10.250.0.1 22 && cannot_tcp muni 192.0.2.1 22 || return 1
+	ns mgmt ping -c 1 -W 2 10.250.0.1 >/dev/null && cannot_ping muni 192.0.2.1 ||
+		return 1
+	# the vault still reaches both listeners, each by its own link
+	can_tcp vault 198.51.100.1 9443 && can_tcp vault 198.51.100.6 9444 || return 1
+	# without icmp_echo there is no ping
+	ns recv "$FW" -c "$T/site.conf" --role receiver apply >/dev/null &&
+	ns vault "$FW" -c "$T/site.conf" --role vault apply >/dev/null &&
+	cannot_ping mgmt 10.250.0.1
 }
 
 # The receiver refuses to serve until its host's firewall verifies.

@@ -104,7 +104,8 @@ test_r02_receiver_rules(void **state)
 	    "ip daddr 192.0.2.1 tcp dport 8443 ct state new accept"));
 	assert_non_null(strstr(text, "\tset municipal_v4 {\n"
 	    "\t\ttype ipv4_addr\n\t\tflags interval\n"
-	    "\t\telements = { 192.0.2.0/26, 192.0.2.64/26 }\n\t}\n"));
+	    "\t\telements = { 192.0.2.0/26 comment \"131156, 011002\", "
+	    "192.0.2.64/26 comment \"011002\" }\n\t}\n"));
 	assert_non_null(strstr(in, "iifname \"eth1\" ip saddr 198.51.100.2 "
 	    "ip daddr 198.51.100.1 tcp dport 9443 ct state new accept"));
 	/* A network shared by two municipalities is one element. */
@@ -117,19 +118,24 @@ test_r02_receiver_rules(void **state)
 	    "ct state new accept"));
 	assert_non_null(strstr(in, "ip6 saddr @management_v6 tcp dport 22 "
 	    "ct state new accept"));
-	assert_non_null(strstr(text, "elements = { 192.0.2.128/28 }"));
-	assert_non_null(strstr(text, "elements = { 2001:db8:ff::/64 }"));
+	assert_non_null(strstr(text, "elements = { 192.0.2.128/28 comment "
+	    "\"administrators\" }"));
+	assert_non_null(strstr(text, "elements = { 2001:db8:ff::/64 comment "
+	    "\"administrators\" }"));
 	/* Nothing new goes out. */
 	assert_null(strstr(out, "ct state new"));
 	assert_non_null(strstr(text, "policy drop;"));
 	/* Each chain logs with its own prefix and ends in a counted drop
 	 * of its own, not only in its policy. */
-	assert_non_null(strstr(text, "log prefix \"sekisho-drop-in \"\n"
-	    "\t\tcounter drop\n\t}"));
-	assert_non_null(strstr(text, "log prefix \"sekisho-drop-out \"\n"
-	    "\t\tcounter drop\n\t}"));
-	assert_non_null(strstr(text, "log prefix \"sekisho-drop-fwd \"\n"
-	    "\t\tcounter drop\n\t}"));
+	assert_non_null(strstr(text, "log prefix \"sekisho-drop-in \" "
+	    "comment \"log what is refused, a little\"\n"
+	    "\t\tcounter drop comment \"everything else\"\n\t}"));
+	assert_non_null(strstr(text, "log prefix \"sekisho-drop-out \" "
+	    "comment \"log what is refused, a little\"\n"
+	    "\t\tcounter drop comment \"everything else\"\n\t}"));
+	assert_non_null(strstr(text, "log prefix \"sekisho-drop-fwd \" "
+	    "comment \"log what is refused, a little\"\n"
+	    "\t\tcounter drop comment \"everything else\"\n\t}"));
 	fw_free(&rs);
 	free(text);
 }
@@ -186,6 +192,108 @@ test_r02_receiver_egress_to_its_named_servers_only(void **state)
 	assert_non_null(strstr(err.message, "(R06)"));
 }
 
+/* A site text with one substitution: from becomes to (both present). */
+static char *
+site_with(const char *base, const char *from, const char *to)
+{
+	const char *at = strstr(base, from);
+	size_t n = strlen(base) + strlen(to) + 1;
+	char *t;
+
+	assert_non_null(at);
+	assert_non_null(t = malloc(n));
+	snprintf(t, n, "%.*s%s%s", (int)(at - base), base, to, at + strlen(from));
+	return t;
+}
+
+/*
+ * Issue 21, a firewall an admin can live with: SSH bound to the management
+ * interface, ping from the administrators when asked, the vault's output
+ * rules on their links' interfaces, and every rule and set element saying
+ * whom it is for; a city's name is kept to 127 bytes, cut at a character,
+ * with nothing that would end nft's quoted string.
+ */
+static void
+test_r18_interfaces_ping_and_comments(void **state)
+{
+	/* 45 three-byte characters: 135 bytes, over nft's 127 */
+	static const char longname[] = "北海道北海道北海道北海道北海道"
+	    "北海道北海道北海道北海道北海道北海道北海道北海道北海道北海道";
+	char *a, *b, *c, *d, *text = NULL, in[8192], out[8192], name[256];
+	struct site_config *s = NULL;
+	struct config_error err;
+	struct fw_ruleset rs;
+	const char *p;
+
+	(void)state;
+	snprintf(name, sizeof(name), "id = \"011002\"; name = \"%s\";",
+	    longname);
+	a = site_with(site_text, "\"2001:db8:ff::/64\" ];", "\"2001:db8:ff::/64\" ]; "
+	    "interface = \"mgmt0\"; icmp_echo = true;");
+	b = site_with(a, "sender_address = \"198.51.100.5\";", "sender_address = "
+	    "\"198.51.100.5\"; interface = \"ens4\"; sender_interface = \"ens5\";");
+	c = site_with(b, "id = \"131156\";", "id = \"131156\"; name = "
+	    "\"Chuo \\\"City\\\"\";");
+	d = site_with(c, "id = \"011002\";", name);
+	assert_int_equal(site_config_load_string(d, "/t/site.conf", &s, &err), 0);
+	assert_int_equal(fw_build(s, ROLE_RECEIVER, 0, &rs), 0);
+	assert_int_equal(fw_render(&rs, "receiver", 0, &text), 0);
+	chain_text(text, "input", in, sizeof(in));
+	assert_non_null(strstr(in, "iifname \"mgmt0\" ip saddr @management_v4 "
+	    "tcp dport 22 ct state new accept comment \"management SSH\"\n"));
+	assert_non_null(strstr(in, "iifname \"mgmt0\" ip6 saddr @management_v6 "
+	    "tcp dport 22 ct state new accept comment \"management SSH\"\n"));
+	assert_non_null(strstr(in, "iifname \"mgmt0\" ip saddr @management_v4 "
+	    "icmp type echo-request ct state new accept comment \"ping from the "
+	    "administrators\"\n"));
+	assert_non_null(strstr(in, "iifname \"mgmt0\" ip6 saddr @management_v6 "
+	    "icmpv6 type echo-request ct state new accept"));
+	assert_non_null(strstr(in, "tcp dport 8443 ct state new accept comment "
+	    "\"uploads from the municipalities\"\n"));
+	assert_non_null(strstr(in, "tcp dport 9443 ct state new accept comment "
+	    "\"the vault takes the uploads\"\n"));
+	/* the quotes of the name became apostrophes; a long name is cut to
+	 * 127 bytes at a character's boundary */
+	assert_non_null(p = strstr(text, "192.0.2.0/26 comment \"131156 Chuo "
+	    "'City', 011002 北海道"));
+	/* both cities in 127 bytes: 27 and 100 of the name's, of which the
+	 * last is the first byte of a character, dropped */
+	p += strlen("192.0.2.0/26 comment \"131156 Chuo 'City', 011002 ");
+	assert_int_equal(strchr(p, '"') - p, 99);
+	assert_non_null(p = strstr(text, "192.0.2.64/26 comment \"011002 "));
+	p += strlen("192.0.2.64/26 comment \"011002 ");
+	assert_int_equal(strchr(p, '"') - p, 120);
+	assert_memory_equal(p, longname, 120);
+	fw_free(&rs);
+	free(text);
+	/* the vault's two ways out, each on its own link */
+	assert_int_equal(fw_build(s, ROLE_VAULT, 0, &rs), 0);
+	assert_int_equal(fw_render(&rs, "vault", 0, &text), 0);
+	chain_text(text, "output", out, sizeof(out));
+	assert_non_null(strstr(out, "oifname \"ens4\" ip saddr 198.51.100.2 ip "
+	    "daddr 198.51.100.1 tcp dport 9443 ct state new accept comment \"to "
+	    "the receiver\"\n"));
+	assert_non_null(strstr(out, "oifname \"ens5\" ip saddr 198.51.100.5 ip "
+	    "daddr 198.51.100.6 tcp dport 9444 ct state new accept comment \"to "
+	    "the sender\"\n"));
+	assert_null(strstr(text, "echo-request"));	/* no ping to the vault */
+	fw_free(&rs);
+	free(text);
+	site_config_free(s);
+	/* An interface name the kernel would not take is refused. */
+	free(a);
+	a = site_with(site_text, "\"2001:db8:ff::/64\" ];", "\"2001:db8:ff::/64\" ]; "
+	    "interface = \"mgmt 0\";");
+	assert_int_not_equal(site_config_load_string(a, "/t/site.conf", &s,
+	    &err), 0);
+	assert_non_null(strstr(err.message, "'interface' must be an interface "
+	    "name"));
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+}
+
 static void
 test_r05_vault_rules(void **state)
 {
@@ -222,7 +330,7 @@ test_r03_sender_rules(void **state)
 	assert_non_null(strstr(in, "ip saddr @recipient_v4 ip daddr "
 	    "203.0.113.1 tcp dport 8444 ct state new accept"));
 	assert_non_null(strstr(text, "set recipient_v4 {"));
-	assert_non_null(strstr(text, "elements = { 203.0.113.0/24 }"));
+	assert_non_null(strstr(text, "elements = { 203.0.113.0/24 comment \"u\" }"));
 	assert_null(strstr(text, "municipal_v"));
 	assert_non_null(strstr(in, "ip saddr 198.51.100.5 ip daddr "
 	    "198.51.100.6 tcp dport 9444 ct state new accept"));
@@ -452,8 +560,9 @@ test_r18_set_normalized_into_intervals(void **state)
 	    &err), 0);
 	assert_int_equal(fw_build(big, ROLE_RECEIVER, 0, &rs), 0);
 	assert_int_equal(fw_render(&rs, "receiver", 0, &t), 0);
-	assert_non_null(strstr(t, "elements = { 9.255.255.255, 10.0.0.0/16,\n"
-	    "\t\t\t     10.1.0.0/16, 255.255.255.0/24 }"));
+	assert_non_null(strstr(t, "elements = { 9.255.255.255 comment \"131156\", "
+	    "10.0.0.0/16 comment \"131156\",\n\t\t\t     10.1.0.0/16 comment "
+	    "\"131156\", 255.255.255.0/24 comment \"131156\" }"));
 	for (i = 0; i < rs.nsets; i++)
 		if (strcmp(rs.sets[i].name, "municipal_v4") == 0)
 			break;
@@ -513,6 +622,7 @@ main(void)
 		cmocka_unit_test(test_r02_receiver_rules),
 		cmocka_unit_test(test_systemd_dropin_per_role),
 		cmocka_unit_test(test_r05_vault_rules),
+		cmocka_unit_test(test_r18_interfaces_ping_and_comments),
 		cmocka_unit_test(test_r03_sender_rules),
 		cmocka_unit_test(test_r03_sender_push_rules),
 		cmocka_unit_test(test_r24_lockdown_keeps_only_loopback),
