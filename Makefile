@@ -146,6 +146,7 @@ UNITDIR := $(PREFIX)/lib/systemd/system
 MANDIR := $(PREFIX)/share/man
 DOCDIR := $(PREFIX)/share/doc/sekisho
 SYSCONFDIR ?= /etc
+COMPLDIR := $(PREFIX)/share/bash-completion/completions
 INSTALL_UNITS := $(wildcard deploy/systemd/*.service deploy/systemd/*.timer)
 INSTALL_EXAMPLES := $(wildcard deploy/examples/site/*.conf)
 
@@ -168,6 +169,12 @@ install: all
 	install -m 0644 deploy/examples/site/policies/*.policy \
 		$(DESTDIR)$(DOCDIR)/examples/policies/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d -m 0755 $(DESTDIR)$(COMPLDIR)
+	install -m 0644 deploy/bash-completion/sekisho \
+		$(DESTDIR)$(COMPLDIR)/sekisho-firewall
+	for p in receiver vault sender pki; do \
+		ln -sf sekisho-firewall $(DESTDIR)$(COMPLDIR)/sekisho-$$p || exit 1; \
+	done
 
 # `make deb`: the Debian packages in build/deb/: sekisho (the firewall and
 # PKI tools, timers, manual pages, example site) and one per role

@@ -36,7 +36,8 @@ test_tree_has_every_part() {
 	    usr/share/man/man8/sekisho-sender.8 usr/share/man/man8/sekisho-firewall.8 \
 	    usr/share/doc/sekisho/examples/site.conf \
 	    usr/share/doc/sekisho/examples/policies/health-checkup.policy \
-	    usr/share/doc/sekisho/admin-guide.md; do
+	    usr/share/doc/sekisho/admin-guide.md \
+	    usr/share/bash-completion/completions/sekisho-firewall; do
 		[ -f "$S/$f" ] || { echo "missing $f" >&2; return 1; }
 	done
 	[ -d "$S/etc/sekisho" ]
