@@ -160,8 +160,13 @@ vault_set_state(struct vault *v, struct job *j, enum job_state s, const char *wh
 	    job_state_name(s), why ? " reason=" : "", why ? why : "",
 	    j->dataset);
 	vault_audit(v, "job.state", j->id, 0, 0, NULL, detail);
-	log_info("job %s: %s%s%s", j->id, job_state_name(s), why ? ": " : "",
-	    why ? why : "");
+	/* A failed job is an error for journald (journalctl -p err). */
+	if (s == JOB_FAILED)
+		log_errorx("job %s: %s%s%s", j->id, job_state_name(s),
+		    why ? ": " : "", why ? why : "");
+	else
+		log_info("job %s: %s%s%s", j->id, job_state_name(s),
+		    why ? ": " : "", why ? why : "");
 }
 
 /*
