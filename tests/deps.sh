@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential libssl-dev libnftnl-dev libmnl-dev libconfig-dev
 libcmocka-dev libseccomp-dev curl openssl nftables iproute2 nginx-light clang valgrind
 python3 procps e2fsprogs util-linux bc iputils-ping man-db systemd rclone
-debhelper dpkg-dev lintian mmdebstrap"
+debhelper dpkg-dev lintian mmdebstrap chromium"
 if [ "${1:-}" = bench ]; then
 	PKGS="$PKGS python3-pandas time default-jre-headless"
 fi

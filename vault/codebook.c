@@ -21,71 +21,26 @@
 #include "envelope.h"
 #include "jsonr.h"
 #include "sk.h"
-
-/* ---- text that grows ---- */
-
-struct text {
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-static void
-add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	size_t want;
-	char *np;
-	int n;
-
-	if (t->err)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->p != NULL ? t->p + t->len : NULL,
-		    t->p != NULL ? t->cap - t->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->err = 1;
-			return;
-		}
-		if (t->p != NULL && (size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		want = t->len + (size_t)n + 1;
-		if (want > CODEBOOK_MAX) {
-			t->err = 1;
-			return;
-		}
-		want = want < 4096 ? 4096 : want * 2;
-		if ((np = realloc(t->p, want)) == NULL) {
-			t->err = 1;
-			return;
-		}
-		t->p = np;
-		t->cap = want;
-	}
-}
+#include "text.h"
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
 static void
 add_json(struct text *t, const char *s)
 {
-	add(t, "\"");
+	text_add(t, "\"");
 	for (; *s != '\0'; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '"' || ch == '\\')
-			add(t, "\\%c", ch);
+			text_add(t, "\\%c", ch);
 		else if (ch == '\n')
-			add(t, "\\n");
+			text_add(t, "\\n");
 		else if (ch < 0x20)
-			add(t, "\\u%04x", ch);
+			text_add(t, "\\u%04x", ch);
 		else
-			add(t, "%c", ch);
+			text_add(t, "%c", ch);
 	}
-	add(t, "\"");
+	text_add(t, "\"");
 }
 
 /* A Markdown table cell: a | or a line break would end it. */
@@ -94,11 +49,11 @@ add_cell(struct text *t, const char *s)
 {
 	for (; *s != '\0'; s++)
 		if (*s == '|')
-			add(t, "\\|");
+			text_add(t, "\\|");
 		else if (*s == '\n' || *s == '\r')
-			add(t, " ");
+			text_add(t, " ");
 		else
-			add(t, "%c", *s);
+			text_add(t, "%c", *s);
 }
 
 /* The same, "-" for a register entry the site file leaves empty. */
@@ -106,22 +61,6 @@ static void
 add_cell_or_dash(struct text *t, const char *s)
 {
 	add_cell(t, s[0] != '\0' ? s : "-");
-}
-
-static char *
-take(struct text *t)
-{
-	char *p;
-
-	if (t->err) {
-		free(t->p);
-		return NULL;
-	}
-	if (t->p == NULL && (t->p = calloc(1, 1)) == NULL)
-		return NULL;
-	p = t->p;
-	t->p = NULL;
-	return p;
 }
 
 /* ---- what the report says ---- */
@@ -328,29 +267,29 @@ make_json(const struct policy *p, const char *report,
     const struct codebook_release *r, const struct figures *f)
 {
 	const struct job *j = r->job;
-	struct text t = { 0 };
+	struct text t = { .max = CODEBOOK_MAX };
 	char ja[512], en[512], created[32], from[16], until[16];
 	size_t i, n = 0;
 
 	sk_time_format(r->created, created, sizeof(created));
-	add(&t, "{\n  \"profile\": \"tabular-data-package\",\n  \"name\": ");
-	add(&t, "\"%s-%.16s\",\n  \"title\": ", r->dataset->id,
+	text_add(&t, "{\n  \"profile\": \"tabular-data-package\",\n  \"name\": ");
+	text_add(&t, "\"%s-%.16s\",\n  \"title\": ", r->dataset->id,
 	    j->release_id);
-	add(&t, "\"%s (release %.16s)\",\n  \"created\": \"%s\",\n",
+	text_add(&t, "\"%s (release %.16s)\",\n  \"created\": \"%s\",\n",
 	    r->dataset->id, j->release_id, created);
-	add(&t, "  \"resources\": [ {\n    \"name\": \"release\",\n"
+	text_add(&t, "  \"resources\": [ {\n    \"name\": \"release\",\n"
 	    "    \"profile\": \"tabular-data-resource\",\n    \"path\": ");
 	add_json(&t, r->filename);
-	add(&t, ",\n    \"format\": \"csv\",\n    \"mediatype\": %s,\n"
+	text_add(&t, ",\n    \"format\": \"csv\",\n    \"mediatype\": %s,\n"
 	    "    \"encoding\": \"%s\",\n", r->cms ? "\"application/pkcs7-mime\""
 	    : "\"text/csv\"", f->encoding);
 	/* The hash of the table itself: after decryption for an envelope. */
-	add(&t, "    \"hash\": \"sha256:%s\",\n", j->out_sha256);
+	text_add(&t, "    \"hash\": \"sha256:%s\",\n", j->out_sha256);
 	if (!r->cms)
-		add(&t, "    \"bytes\": %llu,\n", (unsigned long long)r->size);
-	add(&t, "    \"dialect\": { \"delimiter\": \",\", \"header\": true, "
+		text_add(&t, "    \"bytes\": %llu,\n", (unsigned long long)r->size);
+	text_add(&t, "    \"dialect\": { \"delimiter\": \",\", \"header\": true, "
 	    "\"lineTerminator\": \"%s\" },\n", p->crlf ? "\\r\\n" : "\\n");
-	add(&t, "    \"schema\": { \"fields\": [\n");
+	text_add(&t, "    \"schema\": { \"fields\": [\n");
 	for (i = 0; i < p->ncols; i++) {
 		const struct policy_column *pc = &p->cols[i];
 
@@ -358,70 +297,70 @@ make_json(const struct policy *p, const char *report,
 			continue;
 		describe(pc, level_of(report, pc), ja, sizeof(ja), en,
 		    sizeof(en));
-		add(&t, "%s      { \"name\": ", n++ ? ",\n" : "");
+		text_add(&t, "%s      { \"name\": ", n++ ? ",\n" : "");
 		add_json(&t, pc->name);
-		add(&t, ", \"type\": \"string\", \"description\": ");
+		text_add(&t, ", \"type\": \"string\", \"description\": ");
 		add_json(&t, pc->description_en[0] != '\0' ?
 		    pc->description_en : pc->description);
-		add(&t, ", \"sekisho:description_ja\": ");
+		text_add(&t, ", \"sekisho:description_ja\": ");
 		add_json(&t, pc->description);
-		add(&t, ", \"sekisho:role\": \"%s\", \"sekisho:action\": \"%s\", "
+		text_add(&t, ", \"sekisho:role\": \"%s\", \"sekisho:action\": \"%s\", "
 		    "\"sekisho:processing\": { \"ja\": ",
 		    policy_role_name(pc->role), policy_action_name(pc->action));
 		add_json(&t, ja);
-		add(&t, ", \"en\": ");
+		text_add(&t, ", \"en\": ");
 		add_json(&t, en);
-		add(&t, " } }");
+		text_add(&t, " } }");
 	}
-	add(&t, "\n    ] }\n  } ],\n");
-	add(&t, "  \"sekisho\": {\n    \"release_id\": \"%s\",\n"
+	text_add(&t, "\n    ] }\n  } ],\n");
+	text_add(&t, "  \"sekisho\": {\n    \"release_id\": \"%s\",\n"
 	    "    \"dataset\": ", j->release_id);
 	add_json(&t, r->dataset->id);
-	add(&t, ",\n    \"purpose\": ");
+	text_add(&t, ",\n    \"purpose\": ");
 	add_json(&t, r->dataset->purpose);
-	add(&t, ",\n    \"approved_sha256\": \"%s\",\n    \"report_sha256\": "
+	text_add(&t, ",\n    \"approved_sha256\": \"%s\",\n    \"report_sha256\": "
 	    "\"%s\",\n    \"policy_sha256\": \"%s\",\n", j->out_sha256,
 	    j->report_sha256, p->digest);
-	add(&t, "    \"privacy\": { \"k\": %llu, \"l\": %llu, \"l_model\": \"%s\", "
+	text_add(&t, "    \"privacy\": { \"k\": %llu, \"l\": %llu, \"l_model\": \"%s\", "
 	    "\"t\": %s, \"max_suppression\": %s, \"suppressed_rows\": \"%s\" "
 	    "},\n", (unsigned long long)f->k, (unsigned long long)f->l,
 	    f->l_model, f->t, f->max_suppression, f->suppressed);
-	add(&t, "    \"counts\": { \"rows_in\": %llu, \"rows_rejected\": %llu, "
+	text_add(&t, "    \"counts\": { \"rows_in\": %llu, \"rows_rejected\": %llu, "
 	    "\"rows_suppressed\": %llu, \"rows_out\": %llu, "
 	    "\"equivalence_classes\": %llu, \"smallest_class\": %llu },\n",
 	    (unsigned long long)f->rows_in, (unsigned long long)f->rows_rejected,
 	    (unsigned long long)f->rows_suppressed,
 	    (unsigned long long)f->rows_out, (unsigned long long)f->classes,
 	    (unsigned long long)f->smallest);
-	add(&t, "    \"risk\": { \"highest\": %s, \"average\": %s },\n",
+	text_add(&t, "    \"risk\": { \"highest\": %s, \"average\": %s },\n",
 	    f->risk_highest, f->risk_average);
 	day(j->expires, until, sizeof(until));
-	add(&t, "    \"expires\": \"%s\",\n    \"terms\": { \"ja\": ", until);
+	text_add(&t, "    \"expires\": \"%s\",\n    \"terms\": { \"ja\": ", until);
 	add_json(&t, "受領者は、このデータから個人を識別してはならない"
 	    "（他の情報との照合を含む）。契約に定める目的以外に使ってはならない。");
-	add(&t, ", \"en\": ");
+	text_add(&t, ", \"en\": ");
 	add_json(&t, "The recipient shall not identify any person from this "
 	    "data, by matching it with other information or otherwise, and "
 	    "shall use it only for the purpose its contract states.");
-	add(&t, " },\n    \"recipients\": [");
+	text_add(&t, " },\n    \"recipients\": [");
 	for (i = 0; i < r->nto; i++) {
 		const struct config_recipient *rc = r->to[i];
 
 		day(rc->valid_from, from, sizeof(from));
 		day(rc->valid_until, until, sizeof(until));
-		add(&t, "%s\n      { \"id\": ", i ? "," : "");
+		text_add(&t, "%s\n      { \"id\": ", i ? "," : "");
 		add_json(&t, rc->id);
-		add(&t, ", \"contract\": ");
+		text_add(&t, ", \"contract\": ");
 		add_json(&t, rc->contract);
-		add(&t, ", \"purpose\": ");
+		text_add(&t, ", \"purpose\": ");
 		add_json(&t, rc->purpose);
-		add(&t, ", \"legal_basis\": ");
+		text_add(&t, ", \"legal_basis\": ");
 		add_json(&t, rc->legal_basis);
-		add(&t, ", \"valid_from\": \"%s\", \"valid_until\": \"%s\" }",
+		text_add(&t, ", \"valid_from\": \"%s\", \"valid_until\": \"%s\" }",
 		    from, until);
 	}
-	add(&t, "\n    ]\n  }\n}\n");
-	return take(&t);
+	text_add(&t, "\n    ]\n  }\n}\n");
+	return text_take(&t);
 }
 
 /* ---- codebook.md ---- */
@@ -432,21 +371,21 @@ md_recipients(struct text *t, const struct codebook_release *r, int en)
 	char from[16], until[16];
 	size_t i;
 
-	add(t, en ? "| recipient | contract | purpose | legal basis | valid "
+	text_add(t, en ? "| recipient | contract | purpose | legal basis | valid "
 	    "|\n|---|---|---|---|---|\n" : "| 提供先 | 契約番号 | 利用目的 | "
 	    "提供の根拠 | 有効期間 |\n|---|---|---|---|---|\n");
 	for (i = 0; i < r->nto; i++) {
 		day(r->to[i]->valid_from, from, sizeof(from));
 		day(r->to[i]->valid_until, until, sizeof(until));
-		add(t, "| ");
+		text_add(t, "| ");
 		add_cell(t, r->to[i]->id);
-		add(t, " | ");
+		text_add(t, " | ");
 		add_cell_or_dash(t, r->to[i]->contract);
-		add(t, " | ");
+		text_add(t, " | ");
 		add_cell_or_dash(t, r->to[i]->purpose);
-		add(t, " | ");
+		text_add(t, " | ");
 		add_cell_or_dash(t, r->to[i]->legal_basis);
-		add(t, " | %s – %s |\n", from, until);
+		text_add(t, " | %s – %s |\n", from, until);
 	}
 }
 
@@ -455,41 +394,41 @@ make_md(const struct policy *p, const char *report,
     const struct codebook_release *r, const struct figures *f)
 {
 	const struct job *j = r->job;
-	struct text t = { 0 };
+	struct text t = { .max = CODEBOOK_MAX };
 	char ja[512], en[512], created[32], until[16];
 	size_t i;
 	int lang;
 
 	sk_time_format(r->created, created, sizeof(created));
 	day(j->expires, until, sizeof(until));
-	add(&t, "# コードブック / Codebook: %s (release %.16s)\n\n",
+	text_add(&t, "# コードブック / Codebook: %s (release %.16s)\n\n",
 	    r->dataset->id, j->release_id);
 	for (lang = 0; lang < 2; lang++) {
-		add(&t, lang ? "## English\n\n" : "## 日本語\n\n");
-		add(&t, lang ? "- file: `%s`%s\n- made: %s, available until %s\n"
+		text_add(&t, lang ? "## English\n\n" : "## 日本語\n\n");
+		text_add(&t, lang ? "- file: `%s`%s\n- made: %s, available until %s\n"
 		    : "- ファイル: `%s`%s\n- 作成: %s、提供期限 %s\n", r->filename,
 		    r->cms ? (lang ? " (a CMS envelope to your certificate: "
 		    "`openssl cms -decrypt`)" : "（受領者の証明書あての CMS "
 		    "暗号化。`openssl cms -decrypt` で復号）") : "", created,
 		    until);
-		add(&t, lang ? "- purpose of the data: " : "- 利用目的: ");
+		text_add(&t, lang ? "- purpose of the data: " : "- 利用目的: ");
 		add_cell_or_dash(&t, r->dataset->purpose);
-		add(&t, lang ? "\n- SHA-256 of the table the two operators "
+		text_add(&t, lang ? "\n- SHA-256 of the table the two operators "
 		    "approved: `%s`\n\n" : "\n- 2名の操作者が承認した表の SHA-256: "
 		    "`%s`\n\n", j->out_sha256);
-		add(&t, lang ? "### Privacy model\n\n" : "### 匿名化の基準\n\n");
-		add(&t, lang ? "- k-anonymity: every combination of the "
+		text_add(&t, lang ? "### Privacy model\n\n" : "### 匿名化の基準\n\n");
+		text_add(&t, lang ? "- k-anonymity: every combination of the "
 		    "quasi-identifiers occurs at least k = %llu times\n" :
 		    "- k-匿名性: 準識別子の組み合わせはどれも k = %llu 件以上\n",
 		    (unsigned long long)f->k);
 		if (f->l > 0)
-			add(&t, lang ? "- l-diversity (%s): l = %llu\n" :
+			text_add(&t, lang ? "- l-diversity (%s): l = %llu\n" :
 			    "- l-多様性（%s）: l = %llu\n", f->l_model,
 			    (unsigned long long)f->l);
 		if (strcmp(f->t, "0") != 0 && strcmp(f->t, "-") != 0)
-			add(&t, lang ? "- t-closeness: t = %s\n" :
+			text_add(&t, lang ? "- t-closeness: t = %s\n" :
 			    "- t-近接性: t = %s\n", f->t);
-		add(&t, lang ? "- rows received %llu, rejected %llu, suppressed "
+		text_add(&t, lang ? "- rows received %llu, rejected %llu, suppressed "
 		    "%llu (%s; at most %s), released %llu in %llu classes, the "
 		    "smallest of %llu\n- re-identification risk (prosecutor): "
 		    "highest %s, average %s\n\n" : "- 受領 %llu 行、不正 %llu "
@@ -502,7 +441,7 @@ make_md(const struct policy *p, const char *report,
 		    (unsigned long long)f->classes,
 		    (unsigned long long)f->smallest, f->risk_highest,
 		    f->risk_average);
-		add(&t, lang ? "### Columns\n\n| column | meaning | role | "
+		text_add(&t, lang ? "### Columns\n\n| column | meaning | role | "
 		    "processing |\n|---|---|---|---|\n" : "### 列\n\n| 列 | 内容 "
 		    "| 種類 | 加工 |\n|---|---|---|---|\n");
 		for (i = 0; i < p->ncols; i++) {
@@ -514,29 +453,29 @@ make_md(const struct policy *p, const char *report,
 				continue;
 			describe(pc, level_of(report, pc), ja, sizeof(ja), en,
 			    sizeof(en));
-			add(&t, "| ");
+			text_add(&t, "| ");
 			add_cell(&t, pc->name);
-			add(&t, " | ");
+			text_add(&t, " | ");
 			add_cell_or_dash(&t, d);
-			add(&t, " | %s | ", lang ? policy_role_name(pc->role) :
+			text_add(&t, " | %s | ", lang ? policy_role_name(pc->role) :
 			    role_ja(pc->role));
 			add_cell(&t, lang ? en : ja);
-			add(&t, " |\n");
+			text_add(&t, " |\n");
 		}
-		add(&t, lang ? "\nColumns dropped: " : "\n削除した列: ");
+		text_add(&t, lang ? "\nColumns dropped: " : "\n削除した列: ");
 		for (i = 0; i < p->ncols; i++)
 			if (p->cols[i].action == ACT_DROP) {
 				add_cell(&t, p->cols[i].name);
-				add(&t, " ");
+				text_add(&t, " ");
 			}
-		add(&t, lang ? "\n\n### Terms\n\nThe recipient shall not "
+		text_add(&t, lang ? "\n\n### Terms\n\nThe recipient shall not "
 		    "identify any person from this data, by matching it with "
 		    "other information or otherwise, and shall use it only for "
 		    "the purpose its contract states.\n\n" : "\n\n### 利用条件"
 		    "\n\n受領者は、このデータから個人を識別してはならない（他の情報"
 		    "との照合を含む）。契約に定める目的以外に使ってはならない。\n\n");
 		md_recipients(&t, r, lang);
-		add(&t, lang ? "\n### Checking the files\n\n```\nopenssl cms "
+		text_add(&t, lang ? "\n### Checking the files\n\n```\nopenssl cms "
 		    "-verify -binary -inform DER -in manifest.p7s -content "
 		    "manifest -CAfile internal-ca.crt -out /dev/null\nsha256sum "
 		    "-c manifest\n```\n\n" : "\n### ファイルの確かめ方\n\n```\n"
@@ -544,7 +483,7 @@ make_md(const struct policy *p, const char *report,
 		    "-content manifest -CAfile internal-ca.crt -out /dev/null\n"
 		    "sha256sum -c manifest\n```\n\n");
 	}
-	return take(&t);
+	return text_take(&t);
 }
 
 /* ---- the manifest and its signature ---- */
@@ -565,7 +504,7 @@ codebook_make(const struct policy *p, const char *report,
     struct codebook *out, char *why, size_t whycap)
 {
 	struct figures f;
-	struct text m = { 0 };
+	struct text m = { .max = CODEBOOK_MAX };
 	char hj[65], hm[65];
 
 	memset(out, 0, sizeof(*out));
@@ -583,9 +522,9 @@ codebook_make(const struct policy *p, const char *report,
 	}
 	sha256_hex(out->json, strlen(out->json), hj);
 	sha256_hex(out->md, strlen(out->md), hm);
-	add(&m, "%s  %s\n%s  %s\n%s  %s\n", r->sha256, r->filename, hj,
+	text_add(&m, "%s  %s\n%s  %s\n%s  %s\n", r->sha256, r->filename, hj,
 	    CODEBOOK_JSON, hm, CODEBOOK_MD);
-	if ((out->manifest = take(&m)) == NULL ||
+	if ((out->manifest = text_take(&m)) == NULL ||
 	    envelope_sign(out->manifest, strlen(out->manifest), cert, key, 1,
 	    &out->sig, &out->siglen) != 0) {
 		snprintf(why, whycap, "the manifest cannot be signed");
@@ -598,21 +537,21 @@ codebook_make(const struct policy *p, const char *report,
 char *
 codebook_bundle(const struct codebook *cb)
 {
-	struct text t = { 0 };
+	struct text t = { .max = CODEBOOK_MAX };
 	char *b64;
 
 	if ((b64 = malloc(4 * ((cb->siglen + 2) / 3) + 1)) == NULL)
 		return NULL;
 	sk_base64_encode(cb->sig, cb->siglen, b64);
-	add(&t, "{\"" CODEBOOK_JSON "\":");
+	text_add(&t, "{\"" CODEBOOK_JSON "\":");
 	add_json(&t, cb->json);
-	add(&t, ",\"" CODEBOOK_MD "\":");
+	text_add(&t, ",\"" CODEBOOK_MD "\":");
 	add_json(&t, cb->md);
-	add(&t, ",\"" CODEBOOK_MANIFEST "\":");
+	text_add(&t, ",\"" CODEBOOK_MANIFEST "\":");
 	add_json(&t, cb->manifest);
-	add(&t, ",\"" CODEBOOK_SIGNATURE "\":\"%s\"}", b64);
+	text_add(&t, ",\"" CODEBOOK_SIGNATURE "\":\"%s\"}", b64);
 	free(b64);
-	return take(&t);
+	return text_take(&t);
 }
 
 void

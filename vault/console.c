@@ -14,6 +14,7 @@
  * again before it acts, and writes the audit entries: the audit log keeps
  * one writer.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "health.h"
 #include "json.h"
 #include "jsonr.h"
+#include "report_html.h"
 #include "log.h"
 #include "seal.h"
 #include "csv.h"
@@ -441,6 +443,44 @@ show(struct vault *v, const char *id, unsigned preview)
 	return 0;
 }
 
+#define REPORT_READ_MAX (4u << 20)
+
+/*
+ * release show ID --html FILE: the report's page (report_html.h) into
+ * FILE, made from the report as it stands, for an operator's browser.
+ */
+static int
+show_html(struct vault *v, const char *id, const char *path, FILE *fp)
+{
+	char name[JOB_ID_MAX + 8], *buf, *page = NULL;
+	struct job j;
+	ssize_t n;
+	int fd, e;
+
+	if (find(v, id, &j) != 0)
+		fatalx("no job %s", id);
+	snprintf(name, sizeof(name), "%s.json", j.id);
+	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		fatalx("job %s has no report (yet)", j.id);
+	if ((buf = malloc(REPORT_READ_MAX)) == NULL)
+		fatalx("out of memory");
+	n = read(fd, buf, REPORT_READ_MAX);
+	close(fd);
+	if (n <= 0 || n == REPORT_READ_MAX)
+		fatalx("job %s: its report cannot be read", j.id);
+	e = report_html(buf, (size_t)n, j.id, &page);
+	free(buf);
+	if (e != 0)
+		fatalx("job %s: its report cannot be read: %s", j.id,
+		    sk_strerror(e));
+	if (fputs(page, fp) == EOF || fclose(fp) != 0)
+		fatalx("%s: cannot write it", path);
+	free(page);
+	printf("%s: the report of %s (open it in a browser; it fetches "
+	    "nothing)\n", path, j.id);
+	return 0;
+}
+
 /* Operators' reasons are short printable text on one line. */
 static int
 reason_ok(const char *s)
@@ -701,17 +741,36 @@ console_release(struct vault *v, int argc, char **argv)
 		console_open(v);
 		return list(v, state, as_json);
 	}
-	if ((argc == 2 || argc == 4) && strcmp(argv[0], "show") == 0) {
+	if (argc >= 2 && argc % 2 == 0 && strcmp(argv[0], "show") == 0) {
+		const char *html = NULL;
 		unsigned preview = 20;
 		char *end;
 
-		if (argc == 4) {
-			unsigned long pv = strtoul(argv[3], &end, 10);
+		for (i = 2; i + 1 < argc; i += 2) {
+			unsigned long pv = strtoul(argv[i + 1], &end, 10);
 
-			if (strcmp(argv[2], "--preview") != 0 || *end != '\0' ||
-			    argv[3][0] == '\0' || pv > 100000)
+			if (strcmp(argv[i], "--html") == 0 && html == NULL)
+				html = argv[i + 1];
+			else if (strcmp(argv[i], "--preview") != 0 ||
+			    *end != '\0' || argv[i + 1][0] == '\0' ||
+			    pv > 100000)
 				return -1;
-			preview = (unsigned)pv;
+			else
+				preview = (unsigned)pv;
+		}
+		if (html != NULL) {
+			/* The file is opened as whoever runs the command
+			 * (their folder), before the vault's user is taken. */
+			FILE *fp = fopen(html, "w");
+
+			if (fp == NULL)
+				fatalx("%s: %s", html, strerror(errno));
+			console_open(v);
+			r = show_html(v, argv[1], html, fp);
+			if (r == 0)
+				console_note(v, "release-show-html", argv[1],
+				    "preview_rows=0");
+			return r;
 		}
 		/* The master key, as whoever runs the command (root may
 		 * read it), for the preview of the sealed release. */

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "engine.h"
 #include "log.h"
+#include "report_html.h"
 #include "sk.h"
 #include "util.h"
 #include "vaultd.h"
@@ -82,32 +83,58 @@ collector(void *arg)
 	return NULL;
 }
 
+/* name in the reports folder, written whole or not at all. */
 static int
-write_report(struct vault *v, const char *id, const char *report, char *hex)
+write_whole(struct vault *v, const char *name, const char *data, size_t len)
 {
-	char name[JOB_ID_MAX + 8], tmp[JOB_ID_MAX + 16];
-	uint8_t d[32];
-	unsigned dl = 0;
+	char tmp[JOB_ID_MAX + 24];
 	int fd, e = 0;
 
-	snprintf(name, sizeof(name), "%s.json", id);
-	snprintf(tmp, sizeof(tmp), ".%s.json.t", id);
+	snprintf(tmp, sizeof(tmp), ".%s.t", name);
 	if ((fd = openat(v->reports_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
 		return SK_ESYS;
-	if (util_write_all(fd, report, strlen(report)) != 0 ||
-	    util_write_all(fd, "\n", 1) != 0 || fsync(fd) != 0)
+	if (util_write_all(fd, data, len) != 0 || fsync(fd) != 0)
 		e = SK_ESYS;
 	if (close(fd) != 0)
 		e = SK_ESYS;
 	if (e == 0 && (renameat(v->reports_fd, tmp, v->reports_fd, name) != 0 ||
 	    fsync(v->reports_fd) != 0))
 		e = SK_ESYS;
-	if (e != 0) {
+	if (e != 0)
 		unlinkat(v->reports_fd, tmp, 0);
+	return e;
+}
+
+/*
+ * The report (ID.json) and, beside it, the page an operator would rather
+ * read (ID.html, report_html.h): the same figures, no personal data.
+ */
+static int
+write_report(struct vault *v, const char *id, const char *report, char *hex)
+{
+	char name[JOB_ID_MAX + 8], *text, *html = NULL;
+	size_t len = strlen(report);
+	uint8_t d[32];
+	unsigned dl = 0;
+	int e;
+
+	if ((text = malloc(len + 2)) == NULL)
+		return SK_ENOMEM;
+	memcpy(text, report, len);
+	memcpy(text + len, "\n", 2);
+	snprintf(name, sizeof(name), "%s.json", id);
+	e = write_whole(v, name, text, len + 1);
+	free(text);
+	if (e != 0)
 		return e;
-	}
-	EVP_Digest(report, strlen(report), d, &dl, EVP_sha256(), NULL);
+	snprintf(name, sizeof(name), "%s.html", id);
+	if (report_html(report, len, id, &html) != 0 ||
+	    write_whole(v, name, html, strlen(html)) != 0)
+		log_warnx("job %s: the report's HTML page was not written "
+		    "(release show --html makes it again)", id);
+	free(html);
+	EVP_Digest(report, len, d, &dl, EVP_sha256(), NULL);
 	sk_hex(d, 32, hex);
 	return 0;
 }

@@ -51,7 +51,7 @@ print_usage(FILE *fp)
 	    "[main|engine|checker|spawner|parent] CALL\n"
 	    "       sekisho-vault -c LOCAL.conf release list [--state STATE] "
 	    "[--json]\n"
-	    "       sekisho-vault -c LOCAL.conf release show ID [--preview N]\n"
+	    "       sekisho-vault -c LOCAL.conf release show ID [--preview N] [--html FILE]\n"
 	    "       sekisho-vault -c LOCAL.conf release diff ID [--with ID2]\n"
 	    "       sekisho-vault -c LOCAL.conf release approve ID "
 	    "--operator OP --key KEY [--yes]\n"

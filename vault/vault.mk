@@ -26,6 +26,8 @@ VAULT_DAEMON_SRCS := \
 	vault/approve.c \
 	vault/backup.c \
 	vault/codebook.c \
+	vault/report_html.c \
+	vault/text.c \
 	vault/console.c \
 	vault/diff.c \
 	vault/engine.c \

@@ -85,7 +85,11 @@ print("   k = %(k)d, l = %(l_diversity)d: %(equivalence_classes)d classes, "
 print("   re-identification risk: highest %(risk_highest).4f, average "
       "%(risk_average).4f" % r)
 for c in r["columns"]:
-    print("   %-8s %-10s %s" % (c["action"], c["role"], c["name"]))'
+    print("   %-8s %-10s %s" % (c["action"], c["role"], c["name"]))' || return 1
+	# The same as a page for the operator's browser (no script, fetches
+	# nothing), with the class sizes, suppression and loss as charts.
+	bed_console release show "$ID1" --html "$W/report.html" | sed 's/^/   /' &&
+	echo "   $(grep -c '<svg' "$W/report.html") charts, $(wc -c < "$W/report.html") bytes"
 }
 
 approvals() {

@@ -47,6 +47,40 @@ assert a["approvals"] == 0 and a["approvals_needed"] == 2, a
 PY
 }
 
+# The report as a page (issue 20): the daemon writes it beside the report,
+# `release show --html` writes the same; it names nothing outside itself,
+# and Chromium, in a network namespace of its own with no network at all,
+# renders its three charts (the bars' colour is in the screenshot) without
+# the page asking for any URL.
+test_r41_report_page_renders_in_chromium_fetching_nothing() {
+	local page=$T/page.html urls
+	[ -s "$T/vdata/reports/$A.html" ] &&
+	"$VAULT" -c "$T/vault.conf" release show "$A" --html "$page" > /dev/null &&
+	cmp -s "$page" "$T/vdata/reports/$A.html" || return 1
+	# no script, and no address but SVG's namespace name
+	! grep -qi '<script\|<link\|<img\|<iframe\|url(' "$page" || return 1
+	urls=$(grep -o 'https\?://[^"]*' "$page" | grep -vx 'http://www.w3.org/2000/svg')
+	[ -z "$urls" ] || { echo "page names: $urls" >&2; return 1; }
+	grep -q "content=\"default-src 'none'; style-src 'unsafe-inline'\"" "$page" &&
+	grep -q '<svg id="classes"' "$page" && grep -q '<svg id="groups"' "$page" &&
+	grep -q '<svg id="loss"' "$page" || return 1
+	unshare --net chromium --headless=new --no-sandbox --disable-gpu \
+		--disable-background-networking --disable-component-update \
+		--no-first-run --user-data-dir="$T/chromium" \
+		--log-net-log="$T/net.json" --window-size=800,1200 \
+		--screenshot="$T/shot.png" "file://$page" > "$T/chromium.log" 2>&1 ||
+		{ tail -5 "$T/chromium.log" >&2; return 1; }
+	[ "$(python3 "$TOP/tests/integration/png_color_count.py" "$T/shot.png" 2a6ebb)" -gt 2000 ] ||
+		return 1
+	# What the page asked for: only itself. (Chromium's own services,
+	# its clock and updates on Google's hosts, are the browser's and
+	# find no network here.)
+	urls=$(grep -o '"url":"[^"]*"' "$T/net.json" | sed 's/^"url":"//; s/"$//' | sort -u |
+		grep -v "^file://$page\$" |
+		grep -vE '^https?://([a-z0-9-]+\.)*(google\.com|googleapis\.com|gvt1\.com)/')
+	[ -z "$urls" ] || { echo "requested: $urls" >&2; return 1; }
+}
+
 test_r41_one_approval_is_not_enough_nor_the_same_twice() {
 	approve "$A" op1 >/dev/null && approve "$A" op1 > "$T/twice" &&
 	grep -q '1 of 2' "$T/twice" && sleep 2.5 &&
