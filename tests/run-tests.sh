@@ -24,6 +24,24 @@ export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp
 
+# Two long integration suites that time nothing run beside the unit tests
+# and the fuzzers (a unit test under valgrind keeps one core busy, not two):
+# the Debian package (a build, downloads, lintian) and the generalization
+# searches. They run one after the other in the background, nothing else
+# that starts daemons runs meanwhile (the service users are shared), and
+# their results are counted before the other integration tests start.
+beside=(tests/integration/test_r19_debian_package.sh
+	tests/integration/test_vault_search.sh)
+beside_dir=$(mktemp -d)
+(
+	for t in "${beside[@]}"; do
+		t0=$SECONDS
+		"$t" > "$beside_dir/$(basename "$t").log" 2>&1
+		echo "$? $((SECONDS - t0))" > "$beside_dir/$(basename "$t").rc"
+	done
+) &
+beside_pid=$!
+
 # Unit tests under ASan and UBSan.
 for t in build/san/tests/test_*; do
 	suite "unit (asan+ubsan) $(basename "$t")" "$t"
@@ -67,6 +85,16 @@ for ((i = 0; i < ${#fuzzers[@]}; i += 2)); do
 		suite "fuzz $(basename "$f")" fuzz_wait "$f"
 	done
 done
+# The suites that ran beside: their output, and their own time.
+wait "$beside_pid"
+for t in "${beside[@]}"; do
+	b=$(basename "$t")
+	read -r rc secs < "$beside_dir/$b.rc" || { rc=1; secs=0; }
+	suite "integration $b (beside the unit tests: $secs s)" \
+		bash -c 'cat "$1"; exit "$2"' sh "$beside_dir/$b.log" "$rc"
+done
+rm -rf "$beside_dir"
+
 # Construction checks: each binary holds only its role's code (R02, R03,
 # R05, R17).
 . tests/construction.sh
@@ -98,6 +126,7 @@ suite "every requirement has a named test (make check-reqs)" \
 	r=$?; rm -f /tmp/reqmap.$$; exit $r'
 # Integration tests with the sanitizer builds of the daemons.
 for t in tests/integration/test_*.sh; do
+	case " ${beside[*]} " in *" $t "*) continue ;; esac
 	suite "integration $(basename "$t")" "$t"
 done
 

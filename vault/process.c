@@ -6,6 +6,7 @@
  * plaintext of an envelope exists only inside the engine.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,18 +33,45 @@
 struct feed {
 	int fd;
 	struct seal_reader *rd;
+	const char *job;	/* the engine's: log progress of a long job */
+	uint64_t total;		/* the upload's size */
 };
+
+#define PROGRESS_MS 5000	/* a long job's progress, this often */
 
 static void *
 feeder(void *arg)
 {
 	struct feed *f = arg;
+	uint64_t sent = 0, t0 = util_now_ms(), last = t0, now;
 	const uint8_t *p;
 	size_t n;
 
-	while (seal_reader_peek(f->rd, &p, IO_BUF, &n) == 0 && n > 0)
+	while (seal_reader_peek(f->rd, &p, IO_BUF, &n) == 0 && n > 0) {
 		if (util_write_all(f->fd, p, n) != 0)
 			break;
+		sent += n;
+		/* The engine reads as fast as it works: what it has taken
+		 * is how far the job is (issue 20). */
+		if (f->job != NULL && (now = util_now_ms()) - last >=
+		    PROGRESS_MS) {
+			double mbs = (double)sent / 1e6 / ((double)(now - t0) /
+			    1e3);
+
+			last = now;
+			if (f->total > sent && mbs > 0)
+				log_info("job %s: %" PRIu64 " of %" PRIu64 " MB "
+				    "read by the engine (%d%%), %.1f MB/s, about "
+				    "%.0f s to go", f->job, sent / 1000000,
+				    f->total / 1000000, (int)(sent * 100 /
+				    f->total), mbs, (double)(f->total - sent) /
+				    1e6 / mbs);
+			else
+				log_info("job %s: %" PRIu64 " MB read by the "
+				    "engine, %.1f MB/s", f->job, sent / 1000000,
+				    mbs);
+		}
+	}
 	close(f->fd);
 	return NULL;
 }
@@ -305,7 +333,7 @@ run_engine(struct vault *v, struct job *j, const struct config_dataset *ds,
     const struct config_municipality *m, struct seal_reader *rd,
     char **report, char *why, size_t whycap)
 {
-	struct feed f = { .rd = rd };
+	struct feed f = { .rd = rd, .job = j->id, .total = j->size };
 	struct collect c = { 0 };
 	struct part_end pe = { .chan = -1 };
 	enum engine_outcome oc;

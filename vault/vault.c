@@ -15,12 +15,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "anon.h"
@@ -119,6 +123,57 @@ commit(int fd, const char *tmp, const char *path)
 	return 0;
 }
 
+/*
+ * A progress line on a terminal (issue 20): how far the engine has read
+ * its input, MB/s and the time left, every half second on stderr; nothing
+ * at all when stderr is not a terminal (a pipe, a log).
+ */
+struct progress {
+	int fd;			/* the input, read in order by the engine */
+	uint64_t total;
+	atomic_int done;
+};
+
+static void *
+progress_line(void *arg)
+{
+	struct progress *pg = arg;
+	uint64_t t0 = util_now_ms(), now;
+	struct timespec ts = { 0, 500 * 1000 * 1000 };
+	off_t at;
+	int shown = 0;
+
+	while (!atomic_load(&pg->done)) {
+		nanosleep(&ts, NULL);
+		if (atomic_load(&pg->done))
+			break;
+		if ((at = lseek(pg->fd, 0, SEEK_CUR)) < 0)
+			continue;
+		now = util_now_ms();
+		if (now - t0 < 1000)
+			continue;	/* a short job says nothing */
+		{
+			double mbs = (double)at / 1e6 / ((double)(now - t0) /
+			    1e3);
+
+			if ((uint64_t)at < pg->total && mbs > 0)
+				fprintf(stderr, "\r  %.0f / %.0f MB (%d%%), %.1f "
+				    "MB/s, about %.0f s to go   ", (double)at /
+				    1e6, (double)pg->total / 1e6, (int)((uint64_t)at *
+				    100 / pg->total), mbs, (double)(pg->total -
+				    (uint64_t)at) / 1e6 / mbs);
+			else
+				fprintf(stderr, "\r  %.0f MB read, processing "
+				    "(%.0f s) / 加工中                        ",
+				    (double)at / 1e6, (double)(now - t0) / 1e3);
+			shown = 1;
+		}
+	}
+	if (shown)
+		fprintf(stderr, "\r%79s\r", "");
+	return NULL;
+}
+
 static int
 cmd_anonymize(int argc, char **argv)
 {
@@ -155,8 +210,24 @@ cmd_anonymize(int argc, char **argv)
 		fatalx("%s: %s", in, strerror(errno));
 	if ((out_fd = open_temp(out, out_tmp, sizeof(out_tmp))) == -1)
 		fatalx("%s: cannot create: %s", out, strerror(errno));
-	r = anon_run_values(p, in_fd, out_fd, &res, &report,
-	    vals != NULL ? &values : NULL);
+	{
+		struct progress pg = { .fd = in_fd };
+		struct stat st;
+		pthread_t pt;
+		int on = isatty(STDERR_FILENO) && fstat(in_fd, &st) == 0 &&
+		    S_ISREG(st.st_mode);
+
+		pg.total = on ? (uint64_t)st.st_size : 0;
+		atomic_init(&pg.done, 0);
+		if (on && pthread_create(&pt, NULL, progress_line, &pg) != 0)
+			on = 0;
+		r = anon_run_values(p, in_fd, out_fd, &res, &report,
+		    vals != NULL ? &values : NULL);
+		if (on) {
+			atomic_store(&pg.done, 1);
+			pthread_join(pt, NULL);
+		}
+	}
 	close(in_fd);
 	if (r != 0) {
 		close(out_fd);

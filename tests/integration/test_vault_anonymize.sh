@@ -261,6 +261,22 @@ PY
 		{ cat "$T/out"; return 1; }
 }
 
+# Progress on long work (issue 20): on a terminal (script(1) gives it one)
+# a line with MB/s and the time left; on a pipe or a file, nothing but the
+# result, as before.
+test_progress_line_on_a_terminal_only() {
+	local big=$T/big.csv i
+	{ cat "$T/in.csv"; for i in $(seq 2 32); do tail -n +2 "$T/in.csv"; done; } \
+		> "$big" || return 1
+	script -qec "$VAULT anonymize --policy $T/p.conf --in $big --out $T/big.out.csv --report $T/big.json" \
+		/dev/null > "$T/tty" 2>&1 || { tail -3 "$T/tty" >&2; return 1; }
+	grep -aq 'MB/s, about [0-9]* s to go\|MB read, processing' "$T/tty" &&
+	grep -aq '^released\|released [0-9]* of' "$T/tty" || { cat -A "$T/tty" | head >&2; return 1; }
+	anonymize "$T/p.conf" "$big" "$T/big2.csv" "$T/big2.json" &&
+	! grep -q 'MB/s\|processing' "$T/stderr" "$T/stdout" &&
+	! grep -q $'\r' "$T/stderr"
+}
+
 for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
 	check "$t" "$t"
 done
