@@ -109,6 +109,9 @@ wait_state() {	# wait_state ID STATE [SECONDS]
 		sleep 0.1
 	done
 	echo "job $1 is $(state "$1"), not $2" >&2
+	# what the daemons said meanwhile, for whoever reads the failure
+	grep -h 'warning\|error' "$T/vault.log" "$T/sender.log" 2>/dev/null |
+		tail -8 >&2
 	return 1
 }
 

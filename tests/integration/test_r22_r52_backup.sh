@@ -47,7 +47,9 @@ test_r22_backup_while_a_job_awaits_approval_is_sealed() {
 	[ "$(upload "$T/b.csv" health-checkup)" = 201 ] && B=$(cat "$T/id") &&
 	wait_state "$B" awaiting_approval &&
 	approve "$B" op1 >/dev/null && approve "$B" op2 >/dev/null &&
-	wait_state "$B" published || return 1
+	# 90 s: a sender that did not answer at once is tried again after
+	# 2, 4, 8, 16 and 32 s (the vault's backoff), which 30 s cannot hold
+	wait_state "$B" published 90 || return 1
 	bk --to "$T/bk" $(as_op1) > "$T/bk.out" || return 1
 	cat "$T/bk.out"
 	f=$(ls "$T/bk"/vault-backup-*.skb) && [ "$(echo "$f" | wc -l)" = 1 ] &&
