@@ -289,3 +289,16 @@ jsonr_get_u64(struct jsonr v, const char *key, uint64_t *out)
 		return e;
 	return jsonr_u64(m, out);
 }
+
+const char *
+jsonr_get_scalar(struct jsonr v, const char *key, char *buf, size_t cap)
+{
+	struct jsonr m;
+
+	if (jsonr_member(v, key, &m) != 0 || m.n == 0 || m.n >= cap ||
+	    m.p[0] == '"' || m.p[0] == '{' || m.p[0] == '[')
+		return "?";
+	memcpy(buf, m.p, m.n);
+	buf[m.n] = '\0';
+	return buf;
+}

@@ -33,5 +33,10 @@ int jsonr_u64(struct jsonr v, uint64_t *out);
 /* Shorthands: member key of v as a string / an integer. */
 int jsonr_get_string(struct jsonr v, const char *key, char *out, size_t cap);
 int jsonr_get_u64(struct jsonr v, const char *key, uint64_t *out);
+/* Member key of v as its text when it is a number, true, false or null
+ * (what a report prints as it stands), in buf; "?" when it is absent, a
+ * string, an object or an array, or longer than cap - 1. */
+const char *jsonr_get_scalar(struct jsonr v, const char *key, char *buf,
+    size_t cap);
 
 #endif

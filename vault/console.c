@@ -155,20 +155,6 @@ find(struct vault *v, const char *arg, struct job *j)
 	return hits == 1 ? r : SK_ENOTFOUND;
 }
 
-/* A member's text as it stands (a number, true or false), or "?". */
-static const char *
-raw(struct jsonr doc, const char *key, char *buf, size_t cap)
-{
-	struct jsonr m;
-
-	if (jsonr_member(doc, key, &m) != 0 || m.n == 0 || m.n >= cap ||
-	    m.p[0] == '"' || m.p[0] == '{' || m.p[0] == '[')
-		return "?";
-	memcpy(buf, m.p, m.n);
-	buf[m.n] = '\0';
-	return buf;
-}
-
 static uint64_t
 num(struct jsonr doc, const char *key)
 {
@@ -234,7 +220,7 @@ show_groups(struct jsonr doc)
 		    jsonr_member(first, "share", &col) != 0)
 			continue;
 		printf("  %-20s %s (%" PRIu64 " / %" PRIu64 " 行 / rows)\n",
-		    name, raw(first, "share", share, sizeof(share)),
+		    name, jsonr_get_scalar(first, "share", share, sizeof(share)),
 		    num(first, "suppressed"), num(first, "rows"));
 	}
 }
@@ -267,24 +253,24 @@ show_summary(const char *text, size_t len)
 	printf("削除行数 / rows suppressed: %" PRIu64 " (k: %" PRIu64 ", l: %"
 	    PRIu64 "; 上限 / limit %s)\n", num(doc, "rows_suppressed"),
 	    num(doc, "rows_suppressed_k"), num(doc, "rows_suppressed_l"),
-	    raw(doc, "max_suppression", a, sizeof(a)));
+	    jsonr_get_scalar(doc, "max_suppression", a, sizeof(a)));
 	printf("モデル / privacy model:     k = %" PRIu64 ", l = %s: %s\n", k,
-	    raw(doc, "l_diversity", b, sizeof(b)), out == 0 ? "出力なし / "
+	    jsonr_get_scalar(doc, "l_diversity", b, sizeof(b)), out == 0 ? "出力なし / "
 	    "nothing released" : smallest >= k ? "満たす / holds" :
 	    "満たさない / DOES NOT HOLD");
 	printf("同値クラス / classes:       %" PRIu64 " (最小 / smallest %"
 	    PRIu64 ")\n", num(doc, "equivalence_classes"), smallest);
 	printf("再識別リスク / risk:        最大 / highest %s, 平均 / average "
-	    "%s\n", raw(doc, "risk_highest", a, sizeof(a)),
-	    raw(doc, "risk_average", c, sizeof(c)));
+	    "%s\n", jsonr_get_scalar(doc, "risk_highest", a, sizeof(a)),
+	    jsonr_get_scalar(doc, "risk_average", c, sizeof(c)));
 	printf("閾値超のリスク / rows at risk: %" PRIu64 " (1/クラスの大きさ > "
 	    "%s / 1 / class size above %s)\n", num(doc, "rows_at_risk"),
-	    raw(doc, "risk_threshold", a, sizeof(a)), a);
+	    jsonr_get_scalar(doc, "risk_threshold", a, sizeof(a)), a);
 	show_histogram(doc);
 	show_groups(doc);
 	printf("数式の無害化 / formulas guarded: %s\n",
-	    raw(doc, "formulas_guarded", a, sizeof(a)));
-	if (strcmp(raw(doc, "information_loss", a, sizeof(a)), "?") != 0)
+	    jsonr_get_scalar(doc, "formulas_guarded", a, sizeof(a)));
+	if (strcmp(jsonr_get_scalar(doc, "information_loss", a, sizeof(a)), "?") != 0)
 		printf("情報損失 / information loss: %s (ARX の Loss 指標 / "
 		    "ARX's loss metric, 0 = none, 1 = all)%s\n", a,
 		    num(doc, "search_lattice_nodes") > 0 ?
@@ -301,10 +287,10 @@ show_summary(const char *text, size_t len)
 		if (jsonr_get_u64(col, "level", &level) == 0)
 			printf("  %-20s %-10s %-12s 段階 / level %" PRIu64
 			    "%s, %" PRIu64 " 値 / values, 損失 / loss %s\n", name,
-			    role, action, level, strcmp(raw(col,
+			    role, action, level, strcmp(jsonr_get_scalar(col,
 			    "level_searched", b, sizeof(b)), "true") == 0 ?
 			    " (探索 / searched)" : "", num(col,
-			    "distinct_values_out"), raw(col,
+			    "distinct_values_out"), jsonr_get_scalar(col,
 			    "information_loss", c, sizeof(c)));
 		else if (jsonr_get_u64(col, "distinct_values_out", &values) == 0)
 			printf("  %-20s %-10s %-12s %" PRIu64 " 値 / values\n",

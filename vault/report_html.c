@@ -40,37 +40,17 @@ num(struct jsonr doc, const char *key)
 	return v;
 }
 
-/* A member that is a number, as text ("?" when absent or not one). */
-static const char *
-raw(struct jsonr doc, const char *key, char *buf, size_t cap)
-{
-	struct jsonr m;
-	size_t i;
-
-	if (jsonr_member(doc, key, &m) != 0 || m.n == 0 || m.n >= cap)
-		return "?";
-	for (i = 0; i < m.n; i++)
-		if (!((m.p[i] >= '0' && m.p[i] <= '9') || m.p[i] == '.' ||
-		    m.p[i] == '-' || m.p[i] == 'e' || m.p[i] == 'E' ||
-		    m.p[i] == '+'))
-			return m.n == 4 && memcmp(m.p, "true", 4) == 0 ? "true" :
-			    m.n == 5 && memcmp(m.p, "false", 5) == 0 ? "false" : "?";
-	memcpy(buf, m.p, m.n);
-	buf[m.n] = '\0';
-	return buf;
-}
-
 static double
 fraction(struct jsonr doc, const char *key)
 {
 	char b[32];
-	const char *s = raw(doc, key, b, sizeof(b));
+	const char *s = jsonr_get_scalar(doc, key, b, sizeof(b));
+	char *end;
 	double d;
 
-	if (strcmp(s, "?") == 0 || strcmp(s, "true") == 0 ||
-	    strcmp(s, "false") == 0)
-		return -1;
-	d = strtod(s, NULL);
+	d = strtod(s, &end);
+	if (end == s || *end != '\0')
+		return -1;	/* absent, or not a number */
 	return d < 0 ? 0 : d > 1 ? 1 : d;
 }
 
@@ -194,7 +174,7 @@ chart_groups(struct text *t, struct jsonr doc)
 		    fraction(first, "share") < 0)
 			continue;
 		snprintf(label, sizeof(label), "%s (%" PRIu64 " / %" PRIu64 ")",
-		    raw(first, "share", share, sizeof(share)),
+		    jsonr_get_scalar(first, "share", share, sizeof(share)),
 		    num(first, "suppressed"), num(first, "rows"));
 		chart_fraction_bar(t, y, name, fraction(first, "share"), label);
 		y += 24;
@@ -229,7 +209,7 @@ chart_loss(struct text *t, struct jsonr doc)
 		    fraction(col, "information_loss") < 0)
 			continue;
 		chart_fraction_bar(t, y, name, fraction(col,
-		    "information_loss"), raw(col, "information_loss", loss,
+		    "information_loss"), jsonr_get_scalar(col, "information_loss", loss,
 		    sizeof(loss)));
 		y += 24;
 	}
@@ -262,11 +242,11 @@ columns_table(struct text *t, struct jsonr doc)
 		esc(t, action);
 		text_add(t, "</td><td>");
 		if (jsonr_get_u64(col, "level", &level) == 0)
-			text_add(t, "%" PRIu64 "%s", level, strcmp(raw(col,
+			text_add(t, "%" PRIu64 "%s", level, strcmp(jsonr_get_scalar(col,
 			    "level_searched", b, sizeof(b)), "true") == 0 ?
 			    " (探索 / searched)" : "");
 		text_add(t, "</td><td>%s</td></tr>\n", strcmp(action, "drop") ==
-		    0 ? "出力しない / not released" : raw(col,
+		    0 ? "出力しない / not released" : jsonr_get_scalar(col,
 		    "distinct_values_out", b, sizeof(b)));
 	}
 	text_add(t, "</table>\n");
@@ -313,11 +293,11 @@ report_html(const char *json, size_t len, const char *job_id, char **out)
 	snprintf(line, sizeof(line), "%" PRIu64 " (k: %" PRIu64 ", l: %" PRIu64
 	    "; 上限 / limit %s)", num(doc, "rows_suppressed"),
 	    num(doc, "rows_suppressed_k"), num(doc, "rows_suppressed_l"),
-	    raw(doc, "max_suppression", a, sizeof(a)));
+	    jsonr_get_scalar(doc, "max_suppression", a, sizeof(a)));
 	row(&t, "削除行数", "rows suppressed", line);
 	text_add(&t, "<tr><th>モデル<br><span class=\"en\">privacy model"
 	    "</span></th><td>k = %" PRIu64 ", l = %s: <span class=\"%s\">%s"
-	    "</span></td></tr>\n", k, raw(doc, "l_diversity", b, sizeof(b)),
+	    "</span></td></tr>\n", k, jsonr_get_scalar(doc, "l_diversity", b, sizeof(b)),
 	    rows_out > 0 && smallest >= k ? "holds" : "fails",
 	    rows_out == 0 ? "出力なし / nothing released" : smallest >= k ?
 	    "満たす / holds" : "満たさない / DOES NOT HOLD");
@@ -325,13 +305,13 @@ report_html(const char *json, size_t len, const char *job_id, char **out)
 	    ")", num(doc, "equivalence_classes"), smallest);
 	row(&t, "同値クラス", "classes", line);
 	snprintf(line, sizeof(line), "最大 / highest %s, 平均 / average %s",
-	    raw(doc, "risk_highest", a, sizeof(a)), raw(doc, "risk_average", b,
+	    jsonr_get_scalar(doc, "risk_highest", a, sizeof(a)), jsonr_get_scalar(doc, "risk_average", b,
 	    sizeof(b)));
 	row(&t, "再識別リスク", "re-identification risk", line);
 	snprintf(line, sizeof(line), "%" PRIu64 " (1 / class size > %s)",
-	    num(doc, "rows_at_risk"), raw(doc, "risk_threshold", a, sizeof(a)));
+	    num(doc, "rows_at_risk"), jsonr_get_scalar(doc, "risk_threshold", a, sizeof(a)));
 	row(&t, "閾値超のリスク", "rows at risk", line);
-	if (strcmp(raw(doc, "information_loss", a, sizeof(a)), "?") != 0) {
+	if (strcmp(jsonr_get_scalar(doc, "information_loss", a, sizeof(a)), "?") != 0) {
 		snprintf(line, sizeof(line), "%s (ARX loss metric)", a);
 		row(&t, "情報損失", "information loss", line);
 	}

@@ -102,6 +102,26 @@ test_response_head(void **state)
 #undef BAD
 }
 
+/* A report's figure as the report wrote it; "?" for what is no scalar. */
+static void
+test_scalar_as_it_stands(void **state)
+{
+	static const char doc[] = "{\"a\":0.25,\"b\":true,\"c\":\"x\","
+	    "\"d\":[1],\"e\":{\"f\":1},\"g\":123456789}";
+	struct jsonr v = { doc, sizeof(doc) - 1 };
+	char buf[8];
+
+	(void)state;
+	assert_string_equal(jsonr_get_scalar(v, "a", buf, sizeof(buf)), "0.25");
+	assert_string_equal(jsonr_get_scalar(v, "b", buf, sizeof(buf)), "true");
+	assert_string_equal(jsonr_get_scalar(v, "c", buf, sizeof(buf)), "?");
+	assert_string_equal(jsonr_get_scalar(v, "d", buf, sizeof(buf)), "?");
+	assert_string_equal(jsonr_get_scalar(v, "e", buf, sizeof(buf)), "?");
+	assert_string_equal(jsonr_get_scalar(v, "z", buf, sizeof(buf)), "?");
+	/* nine digits do not fit in eight bytes with the NUL */
+	assert_string_equal(jsonr_get_scalar(v, "g", buf, sizeof(buf)), "?");
+}
+
 int
 main(void)
 {
@@ -109,6 +129,7 @@ main(void)
 		cmocka_unit_test(test_listing),
 		cmocka_unit_test(test_invalid_documents),
 		cmocka_unit_test(test_response_head),
+		cmocka_unit_test(test_scalar_as_it_stands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
