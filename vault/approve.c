@@ -35,11 +35,13 @@ approval_message(const struct job *j, const char *action,
     const char *operator_id, int64_t t, const char *reason, char *out,
     size_t cap)
 {
-	int n = snprintf(out, cap, "sekisho-approval-v2\naction=%s\n"
+	int n = snprintf(out, cap, "sekisho-approval-v3\naction=%s\n"
 	    "release=%s\ndataset=%s\noutput_sha256=%s\nreport_sha256=%s\n"
-	    "operator=%s\ntime=%" PRId64 "\nreason=%s\n", action, j->id,
-	    j->dataset, j->out_sha256, j->report_sha256, operator_id, t,
-	    reason != NULL ? reason : "");
+	    "recipients=%s\nsealed=%d\ndatapackage_sha256=%s\n"
+	    "codebook_sha256=%s\noperator=%s\ntime=%" PRId64 "\nreason=%s\n",
+	    action, j->id, j->dataset, j->out_sha256, j->report_sha256,
+	    j->recipients, j->sealed, j->datapackage_sha256,
+	    j->codebook_sha256, operator_id, t, reason != NULL ? reason : "");
 
 	return n < 0 || (size_t)n >= cap ? SK_ETOOBIG : 0;
 }
@@ -255,7 +257,7 @@ approval_count(int jobs_fd, const struct site_config *site,
 {
 	char name[JOB_ID_MAX + 16], *buf, *line, *save = NULL;
 	char act[16], op[CONFIG_ID_MAX], sig[256], r64[APPROVAL_REASON_MAX * 2];
-	char why[160], msg[1024], seen[16][CONFIG_ID_MAX], text[256];
+	char why[160], msg[APPROVAL_MSG_MAX], seen[16][CONFIG_ID_MAX], text[256];
 	const struct config_operator *o;
 	size_t nseen = 0, i, len, tlen;
 	long long t;

@@ -2,8 +2,9 @@
  * approve.h: operators' signatures on releases (R41). An approval, a
  * rejection or a withdrawal is an Ed25519 or ECDSA P-256 signature, made
  * with the operator's private key at the vault's console, over the release
- * id, its dataset, the SHA-256 of the release and of its report, and the
- * action. The vault verifies every signature against the operator's public
+ * id, its dataset, the SHA-256 of the release, of its report and of its
+ * codebook's two files, the recipients it goes to, whether it goes sealed,
+ * the time and the action. The vault verifies every signature against the operator's public
  * key in the site's roster, within the roster's validity dates, each time
  * it counts them.
  */
@@ -19,6 +20,7 @@
 #include "job.h"
 
 #define APPROVAL_REASON_MAX 120
+#define APPROVAL_MSG_MAX 6144	/* the signed text, recipients and all */
 
 /* The signed text of an action on a job by an operator at time t (unix
  * seconds, as recorded beside the signature). */

@@ -316,12 +316,44 @@ vault_backup_open(struct vault *v)
 	v->console_fd = daemon_open_dir(v->local.data_dir, "console");
 }
 
+/*
+ * A note of an operator's signature on a release (the console's
+ * release-approve, -reject, -withdraw): the operator whose signature of
+ * that action on the job verifies now goes into actor; 0, or -1 when none
+ * does (the note is then recorded as unverified).
+ */
+static int
+signer_of(struct vault *v, const char *cmd, const char *object,
+    const char *detail, char *actor, size_t cap)
+{
+	char op[CONFIG_ID_MAX], ops[512], *p;
+	unsigned n, bad;
+	struct job j;
+	size_t len;
+
+	if (sscanf(detail, "operator=%63s", op) != 1 || v->jobs_fd < 0 ||
+	    job_load(v->jobs_fd, object, &j) != 0 ||
+	    approval_count(v->jobs_fd, v->site, v->op_keys, &j,
+	    cmd + strlen("release-"), (int64_t)time(NULL), &n, &bad, ops,
+	    sizeof(ops), NULL, 0) != 0)
+		return -1;
+	len = strlen(op);
+	for (p = ops; (p = strstr(p, op)) != NULL; p += len)
+		if ((p == ops || p[-1] == ',') && (p[len] == ',' ||
+		    p[len] == '\0')) {
+			snprintf(actor, cap, "operator:%s", op);
+			return 0;
+		}
+	return -1;
+}
+
 /* The daemon: the console's notes of use (R30) into the audit log. */
 static void
 console_notes_audit(struct vault *v)
 {
 	char text[1100], cmd[64], obj[80], detail[600], user[64], actor[80];
 	struct names files = { 0 };
+	int sig;
 	struct audit_event ev;
 	struct jsonr doc;
 	struct dirent *de;
@@ -367,8 +399,17 @@ console_notes_audit(struct vault *v)
 		jsonr_get_string(doc, "object", obj, sizeof(obj));
 		jsonr_get_string(doc, "detail", detail, sizeof(detail));
 		snprintf(actor, sizeof(actor), "console:%s", user);
+		sig = strcmp(cmd, "release-approve") == 0 ||
+		    strcmp(cmd, "release-reject") == 0 ||
+		    strcmp(cmd, "release-withdraw") == 0;
+		if (sig && signer_of(v, cmd, obj, detail, actor,
+		    sizeof(actor)) != 0 && strlen(detail) + 24 < sizeof(detail))
+			strcat(detail, " signature=unverified");
 		memset(&ev, 0, sizeof(ev));
-		ev.event = "console.used";
+		/* An operator's signature on a release (approval,
+		 * rejection, withdrawal): an entry of its own, with the
+		 * operator and the digest of the text signed (issue 20). */
+		ev.event = sig ? "release.signed" : "console.used";
 		ev.actor = actor;
 		ev.object = obj[0] ? obj : NULL;
 		snprintf(text, sizeof(text), "command=%s%s%s", cmd,

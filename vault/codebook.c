@@ -268,10 +268,12 @@ make_json(const struct policy *p, const char *report,
 {
 	const struct job *j = r->job;
 	struct text t = { .max = CODEBOOK_MAX };
-	char ja[512], en[512], created[32], from[16], until[16];
+	char ja[512], en[512], created[32], from[16], until[16], file[96];
 	size_t i, n = 0;
 
 	sk_time_format(r->created, created, sizeof(created));
+	codebook_filename(r->dataset->id, j->release_id, r->cms, file,
+	    sizeof(file));
 	text_add(&t, "{\n  \"profile\": \"tabular-data-package\",\n  \"name\": ");
 	text_add(&t, "\"%s-%.16s\",\n  \"title\": ", r->dataset->id,
 	    j->release_id);
@@ -279,7 +281,7 @@ make_json(const struct policy *p, const char *report,
 	    r->dataset->id, j->release_id, created);
 	text_add(&t, "  \"resources\": [ {\n    \"name\": \"release\",\n"
 	    "    \"profile\": \"tabular-data-resource\",\n    \"path\": ");
-	add_json(&t, r->filename);
+	add_json(&t, file);
 	text_add(&t, ",\n    \"format\": \"csv\",\n    \"mediatype\": %s,\n"
 	    "    \"encoding\": \"%s\",\n", r->cms ? "\"application/pkcs7-mime\""
 	    : "\"text/csv\"", f->encoding);
@@ -334,8 +336,10 @@ make_json(const struct policy *p, const char *report,
 	    (unsigned long long)f->smallest);
 	text_add(&t, "    \"risk\": { \"highest\": %s, \"average\": %s },\n",
 	    f->risk_highest, f->risk_average);
-	day(j->expires, until, sizeof(until));
-	text_add(&t, "    \"expires\": \"%s\",\n    \"terms\": { \"ja\": ", until);
+	/* Made before the operators decide: the days from publication,
+	 * which the sender's record of the release turns into a date. */
+	text_add(&t, "    \"available_days\": %u,\n    \"terms\": { \"ja\": ",
+	    r->dataset->release_days);
 	add_json(&t, "受領者は、このデータから個人を識別してはならない"
 	    "（他の情報との照合を含む）。契約に定める目的以外に使ってはならない。");
 	text_add(&t, ", \"en\": ");
@@ -395,22 +399,24 @@ make_md(const struct policy *p, const char *report,
 {
 	const struct job *j = r->job;
 	struct text t = { .max = CODEBOOK_MAX };
-	char ja[512], en[512], created[32], until[16];
+	char ja[512], en[512], created[32], file[96];
 	size_t i;
 	int lang;
 
 	sk_time_format(r->created, created, sizeof(created));
-	day(j->expires, until, sizeof(until));
+	codebook_filename(r->dataset->id, j->release_id, r->cms, file,
+	    sizeof(file));
 	text_add(&t, "# コードブック / Codebook: %s (release %.16s)\n\n",
 	    r->dataset->id, j->release_id);
 	for (lang = 0; lang < 2; lang++) {
 		text_add(&t, lang ? "## English\n\n" : "## 日本語\n\n");
-		text_add(&t, lang ? "- file: `%s`%s\n- made: %s, available until %s\n"
-		    : "- ファイル: `%s`%s\n- 作成: %s、提供期限 %s\n", r->filename,
+		text_add(&t, lang ? "- file: `%s`%s\n- made: %s; available for "
+		    "%u days from its publication\n" : "- ファイル: `%s`%s\n- "
+		    "作成: %s、提供期間: 公表から %u 日\n", file,
 		    r->cms ? (lang ? " (a CMS envelope to your certificate: "
 		    "`openssl cms -decrypt`)" : "（受領者の証明書あての CMS "
 		    "暗号化。`openssl cms -decrypt` で復号）") : "", created,
-		    until);
+		    r->dataset->release_days);
 		text_add(&t, lang ? "- purpose of the data: " : "- 利用目的: ");
 		add_cell_or_dash(&t, r->dataset->purpose);
 		text_add(&t, lang ? "\n- SHA-256 of the table the two operators "
@@ -498,14 +504,20 @@ sha256_hex(const char *s, size_t n, char hex[65])
 	sk_hex(d, 32, hex);
 }
 
+void
+codebook_filename(const char *dataset, const char *release_id, int cms,
+    char *out, size_t cap)
+{
+	snprintf(out, cap, "%s-%.16s.csv%s", dataset, release_id,
+	    cms ? ".cms" : "");
+}
+
 int
 codebook_make(const struct policy *p, const char *report,
-    const struct codebook_release *r, X509 *cert, EVP_PKEY *key,
-    struct codebook *out, char *why, size_t whycap)
+    const struct codebook_release *r, struct codebook *out, char *why,
+    size_t whycap)
 {
 	struct figures f;
-	struct text m = { .max = CODEBOOK_MAX };
-	char hj[65], hm[65];
 
 	memset(out, 0, sizeof(*out));
 	if (figures_read(report, &f) != 0) {
@@ -520,15 +532,27 @@ codebook_make(const struct policy *p, const char *report,
 		codebook_free(out);
 		return SK_ETOOBIG;
 	}
-	sha256_hex(out->json, strlen(out->json), hj);
-	sha256_hex(out->md, strlen(out->md), hm);
-	text_add(&m, "%s  %s\n%s  %s\n%s  %s\n", r->sha256, r->filename, hj,
+	return 0;
+}
+
+int
+codebook_sign(struct codebook *cb, const char *filename, const char *sha256,
+    X509 *cert, EVP_PKEY *key, char *why, size_t whycap)
+{
+	struct text m = { .max = CODEBOOK_MAX };
+	char hj[65], hm[65];
+
+	sha256_hex(cb->json, strlen(cb->json), hj);
+	sha256_hex(cb->md, strlen(cb->md), hm);
+	text_add(&m, "%s  %s\n%s  %s\n%s  %s\n", sha256, filename, hj,
 	    CODEBOOK_JSON, hm, CODEBOOK_MD);
-	if ((out->manifest = text_take(&m)) == NULL ||
-	    envelope_sign(out->manifest, strlen(out->manifest), cert, key, 1,
-	    &out->sig, &out->siglen) != 0) {
+	free(cb->manifest);
+	free(cb->sig);
+	cb->sig = NULL;
+	if ((cb->manifest = text_take(&m)) == NULL ||
+	    envelope_sign(cb->manifest, strlen(cb->manifest), cert, key, 1,
+	    &cb->sig, &cb->siglen) != 0) {
 		snprintf(why, whycap, "the manifest cannot be signed");
-		codebook_free(out);
 		return SK_ECRYPTO;
 	}
 	return 0;

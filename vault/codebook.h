@@ -30,17 +30,16 @@
 #define CODEBOOK_SIGNATURE PROTO_PKG_SIGNATURE
 #define CODEBOOK_MAX (1u << 20)		/* each file, at most */
 
-/* What the release is, as it leaves the vault. */
+/* What the release is, as the vault accepts it (the checker's verdict
+ * given, before any operator signs). */
 struct codebook_release {
-	const struct job *job;
+	const struct job *job;		/* with its release id */
 	const struct config_dataset *dataset;
-	const struct config_recipient *const *to;	/* in force today */
+	const struct config_recipient *const *to;	/* it is made for */
 	size_t nto;
-	const char *filename;		/* as the recipient gets it */
-	const char *sha256;		/* of that file (hex) */
-	uint64_t size;
-	int cms;			/* the file is a CMS envelope */
-	int64_t created;
+	uint64_t size;			/* of the table */
+	int cms;			/* it goes as a CMS envelope */
+	int64_t created;		/* accepted */
 };
 
 struct codebook {
@@ -51,15 +50,27 @@ struct codebook {
 	size_t siglen;
 };
 
+/* The release file's name as the recipient gets it: DATASET-ID16.csv,
+ * with .cms when it is an envelope. */
+void codebook_filename(const char *dataset, const char *release_id, int cms,
+    char *out, size_t cap);
+
 /*
- * Builds the package for a release: the codebook in both forms, the
- * manifest of the release file and the two codebook files, and its
- * signature by key (whose certificate cert goes in it). 0, or an error
- * with why.
+ * Writes the codebook in both forms (json, md) for a release the vault
+ * accepts; the operators sign their digests, and publication sends them
+ * as they are. 0, or an error with why.
  */
 int codebook_make(const struct policy *p, const char *report,
-    const struct codebook_release *r, X509 *cert, EVP_PKEY *key,
-    struct codebook *out, char *why, size_t whycap);
+    const struct codebook_release *r, struct codebook *out, char *why,
+    size_t whycap);
+
+/*
+ * At publication: the manifest of the release file as it goes (filename,
+ * sha256: after sealing, for an envelope) and of the two codebook files in
+ * cb, and its signature by key (whose certificate cert goes in it).
+ */
+int codebook_sign(struct codebook *cb, const char *filename,
+    const char *sha256, X509 *cert, EVP_PKEY *key, char *why, size_t whycap);
 
 /* The package as one JSON object (the files as strings, the signature in
  * base64), for the sender: a string to free, or NULL. */

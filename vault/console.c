@@ -397,6 +397,12 @@ show(struct vault *v, const char *id, unsigned preview)
 	/* The vault alone keeps the mapping to the id recipients see. */
 	if (j.release_id[0] != '\0')
 		printf("release id:    %s (at the sender)\n", j.release_id);
+	if (j.datapackage_sha256[0] != '\0')
+		printf("codebook:      datapackage.json sha256 %s\n"
+		    "               codebook.md sha256 %s\n"
+		    "recipients:    %s%s\n", j.datapackage_sha256,
+		    j.codebook_sha256, j.recipients, j.sealed ? " (sealed)" :
+		    "");
 	if (j.replaces[0] != '\0')
 		printf("replaces:      %s (訂正 / a correction of it)\n",
 		    j.replaces);
@@ -592,7 +598,7 @@ static void
 confirm(struct vault *v, const struct job *j, const char *action,
     const char *op, int64_t now, const char *reason, int yes)
 {
-	char name[JOB_ID_MAX + 8], rep[8192], msg[1024], answer[16];
+	char name[JOB_ID_MAX + 8], rep[8192], msg[APPROVAL_MSG_MAX], answer[16];
 	uint64_t rows_in = 0, rows_out = 0, k = 0;
 	struct jsonr doc = { rep, 0 };
 	ssize_t r = 0;
@@ -613,11 +619,19 @@ confirm(struct vault *v, const struct job *j, const char *action,
 	    "  ジョブ / job:        %s (%s, %s)\n"
 	    "  行数 / rows:         %llu in, %llu out, k = %llu\n"
 	    "  リリース / release:  %llu bytes, SHA-256 %s\n"
-	    "  報告 / report:       SHA-256 %s\n"
+	    "  報告 / report:       SHA-256 %s (%s/reports/%s.json)\n"
+	    "  コードブック / codebook:\n"
+	    "    datapackage.json   SHA-256 %s (%s/reports/%s.datapackage.json)\n"
+	    "    codebook.md        SHA-256 %s (%s/reports/%s.codebook.md)\n"
+	    "  提供先 / recipients: %s%s\n"
 	    "  署名する文 / signed text:\n", j->id, j->municipality,
 	    j->dataset, (unsigned long long)rows_in,
 	    (unsigned long long)rows_out, (unsigned long long)k,
-	    (unsigned long long)j->out_size, j->out_sha256, j->report_sha256);
+	    (unsigned long long)j->out_size, j->out_sha256, j->report_sha256,
+	    v->local.data_dir, j->id, j->datapackage_sha256, v->local.data_dir,
+	    j->id, j->codebook_sha256, v->local.data_dir, j->id,
+	    j->recipients, j->sealed ? "（証明書あて暗号化 / sealed to their "
+	    "certificates）" : "");
 	for (char *l = msg, *nl; *l != '\0'; l = nl + 1) {
 		if ((nl = strchr(l, '\n')) == NULL)
 			break;
@@ -643,7 +657,11 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 {
 	const struct config_operator *o = site_find_operator(v->site, op);
 	const struct config_dataset *ds;
-	char msg[1024], sig[256], why[256], ops[256], shown[136];
+	char msg[APPROVAL_MSG_MAX], sig[256], why[256], ops[256], shown[272];
+	char seen[272], recips[sizeof(((struct job *)0)->recipients)];
+	char note[400];
+	uint8_t d[32];
+	unsigned dl = 0;
 	int64_t now = (int64_t)time(NULL);
 	enum job_state want = strcmp(action, "withdraw") == 0 ? JOB_PUBLISHED :
 	    JOB_AWAITING;
@@ -670,13 +688,17 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 		    "approved" : strcmp(action, "reject") == 0 ? "rejected" :
 		    "withdrawn");
 	confirm(v, &j, action, op, now, reason, yes);
-	snprintf(shown, sizeof(shown), "%s %s", j.out_sha256, j.report_sha256);
+	snprintf(recips, sizeof(recips), "%s", j.recipients);
+	snprintf(shown, sizeof(shown), "%s %s %s %s", j.out_sha256,
+	    j.report_sha256, j.datapackage_sha256, j.codebook_sha256);
 	if ((lk = job_lock(v->jobs_fd)) < 0)
 		fatalx("cannot lock the jobs");
 	if (find(v, id, &j) != 0)
 		fatalx("no job %s", id);
-	snprintf(ops, sizeof(ops), "%s %s", j.out_sha256, j.report_sha256);
-	if (j.state != want || strcmp(ops, shown) != 0)
+	snprintf(seen, sizeof(seen), "%s %s %s %s", j.out_sha256,
+	    j.report_sha256, j.datapackage_sha256, j.codebook_sha256);
+	if (j.state != want || strcmp(seen, shown) != 0 ||
+	    strcmp(j.recipients, recips) != 0)
 		fatalx("job %s changed while it was shown (now %s): nothing "
 		    "signed", j.id, job_state_name(j.state));
 	if (approval_message(&j, action, op, now, reason, msg,
@@ -693,6 +715,15 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 	approval_count(v->jobs_fd, v->site, v->op_keys, &j, action, now, &n, &bad, ops,
 	    sizeof(ops), NULL, 0);
 	job_unlock(lk);
+	/* Each signature its own audit entry, with the operator's id and
+	 * the digest of the text signed (the daemon records it). */
+	EVP_Digest(msg, strlen(msg), d, &dl, EVP_sha256(), NULL);
+	sk_hex(d, 32, seen);
+	snprintf(note, sizeof(note), "operator=%s time=%" PRId64
+	    " signed_sha256=%s", op, now, seen);
+	console_note(v, strcmp(action, "approve") == 0 ? "release-approve" :
+	    strcmp(action, "reject") == 0 ? "release-reject" :
+	    "release-withdraw", j.id, note);
 	ds = site_find_dataset(v->site, j.dataset);
 	printf("%s: %s by %s recorded: %u of %u distinct operators (%s)\n",
 	    j.id, strcmp(action, "approve") == 0 ? "approval" :

@@ -65,7 +65,7 @@ job_exists(int jobs_fd, const char *id)
 int
 job_save(int jobs_fd, struct job *j)
 {
-	char buf[2048], tmp[JOB_ID_MAX + 8];
+	char buf[8192], tmp[JOB_ID_MAX + 8];
 	int fd, n, e = 0;
 
 	j->updated = (int64_t)time(NULL);
@@ -75,12 +75,16 @@ job_save(int jobs_fd, struct job *j)
 	    "report_sha256=%s\nrelease_id=%s\ndecided=%" PRId64 "\n"
 	    "published=%" PRId64 "\nexpires=%" PRId64 "\nsource_disposed=%d\n"
 	    "updated=%" PRId64 "\nreplaces=%s\nreplaced_by=%s\n"
-	    "reported=%s\nvault_gone=%" PRId64 "\nsender_gone=%" PRId64 "\n",
+	    "reported=%s\nvault_gone=%" PRId64 "\nsender_gone=%" PRId64 "\n"
+	    "recipients=%s\nsealed=%d\ndatapackage_sha256=%s\n"
+	    "codebook_sha256=%s\n",
 	    j->id, j->municipality, j->dataset, j->size, j->sha256, j->received,
 	    job_state_name(j->state), j->reason, j->out_size, j->out_sha256,
 	    j->report_sha256, j->release_id, j->decided, j->published,
 	    j->expires, j->source_disposed, j->updated, j->replaces,
-	    j->replaced_by, j->reported, j->vault_gone, j->sender_gone);
+	    j->replaced_by, j->reported, j->vault_gone, j->sender_gone,
+	    j->recipients, j->sealed, j->datapackage_sha256,
+	    j->codebook_sha256);
 	if (n < 0 || (size_t)n >= sizeof(buf) || !job_id_valid(j->id))
 		return SK_ETOOBIG;
 	snprintf(tmp, sizeof(tmp), ".%s.t", j->id);
@@ -111,7 +115,7 @@ set_text(char *dst, size_t cap, const char *v)
 int
 job_load(int jobs_fd, const char *id, struct job *j)
 {
-	char buf[4096], *line, *save = NULL, *eq;
+	char buf[8192], *line, *save = NULL, *eq;
 	ssize_t n;
 	size_t k;
 	int fd, e = 0;
@@ -182,6 +186,18 @@ job_load(int jobs_fd, const char *id, struct job *j)
 			j->vault_gone = strtoll(eq, NULL, 10);
 		else if (strcmp(line, "sender_gone") == 0)
 			j->sender_gone = strtoll(eq, NULL, 10);
+		else if (strcmp(line, "recipients") == 0)
+			e = set_text(j->recipients, sizeof(j->recipients), eq);
+		else if (strcmp(line, "sealed") == 0)
+			j->sealed = atoi(eq) != 0;
+		else if (strcmp(line, "datapackage_sha256") == 0)
+			e = eq[0] == '\0' || sk_hexid_valid(eq, 64) ?
+			    set_text(j->datapackage_sha256,
+			    sizeof(j->datapackage_sha256), eq) : SK_EFORMAT;
+		else if (strcmp(line, "codebook_sha256") == 0)
+			e = eq[0] == '\0' || sk_hexid_valid(eq, 64) ?
+			    set_text(j->codebook_sha256,
+			    sizeof(j->codebook_sha256), eq) : SK_EFORMAT;
 	}
 	if (e != 0 || j->state == JOB_NSTATES || strcmp(j->id, id) != 0)
 		return SK_EFORMAT;

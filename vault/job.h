@@ -42,9 +42,19 @@ struct job {
 	char out_sha256[65];
 	/* The release's id at the sender: fresh and random, so that nothing
 	 * outside the vault can tie it to the upload, its receipt or another
-	 * release of the same source (R07); "" until it is first published. */
+	 * release of the same source (R07); made when the release is
+	 * accepted, with its codebook, "" before. */
 	char release_id[33];
 	char report_sha256[65];
+	/* What the operators sign beside the release and the report (issue
+	 * 20): the recipients it is made for (comma separated), whether it
+	 * goes sealed to their certificates, and the digests of the codebook
+	 * written at acceptance (reports/ID.datapackage.json, ID.codebook.md),
+	 * which publication sends as they are. */
+	char recipients[CONFIG_DATASETS_MAX * (CONFIG_ID_MAX + 1)];
+	int sealed;
+	char datapackage_sha256[65];
+	char codebook_sha256[65];
 	int64_t decided, published, expires;
 	int source_disposed;
 	int64_t updated;

@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "anon.h"
+#include "codebook.h"
 #include "daemon.h"
 #include "engine.h"
 #include "log.h"
@@ -115,10 +117,11 @@ collector(void *arg)
 static int
 write_whole(struct vault *v, const char *name, const char *data, size_t len)
 {
-	char tmp[JOB_ID_MAX + 24];
+	char tmp[JOB_ID_MAX + 40];
 	int fd, e = 0;
 
-	snprintf(tmp, sizeof(tmp), ".%s.t", name);
+	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.t", name) >= sizeof(tmp))
+		return SK_ETOOBIG;
 	if ((fd = openat(v->reports_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
 		return SK_ESYS;
@@ -165,6 +168,88 @@ write_report(struct vault *v, const char *id, const char *report, char *hex)
 	EVP_Digest(report, len, d, &dl, EVP_sha256(), NULL);
 	sk_hex(d, 32, hex);
 	return 0;
+}
+
+/*
+ * The codebook of a release the vault accepts (codebook.h), made now from
+ * the report the checker saw, so that the operators sign its digests
+ * beside the release's and the report's, and publication sends these very
+ * files: the release's id, the recipients it is for (R28: a contract in
+ * force, or one still to come) and whether it goes sealed are settled
+ * here, and recorded in the job. 0, or an error with why.
+ */
+static int
+write_codebook(struct vault *v, struct job *j,
+    const struct config_dataset *ds, const char *report, char *why,
+    size_t whycap)
+{
+	const struct config_recipient *to[CONFIG_DATASETS_MAX], *rc;
+	struct codebook_release cr;
+	struct codebook cb;
+	char name[JOB_ID_MAX + 24], ended[CONFIG_DATASETS_MAX * 66] = "";
+	int64_t now = (int64_t)time(NULL);
+	size_t i, nto = 0, o = 0, x = 0;
+	uint8_t d[32];
+	unsigned dl = 0;
+	int e, sealed = 0;
+
+	j->recipients[0] = '\0';
+	for (i = 0; i < ds->nrecipients; i++) {
+		if ((rc = site_find_recipient(v->site, ds->recipients[i])) ==
+		    NULL)
+			continue;
+		if (rc->valid_until != 0 && now >= rc->valid_until) {
+			x += (size_t)snprintf(ended + x, sizeof(ended) - x,
+			    "%s%s", x ? "," : "", rc->id);
+			continue;
+		}
+		to[nto++] = rc;
+		sealed |= rc->envelope;
+		o += (size_t)snprintf(j->recipients + o, sizeof(j->recipients) -
+		    o, "%s%s", o ? "," : "", rc->id);
+	}
+	if (nto == 0) {
+		snprintf(why, whycap, "no recipient of the dataset has a "
+		    "contract in force today or to come (R28)%s%.120s",
+		    x ? ": ended " : "", ended);
+		return SK_ECONFIG;
+	}
+	for (i = 0; sealed && i < nto; i++)
+		if (v->recip_certs[to[i] - v->site->recipients] == NULL) {
+			snprintf(why, whycap, "recipient %s takes only "
+			    "envelopes, so every recipient of the dataset needs "
+			    "a certificate: %s has none", to[0]->envelope ?
+			    "one" : "another", to[i]->id);
+			return SK_ECONFIG;
+		}
+	if (j->release_id[0] == '\0') {
+		if (util_random(d, 16) != 0)
+			fatalx("no randomness");
+		sk_hex(d, 16, j->release_id);
+	}
+	j->sealed = sealed;
+	cr = (struct codebook_release){ .job = j, .dataset = ds, .to = to,
+		.nto = nto, .size = j->out_size, .cms = sealed,
+		.created = now };
+	if ((e = codebook_make(v->policies[ds - v->site->datasets], report,
+	    &cr, &cb, why, whycap)) != 0)
+		return e;
+	snprintf(name, sizeof(name), "%s.%s", j->id, CODEBOOK_JSON);
+	if ((e = write_whole(v, name, cb.json, strlen(cb.json))) == 0) {
+		snprintf(name, sizeof(name), "%s.%s", j->id, CODEBOOK_MD);
+		e = write_whole(v, name, cb.md, strlen(cb.md));
+	}
+	if (e != 0)
+		snprintf(why, whycap, "cannot store the codebook");
+	else {
+		EVP_Digest(cb.json, strlen(cb.json), d, &dl, EVP_sha256(),
+		    NULL);
+		sk_hex(d, 32, j->datapackage_sha256);
+		EVP_Digest(cb.md, strlen(cb.md), d, &dl, EVP_sha256(), NULL);
+		sk_hex(d, 32, j->codebook_sha256);
+	}
+	codebook_free(&cb);
+	return e;
 }
 
 /*
@@ -483,7 +568,7 @@ vault_process(struct vault *v, struct job *j)
 	const struct config_municipality *m = NULL;
 	struct seal_reader *rd = NULL;
 	enum engine_outcome oc;
-	char why[256], *report = NULL;
+	char why[256], made[512], *report = NULL;
 	uint64_t t0, t1;
 	size_t i;
 	int e;
@@ -548,6 +633,12 @@ vault_process(struct vault *v, struct job *j)
 		snprintf(why, sizeof(why), "cannot store the report");
 		oc = ENGINE_FAILED;
 	}
+	if (oc == ENGINE_MADE && write_codebook(v, j, ds, report, why,
+	    sizeof(why)) != 0) {
+		vault_dispose(v, v->releases_fd, j->id, "release",
+		    "no_codebook");
+		oc = ENGINE_FAILED;
+	}
 	free(report);
 	if (oc != ENGINE_MADE && strstr(why, ANON_MY_NUMBER_FORBIDDEN) != NULL) {
 		/* R29: refused, and the copy goes at once, on record. */
@@ -567,8 +658,12 @@ vault_process(struct vault *v, struct job *j)
 	}
 	/* R50: a release nobody recorded is not offered: the job stays in
 	 * processing and is made again once the log can be written. */
+	snprintf(made, sizeof(made), "report_sha256=%s recipients=%.120s%s "
+	    "datapackage_sha256=%s codebook_sha256=%s", j->report_sha256,
+	    j->recipients, j->sealed ? " sealed" : "", j->datapackage_sha256,
+	    j->codebook_sha256);
 	if (vault_audit(v, "release.made", j->id, 1, j->out_size,
-	    j->out_sha256, j->report_sha256) != 0)
+	    j->out_sha256, made) != 0)
 		return;
 	vault_set_state(v, j, JOB_AWAITING, NULL);
 }

@@ -67,24 +67,20 @@ vault_decide(struct vault *v, struct job *j)
 	vault_set_state(v, j, JOB_APPROVED, NULL);
 }
 
-/* The release as it goes to the sender: sealed to the recipients who ask
- * for it, else as it is. */
+/* The release as it goes to the sender: sealed to its recipients'
+ * certificates when it was accepted so, else as it is. */
 static int
 outgoing(struct vault *v, const struct config_recipient *const *to, size_t nto,
-    struct job *j, uint8_t **out, size_t *len, int *cms, char *why,
-    size_t whycap)
+    struct job *j, uint8_t **out, size_t *len, char *why, size_t whycap)
 {
 	X509 *certs[CONFIG_DATASETS_MAX];
 	struct seal_reader *rd;
 	uint8_t *plain;
-	size_t i, got, nc = 0;
-	int e, need = 0;
+	size_t i, got;
+	int e;
 
-	*cms = 0;
-	for (i = 0; i < nto; i++) {
-		need |= to[i]->envelope;
-		certs[nc++] = v->recip_certs[to[i] - v->site->recipients];
-	}
+	for (i = 0; i < nto; i++)
+		certs[i] = v->recip_certs[to[i] - v->site->recipients];
 	if ((e = seal_reader_open(&v->master, v->releases_fd, j->id, &rd)) != 0)
 		return e;
 	if ((plain = malloc(j->out_size + 1)) == NULL) {
@@ -97,89 +93,125 @@ outgoing(struct vault *v, const struct config_recipient *const *to, size_t nto,
 		free(plain);
 		return e ? e : SK_ETRUNCATED;
 	}
-	if (!need) {
+	if (!j->sealed) {
 		*out = plain;
 		*len = got;
 		return 0;
 	}
-	for (i = 0; i < nc; i++)
+	for (i = 0; i < nto; i++)
 		if (certs[i] == NULL) {
-			snprintf(why, whycap, "a recipient takes only envelopes, "
-			    "so every recipient of the dataset needs a "
-			    "certificate");
+			snprintf(why, whycap, "the release goes only as an "
+			    "envelope, and recipient %s has no certificate",
+			    to[i]->id);
 			sk_wipe(plain, got);
 			free(plain);
 			return SK_ECONFIG;
 		}
-	e = envelope_seal(plain, got, certs, nc, out, len, why, whycap);
+	e = envelope_seal(plain, got, certs, nto, out, len, why, whycap);
 	sk_wipe(plain, got);
 	free(plain);
-	*cms = e == 0;
 	return e;
 }
 
-/* The job's report (JSON, as the checker saw it), NUL-ended. */
+/* A file of reports/ read whole (at most max bytes), NUL-ended, into a
+ * buffer to free; NULL when it is missing, larger or unreadable. */
 static char *
-read_report(struct vault *v, const struct job *j)
+read_kept(struct vault *v, const char *name, size_t max, size_t *len)
 {
-	char name[JOB_ID_MAX + 8], *buf;
+	char *buf;
 	ssize_t n;
+	size_t got = 0;
 	int fd;
 
-	snprintf(name, sizeof(name), "%s.json", j->id);
-	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
 		return NULL;
-	if ((buf = malloc(ENGINE_REPORT_MAX + 1)) == NULL) {
+	if ((buf = malloc(max + 2)) == NULL) {
 		close(fd);
 		return NULL;
 	}
-	n = read(fd, buf, ENGINE_REPORT_MAX);
+	while (got <= max && (n = read(fd, buf + got, max + 1 - got)) > 0)
+		got += (size_t)n;
 	close(fd);
-	if (n <= 0) {
+	if (got == 0 || got > max) {
 		free(buf);
 		return NULL;
 	}
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
+	buf[got] = '\0';
+	*len = got;
 	return buf;
 }
 
 /*
- * The researcher's package (codebook.h) to the sender, after the release:
- * PUT /v1/releases/ID/package. Made again on a retry (the signature then
- * differs; the sender keeps the last). 0, or an error with why.
+ * The codebook as the vault wrote it at acceptance, whose digests the
+ * operators signed (job.h): read back and held to those digests, so that
+ * a file changed since is never sent under their signatures. 0, or
+ * SK_EAUTH (changed) or another error, with why.
  */
 static int
-send_package(struct vault *v, struct job *j, const struct codebook_release *r,
-    char *manifest_sha, char *why, size_t whycap)
+codebook_as_approved(struct vault *v, const struct job *j,
+    struct codebook *cb, char *why, size_t whycap)
 {
-	const struct config_dataset *ds = r->dataset;
-	struct codebook cb;
+	const char *file[2] = { CODEBOOK_JSON, CODEBOOK_MD };
+	const char *want[2] = { j->datapackage_sha256, j->codebook_sha256 };
+	char name[JOB_ID_MAX + 24], hex[65], *text[2] = { NULL, NULL };
+	uint8_t d[32];
+	unsigned dl = 0;
+	size_t len = 0;
+	int i;
+
+	memset(cb, 0, sizeof(*cb));
+	for (i = 0; i < 2; i++) {
+		snprintf(name, sizeof(name), "%s.%s", j->id, file[i]);
+		if ((text[i] = read_kept(v, name, CODEBOOK_MAX, &len)) == NULL) {
+			snprintf(why, whycap, "reports/%s cannot be read", name);
+			free(text[0]);
+			return SK_ESYS;
+		}
+		EVP_Digest(text[i], len, d, &dl, EVP_sha256(), NULL);
+		sk_hex(d, 32, hex);
+		if (strlen(text[i]) != len || strcmp(hex, want[i]) != 0) {
+			snprintf(why, whycap, "reports/%s is not the codebook "
+			    "the operators approved (SHA-256 %.16s..., they "
+			    "signed %.16s...): not published", name, hex,
+			    want[i]);
+			free(text[0]);
+			free(text[1]);
+			return SK_EAUTH;
+		}
+	}
+	cb->json = text[0];
+	cb->md = text[1];
+	return 0;
+}
+
+/*
+ * The researcher's package (codebook.h) to the sender, after the release:
+ * PUT /v1/releases/ID/package. The manifest is signed anew on a retry
+ * (the signature then differs; the sender keeps the last); the codebook
+ * files are the approved ones. 0, or an error with why.
+ */
+static int
+send_package(struct vault *v, struct job *j, struct codebook *cb,
+    const char *filename, const char *sha, char *manifest_sha, char *why,
+    size_t whycap)
+{
 	struct hc_conn c;
-	char target[128], *report, *bundle = NULL;
+	char target[128], *bundle;
 	uint8_t d[32];
 	unsigned dl = 0;
 	int e;
 
-	if ((report = read_report(v, j)) == NULL) {
-		snprintf(why, whycap, "the release's report cannot be read");
-		return SK_ESYS;
-	}
-	e = codebook_make(v->policies[ds - v->site->datasets], report, r,
-	    v->sign_cert, v->sign_key, &cb, why, whycap);
-	free(report);
-	if (e != 0)
+	if ((e = codebook_sign(cb, filename, sha, v->sign_cert, v->sign_key,
+	    why, whycap)) != 0)
 		return e;
-	EVP_Digest(cb.manifest, strlen(cb.manifest), d, &dl, EVP_sha256(),
+	EVP_Digest(cb->manifest, strlen(cb->manifest), d, &dl, EVP_sha256(),
 	    NULL);
 	sk_hex(d, 32, manifest_sha);
-	if ((bundle = codebook_bundle(&cb)) == NULL) {
-		codebook_free(&cb);
+	if ((bundle = codebook_bundle(cb)) == NULL) {
 		snprintf(why, whycap, "the package is too large");
 		return SK_ETOOBIG;
 	}
-	codebook_free(&cb);
 	snprintf(target, sizeof(target), PROTO_RELEASES "/%s/package",
 	    j->release_id);
 	if ((e = vault_connect(v, &v->site->sender, &c, why, whycap)) == 0) {
@@ -200,66 +232,82 @@ send_package(struct vault *v, struct job *j, const struct codebook_release *r,
 	return e;
 }
 
+/*
+ * R28: of the recipients the release was accepted for (and the operators
+ * signed), those whose contract is in force today go to to[]; the others
+ * to excluded. The number in to[].
+ */
+static size_t
+recipients_today(struct vault *v, const struct job *j,
+    const struct config_recipient **to, char *excluded, size_t excap)
+{
+	char list[sizeof(j->recipients)], *id, *save = NULL;
+	const struct config_recipient *rc;
+	size_t nto = 0, x = 0;
+
+	snprintf(list, sizeof(list), "%s", j->recipients);
+	excluded[0] = '\0';
+	for (id = strtok_r(list, ",", &save); id != NULL && nto <
+	    CONFIG_DATASETS_MAX; id = strtok_r(NULL, ",", &save)) {
+		if ((rc = site_find_recipient(v->site, id)) != NULL &&
+		    site_recipient_in_force(rc, time(NULL)))
+			to[nto++] = rc;
+		else if (x < excap)
+			x += (size_t)snprintf(excluded + x, excap - x, "%s%s",
+			    x ? "," : "", id);
+	}
+	return nto;
+}
+
 int
 vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 {
 	const struct config_dataset *ds = site_find_dataset(v->site,
 	    j->dataset);
 	char target[128], extra[6144], recips[CONFIG_DATASETS_MAX * 66];
-	char digest64[48], sha[65], excluded[CONFIG_DATASETS_MAX * 66] = "";
-	const struct config_recipient *to[CONFIG_DATASETS_MAX], *rc;
+	char digest64[48], sha[65], excluded[CONFIG_DATASETS_MAX * 66];
+	const struct config_recipient *to[CONFIG_DATASETS_MAX];
+	struct codebook cb = { 0 };
 	uint8_t *body = NULL, d[32];
 	unsigned dl = 0;
 	struct hc_conn c;
-	size_t len, i, o = 0, nto = 0, x = 0;
+	size_t len = 0, i, o = 0, nto;
 	uint64_t head_seq;
 	char head_mac[65], filename[96], manifest_sha[65] = "";
-	int e, cms;
+	int e;
 
-	if (ds == NULL || ds->nrecipients == 0) {
-		snprintf(why, whycap, "the dataset names no recipients");
+	if (ds == NULL || j->release_id[0] == '\0' ||
+	    j->datapackage_sha256[0] == '\0') {
+		snprintf(why, whycap, "the job has no release id or codebook "
+		    "from its acceptance");
 		return SK_ECONFIG;
 	}
-	/* R28: only to recipients whose contract is in force today. */
-	for (i = 0; i < ds->nrecipients; i++) {
-		if ((rc = site_find_recipient(v->site, ds->recipients[i])) ==
-		    NULL)
-			continue;
-		if (site_recipient_in_force(rc, time(NULL)))
-			to[nto++] = rc;
-		else
-			x += (size_t)snprintf(excluded + x, sizeof(excluded) - x,
-			    "%s%s", x ? "," : "", rc->id);
-	}
-	if (nto == 0) {
-		snprintf(why, whycap, "no recipient of the dataset has a "
-		    "contract in force today (R28): %s", excluded);
+	if ((nto = recipients_today(v, j, to, excluded, sizeof(excluded))) ==
+	    0) {
+		snprintf(why, whycap, "no recipient the release was approved "
+		    "for has a contract in force today (R28): %s", excluded);
 		return SK_ECONFIG;
 	}
-	if ((e = outgoing(v, to, nto, j, &body, &len, &cms, why, whycap)) != 0)
+	/* Before anything goes out: the codebook is the one approved. */
+	if (v->sign_key != NULL &&
+	    (e = codebook_as_approved(v, j, &cb, why, whycap)) != 0) {
+		if (e == SK_EAUTH)
+			vault_audit(v, "release.refused", j->id, 1, j->out_size,
+			    j->out_sha256, why);
 		return e;
+	}
+	if ((e = outgoing(v, to, nto, j, &body, &len, why, whycap)) != 0)
+		goto out;
 	EVP_Digest(body, len, d, &dl, EVP_sha256(), NULL);
 	sk_base64_encode(d, 32, digest64);
 	sk_hex(d, 32, sha);
 	for (i = 0; i < nto; i++)
 		o += (size_t)snprintf(recips + o, sizeof(recips) - o, "%s%s",
 		    i ? "," : "", to[i]->id);
-	/* The release's own id, made once and kept before it is first sent:
-	 * a retry after a crash publishes the same id (idempotent). */
-	if (j->release_id[0] == '\0') {
-		if (util_random(d, 16) != 0)
-			fatalx("no randomness");
-		sk_hex(d, 16, j->release_id);
-		if ((e = vault_save(v, j)) != 0) {
-			snprintf(why, whycap, "cannot record the release id");
-			j->release_id[0] = '\0';
-			goto out;
-		}
-	}
 	/* R47: the vault's own chain head, for the sender to witness. */
 	audit_head(v->audit, &head_seq, head_mac);
-	snprintf(filename, sizeof(filename), "%s-%.16s.csv%s", ds->id,
-	    j->release_id, cms ? ".cms" : "");
+	codebook_filename(ds->id, j->release_id, j->sealed, filename,
+	    sizeof(filename));
 	snprintf(extra, sizeof(extra), "Content-Digest: sha-256=:%s:\r\n"
 	    PROTO_H_DATASET ": %s\r\n" PROTO_H_RECIPIENTS ": %s\r\n"
 	    PROTO_H_EXPIRES ": %" PRId64 "\r\n" PROTO_H_MAX_DOWNLOADS ": %u\r\n"
@@ -267,6 +315,8 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	    PROTO_H_WITNESS ": seq=%" PRIu64 " mac=%s\r\n%s", digest64, ds->id,
 	    recips, j->expires, ds->max_downloads, filename, head_seq,
 	    head_mac, v->sign_key != NULL ? PROTO_H_PACKAGE ": 1\r\n" : "");
+	/* The id was made at acceptance: a retry after a crash publishes
+	 * the same id (idempotent). */
 	snprintf(target, sizeof(target), PROTO_RELEASES "/%s", j->release_id);
 	log_info("release %s: publishing %zu bytes as %s", j->id, len,
 	    j->release_id);
@@ -280,22 +330,17 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 		e = c.status == 409 ? SK_EEXIST : SK_EFORMAT;
 	}
 	hc_close(&c);
-	if (e == 0 && v->sign_key != NULL) {
-		struct codebook_release cr = { .job = j, .dataset = ds,
-			.to = to, .nto = nto, .filename = filename,
-			.sha256 = sha, .size = len, .cms = cms,
-			.created = j->decided };
-
-		e = send_package(v, j, &cr, manifest_sha, why, whycap);
-	}
+	if (e == 0 && v->sign_key != NULL)
+		e = send_package(v, j, &cb, filename, sha, manifest_sha, why,
+		    whycap);
 	if (e == 0) {
 		j->published = (int64_t)time(NULL);
 		snprintf(extra, sizeof(extra), "release=%s recipients=%.700s%s"
 		    "%.400s%s%s%s",
-		    j->release_id, recips, x ? " not_in_force=" : "",
-		    excluded, cms ? " sealed to the recipients' certificates" :
-		    "", manifest_sha[0] != '\0' ? " manifest_sha256=" : "",
-		    manifest_sha);
+		    j->release_id, recips, excluded[0] ? " not_in_force=" : "",
+		    excluded, j->sealed ? " sealed to the recipients' "
+		    "certificates" : "", manifest_sha[0] != '\0' ?
+		    " manifest_sha256=" : "", manifest_sha);
 		if (vault_audit(v, "release.published", j->id, 1, len, sha,
 		    extra) != 0) {
 			snprintf(why, whycap, "sent, but the audit log cannot "
@@ -304,6 +349,7 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 		}
 	}
 out:
+	codebook_free(&cb);
 	if (body != NULL) {
 		sk_wipe(body, len);
 		free(body);

@@ -320,7 +320,7 @@ step_publish(struct vault *v, struct job *j, int64_t now)
 	} else if (e == SK_EAUDIT)
 		log_warnx("release %s: %s; published again (the same id) once "
 		    "it can be recorded", j->id, why);
-	else if (e == SK_EEXIST || e == SK_ECONFIG)
+	else if (e == SK_EEXIST || e == SK_ECONFIG || e == SK_EAUTH)
 		vault_set_state(v, j, JOB_FAILED, why);
 	else
 		vault_sender_trouble(v, j->id, why);

@@ -122,6 +122,19 @@ rid_of() {
 		awk '/^release id:/ {print $3}'
 }
 
+# wait_for_audit PATTERN: waits (up to 10 s) for an entry of the vault's
+# audit log that matches (grep), such as one the daemon makes of a note
+# the console left.
+wait_for_audit() {
+	local i
+	for i in $(seq 1 100); do
+		grep -q "$1" "$T/vdata/audit.log" && return 0
+		sleep 0.1
+	done
+	echo "no '$1' in the vault's audit log" >&2
+	return 1
+}
+
 approve() {	# approve ID OP
 	"$VAULT" -c "$T/vault.conf" release approve "$1" --yes --operator "$2" \
 		--key "$T/ops/$2.key"

@@ -57,7 +57,40 @@ test_r53_an_operator_sees_what_is_signed_and_confirms() {
 	grep -q "output_sha256=$out" "$T/o3.txt" &&
 	grep -q 'operator=op1' "$T/o3.txt" && grep -q 'time=[0-9]' "$T/o3.txt" &&
 	grep -q '1 of 2' "$T/o3.txt" &&
-	[ "$(grep -c '^approve op1 ' "$T/vdata/jobs/$C.approvals")" = 1 ]
+	[ "$(grep -c '^approve op1 ' "$T/vdata/jobs/$C.approvals")" = 1 ] ||
+		return 1
+	# The codebook's two files as the vault keeps them are the ones
+	# whose digests were signed, with the recipient.
+	grep -q "datapackage_sha256=$(sha256sum "$T/vdata/reports/$C.datapackage.json" | awk '{print $1}')$" "$T/o3.txt" &&
+	grep -q "codebook_sha256=$(sha256sum "$T/vdata/reports/$C.codebook.md" | awk '{print $1}')$" "$T/o3.txt" &&
+	grep -q '^    recipients=univ-a$' "$T/o3.txt" || return 1
+	# The signature is an audit entry of its own, by the operator whose
+	# signature verifies, with the digest of the text signed (rebuilt
+	# here from the lines shown).
+	sed -n '/^    sekisho-approval-v3$/,/^    reason=/p' "$T/o3.txt" |
+		sed 's/^    //' > "$T/signed.txt" &&
+	[ "$(wc -l < "$T/signed.txt")" -ge 12 ] || return 1
+	out=$(sha256sum "$T/signed.txt" | awk '{print $1}')
+	wait_for_audit "\"event\":\"release.signed\",\"actor\":\"operator:op1\",\"object\":\"$C\",.*command=release-approve operator=op1 time=[0-9]* signed_sha256=$out\"" ||
+		{ grep release.signed "$T/vdata/audit.log"; return 1; }
+}
+
+# The codebook is made when the release is accepted, and what goes out is
+# what the operators signed: a codebook file changed in the vault after
+# that is not published.
+test_r55_a_codebook_changed_after_approval_is_not_published() {
+	local D
+	python3 "$GEN" 300 175 "$T/d.csv" &&
+	[ "$(upload "$T/d.csv" health-checkup)" = 201 ] && D=$(cat "$T/id") &&
+	wait_state "$D" awaiting_approval && approve "$D" op1 >/dev/null &&
+	[ -s "$T/vdata/reports/$D.codebook.md" ] || return 1
+	printf '\n追記 / added after approval\n' >> "$T/vdata/reports/$D.codebook.md"
+	approve "$D" op2 >/dev/null && wait_state "$D" failed &&
+	"$VAULT" -c "$T/vault.conf" release show "$D" |
+		grep -q "is not the codebook the operators approved" &&
+	grep -q "\"event\":\"release.refused\",\"actor\":\"vault\",\"object\":\"$D\"" "$T/vdata/audit.log" &&
+	! grep -q "\"event\":\"release.published\",\"actor\":\"vault\",\"object\":\"$D\"" "$T/vdata/audit.log" &&
+	! ls "$T/sdata/objects/" | grep -q "^$(rid_of "$D")"
 }
 
 test_r55_a_recipient_verifies_the_release_with_openssl_and_sha256sum() {
@@ -79,6 +112,10 @@ test_r55_a_recipient_verifies_the_release_with_openssl_and_sha256sum() {
 	echo "approved $approved, downloaded $got"
 	[ -n "$approved" ] && [ "$approved" = "$got" ] &&
 	grep -q "\"hash\": \"sha256:$got\"" "$W/datapackage.json" &&
+	# The codebook downloaded is the one the operators signed digests of.
+	"$VAULT" -c "$T/vault.conf" release show "$A" > "$T/show-a" &&
+	grep -q "datapackage.json sha256 $(sha256sum "$W/datapackage.json" | awk '{print $1}')$" "$T/show-a" &&
+	grep -q "codebook.md sha256 $(sha256sum "$W/codebook.md" | awk '{print $1}')$" "$T/show-a" &&
 	grep -q "\"event\":\"release.package\"" "$T/sdata/audit.log" &&
 	grep '"event":"release.published"' "$T/vdata/audit.log" |
 		grep -q "manifest_sha256=$(sha256sum "$W/manifest" | awk '{print $1}')"
