@@ -246,6 +246,24 @@ show_summary(const char *text, size_t len)
 	smallest = num(doc, "smallest_class");
 	in = num(doc, "rows_in");
 	out = num(doc, "rows_out");
+	/* A job whose privacy model could not be met: why, and which
+	 * column to generalize, before the figures. */
+	if (jsonr_get_string(doc, "outcome", a, sizeof(a)) == 0 &&
+	    strcmp(a, "failed") == 0) {
+		char what[512];
+
+		if (jsonr_get_string(doc, "failure", what, sizeof(what)) != 0)
+			snprintf(what, sizeof(what), "-");
+		printf("結果 / outcome:             加工できませんでした / NOT "
+		    "RELEASED: %s\n", what);
+		if (jsonr_get_string(doc, "failed_on", name,
+		    sizeof(name)) == 0)
+			printf("原因の列 / driving column:  %s（さらに一般化して"
+			    "ください / generalize it further）\n", name);
+		printf("k 未満のクラス / classes under k: %" PRIu64 " (%" PRIu64
+		    " 行 / rows)\n", num(doc, "classes_under_k"),
+		    num(doc, "rows_in_classes_under_k"));
+	}
 	printf("入力行数 / rows in:         %" PRIu64 "\n", in);
 	printf("出力行数 / rows out:        %" PRIu64 "\n", out);
 	printf("形式不正 / rows rejected:   %" PRIu64 "\n",

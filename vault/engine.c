@@ -423,8 +423,10 @@ engine_main(const struct local_config *local, const struct site_config *site,
 		snprintf(res.error, sizeof(res.error), "the report is too "
 		    "large");
 	}
+	/* A privacy model not met still has its report (issue 20). */
 	if (e != 0)
-		send_done(ENGINE_FAILED, res.error, "");
+		send_done(ENGINE_FAILED, res.error, report != NULL &&
+		    strlen(report) < ENGINE_REPORT_MAX ? report : "");
 	else
 		send_done(ENGINE_MADE, "", report);
 	free(report);

@@ -22,6 +22,7 @@
 #include "codebook.h"
 #include "daemon.h"
 #include "engine.h"
+#include "jsonr.h"
 #include "log.h"
 #include "report_html.h"
 #include "sk.h"
@@ -285,6 +286,28 @@ report_add_source(char **report, const struct config_dataset *ds)
 	return 0;
 }
 
+/*
+ * A job whose privacy model could not be met: its report still goes to
+ * reports/ID.json (and the page beside it), naming the quasi-identifier
+ * that drives the failure, so that the operators see which column to
+ * generalize (issue 20). Nothing was released; nobody signs it.
+ */
+static void
+failed_report(struct vault *v, struct job *j, const struct config_dataset *ds,
+    char **report)
+{
+	if (*report == NULL || report_add_source(report, ds) != 0)
+		return;
+	if (write_report(v, j->id, *report, j->report_sha256) != 0) {
+		log_warnx("job %s: the report of the failure was not written",
+		    j->id);
+		j->report_sha256[0] = '\0';
+	} else
+		vault_audit(v, "release.failed_report", j->id, 0, 0,
+		    j->report_sha256, "the privacy model was not met; the "
+		    "report names the column that drives it");
+}
+
 /* What the engine's and the checker's conversations end with. */
 struct part_end {
 	pid_t pid;
@@ -489,7 +512,11 @@ run_engine(struct vault *v, struct job *j, const struct config_dataset *ds,
 	}
 	EVP_MD_CTX_free(c.md);
 	seal_writer_free(c.w);
-	if (oc != ENGINE_MADE) {
+	/* A failure keeps its report when the engine made one (the privacy
+	 * model not met: which column drives it). */
+	if (oc != ENGINE_MADE && (oc != ENGINE_FAILED || *report == NULL ||
+	    (*report)[0] != '{' || jsonr_valid(*report,
+	    strlen(*report)) != 0)) {
 		free(*report);
 		*report = NULL;
 	}
@@ -571,7 +598,7 @@ vault_process(struct vault *v, struct job *j)
 	char why[256], made[512], *report = NULL;
 	uint64_t t0, t1;
 	size_t i;
-	int e;
+	int e, model_failed;
 
 	if (j->state == JOB_RECEIVED)
 		vault_set_state(v, j, JOB_PROCESSING, NULL);
@@ -597,6 +624,7 @@ vault_process(struct vault *v, struct job *j)
 	t0 = util_now_ms();
 	oc = run_engine(v, j, ds, m, rd, &report, why, sizeof(why));
 	t1 = util_now_ms();
+	model_failed = oc == ENGINE_FAILED && report != NULL;
 	seal_reader_free(rd);
 	/* Stopped in the middle: the job stays in processing, and runs
 	 * again from the sealed source at the next start. */
@@ -639,7 +667,12 @@ vault_process(struct vault *v, struct job *j)
 		    "no_codebook");
 		oc = ENGINE_FAILED;
 	}
-	free(report);
+	/* Only the engine's report of a model it could not meet is kept
+	 * for a failure (not a release the checker refused). */
+	if (oc == ENGINE_MADE || !model_failed) {
+		free(report);
+		report = NULL;
+	}
 	if (oc != ENGINE_MADE && strstr(why, ANON_MY_NUMBER_FORBIDDEN) != NULL) {
 		/* R29: refused, and the copy goes at once, on record. */
 		vault_audit(v, "upload.refused_my_number", j->id, 1, j->size,
@@ -653,6 +686,8 @@ vault_process(struct vault *v, struct job *j)
 		return;
 	}
 	if (oc != ENGINE_MADE) {
+		failed_report(v, j, ds, &report);
+		free(report);
 		vault_set_state(v, j, JOB_FAILED, why);
 		return;
 	}

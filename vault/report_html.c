@@ -252,6 +252,31 @@ columns_table(struct text *t, struct jsonr doc)
 	text_add(t, "</table>\n");
 }
 
+/* A job whose privacy model could not be met: why, and the column that
+ * drives it, first (issue 20). */
+static void
+failure(struct text *t, struct jsonr doc)
+{
+	char what[512], col[256], o[16];
+
+	if (jsonr_get_string(doc, "outcome", o, sizeof(o)) != 0 ||
+	    strcmp(o, "failed") != 0)
+		return;
+	if (jsonr_get_string(doc, "failure", what, sizeof(what)) != 0)
+		snprintf(what, sizeof(what), "-");
+	text_add(t, "<p class=\"fails\">加工できませんでした（何も出力していません）"
+	    "<br><span class=\"en\">not released: the privacy model could not "
+	    "be met</span></p>\n<p>");
+	esc(t, what);
+	text_add(t, "</p>\n");
+	if (jsonr_get_string(doc, "failed_on", col, sizeof(col)) == 0) {
+		text_add(t, "<p>原因の列 / the column that drives it: <b>");
+		esc(t, col);
+		text_add(t, "</b>（さらに一般化してください / generalize it "
+		    "further）</p>\n");
+	}
+}
+
 int
 report_html(const char *json, size_t len, const char *job_id, char **out)
 {
@@ -283,7 +308,9 @@ report_html(const char *json, size_t len, const char *job_id, char **out)
 	    "1.5em; }\n</style>\n</head>\n<body>\n<h1>匿名加工の報告<span "
 	    "class=\"en\"> / anonymization report</span></h1>\n<p>");
 	esc(&t, job_id);
-	text_add(&t, "</p>\n<table>\n");
+	text_add(&t, "</p>\n");
+	failure(&t, doc);
+	text_add(&t, "<table>\n");
 	snprintf(line, sizeof(line), "%" PRIu64, num(doc, "rows_in"));
 	row(&t, "入力行数", "rows in", line);
 	snprintf(line, sizeof(line), "%" PRIu64, rows_out);

@@ -235,6 +235,24 @@ cmd_anonymize(int argc, char **argv)
 		policy_free(p);
 		fprintf(stderr, "sekisho-vault: anonymize: %s\n", res.error);
 		fprintf(stderr, "sekisho-vault: nothing was released\n");
+		/* The privacy model not met: its report still says which
+		 * column drives it. */
+		if (report != NULL) {
+			if ((rep_fd = open_temp(rep, rep_tmp,
+			    sizeof(rep_tmp))) == -1)
+				fprintf(stderr, "sekisho-vault: %s: %s\n", rep,
+				    strerror(errno));
+			else if (util_write_all(rep_fd, report,
+			    strlen(report)) != 0 ||
+			    util_write_all(rep_fd, "\n", 1) != 0 ||
+			    commit(rep_fd, rep_tmp, rep) != 0) {
+				close(rep_fd);
+				unlink(rep_tmp);
+			} else
+				fprintf(stderr, "sekisho-vault: the report of "
+				    "the failure: %s\n", rep);
+			free(report);
+		}
 		return 1;
 	}
 	if ((rep_fd = open_temp(rep, rep_tmp, sizeof(rep_tmp))) == -1 ||

@@ -93,6 +93,44 @@ test_r55_a_codebook_changed_after_approval_is_not_published() {
 	! ls "$T/sdata/objects/" | grep -q "^$(rid_of "$D")"
 }
 
+# A job whose privacy model cannot be met still has its report (issue 20):
+# every postal code's first three digits made unique, so that each person
+# is a class of one; the report, the console's summary and the page say
+# so and name 郵便番号 as the column to generalize. Nothing is released and
+# nothing can be signed.
+test_r41_a_failed_job_reports_the_column_that_drives_it() {
+	local F
+	python3 "$GEN" 300 177 "$T/f0.csv" &&
+	python3 - "$T/f0.csv" "$T/f.csv" <<'PY' || return 1
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="cp932", newline="")))
+for i, r in enumerate(rows[1:]):
+    r[5] = "%03d-0000" % (100 + i)
+csv.writer(open(sys.argv[2], "w", encoding="cp932", newline=""),
+           lineterminator="\r\n").writerows(rows)
+PY
+	[ "$(upload "$T/f.csv" health-checkup)" = 201 ] && F=$(cat "$T/id") &&
+	wait_state "$F" failed && ! approve "$F" op1 >/dev/null 2>&1 &&
+	[ ! -e "$T/vdata/releases/$F" ] &&
+	[ ! -e "$T/vdata/reports/$F.codebook.md" ] || return 1
+	python3 - "$T/vdata/reports/$F.json" <<'PY' || return 1
+import json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+assert r["outcome"] == "failed" and r["failed_on"] == "郵便番号", r
+assert r["rows_in"] == 300 and r["rows_out"] == 0, r
+assert r["classes_under_k"] == 300 and r["rows_in_classes_under_k"] == 300, r
+assert "more than max_suppression" in r["failure"], r
+PY
+	"$VAULT" -c "$T/vault.conf" release show "$F" > "$T/show-f" &&
+	grep -q '^state: *failed: .*"郵便番号" drives it' "$T/show-f" &&
+	grep -q '^結果 / outcome: *加工できませんでした / NOT RELEASED: k-anonymity' "$T/show-f" &&
+	grep -q '^原因の列 / driving column: *郵便番号（' "$T/show-f" &&
+	grep -q '^k 未満のクラス / classes under k: 300 (300 行 / rows)$' "$T/show-f" &&
+	! grep -q '^先頭' "$T/show-f" &&
+	grep -q '<b>郵便番号</b>' "$T/vdata/reports/$F.html" &&
+	grep -q "\"event\":\"release.failed_report\",\"actor\":\"vault\",\"object\":\"$F\"" "$T/vdata/audit.log"
+}
+
 test_r55_a_recipient_verifies_the_release_with_openssl_and_sha256sum() {
 	local approved got
 	python3 "$GEN" 400 171 "$T/a.csv" &&

@@ -72,12 +72,20 @@ test_r07_pseudonyms_differ_between_runs() {
 	[ -z "$(comm -12 "$T/ps1" "$T/ps2")" ]
 }
 
-test_suppression_over_limit_fails_and_writes_nothing() {
+# Over the suppression limit: no release at all, and (issue 20) the report
+# of the failure in its place, so that the operator sees why.
+test_suppression_over_limit_releases_nothing_and_reports_why() {
 	policy "$T/strict.conf" "" "k = 2000; max_suppression = 0.01;"
 	! anonymize "$T/strict.conf" "$T/in.csv" "$T/none.csv" "$T/none.json" &&
 	grep -q 'more than max_suppression' "$T/stderr" &&
-	[ ! -e "$T/none.csv" ] && [ ! -e "$T/none.json" ] &&
-	[ -z "$(ls "$T" | grep 'none.csv.tmp')" ]
+	[ ! -e "$T/none.csv" ] && [ -z "$(ls "$T" | grep 'none.csv.tmp')" ] &&
+	python3 - "$T/none.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+assert r["outcome"] == "failed" and "more than max_suppression" in r["failure"], r
+assert r["rows_out"] == 0 and r["rows_in"] == 20000, r
+assert r["rows_suppressed"] == r["rows_in_classes_under_k"] == 20000, r
+PY
 }
 
 # A failed job says which column to generalize (issue 20): the postal
@@ -90,7 +98,17 @@ test_a_failure_names_the_column_that_drives_suppression() {
 	! anonymize "$T/raw.conf" "$T/in.csv" "$T/raw.csv" "$T/raw.json" &&
 	cat "$T/stderr" &&
 	grep -q 'more than max_suppression allows ([0-9]*); "郵便番号" drives it (without it: [0-9]*); generalize it further' \
-		"$T/stderr" && [ ! -e "$T/raw.csv" ]
+		"$T/stderr" && [ ! -e "$T/raw.csv" ] &&
+	python3 - "$T/raw.json" "$T/in.csv" <<'PY'
+import csv, json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+assert r["outcome"] == "failed" and r["failed_on"] == "郵便番号", r
+assert r["rows_out"] == 0 and r["classes_under_k"] > 0, r
+# Counts and names only: no postal code of the input is in the report.
+text = open(sys.argv[1], encoding="utf-8").read()
+codes = {row[5] for row in list(csv.reader(open(sys.argv[2], encoding="cp932", newline="")))[1:]}
+assert not [c for c in codes if c and c in text], "a postal code in the report"
+PY
 }
 
 test_r07_my_number_in_kept_free_text_fails_naming_column_not_value() {

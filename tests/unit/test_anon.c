@@ -153,8 +153,45 @@ test_unreachable_k_fails_with_the_reason(void **state)
 
 	(void)state;
 	assert_int_equal(run(p, csv, &res, &report), -1);
-	assert_null(report);
 	assert_non_null(strstr(res.error, "k-anonymity (k=6)"));
+	/* Nothing released, but the report of the failure (issue 20):
+	 * every one of the 8 classes of 5 is under k. */
+	assert_non_null(report);
+	assert_non_null(strstr(report, "{\"outcome\":\"failed\",\"failure\":\"k-anonymity (k=6)"));
+	assert_non_null(strstr(report, "\"classes_under_k\":8,\"rows_in_classes_under_k\":40,"));
+	assert_non_null(strstr(report, "\"rows_out\":0,"));
+	assert_non_null(strstr(report, "\"rows_suppressed\":40,"));
+	free(report);
+	free(csv);
+	policy_free(p);
+}
+
+/* A failure names the quasi-identifier that drives it: here "sex" holds
+ * one value per person, so every class is of one, while the age bands
+ * alone would make classes of 10. */
+static void
+test_a_failure_reports_the_column_that_drives_it(void **state)
+{
+	struct policy *p = load(5, "0.05");
+	struct anon_result res;
+	char *csv, *report;
+	size_t cap = 8192, o;
+	int i;
+
+	(void)state;
+	assert_non_null(csv = malloc(cap));
+	o = (size_t)snprintf(csv, cap, "id,name,age,sex,diag\n");
+	for (i = 0; i < 40; i++)
+		o += (size_t)snprintf(csv + o, cap - o, "%d,person%d,%d,s%d,d%d\n",
+		    1000 + i, i, 20 + i, i, i % 3);
+	assert_int_equal(run(p, csv, &res, &report), -1);
+	assert_non_null(strstr(res.error, "\"sex\" drives it (without it: 0)"));
+	assert_non_null(report);
+	assert_non_null(strstr(report, "\"failed_on\":\"sex\""));
+	assert_non_null(strstr(report, "\"classes_under_k\":40,"));
+	/* The column's values are not in the report: counts only. */
+	assert_null(strstr(report, "s17"));
+	free(report);
 	free(csv);
 	policy_free(p);
 }
@@ -229,6 +266,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_release_holds_k_and_the_checker_agrees),
 		cmocka_unit_test(test_unreachable_k_fails_with_the_reason),
+		cmocka_unit_test(test_a_failure_reports_the_column_that_drives_it),
 		cmocka_unit_test(
 		    test_checker_refuses_a_release_changed_after_the_engine),
 		cmocka_unit_test(test_pseudonyms_are_not_linkable_across_jobs),

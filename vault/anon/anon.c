@@ -76,6 +76,11 @@ struct job {
 					 * NULL when distinct counts do */
 	struct search_result sr;	/* the chosen levels and their loss */
 	int scored;			/* sr holds the release's loss */
+	/* The privacy model could not be met (issue 20): the classes stand
+	 * as they were found, for a report of the failure, and the
+	 * quasi-identifier that drives it (NULL: none stands out). */
+	int model_failed;
+	const char *fail_column;
 };
 
 static int __attribute__((format(printf, 2, 3)))
@@ -827,11 +832,35 @@ driving_qi(struct job *jb, uint64_t *without)
 		d = NULL;
 	}
 	*without = best;
+	/* A column whose absence would leave as many rows in small classes
+	 * drives nothing: none stands out. */
+	for (i = 0, small = 0; pick >= 0 && i < jb->nrows; i++)
+		small += jb->class_size[jb->row_class[i]] < jb->p->k;
+	if (pick >= 0 && best >= small)
+		pick = -1;
 out:
 	dict_free(d);
 	free(size);
 	free(cls);
 	return pick;
+}
+
+/* The rows each part of the model suppresses, as the classes stand. */
+static void
+suppression_counts(struct job *jb)
+{
+	struct anon_result *res = jb->res;
+	uint32_t cid;
+	size_t i;
+
+	res->rows_suppressed_k = res->rows_suppressed_l = 0;
+	for (i = 0; i < jb->nrows; i++) {
+		cid = jb->row_class[i];
+		if (jb->class_size[cid] < jb->p->k)
+			res->rows_suppressed_k++;
+		else if (!keeps(jb, cid))
+			res->rows_suppressed_l++;
+	}
 }
 
 /* Decides suppression and checks every released value was cleared. */
@@ -843,19 +872,15 @@ suppress(struct job *jb, uint32_t **order)
 	size_t i, j, o = 0;
 	uint32_t cid, id;
 
-	for (i = 0; i < jb->nrows; i++) {
-		cid = jb->row_class[i];
-		if (jb->class_size[cid] < jb->p->k)
-			res->rows_suppressed_k++;
-		else if (!keeps(jb, cid))
-			res->rows_suppressed_l++;
-	}
+	suppression_counts(jb);
 	limit = (uint64_t)(jb->p->max_suppression * (double)jb->nrows);
 	if (res->rows_suppressed_k + res->rows_suppressed_l > limit) {
 		char cause[160] = "";
 		uint64_t without = 0;
 		int q = driving_qi(jb, &without);
 
+		jb->model_failed = 1;
+		jb->fail_column = q >= 0 ? jb->cols[jb->qi[q]].pc->name : NULL;
 		if (q >= 0)
 			snprintf(cause, sizeof(cause), "\"%.64s\" drives it "
 			    "(without it: %llu); generalize it further",
@@ -1244,6 +1269,36 @@ reclassify(struct job *jb)
 	return 0;
 }
 
+static void suppression_counts(struct job *jb);
+
+/*
+ * After a search that found nothing: the searched columns at the levels in
+ * jb->sr.level, the classes again, the rows they suppress and the column
+ * that drives it, for the report of the failure. 0, or an error (the
+ * failure is then reported without them).
+ */
+static int
+highest_levels(struct job *jb, const struct lattice *lt)
+{
+	uint64_t without;
+	size_t i;
+	int r = 0, q;
+
+	for (i = 0; r == 0 && i < jb->nqi; i++)
+		if (jb->cols[jb->qi[i]].pc->search)
+			r = relevel(jb, lt, i, jb->sr.level[i]);
+	if (r == 0)
+		r = reclassify(jb);
+	if (r == 0 && jb->sens >= 0)
+		r = model_verdicts(jb);
+	if (r != 0)
+		return r;
+	suppression_counts(jb);
+	q = driving_qi(jb, &without);
+	jb->fail_column = q >= 0 ? jb->cols[jb->qi[q]].pc->name : NULL;
+	return 0;
+}
+
 /* Finds the levels of least loss and releases the columns at them. */
 static int
 search_levels(struct job *jb)
@@ -1283,6 +1338,12 @@ search_levels(struct job *jb)
 			levels[i] = lt.dim[i].max_level;
 		r = search_eval(&lt.sp, levels, NULL, &top);
 		if (r == 0) {
+			/* The report of the failure shows the classes at the
+			 * highest levels, the best the policy allows. */
+			for (i = 0; i < jb->nqi; i++)
+				jb->sr.level[i] = levels[i];
+			if (highest_levels(jb, &lt) == 0)
+				jb->model_failed = 1;
 			lattice_free(&lt);
 			return job_fail(jb, "no combination of levels meets "
 			    "k=%u%s within max_suppression%s: even the highest "
@@ -1711,6 +1772,64 @@ fail:
 	return NULL;
 }
 
+/*
+ * The report of a job whose privacy model could not be met: the report as
+ * the classes stand (no rows released), led by "outcome": "failed", the
+ * error and "failed_on", the quasi-identifier without which the fewest
+ * rows would be suppressed (null when none stands out), so that an
+ * operator sees which column to generalize further.
+ */
+static char *
+failure_report(struct job *jb)
+{
+	struct anon_result *res = jb->res;
+	char head[1024], *body, *out;
+	uint64_t small = 0, small_rows = 0, smallest = UINT64_MAX;
+	uint32_t i, nc = dict_count(jb->classes);
+	struct json j;
+	size_t hl, bl;
+	int n;
+
+	/* The classes as found, all of them: the smallest is why. */
+	for (i = 0; i < nc; i++) {
+		if (jb->class_size[i] < smallest)
+			smallest = jb->class_size[i];
+		if (jb->class_size[i] < jb->p->k) {
+			small++;
+			small_rows += jb->class_size[i];
+		}
+	}
+	res->classes = nc;
+	res->smallest_class = nc > 0 ? smallest : 0;
+	res->rows_out = 0;
+	res->risk_max = res->risk_avg = 0;
+	if ((body = make_report(jb)) == NULL || body[0] != '{')
+		goto fail;
+	json_begin(&j, head, sizeof(head));
+	json_str(&j, "outcome", "failed");
+	json_str(&j, "failure", res->error);
+	if (jb->fail_column != NULL)
+		json_str(&j, "failed_on", jb->fail_column);
+	else
+		json_raw(&j, "failed_on", "null");
+	json_u64(&j, "classes_under_k", small);
+	json_u64(&j, "rows_in_classes_under_k", small_rows);
+	if ((n = json_end(&j)) < 2)
+		goto fail;
+	hl = (size_t)n - 1;		/* without its closing brace */
+	bl = strlen(body);
+	if ((out = malloc(hl + bl + 1)) == NULL)
+		goto fail;
+	memcpy(out, head, hl);
+	out[hl] = ',';
+	memcpy(out + hl + 1, body + 1, bl);	/* with its NUL */
+	free(body);
+	return out;
+fail:
+	free(body);
+	return NULL;
+}
+
 static void
 job_free(struct job *jb)
 {
@@ -1794,14 +1913,16 @@ run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
 		if (!jb.scored)
 			job_fail(&jb, "max_group_suppression cannot be "
 			    "checked for this policy");
-		else
+		else {
+			jb.model_failed = 1;
+			jb.fail_column = jb.cols[jb.qi[jb.sr.group_dim]].pc->name;
 			job_fail(&jb, "column \"%s\": one value's rows would "
 			    "be %.1f%% suppressed, more than "
 			    "max_group_suppression allows (%.1f%%); generalize "
 			    "further or let the search choose the levels",
-			    jb.cols[jb.qi[jb.sr.group_dim]].pc->name,
-			    100 * jb.sr.group_worst,
+			    jb.fail_column, 100 * jb.sr.group_worst,
 			    100 * p->max_group_suppression);
+		}
 		goto out;
 	}
 	if ((p->shuffle && shuffle(order, res->rows_out) != 0) ||
@@ -1816,6 +1937,8 @@ run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
 	}
 	r = 0;
 out:
+	if (r != 0 && jb.model_failed)
+		*report = failure_report(&jb);
 	free(order);
 	job_free(&jb);
 	return r;
