@@ -343,6 +343,9 @@ get_package_file(struct srv_conn *c, const struct config_recipient *rc,
 	uint8_t *buf;
 	size_t n = 0;
 
+	/* .../codebook: the codebook for people, as the README names it. */
+	if (strcmp(file, "codebook") == 0)
+		file = PROTO_PKG_CODEBOOK;
 	if (!store_id_valid(id) || !proto_package_file(file)) {
 		srv_error(c, 404, "download.refused", "no such release file",
 		    NULL);

@@ -142,6 +142,9 @@ test_r55_a_recipient_verifies_the_release_with_openssl_and_sha256sum() {
 	fetch_package "$RA" || return 1
 	verify || { cat "$W/verify.err"; return 1; }
 	(cd "$W" && sha256sum -c manifest) || return 1
+	# .../codebook is the codebook for people too.
+	recip -o "$W/codebook" "$URL/$RA/codebook" && cmp "$W/codebook" "$W/codebook.md" &&
+	rm "$W/codebook" || return 1
 	# The file is the one the operators approved: its digest is the one
 	# the vault's console shows for the job.
 	approved=$("$VAULT" -c "$T/vault.conf" release show "$A" |
