@@ -59,24 +59,34 @@ console_status_open(struct vault *v)
 
 /* One job as a JSON line of `release list --json`: ids, states, counts,
  * times; nothing from the data. */
+/* The rows a job's report says it releases: 0 with *rows set, or -1 when
+ * it has no report (yet). */
+static int
+report_rows(struct vault *v, const struct job *j, uint64_t *rows)
+{
+	char name[JOB_ID_MAX + 8], rep[8192];
+	struct jsonr doc;
+	ssize_t r;
+	int fd;
+
+	snprintf(name, sizeof(name), "%s.json", j->id);
+	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	r = read(fd, rep, sizeof(rep) - 1);
+	close(fd);
+	doc.p = rep;
+	doc.n = r > 0 ? (size_t)r : 0;
+	return r > 0 && jsonr_get_u64(doc, "rows_out", rows) == 0 ? 0 : -1;
+}
+
 static void
 list_json(struct vault *v, const struct job *j, unsigned n, unsigned need)
 {
-	char line[1024], stamp[32], name[JOB_ID_MAX + 8], rep[8192];
-	struct jsonr doc;
+	char line[1024], stamp[32];
 	struct json js;
 	uint64_t rows_out = 0;
-	ssize_t r;
-	int fd, has_rows = 0;
+	int has_rows = report_rows(v, j, &rows_out) == 0;
 
-	snprintf(name, sizeof(name), "%s.json", j->id);
-	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_CLOEXEC)) != -1) {
-		r = read(fd, rep, sizeof(rep) - 1);
-		close(fd);
-		doc.p = rep;
-		doc.n = r > 0 ? (size_t)r : 0;
-		has_rows = r > 0 && jsonr_get_u64(doc, "rows_out", &rows_out) == 0;
-	}
 	json_begin(&js, line, sizeof(line));
 	json_str(&js, "id", j->id);
 	json_str(&js, "dataset", j->dataset);
@@ -98,8 +108,9 @@ list_json(struct vault *v, const struct job *j, unsigned n, unsigned need)
 static int
 list(struct vault *v, const char *state, int as_json)
 {
-	char **ids = NULL, ops[256];
+	char **ids = NULL, ops[256], stamp[32], nrows[24];
 	const struct config_dataset *ds;
+	uint64_t rows;
 	unsigned n, bad;
 	size_t k, i;
 	struct job j;
@@ -107,8 +118,9 @@ list(struct vault *v, const char *state, int as_json)
 	if (job_list(v->jobs_fd, &ids, &k) != 0)
 		fatalx("cannot read the jobs");
 	if (!as_json)
-		printf("%-16s  %-24s  %-6s  %-17s  %s\n", "ID", "DATASET",
-		    "MUNI", "STATE", "APPROVALS");
+		printf("%-16s  %-24s  %-6s  %-17s  %-17s  %8s  %s\n", "ID",
+		    "DATASET", "MUNI", "STATE", "RECEIVED (UTC)", "ROWS",
+		    "APPROVALS");
 	for (i = 0; i < k; i++) {
 		if (job_load(v->jobs_fd, ids[i], &j) == 0 && (state == NULL ||
 		    strcmp(state, job_state_name(j.state)) == 0)) {
@@ -121,9 +133,20 @@ list(struct vault *v, const char *state, int as_json)
 				free(ids[i]);
 				continue;
 			}
-			printf("%-16.16s  %-24s  %-6s  %-17s  %u of %u%s%s%s\n",
-			    j.id, j.dataset, j.municipality,
-			    job_state_name(j.state), n, ds ? ds->approvals : 2,
+			/* To the minute: 2026-12-02T15:48Z */
+			if (sk_time_format(j.received, stamp,
+			    sizeof(stamp)) != 0 || strlen(stamp) < 16)
+				snprintf(stamp, sizeof(stamp), "-");
+			else
+				memcpy(stamp + 16, "Z", 2);
+			if (report_rows(v, &j, &rows) == 0)
+				snprintf(nrows, sizeof(nrows), "%" PRIu64, rows);
+			else
+				snprintf(nrows, sizeof(nrows), "-");
+			printf("%-16.16s  %-24s  %-6s  %-17s  %-17s  %8s  "
+			    "%u of %u%s%s%s\n", j.id, j.dataset, j.municipality,
+			    job_state_name(j.state), stamp, nrows, n,
+			    ds ? ds->approvals : 2,
 			    n ? " by " : "", ops, j.replaced_by[0] != '\0' &&
 			    j.state == JOB_PUBLISHED ? "  [corrected: "
 			    "withdrawal requested / 訂正あり・取り下げ要]" : "");

@@ -45,6 +45,14 @@ a = [r for r in rows if r["id"] == sys.argv[2]][0]
 assert a["municipality"] == "131156" and a["rows_out"] > 0, a
 assert a["approvals"] == 0 and a["approvals_needed"] == 2, a
 PY
+	# The list for people: the city, when the file was received (to the
+	# minute, as the JSON list has it) and the rows the report releases.
+	local line rec
+	line=$("$VAULT" -c "$T/vault.conf" release list | awk -v id="${A:0:16}" '$1 == id')
+	rec=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["id"] == sys.argv[2]][0]["received"][:16] + "Z")' \
+		"$T/list.json" "$A")
+	echo "$line"
+	[ "$(echo "$line" | awk '{print $3, $4, $5, $6}')" = "131156 awaiting_approval $rec $out" ]
 }
 
 # The report as a page (issue 20): the daemon writes it beside the report,
