@@ -67,13 +67,18 @@ test_r17_engine_holds_only_its_descriptors_and_no_key() {
 	keys_only_in "$m" "$e" "$master" "$auditkey"
 	keys=$?
 	seccomp=$(awk '/^Seccomp:/ {print $2}' "/proc/$e/status")
+	# Held past five seconds, the job is long: the daemon logs how far
+	# the engine has read (issue 20) once it reads again.
+	sleep 5.5
 	kill -CONT "$e"
 	echo "engine $e: $socks socket, $pipes pipes, $other other; seccomp $seccomp"
 	[ "$socks" = 1 ] && [ "$pipes" = 2 ] && [ "$other" = 0 ] &&
 	[ "$seccomp" = 2 ] && [ "$keys" = 0 ] || return 1
 	wait_state "$J1" awaiting_approval 120 &&
 	grep -q "\"event\":\"release.checked\",\"actor\":\"vault\",\"object\":\"$J1\"" \
-		"$T/vdata/audit.log"
+		"$T/vdata/audit.log" &&
+	grep -E "job $J1: [0-9]+ of $(( $(stat -c %s "$T/big.csv") / 1000000 )) MB read by the engine \([0-9]+%\), [0-9.]+ MB/s, about [0-9]+ s to go" \
+		"$T/vault.log"
 }
 
 # kill -9 of the engine: that job fails with the reason, the vault does not
