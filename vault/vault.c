@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -132,6 +133,7 @@ struct progress {
 	int fd;			/* the input, read in order by the engine */
 	uint64_t total;
 	atomic_int done;
+	atomic_uint_fast64_t *rows;	/* the engine's count so far */
 };
 
 static void *
@@ -156,12 +158,15 @@ progress_line(void *arg)
 			double mbs = (double)at / 1e6 / ((double)(now - t0) /
 			    1e3);
 
+			uint64_t rows = atomic_load_explicit(pg->rows,
+			    memory_order_relaxed);
+
 			if ((uint64_t)at < pg->total && mbs > 0)
-				fprintf(stderr, "\r  %.0f / %.0f MB (%d%%), %.1f "
-				    "MB/s, about %.0f s to go   ", (double)at /
-				    1e6, (double)pg->total / 1e6, (int)((uint64_t)at *
-				    100 / pg->total), mbs, (double)(pg->total -
-				    (uint64_t)at) / 1e6 / mbs);
+				fprintf(stderr, "\r  %" PRIu64 " rows, %.0f / %.0f "
+				    "MB (%d%%), %.1f MB/s, about %.0f s to go   ",
+				    rows, (double)at / 1e6, (double)pg->total /
+				    1e6, (int)((uint64_t)at * 100 / pg->total), mbs,
+				    (double)(pg->total - (uint64_t)at) / 1e6 / mbs);
 			else
 				fprintf(stderr, "\r  %.0f MB read, processing "
 				    "(%.0f s) / 加工中                        ",
@@ -211,7 +216,7 @@ cmd_anonymize(int argc, char **argv)
 	if ((out_fd = open_temp(out, out_tmp, sizeof(out_tmp))) == -1)
 		fatalx("%s: cannot create: %s", out, strerror(errno));
 	{
-		struct progress pg = { .fd = in_fd };
+		struct progress pg = { .fd = in_fd, .rows = &res.rows_read };
 		struct stat st;
 		pthread_t pt;
 		int on = isatty(STDERR_FILENO) && fstat(in_fd, &st) == 0 &&

@@ -288,7 +288,7 @@ test_progress_line_on_a_terminal_only() {
 		> "$big" || return 1
 	script -qec "$VAULT anonymize --policy $T/p.conf --in $big --out $T/big.out.csv --report $T/big.json" \
 		/dev/null > "$T/tty" 2>&1 || { tail -3 "$T/tty" >&2; return 1; }
-	grep -aq 'MB/s, about [0-9]* s to go\|MB read, processing' "$T/tty" &&
+	grep -aqE '[0-9]+ rows, [0-9]+ / [0-9]+ MB \([0-9]+%\), [0-9.]+ MB/s, about [0-9]+ s to go|MB read, processing' "$T/tty" &&
 	grep -aq '^released\|released [0-9]* of' "$T/tty" || { cat -A "$T/tty" | head >&2; return 1; }
 	anonymize "$T/p.conf" "$big" "$T/big2.csv" "$T/big2.json" &&
 	! grep -q 'MB/s\|processing' "$T/stderr" "$T/stdout" &&

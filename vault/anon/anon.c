@@ -509,7 +509,9 @@ take_row(struct job *jb, char **f, const uint32_t *lens, size_t n,
 	size_t j;
 	int r;
 
-	jb->res->rows_in++;
+	if (++jb->res->rows_in % 4096 == 0)
+		atomic_store_explicit(&jb->res->rows_read, jb->res->rows_in,
+		    memory_order_relaxed);
 	if (n != jb->ninput)
 		return reject(jb, line, "wrong number of fields");
 	if ((r = ensure((void **)&jb->cells, cap_cells,
@@ -1870,7 +1872,9 @@ run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
 	int r = -1;
 
 	memset(&jb, 0, sizeof(jb));
-	memset(res, 0, sizeof(*res));
+	/* rows_read, last, may be read by another thread already. */
+	memset(res, 0, offsetof(struct anon_result, rows_read));
+	atomic_store_explicit(&res->rows_read, 0, memory_order_relaxed);
 	jb.p = p;
 	jb.res = res;
 	if (util_random(jb.key, sizeof(jb.key)) != 0 ||

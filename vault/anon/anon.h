@@ -11,6 +11,7 @@
 #ifndef VAULT_ANON_H
 #define VAULT_ANON_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,9 @@ struct anon_result {
 	uint8_t in_sha256[32], out_sha256[32];
 	size_t memory_bytes;		/* held by the encoded rows and tables */
 	char error[256];		/* why the job failed: no data values */
+	/* The rows read so far, every 4,096, for a progress line that
+	 * another thread keeps while the job runs. */
+	atomic_uint_fast64_t rows_read;
 };
 
 /*
