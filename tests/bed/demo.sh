@@ -168,6 +168,10 @@ package() {
 	echo "   \$ sha256sum -c manifest" &&
 	(cd "$d" && sha256sum -c manifest > check.out) &&
 	sed 's/^/   /' "$d/check.out" &&
+	# The codebook is the one whose digest the two operators signed.
+	grep -q "codebook.md sha256 $(sha256sum "$d/codebook.md" | awk '{print $1}')$" \
+		<(bed_console release show "$ID1" --preview 0) &&
+	echo "   codebook.md is the one the operators signed (codebook_sha256 in step 5)" &&
 	echo "   the codebook (codebook.md), its columns:" &&
 	sed -n '/^### 列/,/^削除した列/p' "$d/codebook.md" | sed 's/^/   /'
 }
