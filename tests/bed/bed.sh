@@ -118,6 +118,14 @@ bed_push_of() {
 		"$BED_DIR/pki" "$RECIP3_NAME"
 }
 
+# The registers of the bed's site (issue 16): what the ledgers print in
+# their 入手目的, 取扱者 and 範囲 columns; tests compare against these.
+BED_PURPOSE="特定健診結果の統計分析のため"
+BED_DEPARTMENT="健康福祉部 健康推進課"
+BED_OP1_NAME="鈴木 一郎"
+BED_OP2_NAME="佐藤 花子"
+BED_OP_SCOPE="健診結果 (匿名加工前)"
+
 bed_site() {
 	local p=$BED_DIR/pki e=$BED_DIR/etc
 	mkdir -p "$e" || return 1
@@ -142,10 +150,11 @@ hosts: {
 };
 datasets = (
   { id = "health-checkup"; max_bytes = 1073741824L; retention_days = 0;
+    purpose = "$BED_PURPOSE"; department = "$BED_DEPARTMENT";
     policy = "$BED_POLICY";
     release = { recipients = [ "$RECIP1", "$RECIP3" ]; days = 30; approvals = 2; }; },
   { id = "health-checkup-sealed"; max_bytes = 1073741824L; retention_days = 0;
-    envelope = true; signed = true; policy = "$BED_POLICY";
+    purpose = "$BED_PURPOSE"; department = "$BED_DEPARTMENT"; envelope = true; signed = true; policy = "$BED_POLICY";
     release = { recipients = [ "$RECIP2" ]; days = 30; approvals = 2; }; }
 );
 municipalities = (
@@ -156,19 +165,27 @@ municipalities = (
 );
 recipients = (
   { id = "$RECIP1"; name = "University A"; identity = "urn:sekisho:recip:$RECIP1";
+    contract = "2026-研-017"; purpose = "疫学研究"; legal_basis = "条例第12条";
+    valid_from = "2026-01-01"; valid_until = "2099-12-31";
     networks = [ "$RECIP1_ADDR" ];$(bed_push_of "$RECIP1_ADDR") },
   { id = "$RECIP2"; name = "University B (sealed releases)";
+    contract = "2026-研-018"; purpose = "疫学研究"; legal_basis = "条例第12条";
+    valid_from = "2026-01-01"; valid_until = "2099-12-31";
     identity = "urn:sekisho:recip:$RECIP2"; networks = [ "$RECIP2_ADDR" ];
     envelope = true; certificate = "$p/recip-ca/issued/$RECIP2.crt";$(bed_push_of "$RECIP2_ADDR") },
   { id = "$RECIP3"; name = "University C (push: no connection to the sender)";
+    contract = "2026-研-019"; purpose = "疫学研究"; legal_basis = "条例第12条";
+    valid_from = "2026-01-01"; valid_until = "2099-12-31";
     identity = "urn:sekisho:recip:$RECIP3"; networks = [ "$RECIP3_ADDR" ];
     delivery = "push"; endpoint = "https://$RECIP3_ADDR:$RECIP3_PORT/incoming/";
     endpoint_ca = "$p/univ-c-ca/ca.crt"; endpoint_name = "$RECIP3_NAME"; }
 );
 operators = (
-  { id = "op1"; name = "Operator one"; public_key = "$p/operators/op1.pub";
+  { id = "op1"; name = "$BED_OP1_NAME"; scope = "$BED_OP_SCOPE";
+    public_key = "$p/operators/op1.pub";
     valid_from = "2020-01-01"; valid_until = "2099-12-31"; },
-  { id = "op2"; name = "Operator two"; public_key = "$p/operators/op2.pub";
+  { id = "op2"; name = "$BED_OP2_NAME"; scope = "$BED_OP_SCOPE";
+    public_key = "$p/operators/op2.pub";
     valid_from = "2020-01-01"; valid_until = "2099-12-31"; }
 );
 CONF

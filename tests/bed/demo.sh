@@ -239,11 +239,20 @@ for l in sys.stdin: print(l.rstrip("\n")[:int(sys.argv[1])])' "$1"; }
 # witness, the vault's health, and the live host's inspection table.
 evidence() {
 	local v="$BED_BIN/sekisho-vault" c="$BED_DIR/etc/vault.conf" d=$BED_DIR/data
-	"$v" -c "$c" ledger --form 8 --from "$(TZ=Asia/Tokyo date -d yesterday +%F)" \
-		--to "$(TZ=Asia/Tokyo date -d tomorrow +%F)" \
-		--logs "$d/receiver" "$d/vault" "$d/sender" > "$W/form8.csv" || return 1
-	echo "   form 8 (受払簿), $(($(wc -l < "$W/form8.csv") - 1)) rows; the header and first row:"
-	sed -n '1,2p' "$W/form8.csv" | sed 's/^\xef\xbb\xbf//; s/^/     /' | cut_chars 110
+	local f title
+	for f in 7 8 9 10; do
+		case $f in
+		7) title="特定個人情報事務取扱者名簿 / roster" ;;
+		8) title="受払簿 / receipt and disposal" ;;
+		9) title="使用記録簿 / usage record" ;;
+		10) title="複製・運搬記録簿 / copy and transport" ;;
+		esac
+		"$v" -c "$c" ledger --form $f --from "$(TZ=Asia/Tokyo date -d yesterday +%F)" \
+			--to "$(TZ=Asia/Tokyo date -d tomorrow +%F)" \
+			--logs "$d/receiver" "$d/vault" "$d/sender" > "$W/form$f.csv" || return 1
+		echo "   form $f ($title), $(($(wc -l < "$W/form$f.csv") - 1)) rows; the header and first row:"
+		sed -n '1,2p' "$W/form$f.csv" | sed 's/^\xef\xbb\xbf//; s/^/     /' | cut_chars 110
+	done
 	"$BED_BIN/sekisho-receiver" audit verify "$d/receiver/audit.log" \
 		--witness "$d/vault/audit.log" | sed 's/^/   /' | head -1 || return 1
 	"$v" audit verify "$d/vault/audit.log" --witness "$d/sender/audit.log" |
@@ -279,7 +288,7 @@ story() {
 	step "forbidden connections" forbidden
 	say "9. Every host's audit log verifies"
 	step "audit" audits
-	say "10. The auditor's evidence: a ledger, the witnesses, health, inspection"
+	say "10. The auditor's evidence: the four ledgers, the witnesses, health, inspection"
 	step "evidence" evidence
 }
 

@@ -114,6 +114,57 @@ test_r03_push_recipient_gets_the_release_at_its_endpoint() {
 # UDP and ICMP, as root inside each (the view of an intruder who owns the
 # host), against what the design allows: five TCP paths (the fifth the
 # sender's to univ-c's push endpoint) and nothing else.
+# The four ledgers (R40, R44), printed at the vault from the three hosts'
+# logs after the flows above: the forms' own headers (as the council's
+# forms have them), every cell but 備考 filled on every row, and the
+# registers of the bed's site (bed.sh) where the forms take them.
+test_r40_r44_the_four_ledgers_are_filled_from_the_three_hosts() {
+	local f d=$BED_DIR/data
+	for f in 7 8 9 10; do
+		"$BED_BIN/sekisho-vault" -c "$BED_DIR/etc/vault.conf" ledger --form $f \
+			--from "$(TZ=Asia/Tokyo date -d yesterday +%F)" \
+			--to "$(TZ=Asia/Tokyo date -d tomorrow +%F)" \
+			--logs "$d/receiver" "$d/vault" "$d/sender" > "$W/form$f.csv" ||
+			return 1
+	done
+	python3 - "$W" "$ID1" "$(bed_release_id "$ID1")" "$BED_PURPOSE" \
+		"$BED_OP1_NAME" "$BED_OP2_NAME" "$BED_OP_SCOPE" <<'PY'
+import csv, sys
+w, id1, rel1, purpose, op1, op2, scope = sys.argv[1:]
+heads = {
+    7: "利用者名,取扱う特定個人情報の範囲,指定年月日,解除年月日,備考",
+    8: "受払簿No.,入手 年月日,入手 取扱者,特定個人情報等(ファイル名・書類名),入手目的,提出/廃棄 年月日,事由,取扱者,備考",
+    9: "使用日時,受払簿No.,使用する特定個人情報等(ファイル名・書類名),使用目的,使用者,備考",
+    10: "複製日時,複製元特定個人情報等(ファイル名・書類名),複製元(媒体等)/運搬元所在地,複製先(媒体等)/運搬先所在地,複製の量,複製・運搬の目的(引き渡し先),作業者,備考",
+}
+forms = {}
+for f, head in heads.items():
+    raw = open("%s/form%d.csv" % (w, f), "rb").read()
+    assert raw.startswith(b"\xef\xbb\xbf"), f          # Excel's BOM
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert ",".join(rows[0]) == head, (f, rows[0])
+    assert len(rows) > 1, "form %d has no row" % f
+    for r in rows[1:]:
+        empty = [rows[0][i] for i, c in enumerate(r) if not c and rows[0][i] != "備考"]
+        assert not empty, ("form %d: empty %s in %s" % (f, empty, r))
+    forms[f] = rows[1:]
+assert sorted((r[0], r[1]) for r in forms[7]) == sorted([(op1, scope), (op2, scope)]), forms[7]
+mine = [r for r in forms[8] if r[0] == id1]
+assert len(mine) == 1 and mine[0][3] == "k1.csv" and mine[0][4] == purpose, mine
+used = [r for r in forms[9] if r[1] == id1]
+assert any(op1 in r[4] for r in used) and any(op2 in r[4] for r in used), used
+# The upload to the vault, then its release (named by its 受払簿No.) to
+# the sender and from the sender to the recipients.
+moved = [r for r in forms[10] if r[1] == "k1.csv" or id1 in r[1] or rel1 in r[1]]
+kinds = [r[3] for r in moved]
+assert moved[0][1] == "k1.csv" and len(moved) >= 4, moved
+assert any("クライアント証明書" in k for k in kinds), kinds   # univ-a downloaded it
+assert any("送信サーバから送付" in k for k in kinds), kinds   # univ-c got it pushed
+print("ledgers: form 7 %d, form 8 %d, form 9 %d, form 10 %d rows, all filled" %
+      tuple(len(forms[f]) for f in (7, 8, 9, 10)))
+PY
+}
+
 test_r02_r03_r05_reachability_matrix() {
 	local ns addrs specs src n a p expected got
 	declare -A ADDRS=(
