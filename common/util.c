@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnu/libc-version.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -235,4 +237,33 @@ util_fd_sha256_hex(int fd, char hex[65])
 	if (e == 0)
 		sk_hex(md, sizeof(md), hex);
 	return e;
+}
+
+char *
+util_read_at(int dirfd, const char *name, size_t max, size_t *len)
+{
+	char *buf;
+	size_t got = 0;
+	ssize_t n = 0;
+	int fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return NULL;
+	if (max > SIZE_MAX - 2 || (buf = malloc(max + 2)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (got <= max && ((n = read(fd, buf + got, max + 1 - got)) > 0 ||
+	    (n < 0 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	close(fd);
+	if (n < 0 || got > max) {
+		free(buf);
+		return NULL;
+	}
+	buf[got] = '\0';
+	*len = got;
+	return buf;
 }

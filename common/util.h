@@ -22,6 +22,11 @@ int util_read_secret(const char *path, uint8_t *buf, size_t len);
 /* write(2) until done, retrying on EINTR. Returns 0 or SK_ESYS/SK_ENOSPACE. */
 int util_write_all(int fd, const void *buf, size_t len);
 
+/* A small file name of dirfd (not a symlink), read whole into a buffer
+ * to free, NUL-ended, its length in *len; NULL when it is missing,
+ * unreadable or longer than max bytes. */
+char *util_read_at(int dirfd, const char *name, size_t max, size_t *len);
+
 /* pread(2) exactly len bytes at off. SK_ETRUNCATED at end of file. */
 int util_pread_full(int fd, void *buf, size_t len, uint64_t off);
 

@@ -56,7 +56,7 @@
 
 /* The store's folders a backup holds, in the order written. */
 static const char *const folders[] = { "jobs", "sources", "releases",
-	"reports", "backups" };
+	"reports", "backups", "roster" };
 
 struct names {
 	char **v;

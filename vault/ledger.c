@@ -35,6 +35,7 @@
 #include "jsonr.h"
 #include "ledger.h"
 #include "logbook.h"
+#include "roster.h"
 #include "log.h"
 #include "proto.h"
 #include "seal.h"
@@ -487,16 +488,113 @@ form10(struct vault *v, const struct book *b, int64_t from, int64_t to,
 
 /* ---- form 7: 特定個人情報事務取扱者名簿 ---- */
 
+static const char *const form7_head[] = { "利用者名",
+	"取扱う特定個人情報の範囲", "指定年月日", "解除年月日", "備考" };
+
+/* One operator of a roster version, as a row of form 7. */
 static void
-form7(struct vault *v, int64_t from, int64_t to, FILE *fp)
+form7_row(FILE *fp, const struct roster_entry *r, const char *version,
+    int64_t recorded, int removed)
 {
-	static const char *const head[] = { "利用者名",
-		"取扱う特定個人情報の範囲", "指定年月日", "解除年月日", "備考" };
+	char a[32], u[32], when[32], note[512];
+
+	logbook_jst(r->valid_from - JST, 0, a, sizeof(a));
+	logbook_jst(r->valid_until - 86400 - JST, 0, u, sizeof(u));
+	logbook_jst(recorded, 0, when, sizeof(when));
+	snprintf(note, sizeof(note), "操作者 ID %s; 名簿の版 %.12s (%s 記録)%s%s",
+	    r->id, version, when, removed ? "; 後の版で名簿から外れた" : "",
+	    r->scope[0] ? "" : "; 取扱う範囲が名簿にありません "
+	    "(operators.scope)");
+	{
+		const char *cols[] = { r->name[0] ? r->name : r->id, r->scope,
+			a, u, note };
+
+		csv_row(fp, cols, SK_ARRAY_LEN(cols));
+	}
+}
+
+static int
+same_entry(const struct roster_entry *x, const struct roster_entry *y)
+{
+	return strcmp(x->id, y->id) == 0 && strcmp(x->name, y->name) == 0 &&
+	    strcmp(x->scope, y->scope) == 0 && x->valid_from == y->valid_from &&
+	    x->valid_until == y->valid_until;
+}
+
+/*
+ * Form 7 from the roster's versions the vault recorded (roster.h): each
+ * operator entry of every version in force at some time in the period, on
+ * the roster at that time, once. -1 when the logs name no version (then
+ * the site file in force now is printed).
+ */
+#define FORM7_ROWS_MAX 4096
+
+static int
+form7_history(struct vault *v, const struct book *b, int64_t from, int64_t to,
+    FILE *fp)
+{
+	const struct entry *ev[256], *e;
+	struct roster_entry *r, *last = NULL, *seen;
+	size_t nv = 0, i, k, m, n, nlast = 0, nseen = 0;
+	int64_t until;
+	int removed;
+
+	for (i = 0; i < b->n && nv < SK_ARRAY_LEN(ev); i++)
+		if (b->e[i].host == H_VAULT &&
+		    strcmp(b->e[i].event, "roster.changed") == 0)
+			ev[nv++] = &b->e[i];
+	if (nv == 0)
+		return -1;
+	if ((seen = calloc(FORM7_ROWS_MAX, sizeof(*seen))) == NULL)
+		fatalx("out of memory");
+	/* The latest version up to the period's end: who stayed on it. */
+	for (i = nv; i-- > 0;)
+		if (ev[i]->t < to && roster_read(v, ev[i]->object, &last,
+		    &nlast) == 0)
+			break;
+	for (i = 0; i < nv; i++) {
+		e = ev[i];
+		until = i + 1 < nv ? ev[i + 1]->t : INT64_MAX;
+		if (e->t >= to || until <= from)
+			continue;
+		if (roster_read(v, e->object, &r, &n) != 0) {
+			log_warnx("the roster's version %.16s (recorded in the "
+			    "vault's log) is not in %s/roster: left out",
+			    e->object, v->local.data_dir);
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			if (r[k].valid_until <= from || r[k].valid_from >= to)
+				continue;
+			for (m = 0; m < nseen; m++)
+				if (same_entry(&seen[m], &r[k]))
+					break;
+			if (m < nseen || nseen == FORM7_ROWS_MAX)
+				continue;
+			seen[nseen++] = r[k];
+			for (m = 0, removed = 1; m < nlast; m++)
+				if (strcmp(last[m].id, r[k].id) == 0)
+					removed = 0;
+			form7_row(fp, &r[k], e->object, e->t, removed);
+		}
+		free(r);
+	}
+	free(last);
+	free(seen);
+	return 0;
+}
+
+static void
+form7(struct vault *v, const struct book *b, int64_t from, int64_t to,
+    FILE *fp)
+{
 	const struct config_operator *o;
 	char a[32], u[32], note[256];
 	size_t i;
 
-	csv_row(fp, head, 5);
+	csv_row(fp, form7_head, 5);
+	if (form7_history(v, b, from, to, fp) == 0)
+		return;
 	for (i = 0; i < v->site->noperators; i++) {
 		o = &v->site->operators[i];
 		/* Those on the roster at some time in the period. */
@@ -506,7 +604,8 @@ form7(struct vault *v, int64_t from, int64_t to, FILE *fp)
 		/* The roster's own dates, as written in the site file. */
 		logbook_jst((int64_t)o->valid_from - JST, 0, a, sizeof(a));
 		logbook_jst((int64_t)o->valid_until - 86400 - JST, 0, u, sizeof(u));
-		snprintf(note, sizeof(note), "操作者 ID %s%s", o->id,
+		snprintf(note, sizeof(note), "操作者 ID %s; 現在のサイト設定の名簿 "
+		    "(版の記録を含むログなし)%s", o->id,
 		    o->scope[0] ? "" : "; 取扱う範囲がサイト設定の名簿にあり"
 		    "ません (operators.scope)");
 		{
@@ -581,7 +680,7 @@ console_ledger(struct vault *v, int argc, char **argv)
 	fputs("\xef\xbb\xbf", stdout);
 	switch (form) {
 	case 7:
-		form7(v, from, to, stdout);
+		form7(v, &b, from, to, stdout);
 		break;
 	case 8:
 		form8(v, &b, from, to, stdout);

@@ -113,35 +113,6 @@ outgoing(struct vault *v, const struct config_recipient *const *to, size_t nto,
 	return e;
 }
 
-/* A file of reports/ read whole (at most max bytes), NUL-ended, into a
- * buffer to free; NULL when it is missing, larger or unreadable. */
-static char *
-read_kept(struct vault *v, const char *name, size_t max, size_t *len)
-{
-	char *buf;
-	ssize_t n;
-	size_t got = 0;
-	int fd;
-
-	if ((fd = openat(v->reports_fd, name, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return NULL;
-	if ((buf = malloc(max + 2)) == NULL) {
-		close(fd);
-		return NULL;
-	}
-	while (got <= max && (n = read(fd, buf + got, max + 1 - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	if (got == 0 || got > max) {
-		free(buf);
-		return NULL;
-	}
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-}
-
 /*
  * The codebook as the vault wrote it at acceptance, whose digests the
  * operators signed (job.h): read back and held to those digests, so that
@@ -163,7 +134,8 @@ codebook_as_approved(struct vault *v, const struct job *j,
 	memset(cb, 0, sizeof(*cb));
 	for (i = 0; i < 2; i++) {
 		snprintf(name, sizeof(name), "%s.%s", j->id, file[i]);
-		if ((text[i] = read_kept(v, name, CODEBOOK_MAX, &len)) == NULL) {
+		if ((text[i] = util_read_at(v->reports_fd, name, CODEBOOK_MAX,
+		    &len)) == NULL) {
 			snprintf(why, whycap, "reports/%s cannot be read", name);
 			free(text[0]);
 			return SK_ESYS;

@@ -39,6 +39,7 @@ VAULT_DAEMON_SRCS := \
 	vault/publish.c \
 	vault/pull.c \
 	vault/review.c \
+	vault/roster.c \
 	vault/route.c \
 	vault/trust.c \
 	vault/vault.c \

@@ -44,6 +44,7 @@
 #include "tls.h"
 #include "util.h"
 #include "backup.h"
+#include "roster.h"
 #include "vaultd.h"
 
 #define VAULT_STOP_GRACE_S 25		/* under the unit's TimeoutStopSec */
@@ -521,6 +522,7 @@ vault_start(struct vault *v)
 	daemon_drop(&v->local, &layers);
 	proc_die_with_parent();
 	vault_open(v, 1);
+	roster_record(v);
 	watch_approvals(v);
 	daemon_sandbox(&v->local, v->site, SANDBOX_ALONE, &layers);
 }

@@ -397,4 +397,60 @@ test_r30_console_use_is_recorded() {
 	[ -z "$(ls "$T/vdata/console")" ]
 }
 
+# R42: form 7 prints the roster as it was in the period, not only today's:
+# the vault keeps each version of the roster it starts with and records
+# the change. Here op3 leaves the roster and op1's scope changes; the
+# period's form has op3 (marked as gone from a later version) and op1
+# under both scopes, today's site file only the two who remain.
+test_r42_form7_prints_the_roster_of_the_period() {
+	local n0
+	n0=$(grep -c '"event":"roster.changed"' "$T/vdata/audit.log")
+	[ "$n0" -ge 1 ] || return 1
+	python3 - "$T/site.conf" <<'PY' || return 1
+import re, sys
+path = sys.argv[1]
+s = open(path, encoding="utf-8").read()
+s, n = re.subn(r'\n *\{ id = "op3";[^\n]*\},', "", s)
+assert n == 1, "op3 not found"
+s, n = re.subn(r'(\{ id = "op1"; name = "鈴木 一郎"; )scope = "[^"]*";',
+               r'\g<1>scope = "健診結果 (匿名加工後のみ)";', s)
+assert n == 1, "op1 not found"
+open(path, "w", encoding="utf-8").write(s)
+PY
+	stop_vault && start_vault &&
+	[ "$(grep -c '"event":"roster.changed"' "$T/vdata/audit.log")" = $((n0 + 1)) ] &&
+	"$VAULT" -c "$T/vault.conf" ledger --form 7 --from "$TODAY" --to "$TODAY" \
+		--logs "$T/vdata" > "$T/form7h.csv" &&
+	"$VAULT" -c "$T/vault.conf" ledger --form 7 --from "$TODAY" --to "$TODAY" \
+		> "$T/form7now.csv" || return 1
+	python3 - "$T/form7h.csv" "$T/form7now.csv" "$T/vdata" <<'PY'
+import csv, hashlib, io, json, os, re, sys
+def rows(p):
+    raw = open(p, "rb").read()
+    return list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))[1:]
+hist, now, vdata = rows(sys.argv[1]), rows(sys.argv[2]), sys.argv[3]
+before, after = "健診結果 (匿名加工前)", "健診結果 (匿名加工後のみ)"
+have = {(r[0], r[1]) for r in hist}
+assert {("鈴木 一郎", before), ("鈴木 一郎", after), ("佐藤 花子", before),
+        ("高橋 次郎", before)} <= have, hist
+gone = [r for r in hist if r[0] == "高橋 次郎"]
+assert gone and all("後の版で名簿から外れた" in r[4] for r in gone), gone
+assert not [r for r in hist if r[0] == "佐藤 花子" and "外れた" in r[4]], hist
+assert len([r for r in hist if (r[0], r[1]) == ("佐藤 花子", before)]) == 1, hist
+# Each row names its version; the version is kept, and is what its name says.
+for r in hist:
+    v = re.search(r"名簿の版 ([0-9a-f]{12})", r[4]).group(1)
+    files = [f for f in os.listdir(vdata + "/roster") if f.startswith(v)]
+    assert len(files) == 1, (v, files)
+    body = open(vdata + "/roster/" + files[0], "rb").read()
+    assert hashlib.sha256(body).hexdigest() == files[0], files[0]
+# Today's site file: the two who remain, op1 under the new scope.
+assert sorted((r[0], r[1]) for r in now) == [("佐藤 花子", before), ("鈴木 一郎", after)], now
+# The log records each change with the version before it.
+ch = [json.loads(l) for l in open(vdata + "/audit.log") if '"roster.changed"' in l]
+assert ch[-1]["detail"].endswith("previous=" + ch[-2]["object"]), ch[-2:]
+assert "operators=op1,op2,old previous=" in ch[-1]["detail"], ch[-1]
+PY
+}
+
 run_pipeline_tests

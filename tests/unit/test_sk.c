@@ -1,14 +1,52 @@
 /*
- * test_sk.c: encodings, UTF-8 and file name checks.
+ * test_sk.c: encodings, UTF-8 and file name checks; reading a small file
+ * whole (util_read_at).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "sk.h"
+#include "util.h"
+
+/* A file of max bytes is read whole; one byte more, a missing file or a
+ * symbolic link is NULL. */
+static void
+test_read_at_whole_or_nothing(void **state)
+{
+	char dir[] = "/tmp/sekisho-test-sk.XXXXXX", path[64], *b;
+	size_t len = 99;
+	int dfd, fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_true((dfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
+	assert_int_equal(write(fd, "12345", 5), 5);
+	close(fd);
+	assert_non_null(b = util_read_at(dfd, "f", 5, &len));
+	assert_int_equal(len, 5);
+	assert_string_equal(b, "12345");
+	free(b);
+	len = 99;
+	assert_null(util_read_at(dfd, "f", 4, &len));
+	assert_int_equal(len, 99);
+	assert_null(util_read_at(dfd, "missing", 5, &len));
+	assert_int_equal(symlinkat("f", dfd, "link"), 0);
+	assert_null(util_read_at(dfd, "link", 5, &len));
+	unlinkat(dfd, "link", 0);
+	unlinkat(dfd, "f", 0);
+	close(dfd);
+	assert_int_equal(rmdir(dir), 0);
+}
 
 static void
 test_base64_round_trip_all_lengths(void **state)
@@ -148,6 +186,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base64_round_trip_all_lengths),
+		cmocka_unit_test(test_read_at_whole_or_nothing),
 		cmocka_unit_test(test_base64_rejects),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_filename),
