@@ -54,6 +54,8 @@ struct store_upload {
 	char sha256_hex[65];
 	char receipt[SEAL_META_MAX];
 	size_t receipt_len;
+	int has_rows;			/* the receipt's count of CSV records */
+	uint64_t rows;
 };
 
 struct store {
@@ -436,6 +438,8 @@ on_upload_finish(void *arg, struct proc_msg *req)
 		return;
 	}
 	u->finished = 1;
+	u->has_rows = !u->dataset->envelope && has_rows;
+	u->rows = rows;
 	proc_reply_begin(&rep, RMSG_UPLOAD_FINISH, 0, "");
 	proc_put_str(&rep, u->receipt);
 	proc_reply_send(st->chan, &rep, -1);
@@ -494,7 +498,8 @@ static void
 on_upload_commit(void *arg, struct proc_msg *req)
 {
 	struct store *st = arg;
-	char actor[96], detail[CONFIG_ID_MAX + PROTO_ID_MAX + 16];
+	char actor[96], detail[CONFIG_ID_MAX + PROTO_ID_MAX + 48];
+	char rows[32] = "";
 	struct store_upload *u;
 	struct proc_msg rep;
 	uint64_t token = 0;
@@ -516,11 +521,15 @@ on_upload_commit(void *arg, struct proc_msg *req)
 	}
 	/* Audit first: a stored object that the log does not know is worse
 	 * than a refused upload the client will retry (R50). */
+	/* The receipt's record count beside the bytes (issue 16); none for
+	 * an envelope, whose rows only the vault sees. */
+	if (u->has_rows)
+		snprintf(rows, sizeof(rows), " rows=%" PRIu64, u->rows);
 	if (u->replaces[0] != '\0')
-		snprintf(detail, sizeof(detail), "%s replaces=%s",
-		    u->dataset->id, u->replaces);
+		snprintf(detail, sizeof(detail), "%s replaces=%s%s",
+		    u->dataset->id, u->replaces, rows);
 	else
-		snprintf(detail, sizeof(detail), "%s", u->dataset->id);
+		snprintf(detail, sizeof(detail), "%s%s", u->dataset->id, rows);
 	if (daemon_store_audit(st->audit, "upload.stored", actor, u->id, 1, u->length,
 	    u->sha256_hex, detail) != 0) {
 		upload_drop(st, u, 1);

@@ -77,14 +77,14 @@ job_save(int jobs_fd, struct job *j)
 	    "updated=%" PRId64 "\nreplaces=%s\nreplaced_by=%s\n"
 	    "reported=%s\nvault_gone=%" PRId64 "\nsender_gone=%" PRId64 "\n"
 	    "recipients=%s\nsealed=%d\ndatapackage_sha256=%s\n"
-	    "codebook_sha256=%s\n",
+	    "codebook_sha256=%s\nrows_out=%" PRIu64 "\n",
 	    j->id, j->municipality, j->dataset, j->size, j->sha256, j->received,
 	    job_state_name(j->state), j->reason, j->out_size, j->out_sha256,
 	    j->report_sha256, j->release_id, j->decided, j->published,
 	    j->expires, j->source_disposed, j->updated, j->replaces,
 	    j->replaced_by, j->reported, j->vault_gone, j->sender_gone,
 	    j->recipients, j->sealed, j->datapackage_sha256,
-	    j->codebook_sha256);
+	    j->codebook_sha256, j->rows_out);
 	if (n < 0 || (size_t)n >= sizeof(buf) || !job_id_valid(j->id))
 		return SK_ETOOBIG;
 	snprintf(tmp, sizeof(tmp), ".%s.t", j->id);
@@ -164,6 +164,8 @@ job_load(int jobs_fd, const char *id, struct job *j)
 			j->size = strtoull(eq, NULL, 10);
 		else if (strcmp(line, "out_size") == 0)
 			j->out_size = strtoull(eq, NULL, 10);
+		else if (strcmp(line, "rows_out") == 0)
+			j->rows_out = strtoull(eq, NULL, 10);
 		else if (strcmp(line, "received") == 0)
 			j->received = strtoll(eq, NULL, 10);
 		else if (strcmp(line, "decided") == 0)

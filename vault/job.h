@@ -39,6 +39,7 @@ struct job {
 	enum job_state state;
 	char reason[256];		/* why rejected or failed */
 	uint64_t out_size;		/* the release */
+	uint64_t rows_out;		/* its records, as its report says */
 	char out_sha256[65];
 	/* The release's id at the sender: fresh and random, so that nothing
 	 * outside the vault can tie it to the upload, its receipt or another

@@ -208,7 +208,8 @@ form8(struct vault *v, const struct book *b, int64_t from, int64_t to,
 	const struct entry *st, *rd, *vd, *ap, *rj, *ex;
 	const struct config_dataset *ds;
 	char when[32], gone[32], who[512], fname[300], note[1024], why[512];
-	char ops[256], ops_l[512], rsn[64], vr[64], state[32];
+	char ops[256], ops_l[512], rsn[64], vr[64], state[32], dsid[CONFIG_ID_MAX];
+	char rows[24];
 	struct job j;
 	size_t i;
 	int64_t last;
@@ -229,7 +230,10 @@ form8(struct vault *v, const struct book *b, int64_t from, int64_t to,
 		if (!in_period(st->t, from, to) && !(last > 0 &&
 		    in_period(last, from, to)))
 			continue;
-		ds = site_find_dataset(v->site, st->detail);
+		logbook_word(st->detail, dsid, sizeof(dsid));
+		ds = site_find_dataset(v->site, dsid);
+		if (logbook_detail(st->detail, "rows", rows, sizeof(rows)) != 0)
+			snprintf(rows, sizeof(rows), "-");
 		note[0] = '\0';
 		logbook_jst(st->t, 0, when, sizeof(when));
 		snprintf(who, sizeof(who), "受信サーバ(自動受信) 送信元: ");
@@ -262,8 +266,9 @@ form8(struct vault *v, const struct book *b, int64_t from, int64_t to,
 			snprintf(state, sizeof(state), "%s",
 			    job_state_name(j.state));
 		snprintf(note + strlen(note), sizeof(note) - strlen(note),
-		    "%sデータセット %.64s; %zu バイト; 状態 %s%s", note[0] ? "; " :
-		    "", st->detail, (size_t)st->size, state[0] ? state :
+		    "%sデータセット %.64s; %zu バイト、%s 行 (見出し行を含む); 状態 %s%s",
+		    note[0] ? "; " : "", dsid, (size_t)st->size, rows,
+		    state[0] ? state :
 		    "保管庫の記録なし", ap != NULL ? "; 提供承認済み" :
 		    rj != NULL ? "; 提供却下" : "");
 		if (ds == NULL || ds->purpose[0] == '\0')
@@ -390,7 +395,7 @@ form10(struct vault *v, const struct book *b, int64_t from, int64_t to,
 		"複製元(媒体等)/運搬元所在地", "複製先(媒体等)/運搬先所在地",
 		"複製の量", "複製・運搬の目的(引き渡し先)", "作業者", "備考" };
 	const struct entry *e, *pub;
-	char fname[300], note[512], amount[64], rel[64], recips[1100];
+	char fname[300], note[512], amount[128], rel[64], recips[1100];
 	char rl[1024], ops[256], ops_l[512], what[400], rid[64], src[128];
 	struct job j;
 	size_t i, k;
@@ -404,6 +409,15 @@ form10(struct vault *v, const struct book *b, int64_t from, int64_t to,
 		snprintf(amount, sizeof(amount), "%" PRIu64 " バイト", e->size);
 		if (e->host == H_RECEIVER &&
 		    strcmp(e->event, "upload.handed_over") == 0) {
+			const struct entry *st = logbook_find(b, H_RECEIVER,
+			    "upload.stored", e->object);
+			char n[24];
+
+			/* The receipt's records beside the bytes. */
+			if (st != NULL && logbook_detail(st->detail, "rows", n,
+			    sizeof(n)) == 0)
+				snprintf(amount, sizeof(amount), "%" PRIu64
+				    " バイト (%s 行、見出し行を含む)", e->size, n);
 			receipt_name(v, e->object, fname, sizeof(fname), note,
 			    sizeof(note));
 			snprintf(what, sizeof(what), "%s", fname);
@@ -416,6 +430,11 @@ form10(struct vault *v, const struct book *b, int64_t from, int64_t to,
 			    "保管庫(自動)", note);
 		} else if (e->host == H_VAULT &&
 		    strcmp(e->event, "release.published") == 0) {
+			char n[24];
+
+			if (logbook_detail(e->detail, "rows", n, sizeof(n)) == 0)
+				snprintf(amount, sizeof(amount), "%" PRIu64
+				    " バイト (%s 件、見出し行を除く)", e->size, n);
 			logbook_detail(e->detail, "release", rel, sizeof(rel));
 			logbook_detail(e->detail, "recipients", recips,
 			    sizeof(recips));

@@ -254,6 +254,12 @@ logbook_find_kind(const struct book *b, enum host h, const char *event,
 	return NULL;
 }
 
+void
+logbook_word(const char *detail, char *out, size_t cap)
+{
+	snprintf(out, cap, "%.*s", (int)strcspn(detail, " "), detail);
+}
+
 int
 logbook_detail(const char *detail, const char *key, char *out, size_t cap)
 {

@@ -61,6 +61,9 @@ const struct entry *logbook_find(const struct book *b, enum host h,
 const struct entry *logbook_find_kind(const struct book *b, enum host h,
     const char *event, const char *object, const char *kind);
 
+/* A detail's first word (an upload.stored's dataset) into out. */
+void logbook_word(const char *detail, char *out, size_t cap);
+
 /* A detail's "key=value" (up to the next space) into out. */
 int logbook_detail(const char *detail, const char *key, char *out,
     size_t cap);

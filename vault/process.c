@@ -661,6 +661,12 @@ vault_process(struct vault *v, struct job *j)
 		snprintf(why, sizeof(why), "cannot store the report");
 		oc = ENGINE_FAILED;
 	}
+	if (oc == ENGINE_MADE) {
+		struct jsonr doc = { report, strlen(report) };
+
+		if (jsonr_get_u64(doc, "rows_out", &j->rows_out) != 0)
+			j->rows_out = 0;
+	}
 	if (oc == ENGINE_MADE && write_codebook(v, j, ds, report, why,
 	    sizeof(why)) != 0) {
 		vault_dispose(v, v->releases_fd, j->id, "release",
@@ -693,10 +699,10 @@ vault_process(struct vault *v, struct job *j)
 	}
 	/* R50: a release nobody recorded is not offered: the job stays in
 	 * processing and is made again once the log can be written. */
-	snprintf(made, sizeof(made), "report_sha256=%s recipients=%.120s%s "
-	    "datapackage_sha256=%s codebook_sha256=%s", j->report_sha256,
-	    j->recipients, j->sealed ? " sealed" : "", j->datapackage_sha256,
-	    j->codebook_sha256);
+	snprintf(made, sizeof(made), "report_sha256=%s rows=%" PRIu64
+	    " recipients=%.120s%s datapackage_sha256=%s codebook_sha256=%s",
+	    j->report_sha256, j->rows_out, j->recipients, j->sealed ?
+	    " sealed" : "", j->datapackage_sha256, j->codebook_sha256);
 	if (vault_audit(v, "release.made", j->id, 1, j->out_size,
 	    j->out_sha256, made) != 0)
 		return;

@@ -307,9 +307,9 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 		    whycap);
 	if (e == 0) {
 		j->published = (int64_t)time(NULL);
-		snprintf(extra, sizeof(extra), "release=%s recipients=%.700s%s"
-		    "%.400s%s%s%s",
-		    j->release_id, recips, excluded[0] ? " not_in_force=" : "",
+		snprintf(extra, sizeof(extra), "release=%s rows=%" PRIu64
+		    " recipients=%.700s%s%.400s%s%s%s",
+		    j->release_id, j->rows_out, recips, excluded[0] ? " not_in_force=" : "",
 		    excluded, j->sealed ? " sealed to the recipients' "
 		    "certificates" : "", manifest_sha[0] != '\0' ?
 		    " manifest_sha256=" : "", manifest_sha);

@@ -155,14 +155,14 @@ reason_of(const struct entry *gone, char *buf, size_t cap)
 static unsigned
 route_print(const struct route *r, FILE *fp)
 {
-	char made[32], gone[32], why[96];
+	char made[32], gone[32], why[96], ds[CONFIG_ID_MAX];
 	unsigned held = 0;
 	size_t i;
 
 	logbook_jst(r->stored->t, 1, made, sizeof(made));
+	logbook_word(r->stored->detail, ds, sizeof(ds));
 	fprintf(fp, "受付 / upload %s  %s  dataset %.64s  %" PRIu64
-	    " bytes\n", r->stored->object, made, r->stored->detail,
-	    r->stored->size);
+	    " bytes\n", r->stored->object, made, ds, r->stored->size);
 	for (i = 0; i < r->n; i++) {
 		logbook_jst(r->c[i].made, 1, made, sizeof(made));
 		if (r->c[i].gone != NULL)

@@ -131,8 +131,9 @@ PY
 
 test_r40_r44_form10_copy_and_transport_record() {
 	ledger 10 > "$T/form10.csv" || return 1
-	python3 - "$T/form10.csv" "$A" "$FNAME" "$(stat -c %s "$T/release.csv")" <<'PY'
-import csv, io, sys
+	python3 - "$T/form10.csv" "$A" "$FNAME" "$(stat -c %s "$T/release.csv")" \
+		"$T/a.csv" "$T/release.csv" <<'PY'
+import csv, io, os, sys
 raw = open(sys.argv[1], "rb").read()
 rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
 assert rows[0] == ["複製日時", "複製元特定個人情報等(ファイル名・書類名)",
@@ -150,6 +151,13 @@ assert len(down) == 1 and down[0][4] == sys.argv[4] + " バイト" and \
     "univ-a" in down[0][5], down
 for r in hand + pub + down:
     assert all(c != "" for c in r[:7]), r
+# Records beside the bytes: the upload's lines (its receipt counts the
+# header), the release's records (without it), counted here.
+up, rel = sys.argv[5], sys.argv[6]
+up_lines = open(up, "rb").read().count(b"\n")
+rel_records = open(rel, "rb").read().count(b"\n") - 1
+assert hand[0][4] == "%d バイト (%d 行、見出し行を含む)" % (os.path.getsize(up), up_lines), hand
+assert pub[0][4] == "%d バイト (%d 件、見出し行を除く)" % (os.path.getsize(rel), rel_records), pub
 PY
 }
 
