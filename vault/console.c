@@ -317,6 +317,11 @@ show_summary(const char *text, size_t len)
 		    num(doc, "search_lattice_nodes") > 0 ?
 		    "; 一般化の段階は探索で決定 / levels chosen by the search" :
 		    "");
+	if (jsonr_get_string(doc, "search_metric", name, sizeof(name)) == 0 &&
+	    strcmp(name, "loss") != 0)
+		printf("探索の指標 / search metric: %s = %s (小さいほど良い / "
+		    "lower is better)\n", name, jsonr_get_scalar(doc,
+		    "search_metric_value", a, sizeof(a)));
 	if (jsonr_member(doc, "columns", &cols) != 0)
 		return;
 	printf("列 / columns:\n");

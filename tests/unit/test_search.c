@@ -104,7 +104,7 @@ make(struct prob *p, size_t nd, size_t nt, unsigned k, double supp,
 /* The brute force: one node, by the definition. */
 static int
 brute_node(const struct prob *p, const unsigned *lv, double *loss,
-    uint64_t *out)
+    uint64_t *out, double *score)
 {
 	const struct search_problem *sp = &p->sp;
 	size_t nd = sp->ndims, t, u, d;
@@ -224,6 +224,35 @@ brute_node(const struct prob *p, const unsigned *lv, double *loss,
 		r *= pow(x + 1.0, 1.0 / (double)nd);
 	}
 	*loss = r - 1.0;
+	/* The other metrics, by their definitions. Discernibility: each
+	 * released class its size squared, each suppressed row the number of
+	 * rows; over rows squared. Precision: each released row's level over
+	 * its hierarchy's highest, per quasi-identifier, a suppressed row 1;
+	 * the mean over rows and quasi-identifiers. */
+	if (score != NULL && sp->metric == SEARCH_DISCERNIBILITY) {
+		double sum = (double)*out * (double)rows;
+
+		for (t = 0; t < sp->ntuples; t++)
+			if (cls[t] == t && size[t] >= sp->k &&
+			    (sp->sens == NULL || distinct[t] >= sp->l) &&
+			    model_ok[t])
+				sum += (double)size[t] * (double)size[t];
+		*score = sum / ((double)rows * (double)rows);
+	} else if (score != NULL && sp->metric == SEARCH_PRECISION) {
+		double sum = 0;
+
+		for (t = 0; t < sp->ntuples; t++) {
+			int kept = size[cls[t]] >= sp->k &&
+			    (sp->sens == NULL || distinct[cls[t]] >= sp->l) &&
+			    model_ok[cls[t]];
+
+			for (d = 0; d < nd; d++)
+				sum += (double)sp->count[t] * (!kept ? 1.0 :
+				    (double)lv[d] / (double)(p->dim[d].nlevels - 1));
+		}
+		*score = sum / ((double)rows * (double)nd);
+	} else if (score != NULL)
+		*score = *loss;
 	if (!(*out <= (uint64_t)floor(sp->max_suppression * (double)rows) &&
 	    *out < rows))
 		return 0;
@@ -262,17 +291,20 @@ brute(const struct prob *p, double *best, unsigned *best_sum,
 	unsigned lv[MAXD] = { 0 }, sum;
 	size_t d;
 	int found = 0;
-	double loss;
+	double loss, score;
 	uint64_t out;
 
 	for (;;) {
-		if (brute_node(p, lv, &loss, &out)) {
+		if (brute_node(p, lv, &loss, &out, &score)) {
 			for (sum = 0, d = 0; d < sp->ndims; d++)
 				sum += lv[d];
-			/* Exact comparisons, as ARX compares its scores. */
-			if (!found || loss < *best ||
-			    (loss == *best && sum < *best_sum)) {
-				*best = loss;
+			/* Exact comparisons, as ARX compares its scores (the
+			 * other metrics: within rounding). */
+			double eps = sp->metric == SEARCH_LOSS ? 0 : 1e-12;
+
+			if (!found || score < *best - eps ||
+			    (fabs(score - *best) <= eps && sum < *best_sum)) {
+				*best = score;
 				*best_sum = sum;
 				*best_out = out;
 				found = 1;
@@ -304,17 +336,18 @@ compare(struct prob *p)
 		return;
 	for (d = 0; d < p->sp.ndims; d++)
 		sum += res.level[d];
-	assert_true(fabs(res.loss - best) <= 1e-12);
+	assert_true(fabs(res.score - best) <= 1e-12);
 	assert_int_equal(sum, best_sum);
 	/* Equal loss and levels' sum may still differ in what they
 	 * suppress only if two nodes tie exactly; re-count the chosen one. */
 	{
-		double l2;
+		double l2, s2;
 		uint64_t o2;
 
-		assert_true(brute_node(p, res.level, &l2, &o2));
+		assert_true(brute_node(p, res.level, &l2, &o2, &s2));
 		assert_int_equal(o2, res.suppressed);
 		assert_true(fabs(l2 - res.loss) <= 1e-12);
+		assert_true(fabs(s2 - res.score) <= 1e-12);
 	}
 	assert_true(res.checked <= res.nodes);
 }
@@ -407,6 +440,25 @@ test_r07_search_equals_brute_force_other_models(void **state)
 }
 
 /* Label ids too large for an exact 64-bit key take the hashed path. */
+/* Discernibility and precision (issue 19): the search, without the
+ * loss's bounds, still returns the node of least value, with and without
+ * l-diversity, over every suppression limit. */
+static void
+test_r07_search_equals_brute_force_other_metrics(void **state)
+{
+	static struct prob p;
+	static const double supp[] = { 0.0, 0.05, 0.3, 1.0 };
+	int i;
+
+	(void)state;
+	for (i = 0; i < trials(60); i++) {
+		make(&p, 2 + (size_t)rnd(MAXD - 1), 20 + (size_t)rnd(MAXT - 20),
+		    2 + rnd(6), supp[i % 4], i % 3 == 0 ? 2 : 0, 0);
+		p.sp.metric = i % 2 ? SEARCH_DISCERNIBILITY : SEARCH_PRECISION;
+		compare(&p);
+	}
+}
+
 static void
 test_search_hashed_keys_agree(void **state)
 {
@@ -438,7 +490,7 @@ test_search_eval_one_node(void **state)
 		make(&p, 4, 200, 3, 0.2, i % 2 ? 2 : 0, 0);
 		for (d = 0; d < 4; d++)
 			lv[d] = rnd(p.dim[d].nlevels);
-		ok = brute_node(&p, lv, &loss, &out);
+		ok = brute_node(&p, lv, &loss, &out, NULL);
 		assert_int_equal(search_eval(&p.sp, lv, NULL, &res), 0);
 		assert_int_equal(res.found, ok);
 		assert_int_equal(res.suppressed, out);
@@ -484,6 +536,7 @@ main(void)
 		cmocka_unit_test(test_r07_search_equals_brute_force_l_diversity),
 		cmocka_unit_test(test_r07_search_equals_brute_force_with_group_cap),
 		cmocka_unit_test(test_r07_search_equals_brute_force_other_models),
+		cmocka_unit_test(test_r07_search_equals_brute_force_other_metrics),
 		cmocka_unit_test(test_search_hashed_keys_agree),
 		cmocka_unit_test(test_search_eval_one_node),
 		cmocka_unit_test(test_search_refuses_a_huge_lattice_and_bad_ids),

@@ -1191,7 +1191,8 @@ lattice_build(struct job *jb, struct lattice *lt, int by_sensitive)
 			lt->count[i] = jb->class_size[i];
 			lt->keep[i] = (uint8_t)keeps(jb, (uint32_t)i);
 		}
-	lt->sp = (struct search_problem){ .ndims = jb->nqi, .dims = lt->dim,
+	lt->sp = (struct search_problem){ .metric =
+	    (enum search_metric)jb->p->metric, .ndims = jb->nqi, .dims = lt->dim,
 	    .ntuples = n, .tuples = lt->tuples, .count = lt->count,
 	    .sens = by_sensitive ? lt->sens : NULL, .k = jb->p->k,
 	    .l = jb->p->l, .max_suppression = jb->p->max_suppression,
@@ -1751,6 +1752,13 @@ make_report(struct job *jb)
 		snprintf(num, sizeof(num), "%.15g", jb->sr.loss);
 		json_str(&j, "metric", "loss");
 		json_raw(&j, "information_loss", num);
+		/* The metric the policy chose for the search, and its value
+		 * (for the loss, the same figure). */
+		snprintf(num, sizeof(num), "%.15g", jb->sr.score);
+		json_str(&j, "search_metric", jb->p->metric ==
+		    SEARCH_DISCERNIBILITY ? "discernibility" : jb->p->metric ==
+		    SEARCH_PRECISION ? "precision" : "loss");
+		json_raw(&j, "search_metric_value", num);
 	}
 	if (jb->p->search) {
 		json_u64(&j, "search_lattice_nodes", jb->sr.nodes);

@@ -13,6 +13,7 @@
 #include "csv.h"
 #include "dict.h"
 #include "model.h"
+#include "search.h"
 #include "policy.h"
 #include "sk.h"
 
@@ -577,10 +578,16 @@ load_privacy(struct config_ctx *cx, const config_setting_t *root,
 	p->star = strcmp(v, "star") == 0;
 	if ((r = config_string(cx, g, "metric", v, sizeof(v), 0)) != 0)
 		return r;
-	if (v[0] != '\0' && strcmp(v, "loss") != 0)
+	if (v[0] == '\0' || strcmp(v, "loss") == 0)
+		p->metric = SEARCH_LOSS;
+	else if (strcmp(v, "discernibility") == 0)
+		p->metric = SEARCH_DISCERNIBILITY;
+	else if (strcmp(v, "precision") == 0)
+		p->metric = SEARCH_PRECISION;
+	else
 		return config_fail(cx, config_member(cx, g, "metric"),
-		    "'metric' must be \"loss\" (ARX's loss metric; no other "
-		    "is built yet)");
+		    "'metric' must be \"loss\" (ARX's loss metric, the "
+		    "default), \"discernibility\" or \"precision\"");
 	if (!has)
 		p->max_suppression = 0.0;
 	if (p->max_suppression < 0 || p->max_suppression > 1)

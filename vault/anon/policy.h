@@ -23,7 +23,8 @@
  * age_band, band (widths = [1, 5, 10]), truncate (keeps = [5, 3, 1]) and
  * date (granularities = ["month", "year"]) take search = true with their
  * levels listed (each nesting in the next), and "*" above them.
- * privacy.metric = "loss" (ARX's default quality model) scores the search.
+ * privacy.metric = "loss" (ARX's default quality model), "discernibility"
+ * or "precision" scores the search (search.h).
  */
 #ifndef VAULT_POLICY_H
 #define VAULT_POLICY_H
@@ -89,6 +90,7 @@ struct policy {
 	unsigned k;
 	double max_suppression;
 	double max_group_suppression;	/* per value of a QI; 0: no limit */
+	int metric;			/* enum search_metric: the search's */
 	double risk_threshold;		/* records above this risk, reported */
 	int star;			/* suppressed = "star": rows kept, QIs * */
 	unsigned l;			/* 0: no l-diversity */

@@ -636,9 +636,11 @@ model_verdicts(struct search *s)
 /* The node's result from its loss numerators and suppressed rows. */
 static void
 finish(struct search *s, const unsigned *levels,
-    const unsigned __int128 *num, uint64_t out, struct search_result *r)
+    const unsigned __int128 *num, uint64_t out, unsigned __int128 sq,
+    struct search_result *r)
 {
 	const struct search_problem *sp = s->sp;
+	double n = (double)s->rows, prec = 0;
 	size_t d;
 
 	for (d = 0; d < sp->ndims; d++) {
@@ -649,6 +651,22 @@ finish(struct search *s, const unsigned *levels,
 		r->level[d] = levels[d];
 	}
 	r->loss = aggregate(r->loss_dim, sp->ndims);
+	switch (sp->metric) {
+	case SEARCH_DISCERNIBILITY:
+		r->score = n > 0 ? ((double)sq + (double)out * n) / (n * n) : 0;
+		break;
+	case SEARCH_PRECISION:
+		for (d = 0; d < sp->ndims; d++)
+			if (sp->dims[d].nlevels > 1)
+				prec += (n - (double)out) * levels[d] /
+				    (double)(sp->dims[d].nlevels - 1);
+		prec += (double)out * (double)sp->ndims;
+		r->score = n > 0 && sp->ndims > 0 ? prec / (n *
+		    (double)sp->ndims) : 0;
+		break;
+	default:
+		r->score = r->loss;
+	}
 	r->suppressed = out;
 	r->found = out <= s->limit && out < s->rows;
 	groups_check(s, levels, r);
@@ -664,7 +682,7 @@ score(struct search *s, const unsigned *levels, const uint8_t *keep,
     struct search_result *r)
 {
 	const struct search_problem *sp = s->sp;
-	unsigned __int128 num[SEARCH_MAX_DIMS] = { 0 };
+	unsigned __int128 num[SEARCH_MAX_DIMS] = { 0 }, dm = 0;
 	uint64_t out = 0;
 	size_t d, t;
 
@@ -681,11 +699,13 @@ score(struct search *s, const unsigned *levels, const uint8_t *keep,
 			groups_add(s, (uint32_t)t, sp->count[t]);
 			continue;
 		}
+		/* Each row of a class of n counts n: the class counts n². */
+		dm += (unsigned __int128)sp->count[t] * s->c.slot[i].rows;
 		for (d = 0; d < sp->ndims; d++)
 			num[d] += (unsigned __int128)sp->count[t] *
 			    s->leaves[d][tu[d]];
 	}
-	finish(s, levels, num, out, r);
+	finish(s, levels, num, out, dm, r);
 }
 
 /* Counts the node's classes tuple by tuple (l-diversity needs them). */
@@ -780,7 +800,7 @@ rollup(struct search *s, const unsigned *levels, struct search_result *r)
 {
 	const struct search_problem *sp = s->sp;
 	const struct snap *sn = snap_find(s, levels);
-	unsigned __int128 num[SEARCH_MAX_DIMS] = { 0 };
+	unsigned __int128 num[SEARCH_MAX_DIMS] = { 0 }, dm = 0;
 	size_t diff[SEARCH_MAX_DIMS], ndiff = 0, d, j, u;
 	const uint32_t *old[SEARCH_MAX_DIMS];
 	uint64_t out = 0;
@@ -823,11 +843,12 @@ rollup(struct search *s, const unsigned *levels, struct search_result *r)
 			groups_add(s, sl->rep, sl->rows);
 			continue;
 		}
+		dm += (unsigned __int128)sl->rows * sl->rows;
 		for (d = 0; d < sp->ndims; d++)
 			num[d] += (unsigned __int128)sl->rows *
 			    s->leaves[d][tu[d]];
 	}
-	finish(s, levels, num, out, r);
+	finish(s, levels, num, out, dm, r);
 	snap_keep(s, levels);
 }
 
@@ -972,7 +993,7 @@ search_run(const struct search_problem *sp, struct search_result *res)
 	unsigned levels[SEARCH_MAX_DIMS], best_sum = 0;
 	uint64_t n = 1, i;
 	size_t d;
-	int r;
+	int r, bounded = sp->metric == SEARCH_LOSS;
 
 	memset(res, 0, sizeof(*res));
 	if ((s = malloc(sizeof(*s))) == NULL)
@@ -1005,10 +1026,11 @@ search_run(const struct search_problem *sp, struct search_result *res)
 	}
 	qsort(nodes, n, sizeof(*nodes), node_cmp);
 	for (i = 0; i < n; i++) {
-		/* Nothing further on can be better than the best found. */
-		if (res->found && nodes[i].bound > res->loss)
+		/* Nothing further on can be better than the best found
+		 * (the bounds are the loss's: another metric has none). */
+		if (bounded && res->found && nodes[i].bound > res->loss)
 			break;
-		if (res->found && nodes[i].bound == res->loss &&
+		if (bounded && res->found && nodes[i].bound == res->loss &&
 		    nodes[i].sum >= best_sum)
 			continue;
 		node_levels(sp, nodes[i].index, levels);
@@ -1020,7 +1042,7 @@ search_run(const struct search_problem *sp, struct search_result *res)
 
 			if (least > s->limit || least >= s->rows)
 				continue;	/* cannot meet the model */
-			if (res->found && (lb > res->loss ||
+			if (bounded && res->found && (lb > res->loss ||
 			    (lb == res->loss && nodes[i].sum >= best_sum)))
 				continue;
 		}
@@ -1040,8 +1062,8 @@ search_run(const struct search_problem *sp, struct search_result *res)
 				goto out;
 			continue;
 		}
-		if (!res->found || cur.loss < res->loss ||
-		    (cur.loss == res->loss && nodes[i].sum < best_sum)) {
+		if (!res->found || cur.score < res->score ||
+		    (cur.score == res->score && nodes[i].sum < best_sum)) {
 			uint64_t nn = res->nodes, ck = res->checked;
 
 			*res = cur;

@@ -41,7 +41,19 @@ struct search_dim {
 	uint32_t domain;		/* rows of the hierarchy */
 };
 
+/*
+ * What the search minimizes (issue 19). The loss (above) is ARX's default;
+ * discernibility (Bayardo and Agrawal) is the sum over released classes of
+ * their size squared plus, for each suppressed row, the number of rows,
+ * divided here by rows squared (0 to 1); precision (Sweeney) is the mean,
+ * over rows and quasi-identifiers, of level / highest level of the
+ * hierarchy, a suppressed row counting 1. Neither has the loss's lower
+ * bounds: the search counts every node the model's monotony leaves.
+ */
+enum search_metric { SEARCH_LOSS, SEARCH_DISCERNIBILITY, SEARCH_PRECISION };
+
 struct search_problem {
+	enum search_metric metric;	/* 0: the loss */
 	size_t ndims;
 	const struct search_dim *dims;
 	size_t ntuples;
@@ -64,6 +76,7 @@ struct search_problem {
 struct search_result {
 	unsigned level[SEARCH_MAX_DIMS];	/* per dimension */
 	double loss;			/* of the chosen node */
+	double score;			/* its metric's value (loss: the loss) */
 	double loss_dim[SEARCH_MAX_DIMS];	/* each dimension's, 0..1 */
 	uint64_t suppressed;		/* rows the chosen node suppresses */
 	uint64_t nodes;			/* in the lattice */
