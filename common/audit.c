@@ -59,6 +59,8 @@ struct audit_log {
 	/* Rotation into segments beside the log, and their retention. */
 	char path[4096];
 	uint64_t rotate_bytes;	/* 0: never */
+	int rotate_monthly;
+	int64_t month;		/* of the last entry (month_of); 0: none */
 	unsigned retention_days;	/* 0: keep every segment */
 	int64_t retention_checked;
 };
@@ -924,6 +926,30 @@ dispose_before_locked(struct audit_log *a, int64_t cutoff)
 	free(v);
 }
 
+/* A time's month in Japan (UTC+9, no summer time): year * 12 + month. */
+static int64_t
+month_of(int64_t t)
+{
+	time_t x = (time_t)(t + 9 * 3600);
+	struct tm tm;
+
+	if (gmtime_r(&x, &tm) == NULL)
+		return 0;
+	return (int64_t)(tm.tm_year + 1900) * 12 + tm.tm_mon;
+}
+
+void
+audit_set_monthly(struct audit_log *a, int on)
+{
+	int64_t t;
+
+	pthread_mutex_lock(&a->lock);
+	a->rotate_monthly = on;
+	t = last_time(a->path);
+	a->month = t > 0 ? month_of(t) : 0;
+	pthread_mutex_unlock(&a->lock);
+}
+
 void
 audit_set_rotation(struct audit_log *a, uint64_t bytes, unsigned days)
 {
@@ -939,6 +965,7 @@ audit_set_rotation(struct audit_log *a, uint64_t bytes, unsigned days)
 int
 audit_append(struct audit_log *a, const struct audit_event *ev)
 {
+	int64_t now;
 	int r;
 
 	pthread_mutex_lock(&a->lock);
@@ -951,13 +978,16 @@ audit_append(struct audit_log *a, const struct audit_event *ev)
 		return r;
 	}
 	/* A rotation that fails leaves the log as it was: said, not fatal. */
-	if (a->rotate_bytes > 0 && a->good_end >= a->rotate_bytes &&
-	    (r = rotate_locked(a)) != 0)
+	now = (int64_t)time(NULL);
+	if (((a->rotate_bytes > 0 && a->good_end >= a->rotate_bytes) ||
+	    (a->rotate_monthly && a->good_end > 0 && a->month != 0 &&
+	    month_of(now) != a->month)) && (r = rotate_locked(a)) != 0)
 		log_warnx("the audit log %s could not be rotated: %s", a->path,
 		    strerror(errno));
 	if ((r = append_locked(a, ev)) != 0)
 		mark_broken(a);
 	else {
+		a->month = month_of(now);
 		reserve_renew(a);
 		retention_locked(a);
 	}

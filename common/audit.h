@@ -104,6 +104,14 @@ void audit_set_reserve(struct audit_log *a, uint64_t bytes);
  */
 void audit_set_rotation(struct audit_log *a, uint64_t bytes, unsigned days);
 
+/*
+ * Rotation by month (on: 1): the first entry of a month (in Japan's time,
+ * as the ledgers and the review count months) moves the log aside as a
+ * segment first, as rotation by size does, so that each segment holds one
+ * month at most. Both may be on.
+ */
+void audit_set_monthly(struct audit_log *a, int on);
+
 /* The retention's step itself: every oldest segment whose last entry is
  * before cutoff (unix time) goes, on record. */
 void audit_dispose_segments_before(struct audit_log *a, int64_t cutoff);

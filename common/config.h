@@ -203,6 +203,7 @@ struct local_config {
 	char audit_key[PATH_MAX];	/* the chain's first key (auditor's) */
 	uint64_t audit_reserve;		/* bytes held for the log (audit.reserve) */
 	uint64_t audit_rotate_bytes;	/* audit.rotate_bytes; 0: never */
+	int audit_rotate_monthly;	/* audit.rotate_monthly: at each month */
 	unsigned audit_retention_days;	/* audit.retention_days; 0: keep all */
 	int require_firewall;
 	int use_syslog;

@@ -156,7 +156,9 @@ local_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 		    (r = config_uint64(cx, g, "rotate_bytes", 0,
 		    UINT64_C(1) << 40, 0, &lc->audit_rotate_bytes)) ||
 		    (r = config_unsigned(cx, g, "retention_days", 0, 36500, 0,
-		    &lc->audit_retention_days)))
+		    &lc->audit_retention_days)) ||
+		    (r = config_bool(cx, g, "rotate_monthly", 0,
+		    &lc->audit_rotate_monthly)))
 			return r;
 	} else
 		lc->audit_reserve = LOCAL_AUDIT_RESERVE;

@@ -3,7 +3,7 @@ UNIT_TESTS := sk http config netaddr seal audit json jsonr sandbox proc proto nf
 
 # Syscalls a test fakes with -Wl,--wrap to reach failure paths.
 UNIT_WRAP_seal := -Wl,--wrap=fdatasync -Wl,--wrap=renameat2
-UNIT_WRAP_audit := -Wl,--wrap=fdatasync
+UNIT_WRAP_audit := -Wl,--wrap=fdatasync -Wl,--wrap=time
 UNIT_WRAP_sandbox := $(foreach f,geteuid getpwnam setgroups setresgid \
 	setresuid setuid setgid getresuid getresgid getgroups syscall,\
 	-Wl,--wrap=$(f))

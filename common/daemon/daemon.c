@@ -133,6 +133,7 @@ daemon_open_storage(const char *program, const char *version,
 	audit_set_reserve(*audit, local->audit_reserve);
 	audit_set_rotation(*audit, local->audit_rotate_bytes,
 	    local->audit_retention_days);
+	audit_set_monthly(*audit, local->audit_rotate_monthly);
 	/* "sekisho-receiver" starts as "receiver.start" */
 	snprintf(event, sizeof(event), "%s.start",
 	    strncmp(program, "sekisho-", 8) == 0 ? program + 8 : program);

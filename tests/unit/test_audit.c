@@ -33,6 +33,22 @@ __wrap_fdatasync(int fd)
 	return __real_fdatasync(fd);
 }
 
+/* The clock, for the monthly rotation: 0 reads the real one. */
+static time_t fake_now;
+
+time_t __real_time(time_t *t);
+time_t __wrap_time(time_t *t);
+
+time_t
+__wrap_time(time_t *t)
+{
+	if (fake_now == 0)
+		return __real_time(t);
+	if (t != NULL)
+		*t = fake_now;
+	return fake_now;
+}
+
 static char dir[64], logp[128], key0[160], statep[160];
 
 static int
@@ -604,12 +620,55 @@ test_retention_disposes_segments_on_record(void **state)
 	assert_int_not_equal(audit_verify(logp, key0, NULL, &res), 0);
 }
 
+/* R47 (issue 16): with rotate_monthly, the first entry of a month in
+ * Japan's time (00:00 JST is 15:00 UTC the day before) moves the log
+ * aside first; the rest of that month stays in the log, a reopen keeps
+ * counting from the log's last entry, and the chain verifies across. */
+static void
+test_rotation_by_month_in_japan_time(void **state)
+{
+	struct audit_event ev = { .event = "test.event", .actor = "system" };
+	struct audit_verify_result res;
+	struct audit_log *a;
+	int i;
+
+	(void)state;
+	snprintf(logp, sizeof(logp), "%s/mon.log", dir);
+	snprintf(key0, sizeof(key0), "%s.key0", logp);
+	snprintf(statep, sizeof(statep), "%s.state", logp);
+	fake_now = 1793458740;		/* 2026-10-31T14:59:00Z: Oct 31 23:59 JST */
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	audit_set_monthly(a, 1);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(audit_append(a, &ev), 0);
+	assert_int_equal(segments_beside(), 0);
+	fake_now += 60;			/* Nov 1 00:00 JST */
+	assert_int_equal(audit_append(a, &ev), 0);
+	assert_int_equal(segments_beside(), 1);
+	fake_now += 86400;		/* the same month: no new segment */
+	assert_int_equal(audit_append(a, &ev), 0);
+	assert_int_equal(segments_beside(), 1);
+	audit_close(a);
+	fake_now = 1796083200;		/* 2026-12-01T00:00:00Z: Dec 1 09:00 JST */
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	audit_set_monthly(a, 1);
+	assert_int_equal(audit_append(a, &ev), 0);
+	assert_int_equal(segments_beside(), 2);
+	audit_close(a);
+	fake_now = 0;
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	assert_int_equal(res.segments, 2);
+	/* 6 entries and one audit.rotated per segment. */
+	assert_int_equal(res.entries, 6 + 2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_log_verifies),
 		cmocka_unit_test(test_rotation_keeps_one_chain_across_segments),
+		cmocka_unit_test(test_rotation_by_month_in_japan_time),
 		cmocka_unit_test(test_rotation_cut_short_continues),
 		cmocka_unit_test(test_retention_disposes_segments_on_record),
 		cmocka_unit_test(test_every_byte_edit_detected),
