@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gnu/libc-version.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #include <libconfig.h>
 
+#include "log.h"
 #include "sk.h"
 #include "util.h"
 
@@ -266,4 +268,38 @@ util_read_at(int dirfd, const char *name, size_t max, size_t *len)
 	buf[got] = '\0';
 	*len = got;
 	return buf;
+}
+
+int
+util_write_at(int dirfd, const char *name, const void *buf, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd, e = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.t", name) >= sizeof(tmp))
+		return SK_ETOOBIG;
+	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+		return SK_ESYS;
+	if (util_write_all(fd, buf, len) != 0 || fdatasync(fd) != 0)
+		e = SK_ESYS;
+	if (close(fd) != 0)
+		e = SK_ESYS;
+	if (e == 0 && (renameat(dirfd, tmp, dirfd, name) != 0 ||
+	    fsync(dirfd) != 0))
+		e = SK_ESYS;
+	if (e != 0)
+		unlinkat(dirfd, tmp, 0);
+	return e;
+}
+
+void
+util_sha256_hex(const void *p, size_t n, char hex[65])
+{
+	uint8_t d[32];
+	unsigned dl = 0;
+
+	if (EVP_Digest(p, n, d, &dl, EVP_sha256(), NULL) != 1 || dl != 32)
+		fatalx("SHA-256 failed");
+	sk_hex(d, 32, hex);
 }

@@ -27,6 +27,14 @@ int util_write_all(int fd, const void *buf, size_t len);
  * unreadable or longer than max bytes. */
 char *util_read_at(int dirfd, const char *name, size_t max, size_t *len);
 
+/* A small file name of dirfd written whole or not at all: a temporary
+ * name beside it, synced, renamed over it, the folder synced. 0, or an
+ * error (the temporary file is gone again). */
+int util_write_at(int dirfd, const char *name, const void *buf, size_t len);
+
+/* The SHA-256 of n bytes, as 64 lowercase hex digits. */
+void util_sha256_hex(const void *p, size_t n, char hex[65]);
+
 /* pread(2) exactly len bytes at off. SK_ETRUNCATED at end of file. */
 int util_pread_full(int fd, void *buf, size_t len, uint64_t off);
 

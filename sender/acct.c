@@ -18,6 +18,7 @@
 #include "log.h"
 #include "sender.h"
 #include "sk.h"
+#include "util.h"
 
 #define ACCT_FILE_MAX (2u << 20)
 
@@ -123,7 +124,7 @@ acct_save(struct sender *s, struct acct *a)
 		o += (size_t)snprintf(buf + o, cap - o, "%" PRId64 " %" PRIu64
 		    " %" PRIu64 "\n", a->b[i].minute, a->b[i].bytes,
 		    a->b[i].files);
-	e = store_write_file(s->acct_fd, a->recipient, buf, o);
+	e = util_write_at(s->acct_fd, a->recipient, buf, o);
 	free(buf);
 	return e;
 }

@@ -218,8 +218,6 @@ int store_tombstone(struct sender *s, const char *id, const char *recipient,
 /* Disposes of every expired release; returns how many. */
 unsigned store_sweep(struct sender *s, int64_t now);
 int store_id_valid(const char *id);
-int store_write_file(int dirfd, const char *name, const char *buf,
-    size_t len);
 
 /* acct.c: download accounting per recipient (R16) */
 int acct_load(struct sender *s);

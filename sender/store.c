@@ -41,29 +41,6 @@ store_id_valid(const char *id)
 	return 1;
 }
 
-/* Writes a small file whole: temporary name, sync, rename, sync folder. */
-int
-store_write_file(int dirfd, const char *name, const char *buf, size_t len)
-{
-	char tmp[RELEASE_ID_MAX + 16];
-	int fd, r = 0;
-
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1)
-		return SK_ESYS;
-	if (util_write_all(fd, buf, len) != 0 || fdatasync(fd) != 0)
-		r = SK_ESYS;
-	if (close(fd) != 0)
-		r = SK_ESYS;
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) != 0)
-		r = SK_ESYS;
-	if (r == 0 && fsync(dirfd) != 0)
-		r = SK_ESYS;
-	if (r != 0)
-		unlinkat(dirfd, tmp, 0);
-	return r;
-}
 
 /* Reads a small file (< cap bytes) into buf, NUL-terminated. */
 static int
@@ -253,7 +230,7 @@ store_save_state(struct sender *s, const struct release *r)
 		    " %u %u %lld\n", r->recipients[i], r->served[i],
 		    (unsigned)r->push[i], r->push_attempts[i],
 		    (long long)r->push_next[i]);
-	return store_write_file(s->state_fd, r->id, buf, o);
+	return util_write_at(s->state_fd, r->id, buf, o);
 }
 
 static void
@@ -410,7 +387,7 @@ store_dispose(struct sender *s, struct release *r, const char *why,
 	o += (size_t)snprintf(tomb + o, sizeof(tomb) - o, "\n");
 	/* The tombstone first: a crash after it leaves an object that the
 	 * next start disposes of again, never a release without a record. */
-	if ((e = store_write_file(s->gone_fd, r->id, tomb, o)) != 0)
+	if ((e = util_write_at(s->gone_fd, r->id, tomb, o)) != 0)
 		return e;
 	e = seal_dispose(s->objects_fd, r->id, &disp);
 	if (e != 0 && e != SK_ENOTFOUND)

@@ -22,6 +22,7 @@
 #include "jsonr.h"
 #include "sk.h"
 #include "text.h"
+#include "util.h"
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
 static void
@@ -494,15 +495,6 @@ make_md(const struct policy *p, const char *report,
 
 /* ---- the manifest and its signature ---- */
 
-static void
-sha256_hex(const char *s, size_t n, char hex[65])
-{
-	uint8_t d[32];
-	unsigned dl = 0;
-
-	EVP_Digest(s, n, d, &dl, EVP_sha256(), NULL);
-	sk_hex(d, 32, hex);
-}
 
 void
 codebook_filename(const char *dataset, const char *release_id, int cms,
@@ -542,8 +534,8 @@ codebook_sign(struct codebook *cb, const char *filename, const char *sha256,
 	struct text m = { .max = CODEBOOK_MAX };
 	char hj[65], hm[65];
 
-	sha256_hex(cb->json, strlen(cb->json), hj);
-	sha256_hex(cb->md, strlen(cb->md), hm);
+	util_sha256_hex(cb->json, strlen(cb->json), hj);
+	util_sha256_hex(cb->md, strlen(cb->md), hm);
 	text_add(&m, "%s  %s\n%s  %s\n%s  %s\n", sha256, filename, hj,
 	    CODEBOOK_JSON, hm, CODEBOOK_MD);
 	free(cb->manifest);

@@ -36,6 +36,7 @@
 #include "seal.h"
 #include "csv.h"
 #include "sk.h"
+#include "util.h"
 #include "vaultd.h"
 
 /* Gives up root for the vault's user, then opens its folders. */
@@ -706,8 +707,6 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 	char msg[APPROVAL_MSG_MAX], sig[256], why[256], ops[256], shown[272];
 	char seen[272], recips[sizeof(((struct job *)0)->recipients)];
 	char note[400];
-	uint8_t d[32];
-	unsigned dl = 0;
 	int64_t now = (int64_t)time(NULL);
 	enum job_state want = strcmp(action, "withdraw") == 0 ? JOB_PUBLISHED :
 	    JOB_AWAITING;
@@ -763,8 +762,7 @@ decide(struct vault *v, const char *action, const char *id, const char *op,
 	job_unlock(lk);
 	/* Each signature its own audit entry, with the operator's id and
 	 * the digest of the text signed (the daemon records it). */
-	EVP_Digest(msg, strlen(msg), d, &dl, EVP_sha256(), NULL);
-	sk_hex(d, 32, seen);
+	util_sha256_hex(msg, strlen(msg), seen);
 	snprintf(note, sizeof(note), "operator=%s time=%" PRId64
 	    " signed_sha256=%s", op, now, seen);
 	console_note(v, strcmp(action, "approve") == 0 ? "release-approve" :

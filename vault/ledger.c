@@ -564,6 +564,9 @@ form7_history(struct vault *v, const struct book *b, int64_t from, int64_t to,
 			ev[nv++] = &b->e[i];
 	if (nv == 0)
 		return -1;
+	if (nv == SK_ARRAY_LEN(ev))
+		log_warnx("more than %zu versions of the roster in the logs: "
+		    "form 7 reads the first %zu", nv, nv);
 	if ((seen = calloc(FORM7_ROWS_MAX, sizeof(*seen))) == NULL)
 		fatalx("out of memory");
 	/* The latest version up to the period's end: who stayed on it. */

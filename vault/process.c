@@ -114,29 +114,6 @@ collector(void *arg)
 	return NULL;
 }
 
-/* name in the reports folder, written whole or not at all. */
-static int
-write_whole(struct vault *v, const char *name, const char *data, size_t len)
-{
-	char tmp[JOB_ID_MAX + 40];
-	int fd, e = 0;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.t", name) >= sizeof(tmp))
-		return SK_ETOOBIG;
-	if ((fd = openat(v->reports_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
-		return SK_ESYS;
-	if (util_write_all(fd, data, len) != 0 || fsync(fd) != 0)
-		e = SK_ESYS;
-	if (close(fd) != 0)
-		e = SK_ESYS;
-	if (e == 0 && (renameat(v->reports_fd, tmp, v->reports_fd, name) != 0 ||
-	    fsync(v->reports_fd) != 0))
-		e = SK_ESYS;
-	if (e != 0)
-		unlinkat(v->reports_fd, tmp, 0);
-	return e;
-}
 
 /*
  * The report (ID.json) and, beside it, the page an operator would rather
@@ -156,13 +133,13 @@ write_report(struct vault *v, const char *id, const char *report, char *hex)
 	memcpy(text, report, len);
 	memcpy(text + len, "\n", 2);
 	snprintf(name, sizeof(name), "%s.json", id);
-	e = write_whole(v, name, text, len + 1);
+	e = util_write_at(v->reports_fd, name, text, len + 1);
 	free(text);
 	if (e != 0)
 		return e;
 	snprintf(name, sizeof(name), "%s.html", id);
 	if (report_html(report, len, id, &html) != 0 ||
-	    write_whole(v, name, html, strlen(html)) != 0)
+	    util_write_at(v->reports_fd, name, html, strlen(html)) != 0)
 		log_warnx("job %s: the report's HTML page was not written "
 		    "(release show --html makes it again)", id);
 	free(html);
@@ -190,8 +167,7 @@ write_codebook(struct vault *v, struct job *j,
 	char name[JOB_ID_MAX + 24], ended[CONFIG_DATASETS_MAX * 66] = "";
 	int64_t now = (int64_t)time(NULL);
 	size_t i, nto = 0, o = 0, x = 0;
-	uint8_t d[32];
-	unsigned dl = 0;
+	uint8_t d[16];
 	int e, sealed = 0;
 
 	j->recipients[0] = '\0';
@@ -217,10 +193,9 @@ write_codebook(struct vault *v, struct job *j,
 	}
 	for (i = 0; sealed && i < nto; i++)
 		if (v->recip_certs[to[i] - v->site->recipients] == NULL) {
-			snprintf(why, whycap, "recipient %s takes only "
-			    "envelopes, so every recipient of the dataset needs "
-			    "a certificate: %s has none", to[0]->envelope ?
-			    "one" : "another", to[i]->id);
+			snprintf(why, whycap, "a recipient takes only envelopes, "
+			    "so every recipient of the dataset needs a "
+			    "certificate: %s has none", to[i]->id);
 			return SK_ECONFIG;
 		}
 	if (j->release_id[0] == '\0') {
@@ -236,18 +211,15 @@ write_codebook(struct vault *v, struct job *j,
 	    &cr, &cb, why, whycap)) != 0)
 		return e;
 	snprintf(name, sizeof(name), "%s.%s", j->id, CODEBOOK_JSON);
-	if ((e = write_whole(v, name, cb.json, strlen(cb.json))) == 0) {
+	if ((e = util_write_at(v->reports_fd, name, cb.json, strlen(cb.json))) == 0) {
 		snprintf(name, sizeof(name), "%s.%s", j->id, CODEBOOK_MD);
-		e = write_whole(v, name, cb.md, strlen(cb.md));
+		e = util_write_at(v->reports_fd, name, cb.md, strlen(cb.md));
 	}
 	if (e != 0)
 		snprintf(why, whycap, "cannot store the codebook");
 	else {
-		EVP_Digest(cb.json, strlen(cb.json), d, &dl, EVP_sha256(),
-		    NULL);
-		sk_hex(d, 32, j->datapackage_sha256);
-		EVP_Digest(cb.md, strlen(cb.md), d, &dl, EVP_sha256(), NULL);
-		sk_hex(d, 32, j->codebook_sha256);
+		util_sha256_hex(cb.json, strlen(cb.json), j->datapackage_sha256);
+		util_sha256_hex(cb.md, strlen(cb.md), j->codebook_sha256);
 	}
 	codebook_free(&cb);
 	return e;

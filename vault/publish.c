@@ -126,8 +126,6 @@ codebook_as_approved(struct vault *v, const struct job *j,
 	const char *file[2] = { CODEBOOK_JSON, CODEBOOK_MD };
 	const char *want[2] = { j->datapackage_sha256, j->codebook_sha256 };
 	char name[JOB_ID_MAX + 24], hex[65], *text[2] = { NULL, NULL };
-	uint8_t d[32];
-	unsigned dl = 0;
 	size_t len = 0;
 	int i;
 
@@ -140,8 +138,7 @@ codebook_as_approved(struct vault *v, const struct job *j,
 			free(text[0]);
 			return SK_ESYS;
 		}
-		EVP_Digest(text[i], len, d, &dl, EVP_sha256(), NULL);
-		sk_hex(d, 32, hex);
+		util_sha256_hex(text[i], len, hex);
 		if (strlen(text[i]) != len || strcmp(hex, want[i]) != 0) {
 			snprintf(why, whycap, "reports/%s is not the codebook "
 			    "the operators approved (SHA-256 %.16s..., they "
@@ -170,16 +167,12 @@ send_package(struct vault *v, struct job *j, struct codebook *cb,
 {
 	struct hc_conn c;
 	char target[128], *bundle;
-	uint8_t d[32];
-	unsigned dl = 0;
 	int e;
 
 	if ((e = codebook_sign(cb, filename, sha, v->sign_cert, v->sign_key,
 	    why, whycap)) != 0)
 		return e;
-	EVP_Digest(cb->manifest, strlen(cb->manifest), d, &dl, EVP_sha256(),
-	    NULL);
-	sk_hex(d, 32, manifest_sha);
+	util_sha256_hex(cb->manifest, strlen(cb->manifest), manifest_sha);
 	if ((bundle = codebook_bundle(cb)) == NULL) {
 		snprintf(why, whycap, "the package is too large");
 		return SK_ETOOBIG;

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "daemon.h"
@@ -42,15 +41,12 @@ static int
 key_digest(EVP_PKEY *k, char hex[65])
 {
 	unsigned char *der = NULL;
-	uint8_t d[32];
-	unsigned dl = 0;
 	int n;
 
 	if (k == NULL || (n = i2d_PUBKEY(k, &der)) <= 0)
 		return SK_ECRYPTO;
-	EVP_Digest(der, (size_t)n, d, &dl, EVP_sha256(), NULL);
+	util_sha256_hex(der, (size_t)n, hex);
 	OPENSSL_free(der);
-	sk_hex(d, 32, hex);
 	return 0;
 }
 
@@ -80,35 +76,12 @@ roster_text(struct vault *v)
 	return text_take(&t);
 }
 
-/* name in dfd, written whole or not at all. */
-static int
-put_file(int dfd, const char *name, const char *data, size_t len)
-{
-	char tmp[96];
-	int fd, e = 0;
-
-	snprintf(tmp, sizeof(tmp), ".%s.t", name);
-	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1)
-		return SK_ESYS;
-	if (util_write_all(fd, data, len) != 0 || fsync(fd) != 0)
-		e = SK_ESYS;
-	if (close(fd) != 0)
-		e = SK_ESYS;
-	if (e == 0 && (renameat(dfd, tmp, dfd, name) != 0 || fsync(dfd) != 0))
-		e = SK_ESYS;
-	if (e != 0)
-		unlinkat(dfd, tmp, 0);
-	return e;
-}
 
 int
 roster_record(struct vault *v)
 {
 	char sha[65], prev[65] = "none", detail[1024], *text, *cur;
 	size_t len, clen, i, o = 0;
-	uint8_t d[32];
-	unsigned dl = 0;
 	int dfd, e;
 
 	if ((text = roster_text(v)) == NULL) {
@@ -116,8 +89,7 @@ roster_record(struct vault *v)
 		return SK_ENOMEM;
 	}
 	len = strlen(text);
-	EVP_Digest(text, len, d, &dl, EVP_sha256(), NULL);
-	sk_hex(d, 32, sha);
+	util_sha256_hex(text, len, sha);
 	dfd = daemon_open_dir(v->local.data_dir, ROSTER_DIR);
 	if ((cur = util_read_at(dfd, CURRENT, 64, &clen)) != NULL) {
 		if (clen == 64 && sk_hexid_valid(cur, 64))
@@ -129,7 +101,7 @@ roster_record(struct vault *v)
 		close(dfd);
 		return 0;
 	}
-	if ((e = put_file(dfd, sha, text, len)) != 0) {
+	if ((e = util_write_at(dfd, sha, text, len)) != 0) {
 		log_warnx("%s/%s/%s: cannot be written: the roster's change is "
 		    "not recorded", v->local.data_dir, ROSTER_DIR, sha);
 		goto out;
@@ -145,7 +117,7 @@ roster_record(struct vault *v)
 	if ((e = vault_audit(v, "roster.changed", sha, 1, len, sha,
 	    detail)) != 0)
 		goto out;
-	if ((e = put_file(dfd, CURRENT, sha, 64)) != 0)
+	if ((e = util_write_at(dfd, CURRENT, sha, 64)) != 0)
 		log_warnx("%s/%s/%s: cannot be written", v->local.data_dir,
 		    ROSTER_DIR, CURRENT);
 	log_info("roster: version %.16s recorded (%zu operators)", sha,
@@ -163,8 +135,6 @@ roster_read(struct vault *v, const char *sha256, struct roster_entry **out,
 	char path[PATH_MAX], hex[65], *text, *line, *save = NULL, *f[6], *p;
 	struct roster_entry *r = NULL, *nr;
 	size_t len, k, cap = 0;
-	uint8_t d[32];
-	unsigned dl = 0;
 	int dfd, e = 0;
 
 	*out = NULL;
@@ -179,8 +149,7 @@ roster_read(struct vault *v, const char *sha256, struct roster_entry **out,
 	close(dfd);
 	if (text == NULL)
 		return SK_ENOTFOUND;
-	EVP_Digest(text, len, d, &dl, EVP_sha256(), NULL);
-	sk_hex(d, 32, hex);
+	util_sha256_hex(text, len, hex);
 	if (strcmp(hex, sha256) != 0 || strlen(text) != len) {
 		free(text);
 		return SK_EAUTH;	/* not the version recorded */

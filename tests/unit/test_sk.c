@@ -40,6 +40,14 @@ test_read_at_whole_or_nothing(void **state)
 	assert_null(util_read_at(dfd, "f", 4, &len));
 	assert_int_equal(len, 99);
 	assert_null(util_read_at(dfd, "missing", 5, &len));
+	/* util_write_at replaces it whole and leaves no temporary file. */
+	assert_int_equal(util_write_at(dfd, "f", "abc", 3), 0);
+	assert_non_null(b = util_read_at(dfd, "f", 5, &len));
+	assert_int_equal(len, 3);
+	assert_string_equal(b, "abc");
+	free(b);
+	assert_int_equal(faccessat(dfd, ".f.t", F_OK, 0), -1);
+	assert_int_not_equal(util_write_at(-1, "f", "x", 1), 0);
 	assert_int_equal(symlinkat("f", dfd, "link"), 0);
 	assert_null(util_read_at(dfd, "link", 5, &len));
 	unlinkat(dfd, "link", 0);
