@@ -36,6 +36,7 @@ DAEMON_SRCS := \
 	common/daemon/health.c \
 	common/daemon/inspect.c \
 	common/daemon/proc.c \
+	common/daemon/reload.c \
 	common/daemon/sandbox.c \
 	common/daemon/server.c \
 	common/daemon/tls.c \

@@ -190,15 +190,14 @@ on_signal(int sig)
 		the_receiver->stop = 1;
 }
 
-/* A CRL renewed on disk is taken every few seconds, at once on SIGHUP;
- * cut uploads past their time to resume are dropped. */
+/* A CRL or the host's pair renewed on disk is taken every few seconds, at
+ * once on SIGHUP; cut uploads past their time to resume are dropped. */
 static void
 net_tick(void *arg)
 {
 	struct receiver *rcv = arg;
 
-	daemon_net_crl_tick(&rcv->chan, rcv->listeners, 2, rcv->crl_gens,
-	    &rcv->next_crl_poll);
+	daemon_net_reload_tick(&rcv->chan, rcv->listeners, 2, &rcv->reload);
 	upload_held_tick(rcv);
 }
 

@@ -102,8 +102,7 @@ struct receiver {
 	SSL_CTX *tls_internal;
 	struct srv_listener listeners[2];	/* municipalities, the vault */
 	struct proc_chan chan;		/* to the store */
-	uint64_t crl_gens[2];		/* the CRLs in use, per listener */
-	uint64_t next_crl_poll;		/* ms */
+	struct daemon_reload_state reload;	/* CRLs and pair in use */
 	/* Per dataset: the header row its uploads must have, in their
 	 * encoding (made before the sandbox: CP932 needs iconv's tables). */
 	struct plausible_header *headers;

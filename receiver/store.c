@@ -77,6 +77,7 @@ struct store {
 	uint64_t generation;		/* uploads stored since the start */
 	uint64_t listed_generation;	/* ... at the last recorded listing */
 	struct daemon_crl_watch crl[2];	/* the listeners' CRLs on disk */
+	struct daemon_cred_watch cred;	/* the host's pair on disk */
 };
 
 /* The events net may record: what it refuses, and what it sent. */
@@ -1383,8 +1384,17 @@ on_crl(void *arg, struct proc_msg *req)
 	daemon_store_on_crl(st->chan, st->audit, st->crl, 2, req);
 }
 
+static void
+on_cred(void *arg, struct proc_msg *req)
+{
+	struct store *st = arg;
+
+	daemon_store_on_cred(st->chan, st->audit, &st->cred, req);
+}
+
 static const struct daemon_handler handlers[] = {
 	{ DAEMON_MSG_CRL, on_crl },
+	{ DAEMON_MSG_CRED, on_cred },
 	{ RMSG_STATUS_PUT, on_status_put },
 	{ RMSG_STATUS_GET, on_status_get },
 	{ RMSG_STATUS_LIST, on_status_list },
@@ -1446,6 +1456,8 @@ store_main(const struct local_config *local, struct site_config *site,
 	    site->receiver.external.ca_file, site->receiver.external.crl_file);
 	daemon_crl_watch_init(&st.crl[1], "internal",
 	    site->receiver.internal.ca_file, site->receiver.internal.crl_file);
+	daemon_cred_watch_init(&st.cred, local->certificate, local->key,
+	    site->receiver.internal.ca_file);
 	daemon_sandbox(local, site, SANDBOX_STORE, &layers);
 	sweep(&st);
 	daemon_store_serve(st.chan, handlers, SK_ARRAY_LEN(handlers), &st,
@@ -1457,6 +1469,7 @@ store_main(const struct local_config *local, struct site_config *site,
 	audit_close(st.audit);
 	seal_master_wipe(&st.master);
 	sk_wipe(st.id_key, sizeof(st.id_key));
+	daemon_cred_watch_free(&st.cred);
 	free(st.uploads);
 	log_info("stopped");
 	return 0;

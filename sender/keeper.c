@@ -979,6 +979,14 @@ on_crl(void *arg, struct proc_msg *req)
 	daemon_store_on_crl(s->chan, s->audit, s->crl, 2, req);
 }
 
+static void
+on_cred(void *arg, struct proc_msg *req)
+{
+	struct sender *s = arg;
+
+	daemon_store_on_cred(s->chan, s->audit, &s->cred, req);
+}
+
 /* ---- deliveries to push recipients (the push process asks) ---- */
 
 /* The package's files into a SMSG_PUSH_NEXT reply: their count (0 or 4),
@@ -1172,6 +1180,7 @@ static const struct daemon_handler push_handlers[] = {
 
 static const struct daemon_handler handlers[] = {
 	{ DAEMON_MSG_CRL, on_crl },
+	{ DAEMON_MSG_CRED, on_cred },
 	{ SMSG_AUDIT, on_audit },
 	{ SMSG_AUDIT_STATE, on_audit_state },
 	{ SMSG_LIST, on_list },
@@ -1239,6 +1248,8 @@ keeper_main(const struct local_config *local, struct site_config *site,
 	    site->sender.external.ca_file, site->sender.external.crl_file);
 	daemon_crl_watch_init(&s.crl[1], "internal",
 	    site->sender.internal.ca_file, site->sender.internal.crl_file);
+	daemon_cred_watch_init(&s.cred, local->certificate, local->key,
+	    site->receiver.internal.ca_file);
 	daemon_sandbox(local, site, SANDBOX_STORE, &layers);
 	daemon_store_serve2(s.net_chan, handlers, SK_ARRAY_LEN(handlers),
 	    s.push_chan, push_handlers, SK_ARRAY_LEN(push_handlers), &s.chan,
@@ -1249,6 +1260,7 @@ keeper_main(const struct local_config *local, struct site_config *site,
 	audit_append(s.audit, &ev);
 	audit_close(s.audit);
 	seal_master_wipe(&s.master);
+	daemon_cred_watch_free(&s.cred);
 	for (i = 0; i < s.nreleases; i++)
 		free(s.releases[i]);
 	free(s.releases);

@@ -64,17 +64,17 @@ on_signal(int sig)
 		the_net->stop = 1;
 }
 
-/* The listeners the parent bound, with their TLS contexts. */
-/* A CRL renewed on disk is taken every few seconds, at once on SIGHUP. */
+/* A CRL or the host's pair renewed on disk is taken every few seconds, at
+ * once on SIGHUP. */
 static void
 net_tick(void *arg)
 {
 	struct snet *n = arg;
 
-	daemon_net_crl_tick(&n->chan, n->listeners, 2, n->crl_gens,
-	    &n->next_crl_poll);
+	daemon_net_reload_tick(&n->chan, n->listeners, 2, &n->reload);
 }
 
+/* The listeners the parent bound, with their TLS contexts. */
 static void
 net_listeners(struct snet *n)
 {

@@ -151,8 +151,7 @@ struct snet {
 	struct srv_listener listeners[2];	/* external (if any), internal */
 	size_t nlisteners;
 	struct proc_chan chan;			/* to the store */
-	uint64_t crl_gens[2];		/* the CRLs in use, per listener */
-	uint64_t next_crl_poll;		/* ms */
+	struct daemon_reload_state reload;	/* CRLs and pair in use */
 	volatile sig_atomic_t stop;
 };
 
@@ -167,6 +166,7 @@ struct sender {
 	struct seal_master master;
 	struct audit_log *audit;
 	struct daemon_crl_watch crl[2];	/* the listeners' CRLs on disk */
+	struct daemon_cred_watch cred;	/* the host's pair on disk */
 	int objects_fd;			/* data_dir/objects: sealed releases */
 	int packages_fd;		/* data_dir/packages: their codebooks
 					 * and manifests, sealed (ID.pkg) */

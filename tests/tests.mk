@@ -1,5 +1,5 @@
 # tests/: cmocka unit tests (one per module) and libFuzzer targets.
-UNIT_TESTS := sk http config netaddr seal audit json jsonr sandbox proc proto nfc log plausible
+UNIT_TESTS := sk http config netaddr seal audit json jsonr sandbox proc proto nfc log plausible tls
 
 # Syscalls a test fakes with -Wl,--wrap to reach failure paths.
 UNIT_WRAP_seal := -Wl,--wrap=fdatasync -Wl,--wrap=renameat2

@@ -14,6 +14,7 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "seal.h"
+#include "tls.h"
 
 struct srv_listener;
 
@@ -167,25 +168,36 @@ void daemon_store_serve2(int chan, const struct daemon_handler *h, size_t nh,
  */
 #define DAEMON_MSG_AUDIT 1u
 #define DAEMON_MSG_AUDIT_STATE 2u
+/* ---- what is taken without a restart (reload.c, issue 15) ---- */
+
 /* u32 listener (0 external, 1 internal), u64 the generation net has.
  * Reply: status 0, u64 generation and the descriptor of a new CRL that
  * the store has checked (signed by the listener's CA, not past its next
  * update); or 304 when there is none newer. */
 #define DAEMON_MSG_CRL 0x100u
+/* u64 the generation net has, u32 1 after SIGHUP (else 0). Reply: status
+ * 0, u64 generation, bytes the certificate chain's PEM, bytes the key's
+ * PEM, a pair the store has checked; or 304 when there is none newer. */
+#define DAEMON_MSG_CRED 0x101u
+
+/* A file as last looked at: a change in any of these is a new version. */
+struct daemon_file_look {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
 
 /*
- * The store's watch on a listener's CRL file (issue 15): when the file
- * changes on disk it is read and checked, recorded (crl.loaded or
- * crl.refused, with its digest), and offered to net, which swaps it in
- * for new connections. A bad file leaves the CRL in use as it is.
+ * The store's watch on a listener's CRL file: when the file changes on
+ * disk it is read and checked, recorded (crl.loaded or crl.refused, with
+ * its digest), and offered to net, which swaps it in for new connections.
+ * A bad file leaves the CRL in use as it is.
  */
 struct daemon_crl_watch {
 	const char *name;		/* "external", "internal" */
 	const char *ca_file, *crl_file;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;		/* the file as last looked at */
+	struct daemon_file_look look;
 	uint64_t gen;			/* checked versions so far */
 	int fd;				/* the last good one, or -1 */
 };
@@ -194,15 +206,45 @@ void daemon_crl_watch_init(struct daemon_crl_watch *w, const char *name,
     const char *ca_file, const char *crl_file);
 void daemon_store_on_crl(int chan, struct audit_log *log,
     struct daemon_crl_watch *w, size_t n, struct proc_msg *req);
-/* net's side, every few seconds and on SIGHUP: asks for each listener
- * with a trust, and swaps in what comes. gens: one per listener. */
-void daemon_net_crl_poll(struct proc_chan *ch, struct srv_listener *ls,
-    size_t n, uint64_t *gens);
-#define DAEMON_CRL_POLL_MS 5000
-/* The listener tick that calls it: every DAEMON_CRL_POLL_MS, at once after
- * SIGHUP (daemon_reload). */
-void daemon_net_crl_tick(struct proc_chan *ch, struct srv_listener *ls,
-    size_t n, uint64_t *gens, uint64_t *next_ms);
+
+/*
+ * The store's watch on the host's certificate and key (both listeners use
+ * the one pair). A renewed pair is read once both files have held still
+ * for one look, or at once after SIGHUP; it must match, be in date, chain
+ * to the internal CA and name the same identity; it is recorded
+ * (certificate.loaded with the fingerprint, serial and end date, or
+ * certificate.refused with the reason) and offered to net. The key must
+ * be the service user's (mode 0600) for the store to read it; a root key
+ * is taken at a restart only, and the log says so at the start.
+ */
+struct daemon_cred_watch {
+	const char *cert_file, *key_file, *ca_file;
+	char identity[TLS_IDENTITY_MAX];	/* "": no renewal in place */
+	struct daemon_file_look seen[2];	/* certificate, key */
+	struct daemon_file_look used[2];	/* as last read */
+	uint64_t gen;
+	char *cert, *key;		/* the last good pair (key wiped) */
+	size_t cert_len, key_len;
+};
+
+void daemon_cred_watch_init(struct daemon_cred_watch *w, const char *cert_file,
+    const char *key_file, const char *ca_file);
+void daemon_cred_watch_free(struct daemon_cred_watch *w);
+void daemon_store_on_cred(int chan, struct audit_log *log,
+    struct daemon_cred_watch *w, struct proc_msg *req);
+
+/* net's side: what it has, and when it asks next. */
+struct daemon_reload_state {
+	uint64_t crl_gens[2];		/* per listener */
+	uint64_t cred_gen;
+	uint64_t next_ms;
+};
+#define DAEMON_RELOAD_POLL_MS 5000
+/* The listener tick: every DAEMON_RELOAD_POLL_MS, at once after SIGHUP
+ * (daemon_reload), asks for each listener's CRL and for a renewed pair,
+ * and swaps in what comes. */
+void daemon_net_reload_tick(struct proc_chan *ch, struct srv_listener *ls,
+    size_t n, struct daemon_reload_state *rs);
 
 /* net's side: srv's audit_fn and broken_fn, given the channel. */
 int daemon_net_audit(struct proc_chan *ch, const struct audit_event *ev);

@@ -102,6 +102,8 @@ static const struct sb_call sb_calls[] = {
 	    "the audit log's reserve, held past its end" },
 	{ SCMP_SYS(fchmod), SB_FILES, "new objects and records are 0600" },
 	{ SCMP_SYS(statfs), SB_STORE, "free space before storing (507)" },
+	{ SCMP_SYS(geteuid), SB_STORE,
+	    "a renewed key must be this user's (util_open_secret)" },
 	{ SCMP_SYS(fstatfs), SB_FILES, "the same, and fdopendir()" },
 	{ SCMP_SYS(sysinfo), SB_FILES | SB_PART,
 	    "qsort() of a long listing asks glibc "
@@ -699,27 +701,30 @@ sandbox_spec_for(const struct local_config *local,
 	    NULL)
 		spec->rw[spec->nrw++] = d;
 	if (kind == SANDBOX_STORE) {
-		/* The store watches its listeners' CRLs (issue 15): it reads
-		 * the folders of the CRL and CA files, public data. */
+		/* The store watches its listeners' CRLs and the host's own
+		 * certificate and key (issue 15): it reads the folders of the
+		 * CRL and CA files, public data, and of the pair. */
 		const struct config_host *h = local->role == ROLE_RECEIVER ?
 		    &site->receiver : &site->sender;
-		const char *files[4] = { h->external.crl_file,
+		const char *files[6] = { h->external.crl_file,
 		    h->external.ca_file, h->internal.crl_file,
-		    h->internal.ca_file };
-		static char dirs[4][PATH_MAX];
+		    h->internal.ca_file, local->certificate, local->key };
+		static char dirs[6][PATH_MAX];
 		size_t i, k;
 
-		for (i = 0; i < 4 && spec->nro < SANDBOX_PATHS_MAX; i++) {
+		for (i = 0; i < 6 && spec->nro < SANDBOX_PATHS_MAX; i++) {
 			if (files[i][0] == '\0' ||
 			    (d = folder_of(files[i], dirs[i], sizeof(dirs[i]))) ==
 			    NULL)
 				continue;
-			/* A folder the service user cannot read is not
-			 * watched (a new CRL there needs a restart). */
-			if (access(d, R_OK | X_OK) != 0) {
-				log_warnx("%s: not readable by this user (%s): "
-				    "a new CRL there is taken only at a restart",
-				    d, strerror(errno));
+			/* A folder the service user cannot enter is not
+			 * watched (a new file there needs a restart; the
+			 * store says which at its start). */
+			if (access(d, X_OK) != 0) {
+				if (i < 4)
+					log_warnx("%s: this user cannot enter it "
+					    "(%s): a new CRL there is taken only "
+					    "at a restart", d, strerror(errno));
 				continue;
 			}
 			for (k = 0; k < spec->nro; k++)

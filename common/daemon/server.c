@@ -599,14 +599,11 @@ set_timeouts(int fd, unsigned seconds)
 static int
 handshake(struct srv_conn *c)
 {
-	X509_STORE *vs = c->l->trust != NULL ? tls_trust_get(c->l->trust) :
-	    NULL;
 	char why[256];
 	int r;
 
-	r = tls_accept(c->l->tls, vs, c->fd, c->deadline_ms, &c->ssl, why,
-	    sizeof(why));
-	X509_STORE_free(vs);
+	r = tls_accept(c->l->tls, c->l->trust, c->fd, c->deadline_ms, &c->ssl,
+	    why, sizeof(why));
 	if (r == 0)
 		return 0;
 	log_warnx("%s peer %s: TLS handshake refused: %s", c->l->name,

@@ -48,6 +48,28 @@ int tls_trust_set_crl(struct tls_trust *t, const char *pem, size_t len,
     char *why, size_t whycap);
 X509_STORE *tls_trust_get(struct tls_trust *t);	/* the caller frees */
 
+/*
+ * A host's own certificate and key, renewed in place (issue 15): read from
+ * PEM, the first certificate ours and the rest its chain. tls_cred_parse
+ * refuses a key that does not match, a certificate not in date now, one
+ * that does not chain to one of cas (when cas is not NULL), and one that
+ * does not name identity (when identity is not NULL): a renewal keeps the
+ * host's name. tls_trust_set_cred makes new handshakes use it (it takes
+ * its own references); those in progress keep theirs.
+ */
+struct tls_cred;
+int tls_cred_parse(const char *cert_pem, size_t cert_len, const char *key_pem,
+    size_t key_len, STACK_OF(X509) *cas, const char *identity,
+    struct tls_cred **out, char *why, size_t whycap);
+void tls_cred_free(struct tls_cred *c);
+/* "serial=HEX not_after=ISO-8601" and the SHA-256 of the certificate's DER
+ * (its fingerprint) in hex, for the log and the audit entry. */
+void tls_cred_describe(const struct tls_cred *c, char *desc, size_t desccap,
+    char sha[65]);
+int tls_trust_set_cred(struct tls_trust *t, const struct tls_cred *c);
+/* For tls_accept: a new session gets the trust's store and pair. */
+int tls_trust_apply(struct tls_trust *t, SSL *ssl);
+
 /* The PEM certificates of a file; NULL with *err SK_ESYS (errno: it cannot
  * be opened), SK_EFORMAT (none in it) or SK_ENOMEM. */
 STACK_OF(X509) *tls_read_certs(const char *file, int *err);
@@ -69,11 +91,12 @@ int tls_connect(SSL_CTX *ctx, int fd, const char *identity, SSL **out,
  * Runs the server handshake on a connected socket, all of it before
  * deadline_ms (util_now_ms() time; a peer that drips bytes does not extend
  * it). Returns 0 with the session, or SK_EAUTH with a short reason in why
- * (untrusted, missing certificate, wrong version, not in time, ...). The
- * peer is verified against `verify` (a tls_trust's store) if not NULL.
+ * (untrusted, missing certificate, wrong version, not in time, ...). With
+ * a trust, the peer is verified against its current store and the
+ * handshake uses its current certificate and key, if one was set.
  */
-int tls_accept(SSL_CTX *ctx, X509_STORE *verify, int fd, uint64_t deadline_ms,
-    SSL **out, char *why, size_t whycap);
+int tls_accept(SSL_CTX *ctx, struct tls_trust *trust, int fd,
+    uint64_t deadline_ms, SSL **out, char *why, size_t whycap);
 
 /*
  * The peer's identity from its verified certificate: its one SAN URI that

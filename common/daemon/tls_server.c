@@ -68,15 +68,15 @@ wait_for(SSL *ssl, int fd, int ret, uint64_t deadline_ms)
 }
 
 int
-tls_accept(SSL_CTX *ctx, X509_STORE *verify, int fd, uint64_t deadline_ms,
-    SSL **out, char *why, size_t whycap)
+tls_accept(SSL_CTX *ctx, struct tls_trust *trust, int fd,
+    uint64_t deadline_ms, SSL **out, char *why, size_t whycap)
 {
 	SSL *ssl;
 	long vr;
 	int flags, r;
 
 	if ((ssl = SSL_new(ctx)) == NULL ||
-	    (verify != NULL && SSL_set1_verify_cert_store(ssl, verify) != 1)) {
+	    (trust != NULL && tls_trust_apply(trust, ssl) != 0)) {
 		tls_why_openssl(why, whycap, "SSL_new");
 		SSL_free(ssl);
 		return SK_ECRYPTO;

@@ -109,7 +109,7 @@ test_r17_sysusers_and_tmpfiles() {
 				return 1
 		fi
 	done
-	[ "$(stat -c %a "$R/etc/sekisho/keys")" = 700 ]
+	[ "$(stat -c %a "$R/etc/sekisho/keys")" = 711 ]
 }
 
 test_man_pages_render_without_warnings() {

@@ -183,6 +183,59 @@ test_r14_a_new_crl_is_taken_without_a_restart() {
 	cp "$T/crl.good" "$P/muni-ca/crl.pem"
 }
 
+# served_serial: the serial of the certificate the receiver shows now.
+served_serial() {
+	openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$P/internal-ca/ca.crt" \
+		-cert "$P/muni-ca/issued/131156.crt" -key "$P/muni-ca/issued/131156.key" \
+		</dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null
+}
+
+# Issue 15, item 3: the host's own certificate and key renewed on disk are
+# used for new connections after SIGHUP, with no restart and uploads going
+# on; the audit entry names the new certificate's fingerprint; a key that
+# does not match is refused on the next look without a signal, recorded,
+# and the pair in use stays.
+test_r55_a_renewed_host_certificate_is_taken_without_a_restart() {
+	local i old new fp starts k=$P/internal-ca/issued/receiver.key
+	# The store, as the service user, reads the pair: the certificate's
+	# folders are public, the key is the service user's, mode 0600.
+	chmod 755 "$P" "$P/internal-ca" "$P/internal-ca/issued" &&
+	chown sekisho-receiver "$k" && restart &&
+	old=$(served_serial) && [ -n "$old" ] || return 1
+	starts=$(grep -c 'listening on' "$T/receiver.log")
+	"$PKI" "$P" renew internal-ca receiver >/dev/null &&
+	chown sekisho-receiver "$k" &&
+	new=$(openssl x509 -in "$P/internal-ca/issued/receiver.crt" -noout -serial) &&
+	[ "$new" != "$old" ] && kill -HUP "$RECEIVER_PID" || return 1
+	for i in $(seq 1 40); do
+		grep -q '"event":"certificate.loaded"' "$T/data/audit.log" &&
+			[ "$(served_serial)" = "$new" ] && break
+		sleep 0.25
+	done
+	echo "served before: $old; after SIGHUP: $(served_serial) (renewed: $new)"
+	fp=$(openssl x509 -in "$P/internal-ca/issued/receiver.crt" -noout \
+		-fingerprint -sha256 | cut -d= -f2 | tr -d : | tr A-F a-f)
+	[ "$(served_serial)" = "$new" ] && kill -0 "$RECEIVER_PID" &&
+	[ "$(grep -c 'listening on' "$T/receiver.log")" = "$starts" ] &&
+	grep '"event":"certificate.loaded"' "$T/data/audit.log" | grep -q "\"sha256\":\"$fp\"" &&
+	grep -q 'the renewed certificate (serial=.*) is in use for new connections' "$T/receiver.log" &&
+	[ "$(as muni-ca 131156)" = 201 ] || return 1
+	# A key that is not the certificate's, and no signal: refused at the
+	# next look, recorded; the renewed pair stays in use.
+	cp -p "$k" "$T/receiver.key.good" &&
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$k" 2>/dev/null && chown sekisho-receiver "$k" || return 1
+	for i in $(seq 1 80); do
+		grep -q '"event":"certificate.refused"' "$T/data/audit.log" && break
+		sleep 0.25
+	done
+	grep '"event":"certificate.refused"' "$T/data/audit.log" |
+		grep -q 'the key does not match the certificate' &&
+	grep -q 'is refused: .*the pair in use stays' "$T/receiver.log" &&
+	[ "$(served_serial)" = "$new" ] && [ "$(as muni-ca 131156)" = 201 ] &&
+	kill -0 "$RECEIVER_PID" && cp -p "$T/receiver.key.good" "$k"
+}
+
 # The CRL's lifetime is an option, and `crl` says when to write it again.
 test_pki_crl_lifetime_and_next_update() {
 	"$PKI" "$P" crl recip-ca --days 90 > "$T/crl.out" &&

@@ -115,7 +115,7 @@ test_r17_users_folders_and_nothing_enabled() {
 		[ "$(in_root systemctl is-enabled sekisho-$r.service 2>/dev/null)" = disabled ] ||
 			return 1
 	done
-	[ "$(stat -c %a "$R/etc/sekisho/keys")" = 700 ] &&
+	[ "$(stat -c %a "$R/etc/sekisho/keys")" = 711 ] &&
 	[ "$(stat -c %a "$R/var/lib/sekisho/firewall")" = 700 ]
 }
 

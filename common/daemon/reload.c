@@ -1,0 +1,493 @@
+/*
+ * reload.c: what a separated daemon takes without a restart (issue 15).
+ *
+ * The store, which may read files, watches its listeners' CRLs and the
+ * host's own certificate and key; when one changes on disk it reads and
+ * checks it, records what it found (crl.loaded / crl.refused,
+ * certificate.loaded / certificate.refused, with the digests), and keeps
+ * the last good one. The net process, which can open no file, asks every
+ * few seconds (at once after SIGHUP) and swaps what it is given in for
+ * new connections; connections in progress keep what they started with.
+ * A bad new file leaves the one in use as it is.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "audit.h"
+#include "daemon.h"
+#include "log.h"
+#include "proc.h"
+#include "server.h"
+#include "sk.h"
+#include "tls.h"
+#include "util.h"
+
+#define CRED_PEM_MAX (64u << 10)	/* a certificate chain, or a key */
+
+/* Has the file changed since *l (which then becomes what it is now)?
+ * A file that cannot be looked at has not changed. */
+static int
+look_changed(const char *path, struct daemon_file_look *l)
+{
+	struct stat st;
+
+	if (path[0] == '\0' || stat(path, &st) != 0)
+		return 0;
+	if (st.st_dev == l->dev && st.st_ino == l->ino &&
+	    st.st_size == l->size && st.st_mtim.tv_sec == l->mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == l->mtime.tv_nsec)
+		return 0;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	l->size = st.st_size;
+	l->mtime = st.st_mtim;
+	return 1;
+}
+
+static int
+look_same(const struct daemon_file_look *a, const struct daemon_file_look *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	    a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* Reads what fd holds, at most max bytes, from its start. */
+static int
+read_whole(int fd, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	size_t got = 0;
+
+	if (fstat(fd, &st) == -1 || st.st_size < 0 ||
+	    (uint64_t)st.st_size > max)
+		return SK_ETOOBIG;
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		return SK_ENOMEM;
+	while (got < (size_t)st.st_size) {
+		n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n <= 0) {
+			sk_wipe(buf, (size_t)st.st_size);
+			free(buf);
+			return SK_ESYS;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+/* ---- CRLs ---- */
+
+void
+daemon_crl_watch_init(struct daemon_crl_watch *w, const char *name,
+    const char *ca_file, const char *crl_file)
+{
+	memset(w, 0, sizeof(*w));
+	w->name = name;
+	w->ca_file = ca_file;
+	w->crl_file = crl_file;
+	w->fd = -1;
+	/* What net loaded at its start is generation 0. */
+	(void)look_changed(crl_file, &w->look);
+}
+
+static void
+crl_refresh(struct daemon_crl_watch *w, struct audit_log *log)
+{
+	STACK_OF(X509_CRL) *crls = NULL;
+	STACK_OF(X509) *cas;
+	char why[160], detail[300], sha[65];
+	size_t len = 0;
+	char *pem = NULL;
+	int fd, r;
+
+	if (!look_changed(w->crl_file, &w->look))
+		return;
+	if ((fd = open(w->crl_file, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_errorx("CRL %s: %s; the CRL in use stays", w->crl_file,
+		    strerror(errno));
+		return;
+	}
+	/* Without the CA no CRL verifies: the check below refuses it. */
+	if ((cas = tls_read_certs(w->ca_file, &r)) == NULL)
+		cas = sk_X509_new_null();
+	r = read_whole(fd, PROC_MSG_MAX, &pem, &len);
+	if (r == 0)
+		r = tls_crl_validate(cas, pem, len, &crls, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "cannot be read: %s", sk_strerror(r));
+	sk_X509_pop_free(cas, X509_free);
+	if (r != 0) {
+		snprintf(detail, sizeof(detail), "listener=%s reason=%s",
+		    w->name, why);
+		log_errorx("CRL %s: %s; the CRL in use stays", w->crl_file, why);
+		daemon_store_audit(log, "crl.refused", "system", NULL, 1, len,
+		    NULL, detail);
+		free(pem);
+		close(fd);
+		return;
+	}
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	util_sha256_hex(pem, len, sha);
+	free(pem);
+	if (w->fd != -1)
+		close(w->fd);
+	w->fd = fd;
+	w->gen++;
+	snprintf(detail, sizeof(detail), "listener=%s generation=%llu",
+	    w->name, (unsigned long long)w->gen);
+	log_info("CRL %s changed on disk: checked (sha256 %s); offered to the "
+	    "%s listener", w->crl_file, sha, w->name);
+	daemon_store_audit(log, "crl.loaded", "system", NULL, 1, len, sha,
+	    detail);
+}
+
+void
+daemon_store_on_crl(int chan, struct audit_log *log,
+    struct daemon_crl_watch *ws, size_t n, struct proc_msg *req)
+{
+	struct daemon_crl_watch *w;
+	struct proc_msg rep;
+	uint32_t idx = 0;
+	uint64_t have = 0;
+
+	proc_get_u32(req, &idx);
+	proc_get_u64(req, &have);
+	proc_expect_end(req);
+	if (idx >= n)
+		proc_malformed(req, "a listener that does not exist");
+	w = &ws[idx];
+	crl_refresh(w, log);
+	if (w->fd == -1 || w->gen <= have) {
+		proc_reply_status(chan, DAEMON_MSG_CRL, 304, "");
+		return;
+	}
+	proc_reply_begin(&rep, DAEMON_MSG_CRL, 0, "");
+	proc_put_u64(&rep, w->gen);
+	proc_reply_send(chan, &rep, w->fd);
+}
+
+static void
+net_crl_poll(struct proc_chan *ch, struct srv_listener *ls, size_t n,
+    uint64_t *gens)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+	char why[160], *pem;
+	uint64_t gen = 0;
+	size_t i, len;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		if (ls[i].trust == NULL)
+			continue;
+		proc_msg_init(&req, DAEMON_MSG_CRL);
+		proc_put_u32(&req, (uint32_t)i);
+		proc_put_u64(&req, gens[i]);
+		proc_call(ch, &req, -1, &rep);
+		fd = -1;
+		if (rep.status == 0) {
+			proc_get_u64(&rep.msg, &gen);
+			fd = proc_take_fd(&rep.msg);
+		}
+		proc_reply_end(ch, &rep);
+		if (fd == -1)
+			continue;
+		gens[i] = gen;
+		if (read_whole(fd, PROC_MSG_MAX, &pem, &len) != 0)
+			log_errorx("%s listener: the new CRL cannot be read; the "
+			    "CRL in use stays", ls[i].name);
+		else {
+			if (tls_trust_set_crl(ls[i].trust, pem, len, why,
+			    sizeof(why)) != 0)
+				log_errorx("%s listener: the new CRL is refused "
+				    "(%s); the CRL in use stays", ls[i].name,
+				    why);
+			else
+				log_info("%s listener: the new CRL is in use "
+				    "for new connections", ls[i].name);
+			free(pem);
+		}
+		close(fd);
+	}
+}
+
+/* ---- the host's own certificate and key ---- */
+
+void
+daemon_cred_watch_init(struct daemon_cred_watch *w, const char *cert_file,
+    const char *key_file, const char *ca_file)
+{
+	STACK_OF(X509) *v;
+	int fd, r;
+
+	memset(w, 0, sizeof(*w));
+	w->cert_file = cert_file;
+	w->key_file = key_file;
+	w->ca_file = ca_file;
+	(void)look_changed(cert_file, &w->seen[0]);
+	(void)look_changed(key_file, &w->seen[1]);
+	w->used[0] = w->seen[0];
+	w->used[1] = w->seen[1];
+	/* A renewal keeps the name of the pair net loaded at its start. */
+	if ((v = tls_read_certs(cert_file, &r)) == NULL)
+		log_warnx("certificate %s: the service user cannot read it (%s): "
+		    "a renewed certificate is taken only at a restart",
+		    cert_file, r == SK_ESYS ? strerror(errno) : sk_strerror(r));
+	else if (tls_cert_identity(sk_X509_value(v, 0), w->identity,
+	    sizeof(w->identity)) != 0) {
+		w->identity[0] = '\0';
+		log_warnx("certificate %s: no identity of ours in it: a renewed "
+		    "certificate is taken only at a restart", cert_file);
+	}
+	sk_X509_pop_free(v, X509_free);
+	if (util_open_secret(key_file, &fd) != 0)
+		log_warnx("key %s: the service user cannot read it (%s): a "
+		    "renewed certificate and key are taken only at a restart "
+		    "(make the key the service user's, mode 0600, to renew in "
+		    "place)", key_file, strerror(errno));
+	else
+		close(fd);
+}
+
+static void
+cred_drop(struct daemon_cred_watch *w)
+{
+	if (w->key != NULL) {
+		sk_wipe(w->key, w->key_len);
+		free(w->key);
+	}
+	free(w->cert);
+	w->key = w->cert = NULL;
+	w->key_len = w->cert_len = 0;
+}
+
+void
+daemon_cred_watch_free(struct daemon_cred_watch *w)
+{
+	cred_drop(w);
+}
+
+/* Reads both files and checks the pair; why says why not. */
+static int
+cred_read(struct daemon_cred_watch *w, char **cert, size_t *cert_len,
+    char **key, size_t *key_len, char *sha, char *desc, size_t desccap,
+    char *why, size_t whycap)
+{
+	STACK_OF(X509) *cas;
+	struct tls_cred *c = NULL;
+	int fd, r;
+
+	*cert = *key = NULL;
+	*cert_len = *key_len = 0;
+	if ((fd = open(w->cert_file, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, whycap, "%s: %s", w->cert_file, strerror(errno));
+		return SK_ESYS;
+	}
+	r = read_whole(fd, CRED_PEM_MAX, cert, cert_len);
+	close(fd);
+	if (r != 0) {
+		snprintf(why, whycap, "%s: %s", w->cert_file, sk_strerror(r));
+		return r;
+	}
+	if ((r = util_open_secret(w->key_file, &fd)) != 0) {
+		snprintf(why, whycap, "%s: %s", w->key_file, r == SK_EPERM ?
+		    "not the service user's or readable by others (chown to "
+		    "the service user, chmod 600)" : strerror(errno));
+		return r;
+	}
+	r = read_whole(fd, CRED_PEM_MAX, key, key_len);
+	close(fd);
+	if (r != 0) {
+		snprintf(why, whycap, "%s: %s", w->key_file, sk_strerror(r));
+		return r;
+	}
+	if ((cas = tls_read_certs(w->ca_file, &r)) == NULL) {
+		snprintf(why, whycap, "the internal CA %s cannot be read",
+		    w->ca_file);
+		return r;
+	}
+	r = tls_cred_parse(*cert, *cert_len, *key, *key_len, cas,
+	    w->identity, &c, why, whycap);
+	sk_X509_pop_free(cas, X509_free);
+	if (r == 0) {
+		tls_cred_describe(c, desc, desccap, sha);
+		tls_cred_free(c);
+	}
+	return r;
+}
+
+/*
+ * A change is read once both files have held still for one look (a
+ * certificate copied a few seconds before its key is not refused as a
+ * mismatch), or at once when now is set (SIGHUP: the administrator says
+ * the pair is in place).
+ */
+static void
+cred_refresh(struct daemon_cred_watch *w, struct audit_log *log, int now)
+{
+	char why[256], desc[160], detail[512], sha[65] = "";
+	char *cert, *key;
+	size_t cert_len, key_len;
+	int moved;
+
+	if (w->identity[0] == '\0')
+		return;
+	moved = look_changed(w->cert_file, &w->seen[0]);
+	moved |= look_changed(w->key_file, &w->seen[1]);
+	if ((moved && !now) || (look_same(&w->seen[0], &w->used[0]) &&
+	    look_same(&w->seen[1], &w->used[1])))
+		return;
+	w->used[0] = w->seen[0];
+	w->used[1] = w->seen[1];
+	if (cred_read(w, &cert, &cert_len, &key, &key_len, sha, desc,
+	    sizeof(desc), why, sizeof(why)) != 0) {
+		if (key != NULL)
+			sk_wipe(key, key_len);
+		free(key);
+		free(cert);
+		snprintf(detail, sizeof(detail), "reason=%s", why);
+		log_errorx("the host's certificate or key changed on disk and "
+		    "is refused: %s; the pair in use stays", why);
+		daemon_store_audit(log, "certificate.refused", "system",
+		    w->identity, 0, 0, NULL, detail);
+		return;
+	}
+	cred_drop(w);
+	w->cert = cert;
+	w->cert_len = cert_len;
+	w->key = key;
+	w->key_len = key_len;
+	w->gen++;
+	snprintf(detail, sizeof(detail), "%s generation=%llu", desc,
+	    (unsigned long long)w->gen);
+	log_info("the host's certificate changed on disk: checked (%s, "
+	    "sha256 %s); offered to the listeners", desc, sha);
+	daemon_store_audit(log, "certificate.loaded", "system", w->identity,
+	    0, 0, sha, detail);
+}
+
+void
+daemon_store_on_cred(int chan, struct audit_log *log,
+    struct daemon_cred_watch *w, struct proc_msg *req)
+{
+	struct proc_msg rep;
+	uint64_t have = 0;
+	uint32_t now = 0;
+
+	proc_get_u64(req, &have);
+	proc_get_u32(req, &now);
+	proc_expect_end(req);
+	if (now > 1)
+		proc_malformed(req, "a flag that is neither 0 nor 1");
+	cred_refresh(w, log, (int)now);
+	if (w->cert == NULL || w->gen <= have) {
+		proc_reply_status(chan, DAEMON_MSG_CRED, 304, "");
+		return;
+	}
+	proc_reply_begin(&rep, DAEMON_MSG_CRED, 0, "");
+	proc_put_u64(&rep, w->gen);
+	proc_put_bytes(&rep, w->cert, w->cert_len);
+	proc_put_bytes(&rep, w->key, w->key_len);
+	proc_reply_send(chan, &rep, -1);	/* its buffer is wiped */
+}
+
+/* The identity of the certificate a listener's context was made with. */
+static int
+ctx_identity(SSL_CTX *ctx, char *out, size_t cap)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+
+	return x != NULL ? tls_cert_identity(x, out, cap) : SK_ENOTFOUND;
+}
+
+static void
+net_cred_poll(struct proc_chan *ch, struct srv_listener *ls, size_t n,
+    uint64_t *have, int now)
+{
+	char id[TLS_IDENTITY_MAX], why[256], desc[160], sha[65];
+	struct tls_cred *c = NULL;
+	struct proc_msg req;
+	struct proc_reply rep;
+	char *cert = NULL, *key = NULL;
+	size_t i, cert_len = 0, key_len = 0;
+	uint64_t gen = 0;
+	int r = SK_ENOMEM;
+
+	if (n == 0 || ls[0].trust == NULL)
+		return;
+	proc_msg_init(&req, DAEMON_MSG_CRED);
+	proc_put_u64(&req, *have);
+	proc_put_u32(&req, now ? 1 : 0);
+	proc_call(ch, &req, -1, &rep);
+	if (rep.status != 0) {
+		proc_reply_end(ch, &rep);
+		return;
+	}
+	if ((cert = malloc(CRED_PEM_MAX)) != NULL &&
+	    (key = malloc(CRED_PEM_MAX)) != NULL) {
+		proc_get_u64(&rep.msg, &gen);
+		proc_get_bytes(&rep.msg, cert, CRED_PEM_MAX, &cert_len);
+		proc_get_bytes(&rep.msg, key, CRED_PEM_MAX, &key_len);
+		r = 0;
+	}
+	proc_reply_end(ch, &rep);	/* a malformed reply ends us here */
+	if (r == 0 && ctx_identity(ls[0].tls, id, sizeof(id)) != 0) {
+		snprintf(why, sizeof(why), "the certificate in use names no "
+		    "identity");
+		r = SK_EAUTH;
+	} else if (r == 0)
+		r = tls_cred_parse(cert, cert_len, key, key_len, NULL, id, &c,
+		    why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "out of memory");
+	if (key != NULL)
+		sk_wipe(key, CRED_PEM_MAX);
+	free(key);
+	free(cert);
+	*have = gen;	/* a pair refused here is not asked for again */
+	for (i = 0; r == 0 && i < n; i++)
+		if (ls[i].trust != NULL &&
+		    (r = tls_trust_set_cred(ls[i].trust, c)) != 0)
+			snprintf(why, sizeof(why), "out of memory");
+	if (r != 0)
+		log_errorx("the renewed certificate is refused (%s); the pair "
+		    "in use stays", why);
+	else {
+		tls_cred_describe(c, desc, sizeof(desc), sha);
+		log_info("the renewed certificate (%s) is in use for new "
+		    "connections on every listener", desc);
+	}
+	tls_cred_free(c);
+}
+
+void
+daemon_net_reload_tick(struct proc_chan *ch, struct srv_listener *ls,
+    size_t n, struct daemon_reload_state *rs)
+{
+	int now = daemon_reload != 0;
+
+	if (!now && util_now_ms() < rs->next_ms)
+		return;
+	if (now)
+		log_info("SIGHUP: looking for new CRLs and a renewed "
+		    "certificate now");
+	daemon_reload = 0;
+	rs->next_ms = util_now_ms() + DAEMON_RELOAD_POLL_MS;
+	net_crl_poll(ch, ls, n, rs->crl_gens);
+	net_cred_poll(ch, ls, n, &rs->cred_gen, now);
+}
