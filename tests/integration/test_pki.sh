@@ -236,6 +236,39 @@ test_r55_a_renewed_host_certificate_is_taken_without_a_restart() {
 	kill -0 "$RECEIVER_PID" && cp -p "$T/receiver.key.good" "$k"
 }
 
+# Issue 15, item 6: uploads keep going, none refused or cut, while the
+# host's pair is renewed and taken ten times (each a SIGHUP).
+test_r55_uploads_go_on_across_ten_reloads() {
+	local i before loader k=$P/internal-ca/issued/receiver.key
+	chmod 755 "$P" "$P/internal-ca" "$P/internal-ca/issued" &&
+	chown sekisho-receiver "$k" && restart || return 1
+	{ echo a,b; seq 1 60000 | sed 's/$/,x/'; } > "$T/big.csv"
+	rm -f "$T/stop" "$T/codes"
+	while [ ! -e "$T/stop" ]; do
+		echo "$RANDOM$RANDOM,y" >> "$T/big.csv"	# a new file each time
+		curl -s -o /dev/null -w '%{http_code}\n' --limit-rate 2M \
+			--cacert "$P/internal-ca/ca.crt" --cert "$P/muni-ca/issued/131156.crt" \
+			--key "$P/muni-ca/issued/131156.key" -T "$T/big.csv" "$URL/big.csv" >> "$T/codes"
+	done &
+	loader=$!
+	for i in $(seq 1 10); do
+		before=$(grep -c '"event":"certificate.loaded"' "$T/data/audit.log")
+		"$PKI" "$P" renew internal-ca receiver >/dev/null &&
+		chown sekisho-receiver "$k" && kill -HUP "$RECEIVER_PID" || break
+		for _ in $(seq 1 40); do
+			[ "$(grep -c '"event":"certificate.loaded"' "$T/data/audit.log")" -gt "$before" ] && break
+			sleep 0.1
+		done
+	done
+	touch "$T/stop"
+	wait "$loader"
+	echo "$(grep -c . "$T/codes") uploads across $i reloads: $(sort "$T/codes" | uniq -c | tr '\n' ' ')"
+	[ "$i" = 10 ] && [ "$(grep -c . "$T/codes")" -ge 10 ] &&
+	! grep -qv '^201$' "$T/codes" && kill -0 "$RECEIVER_PID" &&
+	[ "$(served_serial)" = "$(openssl x509 -in "$P/internal-ca/issued/receiver.crt" -noout -serial)" ] &&
+	[ "$(grep -c '"event":"certificate.loaded"' "$T/data/audit.log")" -ge 10 ]
+}
+
 # The CRL's lifetime is an option, and `crl` says when to write it again.
 test_pki_crl_lifetime_and_next_update() {
 	"$PKI" "$P" crl recip-ca --days 90 > "$T/crl.out" &&
