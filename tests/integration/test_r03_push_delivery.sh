@@ -186,6 +186,7 @@ srv.bind(("127.0.0.1", int(port)))
 srv.listen(4)
 while True:
     raw, _ = srv.accept()
+    n = 0
     try:
         c = ctx.wrap_socket(raw, server_side=True)
         head = b""
@@ -267,7 +268,9 @@ test_r03_endpoint_with_a_revoked_certificate_is_refused() {
 	sed -i 's#endpoint_ca = "pki/univ-b-ca/ca.crt";#& endpoint_crl = "pki/univ-b-ca/crl.pem";#' \
 		"$T/site.conf" && grep -q endpoint_crl "$T/site.conf" &&
 	out=$("$BIN/sekisho-sender" -c "$T/sender.conf" check-config 2>&1) &&
-	start && grep -q 'univ-b: endpoint certificates checked against the CRL' "$T/sender.log" ||
+	# The push process starts after net says it listens: wait for its line.
+	start && wait_for 'univ-b: endpoint certificates checked against the CRL' \
+		"$T/sender.log" 10 ||
 		{ echo "$out"; return 1; }
 	head -c 1000 /dev/urandom > "$T/r7"
 	[ "$(publish r7 "$T/r7" univ-b)" = 201 ] &&
