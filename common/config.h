@@ -223,7 +223,12 @@ struct local_config {
 	unsigned resume_seconds;	/* receiver: a cut upload is held this
 					 * long for resuming; 0: never */
 	unsigned resume_uploads;	/* receiver: cut uploads kept at once */
+	unsigned expiry_warn_days;	/* a CRL or certificate ending within
+					 * this many days is warned of */
 };
+
+/* limits.expiry_warn_days's default: check-config, status, the log. */
+#define CHECK_WARN_DAYS 30
 
 #define LOCAL_AUDIT_RESERVE (UINT64_C(32) << 20)
 

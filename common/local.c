@@ -55,7 +55,9 @@ local_parse_limits(struct config_ctx *cx, const config_setting_t *root,
 	    (r = config_unsigned(cx, g, "resume_seconds", 0, 7 * 86400, 3600,
 	    &lc->resume_seconds)) ||
 	    (r = config_unsigned(cx, g, "resume_uploads", 0, 4096, 64,
-	    &lc->resume_uploads)))
+	    &lc->resume_uploads)) ||
+	    (r = config_unsigned(cx, g, "expiry_warn_days", 1, 3650,
+	    CHECK_WARN_DAYS, &lc->expiry_warn_days)))
 		return r;
 	return 0;
 }

@@ -23,7 +23,7 @@
 #                                               and bundle.crt trusts both
 #   pki.sh DIR revoke CA NAME                   revoke NAME and refresh the CRL
 #   pki.sh DIR crl CA [--days N]                (re)write DIR/CA/crl.pem, valid
-#                                               N days (default 30); prints
+#                                               N days (default 60); prints
 #                                               its nextUpdate
 #   pki.sh DIR sign-req CA NAME REQ.csr [--client|--server] [--uri URI]...
 #                                               sign a request made where the
@@ -34,10 +34,10 @@
 # Every path comes from DIR as given on this command line, each time (the
 # CA's openssl.cnf is rewritten from it before each use), so a copied or
 # moved PKI signs with its own CA. A name that has a certificate already
-# is not issued again: renew it, or revoke it first. A CRL is valid 30 days
+# is not issued again: renew it, or revoke it first. A CRL is valid 60 days
 # unless --days says otherwise (SEKISHO_CRL_DAYS for revoke and renew);
-# renew it with `crl` before its nextUpdate, or every client of that CA is
-# refused.
+# write it again with `crl` every month: the daemons warn 30 days before its
+# nextUpdate, and after it every client of that CA is refused.
 #
 # Keys are ECDSA P-256 (R55), written with mode 0600; operators' keys are
 # Ed25519. With --passphrase a CA's or an operator's key is encrypted
@@ -92,7 +92,7 @@ serial = \$dir/serial
 crlnumber = \$dir/crlnumber
 default_md = sha256
 default_days = 825
-default_crl_days = ${SEKISHO_CRL_DAYS:-30}
+default_crl_days = ${SEKISHO_CRL_DAYS:-60}
 policy = policy_any
 unique_subject = no
 copy_extensions = none

@@ -147,7 +147,8 @@ main(int argc, char **argv)
 	cmd = argv[3];
 	daemon_load_config(conf, ROLE_RECEIVER, &local, &site);
 	if (argc == 4 && strcmp(cmd, "check-config") == 0) {
-		if (daemon_check_credentials(&local, site, CHECK_WARN_DAYS) != 0)
+		if (daemon_check_credentials(&local, site,
+		    local.expiry_warn_days) != 0)
 			fatalx("%s: check-config failed", conf);
 		printf("%s: OK (site %s, digest %s, %zu municipalities, %zu "
 		    "datasets)\n", conf, local.site_file, site->digest,

@@ -729,6 +729,9 @@ sweep(void *arg)
 	size_t n = 0, i;
 	int e;
 
+	/* Daily: a CRL or the host's certificate near its end. */
+	daemon_store_warn_ends(st->crl, 2, &st->cred,
+	    st->local->expiry_warn_days);
 	if (audit_broken(st->audit))
 		return;		/* nothing is disposed of without a record */
 	ids = pending_ids(st, &n);
@@ -1382,6 +1385,8 @@ on_crl(void *arg, struct proc_msg *req)
 	struct store *st = arg;
 
 	daemon_store_on_crl(st->chan, st->audit, st->crl, 2, req);
+	daemon_store_warn_ends(st->crl, 2, &st->cred,
+	    st->local->expiry_warn_days);
 }
 
 static void
@@ -1390,6 +1395,8 @@ on_cred(void *arg, struct proc_msg *req)
 	struct store *st = arg;
 
 	daemon_store_on_cred(st->chan, st->audit, &st->cred, req);
+	daemon_store_warn_ends(st->crl, 2, &st->cred,
+	    st->local->expiry_warn_days);
 }
 
 static const struct daemon_handler handlers[] = {

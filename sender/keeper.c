@@ -977,6 +977,7 @@ on_crl(void *arg, struct proc_msg *req)
 	struct sender *s = arg;
 
 	daemon_store_on_crl(s->chan, s->audit, s->crl, 2, req);
+	daemon_store_warn_ends(s->crl, 2, &s->cred, s->local->expiry_warn_days);
 }
 
 static void
@@ -985,6 +986,7 @@ on_cred(void *arg, struct proc_msg *req)
 	struct sender *s = arg;
 
 	daemon_store_on_cred(s->chan, s->audit, &s->cred, req);
+	daemon_store_warn_ends(s->crl, 2, &s->cred, s->local->expiry_warn_days);
 }
 
 /* ---- deliveries to push recipients (the push process asks) ---- */
@@ -1201,7 +1203,11 @@ static const struct daemon_handler handlers[] = {
 static void
 keeper_sweep(void *arg)
 {
-	store_sweep(arg, (int64_t)time(NULL));
+	struct sender *s = arg;
+
+	/* Daily: a CRL or the host's certificate near its end. */
+	daemon_store_warn_ends(s->crl, 2, &s->cred, s->local->expiry_warn_days);
+	store_sweep(s, (int64_t)time(NULL));
 }
 
 static void
@@ -1250,6 +1256,7 @@ keeper_main(const struct local_config *local, struct site_config *site,
 	    site->sender.internal.ca_file, site->sender.internal.crl_file);
 	daemon_cred_watch_init(&s.cred, local->certificate, local->key,
 	    site->receiver.internal.ca_file);
+	daemon_store_warn_ends(s.crl, 2, &s.cred, local->expiry_warn_days);
 	daemon_sandbox(local, site, SANDBOX_STORE, &layers);
 	daemon_store_serve2(s.net_chan, handlers, SK_ARRAY_LEN(handlers),
 	    s.push_chan, push_handlers, SK_ARRAY_LEN(push_handlers), &s.chan,

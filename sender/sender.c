@@ -215,7 +215,8 @@ main(int argc, char **argv)
 	cmd = argv[3];
 	daemon_load_config(conf, ROLE_SENDER, &local, &site);
 	if (argc == 4 && strcmp(cmd, "check-config") == 0) {
-		if (daemon_check_credentials(&local, site, CHECK_WARN_DAYS) != 0)
+		if (daemon_check_credentials(&local, site,
+		    local.expiry_warn_days) != 0)
 			fatalx("%s: check-config failed", conf);
 		printf("%s: OK (site %s, digest %s, %zu recipients)\n", conf,
 		    local.site_file, site->digest, site->nrecipients);

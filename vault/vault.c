@@ -508,7 +508,7 @@ main(int argc, char **argv)
 		vault_check_roster(&v);
 	if (argc == 4 && strcmp(argv[3], "check-config") == 0) {
 		if (daemon_check_credentials(&v.local, v.site,
-		    CHECK_WARN_DAYS) != 0)
+		    v.local.expiry_warn_days) != 0)
 			fatalx("%s: check-config failed", conf);
 		vault_load_policies(&v);
 		vault_load_trust(&v);

@@ -44,8 +44,6 @@ int daemon_audit_open(const struct local_config *local,
  * date, a CRL past its next update. Warnings: an end within warn_days.
  * 0, or -1 if there was an error.
  */
-#define CHECK_WARN_DAYS 30
-
 int daemon_check_credentials(const struct local_config *local,
     const struct site_config *site, unsigned warn_days);
 /* The same, with the counts of errors and warnings (for `status`). */
@@ -200,6 +198,9 @@ struct daemon_crl_watch {
 	struct daemon_file_look look;
 	uint64_t gen;			/* checked versions so far */
 	int fd;				/* the last good one, or -1 */
+	int64_t end;			/* the in-use one's next update */
+	int64_t ends_due;		/* daemon_store_warn_ends */
+	uint64_t ends_gen;
 };
 
 void daemon_crl_watch_init(struct daemon_crl_watch *w, const char *name,
@@ -225,6 +226,9 @@ struct daemon_cred_watch {
 	uint64_t gen;
 	char *cert, *key;		/* the last good pair (key wiped) */
 	size_t cert_len, key_len;
+	int64_t end;			/* the in-use certificate's end */
+	int64_t ends_due;		/* daemon_store_warn_ends */
+	uint64_t ends_gen;
 };
 
 void daemon_cred_watch_init(struct daemon_cred_watch *w, const char *cert_file,
@@ -232,6 +236,15 @@ void daemon_cred_watch_init(struct daemon_cred_watch *w, const char *cert_file,
 void daemon_cred_watch_free(struct daemon_cred_watch *w);
 void daemon_store_on_cred(int chan, struct audit_log *log,
     struct daemon_cred_watch *w, struct proc_msg *req);
+
+/*
+ * The store's sweep: a CRL in use within warn_days of its next update, or
+ * past it, and the host's certificate within warn_days of its end, or
+ * past it, each get a line in the log (warning; error once past), at the
+ * start, when a new one is taken, and once a day after (issue 15).
+ */
+void daemon_store_warn_ends(struct daemon_crl_watch *ws, size_t n,
+    struct daemon_cred_watch *cw, unsigned warn_days);
 
 /* net's side: what it has, and when it asks next. */
 struct daemon_reload_state {

@@ -125,14 +125,14 @@ health_common(struct health *h, const struct local_config *local,
 		    "ディスク / disk: %" PRIu64 " MiB free, reserve %" PRIu64
 		    " MiB", avail >> 20, local->disk_reserve >> 20);
 	/* The check-config findings go to stderr; here they are counted. */
-	daemon_check_credentials_counted(local, site, CHECK_WARN_DAYS,
-	    &errors, &warnings);
+	daemon_check_credentials_counted(local, site,
+	    local->expiry_warn_days, &errors, &warnings);
 	health_add(h, errors > 0 ? HEALTH_CRITICAL : warnings > 0 ?
 	    HEALTH_WARNING : HEALTH_OK, "credential_problems",
 	    (double)(errors + warnings),
 	    "証明書・CRL / certificates and CRLs: %u expired or unusable, %u "
-	    "ending within %d days (details: check-config)", errors, warnings,
-	    CHECK_WARN_DAYS);
+	    "ending within %u days (details: check-config)", errors, warnings,
+	    local->expiry_warn_days);
 	/* Writable by the service user, who writes it (status runs as
 	 * root, for the firewall's verify). */
 	pw = getpwnam(local->user);

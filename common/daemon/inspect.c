@@ -353,12 +353,12 @@ daemon_inspect(const struct local_config *local,
 	    r == 0 ? "" : ": it differs");
 	check_processes(&t, local);
 	check_construction(&t, local->role);
-	daemon_check_credentials_counted(local, site, CHECK_WARN_DAYS,
-	    &errors, &warnings);
+	daemon_check_credentials_counted(local, site,
+	    local->expiry_warn_days, &errors, &warnings);
 	row(&t, "R34 R55", "certificates and CRLs are valid", errors > 0 ?
 	    R_FAIL : warnings > 0 ? R_WARN : R_PASS, "check-config's checks: "
-	    "%u error(s), %u ending within %d days", errors, warnings,
-	    CHECK_WARN_DAYS);
+	    "%u error(s), %u ending within %u days", errors, warnings,
+	    local->expiry_warn_days);
 	started_digest(local->audit_log, role, digest, sizeof(digest));
 	row(&t, "R54", "the configuration is the one the daemon started "
 	    "with", digest[0] == '\0' ? R_WARN : strcmp(digest, site->digest) ==

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -92,6 +93,35 @@ read_whole(int fd, size_t max, char **out, size_t *len)
 
 /* ---- CRLs ---- */
 
+/* The next update of the CRL file as net loaded it at its start (0: none,
+ * or it does not verify: net would not have started with it). */
+static int64_t
+crl_file_end(const char *ca_file, const char *crl_file)
+{
+	STACK_OF(X509_CRL) *crls = NULL;
+	STACK_OF(X509) *cas;
+	char why[160], *pem = NULL;
+	size_t len = 0;
+	int64_t end = 0;
+	int fd, r;
+
+	if (crl_file[0] == '\0' ||
+	    (fd = open(crl_file, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	r = read_whole(fd, PROC_MSG_MAX, &pem, &len);
+	close(fd);
+	if (r != 0)
+		return 0;
+	if ((cas = tls_read_certs(ca_file, &r)) != NULL &&
+	    tls_crl_validate(cas, pem, len, &crls, why, sizeof(why)) == 0) {
+		end = tls_crls_next_update(crls);
+		sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	}
+	sk_X509_pop_free(cas, X509_free);
+	free(pem);
+	return end;
+}
+
 void
 daemon_crl_watch_init(struct daemon_crl_watch *w, const char *name,
     const char *ca_file, const char *crl_file)
@@ -103,6 +133,7 @@ daemon_crl_watch_init(struct daemon_crl_watch *w, const char *name,
 	w->fd = -1;
 	/* What net loaded at its start is generation 0. */
 	(void)look_changed(crl_file, &w->look);
+	w->end = crl_file_end(ca_file, crl_file);
 }
 
 static void
@@ -141,6 +172,7 @@ crl_refresh(struct daemon_crl_watch *w, struct audit_log *log)
 		close(fd);
 		return;
 	}
+	w->end = tls_crls_next_update(crls);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	util_sha256_hex(pem, len, sha);
 	free(pem);
@@ -244,7 +276,9 @@ daemon_cred_watch_init(struct daemon_cred_watch *w, const char *cert_file,
 	w->used[0] = w->seen[0];
 	w->used[1] = w->seen[1];
 	/* A renewal keeps the name of the pair net loaded at its start. */
-	if ((v = tls_read_certs(cert_file, &r)) == NULL)
+	if ((v = tls_read_certs(cert_file, &r)) != NULL)
+		w->end = tls_time_epoch(X509_get0_notAfter(sk_X509_value(v, 0)));
+	if (v == NULL)
 		log_warnx("certificate %s: the service user cannot read it (%s): "
 		    "a renewed certificate is taken only at a restart",
 		    cert_file, r == SK_ESYS ? strerror(errno) : sk_strerror(r));
@@ -285,8 +319,8 @@ daemon_cred_watch_free(struct daemon_cred_watch *w)
 /* Reads both files and checks the pair; why says why not. */
 static int
 cred_read(struct daemon_cred_watch *w, char **cert, size_t *cert_len,
-    char **key, size_t *key_len, char *sha, char *desc, size_t desccap,
-    char *why, size_t whycap)
+    char **key, size_t *key_len, int64_t *end, char *sha, char *desc,
+    size_t desccap, char *why, size_t whycap)
 {
 	STACK_OF(X509) *cas;
 	struct tls_cred *c = NULL;
@@ -326,6 +360,7 @@ cred_read(struct daemon_cred_watch *w, char **cert, size_t *cert_len,
 	sk_X509_pop_free(cas, X509_free);
 	if (r == 0) {
 		tls_cred_describe(c, desc, desccap, sha);
+		*end = tls_cred_not_after(c);
 		tls_cred_free(c);
 	}
 	return r;
@@ -343,6 +378,7 @@ cred_refresh(struct daemon_cred_watch *w, struct audit_log *log, int now)
 	char why[256], desc[160], detail[512], sha[65] = "";
 	char *cert, *key;
 	size_t cert_len, key_len;
+	int64_t end = 0;
 	int moved;
 
 	if (w->identity[0] == '\0')
@@ -354,7 +390,7 @@ cred_refresh(struct daemon_cred_watch *w, struct audit_log *log, int now)
 		return;
 	w->used[0] = w->seen[0];
 	w->used[1] = w->seen[1];
-	if (cred_read(w, &cert, &cert_len, &key, &key_len, sha, desc,
+	if (cred_read(w, &cert, &cert_len, &key, &key_len, &end, sha, desc,
 	    sizeof(desc), why, sizeof(why)) != 0) {
 		if (key != NULL)
 			sk_wipe(key, key_len);
@@ -372,6 +408,7 @@ cred_refresh(struct daemon_cred_watch *w, struct audit_log *log, int now)
 	w->cert_len = cert_len;
 	w->key = key;
 	w->key_len = key_len;
+	w->end = end;
 	w->gen++;
 	snprintf(detail, sizeof(detail), "%s generation=%llu", desc,
 	    (unsigned long long)w->gen);
@@ -404,6 +441,78 @@ daemon_store_on_cred(int chan, struct audit_log *log,
 	proc_put_bytes(&rep, w->cert, w->cert_len);
 	proc_put_bytes(&rep, w->key, w->key_len);
 	proc_reply_send(chan, &rep, -1);	/* its buffer is wiped */
+}
+
+/* ---- ends: warnings before a CRL or the host's certificate runs out ---- */
+
+#define ENDS_INTERVAL 86400	/* a warning that holds is repeated daily */
+
+/* Is a look due: never made, a day since the last, or a new version? */
+static int
+ends_due(int64_t now, int64_t *due, uint64_t *seen, uint64_t gen)
+{
+	if (now < *due && *seen == gen)
+		return 0;
+	*due = now + ENDS_INTERVAL;
+	*seen = gen;
+	return 1;
+}
+
+static void
+ends_when(int64_t t, char *out, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, cap, "?");
+}
+
+void
+daemon_store_warn_ends(struct daemon_crl_watch *ws, size_t n,
+    struct daemon_cred_watch *cw, unsigned warn_days)
+{
+	int64_t now = (int64_t)time(NULL), left;
+	char when[32];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ws[i].end == 0 ||
+		    !ends_due(now, &ws[i].ends_due, &ws[i].ends_gen, ws[i].gen))
+			continue;
+		left = ws[i].end - now;
+		ends_when(ws[i].end, when, sizeof(when));
+		if (left <= 0)
+			log_errorx("%s listener: the CRL in use (%s) passed its "
+			    "next update at %s: every certificate of its CA is "
+			    "refused until a new CRL is installed (sekisho-pki "
+			    "PKI crl CA, then copy it here)", ws[i].name,
+			    ws[i].crl_file, when);
+		else if (left < (int64_t)warn_days * 86400)
+			log_warnx("%s listener: the CRL in use (%s) reaches its "
+			    "next update in %lld day(s), at %s: after that every "
+			    "certificate of its CA is refused; write a new one "
+			    "(sekisho-pki PKI crl CA) and copy it here before",
+			    ws[i].name, ws[i].crl_file,
+			    (long long)(left / 86400), when);
+	}
+	if (cw == NULL || cw->end == 0 ||
+	    !ends_due(now, &cw->ends_due, &cw->ends_gen, cw->gen))
+		return;
+	left = cw->end - now;
+	ends_when(cw->end, when, sizeof(when));
+	if (left <= 0)
+		log_errorx("the host's certificate in use (%s) expired at %s: "
+		    "peers refuse it; renew it (sekisho-pki PKI renew "
+		    "internal-ca HOST) and install the new pair",
+		    cw->cert_file, when);
+	else if (left < (int64_t)warn_days * 86400)
+		log_warnx("the host's certificate in use (%s) expires in %lld "
+		    "day(s), at %s: renew it (sekisho-pki PKI renew internal-ca "
+		    "HOST) and install the new pair; %s", cw->cert_file,
+		    (long long)(left / 86400), when, cw->identity[0] != '\0' ?
+		    "it is taken without a restart" : "then restart the daemon");
 }
 
 /* The identity of the certificate a listener's context was made with. */

@@ -67,12 +67,19 @@ void tls_cred_free(struct tls_cred *c);
 void tls_cred_describe(const struct tls_cred *c, char *desc, size_t desccap,
     char sha[65]);
 int tls_trust_set_cred(struct tls_trust *t, const struct tls_cred *c);
+/* When the pair's certificate ends, in seconds since the epoch. */
+int64_t tls_cred_not_after(const struct tls_cred *c);
 /* For tls_accept: a new session gets the trust's store and pair. */
 int tls_trust_apply(struct tls_trust *t, SSL *ssl);
 
 /* The PEM certificates of a file; NULL with *err SK_ESYS (errno: it cannot
  * be opened), SK_EFORMAT (none in it) or SK_ENOMEM. */
 STACK_OF(X509) *tls_read_certs(const char *file, int *err);
+
+/* An ASN.1 time in seconds since the epoch; 0 if it cannot be read. */
+int64_t tls_time_epoch(const ASN1_TIME *t);
+/* The earliest next update of the CRLs (0: none says one). */
+int64_t tls_crls_next_update(STACK_OF(X509_CRL) *crls);
 
 /* The check tls_trust_set_crl makes, for whoever reads a CRL first. */
 int tls_crl_validate(STACK_OF(X509) *cas, const char *pem, size_t len,

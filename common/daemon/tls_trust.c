@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -304,6 +305,37 @@ tls_cred_describe(const struct tls_cred *c, char *desc, size_t desccap,
 	else
 		snprintf(sha, 65, "%s", "");
 	ERR_clear_error();
+}
+
+int64_t
+tls_time_epoch(const ASN1_TIME *t)
+{
+	int days = 0, secs = 0;
+
+	if (t == NULL || ASN1_TIME_diff(&days, &secs, NULL, t) != 1)
+		return 0;
+	return (int64_t)time(NULL) + (int64_t)days * 86400 + secs;
+}
+
+int64_t
+tls_crls_next_update(STACK_OF(X509_CRL) *crls)
+{
+	int64_t end = 0, t;
+	int i;
+
+	for (i = 0; i < sk_X509_CRL_num(crls); i++) {
+		t = tls_time_epoch(X509_CRL_get0_nextUpdate(
+		    sk_X509_CRL_value(crls, i)));
+		if (t != 0 && (end == 0 || t < end))
+			end = t;
+	}
+	return end;
+}
+
+int64_t
+tls_cred_not_after(const struct tls_cred *c)
+{
+	return tls_time_epoch(X509_get0_notAfter(c->cert));
 }
 
 int

@@ -311,6 +311,46 @@ test_r14_ca_and_operator_keys_under_a_passphrase() {
 	echo "$out" | grep -q 'has a key already'
 }
 
+# since N PATTERN: does the receiver's log, from line N on, match PATTERN?
+since() { tail -n +"$1" "$T/receiver.log" | grep -q -- "$2"; }
+
+# Issue 15, item 3: a CRL near its next update, and the host's
+# certificate near its end, raise a warning in the running daemon's log
+# (at the start, when a new one is taken, then daily) and in `status`; the
+# window is limits.expiry_warn_days (30 by default).
+test_r14_a_crl_near_its_next_update_is_warned_of_in_the_log_and_status() {
+	local i n far near rc=0 crl=$P/muni-ca/crl.pem
+	local warn="external listener: the CRL in use ($crl) reaches its next update in"
+	chmod 755 "$P" "$P/muni-ca" && "$PKI" "$P" crl muni-ca --days 90 >/dev/null &&
+	n=$(grep -c . "$T/receiver.log") && restart || return 1
+	"$BIN/sekisho-receiver" -c "$T/receiver.conf" status > "$T/st.far" || rc=$?
+	far=$(grep -m1 -o 'certificates and CRLs: 0 expired or unusable, [0-9]* ending' "$T/st.far" |
+		grep -o '[0-9]* ending' | cut -d' ' -f1)
+	# Ninety days ahead: nothing said. Three days: said within seconds.
+	sleep 1 && ! since "$n" "$warn" && [ -n "$far" ] &&
+	n=$(grep -c . "$T/receiver.log") &&
+	"$PKI" "$P" crl muni-ca --days 3 >/dev/null || return 1
+	for i in $(seq 1 100); do
+		since "$n" "$warn 2 day(s), at " && break
+		sleep 0.1
+	done
+	since "$n" "$warn 2 day(s), at " || { tail "$T/receiver.log"; return 1; }
+	rc=0
+	"$BIN/sekisho-receiver" -c "$T/receiver.conf" status > "$T/st.near" || rc=$?
+	near=$(grep -m1 -o 'certificates and CRLs: 0 expired or unusable, [0-9]* ending within 30 days' "$T/st.near" |
+		grep -o '[0-9]* ending' | cut -d' ' -f1)
+	echo "status: $far ending before, $near after; exit $rc"
+	[ "$rc" = 1 ] && [ "$near" = $((far + 1)) ] &&
+	head -1 "$T/st.near" | grep -q '^SEKISHO-receiver WARNING' || { cat "$T/st.near"; return 1; }
+	# The window is a setting: 900 days takes in the host's certificate.
+	"$PKI" "$P" crl muni-ca --days 90 >/dev/null &&
+	sed -i 's/limits: { /limits: { expiry_warn_days = 900; /' "$T/receiver.conf" &&
+	n=$(grep -c . "$T/receiver.log") && restart &&
+	since "$n" "the host's certificate in use ([^)]*receiver.crt) expires in 8[0-9][0-9] day(s)" &&
+	since "$n" "$warn 89 day(s)" || { tail "$T/receiver.log"; return 1; }
+	write_local && restart
+}
+
 test_list_shows_state_and_expiry() {
 	"$PKI" "$P" list > "$T/list" &&
 	grep -qE '^muni-ca +131156 +valid +until ' "$T/list" &&
