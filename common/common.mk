@@ -5,6 +5,7 @@
 COMMON_SRCS := \
 	common/audit.c \
 	common/config_read.c \
+	common/config_show.c \
 	common/http.c \
 	common/json.c \
 	common/jsonr.c \

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <libconfig.h>
@@ -285,5 +286,11 @@ int site_municipality_allows(const struct config_municipality *muni,
     const char *dataset);
 
 const char *config_role_name(enum config_role role);
+
+/* `show-config`: the local configuration and the site (either may be
+ * NULL) with every default filled in, one "path value" line per setting
+ * (config_show.c). 0, or -1 if f could not be written. */
+int config_show(FILE *f, const struct local_config *local,
+    const struct site_config *site);
 
 #endif

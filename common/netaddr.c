@@ -105,3 +105,13 @@ netaddr_sockaddr_str(const struct sockaddr *sa, char *out, size_t outcap)
 	if (inet_ntop(sa->sa_family, addr, out, (socklen_t)outcap) == NULL)
 		snprintf(out, outcap, "?");
 }
+
+void
+netaddr_str(const struct netaddr *n, char *out, size_t outcap)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(n->family, n->addr, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "?");
+	snprintf(out, outcap, "%s/%u", a, n->prefixlen);
+}

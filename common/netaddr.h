@@ -22,6 +22,9 @@ int netaddr_parse(const char *text, struct netaddr *out);
 /* Returns 1 if the socket address lies inside the network, else 0. */
 int netaddr_contains(const struct netaddr *net, const struct sockaddr *sa);
 
+/* "192.0.2.0/24", "2001:db8::/48": the network as a site file writes it. */
+void netaddr_str(const struct netaddr *n, char *out, size_t outcap);
+
 /* Formats a socket address (without port) into out. */
 void netaddr_sockaddr_str(const struct sockaddr *sa, char *out, size_t outcap);
 

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -574,16 +573,6 @@ nets_overlap(const struct netaddr *a, const struct netaddr *b)
 	return 1;
 }
 
-static void
-net_text(const struct netaddr *n, char *out, size_t cap)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	if (inet_ntop(n->family, n->addr, a, sizeof(a)) == NULL)
-		snprintf(a, sizeof(a), "?");
-	snprintf(out, cap, "%s/%u", a, n->prefixlen);
-}
-
 /*
  * A city's networks decide who may upload as it (R01): one that admits
  * every address, or one that overlaps another city's, is allowed (a
@@ -597,7 +586,7 @@ warn_networks(struct config_ctx *cx, const config_setting_t *e,
 	size_t i, j, k;
 
 	for (i = 0; i < m->nnetworks; i++) {
-		net_text(&m->networks[i], a, sizeof(a));
+		netaddr_str(&m->networks[i], a, sizeof(a));
 		if (m->networks[i].prefixlen == 0)
 			site_warn(cx, e, site, "municipality %s: network %s "
 			    "admits every address", m->id, a);
@@ -605,7 +594,7 @@ warn_networks(struct config_ctx *cx, const config_setting_t *e,
 			for (k = 0; k < site->municipalities[j].nnetworks; k++)
 				if (nets_overlap(&m->networks[i],
 				    &site->municipalities[j].networks[k])) {
-					net_text(&site->municipalities[j].
+					netaddr_str(&site->municipalities[j].
 					    networks[k], b, sizeof(b));
 					site_warn(cx, e, site, "municipality "
 					    "%s: network %s overlaps %s of "

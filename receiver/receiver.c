@@ -47,6 +47,7 @@ print_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: sekisho-receiver -c LOCAL.conf run\n"
 	    "       sekisho-receiver -c LOCAL.conf check-config\n"
+	    "       sekisho-receiver -c LOCAL.conf show-config\n"
 	    "       sekisho-receiver -c LOCAL.conf init\n"
 	    "       sekisho-receiver -c LOCAL.conf inspect [--key KEY0]\n"
 	    "       sekisho-receiver -c LOCAL.conf status [--json] "
@@ -154,7 +155,9 @@ main(int argc, char **argv)
 		    "datasets)\n", conf, local.site_file, site->digest,
 		    site->nmunicipalities, site->ndatasets);
 		r = 0;
-	} else if (argc == 4 && strcmp(cmd, "init") == 0)
+	} else if (argc == 4 && strcmp(cmd, "show-config") == 0)
+		r = config_show(stdout, &local, site) == 0 ? 0 : 1;
+	else if (argc == 4 && strcmp(cmd, "init") == 0)
 		r = daemon_init(&local);
 	else if (strcmp(cmd, "inspect") == 0) {
 		if ((r = daemon_inspect(&local, site, argc - 4, argv + 4)) < 0)

@@ -48,6 +48,7 @@ print_usage(FILE *fp)
 	fprintf(fp,
 	    "usage: sekisho-sender -c LOCAL.conf run\n"
 	    "       sekisho-sender -c LOCAL.conf check-config\n"
+	    "       sekisho-sender -c LOCAL.conf show-config\n"
 	    "       sekisho-sender -c LOCAL.conf init\n"
 	    "       sekisho-sender -c LOCAL.conf inspect [--key KEY0]\n"
 	    "       sekisho-sender -c LOCAL.conf status [--json] "
@@ -221,7 +222,9 @@ main(int argc, char **argv)
 		printf("%s: OK (site %s, digest %s, %zu recipients)\n", conf,
 		    local.site_file, site->digest, site->nrecipients);
 		r = 0;
-	} else if (strcmp(cmd, "inspect") == 0) {
+	} else if (argc == 4 && strcmp(cmd, "show-config") == 0)
+		r = config_show(stdout, &local, site) == 0 ? 0 : 1;
+	else if (strcmp(cmd, "inspect") == 0) {
 		if ((r = daemon_inspect(&local, site, argc - 4, argv + 4)) < 0)
 			usage();
 	} else if (strcmp(cmd, "status") == 0)

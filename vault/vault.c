@@ -48,7 +48,7 @@ static void
 print_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config\n"
+	    "usage: sekisho-vault -c LOCAL.conf run|init|check-config|show-config\n"
 	    "       sekisho-vault -c LOCAL.conf inspect [--key KEY0]\n"
 	    "       sekisho-vault -c LOCAL.conf status [--json] "
 	    "[--prometheus FILE]\n"
@@ -516,7 +516,9 @@ main(int argc, char **argv)
 		    "operators)\n", conf, v.local.site_file, v.site->digest,
 		    v.site->ndatasets, v.site->noperators);
 		r = 0;
-	} else if (argc == 4 && strcmp(argv[3], "init") == 0)
+	} else if (argc == 4 && strcmp(argv[3], "show-config") == 0)
+		r = config_show(stdout, &v.local, v.site) == 0 ? 0 : 1;
+	else if (argc == 4 && strcmp(argv[3], "init") == 0)
 		r = daemon_init(&v.local);
 	else if (argc >= 4 && strcmp(argv[3], "inspect") == 0) {
 		if ((r = daemon_inspect(&v.local, v.site, argc - 4,

@@ -351,6 +351,29 @@ test_r14_a_crl_near_its_next_update_is_warned_of_in_the_log_and_status() {
 	write_local && restart
 }
 
+# Issue 15, item 2: show-config prints what `run` would run with, every
+# default filled in, and the digest check-config names; a bad file is an
+# error with its line, and nothing is printed on stdout.
+test_r54_show_config_prints_the_effective_configuration() {
+	local digest out st=0
+	"$BIN/sekisho-receiver" -c "$T/receiver.conf" show-config > "$T/shown" 2>/dev/null &&
+	digest=$("$BIN/sekisho-receiver" -c "$T/receiver.conf" check-config 2>/dev/null |
+		sed -n 's/.*digest \([0-9a-f]*\),.*/\1/p') && [ -n "$digest" ] &&
+	grep -qx "# site $T/site.conf sha256 $digest" "$T/shown" &&
+	grep -qx 'limits.expiry_warn_days 30' "$T/shown" &&
+	grep -qx 'limits.disk_reserve 0' "$T/shown" &&
+	grep -qx 'require_firewall false' "$T/shown" &&
+	grep -qx "key $T/pki/internal-ca/issued/receiver.key" "$T/shown" &&
+	grep -qx 'datasets.health-checkup.retention_days [0-9]*' "$T/shown" &&
+	grep -qx 'municipalities.131156.identity urn:sekisho:muni:131156' "$T/shown" ||
+		{ cat "$T/shown"; return 1; }
+	sed 's/limits: { /limits: { read_timout = 5; /' "$T/receiver.conf" > "$T/typo.conf" &&
+	"$BIN/sekisho-receiver" -c "$T/typo.conf" show-config > "$T/out" 2> "$T/err" || st=$?
+	[ "$st" != 0 ] && [ ! -s "$T/out" ] &&
+	grep -q "typo.conf:8: unknown setting 'read_timout'; did you mean 'read_timeout'?" "$T/err" ||
+		{ cat "$T/err"; return 1; }
+}
+
 test_list_shows_state_and_expiry() {
 	"$PKI" "$P" list > "$T/list" &&
 	grep -qE '^muni-ca +131156 +valid +until ' "$T/list" &&

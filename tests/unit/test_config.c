@@ -465,6 +465,91 @@ test_local_config_errors(void **state)
 	    "unknown setting 'reserv'; did you mean 'reserve'?");
 }
 
+/* show-config's text for local (may be NULL) and site, in a buffer. */
+static char *
+shown(const struct local_config *local, const struct site_config *site)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(config_show(f, local, site), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(buf);
+	return buf;
+}
+
+/* Is line (whole) one of text's lines? */
+static void
+assert_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = text;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return;
+		p += n;
+	}
+	fail_msg("no line '%s' in:\n%s", line, text);
+}
+
+/* Issue 15, item 2: show-config prints what the program runs with, the
+ * defaults filled in (as sshd -T): a setting left out shows its default,
+ * one given shows its value, dates and networks as the file writes them. */
+static void
+test_r54_show_config_fills_in_the_defaults(void **state)
+{
+	struct site_config *site = NULL;
+	struct local_config lc;
+	char path[256], *text;
+
+	(void)state;
+	assert_int_equal(load_with("site:", "site:", &site), 0);
+	text = shown(NULL, site);
+	assert_line(text, "site.name Test Prefecture");
+	assert_line(text, "datasets.health.max_bytes 1000");
+	assert_line(text, "datasets.health.retention_days 30");	/* default */
+	assert_line(text, "datasets.health.envelope false");
+	assert_line(text, "datasets.register.retention_days 7");
+	assert_line(text, "datasets.register.envelope true");
+	assert_line(text, "datasets.health.release.approvals 2");
+	assert_line(text, "hosts.receiver.external.port 8443");
+	assert_line(text, "hosts.receiver.external.crl \"\"");
+	assert_line(text, "hosts.receiver.internal.ca /etc/sekisho/internal-ca.crt");
+	assert_line(text, "municipalities.131156.networks 192.0.2.0/26 "
+	    "2001:db8::/48");
+	assert_line(text, "municipalities.131156.datasets health");
+	assert_line(text, "operators.op1.valid_from 2026-04-01");
+	assert_line(text, "operators.op1.valid_until 2027-03-31");
+	assert_line(text, "management.networks \"\"");	/* no SSH */
+	assert_null(strstr(text, "management.ssh_port"));
+	assert_non_null(strstr(text, site->digest));
+	free(text);
+	site_config_free(site);
+	assert_int_equal(write_file("shown.conf",
+	    "role = \"receiver\";\nsite = \"site.conf\";\n"
+	    "data_dir = \"/var/lib/sekisho\";\ncertificate = \"r.crt\";\n"
+	    "key = \"r.key\";\nmaster_key = \"/var/lib/sekisho/m.key\";\n"
+	    "log: { level = \"warning\"; };\n"
+	    "limits: { max_connections = 128; expiry_warn_days = 45; };\n",
+	    path, sizeof(path)), 0);
+	assert_int_equal(local_config_load(path, &lc, &err), 0);
+	text = shown(&lc, NULL);
+	assert_line(text, "role receiver");
+	assert_line(text, "user sekisho-receiver");
+	assert_line(text, "limits.max_connections 128");
+	assert_line(text, "limits.read_timeout 30");
+	assert_line(text, "limits.expiry_warn_days 45");
+	assert_line(text, "limits.resume_seconds 3600");
+	assert_line(text, "require_firewall true");
+	assert_line(text, "log.level warning");
+	assert_line(text, "audit.log /var/lib/sekisho/audit.log");
+	assert_null(strstr(text, "envelope."));	/* the vault's only */
+	free(text);
+}
+
 int
 main(void)
 {
@@ -478,6 +563,7 @@ main(void)
 		cmocka_unit_test(test_local_config),
 		cmocka_unit_test(test_local_config_errors),
 		cmocka_unit_test(test_local_config_user),
+		cmocka_unit_test(test_r54_show_config_fills_in_the_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
