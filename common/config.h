@@ -33,6 +33,7 @@ struct config_listener {
 	char address[64];	/* the address to bind */
 	uint16_t port;
 	char interface[32];	/* the interface it faces (for the firewall) */
+	int interface_line;	/* where it is set in the site file, or 0 */
 	char ca_file[PATH_MAX];	/* CA of the peers accepted here */
 	char crl_file[PATH_MAX]; /* optional CRL; empty when none */
 	/* The receiver's external listener only: also TLS 1.2 (ECDHE and
@@ -51,6 +52,7 @@ struct config_host {
 	 * sender, for its output rules ("": any) */
 	char interface[32];
 	char sender_interface[32];
+	int interface_line, sender_interface_line;	/* or 0: not set */
 	struct config_listener external;
 	struct config_listener internal;
 	/* The receiver's and the sender's time, name and log servers: the
@@ -152,6 +154,7 @@ struct config_management {
 	size_t nnetworks;				/* 0: no SSH at all */
 	uint16_t port;
 	char interface[32];	/* SSH on this interface only ("": any) */
+	int interface_line;
 	int icmp_echo;		/* ping from those networks (default off) */
 };
 

@@ -63,13 +63,16 @@ valid_lg_code(const char *s)
  */
 static int
 load_ifname(struct config_ctx *cx, const config_setting_t *g,
-    const char *name, char *out, size_t cap)
+    const char *name, char *out, size_t cap, int *line)
 {
+	const config_setting_t *s;
 	const char *p;
 	int r;
 
 	if ((r = config_string(cx, g, name, out, cap, 0)) != 0)
 		return r;
+	*line = (s = config_member(cx, g, name)) != NULL ?
+	    config_setting_source_line(s) : 0;
 	for (p = out; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
@@ -107,7 +110,7 @@ load_listener(struct config_ctx *cx, const config_setting_t *host,
 		return config_fail(cx, g, "missing setting 'port'");
 	l->port = (uint16_t)port;
 	if ((r = load_ifname(cx, g, "interface", l->interface,
-	    sizeof(l->interface))) != 0)
+	    sizeof(l->interface), &l->interface_line)) != 0)
 		return r;
 	if ((r = config_path(cx, g, "ca", l->ca_file, sizeof(l->ca_file), 0)) != 0 ||
 	    (r = config_bool(cx, g, "tls12", 0, &l->tls12)) != 0)
@@ -261,14 +264,16 @@ load_hosts(struct config_ctx *cx, const config_setting_t *root,
 		    "IPv6 address");
 	/* Its links' interfaces, for its output rules (R05, R06). */
 	if ((r = load_ifname(cx, g, "interface", site->vault.interface,
-	    sizeof(site->vault.interface))) != 0 ||
+	    sizeof(site->vault.interface), &site->vault.interface_line)) != 0 ||
 	    (r = load_ifname(cx, g, "sender_interface",
-	    site->vault.sender_interface,
-	    sizeof(site->vault.sender_interface))) != 0)
+	    site->vault.sender_interface, sizeof(site->vault.sender_interface),
+	    &site->vault.sender_interface_line)) != 0)
 		return r;
-	if (site->vault.sender_interface[0] == '\0')
+	if (site->vault.sender_interface[0] == '\0') {
 		memcpy(site->vault.sender_interface, site->vault.interface,
 		    sizeof(site->vault.interface));
+		site->vault.sender_interface_line = site->vault.interface_line;
+	}
 	return 0;
 }
 
@@ -971,7 +976,8 @@ load_management(struct config_ctx *cx, const config_setting_t *root,
 	    &site->management.nnetworks)) != 0 ||
 	    (r = config_unsigned(cx, g, "ssh_port", 1, 65535, 22, &port)) != 0 ||
 	    (r = load_ifname(cx, g, "interface", site->management.interface,
-	    sizeof(site->management.interface))) != 0 ||
+	    sizeof(site->management.interface),
+	    &site->management.interface_line)) != 0 ||
 	    (r = config_bool(cx, g, "icmp_echo", 0,
 	    &site->management.icmp_echo)) != 0)
 		return r;

@@ -151,6 +151,7 @@ main(int argc, char **argv)
 		if (daemon_check_credentials(&local, site,
 		    local.expiry_warn_days) != 0)
 			fatalx("%s: check-config failed", conf);
+		(void)daemon_check_interfaces(&local, site);
 		printf("%s: OK (site %s, digest %s, %zu municipalities, %zu "
 		    "datasets)\n", conf, local.site_file, site->digest,
 		    site->nmunicipalities, site->ndatasets);

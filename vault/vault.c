@@ -510,6 +510,7 @@ main(int argc, char **argv)
 		if (daemon_check_credentials(&v.local, v.site,
 		    v.local.expiry_warn_days) != 0)
 			fatalx("%s: check-config failed", conf);
+		(void)daemon_check_interfaces(&v.local, v.site);
 		vault_load_policies(&v);
 		vault_load_trust(&v);
 		printf("%s: OK (site %s, digest %s, %zu datasets, %zu "

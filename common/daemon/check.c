@@ -5,6 +5,7 @@
  * errors fail the check, warnings (within `warn_days` of an end) do not.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -262,4 +263,53 @@ daemon_check_credentials_counted(const struct local_config *local,
 	*errors = ck.errors;
 	*warnings = ck.warnings;
 	return ck.errors > 0 ? -1 : 0;
+}
+
+/* One interface the site names for this host: does it exist here? */
+static unsigned
+check_ifname(const struct site_config *site, const char *setting,
+    const char *name, int line)
+{
+	if (name[0] == '\0' || if_nametoindex(name) != 0)
+		return 0;
+	fprintf(stderr, "%s:%d: warning: '%s' is \"%s\": no such interface "
+	    "on this host (see `ip link`): the firewall's rules that name it "
+	    "match no traffic\n", site->file, line, setting, name);
+	return 1;
+}
+
+unsigned
+daemon_check_interfaces(const struct local_config *local,
+    const struct site_config *site)
+{
+	const struct config_host *h = local->role == ROLE_RECEIVER ?
+	    &site->receiver : &site->sender;
+	const char *role = local->role == ROLE_RECEIVER ? "receiver" :
+	    "sender";
+	char setting[64];
+	unsigned n = 0;
+
+	if (local->role == ROLE_VAULT) {
+		n += check_ifname(site, "hosts.vault.interface",
+		    site->vault.interface, site->vault.interface_line);
+		if (strcmp(site->vault.sender_interface,
+		    site->vault.interface) != 0)
+			n += check_ifname(site, "hosts.vault.sender_interface",
+			    site->vault.sender_interface,
+			    site->vault.sender_interface_line);
+	} else {
+		snprintf(setting, sizeof(setting), "hosts.%s.external.interface",
+		    role);
+		n += check_ifname(site, setting, h->external.interface,
+		    h->external.interface_line);
+		snprintf(setting, sizeof(setting), "hosts.%s.internal.interface",
+		    role);
+		if (strcmp(h->internal.interface, h->external.interface) != 0)
+			n += check_ifname(site, setting, h->internal.interface,
+			    h->internal.interface_line);
+	}
+	if (site->management.nnetworks > 0)
+		n += check_ifname(site, "management.interface",
+		    site->management.interface, site->management.interface_line);
+	return n;
 }

@@ -51,6 +51,12 @@ int daemon_check_credentials_counted(const struct local_config *local,
     const struct site_config *site, unsigned warn_days, unsigned *errors,
     unsigned *warnings);
 
+/* check-config: each interface the site names for this host's role that
+ * does not exist here is a warning on stderr, with the site file's line
+ * (its firewall rules would match nothing). How many. */
+unsigned daemon_check_interfaces(const struct local_config *local,
+    const struct site_config *site);
+
 /* 0 if this host's table is the role's generated ruleset (the firewall's
  * own verify, run as a program), 1 if not, -1 if it cannot be run. */
 int daemon_firewall_verify(const struct local_config *local);

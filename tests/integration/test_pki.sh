@@ -326,15 +326,16 @@ test_r14_a_crl_near_its_next_update_is_warned_of_in_the_log_and_status() {
 	"$BIN/sekisho-receiver" -c "$T/receiver.conf" status > "$T/st.far" || rc=$?
 	far=$(grep -m1 -o 'certificates and CRLs: 0 expired or unusable, [0-9]* ending' "$T/st.far" |
 		grep -o '[0-9]* ending' | cut -d' ' -f1)
-	# Ninety days ahead: nothing said. Three days: said within seconds.
+	# Ninety days ahead: nothing said. Three days: said within seconds
+	# (two days and some hours, or three if read the second it is written).
 	sleep 1 && ! since "$n" "$warn" && [ -n "$far" ] &&
 	n=$(grep -c . "$T/receiver.log") &&
 	"$PKI" "$P" crl muni-ca --days 3 >/dev/null || return 1
 	for i in $(seq 1 100); do
-		since "$n" "$warn 2 day(s), at " && break
+		since "$n" "$warn [23] day(s), at " && break
 		sleep 0.1
 	done
-	since "$n" "$warn 2 day(s), at " || { tail "$T/receiver.log"; return 1; }
+	since "$n" "$warn [23] day(s), at " || { tail "$T/receiver.log"; return 1; }
 	rc=0
 	"$BIN/sekisho-receiver" -c "$T/receiver.conf" status > "$T/st.near" || rc=$?
 	near=$(grep -m1 -o 'certificates and CRLs: 0 expired or unusable, [0-9]* ending within 30 days' "$T/st.near" |
@@ -347,7 +348,7 @@ test_r14_a_crl_near_its_next_update_is_warned_of_in_the_log_and_status() {
 	sed -i 's/limits: { /limits: { expiry_warn_days = 900; /' "$T/receiver.conf" &&
 	n=$(grep -c . "$T/receiver.log") && restart &&
 	since "$n" "the host's certificate in use ([^)]*receiver.crt) expires in 8[0-9][0-9] day(s)" &&
-	since "$n" "$warn 89 day(s)" || { tail "$T/receiver.log"; return 1; }
+	since "$n" "$warn 89 day(s)" || since "$n" "$warn 90 day(s)" || { tail "$T/receiver.log"; return 1; }
 	write_local && restart
 }
 
@@ -372,6 +373,22 @@ test_r54_show_config_prints_the_effective_configuration() {
 	[ "$st" != 0 ] && [ ! -s "$T/out" ] &&
 	grep -q "typo.conf:8: unknown setting 'read_timout'; did you mean 'read_timeout'?" "$T/err" ||
 		{ cat "$T/err"; return 1; }
+}
+
+# Issue 15, item 1: an interface the site names for this host that the
+# host does not have is a warning with the site file's line (its rules
+# would match nothing); one that exists is not.
+test_r18_an_interface_this_host_lacks_is_warned_of() {
+	local line out
+	sed "s/port = $PORT; interface = \"lo\";/port = $PORT; interface = \"sk-nosuch0\";/" \
+		"$T/site.conf" > "$T/site-if.conf" &&
+	sed 's#site = "site.conf";#site = "site-if.conf";#' "$T/receiver.conf" > "$T/receiver-if.conf" &&
+	line=$(grep -n sk-nosuch0 "$T/site-if.conf" | cut -d: -f1) && [ -n "$line" ] &&
+	out=$("$BIN/sekisho-receiver" -c "$T/receiver-if.conf" check-config 2>&1) &&
+	echo "$out" | grep -qF "site-if.conf:$line: warning: 'hosts.receiver.external.interface' is \"sk-nosuch0\": no such interface on this host" &&
+	echo "$out" | grep -q ': OK' || { echo "$out"; return 1; }
+	out=$("$BIN/sekisho-receiver" -c "$T/receiver.conf" check-config 2>&1) &&
+	! echo "$out" | grep -q 'no such interface'
 }
 
 test_list_shows_state_and_expiry() {
