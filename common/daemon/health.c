@@ -269,12 +269,21 @@ int
 health_files(const char *base, const char *sub, uint64_t *count,
     int64_t *oldest)
 {
+	uint64_t older;
+
+	return health_files_before(base, sub, 0, count, oldest, &older);
+}
+
+int
+health_files_before(const char *base, const char *sub, int64_t before,
+    uint64_t *count, int64_t *oldest, uint64_t *older)
+{
 	char path[4096];
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
 
-	*count = 0;
+	*count = *older = 0;
 	*oldest = 0;
 	if (snprintf(path, sizeof(path), "%s/%s", base, sub) >=
 	    (int)sizeof(path) || (d = opendir(path)) == NULL)
@@ -285,6 +294,8 @@ health_files(const char *base, const char *sub, uint64_t *count,
 		    0 || !S_ISREG(st.st_mode))
 			continue;
 		(*count)++;
+		if ((int64_t)st.st_mtime < before)
+			(*older)++;
 		if (*oldest == 0 || st.st_mtime < *oldest)
 			*oldest = st.st_mtime;
 	}

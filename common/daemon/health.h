@@ -40,6 +40,9 @@ void health_common(struct health *h, const struct local_config *local,
  * and the oldest's modification time (0: none). -1 if it cannot be read. */
 int health_files(const char *base, const char *sub, uint64_t *count,
     int64_t *oldest);
+/* The same, and how many were last modified before the time given. */
+int health_files_before(const char *base, const char *sub, int64_t before,
+    uint64_t *count, int64_t *oldest, uint64_t *older);
 
 /* How many entries of event the audit log has since the time given. */
 uint64_t health_recent_events(const char *log, const char *event,

@@ -12,6 +12,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #include "audit.h"
 #include "daemon.h"
+#include "health.h"
 #include "inspect.h"
 #include "proc.h"
 #include "sk.h"
@@ -308,6 +310,52 @@ check_sealed(const struct local_config *local, const char *sub,
 }
 
 /* The site digest the daemon's last start recorded, from its audit log. */
+/*
+ * R33: nothing is held past its period. The receiver's pending uploads
+ * against the longest retention_days of its datasets, the sender's
+ * releases against the longest release days; an hour's grace for the
+ * sweep, which runs every minute. A stored file's time is its receipt or
+ * its publication. (The vault's sources go with their job's decision.)
+ */
+static void
+check_retention(struct table *t, const struct local_config *local,
+    const struct site_config *site)
+{
+	const int receiver = local->role == ROLE_RECEIVER;
+	uint64_t count = 0, late = 0;
+	unsigned longest = 0, days;
+	int64_t oldest = 0;
+	size_t i;
+
+	if (local->role == ROLE_VAULT)
+		return;
+	for (i = 0; i < site->ndatasets; i++) {
+		days = receiver ? site->datasets[i].retention_days :
+		    site->datasets[i].release_days;
+		if (receiver && days == 0) {
+			row(t, "R33", "nothing is held past its retention",
+			    R_WARN, "dataset %s has no retention period "
+			    "(retention_days = 0): its uploads may wait for "
+			    "ever", site->datasets[i].id);
+			return;
+		}
+		if (days > longest)
+			longest = days;
+	}
+	if (health_files_before(local->data_dir, "objects", (int64_t)time(NULL) -
+	    (int64_t)longest * 86400 - 3600, &count, &oldest, &late) != 0) {
+		row(t, "R33", "nothing is held past its retention", R_FAIL,
+		    "%s/objects cannot be read: %s", local->data_dir,
+		    strerror(errno));
+		return;
+	}
+	row(t, "R33", "nothing is held past its retention", late > 0 ? R_FAIL :
+	    R_PASS, "%" PRIu64 " %s held, %" PRIu64 " older than the longest "
+	    "%s (%u days)%s", count, receiver ? "upload(s)" : "release(s)",
+	    late, receiver ? "retention" : "release period", longest,
+	    late > 0 ? ": the disposal sweep is not running" : "");
+}
+
 static void
 started_digest(const char *log, const char *role, char *out, size_t cap)
 {
@@ -391,6 +439,7 @@ daemon_inspect(const struct local_config *local,
 		check_sealed(local, "objects", &files, &plain);
 	row(&t, "R21", "stored data is sealed at rest", plain > 0 ? R_FAIL :
 	    R_PASS, "%u stored object(s), %u not sealed", files, plain);
+	check_retention(&t, local, site);
 	printf("\n%u check(s); result: %s\n", t.n, t.worst == R_FAIL ?
 	    "不合格あり / FAILED" : t.worst == R_WARN ?
 	    "要確認 / warnings" : "合格 / passed");

@@ -73,8 +73,9 @@ assert m["releases"] == 1 and m["download_alerts_24h"] == 0, m'
 # issue 16, item 7: inspect prints the evidence of the live host as a
 # table. Here, on loopback, there is no firewall table: that row fails, and
 # so does the whole; a plaintext file planted among the sealed objects is
-# caught (R21).
-test_r17_r21_inspect_lists_the_evidence_of_the_live_host() {
+# caught (R21), and, dated long ago, so is a release kept past its period
+# (R33).
+test_r17_r21_r33_inspect_lists_the_evidence_of_the_live_host() {
 	local rc=0
 	"$BIN/sekisho-sender" -c "$T/sender.conf" inspect \
 		--key "$T/sdata/audit.log.key0" > "$T/insp.out" 2>/dev/null || rc=$?
@@ -84,13 +85,17 @@ test_r17_r21_inspect_lists_the_evidence_of_the_live_host() {
 	grep -q '^| R17 .*3 process(es): parent uid [1-9][0-9]* no_new_privs seccomp; .* | PASS |$' "$T/insp.out" &&
 	grep -q '^| R03 R17 .*imports none of: connect .* | PASS |$' "$T/insp.out" &&
 	grep -q '^| R15 R50 .*every entry verifies.* | PASS |$' "$T/insp.out" &&
-	grep -q '^| R21 .*1 stored object(s), 0 not sealed | PASS |$' "$T/insp.out" ||
+	grep -q '^| R21 .*1 stored object(s), 0 not sealed | PASS |$' "$T/insp.out" &&
+	grep -q '^| R33 .*1 release(s) held, 0 older than the longest release period ([0-9]* days) | PASS |$' "$T/insp.out" ||
 		return 1
 	printf 'plain text\n' > "$T/sdata/objects/planted" &&
+	touch -d '400 days ago' "$T/sdata/objects/planted" &&
 	"$BIN/sekisho-sender" -c "$T/sender.conf" inspect > "$T/insp2.out" 2>/dev/null
 	rm -f "$T/sdata/objects/planted"
 	grep -q '^| R21 .*2 stored object(s), 1 not sealed | FAIL |$' "$T/insp2.out" &&
-	grep -q '^| R15 R50 .*give the auditor.s first key.* | SKIPPED |$' "$T/insp2.out"
+	grep -q '^| R15 R50 .*give the auditor.s first key.* | SKIPPED |$' "$T/insp2.out" &&
+	# Held past every period a release may have: the sweep is not running.
+	grep -q '^| R33 .*2 release(s) held, 1 older than the longest release period ([0-9]* days): the disposal sweep is not running | FAIL |$' "$T/insp2.out"
 }
 
 test_status_refuses_a_bad_call() {
