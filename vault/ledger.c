@@ -341,6 +341,41 @@ form9_signatures(struct vault *v, FILE *fp, const char *id,
 	fclose(in);
 }
 
+/*
+ * A release looked at on the console (R30): its report and preview shown,
+ * written as HTML, or compared with the one before. The user is the
+ * console's login, who need not be an operator.
+ */
+static void
+form9_view(struct vault *v, FILE *fp, const struct entry *e)
+{
+	char cmd[32], rows[16], who[128], what[128];
+	const char *user = strncmp(e->actor, "console:", 8) == 0 ?
+	    e->actor + 8 : e->actor;
+	struct job j;
+
+	if (logbook_detail(e->detail, "command", cmd, sizeof(cmd)) != 0 ||
+	    e->object[0] == '\0' || job_load(v->jobs_fd, e->object, &j) != 0)
+		return;
+	if (strcmp(cmd, "release-show") == 0) {
+		if (logbook_detail(e->detail, "preview_rows", rows,
+		    sizeof(rows)) != 0 || strcmp(rows, "0") == 0 ||
+		    strstr(e->detail, " sealed") != NULL)
+			snprintf(what, sizeof(what), "処理報告の表示 (コンソール)");
+		else
+			snprintf(what, sizeof(what), "処理報告と提供データ先頭 "
+			    "%s 行の表示 (コンソール)", rows);
+	} else if (strcmp(cmd, "release-show-html") == 0)
+		snprintf(what, sizeof(what), "処理報告の HTML 出力 (コンソール)");
+	else if (strcmp(cmd, "release-diff") == 0)
+		snprintf(what, sizeof(what), "前回の提供データとの比較 "
+		    "(コンソール)");
+	else
+		return;
+	snprintf(who, sizeof(who), "%s (コンソールの利用者)", user);
+	form9_row(v, fp, e->t, e->object, j.dataset, who, what);
+}
+
 static void
 form9(struct vault *v, const struct book *b, int64_t from, int64_t to,
     FILE *fp)
@@ -368,6 +403,9 @@ form9(struct vault *v, const struct book *b, int64_t from, int64_t to,
 		} else if (strcmp(e->event, "job.received") == 0 &&
 		    job_load(v->jobs_fd, e->object, &j) == 0)
 			form9_signatures(v, fp, e->object, j.dataset, from, to);
+		else if (strcmp(e->event, "console.used") == 0 &&
+		    in_period(e->t, from, to))
+			form9_view(v, fp, e);
 	}
 }
 

@@ -394,7 +394,8 @@ PY
 }
 
 # R30: the console's use is on record: who viewed which release (and how
-# many preview rows), who printed which ledger, whose disposal report.
+# many preview rows), who printed which ledger, whose disposal report; and
+# the view is a row of form 9, the usage record.
 test_r30_console_use_is_recorded() {
 	local user
 	user=${SUDO_USER:-$(id -un)}
@@ -402,7 +403,22 @@ test_r30_console_use_is_recorded() {
 	wait_for_audit "\"event\":\"console.used\",\"actor\":\"console:$user\",\"object\":\"$A\",\"detail\":\"command=release-show preview_rows=5\"" &&
 	wait_for_audit "\"event\":\"console.used\",\"actor\":\"console:$user\",\"detail\":\"command=ledger form=8 from=$YESTERDAY to=$TOMORROW\"" &&
 	wait_for_audit "\"event\":\"console.used\",\"actor\":\"console:$user\",\"detail\":\"command=disposal-report 131156 signed=1\"" &&
-	[ -z "$(ls "$T/vdata/console")" ]
+	[ -z "$(ls "$T/vdata/console")" ] || return 1
+	# Form 9, the usage record, has the view: when, which, by whom.
+	ledger 9 > "$T/form9-views.csv" &&
+	python3 - "$T/form9-views.csv" "$A" "$user" "$FNAME" <<'PY'
+import csv, io, sys
+raw = open(sys.argv[1], "rb").read()
+rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))[1:]
+# (the story before looked at it too, with the default 20 rows)
+views = [r for r in rows if r[1] == sys.argv[2] and "先頭 5 行" in r[5]]
+assert len(views) == 1, views
+v = views[0]
+assert v[4] == sys.argv[3] + " (コンソールの利用者)", v
+assert v[5] == "処理報告と提供データ先頭 5 行の表示 (コンソール)", v
+assert v[2] == sys.argv[4] and v[3] == "特定健診結果の統計分析のため", v
+print("form 9: " + ",".join(v))
+PY
 }
 
 # R42: form 7 prints the roster as it was in the period, not only today's:
