@@ -1175,6 +1175,9 @@ on_push_alive(void *arg, struct proc_msg *req)
 }
 
 static const struct daemon_handler push_handlers[] = {
+	/* The push process asks for a renewed pair too (its client
+	 * certificate is the host's). */
+	{ DAEMON_MSG_CRED, on_cred },
 	{ SMSG_PUSH_NEXT, on_push_next },
 	{ SMSG_PUSH_DONE, on_push_done },
 	{ SMSG_PUSH_ALIVE, on_push_alive },

@@ -404,6 +404,7 @@ pusher_main(const struct local_config *local, struct site_config *site,
     int chan)
 {
 	struct sandbox_layers layers = { 0 };
+	struct daemon_reload_state rs = { 0 };
 	struct proc_chan ch;
 	SSL_CTX **ctx;
 	struct delivery d;
@@ -427,6 +428,8 @@ pusher_main(const struct local_config *local, struct site_config *site,
 	log_info("delivering to %zu push recipient(s)",
 	    site_push_recipients(site));
 	while (!stopping) {
+		/* A renewed host pair, for the deliveries from now on. */
+		daemon_client_reload_tick(&ch, ctx, site->nrecipients, &rs);
 		memset(&d, 0, sizeof(d));
 		if (!next_delivery(&ch, &d, &wait)) {
 			/* Nothing due: ask again in a second (a new release

@@ -265,6 +265,12 @@ struct daemon_reload_state {
 void daemon_net_reload_tick(struct proc_chan *ch, struct srv_listener *ls,
     size_t n, struct daemon_reload_state *rs);
 
+/* The push process's side: every DAEMON_RELOAD_POLL_MS, asks for a
+ * renewed pair and sets it on its client contexts (NULL ones skipped),
+ * for the deliveries that start after. */
+void daemon_client_reload_tick(struct proc_chan *ch, SSL_CTX **ctx,
+    size_t n, struct daemon_reload_state *rs);
+
 /* net's side: srv's audit_fn and broken_fn, given the channel. */
 int daemon_net_audit(struct proc_chan *ch, const struct audit_event *ev);
 int daemon_net_audit_broken(struct proc_chan *ch);

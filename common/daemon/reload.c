@@ -524,28 +524,30 @@ ctx_identity(SSL_CTX *ctx, char *out, size_t cap)
 	return x != NULL ? tls_cert_identity(x, out, cap) : SK_ENOTFOUND;
 }
 
-static void
-net_cred_poll(struct proc_chan *ch, struct srv_listener *ls, size_t n,
-    uint64_t *have, int now)
+/*
+ * Asks the store for a pair newer than *have (at once: now). 1 with *out,
+ * checked to match and to name identity; 0 when there is none; -1 with
+ * why when the one offered is refused (it is not asked for again).
+ */
+static int
+cred_fetch(struct proc_chan *ch, uint64_t *have, int now,
+    const char *identity, struct tls_cred **out, char *why, size_t whycap)
 {
-	char id[TLS_IDENTITY_MAX], why[256], desc[160], sha[65];
-	struct tls_cred *c = NULL;
 	struct proc_msg req;
 	struct proc_reply rep;
 	char *cert = NULL, *key = NULL;
-	size_t i, cert_len = 0, key_len = 0;
+	size_t cert_len = 0, key_len = 0;
 	uint64_t gen = 0;
 	int r = SK_ENOMEM;
 
-	if (n == 0 || ls[0].trust == NULL)
-		return;
+	*out = NULL;
 	proc_msg_init(&req, DAEMON_MSG_CRED);
 	proc_put_u64(&req, *have);
 	proc_put_u32(&req, now ? 1 : 0);
 	proc_call(ch, &req, -1, &rep);
 	if (rep.status != 0) {
 		proc_reply_end(ch, &rep);
-		return;
+		return 0;
 	}
 	if ((cert = malloc(CRED_PEM_MAX)) != NULL &&
 	    (key = malloc(CRED_PEM_MAX)) != NULL) {
@@ -555,31 +557,90 @@ net_cred_poll(struct proc_chan *ch, struct srv_listener *ls, size_t n,
 		r = 0;
 	}
 	proc_reply_end(ch, &rep);	/* a malformed reply ends us here */
-	if (r == 0 && ctx_identity(ls[0].tls, id, sizeof(id)) != 0) {
-		snprintf(why, sizeof(why), "the certificate in use names no "
+	if (r == 0 && identity[0] == '\0') {
+		snprintf(why, whycap, "the certificate in use names no "
 		    "identity");
 		r = SK_EAUTH;
 	} else if (r == 0)
-		r = tls_cred_parse(cert, cert_len, key, key_len, NULL, id, &c,
-		    why, sizeof(why));
+		r = tls_cred_parse(cert, cert_len, key, key_len, NULL, identity,
+		    out, why, whycap);
 	else
-		snprintf(why, sizeof(why), "out of memory");
+		snprintf(why, whycap, "out of memory");
 	if (key != NULL)
 		sk_wipe(key, CRED_PEM_MAX);
 	free(key);
 	free(cert);
 	*have = gen;	/* a pair refused here is not asked for again */
-	for (i = 0; r == 0 && i < n; i++)
+	return r == 0 ? 1 : -1;
+}
+
+static void
+net_cred_poll(struct proc_chan *ch, struct srv_listener *ls, size_t n,
+    uint64_t *have, int now)
+{
+	char id[TLS_IDENTITY_MAX] = "", why[256], desc[160], sha[65];
+	struct tls_cred *c = NULL;
+	size_t i;
+	int r;
+
+	if (n == 0 || ls[0].trust == NULL)
+		return;
+	if (ctx_identity(ls[0].tls, id, sizeof(id)) != 0)
+		id[0] = '\0';
+	if ((r = cred_fetch(ch, have, now, id, &c, why, sizeof(why))) == 0)
+		return;
+	for (i = 0; r == 1 && i < n; i++)
 		if (ls[i].trust != NULL &&
-		    (r = tls_trust_set_cred(ls[i].trust, c)) != 0)
+		    tls_trust_set_cred(ls[i].trust, c) != 0) {
 			snprintf(why, sizeof(why), "out of memory");
-	if (r != 0)
+			r = -1;
+		}
+	if (r != 1)
 		log_errorx("the renewed certificate is refused (%s); the pair "
 		    "in use stays", why);
 	else {
 		tls_cred_describe(c, desc, sizeof(desc), sha);
 		log_info("the renewed certificate (%s) is in use for new "
 		    "connections on every listener", desc);
+	}
+	tls_cred_free(c);
+}
+
+void
+daemon_client_reload_tick(struct proc_chan *ch, SSL_CTX **ctx, size_t n,
+    struct daemon_reload_state *rs)
+{
+	char id[TLS_IDENTITY_MAX] = "", why[256], desc[160], sha[65];
+	struct tls_cred *c = NULL;
+	size_t i, first = n;
+	int r;
+
+	if (util_now_ms() < rs->next_ms)
+		return;
+	rs->next_ms = util_now_ms() + DAEMON_RELOAD_POLL_MS;
+	for (i = 0; i < n && first == n; i++)
+		if (ctx[i] != NULL)
+			first = i;
+	if (first == n)
+		return;
+	if (ctx_identity(ctx[first], id, sizeof(id)) != 0)
+		id[0] = '\0';
+	if ((r = cred_fetch(ch, &rs->cred_gen, 0, id, &c, why,
+	    sizeof(why))) == 0)
+		return;
+	for (i = 0; r == 1 && i < n; i++)
+		if (ctx[i] != NULL && tls_ctx_set_cred(ctx[i], c) != 0) {
+			snprintf(why, sizeof(why), "it cannot be set on the "
+			    "connection to the endpoints");
+			r = -1;
+		}
+	if (r != 1)
+		log_errorx("the renewed certificate is refused (%s); the pair "
+		    "in use stays", why);
+	else {
+		tls_cred_describe(c, desc, sizeof(desc), sha);
+		log_info("the renewed certificate (%s) is in use for the next "
+		    "deliveries", desc);
 	}
 	tls_cred_free(c);
 }

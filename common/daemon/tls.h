@@ -67,6 +67,8 @@ void tls_cred_free(struct tls_cred *c);
 void tls_cred_describe(const struct tls_cred *c, char *desc, size_t desccap,
     char sha[65]);
 int tls_trust_set_cred(struct tls_trust *t, const struct tls_cred *c);
+/* A client context (the push process's) uses the pair from now on. */
+int tls_ctx_set_cred(SSL_CTX *ctx, const struct tls_cred *c);
 /* When the pair's certificate ends, in seconds since the epoch. */
 int64_t tls_cred_not_after(const struct tls_cred *c);
 /* For tls_accept: a new session gets the trust's store and pair. */

@@ -362,6 +362,13 @@ tls_trust_set_cred(struct tls_trust *t, const struct tls_cred *c)
 }
 
 int
+tls_ctx_set_cred(SSL_CTX *ctx, const struct tls_cred *c)
+{
+	return SSL_CTX_use_cert_and_key(ctx, c->cert, c->key, c->chain, 1) ==
+	    1 ? 0 : SK_ECRYPTO;
+}
+
+int
 tls_trust_apply(struct tls_trust *t, SSL *ssl)
 {
 	X509_STORE *vs = tls_trust_get(t);

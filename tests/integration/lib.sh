@@ -306,7 +306,7 @@ curl_as() {
 # for Debian's nginx as a WebDAV PUT endpoint over TLS 1.3 that asks for a
 # client certificate of CLIENT_CA; what it receives lands in
 # DIR/root/incoming/, each request logged (method, path, status,
-# Content-Digest, client DN) in DIR/access.log. The push recipients'
+# Content-Digest, client DN and serial) in DIR/access.log. The push recipients'
 # endpoint in the tests and the push bench.
 dav_endpoint_conf() {
 	local d=$1
@@ -319,7 +319,7 @@ pid $d/nginx.pid;
 error_log $d/error.log;
 events { worker_connections 64; }
 http {
-  log_format push '\$request_method \$uri \$status \$http_content_digest \$ssl_client_s_dn';
+  log_format push '\$request_method \$uri \$status \$http_content_digest \$ssl_client_s_dn \$ssl_client_serial';
   access_log $d/access.log push;
   client_body_temp_path $d/tmp;
   server {

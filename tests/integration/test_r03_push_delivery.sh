@@ -349,6 +349,28 @@ PY
 	grep -q "^PUT /incoming/pk1/manifest.p7s 201 $(digest "$T/pkg/manifest.p7s")" "$T/nginx/access.log"
 }
 
+# Issue 15, item 3: the sender's pair renewed on disk is taken by the push
+# process too (its client certificate is the host's), without a signal or
+# a restart: the next delivery shows the endpoint the new certificate.
+test_r55_the_push_process_takes_a_renewed_certificate() {
+	local k=$P/internal-ca/issued/sender.key new starts
+	chmod 755 "$P" "$P/internal-ca" "$P/internal-ca/issued" &&
+	chown sekisho-sender "$k" || return 1
+	stop_sender; start || return 1
+	starts=$(grep -c 'listening on' "$T/sender.log")
+	"$PKI" "$P" renew internal-ca sender >/dev/null && chown sekisho-sender "$k" &&
+	new=$(openssl x509 -in "$P/internal-ca/issued/sender.crt" -noout -serial | cut -d= -f2) &&
+	wait_for "sender/push: info: the renewed certificate (serial=$new .*) is in use for the next deliveries" \
+		"$T/sender.log" 30 || { tail -5 "$T/sender.log"; return 1; }
+	head -c 5000 /dev/urandom > "$T/rn"
+	[ "$(publish rn "$T/rn" univ-b)" = 201 ] &&
+	wait_for '"event":"release.delivered".*"object":"rn"' "$T/sdata/audit.log" &&
+	cmp "$T/rn" "$T/nginx/root/incoming/rn/rn.csv" &&
+	grep -q "^PUT /incoming/rn/rn.csv 201 .*CN=sender $new\$" "$T/nginx/access.log" ||
+		{ tail -3 "$T/nginx/access.log"; return 1; }
+	kill -0 "$SENDER_PID" && [ "$(grep -c 'listening on' "$T/sender.log")" = "$starts" ]
+}
+
 # Every recipient pushed to: the sender listens on its internal port
 # only, its external port refuses connections, and the push still goes.
 test_r03_all_push_site_has_no_external_listener() {
