@@ -574,11 +574,29 @@ cred_fetch(struct proc_chan *ch, uint64_t *have, int now,
 	return r == 0 ? 1 : -1;
 }
 
+/* Says what became of a fetched pair (r: cred_fetch's, or -1 if it could
+ * not be set), and frees it. */
+static void
+cred_taken(int r, const char *why, struct tls_cred *c, const char *for_what)
+{
+	char desc[160], sha[65];
+
+	if (r != 1)
+		log_errorx("the renewed certificate is refused (%s); the pair "
+		    "in use stays", why);
+	else {
+		tls_cred_describe(c, desc, sizeof(desc), sha);
+		log_info("the renewed certificate (%s) is in use for %s", desc,
+		    for_what);
+	}
+	tls_cred_free(c);
+}
+
 static void
 net_cred_poll(struct proc_chan *ch, struct srv_listener *ls, size_t n,
     uint64_t *have, int now)
 {
-	char id[TLS_IDENTITY_MAX] = "", why[256], desc[160], sha[65];
+	char id[TLS_IDENTITY_MAX] = "", why[256];
 	struct tls_cred *c = NULL;
 	size_t i;
 	int r;
@@ -595,22 +613,14 @@ net_cred_poll(struct proc_chan *ch, struct srv_listener *ls, size_t n,
 			snprintf(why, sizeof(why), "out of memory");
 			r = -1;
 		}
-	if (r != 1)
-		log_errorx("the renewed certificate is refused (%s); the pair "
-		    "in use stays", why);
-	else {
-		tls_cred_describe(c, desc, sizeof(desc), sha);
-		log_info("the renewed certificate (%s) is in use for new "
-		    "connections on every listener", desc);
-	}
-	tls_cred_free(c);
+	cred_taken(r, why, c, "new connections on every listener");
 }
 
 void
 daemon_client_reload_tick(struct proc_chan *ch, SSL_CTX **ctx, size_t n,
     struct daemon_reload_state *rs)
 {
-	char id[TLS_IDENTITY_MAX] = "", why[256], desc[160], sha[65];
+	char id[TLS_IDENTITY_MAX] = "", why[256];
 	struct tls_cred *c = NULL;
 	size_t i, first = n;
 	int r;
@@ -634,15 +644,7 @@ daemon_client_reload_tick(struct proc_chan *ch, SSL_CTX **ctx, size_t n,
 			    "connection to the endpoints");
 			r = -1;
 		}
-	if (r != 1)
-		log_errorx("the renewed certificate is refused (%s); the pair "
-		    "in use stays", why);
-	else {
-		tls_cred_describe(c, desc, sizeof(desc), sha);
-		log_info("the renewed certificate (%s) is in use for the next "
-		    "deliveries", desc);
-	}
-	tls_cred_free(c);
+	cred_taken(r, why, c, "the next deliveries");
 }
 
 void
