@@ -341,6 +341,17 @@ publish(struct srv_conn *c, const char *id)
 	}
 	if (publish_begin(c, &r, want, witness, &token, &b.w) != 0)
 		return;
+	/* The vault waits for this before the body: an answer before it (a
+	 * retry of what is here already: 200) costs it no body sent into a
+	 * connection that closes. */
+	if (c->req.expect_continue &&
+	    tls_write_all(c->ssl, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0) {
+		seal_writer_free(b.w);
+		publish_abort(c, token);
+		log_warnx("vault: publishing %s ended before its body; nothing "
+		    "was kept", id);
+		return;
+	}
 	if ((b.md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(b.md, EVP_sha256(), NULL) != 1)
 		fatalx("SHA-256 cannot start");

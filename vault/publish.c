@@ -26,6 +26,9 @@
 #include "util.h"
 #include "vaultd.h"
 
+/* How long the sender may take to say 100 Continue (or its answer). */
+#define PUBLISH_CONTINUE_MS 10000
+
 /* ---- approvals, publishing, withdrawal ---- */
 
 void
@@ -276,7 +279,7 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	snprintf(extra, sizeof(extra), "Content-Digest: sha-256=:%s:\r\n"
 	    PROTO_H_DATASET ": %s\r\n" PROTO_H_RECIPIENTS ": %s\r\n"
 	    PROTO_H_EXPIRES ": %" PRId64 "\r\n" PROTO_H_MAX_DOWNLOADS ": %u\r\n"
-	    PROTO_H_FILENAME ": %s\r\n"
+	    PROTO_H_FILENAME ": %s\r\n" "Expect: 100-continue\r\n"
 	    PROTO_H_WITNESS ": seq=%" PRIu64 " mac=%s\r\n%s", digest64, ds->id,
 	    recips, j->expires, ds->max_downloads, filename, head_seq,
 	    head_mac, v->sign_key != NULL ? PROTO_H_PACKAGE ": 1\r\n" : "");
@@ -287,8 +290,16 @@ vault_publish(struct vault *v, struct job *j, char *why, size_t whycap)
 	    j->release_id);
 	if ((e = vault_connect(v, &v->site->sender, &c, why, whycap)) != 0)
 		goto out;
-	if ((e = hc_request(&c, "PUT", target, extra, (int64_t)len)) != 0 ||
-	    (e = hc_send(&c, body, len)) != 0 || (e = hc_response(&c)) != 0)
+	/* The sender answers 100 before the body, or at once: a retry
+	 * after a crash of what it holds already gets its 200 without the
+	 * body, which it would not read. */
+	if ((e = hc_request(&c, "PUT", target, extra, (int64_t)len)) == 0 &&
+	    (e = hc_continue(&c, PUBLISH_CONTINUE_MS)) == 0 &&
+	    (e = hc_send(&c, body, len)) == 0)
+		e = hc_response(&c);
+	if (e == 1)
+		e = 0;		/* its final answer came before the body */
+	if (e != 0)
 		snprintf(why, whycap, "sender: no answer (%s)", sk_strerror(e));
 	else if (c.status != 201 && c.status != 200) {
 		snprintf(why, whycap, "sender answered %d", c.status);

@@ -245,9 +245,10 @@ hc_response(struct hc_conn *c)
 	}
 	if (e != 0)
 		return e;
-	/* Our servers always say it; a server outside the site need not
-	 * when it sends no body (1xx, 204), or when we read none. */
-	if (!c->has_length && !c->lenient)
+	/* Our servers always say it, but for an interim answer (1xx, which
+	 * has no body); a server outside the site need not when it sends no
+	 * body (204), or when we read none. */
+	if (!c->has_length && !c->lenient && c->status / 100 != 1)
 		return SK_EFORMAT;
 	c->off = 0;
 	return 0;

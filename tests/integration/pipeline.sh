@@ -156,11 +156,21 @@ stop_vault() {
 # names an id new to this test (counted from the start of the log: the
 # daemon may log it before the test starts to look).
 kill_when() {
-	local pid=$1 log=$2 pat=$3 i
+	local pid=$1 log=$2 pat=$3 i k kids
 	for i in $(seq 1 3000); do
 		if grep -q "$pat" "$log" 2>/dev/null; then
+			kids=$(pgrep -P "$pid")
 			kill -9 "$pid" 2>/dev/null
 			wait "$pid" 2>/dev/null
+			# Its processes die with it, a moment after; until they
+			# have, they hold its ports (a restart at once found its
+			# port in use).
+			for k in $kids; do
+				for i in $(seq 1 100); do
+					kill -0 "$k" 2>/dev/null || break
+					sleep 0.05
+				done
+			done
 			return 0
 		fi
 		sleep 0.01

@@ -63,9 +63,16 @@ test_r13_a_failed_disposal_is_recorded_and_retried() {
 	[ "$failed" = 1 ] && [ "$done_early" = 0 ] &&
 	grep -q '^source_disposed=0$' "$T/vdata/jobs/$B" &&
 	wait_gone "$T/vdata/sources/$B" &&
-	grep -q "\"object\":\"$B\".*source reason=decided key_destroyed=1" \
-		"$T/vdata/audit.log" && sleep 1.5 &&
-	grep -q '^source_disposed=1$' "$T/vdata/jobs/$B"
+	# The file goes first, then the entry and the job's mark: wait for
+	# each (a fixed 1.5 s was once too short under load).
+	wait_for_audit "\"object\":\"$B\".*source reason=decided key_destroyed=1" || return 1
+	local i
+	for i in $(seq 1 100); do
+		grep -q '^source_disposed=1$' "$T/vdata/jobs/$B" && return 0
+		sleep 0.1
+	done
+	echo "job $B not marked disposed after 10 s: $(grep source_disposed "$T/vdata/jobs/$B")"
+	return 1
 }
 
 # A job left awaiting approval past retention_days expires: its state says
