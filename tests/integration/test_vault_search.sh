@@ -44,17 +44,17 @@ search_policy() {
 	} > "$f"
 }
 
+# field NAME LINE: the value of NAME= in an answer line (brackets off).
+field() { sed -E "s/.* $1=\\[?([^] ]+)\\]?( .*|$)/\\1/" <<<"$2"; }
+
 # matches ANSWER_LINE: runs the same problem and compares levels, rows
 # suppressed and loss with ARX's line, then re-checks the release.
 matches() {
 	local line=$1 k s l qis n opt loss supp
-	k=$(sed -E 's/.* k=([0-9]+) .*/\1/' <<<"$line")
-	l=$(sed -E 's/.* l=([^ ]+) .*/\1/' <<<"$line")
-	s=$(sed -E 's/.* suppression=([0-9.]+) .*/\1/' <<<"$line")
-	n=$(sed -E 's/.* qis=([0-9]+) .*/\1/' <<<"$line")
-	opt=$(sed -E 's/.* optimum=\[([0-9,]+)\].*/\1/' <<<"$line")
-	loss=$(sed -E 's/.* loss=([0-9.eE-]+) .*/\1/' <<<"$line")
-	supp=$(sed -E 's/.* suppressed=([0-9]+).*/\1/' <<<"$line")
+	k=$(field k "$line"); l=$(field l "$line")
+	s=$(field suppression "$line"); n=$(field qis "$line")
+	opt=$(field optimum "$line"); loss=$(field loss "$line")
+	supp=$(field suppressed "$line")
 	qis=$QI8; [ "$n" = 9 ] && qis="$QI8 salary-class"
 	[ "$l" = - ] && l="" || l=${l#*:}
 	search_policy "$T/s.policy" "$qis" "$k" "$s" "$l"
@@ -463,6 +463,47 @@ PY
 	! "$VAULT" anonymize --policy "$T/bad.policy" --in "$ADULT/adult.csv" \
 		--out "$T/bad.csv" --report "$T/bad.json" >"$T/out" 2>&1 &&
 	grep -q "bad.policy:[0-9]*: 'metric' must be \"loss\"" "$T/out" || { cat "$T/out"; return 1; }
+}
+
+# Non-uniform entropy (issue 19): the search returns exactly ARX's
+# optimum, rows suppressed and score (Metric.createEntropyMetric(), run by
+# our driver tests/bench/arx/ArxModels.java) on nine cases: k = 2, 5, 10
+# with nothing suppressed over nine and eight quasi-identifiers, and three
+# with suppression over eight.
+test_r07_search_by_nonuniform_entropy_equals_arx() {
+	local line k s n opt score supp qis cases=0 bad=0
+	while read -r line; do
+		[[ "$line" == "arx-models: metric=entropy "* ]] || continue
+		k=$(field k "$line"); s=$(field suppression "$line")
+		n=$(field qis "$line"); opt=$(field optimum "$line")
+		score=$(field score "$line"); supp=$(field suppressed "$line")
+		qis=$QI8; [ "$n" = 9 ] && qis="$QI8 salary-class"
+		search_policy "$T/e.policy" "$qis" "$k" "$s"
+		sed -i 's/max_suppression = \([0-9.]*\);/max_suppression = \1; metric = "nonuniform_entropy";/' "$T/e.policy"
+		grep -q 'metric = "nonuniform_entropy"' "$T/e.policy" &&
+		"$FAST_VAULT" anonymize --policy "$T/e.policy" --in "$ADULT/adult.csv" \
+			--out "$T/e.csv" --report "$T/e.json" >"$T/out" 2>&1 ||
+			{ cat "$T/out"; return 1; }
+		cases=$((cases + 1))
+		python3 - "$T/e.json" "$opt" "$score" "$supp" "$line" <<'PY' || bad=$((bad + 1))
+import json, sys
+r = json.load(open(sys.argv[1]))
+levels = [c["level"] for c in r["columns"] if c.get("level_searched")]
+want = [int(x) for x in sys.argv[2].split(",")]
+got = float(r["search_metric_value"])
+ok = (r["search_metric"] == "nonuniform_entropy" and levels == want and
+      r["rows_suppressed"] == int(sys.argv[4]) and
+      abs(got - float(sys.argv[3])) <= 1e-9 * float(sys.argv[3]))
+if not ok:
+    print("ARX:  %s" % sys.argv[5])
+    print("ours: levels=%s score=%r suppressed=%d" % (levels, got, r["rows_suppressed"]))
+sys.exit(0 if ok else 1)
+PY
+		python3 "$CHECK" "$T/e.csv" "$T/e.json" --k "$k" \
+			--qi "$(tr ' ' , <<<"$qis")" >/dev/null || bad=$((bad + 1))
+	done < "$ANSWERS"
+	echo "$cases cases, $bad differ from ARX"
+	[ "$cases" -eq 9 ] && [ "$bad" -eq 0 ]
 }
 
 # No node meets the model: the job fails, says why, releases nothing, and

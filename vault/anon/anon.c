@@ -1755,9 +1755,8 @@ make_report(struct job *jb)
 		/* The metric the policy chose for the search, and its value
 		 * (for the loss, the same figure). */
 		snprintf(num, sizeof(num), "%.15g", jb->sr.score);
-		json_str(&j, "search_metric", jb->p->metric ==
-		    SEARCH_DISCERNIBILITY ? "discernibility" : jb->p->metric ==
-		    SEARCH_PRECISION ? "precision" : "loss");
+		json_str(&j, "search_metric", search_metric_name(
+		    (enum search_metric)jb->p->metric));
 		json_raw(&j, "search_metric_value", num);
 	}
 	if (jb->p->search) {

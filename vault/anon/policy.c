@@ -584,10 +584,13 @@ load_privacy(struct config_ctx *cx, const config_setting_t *root,
 		p->metric = SEARCH_DISCERNIBILITY;
 	else if (strcmp(v, "precision") == 0)
 		p->metric = SEARCH_PRECISION;
+	else if (strcmp(v, "nonuniform_entropy") == 0)
+		p->metric = SEARCH_ENTROPY;
 	else
 		return config_fail(cx, config_member(cx, g, "metric"),
 		    "'metric' must be \"loss\" (ARX's loss metric, the "
-		    "default), \"discernibility\" or \"precision\"");
+		    "default), \"discernibility\", \"precision\" or "
+		    "\"nonuniform_entropy\"");
 	if (!has)
 		p->max_suppression = 0.0;
 	if (p->max_suppression < 0 || p->max_suppression > 1)

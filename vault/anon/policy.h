@@ -23,8 +23,8 @@
  * age_band, band (widths = [1, 5, 10]), truncate (keeps = [5, 3, 1]) and
  * date (granularities = ["month", "year"]) take search = true with their
  * levels listed (each nesting in the next), and "*" above them.
- * privacy.metric = "loss" (ARX's default quality model), "discernibility"
- * or "precision" scores the search (search.h).
+ * privacy.metric = "loss" (ARX's default quality model), "discernibility",
+ * "precision" or "nonuniform_entropy" scores the search (search.h).
  */
 #ifndef VAULT_POLICY_H
 #define VAULT_POLICY_H

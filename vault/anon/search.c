@@ -93,8 +93,10 @@ struct search {
 	struct snap snap[SEARCH_SNAPS];
 	size_t snap_next;
 	size_t snap_items;			/* classes held in the cache */
-	/* max_group_suppression: rows per (level, label), and the rows of
-	 * the labels the node suppresses, reset after each node */
+	/* max_group_suppression and non-uniform entropy: rows per (level,
+	 * label), and the rows of the labels the node suppresses, reset
+	 * after each node */
+	int capped;				/* max_group_suppression set */
 	uint64_t base[SEARCH_MAX_DIMS];
 	uint64_t *gtot[SEARCH_MAX_DIMS], *gsup[SEARCH_MAX_DIMS];
 	uint32_t *gtouched[SEARCH_MAX_DIMS];
@@ -103,6 +105,9 @@ struct search {
 	double bound[SEARCH_MAX_DIMS][SEARCH_MAX_LEVELS];
 	double braw[SEARCH_MAX_DIMS][SEARCH_MAX_LEVELS];	/* before normalizing */
 	double maxshare[SEARCH_MAX_DIMS][SEARCH_MAX_LEVELS];
+	/* nue[d][level]: non-uniform entropy of d at level, in bits, with
+	 * nothing suppressed */
+	double nue[SEARCH_MAX_DIMS][SEARCH_MAX_LEVELS];
 	/* pair[p][la * nlevels_e + lb]: rows suppressed by k-anonymity over
 	 * the two dimensions of pair p alone at levels la and lb */
 	uint64_t *pair[SEARCH_PAIRS];
@@ -223,6 +228,42 @@ key_weights(struct search *s)
 	}
 }
 
+/*
+ * Each dimension's non-uniform entropy at each level with nothing
+ * suppressed: every row costs log2 of its label's rows over its value's.
+ */
+static int
+entropy_init(struct search *s)
+{
+	const struct search_problem *sp = s->sp;
+	uint64_t *nv;
+	size_t d, t;
+	unsigned lv;
+	uint32_t v;
+
+	for (d = 0; d < sp->ndims; d++) {
+		const struct search_dim *dm = &sp->dims[d];
+
+		if ((nv = calloc((size_t)dm->nvalues + 1, sizeof(*nv))) == NULL)
+			return SK_ENOMEM;
+		for (t = 0; t < sp->ntuples; t++)
+			nv[sp->tuples[t * sp->ndims + d]] += sp->count[t];
+		for (lv = 0; lv < dm->nlevels; lv++) {
+			const uint64_t *tot = s->gtot[d] + lv * s->base[d];
+			double e = 0;
+
+			for (v = 0; v < dm->nvalues; v++)
+				if (nv[v] != 0)
+					e += (double)nv[v] * log2((double)tot[
+					    dm->gen[(size_t)lv * dm->nvalues + v]] /
+					    (double)nv[v]);
+			s->nue[d][lv] = e;
+		}
+		free(nv);
+	}
+	return 0;
+}
+
 static int
 groups_init(struct search *s)
 {
@@ -230,7 +271,9 @@ groups_init(struct search *s)
 	size_t d, t;
 	unsigned lv;
 
-	if (!(sp->max_group_suppression > 0 && sp->max_group_suppression < 1))
+	s->capped = sp->max_group_suppression > 0 &&
+	    sp->max_group_suppression < 1;
+	if (!s->capped && sp->metric != SEARCH_ENTROPY)
 		return 0;
 	for (d = 0; d < sp->ndims; d++) {
 		const struct search_dim *dm = &sp->dims[d];
@@ -248,7 +291,7 @@ groups_init(struct search *s)
 				    dm->nvalues + sp->tuples[t * sp->ndims +
 				    d]]] += sp->count[t];
 	}
-	return 0;
+	return sp->metric == SEARCH_ENTROPY ? entropy_init(s) : 0;
 }
 
 /* Counts rows suppressed under the labels of tuple t at the levels set. */
@@ -270,16 +313,21 @@ groups_add(struct search *s, uint32_t t, uint64_t rows)
 	}
 }
 
-/* The worst group's share suppressed; resets the counts for the next. */
+/*
+ * The worst group's share suppressed, and with non-uniform entropy the
+ * suppressed rows' part (each costs log2 of the suppressed rows over
+ * those under its label, per dimension) added to the score; resets the
+ * counts for the next node.
+ */
 static void
-groups_check(struct search *s, const unsigned *levels,
+groups_check(struct search *s, const unsigned *levels, uint64_t out,
     struct search_result *r)
 {
 	const struct search_problem *sp = s->sp;
 	size_t d, i;
-	uint64_t tot;
+	uint64_t tot, sup;
 	uint32_t id;
-	double rate;
+	double rate, e = 0;
 
 	r->group_capped = 0;
 	r->group_worst = 0;
@@ -290,17 +338,24 @@ groups_check(struct search *s, const unsigned *levels,
 		for (i = 0; i < s->ntouched[d]; i++) {
 			id = s->gtouched[d][i];
 			tot = s->gtot[d][levels[d] * s->base[d] + id];
-			rate = tot > 0 ? (double)s->gsup[d][id] / (double)tot : 0;
+			sup = s->gsup[d][id];
+			rate = tot > 0 ? (double)sup / (double)tot : 0;
 			if (tot >= sp->k && rate > r->group_worst) {
 				r->group_worst = rate;
 				r->group_dim = d;
 			}
+			if (sup > 0)
+				e += (double)sup * log2((double)out /
+				    (double)sup);
 			s->gsup[d][id] = 0;
 		}
 		s->ntouched[d] = 0;
 	}
+	if (sp->metric == SEARCH_ENTROPY)
+		r->score += e;
 	/* Only a node that meets the monotone model can fail the cap. */
-	if (r->found && r->group_worst > sp->max_group_suppression) {
+	if (s->capped && r->found &&
+	    r->group_worst > sp->max_group_suppression) {
 		r->group_capped = 1;
 		r->found = 0;
 	}
@@ -664,12 +719,17 @@ finish(struct search *s, const unsigned *levels,
 		r->score = n > 0 && sp->ndims > 0 ? prec / (n *
 		    (double)sp->ndims) : 0;
 		break;
+	case SEARCH_ENTROPY:	/* groups_check adds the suppressed part */
+		r->score = 0;
+		for (d = 0; d < sp->ndims; d++)
+			r->score += s->nue[d][levels[d]];
+		break;
 	default:
 		r->score = r->loss;
 	}
 	r->suppressed = out;
 	r->found = out <= s->limit && out < s->rows;
-	groups_check(s, levels, r);
+	groups_check(s, levels, out, r);
 }
 
 /*
@@ -983,6 +1043,21 @@ failed_add(struct failed *f, const unsigned *levels)
 	return 0;
 }
 
+const char *
+search_metric_name(enum search_metric m)
+{
+	switch (m) {
+	case SEARCH_DISCERNIBILITY:
+		return "discernibility";
+	case SEARCH_PRECISION:
+		return "precision";
+	case SEARCH_ENTROPY:
+		return "nonuniform_entropy";
+	default:
+		return "loss";
+	}
+}
+
 int
 search_run(const struct search_problem *sp, struct search_result *res)
 {
@@ -993,7 +1068,8 @@ search_run(const struct search_problem *sp, struct search_result *res)
 	unsigned levels[SEARCH_MAX_DIMS], best_sum = 0;
 	uint64_t n = 1, i;
 	size_t d;
-	int r, bounded = sp->metric == SEARCH_LOSS;
+	int r, bounded = sp->metric == SEARCH_LOSS ||
+	    sp->metric == SEARCH_ENTROPY;
 
 	memset(res, 0, sizeof(*res));
 	if ((s = malloc(sizeof(*s))) == NULL)
@@ -1017,20 +1093,26 @@ search_run(const struct search_problem *sp, struct search_result *res)
 
 		node_levels(sp, (uint32_t)i, levels);
 		nodes[i].sum = 0;
+		nodes[i].bound = 0;
 		for (d = 0; d < sp->ndims; d++) {
 			b[d] = s->bound[d][levels[d]];
 			nodes[i].sum += levels[d];
+			/* in the order finish() sums them: equal to the
+			 * score of a node that suppresses nothing */
+			nodes[i].bound += s->nue[d][levels[d]];
 		}
-		nodes[i].bound = aggregate(b, sp->ndims);
+		if (sp->metric != SEARCH_ENTROPY)
+			nodes[i].bound = aggregate(b, sp->ndims);
 		nodes[i].index = (uint32_t)i;
 	}
 	qsort(nodes, n, sizeof(*nodes), node_cmp);
 	for (i = 0; i < n; i++) {
 		/* Nothing further on can be better than the best found
-		 * (the bounds are the loss's: another metric has none). */
-		if (bounded && res->found && nodes[i].bound > res->loss)
+		 * (the bounds are the loss's or the entropy's: the other
+		 * metrics have none). */
+		if (bounded && res->found && nodes[i].bound > res->score)
 			break;
-		if (bounded && res->found && nodes[i].bound == res->loss &&
+		if (bounded && res->found && nodes[i].bound == res->score &&
 		    nodes[i].sum >= best_sum)
 			continue;
 		node_levels(sp, nodes[i].index, levels);
@@ -1042,7 +1124,8 @@ search_run(const struct search_problem *sp, struct search_result *res)
 
 			if (least > s->limit || least >= s->rows)
 				continue;	/* cannot meet the model */
-			if (bounded && res->found && (lb > res->loss ||
+			if (sp->metric == SEARCH_LOSS && res->found &&
+			    (lb > res->loss ||
 			    (lb == res->loss && nodes[i].sum >= best_sum)))
 				continue;
 		}

@@ -49,8 +49,17 @@ struct search_dim {
  * over rows and quasi-identifiers, of level / highest level of the
  * hierarchy, a suppressed row counting 1. Neither has the loss's lower
  * bounds: the search counts every node the model's monotony leaves.
+ * Non-uniform entropy (ARX's default entropy metric, its non-monotonic
+ * variant, generalization and suppression weighted equally) is, summed
+ * over quasi-identifiers, the bits the release lacks to tell each row's
+ * value: every row costs log2(rows of its label / rows of its value), over
+ * the whole file, and each suppressed row log2(suppressed rows / those of
+ * them under its label) more. Its first part depends on the levels alone
+ * and bounds the whole, as the loss's does.
  */
-enum search_metric { SEARCH_LOSS, SEARCH_DISCERNIBILITY, SEARCH_PRECISION };
+enum search_metric {
+	SEARCH_LOSS, SEARCH_DISCERNIBILITY, SEARCH_PRECISION, SEARCH_ENTROPY
+};
 
 struct search_problem {
 	enum search_metric metric;	/* 0: the loss */
@@ -86,6 +95,9 @@ struct search_result {
 	double group_worst;		/* the largest group's suppressed share */
 	size_t group_dim;		/* ... and its dimension */
 };
+
+/* The metric's name, as a policy writes it. */
+const char *search_metric_name(enum search_metric m);
 
 /*
  * Runs the search. Returns 0 with *res filled (res->found says whether a

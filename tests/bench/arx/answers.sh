@@ -28,3 +28,18 @@ arx --qi "$Q8" --k 3 --suppression 0.02 --l salary-class:2
 # ARX's loss for them, marked pinned=.
 arx --qi "$Q8" --k 5 --suppression 0.1 --levels 0,2,1,1,2,1,1,1 |
 	sed 's/$/ pinned=0,2,1,1,2,1,1,1/'
+# Non-uniform entropy (issue 19), by Sekisho's own driver for the models
+# ArxBench does not ask for (tests/bench/arx/ArxModels.java), compiled here.
+J=$(mktemp -d)
+trap 'rm -rf "$J"' EXIT
+javac -d "$J" -cp "$A:$A/lib/*" "$TOP/tests/bench/arx/ArxModels.java"
+models() { java -cp "$J:$A:$A/lib/*" ArxModels --data "$D/adult.csv" \
+	--hierarchies "$D" "$@"; }
+for q in "$Q8,salary-class" "$Q8"; do
+	for k in 2 5 10; do
+		models --qi "$q" --k "$k" --suppression 0.0 --metric entropy
+	done
+done
+models --qi "$Q8" --k 5 --suppression 0.05 --metric entropy
+models --qi "$Q8" --k 2 --suppression 1.0 --metric entropy
+models --qi "$Q8" --k 10 --suppression 1.0 --metric entropy
