@@ -69,7 +69,7 @@ add_cell_or_dash(struct text *t, const char *s)
 struct figures {
 	uint64_t rows_in, rows_out, rows_suppressed, rows_rejected, classes,
 	    smallest, k, l;
-	char l_model[16], t[24], max_suppression[24], risk_highest[24],
+	char l_model[16], t_distance[16], t[24], max_suppression[24], risk_highest[24],
 	    risk_average[24], suppressed[16], encoding[16];
 };
 
@@ -117,6 +117,9 @@ figures_read(const char *report, struct figures *f)
 	    sizeof(f->encoding)) != 0)
 		snprintf(f->encoding, sizeof(f->encoding), "utf-8");
 	raw_number(doc, "t_closeness", f->t, sizeof(f->t));
+	if (jsonr_get_string(doc, "t_distance", f->t_distance,
+	    sizeof(f->t_distance)) != 0)
+		snprintf(f->t_distance, sizeof(f->t_distance), "equal");
 	raw_number(doc, "max_suppression", f->max_suppression,
 	    sizeof(f->max_suppression));
 	raw_number(doc, "risk_highest", f->risk_highest,
@@ -325,9 +328,10 @@ make_json(const struct policy *p, const char *report,
 	    "\"%s\",\n    \"policy_sha256\": \"%s\",\n", j->out_sha256,
 	    j->report_sha256, p->digest);
 	text_add(&t, "    \"privacy\": { \"k\": %llu, \"l\": %llu, \"l_model\": \"%s\", "
-	    "\"t\": %s, \"max_suppression\": %s, \"suppressed_rows\": \"%s\" "
-	    "},\n", (unsigned long long)f->k, (unsigned long long)f->l,
-	    f->l_model, f->t, f->max_suppression, f->suppressed);
+	    "\"t\": %s, \"t_distance\": \"%s\", \"max_suppression\": %s, "
+	    "\"suppressed_rows\": \"%s\" },\n", (unsigned long long)f->k,
+	    (unsigned long long)f->l, f->l_model, f->t, f->t_distance,
+	    f->max_suppression, f->suppressed);
 	text_add(&t, "    \"counts\": { \"rows_in\": %llu, \"rows_rejected\": %llu, "
 	    "\"rows_suppressed\": %llu, \"rows_out\": %llu, "
 	    "\"equivalence_classes\": %llu, \"smallest_class\": %llu },\n",
@@ -433,8 +437,10 @@ make_md(const struct policy *p, const char *report,
 			    "- l-多様性（%s）: l = %llu\n", f->l_model,
 			    (unsigned long long)f->l);
 		if (strcmp(f->t, "0") != 0 && strcmp(f->t, "-") != 0)
-			text_add(&t, lang ? "- t-closeness: t = %s\n" :
-			    "- t-近接性: t = %s\n", f->t);
+			text_add(&t, lang ? "- t-closeness (%s ground distance): "
+			    "t = %s\n" : "- t-近接性（%s）: t = %s\n", lang ?
+			    f->t_distance : strcmp(f->t_distance,
+			    "hierarchical") == 0 ? "階層距離" : "等距離", f->t);
 		text_add(&t, lang ? "- rows received %llu, rejected %llu, suppressed "
 		    "%llu (%s; at most %s), released %llu in %llu classes, the "
 		    "smallest of %llu\n- re-identification risk (prosecutor): "

@@ -506,6 +506,96 @@ PY
 	[ "$cases" -eq 9 ] && [ "$bad" -eq 0 ]
 }
 
+# t-closeness by hierarchical ground distance (issue 19), and by equal
+# distance, on occupation over the seven other quasi-identifiers: the
+# search returns exactly ARX's optimum, rows suppressed and loss
+# (HierarchicalDistanceTCloseness and EqualDistanceTCloseness, run by
+# tests/bench/arx/ArxModels.java), and the checker recounts t on the
+# release by a flow on the hierarchy's tree. The hierarchical optimum at
+# t = 0.3 is finer than the equal-distance one, and fails equal distance.
+t_policy() {
+	local f=$1 t=$2 s=$3 mode=$4 c sep="" q7=${QI8% occupation}
+	{
+		echo 'input: { encoding = "utf-8"; delimiter = ";"; header = true; };'
+		echo 'columns = ('
+		for c in $q7 occupation salary-class; do
+			printf '%s' "$sep"; sep=$',\n'
+			case $c in
+			occupation) printf '  { name = "occupation"; role = "sensitive"; action = "keep"; }' ;;
+			salary-class) printf '  { name = "salary-class"; role = "other"; action = "keep"; }' ;;
+			*) printf '  { name = "%s"; role = "quasi"; action = "hierarchy"; file = "%s/adult_hierarchy_%s.csv"; search = true; }' \
+				"$c" "$ADULT" "$c" ;;
+			esac
+		done
+		echo; echo ');'
+		printf 'privacy: { k = 5; max_suppression = %s; t_closeness = %s;' "$s" "$t"
+		[ "$mode" = hierarchical ] &&
+			printf ' t_hierarchy = "%s/adult_hierarchy_occupation.csv";' "$ADULT"
+		echo ' };'
+		echo 'output: { encoding = "utf-8"; shuffle = true; };'
+	} > "$f"
+}
+
+test_r07_t_closeness_by_hierarchical_distance_equals_arx() {
+	local line t mode s opt loss supp cases=0 bad=0 q7=${QI8% occupation}
+	local chk=(--k 5 --sensitive occupation --source "$ADULT/adult.csv" --source-sep ";")
+	while read -r line; do
+		[[ "$line" == "arx-models: metric=loss "*" t=occupation:"* ]] || continue
+		t=$(field t "$line"); mode=${t##*:}; t=${t#occupation:}; t=${t%:*}
+		s=$(field suppression "$line"); opt=$(field optimum "$line")
+		loss=$(field score "$line"); supp=$(field suppressed "$line")
+		t_policy "$T/t.policy" "$t" "$s" "$mode"
+		"$FAST_VAULT" anonymize --policy "$T/t.policy" --in "$ADULT/adult.csv" \
+			--out "$T/t.csv" --report "$T/t.json" >"$T/out" 2>&1 ||
+			{ cat "$T/out"; return 1; }
+		cases=$((cases + 1))
+		python3 - "$T/t.json" "$opt" "$loss" "$supp" "$mode" "$line" <<'PY' || bad=$((bad + 1))
+import json, sys
+r = json.load(open(sys.argv[1]))
+levels = [c["level"] for c in r["columns"] if c.get("level_searched")]
+ok = (levels == [int(x) for x in sys.argv[2].split(",")] and
+      r["rows_suppressed"] == int(sys.argv[4]) and
+      abs(r["information_loss"] - float(sys.argv[3])) < 1e-9 and
+      r["t_distance"] == sys.argv[5])
+if not ok:
+    print("ARX:  %s" % sys.argv[6])
+    print("ours: levels=%s loss=%r suppressed=%d %s" % (levels,
+          r["information_loss"], r["rows_suppressed"], r["t_distance"]))
+sys.exit(0 if ok else 1)
+PY
+		if [ "$mode" = hierarchical ]; then
+			python3 "$CHECK" "$T/t.csv" "$T/t.json" --qi "$(tr ' ' , <<<"$q7")" \
+				"${chk[@]}" --t "$t" --t-hierarchy "$ADULT/adult_hierarchy_occupation.csv" \
+				>/dev/null || bad=$((bad + 1))
+			# the finer release of t = 0.3 is not 0.3-close by equal distance
+			if [ "$t" = 0.3 ] && [ "$s" = 0.0 ] &&
+				python3 "$CHECK" "$T/t.csv" "$T/t.json" --qi "$(tr ' ' , <<<"$q7")" \
+				"${chk[@]}" --t "$t" >/dev/null; then
+				echo "hierarchical release passes equal distance too"; bad=$((bad + 1))
+			fi
+		else
+			python3 "$CHECK" "$T/t.csv" "$T/t.json" --qi "$(tr ' ' , <<<"$q7")" \
+				"${chk[@]}" --t "$t" >/dev/null || bad=$((bad + 1))
+		fi
+	done < "$ANSWERS"
+	echo "$cases cases, $bad differ from ARX or fail the check"
+	[ "$cases" -eq 6 ] && [ "$bad" -eq 0 ] || return 1
+	# A hierarchy that lacks a released value fails the job, naming the
+	# column but not the value; t_hierarchy without t is refused.
+	grep -v '^Sales;' "$ADULT/adult_hierarchy_occupation.csv" > "$T/occ.csv"
+	t_policy "$T/t.policy" 0.3 0.0 hierarchical
+	sed -i "s|$ADULT/adult_hierarchy_occupation.csv|$T/occ.csv|" "$T/t.policy"
+	! "$VAULT" anonymize --policy "$T/t.policy" --in "$ADULT/adult.csv" \
+		--out "$T/t2.csv" --report "$T/t2.json" >"$T/out" 2>&1 &&
+	grep -q 'column "occupation": a released value is not in t_hierarchy' "$T/out" &&
+	! grep -q Sales "$T/out" && [ ! -e "$T/t2.csv" ] || { cat "$T/out"; return 1; }
+	sed -i 's/ t_closeness = 0.3;//' "$T/t.policy"
+	! "$VAULT" anonymize --policy "$T/t.policy" --in "$ADULT/adult.csv" \
+		--out "$T/t2.csv" --report "$T/t2.json" >"$T/out" 2>&1 &&
+	grep -q "t.policy:[0-9]*: 't_hierarchy' is for t_closeness" "$T/out" ||
+		{ cat "$T/out"; return 1; }
+}
+
 # No node meets the model: the job fails, says why, releases nothing, and
 # reports (issue 20) the classes at the highest levels the policy allows;
 # with every row suppressed whatever is left out, no column stands out.

@@ -107,6 +107,9 @@ setup_tables(void **state)
 	write_file("city.csv", "中野区中央1-1,中野区\n中野区本町2-2,中野区\n"
 	    "新宿区西新宿,新宿区\n");
 	write_file("job.csv", "nurse;medical;*\nclerk;office;*\n");
+	write_file("dx.csv", "flu;infection;*\ncold;infection;*\n"
+	    "fracture;injury;*\n");
+	write_file("flat.csv", "flu\ncold\n");
 	return 0;
 }
 
@@ -140,6 +143,28 @@ test_good_policy(void **state)
 	policy_free(p);
 }
 
+/* t_hierarchy loads the sensitive values' levels, nested. */
+static void
+test_t_hierarchy_loads_its_levels(void **state)
+{
+	struct policy *p = NULL;
+	uint32_t flu, cold, frac;
+
+	(void)state;
+	assert_int_equal(load_variant("l_diversity = 2;", "t_closeness = 0.2; "
+	    "t_hierarchy = \"dx.csv\";", &p), 0);
+	assert_true(p->t > 0.19 && p->t < 0.21);
+	assert_int_equal(p->t_hier.nlevels, 3);
+	assert_int_equal(dict_find(p->t_hier.from, "flu", 3, &flu), 0);
+	assert_int_equal(dict_find(p->t_hier.from, "cold", 4, &cold), 0);
+	assert_int_equal(dict_find(p->t_hier.from, "fracture", 8, &frac), 0);
+	/* flu and cold share level 1, not fracture; all share level 2 */
+	assert_int_equal(p->t_hier.gen[3 + flu], p->t_hier.gen[3 + cold]);
+	assert_int_not_equal(p->t_hier.gen[3 + flu], p->t_hier.gen[3 + frac]);
+	assert_int_equal(p->t_hier.gen[6 + flu], p->t_hier.gen[6 + frac]);
+	policy_free(p);
+}
+
 static void
 test_errors_name_the_line(void **state)
 {
@@ -165,6 +190,13 @@ test_errors_name_the_line(void **state)
 	    "utf-8");
 	expect_error("\"性別\"; role", "\"氏名\"; role", 8, "listed twice");
 	expect_error("delimiter = \",\"", "delimiter = \"::\"", 1, "delimiter");
+	/* t-closeness by hierarchical distance (issue 19). */
+	expect_error("l_diversity = 2;", "l_diversity = 2; t_hierarchy = "
+	    "\"dx.csv\";", 17, "'t_hierarchy' is for t_closeness");
+	expect_error("l_diversity = 2;", "t_closeness = 0.2; t_hierarchy = "
+	    "\"flat.csv\";", 17, "needs two levels or more");
+	expect_error("l_diversity = 2;", "t_closeness = 0.2; t_hierarchy = "
+	    "\"nowhere.csv\";", 17, "cannot open");
 }
 
 static void
@@ -186,6 +218,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_good_policy, setup_tables),
 		cmocka_unit_test_setup(test_errors_name_the_line, setup_tables),
+		cmocka_unit_test_setup(test_t_hierarchy_loads_its_levels,
+		    setup_tables),
 		cmocka_unit_test_setup(test_duplicate_lookup_rows, setup_tables),
 	};
 

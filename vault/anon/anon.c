@@ -72,6 +72,7 @@ struct job {
 	int star_joins;			/* starred rows join a released class */
 	struct model model;		/* entropy/recursive l, t-closeness */
 	double *global;			/* sensitive id -> share of all rows */
+	uint32_t *t_gen;		/* t_hierarchy: model.t_gen */
 	uint8_t *class_ok;		/* the model's verdict per class, or
 					 * NULL when distinct counts do */
 	struct search_result sr;	/* the chosen levels and their loss */
@@ -654,6 +655,45 @@ model_global(struct job *jb)
 		g[i] = jb->nrows ? (double)gc[i] / (double)jb->nrows : 0;
 	jb->model.global = g;
 	free(gc);
+	return 0;
+}
+
+/*
+ * t_hierarchy: each released sensitive value's label at every level of
+ * the hierarchy, for the hierarchical ground distance. A value the
+ * hierarchy lacks fails the job (the value is not named: it is data).
+ */
+static int
+model_tree(struct job *jb)
+{
+	const struct policy_column *h = &jb->p->t_hier;
+	const struct dict *out;
+	uint32_t nsens, rows, id, row, len;
+	const char *key;
+	unsigned lv;
+
+	if (jb->p->t <= 0 || h->from == NULL || jb->sens < 0)
+		return 0;
+	out = jb->cols[jb->sens].out;
+	nsens = dict_count(out);
+	rows = dict_count(h->from);
+	if ((jb->t_gen = calloc((size_t)nsens * h->nlevels + 1,
+	    sizeof(*jb->t_gen))) == NULL)
+		return job_fail(jb, "out of memory");
+	for (id = 0; id < nsens; id++) {
+		key = dict_key(out, id, &len);
+		if (dict_find(h->from, key, len, &row) != 0)
+			return job_fail(jb, "column \"%s\": a released value "
+			    "is not in t_hierarchy (%u values there)",
+			    jb->cols[jb->sens].pc->name, rows);
+		for (lv = 0; lv < h->nlevels; lv++)
+			jb->t_gen[(size_t)lv * nsens + id] =
+			    h->gen[(size_t)lv * rows + row];
+	}
+	jb->model.t_gen = jb->t_gen;
+	jb->model.t_nvalues = nsens;
+	jb->model.t_nlabels = dict_count(h->labels);
+	jb->model.t_height = h->nlevels - 1;
 	return 0;
 }
 
@@ -1727,6 +1767,9 @@ make_report(struct job *jb)
 	if (jb->p->l_model == MODEL_L_RECURSIVE)
 		json_double(&j, "c", jb->p->c);
 	json_double(&j, "t_closeness", jb->p->t);
+	if (jb->p->t > 0)
+		json_str(&j, "t_distance", jb->p->t_hier.from != NULL ?
+		    "hierarchical" : "equal");
 	json_double(&j, "max_suppression", jb->p->max_suppression);
 	json_u64(&j, "equivalence_classes", res->classes);
 	json_u64(&j, "smallest_class", res->smallest_class);
@@ -1866,6 +1909,7 @@ job_free(struct job *jb)
 	dict_free(jb->pairs);
 	free(jb->class_ok);
 	free(jb->global);
+	free(jb->t_gen);
 	csv_reader_free(jb->rd);
 	sk_wipe(jb->key, sizeof(jb->key));
 }
@@ -1898,6 +1942,8 @@ run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
 	}
 	jb.model = (struct model){ .l = p->l, .kind = (enum model_l)p->l_model,
 	    .c = p->c, .t = p->t };
+	if (model_tree(&jb) != 0)
+		goto out;
 	if (jb.sens >= 0 && !p->search && model_verdicts(&jb) != 0) {
 		job_fail(&jb, "out of memory");
 		goto out;

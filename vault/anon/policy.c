@@ -516,6 +516,34 @@ load_columns(struct config_ctx *cx, const config_setting_t *root,
 	return 0;
 }
 
+/*
+ * t_hierarchy: t-closeness by hierarchical ground distance, over the
+ * sensitive column's released values in a hierarchy of ARX's format.
+ */
+static int
+load_t_hierarchy(struct config_ctx *cx, const config_setting_t *g,
+    struct policy *p)
+{
+	const config_setting_t *at = config_member(cx, g, "t_hierarchy");
+	char path[PATH_MAX];
+	int r;
+
+	if (at == NULL)
+		return 0;
+	if (!(p->t > 0))
+		return config_fail(cx, at, "'t_hierarchy' is for t_closeness: "
+		    "it sets the distance between sensitive values");
+	if ((r = config_path(cx, g, "t_hierarchy", path, sizeof(path), 1)) ||
+	    (r = load_table(cx, at, path, ';', 0, &p->t_hier)) != 0 ||
+	    (r = load_levels(cx, at, path, &p->t_hier)) != 0)
+		return r;
+	if (p->t_hier.nlevels < 2)
+		return config_fail(cx, at, "%s: a hierarchy for t-closeness "
+		    "needs two levels or more (the values, and what groups "
+		    "them)", path);
+	return 0;
+}
+
 /* l_model (distinct, entropy, recursive with c) and t_closeness. */
 static int
 load_models(struct config_ctx *cx, const config_setting_t *g,
@@ -547,7 +575,7 @@ load_models(struct config_ctx *cx, const config_setting_t *g,
 		return config_fail(cx, config_member(cx, g, "t_closeness"),
 		    "'t_closeness' must be above 0 and at most 1 (the largest "
 		    "distance of a class's sensitive values from the file's)");
-	return 0;
+	return load_t_hierarchy(cx, g, p);
 }
 
 static int
@@ -769,6 +797,18 @@ policy_load(const char *path, struct policy **out, struct config_error *err)
 	return 0;
 }
 
+/* A column's tables (map, hierarchy), or t_hierarchy's. */
+static void
+column_free(struct policy_column *c)
+{
+	dict_free(c->from);
+	dict_free(c->to);
+	free(c->to_id);
+	dict_free(c->labels);
+	free(c->gen);
+	free(c->leaves);
+}
+
 void
 policy_free(struct policy *p)
 {
@@ -776,14 +816,9 @@ policy_free(struct policy *p)
 
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->ncols; i++) {
-		dict_free(p->cols[i].from);
-		dict_free(p->cols[i].to);
-		free(p->cols[i].to_id);
-		dict_free(p->cols[i].labels);
-		free(p->cols[i].gen);
-		free(p->cols[i].leaves);
-	}
+	for (i = 0; i < p->ncols; i++)
+		column_free(&p->cols[i]);
+	column_free(&p->t_hier);
 	for (i = 0; i < p->npatterns; i++)
 		regfree(&p->patterns[i].re);
 	free(p->patterns);

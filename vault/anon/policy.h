@@ -97,6 +97,9 @@ struct policy {
 	int l_model;			/* enum model_l: distinct, entropy, ... */
 	double c;			/* recursive (c,l)-diversity */
 	double t;			/* t-closeness; 0: none */
+	/* t_hierarchy: hierarchical ground distance for t (from, labels,
+	 * gen and nlevels set), else equal distance (from NULL) */
+	struct policy_column t_hier;
 	int search;			/* a column's level is searched */
 	int shuffle;
 	int guard_formulas;		/* a leading = + - @ ' TAB CR: text */

@@ -43,3 +43,12 @@ done
 models --qi "$Q8" --k 5 --suppression 0.05 --metric entropy
 models --qi "$Q8" --k 2 --suppression 1.0 --metric entropy
 models --qi "$Q8" --k 10 --suppression 1.0 --metric entropy
+# t-closeness (issue 19) on occupation, by hierarchical and by equal
+# ground distance, over the seven other quasi-identifiers.
+Q7=sex,age,race,marital-status,education,native-country,workclass
+for t in 0.15 0.2 0.3; do
+	models --qi "$Q7" --k 5 --suppression 0.0 --t "occupation:$t:hierarchical"
+done
+models --qi "$Q7" --k 5 --suppression 0.05 --t occupation:0.3:hierarchical
+models --qi "$Q7" --k 5 --suppression 0.0 --t occupation:0.2:equal
+models --qi "$Q7" --k 5 --suppression 0.0 --t occupation:0.3:equal
