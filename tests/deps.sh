@@ -8,7 +8,7 @@ libcmocka-dev libseccomp-dev curl openssl nftables iproute2 nginx-light clang va
 python3 procps e2fsprogs util-linux bc iputils-ping man-db systemd rclone
 debhelper dpkg-dev lintian mmdebstrap chromium"
 if [ "${1:-}" = bench ]; then
-	PKGS="$PKGS python3-pandas time default-jre-headless"
+	PKGS="$PKGS python3-pandas time default-jre-headless default-jdk-headless"
 fi
 missing=""
 for p in $PKGS; do

@@ -69,7 +69,7 @@ add_cell_or_dash(struct text *t, const char *s)
 struct figures {
 	uint64_t rows_in, rows_out, rows_suppressed, rows_rejected, classes,
 	    smallest, k, l;
-	char l_model[16], t_distance[16], t[24], max_suppression[24], risk_highest[24],
+	char l_model[16], t_distance[16], recoding[16], t[24], max_suppression[24], risk_highest[24],
 	    risk_average[24], suppressed[16], encoding[16];
 };
 
@@ -117,6 +117,9 @@ figures_read(const char *report, struct figures *f)
 	    sizeof(f->encoding)) != 0)
 		snprintf(f->encoding, sizeof(f->encoding), "utf-8");
 	raw_number(doc, "t_closeness", f->t, sizeof(f->t));
+	if (jsonr_get_string(doc, "recoding", f->recoding,
+	    sizeof(f->recoding)) != 0)
+		snprintf(f->recoding, sizeof(f->recoding), "global");
 	if (jsonr_get_string(doc, "t_distance", f->t_distance,
 	    sizeof(f->t_distance)) != 0)
 		snprintf(f->t_distance, sizeof(f->t_distance), "equal");
@@ -329,9 +332,10 @@ make_json(const struct policy *p, const char *report,
 	    j->report_sha256, p->digest);
 	text_add(&t, "    \"privacy\": { \"k\": %llu, \"l\": %llu, \"l_model\": \"%s\", "
 	    "\"t\": %s, \"t_distance\": \"%s\", \"max_suppression\": %s, "
-	    "\"suppressed_rows\": \"%s\" },\n", (unsigned long long)f->k,
-	    (unsigned long long)f->l, f->l_model, f->t, f->t_distance,
-	    f->max_suppression, f->suppressed);
+	    "\"suppressed_rows\": \"%s\", \"recoding\": \"%s\" },\n",
+	    (unsigned long long)f->k, (unsigned long long)f->l, f->l_model,
+	    f->t, f->t_distance, f->max_suppression, f->suppressed,
+	    f->recoding);
 	text_add(&t, "    \"counts\": { \"rows_in\": %llu, \"rows_rejected\": %llu, "
 	    "\"rows_suppressed\": %llu, \"rows_out\": %llu, "
 	    "\"equivalence_classes\": %llu, \"smallest_class\": %llu },\n",
@@ -436,6 +440,14 @@ make_md(const struct policy *p, const char *report,
 			text_add(&t, lang ? "- l-diversity (%s): l = %llu\n" :
 			    "- l-多様性（%s）: l = %llu\n", f->l_model,
 			    (unsigned long long)f->l);
+		if (strcmp(f->recoding, "local") == 0)
+			text_add(&t, lang ? "- local recoding: rows that would "
+			    "have been suppressed are generalized further, by "
+			    "levels of their own (the report's local_rounds); a "
+			    "column's level below is the first round's\n" :
+			    "- 局所再符号化: 抑制されるはずだった行を、別の段階で"
+			    "さらに一般化して提供（報告書の local_rounds）。下の"
+			    "各列の段階は最初の回のもの\n");
 		if (strcmp(f->t, "0") != 0 && strcmp(f->t, "-") != 0)
 			text_add(&t, lang ? "- t-closeness (%s ground distance): "
 			    "t = %s\n" : "- t-近接性（%s）: t = %s\n", lang ?

@@ -543,6 +543,134 @@ test_r07_search_equals_brute_force_other_metrics(void **state)
 	}
 }
 
+/*
+ * Local recoding (issue 19): each round's released tuples, at that
+ * round's levels, form classes of k rows or more (with l distinct
+ * sensitive values) among themselves; the first round is the search with
+ * any share suppressed; what no round released is fewer than k rows or
+ * has no node of its own; and the loss of a release at one level counts
+ * as the brute force counts it.
+ */
+static void
+test_r07_local_recoding_rounds_meet_the_model(void **state)
+{
+	static struct prob p;
+	static uint8_t round_of[MAXT], keep[MAXT];
+	static unsigned lvs[MAXT * MAXD];
+	struct search_local lr = { .round_of = round_of };
+	struct search_problem sp1;
+	struct search_result res;
+	uint64_t left, rows, out;
+	unsigned x;
+	size_t t, u, d, nd;
+	double loss;
+	int i;
+
+	(void)state;
+	for (i = 0; i < trials(60); i++) {
+		make(&p, 2 + (size_t)rnd(MAXD - 1), 20 + (size_t)rnd(MAXT - 20),
+		    2 + rnd(6), 0.0, i % 3 == 0 ? 2 : 0, 0);
+		nd = p.sp.ndims;
+		assert_int_equal(search_local(&p.sp, &lr), 0);
+		sp1 = p.sp;
+		sp1.max_suppression = 1.0;
+		assert_int_equal(search_run(&sp1, &res), 0);
+		assert_int_equal(lr.rounds > 0, res.found);
+		for (d = 0; res.found && d < nd; d++)
+			assert_int_equal(lr.level[0][d], res.level[d]);
+		for (x = 0; x < lr.rounds; x++) {
+			rows = 0;
+			for (t = 0; t < p.sp.ntuples; t++) {
+				uint64_t size = 0;
+				unsigned seen = 0;
+
+				if (round_of[t] != x)
+					continue;
+				rows += p.sp.count[t];
+				for (u = 0; u < p.sp.ntuples; u++) {
+					if (round_of[u] != x)
+						continue;
+					for (d = 0; d < nd; d++)
+						if (p.gen[d][lr.level[x][d] *
+						    p.dim[d].nvalues + p.tuples[t *
+						    nd + d]] != p.gen[d][lr.level[x][d] *
+						    p.dim[d].nvalues + p.tuples[u * nd + d]])
+							break;
+					if (d < nd)
+						continue;
+					size += p.count[u];
+					seen |= 1u << p.sens[u];
+				}
+				assert_true(size >= p.sp.k);
+				if (p.sp.l > 1)
+					assert_true((unsigned)__builtin_popcount(
+					    seen) >= p.sp.l);
+			}
+			assert_int_equal(rows, lr.rows[x]);
+		}
+		left = 0;
+		for (t = 0; t < p.sp.ntuples; t++)
+			left += round_of[t] == SEARCH_UNRELEASED ? p.count[t] : 0;
+		if (left >= p.sp.k && lr.rounds < SEARCH_LOCAL_ROUNDS) {
+			/* the rest alone has no node that releases a row */
+			static struct prob q;
+			size_t n = 0;
+
+			q = p;
+			for (t = 0; t < p.sp.ntuples; t++)
+				if (round_of[t] == SEARCH_UNRELEASED) {
+					memcpy(q.tuples + n * nd, p.tuples + t *
+					    nd, nd * sizeof(uint32_t));
+					q.count[n] = p.count[t];
+					q.sens[n++] = p.sens[t];
+				}
+			q.sp.dims = q.dim;
+			q.sp.tuples = q.tuples;
+			q.sp.count = q.count;
+			q.sp.sens = p.sp.sens != NULL ? q.sens : NULL;
+			q.sp.ntuples = n;
+			q.sp.max_suppression = 1.0;
+			assert_int_equal(search_run(&q.sp, &res), 0);
+			assert_false(res.found);
+		}
+		/* One level for all, released as the brute force decides. */
+		for (t = 0; t < p.sp.ntuples * nd; t++)
+			lvs[t] = lr.level[0][t % nd];
+		if (lr.rounds > 0) {
+			static struct prob b;
+
+			b = p;
+			b.sp.dims = b.dim;
+			for (t = 0; t < p.sp.ntuples; t++) {
+				/* kept: its class at those levels has k rows */
+				uint64_t size = 0;
+
+				for (u = 0; u < p.sp.ntuples; u++) {
+					for (d = 0; d < nd; d++)
+						if (p.gen[d][lr.level[0][d] *
+						    p.dim[d].nvalues + p.tuples[t *
+						    nd + d]] != p.gen[d][lr.level[0][d] *
+						    p.dim[d].nvalues + p.tuples[u * nd + d]])
+							break;
+					size += d == nd ? p.count[u] : 0;
+				}
+				keep[t] = size >= p.sp.k;
+			}
+			b.sp.sens = NULL;
+			b.sp.l = 0;
+			b.sp.max_suppression = 1.0;
+			(void)brute_node(&b, lr.level[0], &loss, &out, NULL);
+			assert_int_equal(search_eval_mixed(&b.sp, lvs, keep,
+			    &res), 0);
+			assert_int_equal(res.suppressed, out);
+			assert_true(fabs(res.loss - loss) <= 1e-12);
+		}
+	}
+	/* Not for another metric. */
+	p.sp.metric = SEARCH_PRECISION;
+	assert_int_equal(search_local(&p.sp, &lr), SK_EINVAL);
+}
+
 static void
 test_search_hashed_keys_agree(void **state)
 {
@@ -621,6 +749,7 @@ main(void)
 		cmocka_unit_test(test_r07_search_equals_brute_force_with_group_cap),
 		cmocka_unit_test(test_r07_search_equals_brute_force_other_models),
 		cmocka_unit_test(test_r07_search_equals_brute_force_other_metrics),
+		cmocka_unit_test(test_r07_local_recoding_rounds_meet_the_model),
 		cmocka_unit_test(test_search_hashed_keys_agree),
 		cmocka_unit_test(test_search_eval_one_node),
 		cmocka_unit_test(test_search_refuses_a_huge_lattice_and_bad_ids),

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,6 +77,7 @@ struct job {
 	uint8_t *class_ok;		/* the model's verdict per class, or
 					 * NULL when distinct counts do */
 	struct search_result sr;	/* the chosen levels and their loss */
+	struct search_local local;	/* recoding = "local": the rounds */
 	int scored;			/* sr holds the release's loss */
 	/* The privacy model could not be met (issue 20): the classes stand
 	 * as they were found, for a report of the failure, and the
@@ -1001,6 +1003,7 @@ struct lattice {
 	uint32_t *own[2 * SEARCH_MAX_DIMS];	/* gen and leaves made here */
 	uint32_t *from_of[SEARCH_MAX_DIMS];	/* searched: out id -> row */
 	uint32_t *tuples, *sens;
+	uint32_t *cid;				/* tuple -> class */
 	uint64_t *count;
 	uint8_t *keep;				/* tuple released */
 };
@@ -1016,6 +1019,7 @@ lattice_free(struct lattice *lt)
 		free(lt->from_of[i]);
 	free(lt->tuples);
 	free(lt->sens);
+	free(lt->cid);
 	free(lt->count);
 	free(lt->keep);
 }
@@ -1211,8 +1215,9 @@ lattice_build(struct job *jb, struct lattice *lt, int by_sensitive)
 	lt->count = calloc(n + 1, sizeof(uint64_t));
 	lt->sens = calloc(n + 1, sizeof(uint32_t));
 	lt->keep = calloc(n + 1, 1);
+	lt->cid = calloc(n + 1, sizeof(uint32_t));
 	if (lt->tuples == NULL || lt->count == NULL || lt->sens == NULL ||
-	    lt->keep == NULL) {
+	    lt->keep == NULL || lt->cid == NULL) {
 		r = SK_ENOMEM;
 		goto out;
 	}
@@ -1223,6 +1228,7 @@ lattice_build(struct job *jb, struct lattice *lt, int by_sensitive)
 			    sizeof(pair));
 			lattice_tuple(jb, lt, pair[0], lt->tuples + i * jb->nqi);
 			lt->sens[i] = pair[1];
+			lt->cid[i] = pair[0];
 		}
 	} else
 		for (i = 0; i < n; i++) {
@@ -1230,6 +1236,7 @@ lattice_build(struct job *jb, struct lattice *lt, int by_sensitive)
 			    lt->tuples + i * jb->nqi);
 			lt->count[i] = jb->class_size[i];
 			lt->keep[i] = (uint8_t)keeps(jb, (uint32_t)i);
+			lt->cid[i] = (uint32_t)i;
 		}
 	lt->sp = (struct search_problem){ .metric =
 	    (enum search_metric)jb->p->metric, .ndims = jb->nqi, .dims = lt->dim,
@@ -1248,14 +1255,19 @@ out:
 	return r;
 }
 
-/* Releases a searched column at its chosen level: new output values. */
+/*
+ * Releases a searched column at its chosen level: new output values. With
+ * local recoding (lr set), each row at its round's level instead
+ * (row_round[row]; a row no round released takes the last round's).
+ */
 static int
-relevel(struct job *jb, const struct lattice *lt, size_t i, unsigned level)
+relevel(struct job *jb, const struct lattice *lt, size_t i, unsigned level,
+    const struct search_local *lr, const uint8_t *row_round)
 {
 	struct outcol *c = &jb->cols[jb->qi[i]];
 	const struct policy_column *pc = c->pc;
 	struct dict *old = c->out;
-	uint32_t nold = dict_count(old), o, *to, len;
+	uint32_t nold = dict_count(old), o, *to, len, nr = 1, x;
 	/* The labels: the hierarchy file's, or the ones built from the
 	 * values (build_levels), which the new values must outlive. */
 	const struct dict *labels = pc->nsteps > 0 ? c->labels : pc->labels;
@@ -1265,7 +1277,9 @@ relevel(struct job *jb, const struct lattice *lt, size_t i, unsigned level)
 	size_t row;
 	int r;
 
-	if ((to = calloc(nold + 1, sizeof(*to))) == NULL)
+	if (lr != NULL)
+		nr = lr->rounds;
+	if ((to = calloc((size_t)nold * nr + 1, sizeof(*to))) == NULL)
 		return SK_ENOMEM;
 	free(c->flagged);
 	free(c->flag_why);
@@ -1277,15 +1291,20 @@ relevel(struct job *jb, const struct lattice *lt, size_t i, unsigned level)
 		free(to);
 		return r;
 	}
-	for (o = 0; o < nold && r == 0; o++) {
-		v = dict_key(labels, gen[(size_t)level * rows +
-		    lt->from_of[i][o]], &len);
-		r = intern_out(jb, c, v, len, &to[o]);
-	}
+	for (o = 0; o < nold && r == 0; o++)
+		for (x = 0; x < nr && r == 0; x++) {
+			unsigned lv = lr != NULL ? lr->level[x][i] : level;
+
+			v = dict_key(labels, gen[(size_t)lv * rows +
+			    lt->from_of[i][o]], &len);
+			r = intern_out(jb, c, v, len, &to[(size_t)o * nr + x]);
+		}
 	for (row = 0; r == 0 && row < jb->nrows; row++) {
 		uint32_t *id = &jb->cells[row * jb->ncols + jb->qi[i]];
 
-		*id = to[*id];
+		x = lr == NULL ? 0 : row_round[row] < nr ? row_round[row] :
+		    nr - 1;
+		*id = to[(size_t)*id * nr + x];
 	}
 	dict_free(old);
 	free(to);
@@ -1329,7 +1348,7 @@ highest_levels(struct job *jb, const struct lattice *lt)
 
 	for (i = 0; r == 0 && i < jb->nqi; i++)
 		if (jb->cols[jb->qi[i]].pc->search)
-			r = relevel(jb, lt, i, jb->sr.level[i]);
+			r = relevel(jb, lt, i, jb->sr.level[i], NULL, NULL);
 	if (r == 0)
 		r = reclassify(jb);
 	if (r == 0 && jb->sens >= 0)
@@ -1340,6 +1359,144 @@ highest_levels(struct job *jb, const struct lattice *lt)
 	q = driving_qi(jb, &without);
 	jb->fail_column = q >= 0 ? jb->cols[jb->qi[q]].pc->name : NULL;
 	return 0;
+}
+
+/*
+ * The rounds of local recoding for the report: [{"rows": N, "levels":
+ * {column: level, ...}}, ...], the searched columns only; NULL if it
+ * does not fit.
+ */
+static char *
+local_rounds(const struct job *jb)
+{
+	const struct search_local *lr = &jb->local;
+	size_t cap = 256 + (size_t)lr->rounds * (jb->nqi * 300 + 64), len = 1;
+	char *buf = malloc(cap), *lv = malloc(jb->nqi * 300 + 64);
+	struct json o, l;
+	unsigned x;
+	size_t d;
+	int n;
+
+	if (buf == NULL || lv == NULL)
+		goto fail;
+	buf[0] = '[';
+	for (x = 0; x < lr->rounds; x++) {
+		json_begin(&l, lv, jb->nqi * 300 + 64);
+		for (d = 0; d < jb->nqi; d++)
+			if (jb->cols[jb->qi[d]].pc->search)
+				json_u64(&l, jb->cols[jb->qi[d]].pc->name,
+				    lr->level[x][d]);
+		if (json_end(&l) < 0)
+			goto fail;
+		if (x > 0)
+			buf[len++] = ',';
+		json_begin(&o, buf + len, cap - len - 2);
+		json_u64(&o, "rows", lr->rows[x]);
+		json_raw(&o, "levels", lv);
+		if ((n = json_end(&o)) < 0)
+			goto fail;
+		len += (size_t)n;
+	}
+	buf[len++] = ']';
+	buf[len] = '\0';
+	free(lv);
+	return buf;
+fail:
+	free(buf);
+	free(lv);
+	return NULL;
+}
+
+/*
+ * Local recoding: the rounds of search_local, each row released at its
+ * round's levels, the classes again, and the loss of what is released.
+ */
+static int
+local_levels(struct job *jb, struct lattice *lt)
+{
+	struct search_local *lr = &jb->local;
+	uint32_t ncl = dict_count(jb->classes), *rep = NULL;
+	uint8_t *class_round = NULL, *row_round = NULL, *keep = NULL;
+	unsigned *lv = NULL, x;
+	uint64_t limit;
+	size_t i, t, d, n = lt->sp.ntuples;
+	int r = SK_ENOMEM;
+
+	lr->round_of = malloc(n + 1);
+	class_round = malloc((size_t)ncl + 1);
+	rep = malloc(((size_t)ncl + 1) * sizeof(*rep));
+	row_round = malloc(jb->nrows + 1);
+	keep = malloc(n + 1);
+	lv = malloc((n + 1) * jb->nqi * sizeof(*lv));
+	if (lr->round_of == NULL || class_round == NULL || rep == NULL ||
+	    row_round == NULL || keep == NULL || lv == NULL)
+		goto out;
+	if ((r = search_local(&lt->sp, lr)) != 0)
+		goto out;
+	if (lr->rounds == 0) {
+		r = job_fail(jb, "no combination of levels meets k=%u%s, even "
+		    "with local recoding", jb->p->k, jb->sens >= 0 ?
+		    " with l-diversity" : "");
+		goto out;
+	}
+	/* Every row of a level-0 class shares its round. */
+	memset(class_round, SEARCH_UNRELEASED, (size_t)ncl + 1);
+	for (t = 0; t < n; t++)
+		class_round[lt->cid[t]] = lr->round_of[t];
+	for (i = jb->nrows; i-- > 0;) {
+		row_round[i] = class_round[jb->row_class[i]];
+		rep[jb->row_class[i]] = (uint32_t)i;
+	}
+	for (i = 0, r = 0; r == 0 && i < jb->nqi; i++)
+		if (jb->cols[jb->qi[i]].pc->search)
+			r = relevel(jb, lt, i, 0, lr, row_round);
+	if (r == 0)
+		r = reclassify(jb);
+	if (r == 0 && jb->sens >= 0)
+		r = model_verdicts(jb);
+	if (r != 0) {
+		r = job_fail(jb, "the search failed: %s", sk_strerror(r));
+		goto out;
+	}
+	/* The release's loss, each tuple at its round's levels, released
+	 * as the engine will release it. */
+	for (t = 0; t < n; t++) {
+		x = lr->round_of[t] < lr->rounds ? lr->round_of[t] :
+		    lr->rounds - 1;
+		for (d = 0; d < jb->nqi; d++)
+			lv[t * jb->nqi + d] = lr->level[x][d];
+		keep[t] = (uint8_t)keeps(jb, jb->row_class[rep[lt->cid[t]]]);
+	}
+	if ((r = search_eval_mixed(&lt->sp, lv, keep, &jb->sr)) != 0) {
+		r = job_fail(jb, "the search failed: %s", sk_strerror(r));
+		goto out;
+	}
+	for (d = 0; d < jb->nqi; d++)
+		jb->sr.level[d] = lr->level[0][d];
+	jb->sr.nodes = lr->nodes;
+	jb->sr.checked = lr->checked;
+	jb->scored = 1;
+	limit = (uint64_t)floor(jb->p->max_suppression * (double)jb->nrows);
+	if (jb->sr.suppressed > limit) {
+		jb->model_failed = 1;
+		r = job_fail(jb, "local recoding in %u rounds still suppresses "
+		    "%llu of %zu rows, more than max_suppression allows (%llu)",
+		    lr->rounds, (unsigned long long)jb->sr.suppressed,
+		    jb->nrows, (unsigned long long)limit);
+		goto out;
+	}
+	r = 0;
+out:
+	free(lr->round_of);
+	lr->round_of = NULL;
+	free(class_round);
+	free(rep);
+	free(row_round);
+	free(keep);
+	free(lv);
+	/* job_fail's -1 has said why already */
+	return r == 0 || r == -1 ? r : job_fail(jb, "local recoding failed: "
+	    "%s", sk_strerror(r));
 }
 
 /* Finds the levels of least loss and releases the columns at them. */
@@ -1367,6 +1524,11 @@ search_levels(struct job *jb)
 		return job_fail(jb, "cannot prepare the search: %s",
 		    r == SK_ETOOBIG ? "more than 128 quasi-identifiers" :
 		    sk_strerror(r));
+	}
+	if (jb->p->local) {
+		r = local_levels(jb, &lt);
+		lattice_free(&lt);
+		return r;
 	}
 	r = search_run(&lt.sp, &jb->sr);
 	if (r == SK_ETOOBIG) {
@@ -1399,7 +1561,7 @@ search_levels(struct job *jb)
 	}
 	for (i = 0; r == 0 && i < jb->nqi; i++)
 		if (jb->cols[jb->qi[i]].pc->search)
-			r = relevel(jb, &lt, i, jb->sr.level[i]);
+			r = relevel(jb, &lt, i, jb->sr.level[i], NULL, NULL);
 	lattice_free(&lt);
 	if (r == 0)
 		r = reclassify(jb);
@@ -1691,8 +1853,10 @@ make_report(struct job *jb)
 {
 	const struct anon_result *res = jb->res;
 	char *groups = group_report(jb, 0);
+	char *rounds = jb->p->local && jb->scored ? local_rounds(jb) : NULL;
 	size_t cap = 8192 + jb->p->ncols * 512 + (groups != NULL ?
-	    strlen(groups) : 0), i, o = 0;
+	    strlen(groups) : 0) + (rounds != NULL ? strlen(rounds) : 0), i,
+	    o = 0;
 	char *buf = malloc(cap), *cols = malloc(cap), hex[65], *rej;
 	char hist[64 * 96];
 	struct json j, c;
@@ -1805,7 +1969,10 @@ make_report(struct job *jb)
 	if (jb->p->search) {
 		json_u64(&j, "search_lattice_nodes", jb->sr.nodes);
 		json_u64(&j, "search_nodes_checked", jb->sr.checked);
+		json_str(&j, "recoding", jb->p->local ? "local" : "global");
 	}
+	if (rounds != NULL)
+		json_raw(&j, "local_rounds", rounds);
 	json_bool(&j, "shuffled", jb->p->shuffle);
 	/* A cell that would run as a spreadsheet formula starts with ' */
 	json_bool(&j, "formulas_guarded", jb->p->guard_formulas);
@@ -1815,12 +1982,14 @@ make_report(struct job *jb)
 	free(cols);
 	free(rej);
 	free(groups);
+	free(rounds);
 	return buf;
 fail:
 	free(buf);
 	free(cols);
 	free(rej);
 	free(groups);
+	free(rounds);
 	return NULL;
 }
 

@@ -517,6 +517,39 @@ load_columns(struct config_ctx *cx, const config_setting_t *root,
 }
 
 /*
+ * recoding = "local": the rows a search suppresses are searched again on
+ * their own (search.h), for a searched policy scored by the loss.
+ */
+static int
+load_recoding(struct config_ctx *cx, const config_setting_t *g,
+    struct policy *p)
+{
+	const config_setting_t *at = config_member(cx, g, "recoding");
+	char v[16];
+	int r;
+
+	if (at == NULL)
+		return 0;
+	if ((r = config_string(cx, g, "recoding", v, sizeof(v), 1)) != 0)
+		return r;
+	if (strcmp(v, "global") != 0 && strcmp(v, "local") != 0)
+		return config_fail(cx, at, "'recoding' must be \"global\" "
+		    "(one level per column, the default) or \"local\" (the "
+		    "rows that would be suppressed generalized further)");
+	p->local = strcmp(v, "local") == 0;
+	if (p->local && !p->search)
+		return config_fail(cx, at, "local recoding needs a column whose "
+		    "level is searched (search = true)");
+	if (p->local && p->metric != SEARCH_LOSS)
+		return config_fail(cx, at, "local recoding is scored by the "
+		    "loss metric only: leave 'metric' out or set \"loss\"");
+	if (p->local && p->max_group_suppression > 0)
+		return config_fail(cx, at, "local recoding and "
+		    "'max_group_suppression' exclude each other");
+	return 0;
+}
+
+/*
  * t_hierarchy: t-closeness by hierarchical ground distance, over the
  * sensitive column's released values in a hierarchy of ARX's format.
  */
@@ -657,6 +690,8 @@ load_privacy(struct config_ctx *cx, const config_setting_t *root,
 	if (p->l > 1 && ns != 1)
 		return config_fail(cx, g, "l_diversity needs exactly one "
 		    "released sensitive column (found %zu)", ns);
+	if ((r = load_recoding(cx, g, p)) != 0)
+		return r;
 	if ((r = load_models(cx, g, p)) != 0)
 		return r;
 	if (p->t > 0 && ns != 1)

@@ -101,6 +101,7 @@ struct policy {
 	 * gen and nlevels set), else equal distance (from NULL) */
 	struct policy_column t_hier;
 	int search;			/* a column's level is searched */
+	int local;			/* recoding = "local" (search.h) */
 	int shuffle;
 	int guard_formulas;		/* a leading = + - @ ' TAB CR: text */
 	int crlf;

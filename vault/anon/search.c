@@ -156,9 +156,9 @@ search_free(struct search *s)
 
 /* ARX's normalization of one dimension's aggregate, cut to 10 decimals. */
 static double
-normalize(const struct search *s, double agg, uint32_t domain)
+normalize(uint64_t rows, double agg, uint32_t domain)
 {
-	double min = (double)s->rows / (double)domain, max = (double)s->rows;
+	double min = (double)rows / (double)domain, max = (double)rows;
 	double r;
 
 	if (domain <= 1 || max <= min)
@@ -468,7 +468,7 @@ pair_bound(const struct search *s, const unsigned *levels, uint64_t *least)
 	}
 	*least = o;
 	for (d = 0; d < sp->ndims; d++)
-		v[d] = normalize(s, s->braw[d][levels[d]] + (double)o *
+		v[d] = normalize(s->rows, s->braw[d][levels[d]] + (double)o *
 		    (1.0 - s->maxshare[d][levels[d]]), sp->dims[d].domain);
 	return aggregate(v, sp->ndims);
 }
@@ -525,7 +525,7 @@ search_init(struct search *s, const struct search_problem *sp)
 				num += (unsigned __int128)sp->count[t] *
 				    lf[sp->tuples[t * sp->ndims + d]];
 			s->braw[d][lv] = (double)num / (double)dm->domain;
-			s->bound[d][lv] = normalize(s, s->braw[d][lv],
+			s->bound[d][lv] = normalize(s->rows, s->braw[d][lv],
 			    dm->domain);
 			s->maxshare[d][lv] = 0;
 			for (t = 0; t < sp->ntuples; t++) {
@@ -701,7 +701,7 @@ finish(struct search *s, const unsigned *levels,
 	for (d = 0; d < sp->ndims; d++) {
 		const struct search_dim *dm = &sp->dims[d];
 
-		r->loss_dim[d] = normalize(s, (double)num[d] /
+		r->loss_dim[d] = normalize(s->rows, (double)num[d] /
 		    (double)dm->domain + (double)out, dm->domain);
 		r->level[d] = levels[d];
 	}
@@ -732,6 +732,16 @@ finish(struct search *s, const unsigned *levels,
 	groups_check(s, levels, out, r);
 }
 
+/* Whether the class in slot i meets the model. */
+static int
+class_kept(const struct search *s, uint32_t i)
+{
+	const struct search_problem *sp = s->sp;
+
+	return s->c.slot[i].rows >= sp->k && (s->p.stamp == NULL ||
+	    s->c.distinct[i] >= sp->l) && (sp->model == NULL || s->c.ok[i]);
+}
+
 /*
  * The loss and the suppressed rows at the levels set, over the classes
  * counted: a class is released if keep says so (keep != NULL: the
@@ -749,10 +759,7 @@ score(struct search *s, const unsigned *levels, const uint8_t *keep,
 	for (t = 0; t < sp->ntuples; t++) {
 		const uint32_t *tu = sp->tuples + t * sp->ndims;
 		uint32_t i = s->slot_of[t];
-		int kept = keep != NULL ? keep[t] != 0 :
-		    s->c.slot[i].rows >= sp->k && (s->p.stamp == NULL ||
-		    s->c.distinct[i] >= sp->l) && (sp->model == NULL ||
-		    s->c.ok[i]);
+		int kept = keep != NULL ? keep[t] != 0 : class_kept(s, i);
 
 		if (!kept) {
 			out += sp->count[t];
@@ -1162,4 +1169,165 @@ out:
 	search_free(s);
 	free(s);
 	return r;
+}
+
+/* Which tuples the node releases (kept[t] = 1), as search_eval counts. */
+static int
+released_at(const struct search_problem *sp, const unsigned *levels,
+    uint8_t *kept)
+{
+	struct search *s;
+	struct search_result r;
+	size_t t;
+	int e;
+
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return SK_ENOMEM;
+	if ((e = search_init(s, sp)) == 0 &&
+	    (e = check_levels(sp, levels)) == 0) {
+		evaluate(s, levels, &r);
+		for (t = 0; t < sp->ntuples; t++)
+			kept[t] = (uint8_t)class_kept(s, s->slot_of[t]);
+	}
+	search_free(s);
+	free(s);
+	return e;
+}
+
+/* The rows of tuples not yet released, as a problem of their own. */
+struct rest {
+	struct search_problem sp;
+	uint32_t *tuples, *sens, *orig;
+	uint64_t *count, rows;
+	size_t n;
+};
+
+static void
+rest_take(const struct search_problem *sp, const uint8_t *round_of,
+    struct rest *rs)
+{
+	size_t t;
+
+	rs->n = 0;
+	rs->rows = 0;
+	for (t = 0; t < sp->ntuples; t++) {
+		if (round_of[t] != SEARCH_UNRELEASED)
+			continue;
+		memcpy(rs->tuples + rs->n * sp->ndims, sp->tuples +
+		    t * sp->ndims, sp->ndims * sizeof(uint32_t));
+		rs->count[rs->n] = sp->count[t];
+		if (sp->sens != NULL)
+			rs->sens[rs->n] = sp->sens[t];
+		rs->orig[rs->n++] = (uint32_t)t;
+		rs->rows += sp->count[t];
+	}
+	rs->sp = *sp;
+	rs->sp.ntuples = rs->n;
+	rs->sp.tuples = rs->tuples;
+	rs->sp.count = rs->count;
+	rs->sp.sens = sp->sens != NULL ? rs->sens : NULL;
+	/* Each round may suppress anything: what it leaves, the next one
+	 * takes; the policy's limit holds for what is left at the end. */
+	rs->sp.max_suppression = 1.0;
+	rs->sp.max_group_suppression = 0;
+}
+
+int
+search_local(const struct search_problem *sp, struct search_local *lr)
+{
+	struct rest rs = { 0 };
+	struct search_result res;
+	uint8_t *kept = NULL;
+	size_t t, n = sp->ntuples + 1;
+	int r = SK_ENOMEM;
+
+	memset(lr->level, 0, sizeof(lr->level));
+	memset(lr->rows, 0, sizeof(lr->rows));
+	lr->rounds = 0;
+	lr->nodes = lr->checked = 0;
+	memset(lr->round_of, SEARCH_UNRELEASED, sp->ntuples);
+	if (sp->metric != SEARCH_LOSS || sp->max_group_suppression > 0)
+		return SK_EINVAL;
+	rs.tuples = malloc(n * (sp->ndims > 0 ? sp->ndims : 1) *
+	    sizeof(uint32_t));
+	rs.sens = malloc(n * sizeof(uint32_t));
+	rs.orig = malloc(n * sizeof(uint32_t));
+	rs.count = malloc(n * sizeof(uint64_t));
+	kept = malloc(n);
+	if (rs.tuples == NULL || rs.sens == NULL || rs.orig == NULL ||
+	    rs.count == NULL || kept == NULL)
+		goto out;
+	r = 0;
+	while (lr->rounds < SEARCH_LOCAL_ROUNDS) {
+		rest_take(sp, lr->round_of, &rs);
+		if (rs.n == 0 || rs.rows < sp->k)
+			break;
+		if ((r = search_run(&rs.sp, &res)) != 0)
+			goto out;
+		if (lr->rounds == 0) {
+			lr->nodes = res.nodes;
+			lr->checked = res.checked;
+		}
+		if (!res.found)
+			break;
+		if ((r = released_at(&rs.sp, res.level, kept)) != 0)
+			goto out;
+		for (t = 0; t < rs.n; t++)
+			if (kept[t]) {
+				lr->round_of[rs.orig[t]] = (uint8_t)lr->rounds;
+				lr->rows[lr->rounds] += rs.count[t];
+			}
+		memcpy(lr->level[lr->rounds], res.level,
+		    sp->ndims * sizeof(unsigned));
+		if (lr->rows[lr->rounds++] == 0)
+			break;		/* cannot happen: found releases rows */
+	}
+out:
+	free(rs.tuples);
+	free(rs.sens);
+	free(rs.orig);
+	free(rs.count);
+	free(kept);
+	return r;
+}
+
+int
+search_eval_mixed(const struct search_problem *sp, const unsigned *levels,
+    const uint8_t *keep, struct search_result *res)
+{
+	unsigned __int128 num[SEARCH_MAX_DIMS] = { 0 };
+	uint64_t rows = 0, out = 0;
+	size_t d, t;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if ((r = check_problem(sp)) != 0)
+		return r;
+	for (t = 0; t < sp->ntuples; t++) {
+		const uint32_t *tu = sp->tuples + t * sp->ndims;
+		const unsigned *lv = levels + t * sp->ndims;
+
+		rows += sp->count[t];
+		if (!keep[t]) {
+			out += sp->count[t];
+			continue;
+		}
+		for (d = 0; d < sp->ndims; d++) {
+			const struct search_dim *dm = &sp->dims[d];
+
+			if (lv[d] >= dm->nlevels)
+				return SK_EINVAL;
+			num[d] += (unsigned __int128)sp->count[t] *
+			    dm->leaves[(size_t)lv[d] * dm->nvalues + tu[d]];
+		}
+	}
+	for (d = 0; d < sp->ndims; d++)
+		res->loss_dim[d] = normalize(rows, (double)num[d] /
+		    (double)sp->dims[d].domain + (double)out,
+		    sp->dims[d].domain);
+	res->loss = res->score = aggregate(res->loss_dim, sp->ndims);
+	res->suppressed = out;
+	res->found = out < rows;
+	res->nodes = res->checked = 1;
+	return 0;
 }

@@ -117,4 +117,35 @@ int search_run(const struct search_problem *sp, struct search_result *res);
 int search_eval(const struct search_problem *sp, const unsigned *levels,
     const uint8_t *keep, struct search_result *res);
 
+/*
+ * Local recoding (issue 19): generalizes only the rows that need it. The
+ * first round is the search over every row, as search_run, but with any
+ * share suppressed; the rows it suppresses are searched again alone, at
+ * levels of their own, and so on, until a round releases nothing, fewer
+ * than k rows are left or SEARCH_LOCAL_ROUNDS have run. Each round's
+ * classes meet the model among themselves, so the union does (classes of
+ * two rounds with the same labels merge, which k, distinct and entropy l
+ * and t-closeness survive). The loss metric only, and no
+ * max_group_suppression (SK_EINVAL).
+ */
+#define SEARCH_LOCAL_ROUNDS	16
+#define SEARCH_UNRELEASED	0xff
+
+struct search_local {
+	unsigned rounds;
+	unsigned level[SEARCH_LOCAL_ROUNDS][SEARCH_MAX_DIMS];
+	uint64_t rows[SEARCH_LOCAL_ROUNDS];	/* released by each round */
+	uint64_t nodes, checked;		/* of the first round's search */
+	uint8_t *round_of;	/* caller's, ntuples: round, or UNRELEASED */
+};
+
+int search_local(const struct search_problem *sp, struct search_local *lr);
+
+/*
+ * The loss of a release whose tuples have levels of their own
+ * (levels[t * ndims + d]) and are released where keep[t] != 0.
+ */
+int search_eval_mixed(const struct search_problem *sp,
+    const unsigned *levels, const uint8_t *keep, struct search_result *res);
+
 #endif

@@ -29,11 +29,15 @@ import org.deidentifier.arx.metric.Metric.AggregateFunction;
  *   java -cp "DIR:ARX:ARX/lib/*" ArxModels --data F --hierarchies DIR
  *       --qi a,b --k 5 [--suppression 1.0]
  *       [--metric loss|entropy] [--t SENSITIVE:T[:equal|hierarchical]]
+ *       [--local N --out RELEASE.csv]
  *
  * entropy: ARX's non-uniform entropy, Metric.createEntropyMetric() (the
  * non-monotonic variant, generalization and suppression weighted equally,
  * the columns summed). hierarchical t-closeness takes the sensitive
- * column's hierarchy from the hierarchies folder, as the others.
+ * column's hierarchy from the hierarchies folder, as the others. --local
+ * N: ARX's local recoding (optimizeIterativeFast with 1/N of the records
+ * per step, after the search with the suppression limit given), the
+ * release written to --out for the caller to score.
  */
 public class ArxModels {
     private static final Map<String, String> opts = new HashMap<>();
@@ -99,13 +103,18 @@ public class ArxModels {
                 metric, k, opt("t", "-"), supp, qis.size());
             return;
         }
+        int local = Integer.parseInt(opt("local", "0"));
+        if (local > 0)
+            result.optimizeIterativeFast(out, 1d / local);
+        if (opts.containsKey("out"))
+            out.save(new File(opt("out", null)), ';');
         int suppressed = 0;
         for (int i = 0; i < out.getNumRows(); i++)
             if (out.isOutlier(i))
                 suppressed++;
         ARXNode best = result.getGlobalOptimum();
-        System.out.printf("arx-models: metric=%s k=%d t=%s suppression=%s qis=%d optimum=%s score=%s suppressed=%d%n",
-            metric, k, opt("t", "-"), supp, qis.size(),
+        System.out.printf("arx-models: metric=%s%s k=%d t=%s suppression=%s qis=%d optimum=%s score=%s suppressed=%d%n",
+            metric, local > 0 ? " local=" + local : "", k, opt("t", "-"), supp, qis.size(),
             Arrays.toString(best.getTransformation()).replace(" ", ""),
             best.getHighestScore().toString(), suppressed);
     }
