@@ -440,7 +440,15 @@ make_md(const struct policy *p, const char *report,
 			text_add(&t, lang ? "- l-diversity (%s): l = %llu\n" :
 			    "- l-多様性（%s）: l = %llu\n", f->l_model,
 			    (unsigned long long)f->l);
-		if (strcmp(f->recoding, "local") == 0)
+		if (strcmp(f->recoding, "cells") == 0)
+			text_add(&t, lang ? "- cell suppression: in rows that "
+			    "would have been suppressed, only the cells that "
+			    "single them out are * (the report's local_rounds); "
+			    "a column's level below is the first round's\n" :
+			    "- セル単位の秘匿: 抑制されるはずだった行は、特定に"
+			    "つながるセルだけを * として提供（報告書の "
+			    "local_rounds）。下の各列の段階は最初の回のもの\n");
+		else if (strcmp(f->recoding, "local") == 0)
 			text_add(&t, lang ? "- local recoding: rows that would "
 			    "have been suppressed are generalized further, by "
 			    "levels of their own (the report's local_rounds); a "

@@ -571,7 +571,14 @@ test_r07_local_recoding_rounds_meet_the_model(void **state)
 		make(&p, 2 + (size_t)rnd(MAXD - 1), 20 + (size_t)rnd(MAXT - 20),
 		    2 + rnd(6), 0.0, i % 3 == 0 ? 2 : 0, 0);
 		nd = p.sp.ndims;
+		/* every other trial: cell suppression, later rounds at the
+		 * first round's level or the top */
+		lr.cells = i % 2;
 		assert_int_equal(search_local(&p.sp, &lr), 0);
+		for (x = 1; lr.cells && x < lr.rounds; x++)
+			for (d = 0; d < nd; d++)
+				assert_true(lr.level[x][d] == lr.level[0][d] ||
+				    lr.level[x][d] == p.dim[d].nlevels - 1);
 		sp1 = p.sp;
 		sp1.max_suppression = 1.0;
 		assert_int_equal(search_run(&sp1, &res), 0);
@@ -611,7 +618,8 @@ test_r07_local_recoding_rounds_meet_the_model(void **state)
 		left = 0;
 		for (t = 0; t < p.sp.ntuples; t++)
 			left += round_of[t] == SEARCH_UNRELEASED ? p.count[t] : 0;
-		if (left >= p.sp.k && lr.rounds < SEARCH_LOCAL_ROUNDS) {
+		if (left >= p.sp.k && lr.rounds < SEARCH_LOCAL_ROUNDS &&
+		    !lr.cells) {
 			/* the rest alone has no node that releases a row */
 			static struct prob q;
 			size_t n = 0;

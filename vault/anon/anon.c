@@ -1431,12 +1431,13 @@ local_levels(struct job *jb, struct lattice *lt)
 	if (lr->round_of == NULL || class_round == NULL || rep == NULL ||
 	    row_round == NULL || keep == NULL || lv == NULL)
 		goto out;
+	lr->cells = jb->p->local == RECODE_CELLS;
 	if ((r = search_local(&lt->sp, lr)) != 0)
 		goto out;
 	if (lr->rounds == 0) {
 		r = job_fail(jb, "no combination of levels meets k=%u%s, even "
-		    "with local recoding", jb->p->k, jb->sens >= 0 ?
-		    " with l-diversity" : "");
+		    "with %s", jb->p->k, jb->sens >= 0 ? " with l-diversity" :
+		    "", lr->cells ? "cell suppression" : "local recoding");
 		goto out;
 	}
 	/* Every row of a level-0 class shares its round. */
@@ -1479,9 +1480,9 @@ local_levels(struct job *jb, struct lattice *lt)
 	limit = (uint64_t)floor(jb->p->max_suppression * (double)jb->nrows);
 	if (jb->sr.suppressed > limit) {
 		jb->model_failed = 1;
-		r = job_fail(jb, "local recoding in %u rounds still suppresses "
-		    "%llu of %zu rows, more than max_suppression allows (%llu)",
-		    lr->rounds, (unsigned long long)jb->sr.suppressed,
+		r = job_fail(jb, "%s in %u rounds still suppresses %llu of %zu "
+		    "rows, more than max_suppression allows (%llu)", lr->cells ?
+		    "cell suppression" : "local recoding", lr->rounds, (unsigned long long)jb->sr.suppressed,
 		    jb->nrows, (unsigned long long)limit);
 		goto out;
 	}
@@ -1969,7 +1970,8 @@ make_report(struct job *jb)
 	if (jb->p->search) {
 		json_u64(&j, "search_lattice_nodes", jb->sr.nodes);
 		json_u64(&j, "search_nodes_checked", jb->sr.checked);
-		json_str(&j, "recoding", jb->p->local ? "local" : "global");
+		json_str(&j, "recoding", jb->p->local == RECODE_CELLS ? "cells" :
+		    jb->p->local ? "local" : "global");
 	}
 	if (rounds != NULL)
 		json_raw(&j, "local_rounds", rounds);

@@ -518,7 +518,8 @@ load_columns(struct config_ctx *cx, const config_setting_t *root,
 
 /*
  * recoding = "local": the rows a search suppresses are searched again on
- * their own (search.h), for a searched policy scored by the loss.
+ * their own (search.h), for a searched policy scored by the loss;
+ * "cells": the same, each of their columns kept or made "*".
  */
 static int
 load_recoding(struct config_ctx *cx, const config_setting_t *g,
@@ -532,20 +533,26 @@ load_recoding(struct config_ctx *cx, const config_setting_t *g,
 		return 0;
 	if ((r = config_string(cx, g, "recoding", v, sizeof(v), 1)) != 0)
 		return r;
-	if (strcmp(v, "global") != 0 && strcmp(v, "local") != 0)
+	if (strcmp(v, "global") != 0 && strcmp(v, "local") != 0 &&
+	    strcmp(v, "cells") != 0)
 		return config_fail(cx, at, "'recoding' must be \"global\" "
-		    "(one level per column, the default) or \"local\" (the "
-		    "rows that would be suppressed generalized further)");
-	p->local = strcmp(v, "local") == 0;
+		    "(one level per column, the default), \"local\" (the "
+		    "rows that would be suppressed generalized further) or "
+		    "\"cells\" (their offending cells suppressed)");
+	p->local = strcmp(v, "local") == 0 ? RECODE_LOCAL :
+	    strcmp(v, "cells") == 0 ? RECODE_CELLS : RECODE_GLOBAL;
 	if (p->local && !p->search)
-		return config_fail(cx, at, "local recoding needs a column whose "
-		    "level is searched (search = true)");
+		return config_fail(cx, at, "%s needs a column whose "
+		    "level is searched (search = true)", p->local ==
+		    RECODE_CELLS ? "cell suppression" : "local recoding");
 	if (p->local && p->metric != SEARCH_LOSS)
-		return config_fail(cx, at, "local recoding is scored by the "
-		    "loss metric only: leave 'metric' out or set \"loss\"");
+		return config_fail(cx, at, "%s is scored by the loss metric "
+		    "only: leave 'metric' out or set \"loss\"", p->local ==
+		    RECODE_CELLS ? "cell suppression" : "local recoding");
 	if (p->local && p->max_group_suppression > 0)
-		return config_fail(cx, at, "local recoding and "
-		    "'max_group_suppression' exclude each other");
+		return config_fail(cx, at, "%s and 'max_group_suppression' "
+		    "exclude each other", p->local == RECODE_CELLS ?
+		    "cell suppression" : "local recoding");
 	return 0;
 }
 

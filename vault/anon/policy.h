@@ -73,6 +73,8 @@ struct policy_column {
 	uint32_t *leaves;		/* [lv * rows + from id]: rows under it */
 };
 
+enum { RECODE_GLOBAL, RECODE_LOCAL, RECODE_CELLS };
+
 struct policy_pattern {
 	char name[64];
 	regex_t re;
@@ -101,7 +103,7 @@ struct policy {
 	 * gen and nlevels set), else equal distance (from NULL) */
 	struct policy_column t_hier;
 	int search;			/* a column's level is searched */
-	int local;			/* recoding = "local" (search.h) */
+	int local;			/* recoding: RECODE_LOCAL, _CELLS */
 	int shuffle;
 	int guard_formulas;		/* a leading = + - @ ' TAB CR: text */
 	int crlf;

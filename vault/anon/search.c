@@ -1200,7 +1200,56 @@ struct rest {
 	uint32_t *tuples, *sens, *orig;
 	uint64_t *count, rows;
 	size_t n;
+	/* cells: each dimension either at the first round's level or at
+	 * its top (two levels made here), and which level each is */
+	struct search_dim dim[SEARCH_MAX_DIMS];
+	uint32_t *two;			/* gen and leaves of those, per dim */
+	unsigned real[SEARCH_MAX_DIMS][2];
 };
+
+/*
+ * Cell suppression after the first round: a dimension may stay at the
+ * first round's level or go to its top (normally "*"), nothing between.
+ */
+static void
+rest_cells(const struct search_problem *sp, const unsigned *first,
+    struct rest *rs)
+{
+	size_t d, v, off = 0;
+
+	for (d = 0; d < sp->ndims; d++) {
+		const struct search_dim *dm = &sp->dims[d];
+		unsigned top = dm->nlevels - 1, lv[2] = { first[d], top };
+		uint32_t *g = rs->two + off, *lf = g + 2 * (size_t)dm->nvalues;
+		unsigned x;
+
+		off += 4 * (size_t)dm->nvalues;
+		rs->dim[d] = *dm;
+		rs->real[d][0] = rs->real[d][1] = first[d];
+		if (first[d] >= top) {
+			rs->dim[d].nlevels = 1;
+			rs->dim[d].min_level = rs->dim[d].max_level = 0;
+			rs->dim[d].gen = dm->gen + (size_t)first[d] * dm->nvalues;
+			rs->dim[d].leaves = dm->leaves +
+			    (size_t)first[d] * dm->nvalues;
+			continue;
+		}
+		for (x = 0; x < 2; x++)
+			for (v = 0; v < dm->nvalues; v++) {
+				g[x * dm->nvalues + v] = dm->gen[(size_t)lv[x] *
+				    dm->nvalues + v];
+				lf[x * dm->nvalues + v] = dm->leaves[(size_t)lv[x] *
+				    dm->nvalues + v];
+			}
+		rs->dim[d].nlevels = 2;
+		rs->dim[d].min_level = 0;
+		rs->dim[d].max_level = 1;
+		rs->dim[d].gen = g;
+		rs->dim[d].leaves = lf;
+		rs->real[d][1] = top;
+	}
+	rs->sp.dims = rs->dim;
+}
 
 static void
 rest_take(const struct search_problem *sp, const uint8_t *round_of,
@@ -1238,7 +1287,7 @@ search_local(const struct search_problem *sp, struct search_local *lr)
 	struct rest rs = { 0 };
 	struct search_result res;
 	uint8_t *kept = NULL;
-	size_t t, n = sp->ntuples + 1;
+	size_t t, n = sp->ntuples + 1, cells = 0;
 	int r = SK_ENOMEM;
 
 	memset(lr->level, 0, sizeof(lr->level));
@@ -1248,20 +1297,25 @@ search_local(const struct search_problem *sp, struct search_local *lr)
 	memset(lr->round_of, SEARCH_UNRELEASED, sp->ntuples);
 	if (sp->metric != SEARCH_LOSS || sp->max_group_suppression > 0)
 		return SK_EINVAL;
+	for (t = 0, cells = 0; lr->cells && t < sp->ndims; t++)
+		cells += 4 * (size_t)sp->dims[t].nvalues;
 	rs.tuples = malloc(n * (sp->ndims > 0 ? sp->ndims : 1) *
 	    sizeof(uint32_t));
 	rs.sens = malloc(n * sizeof(uint32_t));
 	rs.orig = malloc(n * sizeof(uint32_t));
 	rs.count = malloc(n * sizeof(uint64_t));
 	kept = malloc(n);
+	rs.two = malloc((cells + 1) * sizeof(uint32_t));
 	if (rs.tuples == NULL || rs.sens == NULL || rs.orig == NULL ||
-	    rs.count == NULL || kept == NULL)
+	    rs.count == NULL || kept == NULL || rs.two == NULL)
 		goto out;
 	r = 0;
 	while (lr->rounds < SEARCH_LOCAL_ROUNDS) {
 		rest_take(sp, lr->round_of, &rs);
 		if (rs.n == 0 || rs.rows < sp->k)
 			break;
+		if (lr->cells && lr->rounds > 0)
+			rest_cells(sp, lr->level[0], &rs);
 		if ((r = search_run(&rs.sp, &res)) != 0)
 			goto out;
 		if (lr->rounds == 0) {
@@ -1277,8 +1331,9 @@ search_local(const struct search_problem *sp, struct search_local *lr)
 				lr->round_of[rs.orig[t]] = (uint8_t)lr->rounds;
 				lr->rows[lr->rounds] += rs.count[t];
 			}
-		memcpy(lr->level[lr->rounds], res.level,
-		    sp->ndims * sizeof(unsigned));
+		for (t = 0; t < sp->ndims; t++)
+			lr->level[lr->rounds][t] = lr->cells && lr->rounds > 0 ?
+			    rs.real[t][res.level[t]] : res.level[t];
 		if (lr->rows[lr->rounds++] == 0)
 			break;		/* cannot happen: found releases rows */
 	}
@@ -1287,6 +1342,7 @@ out:
 	free(rs.sens);
 	free(rs.orig);
 	free(rs.count);
+	free(rs.two);
 	free(kept);
 	return r;
 }

@@ -127,11 +127,17 @@ int search_eval(const struct search_problem *sp, const unsigned *levels,
  * two rounds with the same labels merge, which k, distinct and entropy l
  * and t-closeness survive). The loss metric only, and no
  * max_group_suppression (SK_EINVAL).
+ *
+ * Cell suppression (cells set) is the same with the later rounds held to
+ * two choices per dimension: the first round's level, or the top of its
+ * hierarchy ("*" in ARX's and the built-in ones): a row keeps every cell
+ * it can and loses the others, instead of being deleted whole.
  */
 #define SEARCH_LOCAL_ROUNDS	16
 #define SEARCH_UNRELEASED	0xff
 
 struct search_local {
+	int cells;		/* in: cell suppression (below) */
 	unsigned rounds;
 	unsigned level[SEARCH_LOCAL_ROUNDS][SEARCH_MAX_DIMS];
 	uint64_t rows[SEARCH_LOCAL_ROUNDS];	/* released by each round */
