@@ -659,6 +659,79 @@ PY
 	refused "$T/bad.policy" "bad.policy:[0-9]+: 'recoding' must be \"global\""
 }
 
+# Journalist risk and population uniqueness (issue 19): with the counts
+# of the population the file is drawn from (made here from Adult: each
+# combination of the eight quasi-identifiers 3 times as common, plus 0-2,
+# or, for one in five, no more common than in the file), each released
+# class of f rows stands for F people and carries 1 / F. The report's
+# highest and average journalist risk, rows above the threshold and the
+# file's rows unique in the population at the release's levels are
+# recounted here from the release, the population and the hierarchies.
+test_r07_journalist_risk_and_population_uniqueness() {
+	local qis
+	qis=$(tr ' ' , <<<"$QI8")
+	python3 - "$ADULT/adult.csv" "$T/pop.csv" "$qis" <<'PY' || return 1
+import collections, csv, random, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8"), delimiter=";"))
+qis = sys.argv[3].split(",")
+random.seed(11)
+c = collections.Counter(tuple(r[q] for q in qis) for r in rows)
+with open(sys.argv[2], "w", encoding="utf-8", newline="") as f:
+    w = csv.writer(f, lineterminator="\n")
+    w.writerow(qis + ["count"])
+    for key, n in sorted(c.items()):
+        w.writerow(list(key) + [n if random.random() < 0.2 else n * 3 + random.randrange(3)])
+PY
+	search_policy "$T/pop.policy" "$QI8" 5 0.1
+	sed -i "s|max_suppression = 0.1;|max_suppression = 0.1; population = \"$T/pop.csv\";|" "$T/pop.policy"
+	"$FAST_VAULT" anonymize --policy "$T/pop.policy" --in "$ADULT/adult.csv" \
+		--out "$T/pop-out.csv" --report "$T/pop.json" >"$T/out" 2>&1 ||
+		{ cat "$T/out"; return 1; }
+	python3 - "$T/pop-out.csv" "$T/pop.json" "$T/pop.csv" "$ADULT" "$qis" <<'PY' || return 1
+import collections, csv, json, sys
+rel, rep, pop, adult, qis = sys.argv[1:6]
+qis = qis.split(",")
+r = json.load(open(rep))
+level = {c["name"]: c["level"] for c in r["columns"] if "level" in c}
+gen = {}
+for q in qis:
+    h = list(csv.reader(open("%s/adult_hierarchy_%s.csv" % (adult, q)), delimiter=";"))
+    gen[q] = {x[0]: x[level[q]] for x in h}
+people = collections.Counter()
+for x in csv.DictReader(open(pop, encoding="utf-8")):
+    people[tuple(gen[q][x[q]] for q in qis)] += int(x["count"])
+released = collections.Counter(tuple(x[q] for q in qis)
+                               for x in csv.DictReader(open(rel, encoding="utf-8")))
+n = sum(released.values())
+want_max = max(1 / people[k] for k in released)
+want_avg = sum(f / people[k] for k, f in released.items()) / n
+want_risk = sum(f for k, f in released.items() if 1 / people[k] > r["risk_threshold"])
+src = list(csv.DictReader(open("%s/adult.csv" % adult, encoding="utf-8"), delimiter=";"))
+want_uniq = sum(1 for x in src if people[tuple(gen[q][x[q]] for q in qis)] == 1)
+got = (r["risk_journalist_highest"], r["risk_journalist_average"],
+       r["rows_at_journalist_risk"], r["population_unique_rows"], r["population_people"])
+want = (want_max, want_avg, want_risk, want_uniq,
+        sum(int(x["count"]) for x in csv.DictReader(open(pop, encoding="utf-8"))))
+print("journalist risk: highest %.6f average %.6f, %d rows above %.2f; %d of "
+      "the file's rows unique in a population of %d (recounted %s)" % (
+      got[0], got[1], got[2], r["risk_threshold"], got[3], got[4], want))
+assert abs(got[0] - want[0]) <= 5e-6 * want[0] and abs(got[1] - want[1]) <= 5e-6 * want[1], (got, want)
+assert got[2:] == want[2:], (got, want)
+assert want_uniq > 0 and r["risk_journalist_highest"] < r["risk_highest"]
+PY
+	# A population that lacks a quasi-identifier, or counts fewer people
+	# than the file, fails the job and says so.
+	cut -d, -f2- "$T/pop.csv" > "$T/pop2.csv"
+	sed "s|$T/pop.csv|$T/pop2.csv|" "$T/pop.policy" > "$T/bad.policy"
+	refused "$T/bad.policy" "population .*pop2.csv has no column \"sex\"" &&
+	sed 's/,[0-9]*$/,1/' "$T/pop.csv" > "$T/pop3.csv" &&
+	sed "s|$T/pop.csv|$T/pop3.csv|" "$T/pop.policy" > "$T/bad.policy" &&
+	refused "$T/bad.policy" "counts fewer people .* than the file has rows" &&
+	sed 's/,count$/,people/' "$T/pop.csv" > "$T/pop4.csv" &&
+	sed "s|$T/pop.csv|$T/pop4.csv|" "$T/pop.policy" > "$T/bad.policy" &&
+	refused "$T/bad.policy" "bad.policy:[0-9]+: .*pop4.csv: the header has no \"count\" column"
+}
+
 # No node meets the model: the job fails, says why, releases nothing, and
 # reports (issue 20) the classes at the highest levels the policy allows;
 # with every row suppressed whatever is left out, no column stands out.

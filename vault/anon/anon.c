@@ -78,6 +78,11 @@ struct job {
 					 * NULL when distinct counts do */
 	struct search_result sr;	/* the chosen levels and their loss */
 	struct search_local local;	/* recoding = "local": the rounds */
+	uint8_t *class_round;		/* ... and each final class's round */
+	/* population counts (policy population): the journalist risk */
+	int pop_done;
+	uint64_t pop_people, pop_unique_rows, pop_risk_rows;
+	double journalist_max, journalist_avg;
 	int scored;			/* sr holds the release's loss */
 	/* The privacy model could not be met (issue 20): the classes stand
 	 * as they were found, for a report of the failure, and the
@@ -1455,9 +1460,19 @@ local_levels(struct job *jb, struct lattice *lt)
 		r = reclassify(jb);
 	if (r == 0 && jb->sens >= 0)
 		r = model_verdicts(jb);
+	if (r == 0 && (jb->class_round = malloc((size_t)dict_count(
+	    jb->classes) + 1)) == NULL)
+		r = SK_ENOMEM;
 	if (r != 0) {
 		r = job_fail(jb, "the search failed: %s", sk_strerror(r));
 		goto out;
+	}
+	/* A final class's round: its rows', the first where two merged. */
+	memset(jb->class_round, 0xff, (size_t)dict_count(jb->classes) + 1);
+	for (i = 0; i < jb->nrows; i++) {
+		x = row_round[i] < lr->rounds ? row_round[i] : lr->rounds - 1;
+		if (x < jb->class_round[jb->row_class[i]])
+			jb->class_round[jb->row_class[i]] = (uint8_t)x;
 	}
 	/* The release's loss, each tuple at its round's levels, released
 	 * as the engine will release it. */
@@ -1588,6 +1603,131 @@ score_fixed(struct job *jb)
 }
 
 /* Fisher-Yates with a CSPRNG: row order must reveal nothing. */
+/*
+ * A population value of quasi-identifier i as the release shows it at
+ * level lv: through the hierarchy or map the column applies (the
+ * population lists the values those take), else as it is. Returns 0 with
+ * the output id, 1 if no released value is it.
+ */
+static int
+pop_out_id(const struct job *jb, size_t i, const char *v, uint32_t len,
+    unsigned lv, uint32_t *out)
+{
+	const struct policy_column *pc = jb->cols[jb->qi[i]].pc;
+	uint32_t row;
+
+	if (pc->search || pc->action == ACT_HIERARCHY ||
+	    pc->action == ACT_MAP) {
+		if (dict_find(pc->from, v, len, &row) != 0)
+			return 1;
+		v = pc->search ? dict_key(pc->labels, pc->gen[(size_t)lv *
+		    dict_count(pc->from) + row], &len) :
+		    dict_key(pc->to, pc->to_id[row], &len);
+	}
+	return dict_find(jb->cols[jb->qi[i]].out, v, len, out) != 0;
+}
+
+/*
+ * The journalist's risk (issue 19): an attacker who does not know whether
+ * someone is in the file matches them against the population, so a
+ * released class of f rows that stands for F people carries 1 / F each.
+ * Counts F per released class from the policy's population table, each
+ * of its rows generalized as the release is (per round with local
+ * recoding), and from them the released rows' highest and average risk
+ * and the rows above the risk threshold, and the file's rows that are
+ * unique in the population at the release's levels (population
+ * uniqueness: what the suppression had to remove).
+ */
+static int
+population_risk(struct job *jb)
+{
+	const struct policy *p = jb->p;
+	size_t i, c, rr, nr = p->local ? jb->local.rounds : 1;
+	uint32_t tuple[SEARCH_MAX_DIMS], cid, ncl = dict_count(jb->classes);
+	size_t col[SEARCH_MAX_DIMS];
+	uint64_t *people, rows = 0;
+	double sum = 0;
+	unsigned x;
+
+	if (p->npop == 0)
+		return 0;
+	if (jb->nqi > SEARCH_MAX_DIMS)
+		return job_fail(jb, "population: too many quasi-identifiers");
+	for (i = 0; i < jb->nqi; i++) {
+		const struct policy_column *pc = jb->cols[jb->qi[i]].pc;
+
+		for (c = 0; c < p->pop_ncols &&
+		    strcmp(p->pop_name[c], pc->name) != 0; c++)
+			;
+		if (c == p->pop_ncols)
+			return job_fail(jb, "population %s has no column \"%s\"",
+			    p->pop_file, pc->name);
+		if (pc->search && pc->nsteps > 0)
+			return job_fail(jb, "population: column \"%s\" is a "
+			    "searched built-in generalization; give it a "
+			    "hierarchy file to count the population by",
+			    pc->name);
+		col[i] = c;
+	}
+	if (p->pop_ncols != jb->nqi)
+		return job_fail(jb, "population %s has columns that are not "
+		    "released quasi-identifiers", p->pop_file);
+	if ((people = calloc((size_t)ncl + 1, sizeof(*people))) == NULL)
+		return job_fail(jb, "out of memory");
+	for (rr = 0; rr < p->npop; rr++)
+		for (x = 0; x < nr; x++) {
+			for (i = 0; i < jb->nqi; i++) {
+				uint32_t len;
+				const char *v = dict_key(p->pop_values[col[i]],
+				    p->pop_ids[rr * p->pop_ncols + col[i]], &len);
+				unsigned lv = p->local ? jb->local.level[x][i] :
+				    jb->sr.level[i];
+
+				if (pop_out_id(jb, i, v, len, lv, &tuple[i]) != 0)
+					break;
+			}
+			if (i < jb->nqi || dict_find(jb->classes, tuple,
+			    (uint32_t)(jb->nqi * sizeof(uint32_t)), &cid) != 0)
+				continue;
+			if (p->local && jb->class_round[cid] != x)
+				continue;
+			people[cid] += p->pop_count[rr];
+		}
+	jb->journalist_max = 0;
+	for (cid = 0; cid < ncl; cid++) {
+		uint64_t f = jb->class_size[cid];
+
+		if (people[cid] < f) {
+			uint64_t have = people[cid];
+
+			free(people);
+			return job_fail(jb, "population %s counts fewer people "
+			    "(%llu) than the file has rows (%llu) in a class: it "
+			    "must count everyone the file is drawn from",
+			    p->pop_file, (unsigned long long)have,
+			    (unsigned long long)f);
+		}
+		/* the file's rows alone in the population at these levels:
+		 * a class under k, suppressed, unless it is released */
+		if (people[cid] == 1)
+			jb->pop_unique_rows += f;
+		if (!keeps(jb, cid))
+			continue;
+		rows += f;
+		sum += (double)f / (double)people[cid];
+		if (1.0 / (double)people[cid] > jb->journalist_max)
+			jb->journalist_max = 1.0 / (double)people[cid];
+		if (1.0 / (double)people[cid] > p->risk_threshold)
+			jb->pop_risk_rows += f;
+	}
+	for (rr = 0; rr < p->npop; rr++)
+		jb->pop_people += p->pop_count[rr];
+	jb->journalist_avg = rows > 0 ? sum / (double)rows : 0;
+	jb->pop_done = 1;
+	free(people);
+	return 0;
+}
+
 static int
 shuffle(uint32_t *order, size_t n)
 {
@@ -1944,6 +2084,13 @@ make_report(struct job *jb)
 		json_raw(&j, "class_sizes", hist);
 	json_u64(&j, "rows_at_risk", res->rows_at_risk);
 	json_double(&j, "risk_threshold", jb->p->risk_threshold);
+	if (jb->pop_done) {
+		json_u64(&j, "population_people", jb->pop_people);
+		json_double(&j, "risk_journalist_highest", jb->journalist_max);
+		json_double(&j, "risk_journalist_average", jb->journalist_avg);
+		json_u64(&j, "rows_at_journalist_risk", jb->pop_risk_rows);
+		json_u64(&j, "population_unique_rows", jb->pop_unique_rows);
+	}
 	json_double(&j, "risk_marketer", res->rows_out > 0 ?
 	    (double)res->classes / (double)res->rows_out : 0);
 	if (groups != NULL)
@@ -2080,6 +2227,7 @@ job_free(struct job *jb)
 	dict_free(jb->pairs);
 	free(jb->class_ok);
 	free(jb->global);
+	free(jb->class_round);
 	free(jb->t_gen);
 	csv_reader_free(jb->rd);
 	sk_wipe(jb->key, sizeof(jb->key));
@@ -2153,6 +2301,8 @@ run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
 		}
 		goto out;
 	}
+	if (population_risk(&jb) != 0)
+		goto out;
 	if ((p->shuffle && shuffle(order, res->rows_out) != 0) ||
 	    write_rows(&jb, out_fd, order) != 0)
 		goto out;

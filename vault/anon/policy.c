@@ -1,6 +1,7 @@
 /*
  * policy.c: reading and checking an anonymization policy (see policy.h).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -85,6 +86,18 @@ get_double(struct config_ctx *cx, const config_setting_t *g, const char *name,
 	return config_fail(cx, s, "'%s' must be a number", name);
 }
 
+/* How reading a table ended: csv_read's last r, and whether it was empty. */
+static int
+table_read(struct config_ctx *cx, const config_setting_t *at,
+    const char *path, struct csv_reader *rd, int r, int empty)
+{
+	if (r < 0)
+		return config_fail(cx, at, "%s: %s", path, csv_reader_error(rd));
+	if (empty)
+		return config_fail(cx, at, "%s is empty", path);
+	return 0;
+}
+
 /* Loads a lookup table: rows of (from, ..., to at column `to_col`). */
 static int
 load_table(struct config_ctx *cx, const config_setting_t *at,
@@ -132,12 +145,7 @@ load_table(struct config_ctx *cx, const config_setting_t *at,
 		}
 		c->to_id[from] = to;
 	}
-	if (r < 0)
-		r = config_fail(cx, at, "%s: %s", path, csv_reader_error(rd));
-	else if (dict_count(c->from) == 0)
-		r = config_fail(cx, at, "%s is empty", path);
-	else
-		r = 0;
+	r = table_read(cx, at, path, rd, r, dict_count(c->from) == 0);
 out:
 	csv_reader_free(rd);
 	close(fd);
@@ -557,6 +565,115 @@ load_recoding(struct config_ctx *cx, const config_setting_t *g,
 }
 
 /*
+ * population: a CSV (UTF-8, ",") whose header names quasi-identifier
+ * columns and "count", one row per combination of their values with the
+ * number of people in the population who have it. Which columns it must
+ * name is the job's to check (it knows which are released).
+ */
+static int
+load_population(struct config_ctx *cx, const config_setting_t *g,
+    struct policy *p)
+{
+	const config_setting_t *at = config_member(cx, g, "population");
+	struct csv_reader *rd = NULL;
+	char **f, *end;
+	uint32_t *lens, id;
+	size_t n, i, cnt_col = SIZE_MAX, cap = 0, line;
+	unsigned long long c;
+	int fd, r, added;
+	void *q;
+
+	if (at == NULL)
+		return 0;
+	if ((r = config_path(cx, g, "population", p->pop_file,
+	    sizeof(p->pop_file), 1)) != 0)
+		return r;
+	if ((fd = open(p->pop_file, O_RDONLY | O_CLOEXEC)) == -1)
+		return config_fail(cx, at, "cannot open population %s",
+		    p->pop_file);
+	if ((r = csv_reader_new(fd, CSV_UTF8, ',', &rd)) != 0)
+		goto out;
+	if ((r = csv_read(rd, &f, &lens, &n)) != 1 || n < 2) {
+		r = config_fail(cx, at, "%s: no header of columns and \"count\"",
+		    p->pop_file);
+		goto out;
+	}
+	p->pop_name = calloc(n, sizeof(*p->pop_name));
+	p->pop_values = calloc(n, sizeof(*p->pop_values));
+	if (p->pop_name == NULL || p->pop_values == NULL) {
+		r = SK_ENOMEM;
+		goto out;
+	}
+	p->pop_ncols = n - 1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(f[i], "count") == 0 && cnt_col == SIZE_MAX) {
+			cnt_col = i;
+			continue;
+		}
+		if (lens[i] >= sizeof(p->pop_name[0])) {
+			r = config_fail(cx, at, "%s: a column name is too long",
+			    p->pop_file);
+			goto out;
+		}
+		memcpy(p->pop_name[i - (cnt_col < i)], f[i], lens[i] + 1);
+		if ((r = dict_new(&p->pop_values[i - (cnt_col < i)])) != 0)
+			goto out;
+	}
+	if (cnt_col == SIZE_MAX) {
+		r = config_fail(cx, at, "%s: the header has no \"count\" column",
+		    p->pop_file);
+		goto out;
+	}
+	while ((r = csv_read(rd, &f, &lens, &n)) == 1) {
+		line = (size_t)csv_reader_line(rd);
+		if (n != p->pop_ncols + 1) {
+			r = config_fail(cx, at, "%s, line %zu: %zu fields where "
+			    "the header has %zu", p->pop_file, line, n,
+			    p->pop_ncols + 1);
+			goto out;
+		}
+		errno = 0;
+		c = strtoull(f[cnt_col], &end, 10);
+		if (f[cnt_col][0] < '0' || f[cnt_col][0] > '9' || *end != '\0' ||
+		    errno != 0 || c == 0) {
+			r = config_fail(cx, at, "%s, line %zu: the count must be "
+			    "a whole number above 0", p->pop_file, line);
+			goto out;
+		}
+		if (p->npop == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((q = reallocarray(p->pop_ids, cap, (p->pop_ncols) *
+			    sizeof(uint32_t))) == NULL) {
+				r = SK_ENOMEM;
+				goto out;
+			}
+			p->pop_ids = q;
+			if ((q = reallocarray(p->pop_count, cap,
+			    sizeof(uint64_t))) == NULL) {
+				r = SK_ENOMEM;
+				goto out;
+			}
+			p->pop_count = q;
+		}
+		for (i = 0; i < n; i++) {
+			if (i == cnt_col)
+				continue;
+			if ((r = dict_intern(p->pop_values[i - (cnt_col < i)],
+			    f[i], lens[i], &id, &added)) != 0)
+				goto out;
+			p->pop_ids[p->npop * p->pop_ncols + i -
+			    (cnt_col < i)] = id;
+		}
+		p->pop_count[p->npop++] = c;
+	}
+	r = table_read(cx, at, p->pop_file, rd, r, p->npop == 0);
+out:
+	csv_reader_free(rd);
+	close(fd);
+	return r;
+}
+
+/*
  * t_hierarchy: t-closeness by hierarchical ground distance, over the
  * sensitive column's released values in a hierarchy of ARX's format.
  */
@@ -615,7 +732,9 @@ load_models(struct config_ctx *cx, const config_setting_t *g,
 		return config_fail(cx, config_member(cx, g, "t_closeness"),
 		    "'t_closeness' must be above 0 and at most 1 (the largest "
 		    "distance of a class's sensitive values from the file's)");
-	return load_t_hierarchy(cx, g, p);
+	if ((r = load_t_hierarchy(cx, g, p)) != 0)
+		return r;
+	return load_population(cx, g, p);
 }
 
 static int
@@ -861,6 +980,13 @@ policy_free(struct policy *p)
 	for (i = 0; i < p->ncols; i++)
 		column_free(&p->cols[i]);
 	column_free(&p->t_hier);
+	/* one more than the columns: the count's, unless it was missing */
+	for (i = 0; p->pop_values != NULL && i <= p->pop_ncols; i++)
+		dict_free(p->pop_values[i]);
+	free(p->pop_values);
+	free(p->pop_name);
+	free(p->pop_ids);
+	free(p->pop_count);
 	for (i = 0; i < p->npatterns; i++)
 		regfree(&p->patterns[i].re);
 	free(p->patterns);

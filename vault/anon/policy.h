@@ -102,6 +102,15 @@ struct policy {
 	/* t_hierarchy: hierarchical ground distance for t (from, labels,
 	 * gen and nlevels set), else equal distance (from NULL) */
 	struct policy_column t_hier;
+	/* population = "file.csv": counts of the population the file is a
+	 * sample of, per combination of quasi-identifier values, for the
+	 * journalist risk and population uniqueness (npop == 0: none) */
+	char pop_file[PATH_MAX];
+	size_t pop_ncols, npop;
+	char (*pop_name)[256];		/* pop_ncols column names */
+	struct dict **pop_values;	/* per column: its values */
+	uint32_t *pop_ids;		/* npop x pop_ncols value ids */
+	uint64_t *pop_count;		/* npop */
 	int search;			/* a column's level is searched */
 	int local;			/* recoding: RECODE_LOCAL, _CELLS */
 	int shuffle;
