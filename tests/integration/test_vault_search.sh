@@ -462,6 +462,9 @@ else:
     want = (sum(len(rows) * level[q] / height[q] for q in qis) + out * len(qis)) / (n * len(qis))
 got = float(r["search_metric_value"])
 assert abs(got - want) < 1e-9, (m, got, want)
+# the report gives the release under every metric; the loss is its own
+assert abs(r["metrics"][m] - want) < 1e-9, r["metrics"]
+assert r["metrics"]["loss"] == r["information_loss"], r["metrics"]
 print("%s: %.6f (recounted %.6f), levels %s, %d suppressed" % (m, got, want,
       [c["level"] for c in r["columns"] if "level" in c], out))
 PY
@@ -500,6 +503,7 @@ levels = [c["level"] for c in r["columns"] if c.get("level_searched")]
 want = [int(x) for x in sys.argv[2].split(",")]
 got = float(r["search_metric_value"])
 ok = (r["search_metric"] == "nonuniform_entropy" and levels == want and
+      r["metrics"]["nonuniform_entropy"] == got and
       r["rows_suppressed"] == int(sys.argv[4]) and
       abs(got - float(sys.argv[3])) <= 1e-9 * float(sys.argv[3]))
 if not ok:

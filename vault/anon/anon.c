@@ -79,6 +79,8 @@ struct job {
 	struct search_result sr;	/* the chosen levels and their loss */
 	struct search_local local;	/* recoding = "local": the rounds */
 	uint8_t *class_round;		/* ... and each final class's round */
+	double metric_value[SEARCH_NMETRICS];	/* the release's, by metric */
+	int metrics_done;
 	/* population counts (policy population): the journalist risk */
 	int pop_done;
 	uint64_t pop_people, pop_unique_rows, pop_risk_rows;
@@ -1515,6 +1517,27 @@ out:
 	    "%s", sk_strerror(r));
 }
 
+/*
+ * The release's value under every metric the search knows (issue 19), so
+ * that the report can be compared with another tool's whichever it
+ * scores by; a metric that cannot be counted is left out (NaN).
+ */
+static void
+every_metric(struct job *jb, const struct lattice *lt, const unsigned *levels,
+    const uint8_t *keep)
+{
+	struct search_problem sp = lt->sp;
+	struct search_result r;
+	int m;
+
+	for (m = 0; m < SEARCH_NMETRICS; m++) {
+		sp.metric = (enum search_metric)m;
+		jb->metric_value[m] = search_eval(&sp, levels, keep, &r) == 0 ?
+		    r.score : NAN;
+	}
+	jb->metrics_done = 1;
+}
+
 /* Finds the levels of least loss and releases the columns at them. */
 static int
 search_levels(struct job *jb)
@@ -1575,6 +1598,8 @@ search_levels(struct job *jb)
 			    (unsigned long long)top.suppressed, jb->nrows);
 		}
 	}
+	if (r == 0)
+		every_metric(jb, &lt, jb->sr.level, NULL);
 	for (i = 0; r == 0 && i < jb->nqi; i++)
 		if (jb->cols[jb->qi[i]].pc->search)
 			r = relevel(jb, &lt, i, jb->sr.level[i], NULL, NULL);
@@ -1597,8 +1622,10 @@ score_fixed(struct job *jb)
 	unsigned levels[SEARCH_MAX_DIMS] = { 0 };
 
 	if (jb->nrows > 0 && lattice_build(jb, &lt, 0) == 0 &&
-	    search_eval(&lt.sp, levels, lt.keep, &jb->sr) == 0)
+	    search_eval(&lt.sp, levels, lt.keep, &jb->sr) == 0) {
 		jb->scored = 1;
+		every_metric(jb, &lt, levels, lt.keep);
+	}
 	lattice_free(&lt);
 }
 
@@ -1995,6 +2022,7 @@ make_report(struct job *jb)
 	const struct anon_result *res = jb->res;
 	char *groups = group_report(jb, 0);
 	char *rounds = jb->p->local && jb->scored ? local_rounds(jb) : NULL;
+	char *metrics;
 	size_t cap = 8192 + jb->p->ncols * 512 + (groups != NULL ?
 	    strlen(groups) : 0) + (rounds != NULL ? strlen(rounds) : 0), i,
 	    o = 0;
@@ -2113,6 +2141,24 @@ make_report(struct job *jb)
 		json_str(&j, "search_metric", search_metric_name(
 		    (enum search_metric)jb->p->metric));
 		json_raw(&j, "search_metric_value", num);
+	}
+	if (jb->metrics_done && (metrics = malloc(512)) != NULL) {
+		struct json mj;
+		int m;
+
+		json_begin(&mj, metrics, 512);
+		for (m = 0; m < SEARCH_NMETRICS; m++)
+			if (!isnan(jb->metric_value[m])) {
+				char num[32];
+
+				snprintf(num, sizeof(num), "%.15g",
+				    jb->metric_value[m]);
+				json_raw(&mj, search_metric_name(
+				    (enum search_metric)m), num);
+			}
+		if (json_end(&mj) > 0)
+			json_raw(&j, "metrics", metrics);
+		free(metrics);
 	}
 	if (jb->p->search) {
 		json_u64(&j, "search_lattice_nodes", jb->sr.nodes);

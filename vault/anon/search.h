@@ -58,7 +58,8 @@ struct search_dim {
  * and bounds the whole, as the loss's does.
  */
 enum search_metric {
-	SEARCH_LOSS, SEARCH_DISCERNIBILITY, SEARCH_PRECISION, SEARCH_ENTROPY
+	SEARCH_LOSS, SEARCH_DISCERNIBILITY, SEARCH_PRECISION, SEARCH_ENTROPY,
+	SEARCH_NMETRICS
 };
 
 struct search_problem {
