@@ -556,15 +556,74 @@ first_mac(int fd, uint8_t mac[32])
 	return 0;
 }
 
+/*
+ * The detail's key=value words as a JSON object of their own ("fields"),
+ * for a reader that wants named fields instead of text; the other words,
+ * in order, as its member "text". Names are lower-case letters, digits
+ * and '_'; the first of a repeated name counts. 0 with the object in
+ * buf, or -1 if there is no key=value word or it does not fit.
+ */
 static int
-format_entry(const struct audit_log *a, const struct audit_event *ev,
-    char *buf, size_t cap)
+detail_fields(const char *detail, char *buf, size_t cap)
+{
+	char text[AUDIT_LINE_MAX], key[64], val[AUDIT_LINE_MAX];
+	char seen[AUDIT_LINE_MAX] = " ";
+	size_t tl = 0, kl, vl, i;
+	const char *w = detail, *e, *eq;
+	struct json j;
+	int fields = 0;
+
+	json_begin(&j, buf, cap);
+	while (*w != '\0') {
+		while (*w == ' ')
+			w++;
+		if (*w == '\0')
+			break;
+		for (e = w; *e != '\0' && *e != ' '; e++)
+			;
+		eq = memchr(w, '=', (size_t)(e - w));
+		kl = eq != NULL ? (size_t)(eq - w) : 0;
+		for (i = 0; i < kl && ((w[i] >= 'a' && w[i] <= 'z') ||
+		    (i > 0 && ((w[i] >= '0' && w[i] <= '9') || w[i] == '_'))); i++)
+			;
+		if (kl > 0 && i == kl && kl < sizeof(key) - 2) {
+			memcpy(key, w, kl);
+			key[kl] = '\0';
+			vl = (size_t)(e - eq - 1);
+			memcpy(val, eq + 1, vl);
+			val[vl] = '\0';
+			/* " key " marks a name taken */
+			key[kl] = ' ';
+			key[kl + 1] = '\0';
+			if (strstr(seen, key) == NULL &&
+			    strlen(seen) + kl + 2 < sizeof(seen)) {
+				strcat(seen, key);
+				key[kl] = '\0';
+				json_str(&j, key, val);
+				fields++;
+			}
+		} else if (tl + (size_t)(e - w) + 2 < sizeof(text)) {
+			if (tl > 0)
+				text[tl++] = ' ';
+			memcpy(text + tl, w, (size_t)(e - w));
+			tl += (size_t)(e - w);
+		}
+		w = e;
+	}
+	text[tl] = '\0';
+	if (tl > 0)
+		json_str(&j, "text", text);
+	return fields > 0 && json_end(&j) > 0 ? 0 : -1;
+}
+
+static int
+format_body(const struct audit_log *a, const struct audit_event *ev,
+    const char *fields, char *buf, size_t cap, char *stamp, size_t scap)
 {
 	struct json j;
-	char stamp[32];
 	int n;
 
-	if (sk_time_format((int64_t)time(NULL), stamp, sizeof(stamp)) != 0)
+	if (sk_time_format((int64_t)time(NULL), stamp, scap) != 0)
 		return SK_EINTERNAL;
 	json_begin(&j, buf, cap);
 	json_u64(&j, "seq", a->next_seq);
@@ -579,11 +638,28 @@ format_entry(const struct audit_log *a, const struct audit_event *ev,
 		json_str(&j, "sha256", ev->sha256);
 	if (ev->detail != NULL)
 		json_str(&j, "detail", ev->detail);
+	if (fields != NULL)
+		json_raw(&j, "fields", fields);
 	/* The body ends before the closing brace; the mac member closes it. */
 	n = json_end(&j);
 	if (n < 0 || (size_t)n + AUDIT_MAC_SUFFIX_LEN + 1 >= cap)
 		return SK_ETOOBIG;
 	return n - 1;
+}
+
+static int
+format_entry(const struct audit_log *a, const struct audit_event *ev,
+    char *buf, size_t cap)
+{
+	char stamp[32], fields[AUDIT_LINE_MAX / 2];
+	int n, with = ev->detail != NULL &&
+	    detail_fields(ev->detail, fields, sizeof(fields)) == 0;
+
+	/* Without the fields if the line would be too long with them. */
+	if ((n = format_body(a, ev, with ? fields : NULL, buf, cap,
+	    stamp, sizeof(stamp))) == SK_ETOOBIG && with)
+		n = format_body(a, ev, NULL, buf, cap, stamp, sizeof(stamp));
+	return n;
 }
 
 /*

@@ -146,6 +146,39 @@ test_good_log_verifies(void **state)
 	assert_int_equal(st.st_mode & 077, 0);
 }
 
+/*
+ * Issue 16: an entry's detail carries its key=value words as named
+ * fields too ("fields"), the other words as their "text"; a detail
+ * without any key=value word has none; the entry still verifies.
+ */
+static void
+test_detail_words_become_named_fields(void **state)
+{
+	struct audit_log *a;
+	struct audit_event ev = { .event = "upload.stored", .actor = "muni:1",
+	    .detail = "checkup rows=301 replaces=U1 rows=9 by=\"op\" 2 x=" };
+	size_t len;
+	char *text;
+
+	(void)state;
+	snprintf(logp, sizeof(logp), "%s/fields.log", dir);
+	snprintf(key0, sizeof(key0), "%s.key0", logp);
+	snprintf(statep, sizeof(statep), "%s.state", logp);
+	assert_int_equal(audit_open(logp, key0, &a), 0);
+	assert_int_equal(audit_append(a, &ev), 0);
+	ev.detail = "rejected by op1: too coarse";
+	assert_int_equal(audit_append(a, &ev), 0);
+	audit_close(a);
+	text = slurp(logp, &len);
+	/* the first of a repeated name; a quote escaped; an empty value */
+	assert_non_null(strstr(text, "\"fields\":{\"rows\":\"301\","
+	    "\"replaces\":\"U1\",\"by\":\"\\\"op\\\"\",\"x\":\"\","
+	    "\"text\":\"checkup 2\"}"));
+	assert_null(strstr(strchr(text, '\n') + 1, "\"fields\""));
+	free(text);
+	assert_int_equal(verify(statep), 0);
+}
+
 /* Changing any single byte of the log is detected. */
 static void
 test_every_byte_edit_detected(void **state)
@@ -667,6 +700,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_log_verifies),
+		cmocka_unit_test(test_detail_words_become_named_fields),
 		cmocka_unit_test(test_rotation_keeps_one_chain_across_segments),
 		cmocka_unit_test(test_rotation_by_month_in_japan_time),
 		cmocka_unit_test(test_rotation_cut_short_continues),
