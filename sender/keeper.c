@@ -1174,9 +1174,20 @@ on_push_alive(void *arg, struct proc_msg *req)
 		proc_reply_status(s->chan, SMSG_PUSH_ALIVE, 0, "");
 }
 
+/* The push process's endpoint CRLs: DAEMON_MSG_CRL by recipient index. */
+static void
+on_endpoint_crl(void *arg, struct proc_msg *req)
+{
+	struct sender *s = arg;
+
+	daemon_store_on_crl(s->chan, s->audit, s->ecrl, s->site->nrecipients,
+	    req);
+}
+
 static const struct daemon_handler push_handlers[] = {
 	/* The push process asks for a renewed pair too (its client
-	 * certificate is the host's). */
+	 * certificate is the host's), and for its endpoints' CRLs. */
+	{ DAEMON_MSG_CRL, on_endpoint_crl },
 	{ DAEMON_MSG_CRED, on_cred },
 	{ SMSG_PUSH_NEXT, on_push_next },
 	{ SMSG_PUSH_DONE, on_push_done },
@@ -1259,6 +1270,14 @@ keeper_main(const struct local_config *local, struct site_config *site,
 	    site->sender.internal.ca_file, site->sender.internal.crl_file);
 	daemon_cred_watch_init(&s.cred, local->certificate, local->key,
 	    site->receiver.internal.ca_file);
+	if ((s.ecrl = calloc(site->nrecipients + 1, sizeof(*s.ecrl))) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < site->nrecipients; i++) {
+		const struct config_recipient *rc = &site->recipients[i];
+
+		daemon_crl_watch_init(&s.ecrl[i], rc->id, rc->endpoint_ca,
+		    rc->push ? rc->endpoint_crl : "");
+	}
 	daemon_store_warn_ends(s.crl, 2, &s.cred, local->expiry_warn_days);
 	daemon_sandbox(local, site, SANDBOX_STORE, &layers);
 	daemon_store_serve2(s.net_chan, handlers, SK_ARRAY_LEN(handlers),
@@ -1271,6 +1290,7 @@ keeper_main(const struct local_config *local, struct site_config *site,
 	audit_close(s.audit);
 	seal_master_wipe(&s.master);
 	daemon_cred_watch_free(&s.cred);
+	free(s.ecrl);
 	for (i = 0; i < s.nreleases; i++)
 		free(s.releases[i]);
 	free(s.releases);

@@ -106,7 +106,8 @@ endpoint_ctx(const struct local_config *local,
 		fatalx("recipient %s: endpoint_ca %s cannot be read", rc->id,
 		    rc->endpoint_ca);
 	/* A revoked endpoint certificate ends the handshake; an expired CRL
-	 * does too (renew it: sekisho-pki crl). Read once, at the start. */
+	 * does too (renew it: sekisho-pki crl). Read here at the start; a
+	 * new one on disk comes from the store (daemon_client_reload_tick). */
 	if (rc->endpoint_crl[0] != '\0') {
 		X509_STORE *st = SSL_CTX_get_cert_store(ctx);
 
@@ -418,6 +419,9 @@ pusher_main(const struct local_config *local, struct site_config *site,
 	/* As root still: our key, the endpoints' CAs. Then nothing. */
 	if ((ctx = calloc(site->nrecipients + 1, sizeof(*ctx))) == NULL)
 		fatalx("out of memory");
+	if ((rs.client_crl_gens = calloc(site->nrecipients + 1,
+	    sizeof(*rs.client_crl_gens))) == NULL)
+		fatalx("out of memory");
 	for (i = 0; i < site->nrecipients; i++)
 		if (site->recipients[i].push)
 			ctx[i] = endpoint_ctx(local, &site->recipients[i]);
@@ -459,6 +463,7 @@ pusher_main(const struct local_config *local, struct site_config *site,
 	for (i = 0; i < site->nrecipients; i++)
 		SSL_CTX_free(ctx[i]);
 	free(ctx);
+	free(rs.client_crl_gens);
 	log_info("stopped");
 	return 0;
 }

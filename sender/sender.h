@@ -166,6 +166,9 @@ struct sender {
 	struct seal_master master;
 	struct audit_log *audit;
 	struct daemon_crl_watch crl[2];	/* the listeners' CRLs on disk */
+	/* the push recipients' endpoint CRLs, by recipient index (a watch
+	 * without a file for the others) */
+	struct daemon_crl_watch *ecrl;
 	struct daemon_cred_watch cred;	/* the host's pair on disk */
 	int objects_fd;			/* data_dir/objects: sealed releases */
 	int packages_fd;		/* data_dir/packages: their codebooks

@@ -257,6 +257,9 @@ struct daemon_reload_state {
 	uint64_t crl_gens[2];		/* per listener */
 	uint64_t cred_gen;
 	uint64_t next_ms;
+	/* the push process: per client context, its endpoint CRL's
+	 * generation (the caller's array; NULL: none asked for) */
+	uint64_t *client_crl_gens;
 };
 #define DAEMON_RELOAD_POLL_MS 5000
 /* The listener tick: every DAEMON_RELOAD_POLL_MS, at once after SIGHUP
@@ -265,9 +268,11 @@ struct daemon_reload_state {
 void daemon_net_reload_tick(struct proc_chan *ch, struct srv_listener *ls,
     size_t n, struct daemon_reload_state *rs);
 
-/* The push process's side: every DAEMON_RELOAD_POLL_MS, asks for a
- * renewed pair and sets it on its client contexts (NULL ones skipped),
- * for the deliveries that start after. */
+/* The push process's side: every DAEMON_RELOAD_POLL_MS, asks for each
+ * context's CRL (DAEMON_MSG_CRL with the context's index: the store
+ * watches the endpoint CRL of that recipient) and for a renewed pair,
+ * and sets them on its client contexts (NULL ones skipped), for the
+ * deliveries that start after. */
 void daemon_client_reload_tick(struct proc_chan *ch, SSL_CTX **ctx,
     size_t n, struct daemon_reload_state *rs);
 

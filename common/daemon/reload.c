@@ -213,34 +213,50 @@ daemon_store_on_crl(int chan, struct audit_log *log,
 	proc_reply_send(chan, &rep, w->fd);
 }
 
+/*
+ * Asks the store for watch i's CRL newer than *gen: its PEM (the caller
+ * frees it) and 1, with *gen moved on; 0 when there is none newer; -1
+ * when the new one cannot be read.
+ */
+static int
+crl_fetch(struct proc_chan *ch, size_t i, uint64_t *gen, char **pem,
+    size_t *len)
+{
+	struct proc_msg req;
+	struct proc_reply rep;
+	uint64_t g = 0;
+	int fd = -1, r;
+
+	proc_msg_init(&req, DAEMON_MSG_CRL);
+	proc_put_u32(&req, (uint32_t)i);
+	proc_put_u64(&req, *gen);
+	proc_call(ch, &req, -1, &rep);
+	if (rep.status == 0) {
+		proc_get_u64(&rep.msg, &g);
+		fd = proc_take_fd(&rep.msg);
+	}
+	proc_reply_end(ch, &rep);
+	if (fd == -1)
+		return 0;
+	*gen = g;
+	r = read_whole(fd, PROC_MSG_MAX, pem, len) == 0 ? 1 : -1;
+	close(fd);
+	return r;
+}
+
 static void
 net_crl_poll(struct proc_chan *ch, struct srv_listener *ls, size_t n,
     uint64_t *gens)
 {
-	struct proc_msg req;
-	struct proc_reply rep;
-	char why[160], *pem;
-	uint64_t gen = 0;
+	char why[160], *pem = NULL;
 	size_t i, len;
-	int fd;
+	int r;
 
 	for (i = 0; i < n; i++) {
-		if (ls[i].trust == NULL)
+		if (ls[i].trust == NULL ||
+		    (r = crl_fetch(ch, i, &gens[i], &pem, &len)) == 0)
 			continue;
-		proc_msg_init(&req, DAEMON_MSG_CRL);
-		proc_put_u32(&req, (uint32_t)i);
-		proc_put_u64(&req, gens[i]);
-		proc_call(ch, &req, -1, &rep);
-		fd = -1;
-		if (rep.status == 0) {
-			proc_get_u64(&rep.msg, &gen);
-			fd = proc_take_fd(&rep.msg);
-		}
-		proc_reply_end(ch, &rep);
-		if (fd == -1)
-			continue;
-		gens[i] = gen;
-		if (read_whole(fd, PROC_MSG_MAX, &pem, &len) != 0)
+		if (r < 0)
 			log_errorx("%s listener: the new CRL cannot be read; the "
 			    "CRL in use stays", ls[i].name);
 		else {
@@ -254,7 +270,6 @@ net_crl_poll(struct proc_chan *ch, struct srv_listener *ls, size_t n,
 				    "for new connections", ls[i].name);
 			free(pem);
 		}
-		close(fd);
 	}
 }
 
@@ -633,6 +648,27 @@ daemon_client_reload_tick(struct proc_chan *ch, SSL_CTX **ctx, size_t n,
 			first = i;
 	if (first == n)
 		return;
+	/* The endpoints' CRLs, for the contexts whose recipient has one
+	 * (the store watches them by recipient index). */
+	for (i = 0; rs->client_crl_gens != NULL && i < n; i++) {
+		char *pem = NULL, ewhy[160];
+		size_t len;
+
+		if (ctx[i] == NULL || (r = crl_fetch(ch, i,
+		    &rs->client_crl_gens[i], &pem, &len)) == 0)
+			continue;
+		if (r < 0)
+			log_errorx("endpoint %zu: the new CRL cannot be read; the "
+			    "CRL in use stays", i);
+		else if (tls_ctx_set_crl(ctx[i], pem, len, ewhy,
+		    sizeof(ewhy)) != 0)
+			log_errorx("endpoint %zu: the new CRL is refused (%s); "
+			    "the CRL in use stays", i, ewhy);
+		else
+			log_info("endpoint %zu: the new CRL is in use for the "
+			    "next deliveries", i);
+		free(pem);
+	}
 	if (ctx_identity(ctx[first], id, sizeof(id)) != 0)
 		id[0] = '\0';
 	if ((r = cred_fetch(ch, &rs->cred_gen, 0, id, &c, why,

@@ -639,6 +639,40 @@ folder_of(const char *path, char *buf, size_t cap)
 	return buf;
 }
 
+/*
+ * The store may read the folder of a watched file (a CRL, a CA, its own
+ * pair), unless the service user cannot enter it or the list is full:
+ * then a new file there is taken only at a restart, and the store says
+ * so at its start when it is a CRL's (crl set).
+ */
+static void
+watch_folder(struct sandbox_spec *spec, const char *file, int crl)
+{
+	static char dirs[SANDBOX_PATHS_MAX][PATH_MAX];
+	const char *d;
+	size_t k;
+
+	if (file[0] == '\0' || spec->nro >= SANDBOX_PATHS_MAX ||
+	    (d = folder_of(file, dirs[spec->nro], sizeof(dirs[0]))) == NULL) {
+		if (file[0] != '\0' && crl)
+			log_warnx("%s: more folders to watch than the sandbox "
+			    "takes: a new file there is taken only at a restart",
+			    file);
+		return;
+	}
+	if (access(d, X_OK) != 0) {
+		if (crl)
+			log_warnx("%s: this user cannot enter it (%s): a new CRL "
+			    "there is taken only at a restart", d,
+			    strerror(errno));
+		return;
+	}
+	for (k = 0; k < spec->nro; k++)
+		if (strcmp(spec->ro[k], d) == 0)
+			return;
+	spec->ro[spec->nro++] = d;
+}
+
 void
 sandbox_spec_for(const struct local_config *local,
     const struct site_config *site, enum sandbox_kind kind,
@@ -702,37 +736,25 @@ sandbox_spec_for(const struct local_config *local,
 		spec->rw[spec->nrw++] = d;
 	if (kind == SANDBOX_STORE) {
 		/* The store watches its listeners' CRLs and the host's own
-		 * certificate and key (issue 15): it reads the folders of the
-		 * CRL and CA files, public data, and of the pair. */
+		 * certificate and key (issue 15), and the sender's the push
+		 * recipients' endpoint CRLs: it reads the folders of the CRL
+		 * and CA files, public data, and of the pair. */
 		const struct config_host *h = local->role == ROLE_RECEIVER ?
 		    &site->receiver : &site->sender;
 		const char *files[6] = { h->external.crl_file,
 		    h->external.ca_file, h->internal.crl_file,
 		    h->internal.ca_file, local->certificate, local->key };
-		static char dirs[6][PATH_MAX];
-		size_t i, k;
+		size_t i;
 
-		for (i = 0; i < 6 && spec->nro < SANDBOX_PATHS_MAX; i++) {
-			if (files[i][0] == '\0' ||
-			    (d = folder_of(files[i], dirs[i], sizeof(dirs[i]))) ==
-			    NULL)
-				continue;
-			/* A folder the service user cannot enter is not
-			 * watched (a new file there needs a restart; the
-			 * store says which at its start). */
-			if (access(d, X_OK) != 0) {
-				if (i < 4)
-					log_warnx("%s: this user cannot enter it "
-					    "(%s): a new CRL there is taken only "
-					    "at a restart", d, strerror(errno));
-				continue;
+		for (i = 0; i < 6; i++)
+			watch_folder(spec, files[i], i < 4);
+		for (i = 0; local->role == ROLE_SENDER &&
+		    i < site->nrecipients; i++)
+			if (site->recipients[i].push &&
+			    site->recipients[i].endpoint_crl[0] != '\0') {
+				watch_folder(spec, site->recipients[i].endpoint_crl, 1);
+				watch_folder(spec, site->recipients[i].endpoint_ca, 1);
 			}
-			for (k = 0; k < spec->nro; k++)
-				if (strcmp(spec->ro[k], d) == 0)
-					break;
-			if (k == spec->nro)
-				spec->ro[spec->nro++] = d;
-		}
 	}
 	if (local->role == ROLE_VAULT) {
 		/* It reads no file but its data: policies, keys and

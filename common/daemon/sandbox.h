@@ -26,7 +26,7 @@
 
 #include "config.h"
 
-#define SANDBOX_PATHS_MAX 8
+#define SANDBOX_PATHS_MAX 16
 #define SANDBOX_PORTS_MAX 4
 
 /*

@@ -69,6 +69,11 @@ void tls_cred_describe(const struct tls_cred *c, char *desc, size_t desccap,
 int tls_trust_set_cred(struct tls_trust *t, const struct tls_cred *c);
 /* A client context (the push process's) uses the pair from now on. */
 int tls_ctx_set_cred(SSL_CTX *ctx, const struct tls_cred *c);
+/* A client context's CRLs from PEM, checked against the CAs it trusts
+ * (signed by one, not past its next update), for the connections made
+ * after; the CRLs in use stay on an error (why says it). */
+int tls_ctx_set_crl(SSL_CTX *ctx, const char *pem, size_t len, char *why,
+    size_t whycap);
 /* When the pair's certificate ends, in seconds since the epoch. */
 int64_t tls_cred_not_after(const struct tls_cred *c);
 /* For tls_accept: a new session gets the trust's store and pair. */

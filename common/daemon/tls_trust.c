@@ -369,6 +369,41 @@ tls_ctx_set_cred(SSL_CTX *ctx, const struct tls_cred *c)
 }
 
 int
+tls_ctx_set_crl(SSL_CTX *ctx, const char *pem, size_t len, char *why,
+    size_t whycap)
+{
+	STACK_OF(X509_CRL) *crls = NULL;
+	STACK_OF(X509) *cas;
+	X509_STORE *st;
+	int i, r;
+
+	if ((cas = X509_STORE_get1_all_certs(SSL_CTX_get_cert_store(ctx))) ==
+	    NULL) {
+		snprintf(why, whycap, "out of memory");
+		return SK_ENOMEM;
+	}
+	if ((r = tls_crl_validate(cas, pem, len, &crls, why, whycap)) != 0) {
+		sk_X509_pop_free(cas, X509_free);
+		return r;
+	}
+	if ((st = X509_STORE_new()) == NULL) {
+		sk_X509_CRL_pop_free(crls, X509_CRL_free);
+		sk_X509_pop_free(cas, X509_free);
+		snprintf(why, whycap, "out of memory");
+		return SK_ENOMEM;
+	}
+	for (i = 0; i < sk_X509_num(cas); i++)
+		X509_STORE_add_cert(st, sk_X509_value(cas, i));
+	for (i = 0; i < sk_X509_CRL_num(crls); i++)
+		X509_STORE_add_crl(st, sk_X509_CRL_value(crls, i));
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	sk_X509_pop_free(cas, X509_free);
+	X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+	SSL_CTX_set_cert_store(ctx, st);	/* frees the one in use */
+	return 0;
+}
+
+int
 tls_trust_apply(struct tls_trust *t, SSL *ssl)
 {
 	X509_STORE *vs = tls_trust_get(t);

@@ -289,6 +289,41 @@ test_r03_endpoint_with_a_revoked_certificate_is_refused() {
 	site mixed && start && nginx_down && nginx_up
 }
 
+# Issue 15: an endpoint CRL renewed on disk (here: the endpoint's
+# certificate revoked after the sender started) is checked by the store,
+# recorded (crl.loaded), and taken by the push process for the next
+# deliveries, without a signal or a restart.
+test_r03_a_renewed_endpoint_crl_is_taken_without_a_restart() {
+	local starts
+	stop_sender
+	# The store, as its service user, reads the CRL where it lies (as
+	# for the listeners' CRLs: the admin guide says so).
+	chmod 755 "$P" "$P/univ-b-ca" &&
+	sed -i 's#endpoint_ca = "pki/univ-b-ca/ca.crt";#& endpoint_crl = "pki/univ-b-ca/crl.pem";#' \
+		"$T/site.conf" && grep -q endpoint_crl "$T/site.conf" &&
+	start && wait_for 'univ-b: endpoint certificates checked against the CRL' \
+		"$T/sender.log" 10 || return 1
+	starts=$(grep -c 'listening on' "$T/sender.log")
+	head -c 3000 /dev/urandom > "$T/r8"
+	[ "$(publish r8 "$T/r8" univ-b)" = 201 ] &&
+	wait_for '"event":"release.delivered".*"object":"r8"' "$T/sdata/audit.log" &&
+	cmp "$T/r8" "$T/nginx/root/incoming/r8/r8.csv" || return 1
+	"$PKI" "$P" revoke univ-b-ca endpoint >/dev/null &&
+	wait_for '"event":"crl.loaded".*listener=univ-b' "$T/sdata/audit.log" 20 &&
+	wait_for 'sender/push: info: endpoint 1: the new CRL is in use for the next deliveries' \
+		"$T/sender.log" 20 || { tail -5 "$T/sender.log"; return 1; }
+	head -c 3000 /dev/urandom > "$T/r9"
+	[ "$(publish r9 "$T/r9" univ-b)" = 201 ] &&
+	wait_for '"event":"push.failed".*"object":"r9".*why=TLS handshake with' \
+		"$T/sdata/audit.log" || { tail "$T/sender.log"; return 1; }
+	[ ! -e "$T/nginx/root/incoming/r9/r9.csv" ] && [ "$(withdraw r9)" = 200 ] &&
+	kill -0 "$SENDER_PID" && [ "$(grep -c 'listening on' "$T/sender.log")" = "$starts" ] ||
+		return 1
+	stop_sender
+	"$PKI" "$P" issue univ-b-ca endpoint --server --dns "$NAME" --ip 127.0.0.1 >/dev/null &&
+	site mixed && start && nginx_down && nginx_up
+}
+
 # An endpoint that refuses the upload (its size limit here) says so on
 # the request head (Expect: 100-continue): no body byte is sent, the
 # status is audited and the delivery is tried again.
