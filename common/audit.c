@@ -586,20 +586,20 @@ detail_fields(const char *detail, char *buf, size_t cap)
 		for (i = 0; i < kl && ((w[i] >= 'a' && w[i] <= 'z') ||
 		    (i > 0 && ((w[i] >= '0' && w[i] <= '9') || w[i] == '_'))); i++)
 			;
-		if (kl > 0 && i == kl && kl < sizeof(key) - 2) {
-			memcpy(key, w, kl);
-			key[kl] = '\0';
+		if (kl > 0 && i == kl && kl < sizeof(key) - 3) {
+			/* " key " marks a name taken (seen is " a b ... ") */
+			key[0] = ' ';
+			memcpy(key + 1, w, kl);
+			key[kl + 1] = ' ';
+			key[kl + 2] = '\0';
 			vl = (size_t)(e - eq - 1);
 			memcpy(val, eq + 1, vl);
 			val[vl] = '\0';
-			/* " key " marks a name taken */
-			key[kl] = ' ';
-			key[kl + 1] = '\0';
 			if (strstr(seen, key) == NULL &&
 			    strlen(seen) + kl + 2 < sizeof(seen)) {
-				strcat(seen, key);
-				key[kl] = '\0';
-				json_str(&j, key, val);
+				strcat(seen, key + 1);
+				key[kl + 1] = '\0';
+				json_str(&j, key + 1, val);
 				fields++;
 			}
 		} else if (tl + (size_t)(e - w) + 2 < sizeof(text)) {

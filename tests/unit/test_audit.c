@@ -156,7 +156,7 @@ test_detail_words_become_named_fields(void **state)
 {
 	struct audit_log *a;
 	struct audit_event ev = { .event = "upload.stored", .actor = "muni:1",
-	    .detail = "checkup rows=301 replaces=U1 rows=9 by=\"op\" 2 x=" };
+	    .detail = "checkup rows=301 replaces=U1 rows=9 by=\"op\" 2 x= s=7" };
 	size_t len;
 	char *text;
 
@@ -173,7 +173,7 @@ test_detail_words_become_named_fields(void **state)
 	/* the first of a repeated name; a quote escaped; an empty value */
 	assert_non_null(strstr(text, "\"fields\":{\"rows\":\"301\","
 	    "\"replaces\":\"U1\",\"by\":\"\\\"op\\\"\",\"x\":\"\","
-	    "\"text\":\"checkup 2\"}"));
+	    "\"s\":\"7\",\"text\":\"checkup 2\"}"));
 	assert_null(strstr(strchr(text, '\n') + 1, "\"fields\""));
 	free(text);
 	assert_int_equal(verify(statep), 0);
