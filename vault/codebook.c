@@ -73,6 +73,15 @@ struct figures {
 	    risk_average[24], suppressed[16], encoding[16];
 };
 
+/* A string member, or dflt when the report has none. */
+static void
+string_or(struct jsonr doc, const char *key, char *out, size_t cap,
+    const char *dflt)
+{
+	if (jsonr_get_string(doc, key, out, cap) != 0)
+		snprintf(out, cap, "%s", dflt);
+}
+
 /* A number member as the report wrote it (digits, '.', 'e', '-'). */
 static void
 raw_number(struct jsonr doc, const char *key, char *out, size_t cap)
@@ -107,22 +116,15 @@ figures_read(const char *report, struct figures *f)
 		return SK_EFORMAT;
 	if (jsonr_get_u64(doc, "l_diversity", &f->l) != 0)
 		f->l = 0;
-	if (jsonr_get_string(doc, "l_model", f->l_model,
-	    sizeof(f->l_model)) != 0)
-		snprintf(f->l_model, sizeof(f->l_model), "distinct");
-	if (jsonr_get_string(doc, "suppressed_rows", f->suppressed,
-	    sizeof(f->suppressed)) != 0)
-		snprintf(f->suppressed, sizeof(f->suppressed), "delete");
-	if (jsonr_get_string(doc, "output_encoding", f->encoding,
-	    sizeof(f->encoding)) != 0)
-		snprintf(f->encoding, sizeof(f->encoding), "utf-8");
+	string_or(doc, "l_model", f->l_model, sizeof(f->l_model), "distinct");
+	string_or(doc, "suppressed_rows", f->suppressed, sizeof(f->suppressed),
+	    "delete");
+	string_or(doc, "output_encoding", f->encoding, sizeof(f->encoding),
+	    "utf-8");
 	raw_number(doc, "t_closeness", f->t, sizeof(f->t));
-	if (jsonr_get_string(doc, "recoding", f->recoding,
-	    sizeof(f->recoding)) != 0)
-		snprintf(f->recoding, sizeof(f->recoding), "global");
-	if (jsonr_get_string(doc, "t_distance", f->t_distance,
-	    sizeof(f->t_distance)) != 0)
-		snprintf(f->t_distance, sizeof(f->t_distance), "equal");
+	string_or(doc, "recoding", f->recoding, sizeof(f->recoding), "global");
+	string_or(doc, "t_distance", f->t_distance, sizeof(f->t_distance),
+	    "equal");
 	raw_number(doc, "max_suppression", f->max_suppression,
 	    sizeof(f->max_suppression));
 	raw_number(doc, "risk_highest", f->risk_highest,

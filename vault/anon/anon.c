@@ -1338,6 +1338,28 @@ reclassify(struct job *jb)
 	return 0;
 }
 
+/*
+ * Releases the searched columns at the levels chosen (jb->sr.level, or
+ * each row at its round's with local recoding), and counts the classes
+ * and the model's verdicts again.
+ */
+static int
+release_levels(struct job *jb, const struct lattice *lt,
+    const struct search_local *lr, const uint8_t *row_round)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < jb->nqi; i++)
+		if (jb->cols[jb->qi[i]].pc->search)
+			r = relevel(jb, lt, i, jb->sr.level[i], lr, row_round);
+	if (r == 0)
+		r = reclassify(jb);
+	if (r == 0 && jb->sens >= 0)
+		r = model_verdicts(jb);
+	return r;
+}
+
 static void suppression_counts(struct job *jb);
 
 /*
@@ -1350,17 +1372,9 @@ static int
 highest_levels(struct job *jb, const struct lattice *lt)
 {
 	uint64_t without;
-	size_t i;
-	int r = 0, q;
+	int r, q;
 
-	for (i = 0; r == 0 && i < jb->nqi; i++)
-		if (jb->cols[jb->qi[i]].pc->search)
-			r = relevel(jb, lt, i, jb->sr.level[i], NULL, NULL);
-	if (r == 0)
-		r = reclassify(jb);
-	if (r == 0 && jb->sens >= 0)
-		r = model_verdicts(jb);
-	if (r != 0)
+	if ((r = release_levels(jb, lt, NULL, NULL)) != 0)
 		return r;
 	suppression_counts(jb);
 	q = driving_qi(jb, &without);
@@ -1455,13 +1469,7 @@ local_levels(struct job *jb, struct lattice *lt)
 		row_round[i] = class_round[jb->row_class[i]];
 		rep[jb->row_class[i]] = (uint32_t)i;
 	}
-	for (i = 0, r = 0; r == 0 && i < jb->nqi; i++)
-		if (jb->cols[jb->qi[i]].pc->search)
-			r = relevel(jb, lt, i, 0, lr, row_round);
-	if (r == 0)
-		r = reclassify(jb);
-	if (r == 0 && jb->sens >= 0)
-		r = model_verdicts(jb);
+	r = release_levels(jb, lt, lr, row_round);
 	if (r == 0 && (jb->class_round = malloc((size_t)dict_count(
 	    jb->classes) + 1)) == NULL)
 		r = SK_ENOMEM;
@@ -1600,14 +1608,9 @@ search_levels(struct job *jb)
 	}
 	if (r == 0)
 		every_metric(jb, &lt, jb->sr.level, NULL);
-	for (i = 0; r == 0 && i < jb->nqi; i++)
-		if (jb->cols[jb->qi[i]].pc->search)
-			r = relevel(jb, &lt, i, jb->sr.level[i], NULL, NULL);
-	lattice_free(&lt);
 	if (r == 0)
-		r = reclassify(jb);
-	if (r == 0 && jb->sens >= 0)
-		r = model_verdicts(jb);
+		r = release_levels(jb, &lt, NULL, NULL);
+	lattice_free(&lt);
 	if (r != 0)
 		return job_fail(jb, "the search failed: %s", sk_strerror(r));
 	jb->scored = 1;

@@ -615,6 +615,7 @@ load_population(struct config_ctx *cx, const config_setting_t *g,
 			    p->pop_file);
 			goto out;
 		}
+		/* the columns in order, the count's left out */
 		memcpy(p->pop_name[i - (cnt_col < i)], f[i], lens[i] + 1);
 		if ((r = dict_new(&p->pop_values[i - (cnt_col < i)])) != 0)
 			goto out;
@@ -656,13 +657,14 @@ load_population(struct config_ctx *cx, const config_setting_t *g,
 			p->pop_count = q;
 		}
 		for (i = 0; i < n; i++) {
+			size_t col = i - (cnt_col < i);
+
 			if (i == cnt_col)
 				continue;
-			if ((r = dict_intern(p->pop_values[i - (cnt_col < i)],
-			    f[i], lens[i], &id, &added)) != 0)
+			if ((r = dict_intern(p->pop_values[col], f[i], lens[i],
+			    &id, &added)) != 0)
 				goto out;
-			p->pop_ids[p->npop * p->pop_ncols + i -
-			    (cnt_col < i)] = id;
+			p->pop_ids[p->npop * p->pop_ncols + col] = id;
 		}
 		p->pop_count[p->npop++] = c;
 	}
