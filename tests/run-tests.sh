@@ -7,15 +7,24 @@ passed=0
 failed=0
 failures=()
 timings=()
+# Each suite's output goes to a file first: printed whole as it ends, and
+# the end of a failed one printed again after the summary of times, where
+# a reader of only the last lines of a CI log still sees why it failed.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 
 suite() {
-	local name=$1 t0=$SECONDS; shift
+	local name=$1 t0=$SECONDS log; shift
+	log=$logs/$((passed + failed)).log
 	echo "=== $name"
-	if "$@"; then
+	if "$@" > "$log" 2>&1; then
 		passed=$((passed + 1))
+		cat "$log"
+		rm -f "$log"
 	else
 		failed=$((failed + 1))
-		failures+=("$name")
+		cat "$log"
+		failures+=("$name"$'\t'"$log")
 	fi
 	timings+=("$((SECONDS - t0)) s  $name")
 }
@@ -134,7 +143,12 @@ echo
 echo "time per suite:"
 printf '  %s\n' "${timings[@]}"
 for f in "${failures[@]}"; do
-	echo "FAILED: $f"
+	echo
+	echo "--- the end of ${f%%$'\t'*}:"
+	grep -v '^ok - ' "${f#*$'\t'}" | tail -40
+done
+for f in "${failures[@]}"; do
+	echo "FAILED: ${f%%$'\t'*}"
 done
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

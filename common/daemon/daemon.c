@@ -570,12 +570,13 @@ daemon_parent_wait(const struct local_config *local,
 {
 	struct sandbox_layers layers = { 0 };
 
-	/* Nothing is left here but the children's ids. */
+	/* Nothing is left here but the children's ids. Said once the
+	 * sandbox is in place (the tests wait for it before they look). */
 	daemon_drop(local, &layers);
 	daemon_sandbox(local, site, SANDBOX_PARENT, &layers);
-	log_info("%s process %ld, %s process %ld", kids[0].name,
-	    (long)kids[0].pid, n > 1 ? kids[1].name : "no other",
-	    n > 1 ? (long)kids[1].pid : 0L);
+	log_info("the parent is sandboxed, with %s process %ld and %s process "
+	    "%ld", kids[0].name, (long)kids[0].pid,
+	    n > 1 ? kids[1].name : "no other", n > 1 ? (long)kids[1].pid : 0L);
 	return proc_supervise(kids, n, &parent_stop, &daemon_reload, grace_s);
 }
 

@@ -206,15 +206,32 @@ wait_listening() {
 	return 1
 }
 
+# wait_sandboxed PID LOG BEFORE: waits until LOG has more lines of the
+# parent's saying its sandbox is in place than BEFORE (its children may
+# serve before it: a test that looks at the parent waits for this).
+wait_sandboxed() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(grep -c 'the parent is sandboxed' "$2" 2>/dev/null)" -gt "$3" ] &&
+			return 0
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "$(basename "$2" .log): the parent never said it is sandboxed" >&2
+	return 1
+}
+
 # start_receiver: runs it in the background and waits until it listens.
 start_receiver() {
-	local before
+	local before parent
 	before=$(grep -c 'listening on' "$T/receiver.log" 2>/dev/null)
+	parent=$(grep -c 'the parent is sandboxed' "$T/receiver.log" 2>/dev/null)
 	"$BIN/sekisho-receiver" -c "$T/receiver.conf" run \
 		>>"$T/receiver.log" 2>&1 &
 	RECEIVER_PID=$!
 	PIDS+=("$RECEIVER_PID")
-	wait_listening "$RECEIVER_PID" "$T/receiver.log" "${before:-0}"
+	wait_listening "$RECEIVER_PID" "$T/receiver.log" "${before:-0}" &&
+	wait_sandboxed "$RECEIVER_PID" "$T/receiver.log" "${parent:-0}"
 }
 
 # write_sender_local: the sender's (data in sdata/).
@@ -228,12 +245,14 @@ write_vault_local() { write_role_local vault vdata "${1:-}"; }
 
 # start_sender: runs it in the background and waits until it listens.
 start_sender() {
-	local before
+	local before parent
 	before=$(grep -c 'listening on' "$T/sender.log" 2>/dev/null)
+	parent=$(grep -c 'the parent is sandboxed' "$T/sender.log" 2>/dev/null)
 	"$BIN/sekisho-sender" -c "$T/sender.conf" run >>"$T/sender.log" 2>&1 &
 	SENDER_PID=$!
 	PIDS+=("$SENDER_PID")
-	wait_listening "$SENDER_PID" "$T/sender.log" "${before:-0}"
+	wait_listening "$SENDER_PID" "$T/sender.log" "${before:-0}" &&
+	wait_sandboxed "$SENDER_PID" "$T/sender.log" "${parent:-0}"
 }
 
 # child_of PID ROLE PART: the pid of the daemon's child running

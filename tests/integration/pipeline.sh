@@ -85,12 +85,14 @@ vault_polling() {
 }
 
 start_vault() {
-	local before
+	local before parent
 	before=$(grep -c 'polling the receiver' "$T/vault.log" 2>/dev/null)
+	parent=$(grep -c 'the parent is sandboxed' "$T/vault.log" 2>/dev/null)
 	"$VAULT" -c "$T/vault.conf" run >>"$T/vault.log" 2>&1 &
 	VAULT_PID=$!
 	PIDS+=("$VAULT_PID")
-	vault_polling "$before"
+	vault_polling "$before" &&
+	wait_sandboxed "$VAULT_PID" "$T/vault.log" "${parent:-0}"
 }
 
 upload() {	# upload FILE DATASET: prints the status; the id in $T/id

@@ -41,7 +41,8 @@ print(hmac.new(bytes.fromhex(sys.argv[1]), b"sekisho-receiver-object-id",
 
 test_r17_three_processes_each_a_fresh_image() {
 	local net store
-	net=$(kid net) && store=$(kid store) || return 1
+	net=$(kid net) && store=$(kid store) ||
+		{ echo "no net or no store process" >&2; return 1; }
 	[ "$(cat /proc/"$RECEIVER_PID"/task/*/children | wc -w)" = 2 ] &&
 	[ "$(readlink /proc/"$net"/exe)" = "$BIN/sekisho-receiver" ] &&
 	[ "$(readlink /proc/"$store"/exe)" = "$BIN/sekisho-receiver" ] &&
@@ -71,6 +72,7 @@ test_r17_parent_holds_only_its_children() {
 	local fd n=0
 	for fd in /proc/"$RECEIVER_PID"/fd/*; do
 		[ "${fd##*/}" -le 2 ] && continue
+		echo "the parent holds fd ${fd##*/}: $(readlink "$fd")" >&2
 		n=$((n + 1))
 	done
 	[ "$n" = 0 ]
@@ -79,10 +81,13 @@ test_r17_parent_holds_only_its_children() {
 # The store sorts a long listing inside its sandbox (glibc's qsort asks
 # for the memory size then): 150 pending uploads, listed to the vault.
 test_r17_store_lists_150_pending_uploads_in_its_sandbox() {
-	local i store n
+	local i store n code
 	store=$(kid store) || return 1
 	for i in $(seq 1 150); do
-		[ "$(upload "many-$i.csv")" = 201 ] || return 1
+		code=$(upload "many-$i.csv")
+		[ "$code" = 201 ] ||
+			{ echo "upload $i: HTTP $code: $(head -c 300 "$T/body")" >&2
+			return 1; }
 	done
 	curl -sS --cacert "$T/pki/internal-ca/ca.crt" \
 		--cert "$T/pki/internal-ca/issued/vault.crt" \
@@ -97,28 +102,41 @@ test_r17_store_lists_150_pending_uploads_in_its_sandbox() {
 # A net process that dies takes the receiver with it (the service manager
 # restarts it); nothing accepted is lost.
 test_r17_net_killed_the_receiver_ends_and_restarts_clean() {
-	local net
+	local net code
 	net=$(kid net) || return 1
 	kill -KILL "$net"
 	wait "$RECEIVER_PID"
-	[ $? -ne 0 ] || return 1
-	grep -q 'net process killed by signal 9' "$T/receiver.log" &&
-	start_receiver "$PORT" && [ "$(upload a.csv)" = 200 ] &&
-	[ "$(upload b.csv)" = 201 ] &&
-	"$BIN/sekisho-receiver" audit verify "$T/data/audit.log" >/dev/null
+	[ $? -ne 0 ] || { echo "the receiver exited 0" >&2; return 1; }
+	grep -q 'net process killed by signal 9' "$T/receiver.log" ||
+		{ echo "no word of the killed net process" >&2; return 1; }
+	start_receiver "$PORT" || return 1
+	code=$(upload a.csv)
+	[ "$code" = 200 ] || { echo "a.csv again: HTTP $code" >&2; return 1; }
+	code=$(upload b.csv)
+	[ "$code" = 201 ] || { echo "b.csv: HTTP $code" >&2; return 1; }
+	"$BIN/sekisho-receiver" audit verify "$T/data/audit.log"
 }
 
 # A stop (SIGTERM to the parent): net stops, the store records the stop
 # and ends, the parent exits 0.
 test_r17_stop_is_clean_and_recorded() {
+	local r=0
 	kill -TERM "$RECEIVER_PID"
-	wait "$RECEIVER_PID" || return 1
-	tail -1 "$T/data/audit.log" | grep -q '"event":"receiver.stop"' &&
-	"$BIN/sekisho-receiver" audit verify "$T/data/audit.log" >/dev/null
+	wait "$RECEIVER_PID" || r=$?
+	[ "$r" = 0 ] || { echo "the receiver exited $r" >&2; return 1; }
+	tail -1 "$T/data/audit.log" | grep -q '"event":"receiver.stop"' ||
+		{ echo "the last entry is not the stop" >&2; return 1; }
+	"$BIN/sekisho-receiver" audit verify "$T/data/audit.log"
 }
 
 setup || { echo "setup failed"; cat "$T/receiver.log"; exit 1; }
+# A failed test shows the processes and the receiver's last words.
 for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
+	failed_before=$FAILED
 	check "$t" "$t"
+	[ "$FAILED" = "$failed_before" ] && continue
+	ps -o pid,ppid,stat,etimes,args -u "$(id -u sekisho-receiver 2>/dev/null ||
+		echo 0)" -p "${RECEIVER_PID:-1}" 2>/dev/null
+	tail -15 "$T/receiver.log"
 done
 summary
