@@ -162,6 +162,18 @@ envelope_pair_pem(const uint8_t *cert, size_t certlen, const uint8_t *key,
 	return 0;
 }
 
+/* The first reason the signer's chain failed, for the job's message (an
+ * engine checks one upload, on one thread). */
+static int chain_error;
+
+static int
+note_chain_error(int ok, X509_STORE_CTX *ctx)
+{
+	if (!ok && chain_error == 0)
+		chain_error = X509_STORE_CTX_get_error(ctx);
+	return ok;
+}
+
 static int
 verify_signed(const uint8_t *in, size_t len, X509_STORE *store,
     const char *identity, uint8_t **out, size_t *outlen, char *why,
@@ -182,9 +194,18 @@ verify_signed(const uint8_t *in, size_t len, X509_STORE *store,
 		r = SK_ENOMEM;
 		goto out;
 	}
+	chain_error = 0;
+	X509_STORE_set_verify_cb(store, note_chain_error);
 	if (CMS_verify(cms, NULL, store, NULL, content, CMS_BINARY) != 1) {
-		why_ssl(why, whycap, "the municipality's signature does not "
-		    "verify");
+		if (chain_error != 0) {
+			/* "certificate revoked", "certificate has expired" */
+			snprintf(why, whycap, "the municipality's signature does "
+			    "not verify: the signer's certificate is refused: "
+			    "%s", X509_verify_cert_error_string(chain_error));
+			ERR_clear_error();
+		} else
+			why_ssl(why, whycap, "the municipality's signature does "
+			    "not verify");
 		goto out;
 	}
 	signers = CMS_get0_signers(cms);

@@ -123,12 +123,117 @@ vault_audit_paused(struct vault *v)
 	return h.broken;
 }
 
+/* v->tls is swapped for a renewed pair by main while the long-poll
+ * thread may be connecting: each connection takes its own reference. */
+static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int
 vault_connect(struct vault *v, const struct config_host *h, struct hc_conn *c,
     char *why, size_t whycap)
 {
-	return hc_open(v->tls, h->internal.address, h->internal.port,
+	SSL_CTX *ctx;
+	int r;
+
+	pthread_mutex_lock(&tls_lock);
+	ctx = v->tls;
+	if (ctx != NULL && SSL_CTX_up_ref(ctx) != 1)
+		ctx = NULL;
+	pthread_mutex_unlock(&tls_lock);
+	if (ctx == NULL) {
+		snprintf(why, whycap, "no TLS context");
+		return SK_ECRYPTO;
+	}
+	r = hc_open(ctx, h->internal.address, h->internal.port,
 	    h->identity, NET_TIMEOUT, c, why, whycap);
+	SSL_CTX_free(ctx);	/* a connection holds its own */
+	return r;
+}
+
+/*
+ * A renewed pair that the watch has checked (it matches, is in date,
+ * chains to the internal CA and names this vault): a new context with it
+ * for the connections that start after; those in progress keep the old.
+ */
+static void
+take_pair(struct vault *v)
+{
+	char why[512], desc[160], sha[65];
+	struct tls_cred *c = NULL;
+	SSL_CTX *ctx = NULL, *old;
+
+	if (tls_cred_parse(v->cred.cert, v->cred.cert_len, v->cred.key,
+	    v->cred.key_len, NULL, v->cred.identity, &c, why,
+	    sizeof(why)) != 0 ||
+	    tls_client_new(v->local.certificate, v->local.key,
+	    v->site->receiver.internal.ca_file, &ctx, why, sizeof(why)) != 0 ||
+	    tls_ctx_set_cred(ctx, c) != 0) {
+		if (ctx != NULL)
+			snprintf(why, sizeof(why), "it cannot be set on a new "
+			    "TLS context");
+		log_errorx("the renewed certificate is refused (%s); the pair "
+		    "in use stays", why);
+		SSL_CTX_free(ctx);
+		tls_cred_free(c);
+		return;
+	}
+	tls_cred_describe(c, desc, sizeof(desc), sha);
+	tls_cred_free(c);
+	pthread_mutex_lock(&tls_lock);
+	old = v->tls;
+	v->tls = ctx;
+	pthread_mutex_unlock(&tls_lock);
+	SSL_CTX_free(old);
+	log_info("the renewed certificate (%s) is in use for the next "
+	    "connections to the receiver and the sender", desc);
+}
+
+/* A new municipalities' CRL that the watch has checked: the engines that
+ * start after check signed uploads against it. */
+static void
+take_muni_crl(struct vault *v)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	int e;
+
+	if ((e = daemon_crl_watch_pem(&v->muni_crl_watch, &pem, &len)) != 0 ||
+	    len == 0) {
+		log_errorx("the municipalities' new CRL cannot be read (%s); "
+		    "the CRL in use stays", sk_strerror(e != 0 ? e : SK_EINVAL));
+		free(pem);
+		return;
+	}
+	free(v->muni_crl);
+	v->muni_crl = (uint8_t *)pem;
+	v->muni_crllen = len;
+}
+
+/*
+ * Every DAEMON_RELOAD_POLL_MS, at once after SIGHUP: the host's pair and
+ * the municipalities' CRL, if changed on disk, are checked, recorded and
+ * taken. The site, the roster and the policies are taken at a restart.
+ */
+static void
+reload_tick(struct vault *v)
+{
+	int now = daemon_reload != 0;
+
+	if (!now && util_now_ms() < v->reload_next_ms)
+		return;
+	if (now) {
+		log_info("SIGHUP: looking for a renewed certificate and a new "
+		    "municipalities' CRL now; a new site, roster or policies "
+		    "are taken at a restart");
+		daemon_reload = 0;
+	}
+	v->reload_next_ms = util_now_ms() + DAEMON_RELOAD_POLL_MS;
+	if (v->muni_crl_watch.crl_file != NULL &&
+	    v->muni_crl_watch.crl_file[0] != '\0' &&
+	    daemon_crl_watch_refresh(&v->muni_crl_watch, v->audit) == 1)
+		take_muni_crl(v);
+	if (daemon_cred_watch_refresh(&v->cred, v->audit, now) == 1)
+		take_pair(v);
+	daemon_store_warn_ends(NULL, 0, &v->cred, v->local.expiry_warn_days);
 }
 
 /* Saves a job under the lock. */
@@ -521,6 +626,18 @@ vault_start(struct vault *v)
 	vault_load_trust(v);
 	daemon_drop(&v->local, &layers);
 	proc_die_with_parent();
+	/* As the vault's user, who must be able to read them to renew in
+	 * place (the sandbox lets main read their folders). */
+	daemon_cred_watch_init(&v->cred, v->local.certificate, v->local.key,
+	    v->site->receiver.internal.ca_file);
+	v->cred.offered_to = "taken for the next connections to the "
+	    "receiver and the sender";
+	daemon_crl_watch_init(&v->muni_crl_watch, "municipalities",
+	    v->site->receiver.external.ca_file,
+	    v->site->receiver.external.crl_file);
+	v->muni_crl_watch.key = "crl";
+	v->muni_crl_watch.offered_to = "taken for the signed uploads that "
+	    "the next engines check";
 	vault_open(v, 1);
 	roster_record(v);
 	watch_approvals(v);
@@ -574,12 +691,7 @@ vault_run(struct vault *v)
 	    v->site->receiver.internal.port, v->local.poll_interval,
 	    v->site->sender.internal.address, v->site->sender.internal.port);
 	while (!v->stop) {
-		if (daemon_reload) {
-			daemon_reload = 0;
-			log_info("SIGHUP: the vault reloads nothing in place; a "
-			    "new site, roster, policies or keys are taken at "
-			    "a restart");
-		}
+		reload_tick(v);
 		if (vault_audit_paused(v)) {
 			wait_for_work(v);
 			continue;
@@ -609,6 +721,9 @@ vault_run(struct vault *v)
 		wait_for_work(v);
 	}
 	vault_waiter_stop(v);
+	daemon_cred_watch_free(&v->cred);
+	if (v->muni_crl_watch.fd != -1)
+		close(v->muni_crl_watch.fd);
 	audit_append(v->audit, &ev);
 	log_info("stopped");
 	return 0;

@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "config.h"
+#include "daemon.h"
 #include "job.h"
 #include "version.h"
 #include "policy.h"
@@ -60,6 +61,11 @@ struct vault {
 	int64_t next_poll, next_send;
 	int audit_paused;		/* R50: the log cannot be written */
 	uint64_t witnessed_receiver;	/* R47: the receiver's head, last seen */
+	/* Taken without a restart (issue 15): the host's pair, for the next
+	 * connections, and the municipalities' CRL, for the next engines. */
+	struct daemon_cred_watch cred;
+	struct daemon_crl_watch muni_crl_watch;
+	uint64_t reload_next_ms;
 	volatile sig_atomic_t stop;
 };
 

@@ -207,10 +207,22 @@ struct daemon_crl_watch {
 	int64_t end;			/* the in-use one's next update */
 	int64_t ends_due;		/* daemon_store_warn_ends */
 	uint64_t ends_gen;
+	/* A watch that is not a listener's (the vault's): the name's key
+	 * in the audit detail ("listener" when NULL) and what the log says
+	 * becomes of a good new CRL. */
+	const char *key, *offered_to;
 };
 
 void daemon_crl_watch_init(struct daemon_crl_watch *w, const char *name,
     const char *ca_file, const char *crl_file);
+/* Looks at the file; a change is read, checked and recorded: 1 when a
+ * new good one is the last good one, else 0 (nothing new, or refused). */
+int daemon_crl_watch_refresh(struct daemon_crl_watch *w,
+    struct audit_log *log);
+/* The last good one's PEM (the caller frees it); SK_ENOTFOUND when the
+ * file has not changed since the start. */
+int daemon_crl_watch_pem(const struct daemon_crl_watch *w, char **pem,
+    size_t *len);
 void daemon_store_on_crl(int chan, struct audit_log *log,
     struct daemon_crl_watch *w, size_t n, struct proc_msg *req);
 
@@ -235,11 +247,16 @@ struct daemon_cred_watch {
 	int64_t end;			/* the in-use certificate's end */
 	int64_t ends_due;		/* daemon_store_warn_ends */
 	uint64_t ends_gen;
+	const char *offered_to;		/* the log's words; NULL: listeners */
 };
 
 void daemon_cred_watch_init(struct daemon_cred_watch *w, const char *cert_file,
     const char *key_file, const char *ca_file);
 void daemon_cred_watch_free(struct daemon_cred_watch *w);
+/* Looks at both files (at once: now); 1 when a renewed pair, checked, is
+ * the last good one (w->cert, w->key), else 0. */
+int daemon_cred_watch_refresh(struct daemon_cred_watch *w,
+    struct audit_log *log, int now);
 void daemon_store_on_cred(int chan, struct audit_log *log,
     struct daemon_cred_watch *w, struct proc_msg *req);
 

@@ -136,8 +136,8 @@ daemon_crl_watch_init(struct daemon_crl_watch *w, const char *name,
 	w->end = crl_file_end(ca_file, crl_file);
 }
 
-static void
-crl_refresh(struct daemon_crl_watch *w, struct audit_log *log)
+int
+daemon_crl_watch_refresh(struct daemon_crl_watch *w, struct audit_log *log)
 {
 	STACK_OF(X509_CRL) *crls = NULL;
 	STACK_OF(X509) *cas;
@@ -147,11 +147,11 @@ crl_refresh(struct daemon_crl_watch *w, struct audit_log *log)
 	int fd, r;
 
 	if (!look_changed(w->crl_file, &w->look))
-		return;
+		return 0;
 	if ((fd = open(w->crl_file, O_RDONLY | O_CLOEXEC)) == -1) {
 		log_errorx("CRL %s: %s; the CRL in use stays", w->crl_file,
 		    strerror(errno));
-		return;
+		return 0;
 	}
 	/* Without the CA no CRL verifies: the check below refuses it. */
 	if ((cas = tls_read_certs(w->ca_file, &r)) == NULL)
@@ -163,14 +163,14 @@ crl_refresh(struct daemon_crl_watch *w, struct audit_log *log)
 		snprintf(why, sizeof(why), "cannot be read: %s", sk_strerror(r));
 	sk_X509_pop_free(cas, X509_free);
 	if (r != 0) {
-		snprintf(detail, sizeof(detail), "listener=%s reason=%s",
-		    w->name, why);
+		snprintf(detail, sizeof(detail), "%s=%s reason=%s",
+		    w->key != NULL ? w->key : "listener", w->name, why);
 		log_errorx("CRL %s: %s; the CRL in use stays", w->crl_file, why);
 		daemon_store_audit(log, "crl.refused", "system", NULL, 1, len,
 		    NULL, detail);
 		free(pem);
 		close(fd);
-		return;
+		return 0;
 	}
 	w->end = tls_crls_next_update(crls);
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
@@ -180,12 +180,28 @@ crl_refresh(struct daemon_crl_watch *w, struct audit_log *log)
 		close(w->fd);
 	w->fd = fd;
 	w->gen++;
-	snprintf(detail, sizeof(detail), "listener=%s generation=%llu",
-	    w->name, (unsigned long long)w->gen);
-	log_info("CRL %s changed on disk: checked (sha256 %s); offered to the "
-	    "%s listener", w->crl_file, sha, w->name);
+	snprintf(detail, sizeof(detail), "%s=%s generation=%llu",
+	    w->key != NULL ? w->key : "listener", w->name,
+	    (unsigned long long)w->gen);
+	if (w->offered_to != NULL)
+		log_info("CRL %s changed on disk: checked (sha256 %s); %s",
+		    w->crl_file, sha, w->offered_to);
+	else
+		log_info("CRL %s changed on disk: checked (sha256 %s); offered "
+		    "to the %s listener", w->crl_file, sha, w->name);
 	daemon_store_audit(log, "crl.loaded", "system", NULL, 1, len, sha,
 	    detail);
+	return 1;
+}
+
+int
+daemon_crl_watch_pem(const struct daemon_crl_watch *w, char **pem,
+    size_t *len)
+{
+	*pem = NULL;
+	*len = 0;
+	return w->fd == -1 ? SK_ENOTFOUND : read_whole(w->fd, PROC_MSG_MAX,
+	    pem, len);
 }
 
 void
@@ -203,7 +219,7 @@ daemon_store_on_crl(int chan, struct audit_log *log,
 	if (idx >= n)
 		proc_malformed(req, "a listener that does not exist");
 	w = &ws[idx];
-	crl_refresh(w, log);
+	daemon_crl_watch_refresh(w, log);
 	if (w->fd == -1 || w->gen <= have) {
 		proc_reply_status(chan, DAEMON_MSG_CRL, 304, "");
 		return;
@@ -387,8 +403,9 @@ cred_read(struct daemon_cred_watch *w, char **cert, size_t *cert_len,
  * mismatch), or at once when now is set (SIGHUP: the administrator says
  * the pair is in place).
  */
-static void
-cred_refresh(struct daemon_cred_watch *w, struct audit_log *log, int now)
+int
+daemon_cred_watch_refresh(struct daemon_cred_watch *w, struct audit_log *log,
+    int now)
 {
 	char why[256], desc[160], detail[512], sha[65] = "";
 	char *cert, *key;
@@ -397,12 +414,12 @@ cred_refresh(struct daemon_cred_watch *w, struct audit_log *log, int now)
 	int moved;
 
 	if (w->identity[0] == '\0')
-		return;
+		return 0;
 	moved = look_changed(w->cert_file, &w->seen[0]);
 	moved |= look_changed(w->key_file, &w->seen[1]);
 	if ((moved && !now) || (look_same(&w->seen[0], &w->used[0]) &&
 	    look_same(&w->seen[1], &w->used[1])))
-		return;
+		return 0;
 	w->used[0] = w->seen[0];
 	w->used[1] = w->seen[1];
 	if (cred_read(w, &cert, &cert_len, &key, &key_len, &end, sha, desc,
@@ -416,7 +433,7 @@ cred_refresh(struct daemon_cred_watch *w, struct audit_log *log, int now)
 		    "is refused: %s; the pair in use stays", why);
 		daemon_store_audit(log, "certificate.refused", "system",
 		    w->identity, 0, 0, NULL, detail);
-		return;
+		return 0;
 	}
 	cred_drop(w);
 	w->cert = cert;
@@ -428,9 +445,11 @@ cred_refresh(struct daemon_cred_watch *w, struct audit_log *log, int now)
 	snprintf(detail, sizeof(detail), "%s generation=%llu", desc,
 	    (unsigned long long)w->gen);
 	log_info("the host's certificate changed on disk: checked (%s, "
-	    "sha256 %s); offered to the listeners", desc, sha);
+	    "sha256 %s); %s", desc, sha, w->offered_to != NULL ?
+	    w->offered_to : "offered to the listeners");
 	daemon_store_audit(log, "certificate.loaded", "system", w->identity,
 	    0, 0, sha, detail);
+	return 1;
 }
 
 void
@@ -446,7 +465,7 @@ daemon_store_on_cred(int chan, struct audit_log *log,
 	proc_expect_end(req);
 	if (now > 1)
 		proc_malformed(req, "a flag that is neither 0 nor 1");
-	cred_refresh(w, log, (int)now);
+	daemon_cred_watch_refresh(w, log, (int)now);
 	if (w->cert == NULL || w->gen <= have) {
 		proc_reply_status(chan, DAEMON_MSG_CRED, 304, "");
 		return;

@@ -102,7 +102,7 @@ static const struct sb_call sb_calls[] = {
 	    "the audit log's reserve, held past its end" },
 	{ SCMP_SYS(fchmod), SB_FILES, "new objects and records are 0600" },
 	{ SCMP_SYS(statfs), SB_STORE, "free space before storing (507)" },
-	{ SCMP_SYS(geteuid), SB_STORE,
+	{ SCMP_SYS(geteuid), SB_FILES,
 	    "a renewed key must be this user's (util_open_secret)" },
 	{ SCMP_SYS(fstatfs), SB_FILES, "the same, and fdopendir()" },
 	{ SCMP_SYS(sysinfo), SB_FILES | SB_PART,
@@ -757,9 +757,17 @@ sandbox_spec_for(const struct local_config *local,
 			}
 	}
 	if (local->role == ROLE_VAULT) {
-		/* It reads no file but its data: policies, keys and
-		 * certificates are loaded before the sandbox. It connects to
-		 * the two internal listeners only. */
+		/* Policies, keys and certificates are loaded before the
+		 * sandbox; it reads the folders of its own pair and of the
+		 * internal CA (a renewed pair, issue 15) and of the
+		 * municipalities' CA and CRL (a new CRL for the engines),
+		 * public data and its own key. It connects to the two
+		 * internal listeners only. */
+		watch_folder(spec, local->certificate, 0);
+		watch_folder(spec, local->key, 0);
+		watch_folder(spec, site->receiver.internal.ca_file, 0);
+		watch_folder(spec, site->receiver.external.crl_file, 1);
+		watch_folder(spec, site->receiver.external.ca_file, 1);
 		spec->connect_ports[spec->nconnect++] =
 		    site->receiver.internal.port;
 		spec->connect_ports[spec->nconnect++] =

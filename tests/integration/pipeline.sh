@@ -28,7 +28,7 @@ setup() {
 	cat > "$T/site.conf" <<CONF
 site: { name = "Sekisho pipeline test"; };
 ca: { municipalities = "pki/muni-ca/ca.crt"; recipients = "pki/recip-ca/ca.crt";
-      internal = "pki/internal-ca/ca.crt"; };
+      internal = "pki/internal-ca/ca.crt";${SITE_CA_EXTRA:-} };
 hosts: {
   receiver: { identity = "urn:sekisho:host:receiver";
     external: { address = "127.0.0.1"; port = $PORT; interface = "lo"; };
