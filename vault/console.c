@@ -249,6 +249,13 @@ show_groups(struct jsonr doc)
 	}
 }
 
+static void
+show_more(void *arg, const char *ja, const char *en, const char *value)
+{
+	(void)arg;
+	printf("%s / %s: %s\n", ja, en, value);
+}
+
 /*
  * The report as the two operators read it before they sign (R41, issue
  * 20): what went in and out, what was removed and why, whether the privacy
@@ -323,6 +330,7 @@ show_summary(const char *text, size_t len)
 		printf("探索の指標 / search metric: %s = %s (小さいほど良い / "
 		    "lower is better)\n", name, jsonr_get_scalar(doc,
 		    "search_metric_value", a, sizeof(a)));
+	report_more(text, len, show_more, NULL);
 	if (jsonr_member(doc, "columns", &cols) != 0)
 		return;
 	printf("列 / columns:\n");
@@ -517,6 +525,52 @@ show_html(struct vault *v, const char *id, const char *path, FILE *fp)
 	free(page);
 	printf("%s: the report of %s (open it in a browser; it fetches "
 	    "nothing)\n", path, j.id);
+	return 0;
+}
+
+/*
+ * `sekisho-vault report REPORT.json [--html PAGE.html]`: the summary that
+ * `release show` prints, or the page, for a report that `anonymize` wrote
+ * (a policy tried on a file before it goes into the site). 2: a wrong call.
+ */
+int
+console_report(int argc, char **argv)
+{
+	char *buf, *page = NULL;
+	size_t got = 0;
+	ssize_t n;
+	FILE *fp;
+	int fd, e;
+
+	if (argc != 1 && !(argc == 3 && strcmp(argv[1], "--html") == 0))
+		return 2;
+	if ((fd = open(argv[0], O_RDONLY | O_CLOEXEC)) == -1)
+		fatalx("%s: %s", argv[0], strerror(errno));
+	if ((buf = malloc(REPORT_READ_MAX + 1)) == NULL)
+		fatalx("out of memory");
+	while (got < REPORT_READ_MAX &&
+	    (n = read(fd, buf + got, REPORT_READ_MAX - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	if (got == 0 || got == REPORT_READ_MAX ||
+	    jsonr_valid(buf, got) != 0)
+		fatalx("%s: not a report (JSON, at most %u bytes)", argv[0],
+		    REPORT_READ_MAX);
+	buf[got] = '\0';
+	if (argc == 1) {
+		show_summary(buf, got);
+		free(buf);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	e = report_html(buf, got, argv[0], &page);
+	free(buf);
+	if (e != 0)
+		fatalx("%s: cannot be read: %s", argv[0], sk_strerror(e));
+	if ((fp = fopen(argv[2], "w")) == NULL)
+		fatalx("%s: %s", argv[2], strerror(errno));
+	if (fputs(page, fp) == EOF || fclose(fp) != 0)
+		fatalx("%s: cannot write it", argv[2]);
+	free(page);
 	return 0;
 }
 

@@ -63,6 +63,104 @@ row(struct text *t, const char *ja, const char *en, const char *value)
 	text_add(t, "</td></tr>\n");
 }
 
+/* One round of local recoding: its rows, and each searched column's level
+ * by the names of the report's columns. */
+static void
+more_round(struct jsonr doc, struct jsonr round, size_t n, report_emit_fn emit,
+    void *arg)
+{
+	struct jsonr cols, col, levels;
+	char ja[32], en[32], line[1024], name[128];
+	uint64_t level;
+	size_t pos = 0, o;
+
+	o = (size_t)snprintf(line, sizeof(line), "%" PRIu64 " 行 / rows:",
+	    num(round, "rows"));
+	if (jsonr_member(round, "levels", &levels) == 0 &&
+	    jsonr_member(doc, "columns", &cols) == 0)
+		while (jsonr_next(cols, &pos, &col) == 0 && o < sizeof(line))
+			if (jsonr_get_string(col, "name", name,
+			    sizeof(name)) == 0 &&
+			    jsonr_get_u64(levels, name, &level) == 0)
+				o += (size_t)snprintf(line + o, sizeof(line) - o,
+				    " %s=%" PRIu64, name, level);
+	snprintf(ja, sizeof(ja), "第 %zu 回", n);
+	snprintf(en, sizeof(en), "round %zu", n);
+	emit(arg, ja, en, line);
+}
+
+void
+report_more(const char *json, size_t len, report_emit_fn emit, void *arg)
+{
+	static const char *const metrics[] = { "loss", "discernibility",
+		"precision", "nonuniform_entropy" };
+	struct jsonr doc = { json, len }, list, round;
+	char a[32], b[32], c[32], line[512];
+	size_t i, o, pos = 0, n = 0;
+	uint64_t people;
+
+	if (jsonr_valid(json, len) != 0)
+		return;
+	if (fraction(doc, "t_closeness") > 0) {
+		snprintf(line, sizeof(line), "t = %s (%s)", jsonr_get_scalar(doc,
+		    "t_closeness", a, sizeof(a)), strcmp(jsonr_get_scalar(doc,
+		    "t_distance", b, sizeof(b)), "hierarchical") == 0 ?
+		    "階層の距離 / hierarchical distance" :
+		    "等距離 / equal distance");
+		emit(arg, "t 近接性", "t-closeness", line);
+	}
+	if (jsonr_get_u64(doc, "population_people", &people) == 0) {
+		snprintf(line, sizeof(line), "%" PRIu64 " 人 / people", people);
+		emit(arg, "母集団", "population", line);
+		snprintf(line, sizeof(line), "最大 / highest %s, 平均 / average "
+		    "%s", jsonr_get_scalar(doc, "risk_journalist_highest", a,
+		    sizeof(a)), jsonr_get_scalar(doc, "risk_journalist_average",
+		    b, sizeof(b)));
+		emit(arg, "母集団に対するリスク", "journalist risk", line);
+		snprintf(line, sizeof(line), "%" PRIu64 " 行 / rows (> %s); 母集団"
+		    "で一意 / population-unique %" PRIu64 " 行 / rows",
+		    num(doc, "rows_at_journalist_risk"), jsonr_get_scalar(doc,
+		    "risk_threshold", c, sizeof(c)),
+		    num(doc, "population_unique_rows"));
+		emit(arg, "母集団で閾値超", "rows at journalist risk", line);
+	}
+	if (strcmp(jsonr_get_scalar(doc, "risk_marketer", a, sizeof(a)),
+	    "?") != 0)
+		emit(arg, "マーケター・リスク", "marketer risk", a);
+	if (jsonr_member(doc, "metrics", &list) == 0) {
+		o = 0;
+		line[0] = '\0';
+		for (i = 0; i < SK_ARRAY_LEN(metrics) && o < sizeof(line); i++)
+			if (strcmp(jsonr_get_scalar(list, metrics[i], a,
+			    sizeof(a)), "?") != 0)
+				o += (size_t)snprintf(line + o, sizeof(line) - o,
+				    "%s%s %s", o > 0 ? ", " : "", metrics[i], a);
+		if (o > 0)
+			emit(arg, "損失の指標", "loss metrics", line);
+	}
+	if (jsonr_get_string(doc, "recoding", a, sizeof(a)) == 0 &&
+	    strcmp(a, "global") != 0) {
+		if (jsonr_member(doc, "local_rounds", &list) == 0)
+			while (jsonr_next(list, &pos, &round) == 0)
+				n++;
+		o = (size_t)snprintf(line, sizeof(line), "%s",
+		    strcmp(a, "cells") == 0 ? "セル抑制 / cell suppression" :
+		    "局所再符号化 / local recoding");
+		if (n > 0)
+			snprintf(line + o, sizeof(line) - o, ", %zu 回 / rounds", n);
+		emit(arg, "再符号化", "recoding", line);
+		for (pos = 0, i = 1; jsonr_member(doc, "local_rounds",
+		    &list) == 0 && jsonr_next(list, &pos, &round) == 0; i++)
+			more_round(doc, round, i, emit, arg);
+	}
+}
+
+static void
+more_row(void *arg, const char *ja, const char *en, const char *value)
+{
+	row(arg, ja, en, value);
+}
+
 /* Vertical bars, one per bucket of class sizes: the rows in it. */
 static void
 chart_classes(struct text *t, struct jsonr doc)
@@ -342,6 +440,7 @@ report_html(const char *json, size_t len, const char *job_id, char **out)
 		snprintf(line, sizeof(line), "%s (ARX loss metric)", a);
 		row(&t, "情報損失", "information loss", line);
 	}
+	report_more(json, len, more_row, &t);
 	text_add(&t, "</table>\n");
 	chart_classes(&t, doc);
 	chart_groups(&t, doc);

@@ -17,4 +17,16 @@
 int report_html(const char *json, size_t len, const char *job_id,
     char **out);
 
+/*
+ * The report's figures beyond the first table, each as a label in Japanese
+ * and English and its value, for `release show` and the page alike:
+ * t-closeness, the journalist risk against the policy's population, the
+ * marketer risk, every loss metric, and the rounds of local recoding
+ * with each round's rows and levels. Only what the report holds.
+ */
+typedef void (*report_emit_fn)(void *arg, const char *ja, const char *en,
+    const char *value);
+void report_more(const char *json, size_t len, report_emit_fn emit,
+    void *arg);
+
 #endif

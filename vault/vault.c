@@ -89,6 +89,7 @@ print_usage(FILE *fp)
 	    "       sekisho-vault site-part SITE.conf --role receiver|sender\n"
 	    "       sekisho-vault anonymize --policy FILE --in IN.csv "
 	    "--out OUT.csv --report REPORT.json [--values VALUES.json]\n"
+	    "       sekisho-vault report REPORT.json [--html PAGE.html]\n"
 	    "       sekisho-vault check-release --policy FILE --release "
 	    "REL.csv --report REPORT.json\n"
 	    "       sekisho-vault audit verify FILE [--key KEY0] "
@@ -486,6 +487,9 @@ main(int argc, char **argv)
 		return cmd_anonymize(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "check-release") == 0)
 		return cmd_check_release(argc - 2, argv + 2);
+	if (argc >= 3 && strcmp(argv[1], "report") == 0 &&
+	    (r = console_report(argc - 2, argv + 2)) != 2)
+		return r;
 	if (argc == 5 && strcmp(argv[1], "site-part") == 0 &&
 	    strcmp(argv[3], "--role") == 0)
 		return cmd_site_part(argv[2], argv[4]);

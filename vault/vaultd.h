@@ -136,6 +136,8 @@ void vault_sender_trouble(struct vault *v, const char *id, const char *why);
 
 /* console.c */
 int console_release(struct vault *v, int argc, char **argv);
+/* `report REPORT.json [--html PAGE]`, outside any vault: 2 on a wrong call. */
+int console_report(int argc, char **argv);
 /* Gives up root for the vault's user before `status`. */
 void console_status_open(struct vault *v);
 

@@ -654,6 +654,21 @@ if not l:
     print("ARX's global optimum: %d rows, loss %.4f" % (n - arx_supp, arx_loss))
     assert out < arx_supp and loss < arx_loss
 PY
+		# What the operators read of it (`report`, as `release show`):
+		# every round with its rows and levels, as the report has them.
+		"$FAST_VAULT" report "$T/lr.json" > "$T/summary" || return 1
+		python3 - "$T/lr.json" "$T/summary" <<'PY' || return 1
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+text = open(sys.argv[2], encoding="utf-8").read()
+rounds = re.findall(r"^第 (\d+) 回 / round \1: (\d+) 行 / rows:(.*)$", text, re.M)
+assert [int(x[1]) for x in rounds] == [x["rows"] for x in r["local_rounds"]], (rounds, r["local_rounds"])
+for (_, _, lv), want in zip(rounds, r["local_rounds"]):
+    got = {w.split("=")[0]: int(w.split("=")[1]) for w in lv.split()}
+    assert got == want["levels"], (got, want)
+kind = "セル抑制" if r["recoding"] == "cells" else "局所再符号化"
+assert re.search(r"^再符号化 / recoding: %s" % kind, text, re.M), text
+PY
 	done
 	# What local recoding needs, said with the file and line.
 	sed 's/recoding = "cells";/recoding = "local"; metric = "precision";/' \
@@ -722,6 +737,23 @@ print("journalist risk: highest %.6f average %.6f, %d rows above %.2f; %d of "
 assert abs(got[0] - want[0]) <= 5e-6 * want[0] and abs(got[1] - want[1]) <= 5e-6 * want[1], (got, want)
 assert got[2:] == want[2:], (got, want)
 assert want_uniq > 0 and r["risk_journalist_highest"] < r["risk_highest"]
+PY
+	# The summary the operators read says the same.
+	"$FAST_VAULT" report "$T/pop.json" > "$T/summary" || return 1
+	python3 - "$T/pop.json" "$T/summary" <<'PY' || return 1
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+text = open(sys.argv[2], encoding="utf-8").read()
+m = re.search(r"^母集団 / population: (\d+) 人 / people$", text, re.M)
+assert m and int(m.group(1)) == r["population_people"], text
+m = re.search(r"^母集団に対するリスク / journalist risk: 最大 / highest (\S+), "
+              r"平均 / average (\S+)$", text, re.M)
+assert m and abs(float(m.group(1)) - r["risk_journalist_highest"]) < 1e-9, text
+assert abs(float(m.group(2)) - r["risk_journalist_average"]) < 1e-9, text
+m = re.search(r"^母集団で閾値超 / rows at journalist risk: (\d+) 行 / rows "
+              r"\(> \S+\); 母集団で一意 / population-unique (\d+) 行 / rows$", text, re.M)
+assert m and (int(m.group(1)), int(m.group(2))) == (
+    r["rows_at_journalist_risk"], r["population_unique_rows"]), text
 PY
 	# A population that lacks a quasi-identifier, or counts fewer people
 	# than the file, fails the job and says so.
