@@ -215,6 +215,24 @@ vault_load_policies(struct vault *v)
 	}
 }
 
+int
+vault_show_policies(struct vault *v, FILE *f)
+{
+	char prefix[300];
+	size_t i;
+
+	vault_load_policies(v);
+	for (i = 0; i < v->site->ndatasets; i++) {
+		if (v->policies[i] == NULL)
+			continue;
+		snprintf(prefix, sizeof(prefix), "datasets.%s.policy.",
+		    v->site->datasets[i].id);
+		policy_show(f, prefix, v->policies[i]);
+	}
+	vault_free_policies(v);
+	return fflush(f) == 0 && !ferror(f) ? 0 : 1;
+}
+
 void
 vault_free_policies(struct vault *v)
 {

@@ -521,8 +521,12 @@ main(int argc, char **argv)
 		    "operators)\n", conf, v.local.site_file, v.site->digest,
 		    v.site->ndatasets, v.site->noperators);
 		r = 0;
-	} else if (argc == 4 && strcmp(argv[3], "show-config") == 0)
+	} else if (argc == 4 && strcmp(argv[3], "show-config") == 0) {
 		r = config_show(stdout, &v.local, v.site) == 0 ? 0 : 1;
+		/* And each dataset's policy as the engines run it. */
+		if (r == 0)
+			r = vault_show_policies(&v, stdout);
+	}
 	else if (argc == 4 && strcmp(argv[3], "init") == 0)
 		r = daemon_init(&v.local);
 	else if (argc >= 4 && strcmp(argv[3], "inspect") == 0) {

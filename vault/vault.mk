@@ -12,6 +12,7 @@ VAULT_CORE_SRCS := \
 	vault/anon/dict.c \
 	vault/anon/model.c \
 	vault/anon/policy.c \
+	vault/anon/policy_show.c \
 	vault/anon/search.c
 
 VAULT_CORE_OBJS := $(VAULT_CORE_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -5,6 +5,7 @@
 #define VAULT_VAULTD_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdatomic.h>
 
@@ -110,6 +111,8 @@ void vault_open(struct vault *v, int for_daemon);
 /* Loads every dataset's policy (exits with file:line on an error). */
 void vault_load_policies(struct vault *v);
 void vault_free_policies(struct vault *v);
+/* show-config's part: each dataset's policy as it runs (policy_show). */
+int vault_show_policies(struct vault *v, FILE *f);
 /* Loads the operators' keys, the recipients' certificates and the
  * municipalities' CA and CRL (exits on an error). */
 void vault_load_trust(struct vault *v);

@@ -219,6 +219,38 @@ test_r41_withdrawal_needs_the_approvals_and_reaches_the_sender() {
 	[ "$(recip -o /dev/null -w '%{http_code}' "$url")" = 410 ]
 }
 
+# Issue 15: the vault's show-config prints, after the site, each dataset's
+# policy as the engines run it, defaults filled in (the policy file gives
+# no on_error, metric-free fixed levels, no line_end: their defaults show).
+test_show_config_prints_each_policy_as_it_runs() {
+	local pre=datasets.health-checkup.policy. want got
+	"$VAULT" -c "$T/vault.conf" show-config > "$T/shown" 2>/dev/null || return 1
+	want="${pre}file $POLICY
+${pre}input.encoding cp932
+${pre}input.delimiter \",\"
+${pre}input.header true
+${pre}input.on_error fail
+${pre}columns.生年月日.action age_band
+${pre}columns.生年月日.reference_date 2026-04-01
+${pre}columns.生年月日.width 5
+${pre}columns.生年月日.top 90
+${pre}columns.郵便番号.keep 3
+${pre}columns.身長.role other
+${pre}privacy.k 5
+${pre}privacy.max_suppression 0.05
+${pre}privacy.suppressed delete
+${pre}privacy.l_diversity 2
+${pre}privacy.l_model distinct
+${pre}privacy.t_closeness 0
+${pre}output.encoding utf-8
+${pre}output.shuffle true
+${pre}output.line_end lf"
+	got=$(grep -F -x -f <(echo "$want") "$T/shown")
+	[ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got") >&2; return 1; }
+	grep -q "^${pre}sha256 $(sha256sum "$POLICY" | cut -d' ' -f1)\$" "$T/shown" &&
+	grep -q '^datasets.health-signed.policy.privacy.k 5$' "$T/shown"
+}
+
 # with_site EDIT ROLE: ROLE's check-config against a copy of the site with
 # the sed EDIT applied; prints its output, fails as it fails.
 with_site() {

@@ -110,6 +110,7 @@ load_table(struct config_ctx *cx, const config_setting_t *at,
 	int fd, r, added;
 	void *p;
 
+	snprintf(c->file, sizeof(c->file), "%s", path);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return config_fail(cx, at, "cannot open table %s", path);
 	if ((r = dict_new(&c->from)) != 0 || (r = dict_new(&c->to)) != 0 ||

@@ -30,6 +30,7 @@
 #define VAULT_POLICY_H
 
 #include <regex.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,7 @@ struct policy_column {
 	int has_top, has_bottom;
 	int month;			/* date: year-month instead of year */
 	int ref_y, ref_m, ref_d;	/* age_band */
+	char file[PATH_MAX];		/* map, hierarchy: the table's path */
 	struct dict *from;		/* map, hierarchy: the original values */
 	struct dict *to;		/* ... and what each becomes */
 	uint32_t *to_id;		/* from id -> to id */
@@ -128,6 +130,10 @@ int policy_load(const char *path, struct policy **out,
     struct config_error *err);
 
 void policy_free(struct policy *p);
+
+/* The policy as it runs, every default filled in, one setting per line
+ * under prefix ("datasets.ID.policy."), for `show-config`. */
+void policy_show(FILE *f, const char *prefix, const struct policy *p);
 
 const char *policy_action_name(enum col_action a);
 const char *policy_role_name(enum col_role r);
