@@ -227,9 +227,8 @@ reload_tick(struct vault *v)
 		daemon_reload = 0;
 	}
 	v->reload_next_ms = util_now_ms() + DAEMON_RELOAD_POLL_MS;
-	if (v->muni_crl_watch.crl_file != NULL &&
-	    v->muni_crl_watch.crl_file[0] != '\0' &&
-	    daemon_crl_watch_refresh(&v->muni_crl_watch, v->audit) == 1)
+	/* A site without a municipalities' CRL: nothing is ever new. */
+	if (daemon_crl_watch_refresh(&v->muni_crl_watch, v->audit) == 1)
 		take_muni_crl(v);
 	if (daemon_cred_watch_refresh(&v->cred, v->audit, now) == 1)
 		take_pair(v);

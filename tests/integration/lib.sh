@@ -206,6 +206,18 @@ wait_listening() {
 	return 1
 }
 
+# wait_for PATTERN FILE [SECONDS]: waits (20 s unless said) until FILE
+# has a line matching PATTERN; says so when it never comes.
+wait_for() {
+	local i
+	for i in $(seq 1 $((${3:-20} * 10))); do
+		grep -q -- "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no '$1' in $2 within ${3:-20} s" >&2
+	return 1
+}
+
 # wait_sandboxed PID LOG BEFORE: waits until LOG has more lines of the
 # parent's saying its sandbox is in place than BEFORE (its children may
 # serve before it: a test that looks at the parent waits for this).

@@ -98,17 +98,6 @@ withdraw() {
 		"https://127.0.0.1:$INT/v1/releases/$1"
 }
 
-# wait_for PATTERN FILE [SECONDS]
-wait_for() {
-	local i
-	for i in $(seq 1 $((${3:-20} * 10))); do
-		grep -q -- "$1" "$2" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "no '$1' in $2"
-	return 1
-}
-
 start() {
 	write_role_local sender sdata \
 		"max_connections = 64; read_timeout = 30; disk_reserve = 0L; refusal_interval = 1; push_retry = 1;"

@@ -23,17 +23,6 @@ restart_all() {
 	start_receiver "$PORT" && start_sender && start_vault
 }
 
-# wait_for PATTERN FILE SECONDS
-wait_for() {
-	local i
-	for i in $(seq 1 $(($3 * 4))); do
-		grep -q "$1" "$2" && return 0
-		sleep 0.25
-	done
-	echo "no '$1' in $2 within $3 s" >&2
-	return 1
-}
-
 # signed_upload NAME SIGNER: a file signed with muni-ca's SIGNER pair and
 # sealed to the vault, uploaded by 131156; its id in $T/id.
 signed_upload() {
