@@ -270,6 +270,48 @@ test_every_byte_is_authenticated(void **state)
 	free(data);
 }
 
+/*
+ * A read with room for whole chunks takes them straight into the caller's
+ * buffer (the push path): the same bytes as piecewise reads, from a chunk
+ * boundary or from the middle of one, and a chunk that does not verify
+ * leaves none of its plaintext there.
+ */
+static void
+test_whole_chunk_reads(void **state)
+{
+	uint8_t *data = pattern(200), buf[512];
+	struct seal_reader *r;
+	size_t len, i;
+
+	(void)state;
+	store("w", data, 200, 64);
+	assert_int_equal(seal_reader_open(&master, dirfd_, "w", &r), 0);
+	assert_int_equal(seal_reader_read(r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 200);
+	assert_memory_equal(buf, data, 200);
+	assert_int_equal(seal_reader_read(r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 0);
+	/* From the middle of the first chunk: its rest, then whole ones. */
+	assert_int_equal(seal_reader_seek(r, 10), 0);
+	assert_int_equal(seal_reader_read(r, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 190);
+	assert_memory_equal(buf, data + 10, 190);
+	seal_reader_free(r);
+
+	/* The second chunk's ciphertext altered: an error, and where it
+	 * would have gone the caller's own bytes or zeros, not its text. */
+	flip_byte("w", SEAL_HEADER_LEN + (64 + 16) + 3);
+	assert_int_equal(seal_reader_open(&master, dirfd_, "w", &r), 0);
+	memset(buf, 0xaa, sizeof(buf));
+	assert_int_equal(seal_reader_read(r, buf, sizeof(buf), &len), SK_EAUTH);
+	for (i = 64; i < 128; i++)
+		if (buf[i] != 0 && buf[i] != 0xaa)
+			fail_msg("byte %zu of an unverified chunk was left", i);
+	seal_reader_free(r);
+	unlinkat(dirfd_, "w", 0);
+	free(data);
+}
+
 static void
 copy_range(int from, int to, off_t src, off_t dst, size_t len)
 {
@@ -639,6 +681,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_at_chunk_edges),
 		cmocka_unit_test(test_default_chunk_large_object),
+		cmocka_unit_test(test_whole_chunk_reads),
 		cmocka_unit_test(test_no_plaintext_on_disk),
 		cmocka_unit_test(test_every_byte_is_authenticated),
 		cmocka_unit_test(test_truncation_and_reordering),
