@@ -2342,11 +2342,14 @@ run(const struct policy *p, int in_fd, const uint8_t *mem, size_t memlen,
 			jb.model_failed = 1;
 			jb.fail_column = jb.cols[jb.qi[jb.sr.group_dim]].pc->name;
 			job_fail(&jb, "column \"%s\": one value's rows would "
-			    "be %.1f%% suppressed, more than "
-			    "max_group_suppression allows (%.1f%%); generalize "
-			    "further or let the search choose the levels",
+			    "be %.1f%% suppressed%s, more than "
+			    "max_group_suppression allows (%.1f%%); %s",
 			    jb.fail_column, 100 * jb.sr.group_worst,
-			    100 * p->max_group_suppression);
+			    p->local ? " even after the last round" : "",
+			    100 * p->max_group_suppression, p->local ?
+			    "allow coarser levels (max_level) or a smaller k" :
+			    "generalize further or let the search choose the "
+			    "levels");
 		}
 		goto out;
 	}

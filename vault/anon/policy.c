@@ -558,10 +558,6 @@ load_recoding(struct config_ctx *cx, const config_setting_t *g,
 		return config_fail(cx, at, "%s is scored by the loss metric "
 		    "only: leave 'metric' out or set \"loss\"", p->local ==
 		    RECODE_CELLS ? "cell suppression" : "local recoding");
-	if (p->local && p->max_group_suppression > 0)
-		return config_fail(cx, at, "%s and 'max_group_suppression' "
-		    "exclude each other", p->local == RECODE_CELLS ?
-		    "cell suppression" : "local recoding");
 	return 0;
 }
 

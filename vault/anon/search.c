@@ -1295,7 +1295,7 @@ search_local(const struct search_problem *sp, struct search_local *lr)
 	lr->rounds = 0;
 	lr->nodes = lr->checked = 0;
 	memset(lr->round_of, SEARCH_UNRELEASED, sp->ntuples);
-	if (sp->metric != SEARCH_LOSS || sp->max_group_suppression > 0)
+	if (sp->metric != SEARCH_LOSS)
 		return SK_EINVAL;
 	for (t = 0, cells = 0; lr->cells && t < sp->ndims; t++)
 		cells += 4 * (size_t)sp->dims[t].nvalues;
@@ -1347,6 +1347,54 @@ out:
 	return r;
 }
 
+/*
+ * The worst group's share suppressed in a release of mixed levels: the
+ * rows are grouped by each quasi-identifier's value as it came in (a
+ * tuple's own levels differ from round to round), the groups of at least
+ * k rows counted, as groups_check counts a node's.
+ */
+static int
+mixed_groups(const struct search_problem *sp, const uint8_t *keep,
+    struct search_result *res)
+{
+	uint64_t *tot = NULL, *sup = NULL;
+	size_t d, t, v, n;
+	double rate;
+	int r = SK_ENOMEM;
+
+	for (d = 0; d < sp->ndims; d++) {
+		n = sp->dims[d].nvalues;
+		if ((tot = calloc(n + 1, sizeof(*tot))) == NULL ||
+		    (sup = calloc(n + 1, sizeof(*sup))) == NULL)
+			goto out;
+		for (t = 0; t < sp->ntuples; t++) {
+			v = sp->tuples[t * sp->ndims + d];
+			if (v >= n) {
+				r = SK_EINVAL;
+				goto out;
+			}
+			tot[v] += sp->count[t];
+			if (!keep[t])
+				sup[v] += sp->count[t];
+		}
+		for (v = 0; v < n; v++) {
+			rate = tot[v] > 0 ? (double)sup[v] / (double)tot[v] : 0;
+			if (tot[v] >= sp->k && rate > res->group_worst) {
+				res->group_worst = rate;
+				res->group_dim = d;
+			}
+		}
+		free(tot);
+		free(sup);
+		tot = sup = NULL;
+	}
+	r = 0;
+out:
+	free(tot);
+	free(sup);
+	return r;
+}
+
 int
 search_eval_mixed(const struct search_problem *sp, const unsigned *levels,
     const uint8_t *keep, struct search_result *res)
@@ -1385,5 +1433,5 @@ search_eval_mixed(const struct search_problem *sp, const unsigned *levels,
 	res->suppressed = out;
 	res->found = out < rows;
 	res->nodes = res->checked = 1;
-	return 0;
+	return out > 0 ? mixed_groups(sp, keep, res) : 0;
 }

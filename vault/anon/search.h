@@ -126,8 +126,9 @@ int search_eval(const struct search_problem *sp, const unsigned *levels,
  * than k rows are left or SEARCH_LOCAL_ROUNDS have run. Each round's
  * classes meet the model among themselves, so the union does (classes of
  * two rounds with the same labels merge, which k, distinct and entropy l
- * and t-closeness survive). The loss metric only, and no
- * max_group_suppression (SK_EINVAL).
+ * and t-closeness survive). The loss metric only (else SK_EINVAL). Like
+ * max_suppression, max_group_suppression binds no round: it holds for the
+ * rows left at the end, which the caller checks (search_eval_mixed).
  *
  * Cell suppression (cells set) is the same with the later rounds held to
  * two choices per dimension: the first round's level, or the top of its
@@ -150,7 +151,9 @@ int search_local(const struct search_problem *sp, struct search_local *lr);
 
 /*
  * The loss of a release whose tuples have levels of their own
- * (levels[t * ndims + d]) and are released where keep[t] != 0.
+ * (levels[t * ndims + d]) and are released where keep[t] != 0, and its
+ * worst group's share suppressed (group_worst, group_dim), the groups
+ * being each dimension's values as they came in.
  */
 int search_eval_mixed(const struct search_problem *sp,
     const unsigned *levels, const uint8_t *keep, struct search_result *res);
