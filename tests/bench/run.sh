@@ -68,6 +68,22 @@ timed_upload() {
 	echo "$end - $start" | bc -l
 }
 
+# run_nginx CONF PORT: starts nginx with CONF (NGINX_PID) and waits until
+# it takes connections on 127.0.0.1:PORT.
+run_nginx() {
+	local i
+	nginx -c "$1" &
+	NGINX_PID=$!
+	for i in $(seq 1 50); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$2") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	stop_nginx
+	echo "nginx did not start" >&2
+	cat "$(dirname "$1")/error.log" >&2
+	return 1
+}
+
 start_nginx() {
 	local port=$1 d=$T/nginx
 	mkdir -p "$d/root" "$d/tmp"
@@ -98,17 +114,7 @@ http {
   }
 }
 CONF
-	nginx -c "$d/nginx.conf" &
-	NGINX_PID=$!
-	local i
-	for i in $(seq 1 50); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	stop_nginx
-	echo "nginx did not start" >&2
-	cat "$d/error.log" >&2
-	return 1
+	run_nginx "$d/nginx.conf" "$port"
 }
 
 # TERM lets the master stop its workers (KILL would orphan them).
@@ -228,17 +234,7 @@ http {
   }
 }
 CONF
-	nginx -c "$d/nginx.conf" &
-	NGINX_PID=$!
-	local i
-	for i in $(seq 1 50); do
-		[ -s "$d/nginx.pid" ] && return 0
-		sleep 0.1
-	done
-	stop_nginx
-	echo "nginx did not start" >&2
-	cat "$d/error.log" >&2
-	return 1
+	run_nginx "$d/nginx.conf" "$port"
 }
 
 bench_download() {
@@ -326,7 +322,7 @@ bench_push() {
 		--ip 127.0.0.1 >/dev/null
 	port=$(free_port); int=$((port + 3)); nport=$(free_port)
 	write_site "$port"
-	python3 - "$T/site.conf" "$nport" <<'PY2'
+	python3 - "$T/site.conf" "$nport" <<'PY'
 import sys
 p, port = sys.argv[1:]
 s = open(p).read()
@@ -337,7 +333,7 @@ s = s[:s.index("recipients = (")] + """recipients = (
 );
 """ % port
 open(p, "w").write(s)
-PY2
+PY
 	write_role_local sender sdata \
 		"max_connections = 64; read_timeout = 30; disk_reserve = 0L; push_retry = 1;"
 	"$BIN/sekisho-sender" -c "$T/sender.conf" init >/dev/null
@@ -346,14 +342,12 @@ PY2
 		"$T/pki/endpoint-ca/issued/endpoint.key" \
 		"$T/pki/internal-ca/ca.crt" || return 1
 	start_sender || return 1
-	nginx -c "$d/nginx.conf" &
-	NGINX_PID=$!
+	run_nginx "$d/nginx.conf" "$nport" || return 1
 	for t in $(seq 1 50); do
-		w=$(pgrep -P "$NGINX_PID" | head -1)
-		[ -n "$w" ] && (exec 3<>/dev/tcp/127.0.0.1/"$nport") 2>/dev/null && break
+		w=$(pgrep -P "$NGINX_PID" | head -1) && break
 		sleep 0.1
 	done
-	[ -n "$w" ] || { echo "nginx did not start" >&2; cat "$d/error.log" >&2; return 1; }
+	[ -n "$w" ] || { echo "nginx has no worker" >&2; return 1; }
 	head -c "$((SIZE_MB << 20))" /dev/urandom > "$T/payload"
 	for i in $(seq 1 "$ROUNDS"); do
 		kill -STOP "$w"

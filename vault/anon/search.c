@@ -1357,22 +1357,27 @@ static int
 mixed_groups(const struct search_problem *sp, const uint8_t *keep,
     struct search_result *res)
 {
-	uint64_t *tot = NULL, *sup = NULL;
-	size_t d, t, v, n;
+	uint64_t *tot, *sup;
+	size_t d, t, v, n = 0;
 	double rate;
-	int r = SK_ENOMEM;
 
+	for (d = 0; d < sp->ndims; d++)
+		if (sp->dims[d].nvalues > n)
+			n = sp->dims[d].nvalues;
+	tot = calloc(n + 1, sizeof(*tot));
+	sup = calloc(n + 1, sizeof(*sup));
+	if (tot == NULL || sup == NULL) {
+		free(tot);
+		free(sup);
+		return SK_ENOMEM;
+	}
+	/* The tuples' values are below nvalues: check_problem has seen. */
 	for (d = 0; d < sp->ndims; d++) {
 		n = sp->dims[d].nvalues;
-		if ((tot = calloc(n + 1, sizeof(*tot))) == NULL ||
-		    (sup = calloc(n + 1, sizeof(*sup))) == NULL)
-			goto out;
+		memset(tot, 0, n * sizeof(*tot));
+		memset(sup, 0, n * sizeof(*sup));
 		for (t = 0; t < sp->ntuples; t++) {
 			v = sp->tuples[t * sp->ndims + d];
-			if (v >= n) {
-				r = SK_EINVAL;
-				goto out;
-			}
 			tot[v] += sp->count[t];
 			if (!keep[t])
 				sup[v] += sp->count[t];
@@ -1384,15 +1389,10 @@ mixed_groups(const struct search_problem *sp, const uint8_t *keep,
 				res->group_dim = d;
 			}
 		}
-		free(tot);
-		free(sup);
-		tot = sup = NULL;
 	}
-	r = 0;
-out:
 	free(tot);
 	free(sup);
-	return r;
+	return 0;
 }
 
 int
