@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "audit.h"
+#include "audit_schema.h"
 #include "json.h"
 #include "jsonr.h"
 #include "log.h"
@@ -556,66 +557,6 @@ first_mac(int fd, uint8_t mac[32])
 	return 0;
 }
 
-/*
- * The detail's key=value words as a JSON object of their own ("fields"),
- * for a reader that wants named fields instead of text; the other words,
- * in order, as its member "text". Names are lower-case letters, digits
- * and '_'; the first of a repeated name counts. 0 with the object in
- * buf, or -1 if there is no key=value word or it does not fit.
- */
-static int
-detail_fields(const char *detail, char *buf, size_t cap)
-{
-	char text[AUDIT_LINE_MAX], key[64], val[AUDIT_LINE_MAX];
-	char seen[AUDIT_LINE_MAX] = " ";
-	size_t tl = 0, kl, vl, i;
-	const char *w = detail, *e, *eq;
-	struct json j;
-	int fields = 0;
-
-	json_begin(&j, buf, cap);
-	while (*w != '\0') {
-		while (*w == ' ')
-			w++;
-		if (*w == '\0')
-			break;
-		for (e = w; *e != '\0' && *e != ' '; e++)
-			;
-		eq = memchr(w, '=', (size_t)(e - w));
-		kl = eq != NULL ? (size_t)(eq - w) : 0;
-		for (i = 0; i < kl && ((w[i] >= 'a' && w[i] <= 'z') ||
-		    (i > 0 && ((w[i] >= '0' && w[i] <= '9') || w[i] == '_'))); i++)
-			;
-		if (kl > 0 && i == kl && kl < sizeof(key) - 3) {
-			/* " key " marks a name taken (seen is " a b ... ") */
-			key[0] = ' ';
-			memcpy(key + 1, w, kl);
-			key[kl + 1] = ' ';
-			key[kl + 2] = '\0';
-			vl = (size_t)(e - eq - 1);
-			memcpy(val, eq + 1, vl);
-			val[vl] = '\0';
-			if (strstr(seen, key) == NULL &&
-			    strlen(seen) + kl + 2 < sizeof(seen)) {
-				strcat(seen, key + 1);
-				key[kl + 1] = '\0';
-				json_str(&j, key + 1, val);
-				fields++;
-			}
-		} else if (tl + (size_t)(e - w) + 2 < sizeof(text)) {
-			if (tl > 0)
-				text[tl++] = ' ';
-			memcpy(text + tl, w, (size_t)(e - w));
-			tl += (size_t)(e - w);
-		}
-		w = e;
-	}
-	text[tl] = '\0';
-	if (tl > 0)
-		json_str(&j, "text", text);
-	return fields > 0 && json_end(&j) > 0 ? 0 : -1;
-}
-
 static int
 format_body(const struct audit_log *a, const struct audit_event *ev,
     const char *fields, char *buf, size_t cap, char *stamp, size_t scap)
@@ -653,7 +594,8 @@ format_entry(const struct audit_log *a, const struct audit_event *ev,
 {
 	char stamp[32], fields[AUDIT_LINE_MAX / 2];
 	int n, with = ev->detail != NULL &&
-	    detail_fields(ev->detail, fields, sizeof(fields)) == 0;
+	    audit_schema_fields(ev->event, ev->detail, fields,
+	    sizeof(fields)) == 0;
 
 	/* Without the fields if the line would be too long with them. */
 	if ((n = format_body(a, ev, with ? fields : NULL, buf, cap,
@@ -1174,7 +1116,8 @@ verify_at_state(const uint8_t key[32], const uint8_t prev[32],
 	return 0;
 }
 
-/* Breaks and gaps that the chain itself records. */
+/* Breaks and gaps that the chain itself records, and entries off their
+ * event's schema. */
 static void
 note_event(struct audit_verify_result *res, const char *line, uint64_t lineno)
 {
@@ -1183,9 +1126,25 @@ note_event(struct audit_verify_result *res, const char *line, uint64_t lineno)
 	/* seq and time come first and cannot hold a quote: the first
 	 * "event" member is the entry's own. */
 	const char *ev = strstr(line, "\"event\":\"");
+	char event[64], detail[AUDIT_LINE_MAX], why[200];
+	struct jsonr doc = { line, strlen(line) }, d;
 
 	if (ev == NULL)
 		return;
+	/* The schema's contract (audit_schema.h): reported, not a break. */
+	detail[0] = '\0';
+	if (jsonr_get_string(doc, "event", event, sizeof(event)) != 0 ||
+	    (jsonr_member(doc, "detail", &d) == 0 &&
+	    jsonr_string(d, detail, sizeof(detail)) != 0))
+		snprintf(why, sizeof(why), "the event or the detail cannot be "
+		    "read");
+	else if (audit_schema_check(event, detail, why, sizeof(why)) == 0)
+		why[0] = '\0';
+	if (why[0] != '\0' && res->off_schema++ == 0) {
+		res->first_off_schema = lineno;
+		snprintf(res->off_schema_why, sizeof(res->off_schema_why),
+		    "%s", why);
+	}
 	if (strncmp(ev, brk, sizeof(brk) - 1) == 0) {
 		if (res->breaks++ == 0)
 			res->first_break = lineno;

@@ -138,6 +138,12 @@ struct audit_verify_result {
 	uint64_t first_break;	/* the line of the first, 0 if none */
 	uint64_t gaps;		/* audit.resumed entries: entries not written */
 	uint64_t segments;	/* rotated segments read before the log */
+	/* Entries whose detail does not follow their event's schema
+	 * (audit_schema.h): not a break of the chain, but a writer that
+	 * left the contract; the first one's line and why. */
+	uint64_t off_schema;
+	uint64_t first_off_schema;
+	char off_schema_why[200];
 };
 
 /*

@@ -4,6 +4,7 @@
 # processes and messages, sandbox, TLS, the listeners and the client.
 COMMON_SRCS := \
 	common/audit.c \
+	common/audit_schema.c \
 	common/config_read.c \
 	common/config_show.c \
 	common/http.c \

@@ -105,6 +105,24 @@ json_double(struct json *j, const char *key, double value)
 }
 
 void
+json_list(struct json *j, const char *key, const char *csv, size_t len)
+{
+	const char *p = csv, *end = csv + len, *c;
+
+	json_key(j, key);
+	json_put(j, "[", 1);
+	while (len > 0 && p <= end) {
+		if ((c = memchr(p, ',', (size_t)(end - p))) == NULL)
+			c = end;
+		if (p != csv)
+			json_put(j, ",", 1);
+		json_escaped(j, p, (size_t)(c - p));
+		p = c + 1;
+	}
+	json_put(j, "]", 1);
+}
+
+void
 json_raw(struct json *j, const char *key, const char *value)
 {
 	json_key(j, key);

@@ -26,6 +26,9 @@ void json_u64(struct json *j, const char *key, uint64_t value);
 void json_bool(struct json *j, const char *key, int value);
 /* A number with up to 6 significant decimals ("0.2", "1", "0.000123"). */
 void json_double(struct json *j, const char *key, double value);
+/* A comma-separated list of len bytes as an array of strings ("a,b" as
+ * ["a","b"]; an empty list as []). */
+void json_list(struct json *j, const char *key, const char *csv, size_t len);
 /* A value that is already JSON text (an array or object built apart). */
 void json_raw(struct json *j, const char *key, const char *value);
 /* Closes the object. Returns its length (without NUL) or SK_ETOOBIG. */

@@ -712,7 +712,7 @@ on_publish_commit(void *arg, struct proc_msg *req)
 		pub_drop(s, p, 1);
 		return;
 	}
-	snprintf(detail, sizeof(detail), "dataset=%s recipients=%zu "
+	snprintf(detail, sizeof(detail), "dataset=%s recipient_count=%zu "
 	    "expires=%lld envelope=%d", p->r.dataset, p->r.nrecipients,
 	    (long long)p->r.expires, p->r.envelope);
 	/* The record first (R50): a release nobody knows of is not served. */

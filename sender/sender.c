@@ -56,7 +56,8 @@ print_usage(FILE *fp)
 	    "       sekisho-sender -c LOCAL.conf sandbox-check "
 	    "[net|store|parent] CALL\n"
 	    "       sekisho-sender audit verify FILE [--key KEY0] "
-	    "[--state STATE] [--witness LOG]\n");
+	    "[--state STATE] [--witness LOG]\n"
+	    "       sekisho-sender audit events\n");
 }
 
 static void __attribute__((noreturn))
@@ -206,9 +207,8 @@ main(int argc, char **argv)
 	if (util_cli_info(argc, argv, "sekisho-sender", SENDER_VERSION, print_usage))
 		return 0;
 	log_init("sekisho-sender", 0, LOG_LEVEL_INFO);
-	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
-	    strcmp(argv[2], "verify") == 0)
-		return daemon_audit_verify(argc - 3, argv + 3, usage);
+	if (argc >= 3 && strcmp(argv[1], "audit") == 0)
+		return daemon_audit_cmd(argc - 2, argv + 2, usage);
 	if (argc < 4 || (argc > 6 && strcmp(argv[3], "status") != 0) ||
 	    strcmp(argv[1], "-c") != 0)
 		usage();

@@ -133,6 +133,11 @@ suite "every requirement has a named test (make check-reqs)" \
 	bash -c 'cp docs/requirements-map.md /tmp/reqmap.$$ &&
 	python3 tests/check_reqs.py && cmp -s docs/requirements-map.md /tmp/reqmap.$$;
 	r=$?; rm -f /tmp/reqmap.$$; exit $r'
+# The events' table in the docs is the one the programs carry (audit
+# events prints common/audit_schema.c).
+suite "docs/audit-events.md is the events' schema (audit events)" \
+	bash -c 'sed -n "/^| event |/,\$p" docs/audit-events.md |
+	cmp - <(build/bin/sekisho-vault audit events)'
 # Integration tests with the sanitizer builds of the daemons.
 for t in tests/integration/test_*.sh; do
 	case " ${beside[*]} " in *" $t "*) continue ;; esac

@@ -93,7 +93,8 @@ print_usage(FILE *fp)
 	    "       sekisho-vault check-release --policy FILE --release "
 	    "REL.csv --report REPORT.json\n"
 	    "       sekisho-vault audit verify FILE [--key KEY0] "
-	    "[--state STATE] [--witness LOG]\n");
+	    "[--state STATE] [--witness LOG]\n"
+	    "       sekisho-vault audit events\n");
 }
 
 static void __attribute__((noreturn))
@@ -493,9 +494,8 @@ main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "site-part") == 0 &&
 	    strcmp(argv[3], "--role") == 0)
 		return cmd_site_part(argv[2], argv[4]);
-	if (argc >= 3 && strcmp(argv[1], "audit") == 0 &&
-	    strcmp(argv[2], "verify") == 0)
-		return daemon_audit_verify(argc - 3, argv + 3, usage);
+	if (argc >= 3 && strcmp(argv[1], "audit") == 0)
+		return daemon_audit_cmd(argc - 2, argv + 2, usage);
 	if (argc < 4 || strcmp(argv[1], "-c") != 0)
 		usage();
 	conf = argv[2];

@@ -25,6 +25,7 @@
 #include <openssl/err.h>
 
 #include "audit.h"
+#include "audit_schema.h"
 #include "daemon.h"
 #include "log.h"
 #include "proc.h"
@@ -372,8 +373,8 @@ verify_witness(const char *file, const char *witness)
 	return 1;
 }
 
-int
-daemon_audit_verify(int argc, char **argv, void (*usage)(void))
+static int
+audit_verify_cmd(int argc, char **argv, void (*usage)(void))
 {
 	struct audit_verify_result res;
 	char key[PATH_MAX], state[PATH_MAX];
@@ -411,6 +412,17 @@ daemon_audit_verify(int argc, char **argv, void (*usage)(void))
 		    "(audit.resumed の記録を参照)\n", file,
 		    (unsigned long long)res.gaps, file,
 		    (unsigned long long)res.gaps);
+	if (r == 0 && res.off_schema > 0)
+		printf("%s: SCHEMA: %llu entries do not follow their event's "
+		    "schema (docs/audit-events.md), the first at line %llu: "
+		    "%s; the chain is not affected\n"
+		    "%s: 形式: %llu 件の記録がイベントの定める項目に従って"
+		    "いません (最初は %llu 行目)。連鎖の検証には影響しません\n",
+		    file, (unsigned long long)res.off_schema,
+		    (unsigned long long)res.first_off_schema,
+		    res.off_schema_why, file,
+		    (unsigned long long)res.off_schema,
+		    (unsigned long long)res.first_off_schema);
 	if (r == 0 && res.breaks > 0) {
 		printf("%s: BREAK: the entries verify, but the chain records "
 		    "%llu break(s), the first at line %llu: an earlier log "
@@ -694,4 +706,68 @@ daemon_store_serve(int chan, const struct daemon_handler *h, size_t nh,
 {
 	daemon_store_serve2(chan, h, nh, -1, NULL, 0, NULL, arg, tick_ms,
 	    tick);
+}
+
+/* One field's words as the table shows them: "rows (number)". */
+static void
+print_fields(const char *spec)
+{
+	static const struct {
+		char t;
+		const char *name;
+	} types[] = { { 'n', "number" }, { 's', "token" }, { 'l', "list" },
+		{ 'h', "hex" }, { 't', "time" } };
+	const char *p = spec, *e, *c;
+	size_t i;
+	int n = 0;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, " ");
+		printf("%s", n++ ? ", " : "");
+		if ((c = memchr(p, ':', (size_t)(e - p))) == NULL)
+			printf("free text");
+		else
+			for (i = 0; i < SK_ARRAY_LEN(types); i++)
+				if (types[i].t == c[1])
+					printf("`%.*s` (%s%s)", (int)(c - p -
+					    (*p == '@')), p + (*p == '@'),
+					    *p == '@' ? "first word, " : "",
+					    types[i].name);
+		p = e;
+	}
+	if (n == 0)
+		printf("none");
+}
+
+static int
+audit_events_cmd(void)
+{
+	const struct audit_schema *t;
+	size_t n, i;
+
+	t = audit_schema_table(&n);
+	printf("| event | written by | what it records | fields |\n"
+	    "|---|---|---|---|\n");
+	for (i = 0; i < n; i++) {
+		printf("| `%s` | %s | %s | ", t[i].event, t[i].host,
+		    t[i].about);
+		print_fields(t[i].fields);
+		printf(" |\n");
+	}
+	return 0;
+}
+
+int
+daemon_audit_cmd(int argc, char **argv, void (*usage)(void))
+{
+	if (argc >= 1 && strcmp(argv[0], "verify") == 0)
+		return audit_verify_cmd(argc - 1, argv + 1, usage);
+	if (argc == 1 && strcmp(argv[0], "events") == 0)
+		return audit_events_cmd();
+	usage();
+	return 2;
 }

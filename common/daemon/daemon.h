@@ -308,7 +308,11 @@ void daemon_store_on_audit(int chan, struct audit_log *log,
 void daemon_store_on_audit_state(int chan, struct audit_log *log,
     struct proc_msg *req);
 
-/* `audit verify FILE [--key KEY0] [--state STATE]`; usage() on bad args. */
-int daemon_audit_verify(int argc, char **argv, void (*usage)(void));
+/*
+ * `audit verify FILE [--key KEY0] [--state STATE] [--witness LOG]` and
+ * `audit events` (the events' schema as a Markdown table, the text of
+ * docs/audit-events.md); usage() on bad args.
+ */
+int daemon_audit_cmd(int argc, char **argv, void (*usage)(void));
 
 #endif

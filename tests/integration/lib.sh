@@ -21,22 +21,34 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 cleanup() {
-	local p
+	local p f off=0 name
+	name=$(basename "$0" .sh)
 	for p in "${PIDS[@]}"; do
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	service_users_remove "$T/.users"
-	# KEEP_LOGS=DIR keeps the daemons' logs of a run for a look after.
-	# and the audit logs, as DIR/data.audit.log, vdata.audit.log, ...
+	# Every entry the daemons wrote follows its event's schema
+	# (docs/audit-events.md): a writer that leaves it fails the test.
+	while IFS= read -r f; do
+		"$BIN/sekisho-receiver" audit verify "${f%.key0}" 2>/dev/null |
+			grep -m1 "SCHEMA:" && off=1
+	done < <(find "$T" -name '*.log.key0' 2>/dev/null)
+	# KEEP_LOGS=DIR keeps the daemons' logs of a run for a look after,
+	# and the audit logs, as DIR/NAME.data.audit.log, NAME.vdata.audit.log,
+	# ... (NAME: the test file's).
 	if [ -n "${KEEP_LOGS:-}" ]; then
 		cp "$T"/*.log "$KEEP_LOGS"/ 2>/dev/null
-		for d in data vdata sdata; do
-			[ ! -e "$T/$d/audit.log" ] ||
-				cp "$T/$d/audit.log" "$KEEP_LOGS/$d.audit.log"
-		done
+		while IFS= read -r f; do
+			p=${f#"$T"/}
+			cp "$f" "$KEEP_LOGS/$name.${p//\//.}"
+		done < <(find "$T" -name audit.log 2>/dev/null)
 	fi
 	rm -rf "$T"
+	if [ "$off" -ne 0 ]; then
+		echo "not ok - $name: the audit logs follow their events' schema"
+		exit 1
+	fi
 }
 trap cleanup EXIT
 # The daemons' service users: the missing ones are made here, removed at

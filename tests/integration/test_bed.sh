@@ -455,6 +455,35 @@ test_r15_every_host_audit_log_verifies() {
 	done
 }
 
+# Issue 16: after the whole story every entry of the three logs follows
+# its event's schema (docs/audit-events.md), and the fields are typed:
+# the receipt's row count and the approval's operators as written.
+test_r15_every_entry_follows_its_event_schema() {
+	local r out
+	for r in receiver vault sender; do
+		out=$("$BED_BIN/sekisho-$r" audit verify \
+			"$BED_DIR/data/$r/audit.log") || return 1
+		! grep "SCHEMA:" <<<"$out" || return 1
+	done
+	python3 - "$BED_DIR/data" <<'PY'
+import json, sys
+def entries(role):
+    return [json.loads(l) for l in open("%s/%s/audit.log" % (sys.argv[1], role))]
+stored = [e for e in entries("receiver") if e["event"] == "upload.stored"]
+approved = [e for e in entries("vault") if e["event"] == "release.approved"]
+assert stored and approved, "no upload or approval in the logs"
+for e in stored:
+    f = e["fields"]
+    # the dataset is the detail's first word; rows, if any, a number
+    assert f["dataset"] == e["detail"].split()[0], e
+    assert "rows" not in f or f["rows"] == int(e["detail"].split("rows=")[1].split()[0]), e
+for e in approved:
+    ops = e["detail"].split("operators=")[1].split()[0].split(",")
+    assert e["fields"]["operators"] == ops and len(ops) >= 2, e
+    assert isinstance(e["fields"]["approvals"], int), e
+PY
+}
+
 test_no_daemon_was_killed_by_its_sandbox() {
 	! grep -l "Bad system call" "$BED_DIR"/logs/*.log 2>/dev/null &&
 	[ -n "$(bed_pid receiver)" ] && [ -n "$(bed_pid vault)" ] &&

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "audit.h"
+#include "audit_schema.h"
 #include "sk.h"
 
 static int fail_fdatasync;
@@ -147,9 +148,13 @@ test_good_log_verifies(void **state)
 }
 
 /*
- * Issue 16: an entry's detail carries its key=value words as named
- * fields too ("fields"), the other words as their "text"; a detail
- * without any key=value word has none; the entry still verifies.
+ * Issue 16: an entry's detail carries its words as named fields too
+ * ("fields"), typed by its event's schema (audit_schema.c): a count as a
+ * number, a list as an array, the first word named where the schema
+ * names it; a value of the wrong type stays a string, and so does every
+ * value of an event the schema does not know; words that are not fields
+ * are "text"; a detail without any field has no "fields". The entries
+ * verify; verify counts the ones off their schema and says why.
  */
 static void
 test_detail_words_become_named_fields(void **state)
@@ -157,8 +162,9 @@ test_detail_words_become_named_fields(void **state)
 	struct audit_log *a;
 	struct audit_event ev = { .event = "upload.stored", .actor = "muni:1",
 	    .detail = "checkup rows=301 replaces=U1 rows=9 by=\"op\" 2 x= s=7" };
+	struct audit_verify_result res;
 	size_t len;
-	char *text;
+	char *text, *l2, *l3, *l4;
 
 	(void)state;
 	snprintf(logp, sizeof(logp), "%s/fields.log", dir);
@@ -166,17 +172,104 @@ test_detail_words_become_named_fields(void **state)
 	snprintf(statep, sizeof(statep), "%s.state", logp);
 	assert_int_equal(audit_open(logp, key0, &a), 0);
 	assert_int_equal(audit_append(a, &ev), 0);
+	ev.event = "release.rejected";
 	ev.detail = "rejected by op1: too coarse";
+	assert_int_equal(audit_append(a, &ev), 0);
+	ev.event = "release.approved";
+	ev.detail = "operators=op1,op2 approvals=2 of 2";
+	assert_int_equal(audit_append(a, &ev), 0);
+	ev.event = "made.up";
+	ev.detail = "rows=12 to=x";
 	assert_int_equal(audit_append(a, &ev), 0);
 	audit_close(a);
 	text = slurp(logp, &len);
-	/* the first of a repeated name; a quote escaped; an empty value */
-	assert_non_null(strstr(text, "\"fields\":{\"rows\":\"301\","
-	    "\"replaces\":\"U1\",\"by\":\"\\\"op\\\"\",\"x\":\"\","
-	    "\"s\":\"7\",\"text\":\"checkup 2\"}"));
-	assert_null(strstr(strchr(text, '\n') + 1, "\"fields\""));
+	l2 = strchr(text, '\n') + 1;
+	l3 = strchr(l2, '\n') + 1;
+	l4 = strchr(l3, '\n') + 1;
+	/* the dataset named; the first of a repeated name; a quote escaped;
+	 * an empty value; U1 is not hex and stays a string */
+	assert_non_null(strstr(text, "\"fields\":{\"dataset\":\"checkup\","
+	    "\"rows\":301,\"replaces\":\"U1\",\"by\":\"\\\"op\\\"\","
+	    "\"x\":\"\",\"s\":\"7\",\"text\":\"2\"}"));
+	assert_true(strstr(text, "\"fields\"") < l2);
+	assert_true(strstr(l2, "\"fields\"") >= l3);	/* none in line 2 */
+	assert_non_null(strstr(l3, "\"fields\":{\"operators\":[\"op1\","
+	    "\"op2\"],\"approvals\":2,\"text\":\"of 2\"}"));
+	assert_non_null(strstr(l4, "\"fields\":{\"rows\":\"12\","
+	    "\"to\":\"x\"}"));
 	free(text);
 	assert_int_equal(verify(statep), 0);
+	/* Lines 1 (replaces, by, s and x are not upload.stored's or not
+	 * hex) and 4 (no such event) are off; 2 and 3 follow theirs. */
+	assert_int_equal(audit_verify(logp, key0, statep, &res), 0);
+	assert_int_equal(res.off_schema, 2);
+	assert_int_equal(res.first_off_schema, 1);
+	assert_non_null(strstr(res.off_schema_why, "'replaces'"));
+}
+
+/*
+ * The schema's table: sorted (it is searched), each row's words well
+ * formed, and the check says what is wrong with a detail in each way a
+ * detail can be wrong.
+ */
+static void
+test_schema_table_and_check(void **state)
+{
+	const struct audit_schema *t;
+	char why[200];
+	const char *p, *c;
+	size_t n, i, wl;
+
+	(void)state;
+	t = audit_schema_table(&n);
+	assert_true(n > 50);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(t[i - 1].event, t[i].event) >= 0)
+			fail_msg("%s is out of order", t[i].event);
+		assert_ptr_equal(audit_schema_find(t[i].event), &t[i]);
+		assert_true(t[i].about[0] != '\0' && t[i].host[0] != '\0');
+		for (p = t[i].fields; *p != '\0'; p += wl) {
+			while (*p == ' ')
+				p++;
+			wl = strcspn(p, " ");
+			if (wl == 3 && strncmp(p, "...", 3) == 0)
+				continue;
+			c = memchr(p, ':', wl);
+			if (c == NULL || c == p || (size_t)(c - p) + 2 != wl ||
+			    strchr("nslht", c[1]) == NULL)
+				fail_msg("%s: bad word '%.*s'", t[i].event,
+				    (int)wl, p);
+		}
+	}
+	assert_null(audit_schema_find("no.such"));
+	assert_int_equal(audit_schema_check("upload.stored",
+	    "health rows=20001 replaces=0a1b", why, sizeof(why)), 0);
+	assert_int_equal(audit_schema_check("upload.stored", NULL, why,
+	    sizeof(why)), 0);
+	assert_int_equal(audit_schema_check("upload.stored",
+	    "health rows=many", why, sizeof(why)), -1);
+	assert_string_equal(why, "field 'rows' is not a number: 'many'");
+	assert_int_equal(audit_schema_check("upload.stored",
+	    "health colour=red", why, sizeof(why)), -1);
+	assert_string_equal(why, "field 'colour' is not in the schema of "
+	    "upload.stored");
+	assert_int_equal(audit_schema_check("upload.stored",
+	    "health rows=1 rows=2", why, sizeof(why)), -1);
+	assert_string_equal(why, "field 'rows' is repeated");
+	assert_int_equal(audit_schema_check("upload.stored",
+	    "health rows=1 and more", why, sizeof(why)), -1);
+	assert_string_equal(why, "word 'and' is neither a field nor allowed "
+	    "as free text");
+	assert_int_equal(audit_schema_check("crl.loaded",
+	    "crl=municipalities generation=2", why, sizeof(why)), 0);
+	assert_int_equal(audit_schema_check("tls.refused",
+	    "first=2026-12-04T09:00:00Z last=2026-12-04 count=3 "
+	    "listener=external no certificate", why, sizeof(why)), -1);
+	assert_string_equal(why, "field 'last' is not a UTC time: "
+	    "'2026-12-04'");
+	assert_int_equal(audit_schema_check("no.such", "", why, sizeof(why)),
+	    -1);
+	assert_string_equal(why, "event 'no.such' is not in the schema");
 }
 
 /* Changing any single byte of the log is detected. */
@@ -701,6 +794,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_log_verifies),
 		cmocka_unit_test(test_detail_words_become_named_fields),
+		cmocka_unit_test(test_schema_table_and_check),
 		cmocka_unit_test(test_rotation_keeps_one_chain_across_segments),
 		cmocka_unit_test(test_rotation_by_month_in_japan_time),
 		cmocka_unit_test(test_rotation_cut_short_continues),
