@@ -34,17 +34,22 @@
 /* ---- main's side ---- */
 
 int
-engine_spawn(int spawner, const char *part, const char *policy, int *chan,
-    pid_t *pid, char *why, size_t whycap)
+engine_spawn(int spawner, const char *part, const struct policy *pol,
+    int *chan, pid_t *pid, char *why, size_t whycap)
 {
 	struct proc_msg m;
 	uint32_t p = 0;
 	int e;
 
 	*chan = -1;
+	if (pol->textlen > ENGINE_POLICY_MAX) {
+		snprintf(why, whycap, "the policy %s is over %u MiB", pol->file,
+		    ENGINE_POLICY_MAX >> 20);
+		return SK_ETOOBIG;
+	}
 	proc_msg_init(&m, VMSG_SPAWN);
 	proc_put_str(&m, part);
-	proc_put_str(&m, policy);
+	proc_put_str(&m, pol->file);
 	e = proc_send(spawner, &m, -1);
 	proc_msg_free(&m);
 	if (e == 0 && (e = proc_recv(spawner, &m)) == 0) {
@@ -67,6 +72,12 @@ engine_spawn(int spawner, const char *part, const char *policy, int *chan,
 		return SK_ESYS;
 	}
 	*pid = (pid_t)p;
+	/* A part that is gone before it reads this ends without an
+	 * answer, which the caller says. */
+	proc_msg_init(&m, VMSG_POLICY);
+	proc_put_bytes(&m, pol->text, pol->textlen);
+	(void)proc_send(*chan, &m, -1);
+	proc_msg_free(&m);
 	return 0;
 }
 
@@ -202,10 +213,10 @@ spawner_main(const char *conf, const struct local_config *local,
 /* ---- what the engine and the checker share ---- */
 
 /*
- * Before the sandbox closes: the policy (and the tables it names), the
- * CP932 tables (glibc's iconv reads its modules from files), and
- * OpenSSL's configuration and algorithms, which it would otherwise load
- * on first use.
+ * Before the sandbox closes: the policy, from the text main sent (the
+ * tables it names from their files), the CP932 tables (glibc's iconv
+ * reads its modules from files), and OpenSSL's configuration and
+ * algorithms, which it would otherwise load on first use.
  */
 static struct policy *
 part_start(const struct local_config *local, const struct site_config *site,
@@ -214,15 +225,28 @@ part_start(const struct local_config *local, const struct site_config *site,
 	struct sandbox_layers layers = { 0 };
 	struct config_error err;
 	struct policy *p = NULL;
+	struct proc_msg m;
 	EVP_CIPHER *c;
 	EVP_MD *md;
+	char *text;
+	size_t len;
 
 	signal(SIGTERM, SIG_IGN);	/* it ends with main's channel */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/* Main's text of the policy, not the file as it may be now. */
+	if ((text = malloc(ENGINE_POLICY_MAX + 1)) == NULL)
+		fatalx("out of memory");
+	if (proc_recv(CHAN, &m) != 0 || m.type != VMSG_POLICY ||
+	    proc_get_bytes(&m, text, ENGINE_POLICY_MAX, &len) != 0 ||
+	    proc_end(&m) != 0 || m.fd != -1)
+		fatalx("main sent no policy");
+	proc_msg_free(&m);
+	text[len] = '\0';
 	memset(&err, 0, sizeof(err));
-	if (policy_load(policy, &p, &err) != 0)
+	if (policy_load_text(policy, text, len, &p, &err) != 0)
 		fatalx("%s:%d: %s", err.file, err.line, err.message);
+	free(text);
 	if (cp932_init() != 0)
 		fatalx("the CP932 tables cannot be built (glibc's iconv)");
 	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG |

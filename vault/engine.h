@@ -47,6 +47,8 @@ enum vault_msg {
 	VMSG_CHECK,		/* str report; fd: the release */
 	/* checker -> main */
 	VMSG_CHECKED,		/* u32 0 (holds) or 1, str why */
+	/* main -> engine, checker: the first message */
+	VMSG_POLICY,		/* bytes: the policy's text, as main checked it */
 };
 
 #define ENGINE_ENVELOPE 1u	/* the input is CMS enveloped data */
@@ -61,6 +63,7 @@ enum engine_outcome {
 
 #define ENGINE_PEM_MAX (4u << 20)	/* a CA bundle or CRL handed over */
 #define ENGINE_REPORT_MAX (1u << 20)
+#define ENGINE_POLICY_MAX (4u << 20)	/* a policy's text handed over */
 
 /* The processes' entry points (`sekisho-vault -c LOCAL proc PART ...`). */
 int engine_main(const struct local_config *local,
@@ -70,8 +73,11 @@ int checker_main(const struct local_config *local,
 int spawner_main(const char *conf, const struct local_config *local,
     const struct site_config *site);
 
-/* Main's side: asks the spawner for a part; *chan is main's end. */
-int engine_spawn(int spawner, const char *part, const char *policy,
+/* Main's side: asks the spawner for a part under policy p and hands it
+ * p's text (the part reads no policy file: it runs what main checked,
+ * whatever the file says now); *chan is main's end. */
+struct policy;
+int engine_spawn(int spawner, const char *part, const struct policy *p,
     int *chan, pid_t *pid, char *why, size_t whycap);
 /* Main's side: how that part ended (its wait status). */
 int engine_reaped(int spawner, pid_t pid, int *status);

@@ -432,7 +432,8 @@ run_engine(struct vault *v, struct job *j, const struct config_dataset *ds,
 	if ((c.md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(c.md, EVP_sha256(), NULL) != 1 ||
 	    seal_writer_open(&v->master, v->tmp_fd, tmp, 0, &c.w) != 0 ||
-	    engine_spawn(v->spawner, "engine", ds->policy, &pe.chan, &pe.pid,
+	    engine_spawn(v->spawner, "engine",
+	    v->policies[ds - v->site->datasets], &pe.chan, &pe.pid,
 	    why, whycap) != 0) {
 		EVP_MD_CTX_free(c.md);
 		seal_writer_free(c.w);
@@ -519,7 +520,8 @@ run_checker(struct vault *v, struct job *j, const struct config_dataset *ds,
 		snprintf(why, whycap, "cannot read the release back");
 		return SK_ESYS;
 	}
-	if (engine_spawn(v->spawner, "checker", ds->policy, &pe.chan, &pe.pid,
+	if (engine_spawn(v->spawner, "checker",
+	    v->policies[ds - v->site->datasets], &pe.chan, &pe.pid,
 	    why, whycap) != 0) {
 		close(p[0]);
 		close(p[1]);
@@ -586,6 +588,9 @@ vault_process(struct vault *v, struct job *j)
 		vault_set_state(v, j, JOB_FAILED, "the dataset has no policy");
 		return;
 	}
+	/* A policy changed on disk is checked and taken now, not after
+	 * this job: the engine and the checker get main's text. */
+	vault_policies_refresh(v, (int)(ds - v->site->datasets));
 	if ((e = seal_reader_open(&v->master, v->sources_fd, j->id, &rd)) != 0) {
 		snprintf(why, sizeof(why), "the sealed source cannot be read: "
 		    "%s", sk_strerror(e));

@@ -2,8 +2,9 @@
  * trust.c: what main loads as root before its sandbox: every dataset's
  * policy, the operators' public keys, the recipients' certificates, the
  * municipalities' CA and CRL (also as bytes, for the engines) and the
- * envelope pair.
+ * envelope pair; and the policies again when they change on disk.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 #include "envelope.h"
 #include "log.h"
 #include "sk.h"
+#include "policy.h"
+#include "sandbox.h"
 #include "util.h"
 #include "vaultd.h"
 
@@ -187,14 +190,76 @@ vault_free_trust(struct vault *v)
 	v->muni_store = NULL;
 }
 
+/* Each file a policy reads: the policy and the tables it names. */
+static size_t
+policy_files(const struct policy *p, const char **out, size_t cap)
+{
+	size_t n = 0, i;
+
+	if (n < cap)
+		out[n++] = p->file;
+	for (i = 0; i < p->ncols; i++)
+		if (p->cols[i].file[0] != '\0' && n < cap)
+			out[n++] = p->cols[i].file;
+	if (p->t_hier.file[0] != '\0' && n < cap)
+		out[n++] = p->t_hier.file;
+	if (p->pop_file[0] != '\0' && n < cap)
+		out[n++] = p->pop_file;
+	return n;
+}
+
+/* A digest of what the files are now (path, inode, size, times, or the
+ * error of stat): equal while nothing was written, moved or replaced. */
+static void
+policy_stamp(const struct policy *p, const char *path, uint8_t out[32])
+{
+	const char *files[64];
+	char line[PATH_MAX + 160];
+	struct stat st;
+	EVP_MD_CTX *md;
+	unsigned len = 0;
+	size_t n, i;
+
+	n = p != NULL ? policy_files(p, files, SK_ARRAY_LEN(files)) : 0;
+	if (n == 0) {
+		files[0] = path;
+		n = 1;
+	}
+	memset(out, 0, 32);
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		fatalx("out of memory");
+	for (i = 0; i < n; i++) {
+		if (stat(files[i], &st) != 0)
+			snprintf(line, sizeof(line), "%s error %d\n", files[i],
+			    errno);
+		else
+			snprintf(line, sizeof(line), "%s %llu %llu %lld %lld.%09ld "
+			    "%lld.%09ld\n", files[i],
+			    (unsigned long long)st.st_dev,
+			    (unsigned long long)st.st_ino,
+			    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			    st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
+			    st.st_ctim.tv_nsec);
+		EVP_DigestUpdate(md, line, strlen(line));
+	}
+	EVP_DigestFinal_ex(md, out, &len);
+	EVP_MD_CTX_free(md);
+}
+
 void
 vault_load_policies(struct vault *v)
 {
 	struct config_error err;
-	size_t i;
+	const char *files[64];
+	size_t i, n, k;
 
 	if ((v->policies = calloc(v->site->ndatasets + 1,
-	    sizeof(*v->policies))) == NULL)
+	    sizeof(*v->policies))) == NULL ||
+	    (v->policy_seen = calloc(v->site->ndatasets + 1,
+	    sizeof(*v->policy_seen))) == NULL ||
+	    (v->policy_refused = calloc(v->site->ndatasets + 1,
+	    sizeof(*v->policy_refused))) == NULL)
 		fatalx("out of memory");
 	for (i = 0; i < v->site->ndatasets; i++) {
 		if (v->site->datasets[i].policy[0] == '\0')
@@ -209,10 +274,73 @@ vault_load_policies(struct vault *v)
 			    v->site->datasets[i].id, err.file, err.message);
 		else if (v->policies[i] == NULL)
 			fatalx("%s:%d: %s", err.file, err.line, err.message);
+		policy_stamp(v->policies[i], NULL, v->policy_seen[i]);
+		/* Main may read the tables' folders again after its
+		 * sandbox closes (the policy's own are the site's). */
+		n = policy_files(v->policies[i], files, SK_ARRAY_LEN(files));
+		for (k = 1; k < n; k++)
+			sandbox_read_also(files[k]);
 		log_info("dataset %s: policy %s, digest %s",
 		    v->site->datasets[i].id, v->site->datasets[i].policy,
 		    v->policies[i]->digest);
 	}
+}
+
+/* One dataset's policy, if what it was read from changed. */
+static void
+policy_refresh_one(struct vault *v, size_t i)
+{
+	const struct config_dataset *ds = &v->site->datasets[i];
+	struct config_error err;
+	struct policy *np = NULL, *old = v->policies[i];
+	uint8_t now[32];
+	char detail[512];
+
+	policy_stamp(old, ds->policy, now);
+	if (memcmp(now, v->policy_seen[i], 32) == 0)
+		return;
+	memset(&err, 0, sizeof(err));
+	if (policy_load(ds->policy, &np, &err) != 0) {
+		policy_free(np);
+		/* Said once for what is on disk now, not every 5 s. */
+		if (memcmp(now, v->policy_refused[i], 32) == 0)
+			return;
+		memcpy(v->policy_refused[i], now, 32);
+		log_errorx("%s:%d: %s; dataset %s keeps the policy in use "
+		    "(sha256 %s)", err.file, err.line, err.message, ds->id,
+		    old->digest);
+		snprintf(detail, sizeof(detail), "dataset=%s line=%d %.400s",
+		    ds->id, err.line, err.message);
+		(void)vault_audit(v, "policy.refused", NULL, 0, 0, NULL,
+		    detail);
+		return;
+	}
+	policy_stamp(np, NULL, v->policy_seen[i]);
+	snprintf(detail, sizeof(detail), "dataset=%s previous=%s", ds->id,
+	    old->digest);
+	if (vault_audit(v, "policy.changed", NULL, 0, 0, np->digest,
+	    detail) != 0) {
+		/* Not recorded: not taken (R54); tried again at the next
+		 * look. */
+		memset(v->policy_seen[i], 0, 32);
+		policy_free(np);
+		return;
+	}
+	log_info("dataset %s: policy %s changed on disk: checked (sha256 %s, "
+	    "was %s); the next jobs use it", ds->id, ds->policy, np->digest,
+	    old->digest);
+	v->policies[i] = np;
+	policy_free(old);
+}
+
+void
+vault_policies_refresh(struct vault *v, int ds)
+{
+	size_t i;
+
+	for (i = 0; i < v->site->ndatasets; i++)
+		if (v->policies[i] != NULL && (ds < 0 || (size_t)ds == i))
+			policy_refresh_one(v, i);
 }
 
 int
@@ -241,5 +369,8 @@ vault_free_policies(struct vault *v)
 	for (i = 0; v->policies != NULL && i < v->site->ndatasets; i++)
 		policy_free(v->policies[i]);
 	free(v->policies);
+	free(v->policy_seen);
+	free(v->policy_refused);
 	v->policies = NULL;
+	v->policy_seen = v->policy_refused = NULL;
 }

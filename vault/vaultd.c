@@ -209,9 +209,9 @@ take_muni_crl(struct vault *v)
 }
 
 /*
- * Every DAEMON_RELOAD_POLL_MS, at once after SIGHUP: the host's pair and
- * the municipalities' CRL, if changed on disk, are checked, recorded and
- * taken. The site, the roster and the policies are taken at a restart.
+ * Every DAEMON_RELOAD_POLL_MS, at once after SIGHUP: the host's pair, the
+ * municipalities' CRL and the policies, if changed on disk, are checked,
+ * recorded and taken. The site and the roster are taken at a restart.
  */
 static void
 reload_tick(struct vault *v)
@@ -221,9 +221,9 @@ reload_tick(struct vault *v)
 	if (!now && util_now_ms() < v->reload_next_ms)
 		return;
 	if (now) {
-		log_info("SIGHUP: looking for a renewed certificate and a new "
-		    "municipalities' CRL now; a new site, roster or policies "
-		    "are taken at a restart");
+		log_info("SIGHUP: looking for a renewed certificate, a new "
+		    "municipalities' CRL and changed policies now; a new site "
+		    "or roster is taken at a restart");
 		daemon_reload = 0;
 	}
 	v->reload_next_ms = util_now_ms() + DAEMON_RELOAD_POLL_MS;
@@ -232,6 +232,7 @@ reload_tick(struct vault *v)
 		take_muni_crl(v);
 	if (daemon_cred_watch_refresh(&v->cred, v->audit, now) == 1)
 		take_pair(v);
+	vault_policies_refresh(v, -1);
 	daemon_store_warn_ends(NULL, 0, &v->cred, v->local.expiry_warn_days);
 }
 

@@ -66,6 +66,9 @@ struct vault {
 	 * connections, and the municipalities' CRL, for the next engines. */
 	struct daemon_cred_watch cred;
 	struct daemon_crl_watch muni_crl_watch;
+	/* Per dataset: what the policy in use was read from (its file and
+	 * tables, by inode, size and times), and what was last refused. */
+	uint8_t (*policy_seen)[32], (*policy_refused)[32];
 	uint64_t reload_next_ms;
 	volatile sig_atomic_t stop;
 };
@@ -111,6 +114,15 @@ void vault_open(struct vault *v, int for_daemon);
 /* Loads every dataset's policy (exits with file:line on an error). */
 void vault_load_policies(struct vault *v);
 void vault_free_policies(struct vault *v);
+/*
+ * A policy changed on disk (the policy file or a table it names): read,
+ * checked, recorded (policy.changed with the new and the previous
+ * digest) and taken for the next jobs; one that does not load is
+ * refused (policy.refused with its file and line) and the one in use
+ * stays. Dataset index ds only, or every dataset (ds < 0). After the
+ * sandbox: main reads the folders sandbox_read_also() was given.
+ */
+void vault_policies_refresh(struct vault *v, int ds);
 /* show-config's part: each dataset's policy as it runs (policy_show). */
 int vault_show_policies(struct vault *v, FILE *f);
 /* Loads the operators' keys, the recipients' certificates and the

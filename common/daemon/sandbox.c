@@ -641,12 +641,13 @@ folder_of(const char *path, char *buf, size_t cap)
 
 /*
  * The store may read the folder of a watched file (a CRL, a CA, its own
- * pair), unless the service user cannot enter it or the list is full:
- * then a new file there is taken only at a restart, and the store says
- * so at its start when it is a CRL's (crl set).
+ * pair; the vault's main also its policies), unless the service user
+ * cannot enter it or the list is full: then a new file there is taken
+ * only at a restart, and the process says so at its start when it is a
+ * CRL's or a policy's (what names it, else NULL).
  */
 static void
-watch_folder(struct sandbox_spec *spec, const char *file, int crl)
+watch_folder(struct sandbox_spec *spec, const char *file, const char *what)
 {
 	static char dirs[SANDBOX_PATHS_MAX][PATH_MAX];
 	const char *d;
@@ -654,23 +655,39 @@ watch_folder(struct sandbox_spec *spec, const char *file, int crl)
 
 	if (file[0] == '\0' || spec->nro >= SANDBOX_PATHS_MAX ||
 	    (d = folder_of(file, dirs[spec->nro], sizeof(dirs[0]))) == NULL) {
-		if (file[0] != '\0' && crl)
+		if (file[0] != '\0' && what != NULL)
 			log_warnx("%s: more folders to watch than the sandbox "
-			    "takes: a new file there is taken only at a restart",
-			    file);
+			    "takes: a new %s there is taken only at a restart",
+			    file, what);
 		return;
 	}
 	if (access(d, X_OK) != 0) {
-		if (crl)
-			log_warnx("%s: this user cannot enter it (%s): a new CRL "
+		if (what != NULL)
+			log_warnx("%s: this user cannot enter it (%s): a new %s "
 			    "there is taken only at a restart", d,
-			    strerror(errno));
+			    strerror(errno), what);
 		return;
 	}
 	for (k = 0; k < spec->nro; k++)
 		if (strcmp(spec->ro[k], d) == 0)
 			return;
 	spec->ro[spec->nro++] = d;
+}
+
+/* Files the vault's main reads after its start besides those the site
+ * names: the tables its policies name (sandbox_read_also). */
+static const char *also_read[SANDBOX_PATHS_MAX];
+static size_t nalso_read;
+
+void
+sandbox_read_also(const char *file)
+{
+	if (nalso_read < SANDBOX_PATHS_MAX)
+		also_read[nalso_read++] = file;
+	else
+		log_warnx("%s: more folders to watch than the sandbox takes: "
+		    "a new policy table there is taken only at a restart",
+		    file);
 }
 
 void
@@ -747,13 +764,13 @@ sandbox_spec_for(const struct local_config *local,
 		size_t i;
 
 		for (i = 0; i < 6; i++)
-			watch_folder(spec, files[i], i < 4);
+			watch_folder(spec, files[i], i < 4 ? "CRL" : NULL);
 		for (i = 0; local->role == ROLE_SENDER &&
 		    i < site->nrecipients; i++)
 			if (site->recipients[i].push &&
 			    site->recipients[i].endpoint_crl[0] != '\0') {
-				watch_folder(spec, site->recipients[i].endpoint_crl, 1);
-				watch_folder(spec, site->recipients[i].endpoint_ca, 1);
+				watch_folder(spec, site->recipients[i].endpoint_crl, "CRL");
+				watch_folder(spec, site->recipients[i].endpoint_ca, "CRL");
 			}
 	}
 	if (local->role == ROLE_VAULT) {
@@ -763,11 +780,19 @@ sandbox_spec_for(const struct local_config *local,
 		 * municipalities' CA and CRL (a new CRL for the engines),
 		 * public data and its own key. It connects to the two
 		 * internal listeners only. */
-		watch_folder(spec, local->certificate, 0);
-		watch_folder(spec, local->key, 0);
-		watch_folder(spec, site->receiver.internal.ca_file, 0);
-		watch_folder(spec, site->receiver.external.crl_file, 1);
-		watch_folder(spec, site->receiver.external.ca_file, 1);
+		size_t i;
+
+		watch_folder(spec, local->certificate, NULL);
+		watch_folder(spec, local->key, NULL);
+		watch_folder(spec, site->receiver.internal.ca_file, NULL);
+		watch_folder(spec, site->receiver.external.crl_file, "CRL");
+		watch_folder(spec, site->receiver.external.ca_file, "CRL");
+		/* Its policies and the tables they name: a changed policy
+		 * is checked and taken in place (issue 15). */
+		for (i = 0; kind == SANDBOX_ALONE && i < site->ndatasets; i++)
+			watch_folder(spec, site->datasets[i].policy, "policy");
+		for (i = 0; kind == SANDBOX_ALONE && i < nalso_read; i++)
+			watch_folder(spec, also_read[i], "policy table");
 		spec->connect_ports[spec->nconnect++] =
 		    site->receiver.internal.port;
 		spec->connect_ports[spec->nconnect++] =

@@ -6,7 +6,7 @@ PORT=$(free_port)
 P=$T/pki
 CHECK="$TOP/tests/integration/check_release.py"
 GEN="$TOP/tests/data/gen_checkup.py"
-POLICY="$TOP/tests/bench/checkup/checkup.policy"
+POLICY=${POLICY:-$TOP/tests/bench/checkup/checkup.policy}
 VAULT="$BIN/sekisho-vault"
 
 setup() {

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# test_r55_vault_reload.sh: the vault takes a renewed pair and a new
-# municipalities' CRL without a restart (R55, issue 15), on the sanitizer
+# test_r55_vault_reload.sh: the vault takes a renewed pair, a new
+# municipalities' CRL and a changed policy without a restart (R55, R54,
+# issue 15), on the sanitizer
 # build (the swap of a TLS context under a thread that connects). The site has CRLs for the municipalities and the internal CA, so
 # that a renewal (which revokes the old certificate) is felt: once the
 # receiver and the sender take the new internal CRL, a vault still on its
 # old pair could not poll or publish any more.
 . "$(dirname "$0")/lib.sh"
+# A policy of its own, to change while the vault runs.
+cp "$TOP/tests/bench/checkup/checkup.policy" "$T/checkup.policy" &&
+	chmod 644 "$T/checkup.policy" || exit 1
+export POLICY=$T/checkup.policy
 export SITE_CA_EXTRA=' municipalities_crl = "pki/muni-ca/crl.pem"; internal_crl = "pki/internal-ca/crl.pem";'
 . "$(dirname "$0")/pipeline.sh"
 
@@ -113,6 +118,66 @@ test_r55_the_vault_refuses_a_bad_municipalities_crl() {
 	"$VAULT" -c "$T/vault.conf" release show "$c" |
 		grep -q 'certificate revoked' || return 1
 	cp "$T/muni-crl.good" "$P/muni-ca/crl.pem"
+}
+
+# report_policy ID: the policy digest the job's report gives.
+report_policy() {
+	"$VAULT" -c "$T/vault.conf" release show "$1" |
+		grep -o '"policy_sha256": *"[0-9a-f]*"' | head -1 | grep -o '[0-9a-f]\{64\}'
+}
+
+# job_under NAME SEED DIGEST: an upload that reaches awaiting approval,
+# its report naming policy DIGEST.
+job_under() {
+	local id
+	python3 "$GEN" 300 "$2" "$T/$1.csv" &&
+	[ "$(upload "$T/$1.csv" health-checkup)" = 201 ] && id=$(cat "$T/id") &&
+	wait_state "$id" awaiting_approval 60 || return 1
+	[ "$(report_policy "$id")" = "$3" ] ||
+		{ echo "job $id ran under $(report_policy "$id"), not $3" >&2; return 1; }
+}
+
+# A policy changed on disk, then SIGHUP: checked, recorded with the new
+# and the previous digest, and the next job runs under it (its report
+# names the new digest), without a restart.
+test_r54_the_vault_takes_a_changed_policy_without_a_restart() {
+	local old new starts
+	starts=$(grep -c 'polling the receiver' "$T/vault.log")
+	old=$(sha256sum < "$POLICY" | cut -d' ' -f1) &&
+	sed -i 's/action = "band"; width = 5;/action = "band"; width = 10;/' \
+		"$POLICY" &&
+	new=$(sha256sum < "$POLICY" | cut -d' ' -f1) && [ "$new" != "$old" ] &&
+	kill -HUP "$VAULT_PID" || return 1
+	wait_for "\"event\":\"policy.changed\".*\"sha256\":\"$new\".*previous=$old" \
+		"$T/vdata/audit.log" 10 &&
+	grep -q "policy $POLICY changed on disk: checked (sha256 $new, was $old); the next jobs use it" \
+		"$T/vault.log" &&
+	job_under p1 31 "$new" &&
+	[ "$(grep -c 'polling the receiver' "$T/vault.log")" = "$starts" ]
+}
+
+# A policy that does not load: refused at the next look (no signal),
+# recorded with its line, said once; the policy in use stays, and jobs
+# go on under it: the engine and the checker run main's text of it, not
+# the broken file. Put back, it is taken again.
+test_r54_a_bad_policy_is_refused_and_the_one_in_use_stays() {
+	local good
+	good=$(sha256sum < "$POLICY" | cut -d' ' -f1) &&
+	cp -p "$POLICY" "$T/policy.good" &&
+	sed -i 's/^privacy: { k = 5;/privacy: { k = "five";/' "$POLICY" &&
+	grep -q 'k = "five"' "$POLICY" || return 1
+	wait_for '"event":"policy.refused".*dataset=health-checkup line=24' \
+		"$T/vdata/audit.log" 15 &&
+	grep -q "$POLICY:24: .*dataset health-checkup keeps the policy in use (sha256 $good)" \
+		"$T/vault.log" &&
+	job_under p2 32 "$good" || return 1
+	# once per dataset and content, not every 5 s
+	sleep 6
+	[ "$(grep -c '"event":"policy.refused".*dataset=health-checkup' \
+		"$T/vdata/audit.log")" = 1 ] || return 1
+	cp "$T/policy.good" "$POLICY" &&
+	wait_for "\"event\":\"policy.changed\".*\"sha256\":\"$good\".*dataset=health-checkup previous=$good" \
+		"$T/vdata/audit.log" 15
 }
 
 setup_reload() {

@@ -113,6 +113,40 @@ setup_tables(void **state)
 	return 0;
 }
 
+/*
+ * Issue 15: the vault hands its engines the text of the policy it
+ * checked, not the path: the same text loads to the same policy and
+ * digest (its tables still from beside the path), whatever the file says
+ * now; a text with a NUL byte is refused.
+ */
+static void
+test_policy_from_the_text_main_checked(void **state)
+{
+	struct policy *a = NULL, *b = NULL;
+	const char *path;
+
+	(void)state;
+	memset(&err, 0, sizeof(err));
+	path = write_file("p.conf", good);
+	assert_int_equal(policy_load(path, &a, &err), 0);
+	assert_non_null(a->text);
+	assert_int_equal(a->textlen, strlen(good));
+	write_file("p.conf", "privacy: { k = \"five\"; };\n");
+	assert_int_equal(policy_load_text(path, a->text, a->textlen, &b, &err),
+	    0);
+	assert_string_equal(a->digest, b->digest);
+	assert_int_equal(b->ncols, a->ncols);
+	assert_non_null(b->cols[6].to);		/* city.csv, beside p.conf */
+	policy_free(b);
+	b = NULL;
+	assert_int_equal(policy_load(path, &b, &err), SK_ECONFIG);
+	assert_null(b);
+	assert_int_not_equal(policy_load_text(path, "k\0= 5;", 6, &b, &err),
+	    0);
+	assert_non_null(strstr(err.message, "NUL"));
+	policy_free(a);
+}
+
 static void
 test_good_policy(void **state)
 {
@@ -217,6 +251,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_good_policy, setup_tables),
+		cmocka_unit_test_setup(test_policy_from_the_text_main_checked,
+		    setup_tables),
 		cmocka_unit_test_setup(test_errors_name_the_line, setup_tables),
 		cmocka_unit_test_setup(test_t_hierarchy_loads_its_levels,
 		    setup_tables),

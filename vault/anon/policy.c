@@ -930,11 +930,34 @@ policy_parse(config_t *cfg, struct config_ctx *cx, void *arg)
 	return load_scan(cx, root, p);
 }
 
+/* Parses text (taken: kept in the policy, or freed) read from path. */
+static int
+load_taken(struct config_ctx *cx, const char *path, char *text, size_t len,
+    struct policy **out)
+{
+	struct policy *p;
+	int r;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		free(text);
+		return SK_ENOMEM;
+	}
+	snprintf(p->file, sizeof(p->file), "%s", path);
+	p->text = text;
+	p->textlen = len;
+	r = config_parse_text(cx, text, len, p->digest, policy_parse, p);
+	if (r != 0) {
+		policy_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
 int
 policy_load(const char *path, struct policy **out, struct config_error *err)
 {
 	struct config_ctx cx = { .name = path, .err = err };
-	struct policy *p;
 	char *text;
 	size_t len;
 	int r;
@@ -942,19 +965,23 @@ policy_load(const char *path, struct policy **out, struct config_error *err)
 	config_ctx_dir(&cx, path);
 	if ((r = config_read_text(&cx, path, &text, &len)) != 0)
 		return r;
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		free(text);
+	return load_taken(&cx, path, text, len, out);
+}
+
+int
+policy_load_text(const char *path, const char *text, size_t len,
+    struct policy **out, struct config_error *err)
+{
+	struct config_ctx cx = { .name = path, .err = err };
+	char *copy;
+
+	config_ctx_dir(&cx, path);
+	if (memchr(text, '\0', len) != NULL || text[len] != '\0')
+		return config_fail(&cx, NULL, "the text contains a NUL byte");
+	if ((copy = malloc(len + 1)) == NULL)
 		return SK_ENOMEM;
-	}
-	snprintf(p->file, sizeof(p->file), "%s", path);
-	r = config_parse_text(&cx, text, len, p->digest, policy_parse, p);
-	free(text);
-	if (r != 0) {
-		policy_free(p);
-		return r;
-	}
-	*out = p;
-	return 0;
+	memcpy(copy, text, len + 1);
+	return load_taken(&cx, path, copy, len, out);
 }
 
 /* A column's tables (map, hierarchy), or t_hierarchy's. */
@@ -986,6 +1013,7 @@ policy_free(struct policy *p)
 	free(p->pop_name);
 	free(p->pop_ids);
 	free(p->pop_count);
+	free(p->text);
 	for (i = 0; i < p->npatterns; i++)
 		regfree(&p->patterns[i].re);
 	free(p->patterns);

@@ -123,11 +123,20 @@ struct policy {
 	/* R29, set by the vault from the dataset, not by the policy file:
 	 * a My Number in any input column fails the job. */
 	int forbid_my_numbers;
+	/* The file's text as it was read (digest is its SHA-256): what the
+	 * vault hands its engines, so that they run what it checked. */
+	char *text;
+	size_t textlen;
 };
 
 /* Loads and checks a policy. Errors name file, line and the problem. */
 int policy_load(const char *path, struct policy **out,
     struct config_error *err);
+
+/* The same from text that was read from path (len bytes, NUL-terminated:
+ * the tables it names are still read, beside path). */
+int policy_load_text(const char *path, const char *text, size_t len,
+    struct policy **out, struct config_error *err);
 
 void policy_free(struct policy *p);
 
