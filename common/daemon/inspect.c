@@ -425,6 +425,15 @@ daemon_inspect(const struct local_config *local,
 		    "auditor's first key: %s", r == 0 && res.breaks == 0 ?
 		    "every entry verifies, it ends where its state says" :
 		    r == 0 ? "a break is recorded" : res.reason);
+		if (r == 0)
+			row(&t, "R15", "every entry has its event's fields "
+			    "(docs/audit-events.md)", res.off_schema > 0 ?
+			    R_WARN : R_PASS, res.off_schema > 0 ? "%llu "
+			    "entr(ies) off their event's schema, the first at "
+			    "line %llu: %s" : "%llu entries off their event's "
+			    "schema", (unsigned long long)res.off_schema,
+			    (unsigned long long)res.first_off_schema,
+			    res.off_schema_why);
 	} else
 		row(&t, "R15 R50", "the audit log is intact", R_SKIP,
 		    "give the auditor's first key: inspect --key KEY0");

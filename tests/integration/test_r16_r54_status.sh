@@ -85,6 +85,7 @@ test_r17_r21_r33_inspect_lists_the_evidence_of_the_live_host() {
 	grep -q '^| R17 .*3 process(es): parent uid [1-9][0-9]* no_new_privs seccomp; .* | PASS |$' "$T/insp.out" &&
 	grep -q '^| R03 R17 .*imports none of: connect .* | PASS |$' "$T/insp.out" &&
 	grep -q '^| R15 R50 .*every entry verifies.* | PASS |$' "$T/insp.out" &&
+	grep -q '^| R15 .*0 entries off their event.s schema | PASS |$' "$T/insp.out" &&
 	grep -q '^| R21 .*1 stored object(s), 0 not sealed | PASS |$' "$T/insp.out" &&
 	grep -q '^| R33 .*1 release(s) held, 0 older than the longest release period ([0-9]* days) | PASS |$' "$T/insp.out" ||
 		return 1
