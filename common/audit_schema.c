@@ -166,6 +166,9 @@ static const struct audit_schema table[] = {
 	  "the monthly review was signed (R43)" },
 	{ "roster.changed", "vault", "operators:l previous:s",
 	  "the operators' roster changed (R42)" },
+	{ "roster.refused", "vault", "line:n ...",
+	  "a changed site file or operator's key did not load; the roster "
+	  "in use stays" },
 	{ "sender.start", "sender", START, "the sender started" },
 	{ "sender.stop", "sender", "", "the sender stopped" },
 	{ "status.recorded", "receiver",

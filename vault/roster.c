@@ -81,6 +81,7 @@ int
 roster_record(struct vault *v)
 {
 	char sha[65], prev[65] = "none", detail[1024], *text, *cur;
+	char path[PATH_MAX];
 	size_t len, clen, i, o = 0;
 	int dfd, e;
 
@@ -90,7 +91,12 @@ roster_record(struct vault *v)
 	}
 	len = strlen(text);
 	util_sha256_hex(text, len, sha);
-	dfd = daemon_open_dir(v->local.data_dir, ROSTER_DIR);
+	/* Made at the first start; later (a roster taken in place, in the
+	 * sandbox, which has no mkdir) it is there. */
+	if (snprintf(path, sizeof(path), "%s/%s", v->local.data_dir,
+	    ROSTER_DIR) >= (int)sizeof(path) || (dfd = open(path, O_RDONLY |
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		dfd = daemon_open_dir(v->local.data_dir, ROSTER_DIR);
 	if ((cur = util_read_at(dfd, CURRENT, 64, &clen)) != NULL) {
 		if (clen == 64 && sk_hexid_valid(cur, 64))
 			memcpy(prev, cur, 65);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "sk.h"
 #include "policy.h"
+#include "roster.h"
 #include "sandbox.h"
 #include "util.h"
 #include "vaultd.h"
@@ -208,23 +209,17 @@ policy_files(const struct policy *p, const char **out, size_t cap)
 	return n;
 }
 
-/* A digest of what the files are now (path, inode, size, times, or the
- * error of stat): equal while nothing was written, moved or replaced. */
+/* A digest of what files are now (path, inode, size, times, or the error
+ * of stat): equal while nothing was written, moved or replaced. */
 static void
-policy_stamp(const struct policy *p, const char *path, uint8_t out[32])
+files_stamp(const char *const *files, size_t n, uint8_t out[32])
 {
-	const char *files[64];
 	char line[PATH_MAX + 160];
 	struct stat st;
 	EVP_MD_CTX *md;
 	unsigned len = 0;
-	size_t n, i;
+	size_t i;
 
-	n = p != NULL ? policy_files(p, files, SK_ARRAY_LEN(files)) : 0;
-	if (n == 0) {
-		files[0] = path;
-		n = 1;
-	}
 	memset(out, 0, 32);
 	if ((md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
@@ -245,6 +240,21 @@ policy_stamp(const struct policy *p, const char *path, uint8_t out[32])
 	}
 	EVP_DigestFinal_ex(md, out, &len);
 	EVP_MD_CTX_free(md);
+}
+
+/* The stamp of the files a policy reads (p NULL: of path alone). */
+static void
+policy_stamp(const struct policy *p, const char *path, uint8_t out[32])
+{
+	const char *files[64];
+	size_t n;
+
+	n = p != NULL ? policy_files(p, files, SK_ARRAY_LEN(files)) : 0;
+	if (n == 0) {
+		files[0] = path;
+		n = 1;
+	}
+	files_stamp(files, n, out);
 }
 
 void
@@ -279,7 +289,7 @@ vault_load_policies(struct vault *v)
 		 * sandbox closes (the policy's own are the site's). */
 		n = policy_files(v->policies[i], files, SK_ARRAY_LEN(files));
 		for (k = 1; k < n; k++)
-			sandbox_read_also(files[k]);
+			sandbox_read_also(files[k], "policy table");
 		log_info("dataset %s: policy %s, digest %s",
 		    v->site->datasets[i].id, v->site->datasets[i].policy,
 		    v->policies[i]->digest);
@@ -373,4 +383,91 @@ vault_free_policies(struct vault *v)
 	free(v->policy_refused);
 	v->policies = NULL;
 	v->policy_seen = v->policy_refused = NULL;
+}
+
+/* ---- the roster (issue 15) ---- */
+
+/* The stamp of the site file and of the operators' public keys. */
+static void
+roster_stamp(const struct vault *v, const struct site_config *site,
+    uint8_t out[32])
+{
+	const char *files[CONFIG_PEERS_MAX + 1];
+	size_t n = 0, i;
+
+	files[n++] = v->local.site_file;
+	for (i = 0; i < site->noperators && n < SK_ARRAY_LEN(files); i++)
+		files[n++] = site->operators[i].public_key;
+	files_stamp(files, n, out);
+}
+
+void
+vault_roster_watch(struct vault *v)
+{
+	size_t i;
+
+	roster_stamp(v, v->site, v->roster_seen);
+	sandbox_read_also(v->local.site_file, "site file");
+	for (i = 0; i < v->site->noperators; i++)
+		sandbox_read_also(v->site->operators[i].public_key,
+		    "operator's key");
+}
+
+/* Says once, for what is on disk now, why the roster is not taken. */
+static void
+roster_refuse(struct vault *v, const uint8_t now[32], const char *why,
+    int line)
+{
+	char detail[640];
+
+	if (memcmp(now, v->roster_refused, 32) == 0)
+		return;
+	memcpy(v->roster_refused, now, 32);
+	log_errorx("%s; the roster in use stays (%zu operators)", why,
+	    v->site->noperators);
+	snprintf(detail, sizeof(detail), "line=%d %.500s", line, why);
+	(void)vault_audit(v, "roster.refused", NULL, 0, 0, NULL, detail);
+}
+
+void
+vault_roster_refresh(struct vault *v)
+{
+	struct config_operator *ops;
+	struct site_config *ns = NULL;
+	struct config_error err;
+	EVP_PKEY **keys = NULL;
+	uint8_t now[32];
+	char why[600];
+	size_t n;
+
+	roster_stamp(v, v->site, now);
+	if (memcmp(now, v->roster_seen, 32) == 0)
+		return;
+	memset(&err, 0, sizeof(err));
+	if (site_config_load(v->local.site_file, &ns, &err) != 0) {
+		snprintf(why, sizeof(why), "%.300s:%d: %.280s", err.file, err.line,
+		    err.message);
+		roster_refuse(v, now, why, err.line);
+		return;
+	}
+	if (approval_keys_load(ns, &keys, why, sizeof(why)) != 0) {
+		roster_refuse(v, now, why, 0);
+		site_config_free(ns);
+		return;
+	}
+	/* The operators and their keys only: the rest of the site (the
+	 * datasets, recipients, addresses) is taken at a restart. */
+	roster_stamp(v, ns, v->roster_seen);
+	ops = v->site->operators;
+	n = v->site->noperators;
+	v->site->operators = ns->operators;
+	v->site->noperators = ns->noperators;
+	ns->operators = ops;
+	approval_keys_free(v->op_keys, n);
+	v->op_keys = keys;
+	log_info("the site file changed on disk (sha256 %s): its roster is "
+	    "in use (%zu operators); any other change is taken at a restart",
+	    ns->digest, v->site->noperators);
+	site_config_free(ns);
+	(void)roster_record(v);
 }

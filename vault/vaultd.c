@@ -210,8 +210,9 @@ take_muni_crl(struct vault *v)
 
 /*
  * Every DAEMON_RELOAD_POLL_MS, at once after SIGHUP: the host's pair, the
- * municipalities' CRL and the policies, if changed on disk, are checked,
- * recorded and taken. The site and the roster are taken at a restart.
+ * municipalities' CRL, the policies and the roster, if changed on disk,
+ * are checked, recorded and taken. The rest of the site is taken at a
+ * restart.
  */
 static void
 reload_tick(struct vault *v)
@@ -222,8 +223,8 @@ reload_tick(struct vault *v)
 		return;
 	if (now) {
 		log_info("SIGHUP: looking for a renewed certificate, a new "
-		    "municipalities' CRL and changed policies now; a new site "
-		    "or roster is taken at a restart");
+		    "municipalities' CRL, changed policies and a changed "
+		    "roster now; the rest of the site is taken at a restart");
 		daemon_reload = 0;
 	}
 	v->reload_next_ms = util_now_ms() + DAEMON_RELOAD_POLL_MS;
@@ -233,6 +234,7 @@ reload_tick(struct vault *v)
 	if (daemon_cred_watch_refresh(&v->cred, v->audit, now) == 1)
 		take_pair(v);
 	vault_policies_refresh(v, -1);
+	vault_roster_refresh(v);
 	daemon_store_warn_ends(NULL, 0, &v->cred, v->local.expiry_warn_days);
 }
 
@@ -624,6 +626,7 @@ vault_start(struct vault *v)
 		fatalx("TLS: %s", why);
 	vault_load_policies(v);
 	vault_load_trust(v);
+	vault_roster_watch(v);
 	daemon_drop(&v->local, &layers);
 	proc_die_with_parent();
 	/* As the vault's user, who must be able to read them to renew in

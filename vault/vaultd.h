@@ -69,6 +69,8 @@ struct vault {
 	/* Per dataset: what the policy in use was read from (its file and
 	 * tables, by inode, size and times), and what was last refused. */
 	uint8_t (*policy_seen)[32], (*policy_refused)[32];
+	/* The same for the site file and the operators' keys: the roster. */
+	uint8_t roster_seen[32], roster_refused[32];
 	uint64_t reload_next_ms;
 	volatile sig_atomic_t stop;
 };
@@ -123,6 +125,17 @@ void vault_free_policies(struct vault *v);
  * sandbox: main reads the folders sandbox_read_also() was given.
  */
 void vault_policies_refresh(struct vault *v, int ds);
+/*
+ * The roster taken without a restart: vault_roster_watch (at start-up,
+ * before the sandbox) notes the site file and the operators' keys;
+ * vault_roster_refresh, when either changed on disk, loads and checks the
+ * whole site file and the keys it names and takes its operators and
+ * their keys (recorded by roster_record as roster.changed), or refuses it
+ * (roster.refused with the line) and keeps the roster in use. The rest
+ * of the site is taken at a restart.
+ */
+void vault_roster_watch(struct vault *v);
+void vault_roster_refresh(struct vault *v);
 /* show-config's part: each dataset's policy as it runs (policy_show). */
 int vault_show_policies(struct vault *v, FILE *f);
 /* Loads the operators' keys, the recipients' certificates and the

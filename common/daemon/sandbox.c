@@ -675,19 +675,33 @@ watch_folder(struct sandbox_spec *spec, const char *file, const char *what)
 }
 
 /* Files the vault's main reads after its start besides those the site
- * names: the tables its policies name (sandbox_read_also). */
-static const char *also_read[SANDBOX_PATHS_MAX];
+ * names for the others: the tables its policies name, the site file and
+ * the operators' keys (sandbox_read_also), one of each folder. */
+static struct {
+	char folder[PATH_MAX], file[PATH_MAX];
+	const char *what;
+} also_read[SANDBOX_PATHS_MAX];
 static size_t nalso_read;
 
 void
-sandbox_read_also(const char *file)
+sandbox_read_also(const char *file, const char *what)
 {
-	if (nalso_read < SANDBOX_PATHS_MAX)
-		also_read[nalso_read++] = file;
-	else
+	char d[PATH_MAX];
+	size_t i;
+
+	if (folder_of(file, d, sizeof(d)) == NULL)
+		return;
+	for (i = 0; i < nalso_read; i++)
+		if (strcmp(also_read[i].folder, d) == 0)
+			return;
+	if (nalso_read == SANDBOX_PATHS_MAX) {
 		log_warnx("%s: more folders to watch than the sandbox takes: "
-		    "a new policy table there is taken only at a restart",
-		    file);
+		    "a new %s there is taken only at a restart", file, what);
+		return;
+	}
+	snprintf(also_read[nalso_read].folder, PATH_MAX, "%s", d);
+	snprintf(also_read[nalso_read].file, PATH_MAX, "%s", file);
+	also_read[nalso_read++].what = what;
 }
 
 void
@@ -787,12 +801,13 @@ sandbox_spec_for(const struct local_config *local,
 		watch_folder(spec, site->receiver.internal.ca_file, NULL);
 		watch_folder(spec, site->receiver.external.crl_file, "CRL");
 		watch_folder(spec, site->receiver.external.ca_file, "CRL");
-		/* Its policies and the tables they name: a changed policy
-		 * is checked and taken in place (issue 15). */
+		/* Its policies and the tables they name, the site file and
+		 * the operators' keys: a changed policy or roster is checked
+		 * and taken in place (issue 15). */
 		for (i = 0; kind == SANDBOX_ALONE && i < site->ndatasets; i++)
 			watch_folder(spec, site->datasets[i].policy, "policy");
 		for (i = 0; kind == SANDBOX_ALONE && i < nalso_read; i++)
-			watch_folder(spec, also_read[i], "policy table");
+			watch_folder(spec, also_read[i].file, also_read[i].what);
 		spec->connect_ports[spec->nconnect++] =
 		    site->receiver.internal.port;
 		spec->connect_ports[spec->nconnect++] =

@@ -91,9 +91,10 @@ int sandbox_drop(const char *user, struct sandbox_layers *out, char *why,
  * key, certificate and policy is read before the sandbox); for the vault,
  * the two internal ports it connects to.
  */
-/* Before the sandbox: a file the vault's main will read again later
- * (a table a policy names); its folder is added to main's reading. */
-void sandbox_read_also(const char *file);
+/* Before the sandbox: a file the vault's main will read again later (a
+ * table a policy names, the site file, an operator's key; what says which,
+ * for the log); its folder is added to main's reading. */
+void sandbox_read_also(const char *file, const char *what);
 
 void sandbox_spec_for(const struct local_config *local,
     const struct site_config *site, enum sandbox_kind kind,

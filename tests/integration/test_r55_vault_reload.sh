@@ -180,6 +180,60 @@ test_r54_a_bad_policy_is_refused_and_the_one_in_use_stays() {
 		"$T/vdata/audit.log" 15
 }
 
+# An operator added to the roster (the site file and a new key), then
+# SIGHUP: the roster's new version is recorded and the new operator's
+# approval counts, without a restart. The console reads the site file
+# itself; the daemon, which counts the approvals, took the roster in
+# place.
+test_r42_an_operator_added_to_the_roster_approves_without_a_restart() {
+	local id starts
+	starts=$(grep -c 'polling the receiver' "$T/vault.log")
+	openssl genpkey -algorithm ED25519 -out "$T/ops/op4.key" 2>/dev/null &&
+	openssl pkey -in "$T/ops/op4.key" -pubout -out "$T/ops/op4.pub" &&
+	chmod 600 "$T/ops/op4.key" && chmod 644 "$T/ops/op4.pub" &&
+	sed -i 's|^  { id = "op3";|  { id = "op4"; public_key = "ops/op4.pub"; valid_from = "2020-01-01"; valid_until = "2099-12-31"; },\n&|' \
+		"$T/site.conf" && grep -q '"op4"' "$T/site.conf" &&
+	kill -HUP "$VAULT_PID" || return 1
+	wait_for '"event":"roster.changed".*operators=op1,op2,op4,op3,old' \
+		"$T/vdata/audit.log" 10 &&
+	grep -q 'its roster is in use (5 operators); any other change is taken at a restart' \
+		"$T/vault.log" || return 1
+	python3 "$GEN" 300 41 "$T/o1.csv" &&
+	[ "$(upload "$T/o1.csv" health-checkup)" = 201 ] && id=$(cat "$T/id") &&
+	wait_state "$id" awaiting_approval 60 &&
+	approve "$id" op1 >/dev/null && approve "$id" op4 >/dev/null &&
+	wait_state "$id" published 30 &&
+	grep -q "\"event\":\"release.approved\",\"actor\":\"vault\",\"object\":\"$id\".*operators=op1,op4" \
+		"$T/vdata/audit.log" &&
+	[ "$(grep -c 'polling the receiver' "$T/vault.log")" = "$starts" ]
+}
+
+# A site file that does not load (or names a key that is not there):
+# refused once with its line, and the roster in use stays.
+test_r42_a_bad_site_file_leaves_the_roster_in_use() {
+	local taken i
+	taken=$(grep -c 'its roster is in use' "$T/vault.log")
+	cp -p "$T/site.conf" "$T/site.good" &&
+	sed -i 's|^  { id = "op4";|  { id = "op5"; public_key = "ops/none.pub"; valid_from = "2020-01-01"; valid_until = "2099-12-31"; },\n&|' \
+		"$T/site.conf" || return 1
+	wait_for '"event":"roster.refused".*operator op5: public key' \
+		"$T/vdata/audit.log" 15 &&
+	grep -q 'ops/none.pub: No such file or directory; the roster in use stays (5 operators)' \
+		"$T/vault.log" || return 1
+	printf 'operators = ( oops\n' >> "$T/site.conf" &&
+	wait_for '"event":"roster.refused".*line=[1-9]' "$T/vdata/audit.log" 15 &&
+	# put back whole (a copy in place could be read half written)
+	cp "$T/site.good" "$T/site.new" && mv "$T/site.new" "$T/site.conf" ||
+		return 1
+	for i in $(seq 150); do
+		[ "$(grep -c 'its roster is in use (5 operators)' "$T/vault.log")" -gt "$taken" ] &&
+			break
+		sleep 0.1
+	done
+	[ "$(grep -c 'its roster is in use' "$T/vault.log")" -gt "$taken" ] &&
+	[ "$(grep -c '"event":"roster.refused"' "$T/vdata/audit.log")" = 2 ]
+}
+
 setup_reload() {
 	setup && share_pki && restart_all
 }
