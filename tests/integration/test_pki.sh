@@ -239,11 +239,11 @@ test_r55_a_renewed_host_certificate_is_taken_without_a_restart() {
 # Issue 15, item 6: uploads keep going, none refused or cut, while the
 # host's pair is renewed and taken ten times (each a SIGHUP).
 test_r55_uploads_go_on_across_ten_reloads() {
-	local i before loader k=$P/internal-ca/issued/receiver.key
+	local i before done_before loader k=$P/internal-ca/issued/receiver.key
 	chmod 755 "$P" "$P/internal-ca" "$P/internal-ca/issued" &&
 	chown sekisho-receiver "$k" && restart || return 1
 	{ echo a,b; seq 1 60000 | sed 's/$/,x/'; } > "$T/big.csv"
-	rm -f "$T/stop" "$T/codes"
+	rm -f "$T/stop" && : > "$T/codes"
 	while [ ! -e "$T/stop" ]; do
 		echo "$RANDOM$RANDOM,y" >> "$T/big.csv"	# a new file each time
 		curl -s -o /dev/null -w '%{http_code}\n' --limit-rate 2M \
@@ -253,10 +253,17 @@ test_r55_uploads_go_on_across_ten_reloads() {
 	loader=$!
 	for i in $(seq 1 10); do
 		before=$(grep -c '"event":"certificate.loaded"' "$T/data/audit.log")
+		done_before=$(grep -c . "$T/codes")
 		"$PKI" "$P" renew internal-ca receiver >/dev/null &&
 		chown sekisho-receiver "$k" && kill -HUP "$RECEIVER_PID" || break
 		for _ in $(seq 1 40); do
 			[ "$(grep -c '"event":"certificate.loaded"' "$T/data/audit.log")" -gt "$before" ] && break
+			sleep 0.1
+		done
+		# An upload ends between one reload and the next: ten
+		# reloads, each with uploads going on across it.
+		for _ in $(seq 1 100); do
+			[ "$(grep -c . "$T/codes")" -gt "$done_before" ] && break
 			sleep 0.1
 		done
 	done
