@@ -348,6 +348,9 @@ vault_policies_refresh(struct vault *v, int ds)
 {
 	size_t i;
 
+	/* Taken once it can be recorded (R50, R54). */
+	if (audit_broken(v->audit))
+		return;
 	for (i = 0; i < v->site->ndatasets; i++)
 		if (v->policies[i] != NULL && (ds < 0 || (size_t)ds == i))
 			policy_refresh_one(v, i);
@@ -440,6 +443,9 @@ vault_roster_refresh(struct vault *v)
 	char why[600];
 	size_t n;
 
+	/* Taken once it can be recorded (R50, R54). */
+	if (audit_broken(v->audit))
+		return;
 	roster_stamp(v, v->site, now);
 	if (memcmp(now, v->roster_seen, 32) == 0)
 		return;
