@@ -90,12 +90,36 @@ PY
 }
 
 free_port() {
-	python3 - <<'PY'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
+	# Four in a row (the daemons take PORT to PORT+3), below the kernel's
+	# range for outgoing connections (32768 and up), where a client's
+	# socket could hold PORT+1 though PORT was free; none handed out
+	# before in this test.
+	python3 - "$T/.ports" <<'PY'
+import random, socket, sys
+try:
+    used = set(int(l) for l in open(sys.argv[1]))
+except OSError:
+    used = set()
+for _ in range(500):
+    p = random.randrange(20000, 32000, 4)
+    if p in used:
+        continue
+    socks = []
+    try:
+        for q in range(p, p + 4):
+            s = socket.socket()
+            socks.append(s)
+            s.bind(("127.0.0.1", q))
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    open(sys.argv[1], "a").write("%d\n" % p)
+    print(p)
+    break
+else:
+    sys.exit("no four free ports in a row")
 PY
 }
 

@@ -209,7 +209,7 @@ no_sanitizer_reports() {
 # sanitizer report; the summary.
 run_pipeline_tests() {
 	local t logs_check=${1:-audit_logs_verify}
-	setup || { echo "setup failed"; exit 1; }
+	setup || { echo "setup failed"; tail "$T"/*.log; exit 1; }
 	for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
 		check "$t" "$t"
 	done
