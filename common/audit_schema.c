@@ -272,6 +272,27 @@ next_word(const char **s, struct word *w)
 	return 1;
 }
 
+/*
+ * Notes a name=value word's name in seen (" a b c ", cap bytes): 1 if it
+ * was there already, 0 if it is noted now, -1 if there is no room.
+ */
+static int
+name_seen(char *seen, size_t cap, const struct word *w)
+{
+	char key[68];
+
+	key[0] = ' ';
+	memcpy(key + 1, w->p, w->klen);
+	key[w->klen + 1] = ' ';
+	key[w->klen + 2] = '\0';
+	if (strstr(seen, key) != NULL)
+		return 1;
+	if (strlen(seen) + w->klen + 2 >= cap)
+		return -1;
+	strcat(seen, key + 1);
+	return 0;
+}
+
 /* The type the schema gives name (of len bytes), or 0 if it has none;
  * positional: the type of its "@name" word instead, whose name goes to
  * posname. */
@@ -340,18 +361,69 @@ has_type(char t, const char *v, size_t len)
 	return 0;
 }
 
+/* The types: the letter, the table's word, the phrase of a message. */
+static const struct {
+	char t;
+	const char *word, *phrase;
+} types[] = {
+	{ 'n', "number", "a number" },
+	{ 's', "token", "a token" },
+	{ 'l', "list", "a list" },
+	{ 'h', "hex", "lower-case hex" },
+	{ 't', "time", "a UTC time" },
+};
+
 static const char *
 type_name(char t)
 {
-	switch (t) {
-	case 'n':
-		return "a number";
-	case 'h':
-		return "lower-case hex";
-	case 't':
-		return "a UTC time";
-	}
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].t == t)
+			return types[i].phrase;
 	return "a token";
+}
+
+/* A row's fields as the table shows them: "`rows` (number), ...". */
+static void
+print_fields(FILE *fp, const char *spec)
+{
+	const char *s = spec, *colon;
+	struct word w;
+	size_t i;
+	int n = 0, at;
+
+	while (next_word(&s, &w)) {
+		fprintf(fp, "%s", n++ ? ", " : "");
+		if ((colon = memchr(w.p, ':', w.len)) == NULL) {
+			fprintf(fp, "free text");
+			continue;
+		}
+		at = w.p[0] == '@';
+		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (types[i].t == colon[1])
+				fprintf(fp, "`%.*s` (%s%s)",
+				    (int)(colon - w.p - at), w.p + at,
+				    at ? "first word, " : "", types[i].word);
+	}
+	if (n == 0)
+		fprintf(fp, "none");
+}
+
+int
+audit_schema_print(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "| event | written by | what it records | fields |\n"
+	    "|---|---|---|---|\n");
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		fprintf(fp, "| `%s` | %s | %s | ", table[i].event,
+		    table[i].host, table[i].about);
+		print_fields(fp, table[i].fields);
+		fprintf(fp, " |\n");
+	}
+	return fflush(fp) == 0 && !ferror(fp) ? 0 : -1;
 }
 
 int
@@ -359,7 +431,7 @@ audit_schema_check(const char *event, const char *detail, char *why,
     size_t whycap)
 {
 	const struct audit_schema *sc = audit_schema_find(event);
-	char seen[1024] = " ", key[66];
+	char seen[1024] = " ";
 	const char *s = detail;
 	struct word w;
 	int first = 1;
@@ -402,18 +474,11 @@ audit_schema_check(const char *event, const char *detail, char *why,
 			    w.len - w.klen - 1), w.p + w.klen + 1);
 			return -1;
 		}
-		/* " name " marks a name seen */
-		key[0] = ' ';
-		memcpy(key + 1, w.p, w.klen);
-		key[w.klen + 1] = ' ';
-		key[w.klen + 2] = '\0';
-		if (strstr(seen, key) != NULL) {
+		if (name_seen(seen, sizeof(seen), &w) == 1) {
 			snprintf(why, whycap, "field '%.*s' is repeated",
 			    (int)w.klen, w.p);
 			return -1;
 		}
-		if (strlen(seen) + w.klen + 2 < sizeof(seen))
-			strcat(seen, key + 1);
 	}
 	return 0;
 }
@@ -449,29 +514,22 @@ audit_schema_fields(const char *event, const char *detail, char *buf,
 			continue;
 		}
 		first = 0;
-		key[0] = ' ';
-		memcpy(key + 1, w.p, w.klen);
-		key[w.klen + 1] = ' ';
-		key[w.klen + 2] = '\0';
 		/* The first of a repeated name counts. */
-		if (strstr(seen, key) != NULL ||
-		    strlen(seen) + w.klen + 2 >= sizeof(seen))
+		if (name_seen(seen, sizeof(seen), &w) != 0)
 			continue;
-		strcat(seen, key + 1);
-		key[w.klen + 1] = '\0';
+		memcpy(key, w.p, w.klen);
+		key[w.klen] = '\0';
 		t = sc == NULL ? 's' : spec_type(sc->fields, w.p, w.klen, 0,
 		    NULL, 0);
 		if (t == 0 || !has_type(t, w.p + w.klen + 1,
 		    w.len - w.klen - 1))
 			t = 's';
 		if (t == 'n')
-			json_u64(&j, key + 1, strtoull(w.p + w.klen + 1, NULL,
-			    10));
+			json_u64(&j, key, strtoull(w.p + w.klen + 1, NULL, 10));
 		else if (t == 'l')
-			json_list(&j, key + 1, w.p + w.klen + 1,
-			    w.len - w.klen - 1);
+			json_list(&j, key, w.p + w.klen + 1, w.len - w.klen - 1);
 		else
-			json_strn(&j, key + 1, w.p + w.klen + 1,
+			json_strn(&j, key, w.p + w.klen + 1,
 			    w.len - w.klen - 1);
 		fields++;
 	}

@@ -20,6 +20,7 @@
 #define SK_AUDIT_SCHEMA_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct audit_schema {
 	const char *event;	/* "upload.stored" */
@@ -31,8 +32,12 @@ struct audit_schema {
 /* The event's schema, or NULL for an event the table does not know. */
 const struct audit_schema *audit_schema_find(const char *event);
 
-/* The table, sorted by event, for printing and tests. */
+/* The table, sorted by event, for tests. */
 const struct audit_schema *audit_schema_table(size_t *n);
+
+/* The table as Markdown (`audit events`, docs/audit-events.md): 0, or -1
+ * if it could not be written. */
+int audit_schema_print(FILE *fp);
 
 /*
  * Checks a detail against its event's schema: 0, or -1 with the first

@@ -257,6 +257,17 @@ policy_stamp(const struct policy *p, const char *path, uint8_t out[32])
 	files_stamp(files, n, out);
 }
 
+/* A refusal is said once for what is on disk now (its stamp), not at
+ * every look: 1 the first time, which notes it. */
+static int
+first_refusal(uint8_t said[32], const uint8_t now[32])
+{
+	if (memcmp(said, now, 32) == 0)
+		return 0;
+	memcpy(said, now, 32);
+	return 1;
+}
+
 void
 vault_load_policies(struct vault *v)
 {
@@ -312,10 +323,8 @@ policy_refresh_one(struct vault *v, size_t i)
 	memset(&err, 0, sizeof(err));
 	if (policy_load(ds->policy, &np, &err) != 0) {
 		policy_free(np);
-		/* Said once for what is on disk now, not every 5 s. */
-		if (memcmp(now, v->policy_refused[i], 32) == 0)
+		if (!first_refusal(v->policy_refused[i], now))
 			return;
-		memcpy(v->policy_refused[i], now, 32);
 		log_errorx("%s:%d: %s; dataset %s keeps the policy in use "
 		    "(sha256 %s)", err.file, err.line, err.message, ds->id,
 		    old->digest);
@@ -423,9 +432,8 @@ roster_refuse(struct vault *v, const uint8_t now[32], const char *why,
 {
 	char detail[640];
 
-	if (memcmp(now, v->roster_refused, 32) == 0)
+	if (!first_refusal(v->roster_refused, now))
 		return;
-	memcpy(v->roster_refused, now, 32);
 	log_errorx("%s; the roster in use stays (%zu operators)", why,
 	    v->site->noperators);
 	snprintf(detail, sizeof(detail), "line=%d %.500s", line, why);

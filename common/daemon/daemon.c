@@ -708,66 +708,13 @@ daemon_store_serve(int chan, const struct daemon_handler *h, size_t nh,
 	    tick);
 }
 
-/* One field's words as the table shows them: "rows (number)". */
-static void
-print_fields(const char *spec)
-{
-	static const struct {
-		char t;
-		const char *name;
-	} types[] = { { 'n', "number" }, { 's', "token" }, { 'l', "list" },
-		{ 'h', "hex" }, { 't', "time" } };
-	const char *p = spec, *e, *c;
-	size_t i;
-	int n = 0;
-
-	while (*p != '\0') {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		e = p + strcspn(p, " ");
-		printf("%s", n++ ? ", " : "");
-		if ((c = memchr(p, ':', (size_t)(e - p))) == NULL)
-			printf("free text");
-		else
-			for (i = 0; i < SK_ARRAY_LEN(types); i++)
-				if (types[i].t == c[1])
-					printf("`%.*s` (%s%s)", (int)(c - p -
-					    (*p == '@')), p + (*p == '@'),
-					    *p == '@' ? "first word, " : "",
-					    types[i].name);
-		p = e;
-	}
-	if (n == 0)
-		printf("none");
-}
-
-static int
-audit_events_cmd(void)
-{
-	const struct audit_schema *t;
-	size_t n, i;
-
-	t = audit_schema_table(&n);
-	printf("| event | written by | what it records | fields |\n"
-	    "|---|---|---|---|\n");
-	for (i = 0; i < n; i++) {
-		printf("| `%s` | %s | %s | ", t[i].event, t[i].host,
-		    t[i].about);
-		print_fields(t[i].fields);
-		printf(" |\n");
-	}
-	return 0;
-}
-
 int
 daemon_audit_cmd(int argc, char **argv, void (*usage)(void))
 {
 	if (argc >= 1 && strcmp(argv[0], "verify") == 0)
 		return audit_verify_cmd(argc - 1, argv + 1, usage);
 	if (argc == 1 && strcmp(argv[0], "events") == 0)
-		return audit_events_cmd();
+		return audit_schema_print(stdout) == 0 ? 0 : 1;
 	usage();
 	return 2;
 }
